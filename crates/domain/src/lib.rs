@@ -1,0 +1,12 @@
+//! Guanai's domain: the rules of the programme as types, with no I/O, no database and
+//! no HTTP. Everything above this crate holds values of these types only after parsing
+//! them, so a value in hand is a valid one ("parse, don't validate").
+//!
+//! Error policy: each parser returns its own `thiserror` enum whose `Display` is a
+//! Chinese sentence a user can act on; the layers above show it unchanged.
+
+pub mod regions;
+pub mod users;
+
+pub use regions::{RegionCode, RegionCodeError, RegionLevel};
+pub use users::{Password, PasswordError, Permission, Role, RoleError, Username, UsernameError};

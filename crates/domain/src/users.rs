@@ -1,0 +1,266 @@
+//! Users, roles and what each role may do. A user holds one role and one region scope (a
+//! subtree of the region tree); what a role may reach is decided here, once.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::regions::RegionLevel;
+
+/// The roles of PRODUCT.md. The string form is what the database and the API store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    CityAdmin,
+    CountyStaff,
+    TownshipStaff,
+    VillageAgent,
+    InsurerCity,
+    InsurerCounty,
+    Supervisor,
+    Auditor,
+}
+
+/// What a user may do; each page and API route names the one it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Browse the region tree within one's scope.
+    ViewRegions,
+    /// See association units and insurer branches within one's scope.
+    ViewOrgs,
+    /// See the users within one's scope.
+    ViewUsers,
+    /// Create users within one's scope, with a role one may grant.
+    ManageUsers,
+    /// Search and export the audit log within one's scope.
+    ViewAudit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("未知的角色“{0}”")]
+pub struct RoleError(pub String);
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::CityAdmin,
+        Role::CountyStaff,
+        Role::TownshipStaff,
+        Role::VillageAgent,
+        Role::InsurerCity,
+        Role::InsurerCounty,
+        Role::Supervisor,
+        Role::Auditor,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::CountyStaff => "county_staff",
+            Role::TownshipStaff => "township_staff",
+            Role::VillageAgent => "village_agent",
+            Role::InsurerCity => "insurer_city",
+            Role::InsurerCounty => "insurer_county",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, RoleError> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == input.trim())
+            .ok_or_else(|| RoleError(input.trim().to_owned()))
+    }
+
+    /// The role's name as users read it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "市计生协管理员",
+            Role::CountyStaff => "县计生协工作人员",
+            Role::TownshipStaff => "乡镇计生协工作人员",
+            Role::VillageAgent => "村级服务专员",
+            Role::InsurerCity => "保险公司分公司",
+            Role::InsurerCounty => "保险公司支公司",
+            Role::Supervisor => "督导人员",
+            Role::Auditor => "审计人员",
+        }
+    }
+
+    /// The region levels a user of this role may be scoped to.
+    pub const fn scope_levels(self) -> &'static [RegionLevel] {
+        match self {
+            Role::CityAdmin | Role::InsurerCity => &[RegionLevel::City],
+            Role::CountyStaff | Role::InsurerCounty => &[RegionLevel::County],
+            Role::TownshipStaff => &[RegionLevel::Township],
+            Role::VillageAgent => &[RegionLevel::Township, RegionLevel::Village],
+            Role::Supervisor | Role::Auditor => {
+                &[RegionLevel::City, RegionLevel::County, RegionLevel::Township]
+            }
+        }
+    }
+
+    /// Whether the role's users belong to the insurer rather than the association.
+    pub const fn is_insurer(self) -> bool {
+        matches!(self, Role::InsurerCity | Role::InsurerCounty)
+    }
+
+    pub fn can(self, permission: Permission) -> bool {
+        use Permission::*;
+        match permission {
+            ViewRegions => true,
+            ViewOrgs => !matches!(self, Role::VillageAgent),
+            ViewUsers => matches!(
+                self,
+                Role::CityAdmin | Role::CountyStaff | Role::Supervisor | Role::Auditor
+            ),
+            ManageUsers => matches!(self, Role::CityAdmin | Role::CountyStaff),
+            ViewAudit => matches!(self, Role::CityAdmin | Role::Auditor),
+        }
+    }
+
+    /// The roles this role may give to users it creates (always within its own scope).
+    pub fn grantable_roles(self) -> &'static [Role] {
+        match self {
+            Role::CityAdmin => &Role::ALL,
+            Role::CountyStaff => &[
+                Role::CountyStaff,
+                Role::TownshipStaff,
+                Role::VillageAgent,
+                Role::InsurerCounty,
+            ],
+            _ => &[],
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A login name: 3 to 32 characters of lower-case letters, digits, `.`, `_` and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsernameError {
+    #[error("用户名须为3到32个字符")]
+    BadLength,
+    #[error("用户名只能包含英文字母、数字、点、下划线和短横线")]
+    BadCharacter,
+}
+
+impl Username {
+    /// Parses a login name; upper-case letters are folded to lower case.
+    pub fn parse(input: &str) -> Result<Self, UsernameError> {
+        let name = input.trim().to_ascii_lowercase();
+        if !(3..=32).contains(&name.chars().count()) {
+            return Err(UsernameError::BadLength);
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        {
+            return Err(UsernameError::BadCharacter);
+        }
+        Ok(Username(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A new password that meets the policy: at least 10 characters, with letters and digits.
+/// Its `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("密码至少需要10个字符")]
+    TooShort,
+    #[error("密码须同时包含字母和数字")]
+    TooSimple,
+    #[error("密码不能超过128个字符")]
+    TooLong,
+}
+
+impl Password {
+    pub fn parse(input: &str) -> Result<Self, PasswordError> {
+        let count = input.chars().count();
+        if count < 10 {
+            return Err(PasswordError::TooShort);
+        }
+        if count > 128 {
+            return Err(PasswordError::TooLong);
+        }
+        let letters = input.chars().any(char::is_alphabetic);
+        let digits = input.chars().any(|c| c.is_ascii_digit());
+        if !(letters && digits) {
+            return Err(PasswordError::TooSimple);
+        }
+        Ok(Password(input.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert_eq!(Role::parse("root"), Err(RoleError("root".into())));
+    }
+
+    #[test]
+    fn only_admins_and_auditors_read_the_audit_log() {
+        let readers: Vec<_> = Role::ALL.into_iter().filter(|r| r.can(Permission::ViewAudit)).collect();
+        assert_eq!(readers, [Role::CityAdmin, Role::Auditor]);
+    }
+
+    #[test]
+    fn county_staff_cannot_grant_city_roles() {
+        let grantable = Role::CountyStaff.grantable_roles();
+        assert!(!grantable.contains(&Role::CityAdmin));
+        assert!(!grantable.contains(&Role::InsurerCity));
+        assert!(Role::VillageAgent.grantable_roles().is_empty());
+    }
+
+    #[test]
+    fn usernames_are_folded_and_checked() {
+        assert_eq!(Username::parse(" Jizhou.Admin ").unwrap().as_str(), "jizhou.admin");
+        assert_eq!(Username::parse("ab"), Err(UsernameError::BadLength));
+        assert_eq!(Username::parse("张三丰abc"), Err(UsernameError::BadCharacter));
+    }
+
+    #[test]
+    fn passwords_need_length_letters_and_digits() {
+        assert_eq!(Password::parse("short1"), Err(PasswordError::TooShort));
+        assert_eq!(Password::parse("onlyletters"), Err(PasswordError::TooSimple));
+        assert_eq!(Password::parse("1234567890"), Err(PasswordError::TooSimple));
+        let ok = Password::parse("guanai2026ok").unwrap();
+        assert_eq!(format!("{ok:?}"), "Password(***)");
+    }
+}

@@ -1,0 +1,245 @@
+//! The audit log: append-only. This module offers writing, searching and pruning past the
+//! retention period; there is no update and no delete of single entries anywhere.
+
+use chrono::{DateTime, Utc};
+use guanai_domain::{Permission, RegionLevel};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+
+use crate::entities::audit_log;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// Refused: out of scope, not permitted, or a bad credential.
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One thing to write down.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub action: &'static str,
+    pub target_kind: &'static str,
+    pub target_id: String,
+    /// Whose personal data was viewed, exported or changed, if anyone's.
+    pub subject: Option<String>,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+impl AuditEvent {
+    pub fn ok(action: &'static str, target_kind: &'static str, target_id: impl Into<String>) -> Self {
+        AuditEvent {
+            action,
+            target_kind,
+            target_id: target_id.into(),
+            subject: None,
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        }
+    }
+
+    pub fn denied(
+        action: &'static str,
+        target_kind: &'static str,
+        target_id: impl Into<String>,
+    ) -> Self {
+        AuditEvent { outcome: Outcome::Denied, ..Self::ok(action, target_kind, target_id) }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+}
+
+/// An entry as auditors read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub actor_region: Option<String>,
+    pub ip: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    pub subject: Option<String>,
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// Filters of the audit search page; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actor_name: Option<String>,
+    pub action: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub total: u64,
+}
+
+/// Entries are kept at least this long (network security law: six months).
+pub const MIN_RETENTION_DAYS: u32 = 180;
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+impl Store {
+    /// Writes one entry for what `actor` did.
+    pub async fn audit(&self, actor: &Actor, event: AuditEvent) -> StoreResult<()> {
+        self.write_audit(
+            actor.user_id(),
+            actor.username(),
+            Some(actor.scope().as_str()),
+            actor.ip(),
+            event,
+        )
+        .await
+    }
+
+    /// Writes one entry for someone not logged in (a failed login, say).
+    pub async fn audit_anonymous(&self, name: &str, ip: &str, event: AuditEvent) -> StoreResult<()> {
+        self.write_audit(None, name, None, ip, event).await
+    }
+
+    async fn write_audit(
+        &self,
+        actor_id: Option<i64>,
+        actor_name: &str,
+        actor_region: Option<&str>,
+        ip: &str,
+        event: AuditEvent,
+    ) -> StoreResult<()> {
+        let entry = audit_log::ActiveModel {
+            id: NotSet,
+            at: Set(Utc::now()),
+            actor_id: Set(actor_id),
+            actor_name: Set(truncate(actor_name, 64)),
+            actor_region: Set(actor_region.map(str::to_owned)),
+            ip: Set(truncate(ip, 64)),
+            action: Set(event.action.to_owned()),
+            target_kind: Set(event.target_kind.to_owned()),
+            target_id: Set(truncate(&event.target_id, 128)),
+            subject: Set(event.subject.map(|s| truncate(&s, 128))),
+            outcome: Set(event.outcome.as_str().to_owned()),
+            detail: Set(truncate(&event.detail, 1000)),
+        };
+        audit_log::Entity::insert(entry).exec_without_returning(&self.db).await?;
+        Ok(())
+    }
+
+    /// Records that `actor` asked for something outside its scope or role, and returns
+    /// the answer to give: "not found", so that guessing ids reveals nothing.
+    pub async fn deny(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        target_kind: &'static str,
+        target_id: impl Into<String>,
+    ) -> StoreError {
+        let target_id = target_id.into();
+        let event = AuditEvent::denied(action, target_kind, target_id.clone())
+            .with_detail("超出本人权限或区域范围");
+        if let Err(err) = self.audit(actor, event).await {
+            return err;
+        }
+        StoreError::not_found(format!("找不到{target_kind}“{target_id}”"))
+    }
+
+    /// Searches the entries of actors within the auditor's scope, newest first. City-level
+    /// auditors also see entries without a region (failed logins of unknown names).
+    pub async fn search_audit(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
+        actor.require(Permission::ViewAudit)?;
+        let mut scope = actor.scope_condition(audit_log::Column::ActorRegion);
+        if actor.scope().level() <= RegionLevel::City {
+            scope = Condition::any().add(scope).add(audit_log::Column::ActorRegion.is_null());
+        }
+        let mut filter = Condition::all().add(scope);
+        if let Some(name) = query.actor_name.as_deref().filter(|s| !s.is_empty()) {
+            filter = filter.add(audit_log::Column::ActorName.eq(name));
+        }
+        if let Some(action) = query.action.as_deref().filter(|s| !s.is_empty()) {
+            filter = filter.add(audit_log::Column::Action.starts_with(action));
+        }
+        if let Some(outcome) = query.outcome.as_deref().filter(|s| !s.is_empty()) {
+            filter = filter.add(audit_log::Column::Outcome.eq(outcome));
+        }
+        if let Some(from) = query.from {
+            filter = filter.add(audit_log::Column::At.gte(from));
+        }
+        if let Some(until) = query.until {
+            filter = filter.add(audit_log::Column::At.lt(until));
+        }
+        let select = audit_log::Entity::find().filter(filter);
+        let total = select.clone().count(&self.db).await?;
+        let per_page = query.per_page.clamp(1, 10_000);
+        let rows = select
+            .order_by_desc(audit_log::Column::Id)
+            .offset(query.page * per_page)
+            .limit(per_page)
+            .all(&self.db)
+            .await?;
+        let entries = rows
+            .into_iter()
+            .map(|row| AuditEntry {
+                id: row.id,
+                at: row.at,
+                actor_name: row.actor_name,
+                actor_region: row.actor_region,
+                ip: row.ip,
+                action: row.action,
+                target_kind: row.target_kind,
+                target_id: row.target_id,
+                subject: row.subject,
+                outcome: row.outcome,
+                detail: row.detail,
+            })
+            .collect();
+        Ok(AuditPage { entries, total })
+    }
+
+    /// Deletes entries older than `retention_days` (never less than the legal minimum).
+    /// Returns how many were removed.
+    pub async fn prune_audit(&self, retention_days: u32) -> StoreResult<u64> {
+        if retention_days < MIN_RETENTION_DAYS {
+            return Err(StoreError::invalid(format!(
+                "审计日志至少保存{MIN_RETENTION_DAYS}天，不能设为{retention_days}天"
+            )));
+        }
+        let cutoff = Utc::now() - chrono::Duration::days(i64::from(retention_days));
+        let result = audit_log::Entity::delete_many()
+            .filter(audit_log::Column::At.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+}

@@ -1,0 +1,115 @@
+//! Choosing the engine from the URL, and the per-engine connection settings. This is the
+//! only place that knows which engine runs; everything else is one code path.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, SqlxSqliteConnector};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::{StoreError, StoreResult};
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// The embedded default: an SQLite file.
+    SqliteFile(PathBuf),
+    /// A `postgres://`, `mysql://` (MariaDB, MySQL, TiDB …) or `sqlite://` URL.
+    Url(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Engine {
+    pub fn label(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+            Engine::MySql => "MySQL/MariaDB",
+        }
+    }
+}
+
+impl DatabaseTarget {
+    pub fn engine(&self) -> StoreResult<Engine> {
+        match self {
+            DatabaseTarget::SqliteFile(_) => Ok(Engine::Sqlite),
+            DatabaseTarget::Url(url) => {
+                let scheme = url.split(':').next().unwrap_or_default();
+                match scheme {
+                    "sqlite" => Ok(Engine::Sqlite),
+                    "postgres" | "postgresql" => Ok(Engine::Postgres),
+                    "mysql" | "mariadb" => Ok(Engine::MySql),
+                    _ => Err(StoreError::invalid(format!(
+                        "不支持的数据库地址“{scheme}:…”：请使用 postgres://、mysql:// 或 sqlite:// 开头的地址"
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// The URL with any password replaced, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseTarget::SqliteFile(path) => format!("sqlite file {}", path.display()),
+            DatabaseTarget::Url(raw) => match url::Url::parse(raw) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("***"));
+                    }
+                    parsed.to_string()
+                }
+                Err(_) => "(unparsable database URL)".to_owned(),
+            },
+        }
+    }
+}
+
+pub(crate) async fn connect(target: &DatabaseTarget) -> StoreResult<(DatabaseConnection, Engine)> {
+    let engine = target.engine()?;
+    let db = match (engine, target) {
+        (Engine::Sqlite, DatabaseTarget::SqliteFile(path)) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::invalid(format!("无法创建数据目录“{}”：{e}", dir.display()))
+                })?;
+            }
+            sqlite(SqliteConnectOptions::new().filename(path)).await?
+        }
+        (Engine::Sqlite, DatabaseTarget::Url(url)) => {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::invalid(format!("SQLite 地址有误：{e}")))?;
+            sqlite(options).await?
+        }
+        (_, DatabaseTarget::Url(url)) => {
+            let mut options = ConnectOptions::new(url.clone());
+            options
+                .max_connections(16)
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(10))
+                .sqlx_logging(false);
+            Database::connect(options).await?
+        }
+        (_, DatabaseTarget::SqliteFile(_)) => unreachable!("a file target is always SQLite"),
+    };
+    Ok((db, engine))
+}
+
+/// SQLite as a server needs it: WAL so readers never wait for the writer, foreign keys on,
+/// and a busy timeout so concurrent writers queue instead of failing.
+async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection> {
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}

@@ -1,0 +1,57 @@
+//! The data layer's error policy: every failure is a [`StoreError`] whose variant says what
+//! the caller can do about it. A missing record is `NotFound` (also when it exists outside
+//! the caller's scope, so scope never leaks), a broken rule is `Invalid` with a Chinese
+//! sentence, a unique-constraint violation is `Conflict` with a Chinese sentence, and
+//! anything the database itself failed at is `Database`, which is never shown to a user as
+//! anything but an internal error and never becomes "not found".
+
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("没有权限：{0}")]
+    Forbidden(String),
+    #[error("database error: {0}")]
+    Database(DbErr),
+}
+
+impl StoreError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        StoreError::Invalid(message.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        StoreError::NotFound(message.into())
+    }
+
+    /// Maps a database error, turning a unique-constraint violation into a conflict that
+    /// says `conflict_message`.
+    pub fn from_write(err: DbErr, conflict_message: &str) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                StoreError::Conflict(conflict_message.to_owned())
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        StoreError::Database(err)
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::Database(DbErr::Conn(RuntimeErr::SqlxError(err)))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

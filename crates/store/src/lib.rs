@@ -1,0 +1,102 @@
+//! Guanai's data access layer. One code path serves SQLite (embedded, the default),
+//! PostgreSQL and MySQL-compatible servers: queries are built with SeaORM / SeaQuery, which
+//! writes each engine's own SQL, and the schema comes from one migration source.
+//!
+//! Every read or write of scoped data takes an [`Actor`], the handle a request gets from its
+//! session; feature modules add their methods to [`Store`] in `impl` blocks of their own.
+
+mod access;
+pub mod audit;
+mod connect;
+mod entities;
+mod error;
+mod migrations;
+pub mod orgs;
+mod passwords;
+pub mod regions;
+pub mod sessions;
+pub mod users;
+
+pub use access::Actor;
+pub use connect::{DatabaseTarget, Engine};
+pub use error::{StoreError, StoreResult};
+
+use sea_orm::DatabaseConnection;
+
+/// A handle on the database. Cheap to clone; holds the connection pool and nothing else,
+/// so several server instances can share one database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    engine: Engine,
+}
+
+impl Store {
+    /// Opens the database named by `target` and brings its schema up to date.
+    pub async fn open(target: &DatabaseTarget) -> StoreResult<Self> {
+        let store = Self::connect(target).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the database without touching its schema.
+    pub async fn connect(target: &DatabaseTarget) -> StoreResult<Self> {
+        let (db, engine) = connect::connect(target).await?;
+        Ok(Store { db, engine })
+    }
+
+    /// Applies every migration not applied yet. Safe to run on every start.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        use sea_orm_migration::MigratorTrait;
+        migrations::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Names of the migrations applied to this database, oldest first.
+    pub async fn applied_migrations(&self) -> StoreResult<Vec<String>> {
+        use sea_orm_migration::MigratorTrait;
+        let applied = migrations::Migrator::get_applied_migrations(&self.db).await?;
+        Ok(applied.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of a (possibly running) SQLite database to `path`.
+    pub async fn backup_sqlite(&self, path: &std::path::Path) -> StoreResult<()> {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self.engine != Engine::Sqlite {
+            return Err(StoreError::invalid(
+                "备份命令只用于内置的 SQLite 数据库；PostgreSQL 请用 pg_dump，MySQL/MariaDB 请用 mysqldump",
+            ));
+        }
+        if path.exists() {
+            return Err(StoreError::invalid(format!(
+                "备份文件“{}”已存在，请换一个文件名或先移走它",
+                path.display()
+            )));
+        }
+        let target = path.to_str().ok_or_else(|| StoreError::invalid("备份文件路径须为 UTF-8"))?;
+        self.db
+            .execute(Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "VACUUM INTO ?",
+                [target.into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(self) -> StoreResult<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! The one migration source for every engine. Migrations are append-only: a released
+//! migration is never edited; a change to the schema is a new file here, listed in order.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261130_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261130_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,129 @@
+//! Organisations: association units (市/县/乡 计生协) and insurer branches (分公司/支公司),
+//! each attached to a region.
+
+use guanai_domain::{Permission, RegionCode};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+
+use crate::entities::orgs;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// 计生协会 at city, county or township level.
+    Association,
+    /// 保险公司: the city branch (分公司) or a county sub-branch (支公司).
+    Insurer,
+}
+
+impl OrgKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Association => "association",
+            OrgKind::Insurer => "insurer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgKind::Association => "计生协会",
+            OrgKind::Insurer => "保险公司",
+        }
+    }
+
+    fn parse(raw: &str) -> Self {
+        if raw == "insurer" {
+            OrgKind::Insurer
+        } else {
+            OrgKind::Association
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    pub id: i64,
+    pub name: String,
+    pub kind: OrgKind,
+    pub region_code: String,
+    pub parent_id: Option<i64>,
+}
+
+impl From<orgs::Model> for Org {
+    fn from(row: orgs::Model) -> Self {
+        Org {
+            id: row.id,
+            name: row.name,
+            kind: OrgKind::parse(&row.kind),
+            region_code: row.region_code,
+            parent_id: row.parent_id,
+        }
+    }
+}
+
+impl Store {
+    /// The organisation of `kind` at `region`, created with `name` if there is none yet.
+    pub async fn ensure_org(
+        &self,
+        kind: OrgKind,
+        region: &RegionCode,
+        name: &str,
+        parent_id: Option<i64>,
+    ) -> StoreResult<i64> {
+        if let Some(existing) = self.org_at(kind, region).await? {
+            return Ok(existing.id);
+        }
+        if !self.region_exists(region).await? {
+            return Err(StoreError::invalid(format!("区划“{region}”尚未导入")));
+        }
+        let row = orgs::ActiveModel {
+            id: NotSet,
+            name: Set(name.to_owned()),
+            kind: Set(kind.as_str().to_owned()),
+            region_code: Set(region.to_string()),
+            parent_id: Set(parent_id),
+        };
+        let inserted = orgs::Entity::insert(row)
+            .exec(&self.db)
+            .await
+            .map_err(|e| StoreError::from_write(e, &format!("机构名称“{name}”已被使用")))?;
+        Ok(inserted.last_insert_id)
+    }
+
+    /// The organisation of `kind` attached to exactly `region`, if any.
+    pub async fn org_at(&self, kind: OrgKind, region: &RegionCode) -> StoreResult<Option<Org>> {
+        Ok(orgs::Entity::find()
+            .filter(orgs::Column::Kind.eq(kind.as_str()))
+            .filter(orgs::Column::RegionCode.eq(region.as_str()))
+            .one(&self.db)
+            .await?
+            .map(Org::from))
+    }
+
+    /// The organisations within the actor's scope, by region.
+    pub async fn list_orgs(&self, actor: &Actor) -> StoreResult<Vec<Org>> {
+        actor.require(Permission::ViewOrgs)?;
+        let rows = orgs::Entity::find()
+            .filter(actor.scope_condition(orgs::Column::RegionCode))
+            .order_by_asc(orgs::Column::Kind)
+            .order_by_asc(orgs::Column::RegionCode)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(Org::from).collect())
+    }
+
+    /// One organisation by id, if it is within the actor's scope.
+    pub async fn org(&self, actor: &Actor, id: i64) -> StoreResult<Org> {
+        actor.require(Permission::ViewOrgs)?;
+        let row = orgs::Entity::find_by_id(id).one(&self.db).await?;
+        match row {
+            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => Ok(row.into()),
+            Some(_) => Err(self.deny(actor, "org.view", "机构", id.to_string()).await),
+            None => Err(StoreError::not_found(format!("找不到机构“{id}”"))),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Sessions live in the database, so any server instance can serve any request. The
+//! cookie carries a random token; the table keeps only its SHA-256, so a copy of the
+//! database does not let anyone log in.
+
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::entities::{sessions, users};
+use crate::users::LoginPolicy;
+use crate::{passwords, Actor, Store, StoreResult};
+
+/// A request's session: who it is, and the token its forms must carry.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub actor: Actor,
+    pub csrf_token: String,
+    pub must_change_password: bool,
+}
+
+/// Only touch `last_seen_at` when it is at least this old, to spare a write per request.
+const TOUCH_AFTER_SECONDS: i64 = 60;
+
+impl Store {
+    pub(crate) async fn create_session(&self, user_id: i64, ip: &str, policy: &LoginPolicy) -> StoreResult<String> {
+        let token = passwords::token();
+        let now = Utc::now();
+        sessions::Entity::insert(sessions::ActiveModel {
+            id_hash: Set(passwords::token_hash(&token)),
+            user_id: Set(user_id),
+            csrf_token: Set(passwords::token()),
+            ip: Set(ip.chars().take(64).collect()),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            expires_at: Set(now + policy.session_idle),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(token)
+    }
+
+    /// The session of a cookie token, if it exists, has not expired and its user is active.
+    /// Extends the idle deadline.
+    pub async fn session(&self, token: &str, ip: &str, policy: &LoginPolicy) -> StoreResult<Option<Session>> {
+        let hash = passwords::token_hash(token);
+        let Some(session) = sessions::Entity::find_by_id(hash.as_str()).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        if session.expires_at <= now {
+            sessions::Entity::delete_by_id(hash.as_str()).exec(&self.db).await?;
+            return Ok(None);
+        }
+        let Some(user) = users::Entity::find_by_id(session.user_id)
+            .filter(users::Column::Active.eq(true))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if (now - session.last_seen_at) >= Duration::seconds(TOUCH_AFTER_SECONDS) {
+            sessions::Entity::update(sessions::ActiveModel {
+                id_hash: Set(hash),
+                last_seen_at: Set(now),
+                expires_at: Set(now + policy.session_idle),
+                ..Default::default()
+            })
+            .exec(&self.db)
+            .await?;
+        }
+        Ok(Some(Session {
+            actor: Actor::from_user(&user, ip)?,
+            csrf_token: session.csrf_token,
+            must_change_password: user.must_change_password,
+        }))
+    }
+
+    /// Logs out: the token stops working at once.
+    pub async fn end_session(&self, token: &str) -> StoreResult<()> {
+        sessions::Entity::delete_by_id(passwords::token_hash(token)).exec(&self.db).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn end_other_sessions(&self, user_id: i64, keep_token: &str) -> StoreResult<()> {
+        sessions::Entity::delete_many()
+            .filter(sessions::Column::UserId.eq(user_id))
+            .filter(sessions::Column::IdHash.ne(passwords::token_hash(keep_token)))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub async fn purge_expired_sessions(&self) -> StoreResult<u64> {
+        let result = sessions::Entity::delete_many()
+            .filter(sessions::Column::ExpiresAt.lte(Utc::now()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected)
+    }
+}
