@@ -20,6 +20,8 @@ pub mod users;
 pub use access::Actor;
 pub use connect::{DatabaseTarget, Engine};
 pub use error::{StoreError, StoreResult};
+/// A random password that meets the policy, for new accounts (printed once).
+pub use passwords::generate as generate_password;
 
 use sea_orm::DatabaseConnection;
 

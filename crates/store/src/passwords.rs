@@ -37,7 +37,7 @@ pub(crate) async fn verify(password: String, stored: Option<String>) -> bool {
 
 /// A random password for a new account, printed once: 14 characters that are easy to
 /// read aloud (no 0/O, 1/l/I), always with letters and digits.
-pub(crate) fn generate() -> String {
+pub fn generate() -> String {
     use rand::Rng;
     const LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
     const DIGITS: &[u8] = b"23456789";

@@ -1,0 +1,23 @@
+//! Guanai's web layer: server-rendered pages (askama templates) and the JSON API under
+//! `/api/v1`, on axum. Handlers are thin: they parse the request into domain types, call
+//! the store with the request's [`guanai_store::Actor`], and render the answer.
+//!
+//! Error policy: handlers return [`WebError`] (pages) or [`ApiError`] (JSON). Both show a
+//! Chinese sentence the user can act on, map a store conflict to 409 and a missing or
+//! out-of-scope record to 404, and log a database failure without ever showing SQL.
+
+mod api;
+mod assets;
+mod error;
+mod format;
+mod metrics;
+mod pages;
+mod router;
+mod session;
+mod state;
+
+pub use error::{ApiError, WebError};
+pub use metrics::Metrics;
+pub use router::router;
+pub use session::{CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+pub use state::{AppState, WebConfig};

@@ -1,0 +1,236 @@
+//! The `guanai` command line: one binary, one subcommand per task.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use guanai_domain::{Password, RegionCode, Role, Username};
+use guanai_store::users::NewUser;
+use guanai_store::{Actor, Store};
+
+use crate::config::{CliOverrides, FileConfig, Settings};
+
+#[derive(Debug, Parser)]
+#[command(name = "guanai", version, about = "关爱：计生家庭意外伤害保险服务平台")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Folder of the embedded SQLite database and the key files.
+    #[arg(long, global = true, env = "GUANAI_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A postgres://, mysql:// or sqlite:// URL; the embedded SQLite file when absent.
+    #[arg(long, global = true, env = "GUANAI_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// TOML configuration file (default: ./guanai.toml when it exists).
+    #[arg(long, global = true, env = "GUANAI_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (pages and API).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "GUANAI_LISTEN")]
+        listen: Option<String>,
+        /// Set up the demo city (吉安市) with one user per role, and print their logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Set up the demo city and its users without serving.
+    Demo,
+    /// Regions (行政区划).
+    Regions {
+        #[command(subcommand)]
+        command: RegionsCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Write a consistent copy of the SQLite database, also while the server runs.
+    Backup {
+        /// The file to write; must not exist.
+        file: PathBuf,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionsCommand {
+    /// Load one city's regions from a folder of official division files.
+    Import {
+        /// 4-digit city code, e.g. 3608.
+        #[arg(long)]
+        city: String,
+        /// Folder with cities.csv, areas.csv, streets.csv, villages.csv (or .csv.gz).
+        #[arg(long)]
+        from: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints a one-time password unless one is given.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// The person's name as users read it.
+        #[arg(long)]
+        name: String,
+        /// city_admin, county_staff, township_staff, village_agent, insurer_city,
+        /// insurer_county, supervisor or auditor.
+        #[arg(long)]
+        role: String,
+        /// Region code of the user's scope.
+        #[arg(long)]
+        region: String,
+        /// Initial password (read from GUANAI_NEW_PASSWORD if set); random when absent.
+        #[arg(long, env = "GUANAI_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a new one-time password for a user and unlock the account.
+    ResetPassword { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Delete entries older than the retention period (at least 180 days).
+    Prune,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("无法启动：{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("错误：{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let overrides = CliOverrides { data_dir: cli.global.data_dir.clone(), database_url: cli.global.database_url.clone(), listen };
+    let settings = Settings::resolve(&overrides, FileConfig::load(cli.global.config.as_deref())?)?;
+    crate::serve::init_logging(&settings);
+    match cli.command {
+        Command::Serve { demo, .. } => crate::serve::serve(settings, demo).await?,
+        Command::Migrate => {
+            let store = open(&settings).await?;
+            let applied = store.applied_migrations().await?;
+            println!("数据库已是最新结构（{}，共{}个迁移）", store.engine().label(), applied.len());
+        }
+        Command::Demo => {
+            let store = open(&settings).await?;
+            crate::demo::setup(&store, &settings.data_dir).await?.print();
+        }
+        Command::Regions { command: RegionsCommand::Import { city, from } } => {
+            let city = RegionCode::parse(&city).map_err(|e| anyhow::anyhow!("--city：{e}"))?;
+            let set = guanai_store::regions::read_division_dir(&from, &city)?;
+            let store = open(&settings).await?;
+            let summary = store.import_regions(&set).await?;
+            println!(
+                "已导入 {}：新增{}个，更名{}个，未变{}个（县{}个，乡镇{}个，村{}个）",
+                city,
+                summary.added,
+                summary.renamed,
+                summary.unchanged,
+                set.count(guanai_domain::RegionLevel::County),
+                set.count(guanai_domain::RegionLevel::Township),
+                set.count(guanai_domain::RegionLevel::Village)
+            );
+        }
+        Command::User { command } => {
+            let store = open(&settings).await?;
+            let city = operating_city(&store, &settings).await?;
+            match command {
+                UserCommand::Add { username, name, role, region, password } => {
+                    let generated = password.is_none();
+                    let password = password.unwrap_or_else(crate::demo::random_password);
+                    let new = NewUser {
+                        username: Username::parse(&username)?,
+                        display_name: name,
+                        role: Role::parse(&role)?,
+                        region: RegionCode::parse(&region)?,
+                        org_id: None,
+                        password: Password::parse(&password)?,
+                        must_change_password: true,
+                    };
+                    let user = store.create_user(&Actor::system(city), new).await?;
+                    println!("已创建用户 {}（{}）", user.username, user.role.label());
+                    if generated {
+                        println!("一次性密码：{password}（首次登录后须修改）");
+                    }
+                }
+                UserCommand::ResetPassword { username } => {
+                    let password = crate::demo::random_password();
+                    store.reset_password(&Username::parse(&username)?, &Password::parse(&password)?, &city).await?;
+                    println!("已重置 {username} 的密码，一次性密码：{password}（登录后须修改）");
+                }
+            }
+        }
+        Command::Backup { file } => {
+            let store = open(&settings).await?;
+            store.backup_sqlite(&file).await.with_context(|| "备份失败")?;
+            println!("已备份到 {}", file.display());
+        }
+        Command::Audit { command: AuditCommand::Prune } => {
+            let store = open(&settings).await?;
+            let removed = store.prune_audit(settings.audit_retention_days).await?;
+            println!("已删除{}天前的审计日志{removed}条", settings.audit_retention_days);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.database)
+        .await
+        .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))
+}
+
+/// The city the command-line operator acts for: the only city loaded, or the configured one.
+pub async fn operating_city(store: &Store, settings: &Settings) -> anyhow::Result<RegionCode> {
+    let cities = store.cities().await?;
+    match cities.as_slice() {
+        [only] => Ok(only.clone()),
+        _ if cities.contains(&settings.city) => Ok(settings.city.clone()),
+        [] => anyhow::bail!("数据库中还没有区划：请先运行 guanai regions import，或用 guanai serve --demo 建立演示城市"),
+        _ => anyhow::bail!("数据库中有多个城市，请在配置文件中用 city 指定本系统服务的城市"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,107 @@
+//! The JSON API under `/api/v1`, for other front ends. Authenticated by the same session
+//! cookie as the pages; state-changing calls carry the session's CSRF token in the
+//! `X-CSRF-Token` header (it is given by `GET /api/v1/me`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use guanai_domain::{Password, Permission, RegionCode, Role, Username};
+use guanai_store::regions::Region;
+use guanai_store::users::{NewUser, User};
+use guanai_store::Actor;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, WebError};
+use crate::session::ApiUser;
+use crate::state::AppState;
+
+async fn require(state: &AppState, actor: &Actor, permission: Permission, route: &str) -> Result<(), ApiError> {
+    if actor.can(permission) {
+        Ok(())
+    } else {
+        Err(state.store.deny(actor, "api.call", "接口", route).await.into())
+    }
+}
+
+#[derive(Serialize)]
+pub struct Me {
+    username: String,
+    display_name: String,
+    role: Role,
+    role_label: &'static str,
+    region_code: RegionCode,
+    csrf_token: String,
+}
+
+/// The logged-in user, with the CSRF token to send on state-changing calls.
+pub async fn me(user: ApiUser) -> Json<Me> {
+    let actor = &user.session.actor;
+    Json(Me {
+        username: actor.username().to_owned(),
+        display_name: actor.display_name().to_owned(),
+        role: actor.role(),
+        role_label: actor.role().label(),
+        region_code: actor.scope().clone(),
+        csrf_token: user.session.csrf_token.clone(),
+    })
+}
+
+#[derive(Serialize)]
+pub struct RegionWithChildren {
+    #[serde(flatten)]
+    region: Region,
+    children_list: Vec<Region>,
+}
+
+/// One region within the caller's scope and the regions directly below it.
+pub async fn region(State(state): State<AppState>, user: ApiUser, Path(code): Path<String>) -> Result<Json<RegionWithChildren>, ApiError> {
+    let actor = &user.session.actor;
+    let code = RegionCode::parse(&code).map_err(|e| WebError::NotFound(e.to_string()))?;
+    let region = state.store.region(actor, &code).await?;
+    let children_list = state.store.region_children(actor, &code).await?;
+    Ok(Json(RegionWithChildren { region, children_list }))
+}
+
+/// The users within the caller's scope.
+pub async fn list_users(State(state): State<AppState>, user: ApiUser) -> Result<Json<Vec<User>>, ApiError> {
+    require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
+    Ok(Json(state.store.list_users(&user.session.actor).await?))
+}
+
+/// One user within the caller's scope; 404 otherwise.
+pub async fn user(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>) -> Result<Json<User>, ApiError> {
+    require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
+    Ok(Json(state.store.user(&user.session.actor, id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct CreateUser {
+    username: String,
+    display_name: String,
+    role: String,
+    region_code: String,
+    org_id: Option<i64>,
+    password: String,
+}
+
+/// Creates a user within the caller's scope, with a role the caller may grant.
+pub async fn create_user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Json(body): Json<CreateUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    require(&state, &user.session.actor, Permission::ManageUsers, "/api/v1/users").await?;
+    let bad = |m: String| ApiError(WebError::BadRequest(m));
+    let new = NewUser {
+        username: Username::parse(&body.username).map_err(|e| bad(e.to_string()))?,
+        display_name: body.display_name,
+        role: Role::parse(&body.role).map_err(|e| bad(e.to_string()))?,
+        region: RegionCode::parse(&body.region_code).map_err(|e| bad(e.to_string()))?,
+        org_id: body.org_id,
+        password: Password::parse(&body.password).map_err(|e| bad(e.to_string()))?,
+        must_change_password: true,
+    };
+    let created = state.store.create_user(&user.session.actor, new).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}

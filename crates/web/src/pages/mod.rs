@@ -1,0 +1,106 @@
+//! Server-rendered pages. Each page is a struct with a `shell` (header, navigation,
+//! breadcrumb) and its own fields, rendered by the askama template of the same name.
+
+pub mod account;
+pub mod audit;
+pub mod home;
+pub mod login;
+pub mod ops;
+pub mod orgs;
+pub mod regions;
+pub mod users;
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use guanai_domain::Permission;
+use guanai_store::sessions::Session;
+
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// One entry of the left-hand navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// One step of the breadcrumb; the last has no link.
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+impl Crumb {
+    pub fn link(label: impl Into<String>, href: impl Into<String>) -> Self {
+        Crumb { label: label.into(), href: Some(href.into()) }
+    }
+
+    pub fn here(label: impl Into<String>) -> Self {
+        Crumb { label: label.into(), href: None }
+    }
+}
+
+/// What every logged-in page shows around its content.
+pub struct Shell {
+    pub title: String,
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub region_name: String,
+    pub nav: Vec<NavItem>,
+    pub breadcrumb: Vec<Crumb>,
+    pub csrf: String,
+}
+
+/// The navigation, feature by feature; each entry shows only to roles that may use it.
+const NAV: [(&str, &str, Option<Permission>); 6] = [
+    ("/", "首页", None),
+    ("/regions", "行政区划", Some(Permission::ViewRegions)),
+    ("/orgs", "机构", Some(Permission::ViewOrgs)),
+    ("/users", "用户管理", Some(Permission::ViewUsers)),
+    ("/audit", "审计日志", Some(Permission::ViewAudit)),
+    ("/account/password", "修改密码", None),
+];
+
+impl Shell {
+    pub async fn new(state: &AppState, session: &Session, title: &str, active: &str, trail: Vec<Crumb>) -> Result<Self, WebError> {
+        let actor = &session.actor;
+        let scope = actor.scope().as_str();
+        let region_name = state.store.region_names(&[scope]).await?.remove(scope).unwrap_or_else(|| scope.to_owned());
+        let nav = NAV
+            .iter()
+            .filter(|(_, _, needs)| needs.is_none_or(|p| actor.can(p)))
+            .map(|(href, label, _)| NavItem { href, label, active: *href == active })
+            .collect();
+        let mut breadcrumb = vec![Crumb::link("首页", "/")];
+        breadcrumb.extend(trail);
+        Ok(Shell {
+            title: title.to_owned(),
+            user_name: actor.display_name().to_owned(),
+            role_label: actor.role().label(),
+            region_name,
+            nav,
+            breadcrumb,
+            csrf: session.csrf_token.clone(),
+        })
+    }
+}
+
+/// Renders a page template into a response.
+pub fn render(page: &impl Template) -> Result<Response, WebError> {
+    Ok(Html(page.render()?).into_response())
+}
+
+/// Lets the request through if the role may use the page; otherwise answers "not found"
+/// and writes the attempt to the audit log.
+pub async fn require(state: &AppState, session: &Session, permission: Permission, page: &str) -> Result<(), WebError> {
+    if session.actor.can(permission) {
+        Ok(())
+    } else {
+        Err(state.store.deny(&session.actor, "page.view", "页面", page).await.into())
+    }
+}
+
+pub async fn not_found() -> WebError {
+    WebError::NotFound("您要找的页面不存在，请从左侧菜单进入".to_owned())
+}

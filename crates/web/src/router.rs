@@ -1,0 +1,41 @@
+//! Every route in one place.
+
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+use crate::{api, assets, metrics, pages, session};
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home::show))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/account/password", get(pages::account::form).post(pages::account::submit))
+        .route("/regions", get(pages::regions::root))
+        .route("/regions/{code}", get(pages::regions::show))
+        .route("/orgs", get(pages::orgs::list))
+        .route("/users", get(pages::users::list).post(pages::users::create))
+        .route("/users/new", get(pages::users::new_form))
+        .route("/users/{id}", get(pages::users::show))
+        .route("/audit", get(pages::audit::search))
+        .route("/audit/export", get(pages::audit::export));
+    let api = Router::new()
+        .route("/me", get(api::me))
+        .route("/regions/{code}", get(api::region))
+        .route("/users", get(api::list_users).post(api::create_user))
+        .route("/users/{id}", get(api::user));
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api)
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer))
+        .route("/healthz", get(pages::ops::healthz))
+        .route("/metrics", get(pages::ops::metrics))
+        .route("/assets/app.css", get(assets::css))
+        .route("/assets/app.js", get(assets::js))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
