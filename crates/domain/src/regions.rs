@@ -166,24 +166,29 @@ impl<'de> Deserialize<'de> for RegionCode {
     }
 }
 
-/// Official names carry the committee suffix (`双树村村民委员会`); rosters write the short form
-/// (`双树村`). Returns the name without such a suffix, for matching.
-pub fn short_region_name(name: &str) -> &str {
-    const SUFFIXES: [&str; 4] = ["村民委员会", "居民委员会", "社区居委会", "居委会"];
+/// Official names carry the committee suffix (`双树村村民委员会`, `钓源村委会`,
+/// `汶溪社区居委会`); rosters write the short form (`双树村`, `钓源村`, `汶溪社区`). Returns the
+/// name without such a suffix, for matching.
+pub fn short_region_name(name: &str) -> String {
     let name = name.trim();
-    for suffix in SUFFIXES {
-        if let Some(stripped) = name.strip_suffix(suffix) {
-            if !stripped.is_empty() {
-                // "…社区居委会" shortens to "…社区"; "…村村民委员会" to "…村".
-                return if suffix == "社区居委会" {
-                    &name[..stripped.len() + "社区".len()]
-                } else {
-                    stripped
-                };
+    // (suffix, what the short form ends with instead)
+    const RULES: [(&str, &str); 6] = [
+        ("村民委员会", "村"),
+        ("村委会", "村"),
+        ("社区居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("居民委员会", ""),
+        ("居委会", ""),
+    ];
+    for (suffix, keep) in RULES {
+        if let Some(base) = name.strip_suffix(suffix) {
+            if base.is_empty() {
+                return name.to_owned();
             }
+            return if base.ends_with(keep) { base.to_owned() } else { format!("{base}{keep}") };
         }
     }
-    name
+    name.to_owned()
 }
 
 #[cfg(test)]
@@ -226,7 +231,10 @@ mod tests {
     #[test]
     fn short_names_drop_committee_suffixes() {
         assert_eq!(short_region_name("双树村村民委员会"), "双树村");
+        assert_eq!(short_region_name("钓源村委会"), "钓源村");
+        assert_eq!(short_region_name("钓源村民委员会"), "钓源村");
         assert_eq!(short_region_name("多福巷社区居委会"), "多福巷社区");
+        assert_eq!(short_region_name("汶溪社区居民委员会"), "汶溪社区");
         assert_eq!(short_region_name("双树村"), "双树村");
         assert_eq!(short_region_name("村民委员会"), "村民委员会");
     }

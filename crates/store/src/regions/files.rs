@@ -207,7 +207,7 @@ fn parse_level_file(
         if name.chars().count() > 100 {
             return Err(bad(line, format!("区划“{code}”的名称过长")));
         }
-        let row = DivisionRow { code, name: name.to_owned(), short_name: short_region_name(name).to_owned() };
+        let row = DivisionRow { code, name: name.to_owned(), short_name: short_region_name(name) };
         out.push((line, row, parent));
     }
     Ok(out)

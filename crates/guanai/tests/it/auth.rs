@@ -1,0 +1,168 @@
+//! Logging in and out, lockout, expiry, CSRF, and the forced first password change.
+
+use axum::http::StatusCode;
+use guanai_domain::RegionCode;
+use guanai_web::WebConfig;
+
+use crate::util::{test_config, TestApp};
+
+#[tokio::test]
+async fn a_good_login_sets_a_protected_cookie_and_opens_the_home_page() {
+    let app = TestApp::demo().await;
+    let response = app.attempt_login("demo.county", &app.passwords["demo.county"]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    assert_eq!(response.location(), "/");
+    let cookie = response.cookies().into_iter().find(|c| c.starts_with("guanai_session=")).unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP must not mark the cookie Secure: {cookie}");
+    let client = app.login("demo.county").await;
+    let home = app.get(&client, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("吉州区计生协 李干事"));
+    assert!(home.body.contains("data-testid=\"home-region\">吉州区<"));
+    assert_eq!(app.audit_entries("demo.county", "ok").await.iter().filter(|e| e.action == "login").count(), 2);
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_configured_for_tls() {
+    let app = TestApp::demo_with(WebConfig { secure_cookies: true, ..test_config() }).await;
+    let response = app.attempt_login("demo.city", &app.passwords["demo.city"]).await;
+    let cookie = response.cookies().into_iter().find(|c| c.starts_with("guanai_session=")).unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_clearly_and_logged() {
+    let app = TestApp::demo().await;
+    let response = app.attempt_login("demo.county", "wrong-password-1").await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert!(response.body.contains("用户名或密码错误"), "{}", response.body);
+    assert!(response.cookie("guanai_session").is_none());
+    let denied = app.audit_entries("demo.county", "denied").await;
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].action, "login");
+    // An unknown name gets the same answer and is logged too.
+    let unknown = app.attempt_login("nobody.here", "whatever-123").await;
+    assert!(unknown.body.contains("用户名或密码错误"));
+    assert_eq!(app.audit_entries("nobody.here", "denied").await.len(), 1);
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_even_for_the_right_password() {
+    let app = TestApp::demo().await;
+    for attempt in 1..=4 {
+        let response = app.attempt_login("demo.agent", "not-the-password-1").await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let warned = app.attempt_login("demo.agent", "not-the-password-1").await;
+    assert!(warned.body.contains("账号已锁定"), "{}", warned.body);
+    let right = app.attempt_login("demo.agent", &app.passwords["demo.agent"]).await;
+    assert_eq!(right.status, StatusCode::UNAUTHORIZED);
+    assert!(right.body.contains("账号已锁定"), "{}", right.body);
+    assert!(right.cookie("guanai_session").is_none());
+    // Other accounts are not affected.
+    app.login("demo.county").await;
+}
+
+#[tokio::test]
+async fn an_expired_session_sends_the_user_to_log_in_again() {
+    let mut config = test_config();
+    config.login_policy.session_idle = chrono::Duration::seconds(-1);
+    let app = TestApp::demo_with(config).await;
+    let response = app.attempt_login("demo.city", &app.passwords["demo.city"]).await;
+    let cookie = response.cookie("guanai_session").unwrap();
+    let client = crate::util::Client { cookie, csrf: String::new() };
+    let page = app.get(&client, "/users").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), "/login?next=%2Fusers&expired=1");
+    let login = app.get_anonymous(page.location()).await;
+    assert!(login.body.contains("登录已过期，请重新登录"));
+    let api = app.get(&client, "/api/v1/me").await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.json()["error"]["code"], "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_forged_csrf_token_is_refused_and_changes_nothing() {
+    let app = TestApp::demo().await;
+    let client = app.login("demo.city").await;
+    let before = app.store.count_users().await.unwrap();
+    let fields = [
+        ("csrf", "0".repeat(64)),
+        ("username", "forged.user".to_owned()),
+        ("display_name", "伪造".to_owned()),
+        ("role", "county_staff".to_owned()),
+        ("region", "360802".to_owned()),
+        ("password", "forged-pass-123".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = app.post_form_raw(Some(&client.cookie), "/users", &fields).await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert!(response.body.contains("页面已过期或请求来源无法确认"));
+    let missing = app.post_form_raw(Some(&client.cookie), "/users", &fields[1..]).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.count_users().await.unwrap(), before);
+    let denied = app.audit_entries("demo.city", "denied").await;
+    assert_eq!(denied.iter().filter(|e| e.action == "csrf").count(), 2);
+    // Logging out needs the token too.
+    let logout = app.post_form_raw(Some(&client.cookie), "/logout", &[]).await;
+    assert_eq!(logout.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&client, "/").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_login_form_needs_its_own_token() {
+    let app = TestApp::demo().await;
+    let fields = [("username", "demo.city"), ("password", app.passwords["demo.city"].as_str()), ("csrf", "abc")];
+    let response = app.post_form_raw(None, "/login", &fields).await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert!(response.cookie("guanai_session").is_none());
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_at_once() {
+    let app = TestApp::demo().await;
+    let client = app.login("demo.township").await;
+    let response = app.post_form(&client, "/logout", &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    assert_eq!(response.location(), "/login");
+    let after = app.get(&client, "/").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert!(after.location().starts_with("/login"));
+}
+
+#[tokio::test]
+async fn the_first_admin_must_change_the_one_time_password() {
+    let db = crate::util::TestDb::new().await;
+    let store = guanai_store::Store::open(&db.target()).await.unwrap();
+    store.import_regions(&guanai_store::regions::demo_city()).await.unwrap();
+    let city = RegionCode::parse("3608").unwrap();
+    let (username, password) = store.bootstrap_admin(&city).await.unwrap().expect("created");
+    assert!(store.bootstrap_admin(&city).await.unwrap().is_none(), "only on an empty user table");
+    let app = crate::util::TestApp {
+        router: guanai_web::router(guanai_web::AppState::new(store.clone(), test_config())),
+        store,
+        _db: db,
+        passwords: Default::default(),
+    };
+    let response = app.attempt_login(&username, &password).await;
+    assert_eq!(response.location(), "/account/password");
+    let client = app.login_with(&username, &password).await;
+    let home = app.get(&client, "/users").await;
+    assert_eq!((home.status, home.location()), (StatusCode::SEE_OTHER, "/account/password"));
+    assert_eq!(app.get(&client, "/api/v1/users").await.status, StatusCode::FORBIDDEN);
+
+    let mismatch = app.post_form(&client, "/account/password", &[("current", &password), ("new", "newpass12345"), ("confirm", "other12345x")]).await;
+    assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
+    assert!(mismatch.body.contains("两次输入的新密码不一致"));
+    let weak = app.post_form(&client, "/account/password", &[("current", &password), ("new", "short"), ("confirm", "short")]).await;
+    assert!(weak.body.contains("密码至少需要10个字符"));
+    let wrong = app.post_form(&client, "/account/password", &[("current", "not-it-12345"), ("new", "newpass12345"), ("confirm", "newpass12345")]).await;
+    assert!(wrong.body.contains("当前密码不正确"));
+
+    let done = app.post_form(&client, "/account/password", &[("current", &password), ("new", "newpass12345"), ("confirm", "newpass12345")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&client, "/users").await.status, StatusCode::OK);
+    assert_eq!(app.attempt_login(&username, &password).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.attempt_login(&username, "newpass12345").await.status, StatusCode::SEE_OTHER);
+}

@@ -1,0 +1,87 @@
+//! The command line against the same databases: migrate, users, regions, backup.
+
+use clap::Parser;
+use guanai::cli::{run, Cli};
+
+use crate::util::TestDb;
+
+async fn guanai(db: &TestDb, args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
+    let mut argv = vec!["guanai", "--database-url", db.url.as_str(), "--data-dir"];
+    let dir = db.dir().to_str().unwrap().to_owned();
+    argv.push(&dir);
+    argv.extend_from_slice(args);
+    run(Cli::try_parse_from(argv)?).await
+}
+
+#[tokio::test]
+async fn migrate_is_repeatable_and_keeps_data() {
+    let db = TestDb::new().await;
+    guanai(&db, &["demo"]).await.unwrap();
+    let store = guanai_store::Store::connect(&db.target()).await.unwrap();
+    let users = store.count_users().await.unwrap();
+    assert_eq!(users, 8);
+    guanai(&db, &["migrate"]).await.unwrap();
+    guanai(&db, &["migrate"]).await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), users);
+    assert_eq!(store.applied_migrations().await.unwrap().len(), 1);
+    // The demo is idempotent too.
+    guanai(&db, &["demo"]).await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), users);
+}
+
+#[tokio::test]
+async fn user_add_checks_everything_and_refuses_a_duplicate() {
+    let db = TestDb::new().await;
+    guanai(&db, &["demo"]).await.unwrap();
+    let add = |name: &'static str, role: &'static str, region: &'static str| {
+        vec!["user", "add", "--username", name, "--name", "测试", "--role", role, "--region", region]
+    };
+    guanai(&db, &add("cli.staff", "county_staff", "360803")).await.unwrap();
+    let err = guanai(&db, &add("cli.staff", "county_staff", "360803")).await.unwrap_err();
+    assert!(err.to_string().contains("已被使用"), "{err}");
+    let err = guanai(&db, &add("cli.other", "chief", "360803")).await.unwrap_err();
+    assert!(err.to_string().contains("未知的角色"), "{err}");
+    let err = guanai(&db, &add("cli.other", "county_staff", "360899")).await.unwrap_err();
+    assert!(err.to_string().contains("不存在"), "{err}");
+    let store = guanai_store::Store::connect(&db.target()).await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 9);
+    guanai(&db, &["user", "reset-password", "cli.staff"]).await.unwrap();
+    let err = guanai(&db, &["user", "reset-password", "no.such.user"]).await.unwrap_err();
+    assert!(err.to_string().contains("找不到用户"), "{err}");
+}
+
+#[tokio::test]
+async fn regions_import_reports_a_bad_file_and_changes_nothing() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cities.csv"), "code,name,provinceCode\n3699,\"样例市\",36\n").unwrap();
+    std::fs::write(dir.path().join("areas.csv"), "code,name,cityCode\n36990,\"坏县\",3699\n").unwrap();
+    std::fs::write(dir.path().join("streets.csv"), "code,name,areaCode\n").unwrap();
+    std::fs::write(dir.path().join("villages.csv"), "code,name,streetCode\n").unwrap();
+    let from = dir.path().to_str().unwrap();
+    let err = guanai(&db, &["regions", "import", "--city", "3699", "--from", from]).await.unwrap_err();
+    assert!(err.to_string().contains("areas.csv") && err.to_string().contains("第2行"), "{err}");
+    let store = guanai_store::Store::open(&db.target()).await.unwrap();
+    assert!(store.cities().await.unwrap().is_empty());
+    std::fs::write(dir.path().join("areas.csv"), "code,name,cityCode\n369901,\"好县\",3699\n").unwrap();
+    guanai(&db, &["regions", "import", "--city", "3699", "--from", from]).await.unwrap();
+    assert_eq!(store.cities().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn backup_writes_a_consistent_copy_of_sqlite() {
+    let db = TestDb::new().await;
+    if !db.url.starts_with("sqlite:") {
+        // Servers are backed up with their own tools; the command says so.
+        let err = guanai(&db, &["backup", "/tmp/never-written.db"]).await.unwrap_err();
+        assert!(format!("{err:#}").contains("pg_dump"));
+        return;
+    }
+    guanai(&db, &["demo"]).await.unwrap();
+    let copy = db.dir().join("copy.db");
+    guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap();
+    let restored = guanai_store::Store::connect(&guanai_store::DatabaseTarget::SqliteFile(copy.clone())).await.unwrap();
+    assert_eq!(restored.count_users().await.unwrap(), 8);
+    let err = guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap_err();
+    assert!(format!("{err:#}").contains("已存在"));
+}

@@ -1,0 +1,12 @@
+//! The one integration-test binary (STYLE.md: one binary, not one per file). Runs on
+//! SQLite by default; set `GUANAI_TEST_DATABASE_URL` to a PostgreSQL or MySQL/MariaDB URL
+//! to run the same suite there (each test gets a fresh database).
+
+mod access;
+mod audit;
+mod auth;
+mod cli;
+mod ops;
+mod regions;
+mod users;
+mod util;

@@ -1,0 +1,230 @@
+//! Test harness: a fresh database per test on the chosen engine, the app in process, and
+//! a small client that logs in like a browser (cookies, CSRF token from the page).
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use guanai_store::{DatabaseTarget, Store};
+use guanai_web::{AppState, WebConfig};
+use http_body_util::BodyExt;
+use sea_orm::ConnectionTrait;
+use tower::ServiceExt;
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base = std::env::var("GUANAI_TEST_DATABASE_URL").unwrap_or_default();
+        let url = if base.trim().is_empty() {
+            format!("sqlite://{}?mode=rwc", dir.path().join("guanai.db").display())
+        } else {
+            let name = format!("guanai_t_{:016x}", rand::random::<u64>());
+            let admin = sea_orm::Database::connect(base.as_str()).await.expect("connect to the test server");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin.close().await.expect("close admin connection");
+            with_database(&base, &name)
+        };
+        TestDb { url, _dir: dir }
+    }
+
+    pub fn target(&self) -> DatabaseTarget {
+        DatabaseTarget::Url(self.url.clone())
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
+/// The same server URL naming another database.
+fn with_database(base: &str, name: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (base, None),
+    };
+    let authority_end = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let server = match head[authority_end..].find('/') {
+        Some(slash) => &head[..authority_end + slash],
+        None => head,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies().iter().find_map(|c| {
+            let first = c.split(';').next()?;
+            let (key, value) = first.split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The CSRF token a page's forms carry.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self.body.find(marker).unwrap_or_else(|| panic!("no csrf field in: {}", self.body)) + marker.len();
+        self.body[start..start + 64].to_owned()
+    }
+}
+
+/// A logged-in browser: its session cookie and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub struct TestApp {
+    pub store: Store,
+    pub router: Router,
+    /// Keeps the test's database (and its folder) alive as long as the app.
+    pub _db: TestDb,
+    /// Demo logins and their passwords.
+    pub passwords: HashMap<String, String>,
+}
+
+pub fn test_config() -> WebConfig {
+    WebConfig { login_failure_delay: std::time::Duration::ZERO, ..Default::default() }
+}
+
+impl TestApp {
+    /// The demo city with one user per role.
+    pub async fn demo() -> TestApp {
+        Self::demo_with(test_config()).await
+    }
+
+    pub async fn demo_with(config: WebConfig) -> TestApp {
+        let db = TestDb::new().await;
+        let store = Store::open(&db.target()).await.expect("open store");
+        let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
+        let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
+        let router = guanai_web::router(AppState::new(store.clone(), config));
+        TestApp { store, router, _db: db, passwords }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get_anonymous(&self, path: &str) -> TestResponse {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> TestResponse {
+        let request = Request::get(path).header(header::COOKIE, format!("guanai_session={}", client.cookie));
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// Posts a form with the client's CSRF token.
+    pub async fn post_form(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let mut all = vec![("csrf", client.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form_raw(Some(&client.cookie), path, &all).await
+    }
+
+    /// Posts exactly these fields, with the session cookie if given.
+    pub async fn post_form_raw(&self, cookie: Option<&str>, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, format!("guanai_session={cookie}"));
+        }
+        let body = serde_urlencoded_body(fields);
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// The login form, then its submission; the raw answer.
+    pub async fn attempt_login(&self, username: &str, password: &str) -> TestResponse {
+        let form = self.get_anonymous("/login").await;
+        let token = form.cookie("guanai_login_csrf").expect("login csrf cookie");
+        assert_eq!(form.csrf(), token, "the form carries the cookie's token");
+        let body = serde_urlencoded_body(&[("csrf", &token), ("username", username), ("password", password), ("next", "/")]);
+        let request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("guanai_login_csrf={token}"));
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn login_with(&self, username: &str, password: &str) -> Client {
+        let response = self.attempt_login(username, password).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "login of {username} failed: {}", response.body);
+        let cookie = response.cookie("guanai_session").expect("session cookie");
+        let page = self
+            .send(Request::get("/account/password").header(header::COOKIE, format!("guanai_session={cookie}")).body(Body::empty()).unwrap())
+            .await;
+        Client { csrf: page.csrf(), cookie }
+    }
+
+    /// Logs in as one of the demo users (`demo.county`, …).
+    pub async fn login(&self, login: &str) -> Client {
+        let password = self.passwords.get(login).unwrap_or_else(|| panic!("no demo user {login}")).clone();
+        self.login_with(login, &password).await
+    }
+
+    /// Audit entries with this outcome written for `actor_name`, newest first.
+    pub async fn audit_entries(&self, actor_name: &str, outcome: &str) -> Vec<guanai_store::audit::AuditEntry> {
+        let auditor = guanai_store::Actor::system(guanai_domain::RegionCode::parse("3608").unwrap());
+        let query = guanai_store::audit::AuditQuery {
+            actor_name: Some(actor_name.to_owned()),
+            outcome: Some(outcome.to_owned()),
+            per_page: 1000,
+            ..Default::default()
+        };
+        self.store.search_audit(&auditor, &query).await.expect("audit search").entries
+    }
+}
+
+pub fn serde_urlencoded_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn server_urls_get_the_test_database_name() {
+    assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
+    assert_eq!(with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "x"), "mysql://root@127.0.0.1:3306/x?ssl-mode=disabled");
+    assert_eq!(with_database("mysql://root@127.0.0.1:3306", "x"), "mysql://root@127.0.0.1:3306/x");
+}
