@@ -110,10 +110,7 @@ impl RegionCode {
     pub fn parse_child_of(input: &str, parent: &RegionCode) -> Result<Self, RegionCodeError> {
         let code = Self::parse(input)?;
         if code.parent().as_ref() != Some(parent) {
-            return Err(RegionCodeError::NotUnderParent {
-                code: code.0,
-                parent: parent.0.clone(),
-            });
+            return Err(RegionCodeError::NotUnderParent { code: code.0, parent: parent.0.clone() });
         }
         Ok(code)
     }

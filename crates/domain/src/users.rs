@@ -109,10 +109,9 @@ impl Role {
         match permission {
             ViewRegions => true,
             ViewOrgs => !matches!(self, Role::VillageAgent),
-            ViewUsers => matches!(
-                self,
-                Role::CityAdmin | Role::CountyStaff | Role::Supervisor | Role::Auditor
-            ),
+            ViewUsers => {
+                matches!(self, Role::CityAdmin | Role::CountyStaff | Role::Supervisor | Role::Auditor)
+            }
             ManageUsers => matches!(self, Role::CityAdmin | Role::CountyStaff),
             ViewAudit => matches!(self, Role::CityAdmin | Role::Auditor),
         }
@@ -122,12 +121,9 @@ impl Role {
     pub fn grantable_roles(self) -> &'static [Role] {
         match self {
             Role::CityAdmin => &Role::ALL,
-            Role::CountyStaff => &[
-                Role::CountyStaff,
-                Role::TownshipStaff,
-                Role::VillageAgent,
-                Role::InsurerCounty,
-            ],
+            Role::CountyStaff => {
+                &[Role::CountyStaff, Role::TownshipStaff, Role::VillageAgent, Role::InsurerCounty]
+            }
             _ => &[],
         }
     }
@@ -159,10 +155,7 @@ impl Username {
         if !(3..=32).contains(&name.chars().count()) {
             return Err(UsernameError::BadLength);
         }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-        {
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)) {
             return Err(UsernameError::BadCharacter);
         }
         Ok(Username(name))

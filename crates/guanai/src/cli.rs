@@ -136,7 +136,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
-    let overrides = CliOverrides { data_dir: cli.global.data_dir.clone(), database_url: cli.global.database_url.clone(), listen };
+    let overrides = CliOverrides {
+        data_dir: cli.global.data_dir.clone(),
+        database_url: cli.global.database_url.clone(),
+        listen,
+    };
     let settings = Settings::resolve(&overrides, FileConfig::load(cli.global.config.as_deref())?)?;
     crate::serve::init_logging(&settings);
     match cli.command {
@@ -190,7 +194,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 UserCommand::ResetPassword { username } => {
                     let password = crate::demo::random_password();
-                    store.reset_password(&Username::parse(&username)?, &Password::parse(&password)?, &city).await?;
+                    store
+                        .reset_password(&Username::parse(&username)?, &Password::parse(&password)?, &city)
+                        .await?;
                     println!("已重置 {username} 的密码，一次性密码：{password}（登录后须修改）");
                 }
             }
@@ -221,7 +227,9 @@ pub async fn operating_city(store: &Store, settings: &Settings) -> anyhow::Resul
     match cities.as_slice() {
         [only] => Ok(only.clone()),
         _ if cities.contains(&settings.city) => Ok(settings.city.clone()),
-        [] => anyhow::bail!("数据库中还没有区划：请先运行 guanai regions import，或用 guanai serve --demo 建立演示城市"),
+        [] => anyhow::bail!(
+            "数据库中还没有区划：请先运行 guanai regions import，或用 guanai serve --demo 建立演示城市"
+        ),
         _ => anyhow::bail!("数据库中有多个城市，请在配置文件中用 city 指定本系统服务的城市"),
     }
 }

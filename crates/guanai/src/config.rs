@@ -39,7 +39,8 @@ impl FileConfig {
             }
             return Ok(FileConfig::default());
         }
-        let text = std::fs::read_to_string(&path).with_context(|| format!("无法读取配置文件“{}”", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("无法读取配置文件“{}”", path.display()))?;
         toml::from_str(&text).with_context(|| format!("配置文件“{}”格式有误", path.display()))
     }
 }
@@ -82,9 +83,13 @@ impl Settings {
         if city.level() != guanai_domain::RegionLevel::City {
             bail!("配置项 city 须是4位的地级市代码，例如 3608");
         }
-        let audit_retention_days = file.audit_retention_days.unwrap_or(guanai_store::audit::MIN_RETENTION_DAYS);
+        let audit_retention_days =
+            file.audit_retention_days.unwrap_or(guanai_store::audit::MIN_RETENTION_DAYS);
         if audit_retention_days < guanai_store::audit::MIN_RETENTION_DAYS {
-            bail!("配置项 audit_retention_days 不能少于{}天（网络安全法要求日志至少保存六个月）", guanai_store::audit::MIN_RETENTION_DAYS);
+            bail!(
+                "配置项 audit_retention_days 不能少于{}天（网络安全法要求日志至少保存六个月）",
+                guanai_store::audit::MIN_RETENTION_DAYS
+            );
         }
         let log_json = match file.log_format.as_deref() {
             None | Some("text") => false,
@@ -106,7 +111,8 @@ impl Settings {
             secure_cookies: file.secure_cookies.unwrap_or(false),
             trust_proxy: file.trust_proxy.unwrap_or(false),
             session_idle_minutes: positive(file.session_idle_minutes, 8 * 60, "session_idle_minutes")?,
-            login_max_failures: positive(file.login_max_failures.map(i64::from), 5, "login_max_failures")? as i32,
+            login_max_failures: positive(file.login_max_failures.map(i64::from), 5, "login_max_failures")?
+                as i32,
             login_lockout_minutes: positive(file.login_lockout_minutes, 15, "login_lockout_minutes")?,
             log_json,
         })
@@ -132,7 +138,8 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_file_and_the_file_over_defaults() {
-        let file: FileConfig = toml::from_str("listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/guanai\"\n").unwrap();
+        let file: FileConfig =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/guanai\"\n").unwrap();
         let cli = CliOverrides { listen: Some("127.0.0.1:7000".into()), ..Default::default() };
         let settings = Settings::resolve(&cli, file).unwrap();
         assert_eq!(settings.listen, "127.0.0.1:7000");

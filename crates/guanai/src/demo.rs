@@ -67,15 +67,34 @@ pub async fn setup(store: &Store, data_dir: &Path) -> anyhow::Result<DemoReport>
     let set = demo_city();
     store.import_regions(&set).await?;
     let city = set.city.clone();
-    let name_of = |code: &RegionCode| set.rows.iter().find(|r| &r.code == code).map(|r| r.name.clone()).unwrap_or_default();
+    let name_of = |code: &RegionCode| {
+        set.rows.iter().find(|r| &r.code == code).map(|r| r.name.clone()).unwrap_or_default()
+    };
 
     let city_association = store.ensure_org(OrgKind::Association, &city, "吉安市计生协会", None).await?;
     let city_insurer = store.ensure_org(OrgKind::Insurer, &city, "中国人寿吉安分公司", None).await?;
     for county in set.rows.iter().filter(|r| r.code.level() == RegionLevel::County) {
-        let association =
-            store.ensure_org(OrgKind::Association, &county.code, &format!("{}计生协会", county.name), Some(city_association)).await?;
-        store.ensure_org(OrgKind::Insurer, &county.code, &format!("中国人寿{}支公司", county.name), Some(city_insurer)).await?;
-        for township in set.rows.iter().filter(|r| r.code.level() == RegionLevel::Township && county.code.contains(&r.code)) {
+        let association = store
+            .ensure_org(
+                OrgKind::Association,
+                &county.code,
+                &format!("{}计生协会", county.name),
+                Some(city_association),
+            )
+            .await?;
+        store
+            .ensure_org(
+                OrgKind::Insurer,
+                &county.code,
+                &format!("中国人寿{}支公司", county.name),
+                Some(city_insurer),
+            )
+            .await?;
+        for township in set
+            .rows
+            .iter()
+            .filter(|r| r.code.level() == RegionLevel::Township && county.code.contains(&r.code))
+        {
             let name = format!("{}{}计生协会", county.name, township.name);
             store.ensure_org(OrgKind::Association, &township.code, &name, Some(association)).await?;
         }

@@ -16,9 +16,11 @@ pub async fn maintenance(store: Store, audit_retention_days: u32) {
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "purging sessions failed"),
         }
-        if hours % 24 == 0 {
+        if hours.is_multiple_of(24) {
             match store.prune_audit(audit_retention_days).await {
-                Ok(n) => tracing::info!(removed = n, retention_days = audit_retention_days, "audit log pruned"),
+                Ok(n) => {
+                    tracing::info!(removed = n, retention_days = audit_retention_days, "audit log pruned")
+                }
                 Err(err) => tracing::warn!(%err, "pruning the audit log failed"),
             }
         }

@@ -13,7 +13,8 @@ use crate::config::Settings;
 /// Logs go to stderr; `RUST_LOG` filters them (default `info`), `log_format = "json"` in
 /// the configuration makes them one JSON object per line.
 pub fn init_logging(settings: &Settings) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second call (tests run several apps in one process) keeps the first subscriber.
     let _ = if settings.log_json { builder.json().try_init() } else { builder.try_init() };
@@ -29,9 +30,9 @@ pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     }
     tokio::spawn(crate::jobs::maintenance(store.clone(), settings.audit_retention_days));
     let app = guanai_web::router(guanai_web::AppState::new(store, settings.web_config()));
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .with_context(|| format!("无法监听 {}：端口可能已被占用，可用 --listen 换一个地址", settings.listen))?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| {
+        format!("无法监听 {}：端口可能已被占用，可用 --listen 换一个地址", settings.listen)
+    })?;
     let address = listener.local_addr()?;
     tracing::info!(%address, database = %settings.database.redacted(), startup_ms = started.elapsed().as_millis() as u64, "serving");
     println!("关爱已启动：http://{address}/  （按 Ctrl-C 停止）");

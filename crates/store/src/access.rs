@@ -22,9 +22,8 @@ impl Actor {
     pub(crate) fn from_user(user: &users::Model, ip: &str) -> StoreResult<Self> {
         let role = Role::parse(&user.role)
             .map_err(|e| StoreError::invalid(format!("用户“{}”的角色无效：{e}", user.username)))?;
-        let scope = RegionCode::parse(&user.region_code).map_err(|e| {
-            StoreError::invalid(format!("用户“{}”的区域无效：{e}", user.username))
-        })?;
+        let scope = RegionCode::parse(&user.region_code)
+            .map_err(|e| StoreError::invalid(format!("用户“{}”的区域无效：{e}", user.username)))?;
         Ok(Actor {
             user_id: Some(user.id),
             username: user.username.clone(),

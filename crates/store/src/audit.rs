@@ -54,11 +54,7 @@ impl AuditEvent {
         }
     }
 
-    pub fn denied(
-        action: &'static str,
-        target_kind: &'static str,
-        target_id: impl Into<String>,
-    ) -> Self {
+    pub fn denied(action: &'static str, target_kind: &'static str, target_id: impl Into<String>) -> Self {
         AuditEvent { outcome: Outcome::Denied, ..Self::ok(action, target_kind, target_id) }
     }
 
@@ -116,14 +112,8 @@ fn truncate(text: &str, max_chars: usize) -> String {
 impl Store {
     /// Writes one entry for what `actor` did.
     pub async fn audit(&self, actor: &Actor, event: AuditEvent) -> StoreResult<()> {
-        self.write_audit(
-            actor.user_id(),
-            actor.username(),
-            Some(actor.scope().as_str()),
-            actor.ip(),
-            event,
-        )
-        .await
+        self.write_audit(actor.user_id(), actor.username(), Some(actor.scope().as_str()), actor.ip(), event)
+            .await
     }
 
     /// Writes one entry for someone not logged in (a failed login, say).
@@ -167,8 +157,8 @@ impl Store {
         target_id: impl Into<String>,
     ) -> StoreError {
         let target_id = target_id.into();
-        let event = AuditEvent::denied(action, target_kind, target_id.clone())
-            .with_detail("超出本人权限或区域范围");
+        let event =
+            AuditEvent::denied(action, target_kind, target_id.clone()).with_detail("超出本人权限或区域范围");
         if let Err(err) = self.audit(actor, event).await {
             return err;
         }
@@ -236,10 +226,8 @@ impl Store {
             )));
         }
         let cutoff = Utc::now() - chrono::Duration::days(i64::from(retention_days));
-        let result = audit_log::Entity::delete_many()
-            .filter(audit_log::Column::At.lt(cutoff))
-            .exec(&self.db)
-            .await?;
+        let result =
+            audit_log::Entity::delete_many().filter(audit_log::Column::At.lt(cutoff)).exec(&self.db).await?;
         Ok(result.rows_affected)
     }
 }

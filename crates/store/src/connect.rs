@@ -76,9 +76,8 @@ pub(crate) async fn connect(target: &DatabaseTarget) -> StoreResult<(DatabaseCon
     let db = match (engine, target) {
         (Engine::Sqlite, DatabaseTarget::SqliteFile(path)) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::invalid(format!("无法创建数据目录“{}”：{e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::invalid(format!("无法创建数据目录“{}”：{e}", dir.display())))?;
             }
             sqlite(SqliteConnectOptions::new().filename(path)).await?
         }

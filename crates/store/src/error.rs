@@ -34,9 +34,7 @@ impl StoreError {
     /// says `conflict_message`.
     pub fn from_write(err: DbErr, conflict_message: &str) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                StoreError::Conflict(conflict_message.to_owned())
-            }
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(conflict_message.to_owned()),
             _ => StoreError::Database(err),
         }
     }

@@ -22,7 +22,8 @@ pub(crate) async fn hash(password: String) -> StoreResult<String> {
 /// Checks `password` against a stored hash. With no hash (unknown user) it verifies
 /// against a fixed dummy so that the answer takes as long either way.
 pub(crate) async fn verify(password: String, stored: Option<String>) -> bool {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4lUH5hYp3+Zn0W9hQlzZl3tWpyAYbL0xt7mO4r3H8fY";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4lUH5hYp3+Zn0W9hQlzZl3tWpyAYbL0xt7mO4r3H8fY";
     let known = stored.is_some();
     let stored = stored.unwrap_or_else(|| DUMMY.to_owned());
     tokio::task::spawn_blocking(move || {

@@ -21,7 +21,12 @@ pub struct Session {
 const TOUCH_AFTER_SECONDS: i64 = 60;
 
 impl Store {
-    pub(crate) async fn create_session(&self, user_id: i64, ip: &str, policy: &LoginPolicy) -> StoreResult<String> {
+    pub(crate) async fn create_session(
+        &self,
+        user_id: i64,
+        ip: &str,
+        policy: &LoginPolicy,
+    ) -> StoreResult<String> {
         let token = passwords::token();
         let now = Utc::now();
         sessions::Entity::insert(sessions::ActiveModel {

@@ -70,21 +70,24 @@ pub struct LoginPolicy {
 
 impl Default for LoginPolicy {
     fn default() -> Self {
-        LoginPolicy {
-            max_failures: 5,
-            lockout: Duration::minutes(15),
-            session_idle: Duration::hours(8),
-        }
+        LoginPolicy { max_failures: 5, lockout: Duration::minutes(15), session_idle: Duration::hours(8) }
     }
 }
 
 /// How a login attempt ended.
 #[derive(Debug)]
 pub enum LoginOutcome {
-    LoggedIn { session_token: String, must_change_password: bool },
+    LoggedIn {
+        session_token: String,
+        must_change_password: bool,
+    },
     /// Wrong name or password; `failures` in a row so far (0 for an unknown name).
-    BadCredentials { failures: i32 },
-    Locked { until: DateTime<Utc> },
+    BadCredentials {
+        failures: i32,
+    },
+    Locked {
+        until: DateTime<Utc>,
+    },
 }
 
 impl Store {
@@ -121,7 +124,9 @@ impl Store {
             let org = orgs::Entity::find_by_id(org_id).one(&self.db).await?;
             match org {
                 Some(org) if org.region_code.starts_with(actor.scope().as_str()) => {}
-                _ => return Err(StoreError::invalid(format!("所属机构“{org_id}”不存在或不在您的管理范围内"))),
+                _ => {
+                    return Err(StoreError::invalid(format!("所属机构“{org_id}”不存在或不在您的管理范围内")))
+                }
             }
         }
         let hash = passwords::hash(new.password.expose().to_owned()).await?;
@@ -148,8 +153,11 @@ impl Store {
         let user = self.user_row(inserted.last_insert_id).await?;
         self.audit(
             actor,
-            AuditEvent::ok("user.create", "用户", user.username.clone())
-                .with_detail(format!("角色 {}，区域 {}", new.role.as_str(), new.region)),
+            AuditEvent::ok("user.create", "用户", user.username.clone()).with_detail(format!(
+                "角色 {}，区域 {}",
+                new.role.as_str(),
+                new.region
+            )),
         )
         .await?;
         User::from_row(user)
@@ -229,10 +237,14 @@ impl Store {
         new: &Password,
         keep_session: &str,
     ) -> StoreResult<()> {
-        let row = self.user_row(actor.user_id().ok_or_else(|| StoreError::invalid("系统账号没有密码"))?).await?;
+        let row =
+            self.user_row(actor.user_id().ok_or_else(|| StoreError::invalid("系统账号没有密码"))?).await?;
         if !passwords::verify(current.to_owned(), Some(row.password_hash.clone())).await {
-            self.audit(actor, AuditEvent::denied("user.password", "用户", row.username.clone()).with_detail("当前密码错误"))
-                .await?;
+            self.audit(
+                actor,
+                AuditEvent::denied("user.password", "用户", row.username.clone()).with_detail("当前密码错误"),
+            )
+            .await?;
             return Err(StoreError::invalid("当前密码不正确"));
         }
         if current == new.expose() {
@@ -253,7 +265,12 @@ impl Store {
 
     /// Sets a user's password from the command line (an operator's reset); it must be
     /// changed at next login. Unlocks the account.
-    pub async fn reset_password(&self, username: &Username, password: &Password, city: &RegionCode) -> StoreResult<()> {
+    pub async fn reset_password(
+        &self,
+        username: &Username,
+        password: &Password,
+        city: &RegionCode,
+    ) -> StoreResult<()> {
         let row = users::Entity::find()
             .filter(users::Column::Username.eq(username.as_str()))
             .one(&self.db)
@@ -271,13 +288,22 @@ impl Store {
         .exec(&self.db)
         .await?;
         self.end_other_sessions(row.id, "").await?;
-        self.audit(&Actor::system(city.clone()), AuditEvent::ok("user.password_reset", "用户", username.to_string()))
-            .await
+        self.audit(
+            &Actor::system(city.clone()),
+            AuditEvent::ok("user.password_reset", "用户", username.to_string()),
+        )
+        .await
     }
 
     /// Checks a name and password. Five failures in a row lock the account for a while;
     /// every attempt, good or bad, is audit-logged.
-    pub async fn login(&self, username: &str, password: &str, ip: &str, policy: &LoginPolicy) -> StoreResult<LoginOutcome> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        ip: &str,
+        policy: &LoginPolicy,
+    ) -> StoreResult<LoginOutcome> {
         let name = username.trim().to_ascii_lowercase();
         let row = users::Entity::find()
             .filter(users::Column::Username.eq(name.as_str()))
@@ -286,14 +312,23 @@ impl Store {
             .await?;
         let now = Utc::now();
         if let Some(until) = row.as_ref().and_then(|r| r.locked_until).filter(|until| *until > now) {
-            self.audit_anonymous(&name, ip, AuditEvent::denied("login", "用户", name.clone()).with_detail("账号已锁定"))
-                .await?;
+            self.audit_anonymous(
+                &name,
+                ip,
+                AuditEvent::denied("login", "用户", name.clone()).with_detail("账号已锁定"),
+            )
+            .await?;
             return Ok(LoginOutcome::Locked { until });
         }
-        let verified = passwords::verify(password.to_owned(), row.as_ref().map(|r| r.password_hash.clone())).await;
+        let verified =
+            passwords::verify(password.to_owned(), row.as_ref().map(|r| r.password_hash.clone())).await;
         let Some(row) = row else {
-            self.audit_anonymous(&name, ip, AuditEvent::denied("login", "用户", name.clone()).with_detail("用户名不存在"))
-                .await?;
+            self.audit_anonymous(
+                &name,
+                ip,
+                AuditEvent::denied("login", "用户", name.clone()).with_detail("用户名不存在"),
+            )
+            .await?;
             return Ok(LoginOutcome::BadCredentials { failures: 0 });
         };
         if !verified {
@@ -311,7 +346,12 @@ impl Store {
                 Some(_) => format!("密码错误，连续{failures}次，账号锁定"),
                 None => format!("密码错误，连续{failures}次"),
             };
-            self.audit_anonymous(&name, ip, AuditEvent::denied("login", "用户", name.clone()).with_detail(detail)).await?;
+            self.audit_anonymous(
+                &name,
+                ip,
+                AuditEvent::denied("login", "用户", name.clone()).with_detail(detail),
+            )
+            .await?;
             return Ok(match locked_until {
                 Some(until) => LoginOutcome::Locked { until },
                 None => LoginOutcome::BadCredentials { failures },

@@ -123,7 +123,8 @@ impl<E: Into<WebError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
-        let body = ApiErrorBody { error: ApiErrorDetail { code: self.0.code(), message: self.0.to_string() } };
+        let body =
+            ApiErrorBody { error: ApiErrorDetail { code: self.0.code(), message: self.0.to_string() } };
         (self.0.status(), axum::Json(body)).into_response()
     }
 }

@@ -61,10 +61,18 @@ impl Metrics {
         for ((method, route), stats) in routes.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\"");
             for (bound, count) in BUCKETS.iter().zip(stats.bucket_counts.iter()) {
-                let _ = writeln!(out, "guanai_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
+                let _ = writeln!(
+                    out,
+                    "guanai_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                );
             }
-            let _ = writeln!(out, "guanai_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", stats.count);
-            let _ = writeln!(out, "guanai_http_request_duration_seconds_sum{{{labels}}} {}", stats.sum_seconds);
+            let _ = writeln!(
+                out,
+                "guanai_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                stats.count
+            );
+            let _ =
+                writeln!(out, "guanai_http_request_duration_seconds_sum{{{labels}}} {}", stats.sum_seconds);
             let _ = writeln!(out, "guanai_http_request_duration_seconds_count{{{labels}}} {}", stats.count);
         }
         out
@@ -96,9 +104,11 @@ mod tests {
         metrics.record("GET", "/users/{id}", 200, 0.004);
         metrics.record("GET", "/users/{id}", 404, 0.2);
         let text = metrics.render();
-        assert!(text.contains("guanai_http_requests_total{method=\"GET\",route=\"/users/{id}\",status=\"404\"} 1"));
+        assert!(text
+            .contains("guanai_http_requests_total{method=\"GET\",route=\"/users/{id}\",status=\"404\"} 1"));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.25\"} 2"));
-        assert!(text.contains("guanai_http_request_duration_seconds_count{method=\"GET\",route=\"/users/{id}\"} 2"));
+        assert!(text
+            .contains("guanai_http_request_duration_seconds_count{method=\"GET\",route=\"/users/{id}\"} 2"));
     }
 }

@@ -195,7 +195,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PageUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let context = RequestContext::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let context =
+            RequestContext::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         let path = parts.uri.path();
         let (Some(session), Some(token)) = (context.session, context.session_token) else {
             let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");

@@ -51,7 +51,12 @@ async fn every_role_reaches_exactly_what_its_role_and_region_allow() {
                 _ => StatusCode::NOT_FOUND,
             };
             let response = app.get(&client, path).await;
-            assert_eq!(response.status, want, "{login} GET {path}: {}", &response.body[..response.body.len().min(300)]);
+            assert_eq!(
+                response.status,
+                want,
+                "{login} GET {path}: {}",
+                &response.body[..response.body.len().min(300)]
+            );
             if want == StatusCode::NOT_FOUND {
                 expected_denials += 1;
                 assert!(
@@ -140,7 +145,8 @@ async fn the_county_user_sees_only_its_county_and_the_agent_only_its_villages() 
     let home = app.get(&agent, "/").await;
     assert!(home.body.contains("我负责的村（社区）"));
     let villages = app.get(&agent, "/api/v1/regions/360802100").await.json();
-    let names: Vec<&str> = villages["children_list"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        villages["children_list"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert!(!names.is_empty());
     for name in &names {
         assert!(home.body.contains(name), "agent home lists {name}");

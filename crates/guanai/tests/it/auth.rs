@@ -20,7 +20,10 @@ async fn a_good_login_sets_a_protected_cookie_and_opens_the_home_page() {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("吉州区计生协 李干事"));
     assert!(home.body.contains("data-testid=\"home-region\">吉州区<"));
-    assert_eq!(app.audit_entries("demo.county", "ok").await.iter().filter(|e| e.action == "login").count(), 2);
+    assert_eq!(
+        app.audit_entries("demo.county", "ok").await.iter().filter(|e| e.action == "login").count(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -113,7 +116,8 @@ async fn a_forged_csrf_token_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn the_login_form_needs_its_own_token() {
     let app = TestApp::demo().await;
-    let fields = [("username", "demo.city"), ("password", app.passwords["demo.city"].as_str()), ("csrf", "abc")];
+    let fields =
+        [("username", "demo.city"), ("password", app.passwords["demo.city"].as_str()), ("csrf", "abc")];
     let response = app.post_form_raw(None, "/login", &fields).await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     assert!(response.cookie("guanai_session").is_none());
@@ -152,15 +156,39 @@ async fn the_first_admin_must_change_the_one_time_password() {
     assert_eq!((home.status, home.location()), (StatusCode::SEE_OTHER, "/account/password"));
     assert_eq!(app.get(&client, "/api/v1/users").await.status, StatusCode::FORBIDDEN);
 
-    let mismatch = app.post_form(&client, "/account/password", &[("current", &password), ("new", "newpass12345"), ("confirm", "other12345x")]).await;
+    let mismatch = app
+        .post_form(
+            &client,
+            "/account/password",
+            &[("current", &password), ("new", "newpass12345"), ("confirm", "other12345x")],
+        )
+        .await;
     assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
     assert!(mismatch.body.contains("两次输入的新密码不一致"));
-    let weak = app.post_form(&client, "/account/password", &[("current", &password), ("new", "short"), ("confirm", "short")]).await;
+    let weak = app
+        .post_form(
+            &client,
+            "/account/password",
+            &[("current", &password), ("new", "short"), ("confirm", "short")],
+        )
+        .await;
     assert!(weak.body.contains("密码至少需要10个字符"));
-    let wrong = app.post_form(&client, "/account/password", &[("current", "not-it-12345"), ("new", "newpass12345"), ("confirm", "newpass12345")]).await;
+    let wrong = app
+        .post_form(
+            &client,
+            "/account/password",
+            &[("current", "not-it-12345"), ("new", "newpass12345"), ("confirm", "newpass12345")],
+        )
+        .await;
     assert!(wrong.body.contains("当前密码不正确"));
 
-    let done = app.post_form(&client, "/account/password", &[("current", &password), ("new", "newpass12345"), ("confirm", "newpass12345")]).await;
+    let done = app
+        .post_form(
+            &client,
+            "/account/password",
+            &[("current", &password), ("new", "newpass12345"), ("confirm", "newpass12345")],
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get(&client, "/users").await.status, StatusCode::OK);
     assert_eq!(app.attempt_login(&username, &password).await.status, StatusCode::UNAUTHORIZED);

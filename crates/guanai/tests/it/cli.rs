@@ -80,7 +80,8 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
     guanai(&db, &["demo"]).await.unwrap();
     let copy = db.dir().join("copy.db");
     guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap();
-    let restored = guanai_store::Store::connect(&guanai_store::DatabaseTarget::SqliteFile(copy.clone())).await.unwrap();
+    let restored =
+        guanai_store::Store::connect(&guanai_store::DatabaseTarget::SqliteFile(copy.clone())).await.unwrap();
     assert_eq!(restored.count_users().await.unwrap(), 8);
     let err = guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap_err();
     assert!(format!("{err:#}").contains("已存在"));

@@ -18,7 +18,9 @@ async fn health_and_metrics_answer_without_login() {
         "{}",
         metrics.body
     );
-    assert!(metrics.body.contains("guanai_http_request_duration_seconds_count{method=\"POST\",route=\"/login\"}"));
+    assert!(metrics
+        .body
+        .contains("guanai_http_request_duration_seconds_count{method=\"POST\",route=\"/login\"}"));
 }
 
 #[tokio::test]

@@ -12,7 +12,11 @@ fn write(dir: &std::path::Path, name: &str, text: &str) {
 
 fn small_city(dir: &std::path::Path) {
     write(dir, "cities.csv", "code,name,provinceCode\n3699,\"样例市\",36\n");
-    write(dir, "areas.csv", "code,name,cityCode,provinceCode\n369901,\"甲县\",3699,36\n369902,\"乙县\",3699,36\n");
+    write(
+        dir,
+        "areas.csv",
+        "code,name,cityCode,provinceCode\n369901,\"甲县\",3699,36\n369902,\"乙县\",3699,36\n",
+    );
     write(
         dir,
         "streets.csv",

@@ -72,7 +72,12 @@ impl TestResponse {
     }
 
     pub fn cookies(&self) -> Vec<String> {
-        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -90,7 +95,8 @@ impl TestResponse {
     /// The CSRF token a page's forms carry.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let start = self.body.find(marker).unwrap_or_else(|| panic!("no csrf field in: {}", self.body)) + marker.len();
+        let start = self.body.find(marker).unwrap_or_else(|| panic!("no csrf field in: {}", self.body))
+            + marker.len();
         self.body[start..start + 64].to_owned()
     }
 }
@@ -155,8 +161,14 @@ impl TestApp {
     }
 
     /// Posts exactly these fields, with the session cookie if given.
-    pub async fn post_form_raw(&self, cookie: Option<&str>, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    pub async fn post_form_raw(
+        &self,
+        cookie: Option<&str>,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, format!("guanai_session={cookie}"));
         }
@@ -169,7 +181,12 @@ impl TestApp {
         let form = self.get_anonymous("/login").await;
         let token = form.cookie("guanai_login_csrf").expect("login csrf cookie");
         assert_eq!(form.csrf(), token, "the form carries the cookie's token");
-        let body = serde_urlencoded_body(&[("csrf", &token), ("username", username), ("password", password), ("next", "/")]);
+        let body = serde_urlencoded_body(&[
+            ("csrf", &token),
+            ("username", username),
+            ("password", password),
+            ("next", "/"),
+        ]);
         let request = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::COOKIE, format!("guanai_login_csrf={token}"));
@@ -181,7 +198,12 @@ impl TestApp {
         assert_eq!(response.status, StatusCode::SEE_OTHER, "login of {username} failed: {}", response.body);
         let cookie = response.cookie("guanai_session").expect("session cookie");
         let page = self
-            .send(Request::get("/account/password").header(header::COOKIE, format!("guanai_session={cookie}")).body(Body::empty()).unwrap())
+            .send(
+                Request::get("/account/password")
+                    .header(header::COOKIE, format!("guanai_session={cookie}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await;
         Client { csrf: page.csrf(), cookie }
     }
@@ -193,7 +215,11 @@ impl TestApp {
     }
 
     /// Audit entries with this outcome written for `actor_name`, newest first.
-    pub async fn audit_entries(&self, actor_name: &str, outcome: &str) -> Vec<guanai_store::audit::AuditEntry> {
+    pub async fn audit_entries(
+        &self,
+        actor_name: &str,
+        outcome: &str,
+    ) -> Vec<guanai_store::audit::AuditEntry> {
         let auditor = guanai_store::Actor::system(guanai_domain::RegionCode::parse("3608").unwrap());
         let query = guanai_store::audit::AuditQuery {
             actor_name: Some(actor_name.to_owned()),
@@ -206,11 +232,7 @@ impl TestApp {
 }
 
 pub fn serde_urlencoded_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn encode(raw: &str) -> String {
@@ -224,7 +246,13 @@ fn encode(raw: &str) -> String {
 
 #[test]
 fn server_urls_get_the_test_database_name() {
-    assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
-    assert_eq!(with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "x"), "mysql://root@127.0.0.1:3306/x?ssl-mode=disabled");
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "x"),
+        "mysql://root@127.0.0.1:3306/x?ssl-mode=disabled"
+    );
     assert_eq!(with_database("mysql://root@127.0.0.1:3306", "x"), "mysql://root@127.0.0.1:3306/x");
 }

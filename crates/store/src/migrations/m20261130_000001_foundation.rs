@@ -101,13 +101,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Orgs::Table)
-                    .col(
-                        ColumnDef::new(Orgs::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Orgs::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(Orgs::Name).string_len(100).not_null().unique_key())
                     .col(ColumnDef::new(Orgs::Kind).string_len(20).not_null())
                     .col(ColumnDef::new(Orgs::RegionCode).string_len(12).not_null())
@@ -118,9 +112,7 @@ impl MigrationTrait for Migration {
                             .to(Regions::Table, Regions::Code),
                     )
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Orgs::Table, Orgs::ParentId)
-                            .to(Orgs::Table, Orgs::Id),
+                        ForeignKey::create().from(Orgs::Table, Orgs::ParentId).to(Orgs::Table, Orgs::Id),
                     )
                     .to_owned(),
             )
@@ -141,13 +133,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Users::Table)
-                    .col(
-                        ColumnDef::new(Users::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Users::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(Users::Username).string_len(32).not_null().unique_key())
                     .col(ColumnDef::new(Users::DisplayName).string_len(50).not_null())
                     .col(ColumnDef::new(Users::Role).string_len(20).not_null())
@@ -166,9 +152,7 @@ impl MigrationTrait for Migration {
                             .to(Regions::Table, Regions::Code),
                     )
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Users::Table, Users::OrgId)
-                            .to(Orgs::Table, Orgs::Id),
+                        ForeignKey::create().from(Users::Table, Users::OrgId).to(Orgs::Table, Orgs::Id),
                     )
                     .to_owned(),
             )
@@ -217,13 +201,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuditLog::Table)
-                    .col(
-                        ColumnDef::new(AuditLog::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(AuditLog::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(AuditLog::At).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(AuditLog::ActorId).big_integer().null())
                     .col(ColumnDef::new(AuditLog::ActorName).string_len(64).not_null())
@@ -238,14 +216,11 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, column) in [
-            ("idx_audit_at", AuditLog::At),
-            ("idx_audit_actor_region", AuditLog::ActorRegion),
-        ] {
+        for (name, column) in
+            [("idx_audit_at", AuditLog::At), ("idx_audit_actor_region", AuditLog::ActorRegion)]
+        {
             manager
-                .create_index(
-                    Index::create().name(name).table(AuditLog::Table).col(column).to_owned(),
-                )
+                .create_index(Index::create().name(name).table(AuditLog::Table).col(column).to_owned())
                 .await?;
         }
         Ok(())

@@ -97,8 +97,9 @@ pub fn read_division_dir(dir: &Path, city: &RegionCode) -> Result<DivisionSet, D
 
 fn gunzip(bytes: &[u8], name: &str) -> Result<Vec<u8>, DivisionFileError> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).map_err(|e| {
-        DivisionFileError::Unreadable { file: format!("{name}.csv.gz"), message: format!("不是有效的 gzip 文件（{e}）") }
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).map_err(|e| DivisionFileError::Unreadable {
+        file: format!("{name}.csv.gz"),
+        message: format!("不是有效的 gzip 文件（{e}）"),
     })?;
     Ok(out)
 }
@@ -192,7 +193,8 @@ fn parse_level_file(
         }
         let parent = match parent_at {
             Some(at) => {
-                let parent = RegionCode::parse(field(at)).map_err(|e| bad(line, format!("上级代码有误：{e}")))?;
+                let parent =
+                    RegionCode::parse(field(at)).map_err(|e| bad(line, format!("上级代码有误：{e}")))?;
                 if code.parent().as_ref() != Some(&parent) {
                     return Err(bad(line, format!("区划代码“{code}”不以其上级代码“{parent}”开头")));
                 }
@@ -244,8 +246,13 @@ mod tests {
     #[test]
     fn a_child_under_the_wrong_parent_names_file_and_line() {
         let streets = "code,name,areaCode,provinceCode,cityCode\n360802001,\"古南街道\",360802,36,3608\n360803001,\"x\",360802,36,3608\n";
-        let err = read(&[("cities", CITIES), ("areas", AREAS), ("streets", streets), ("villages", "code,name,streetCode\n")])
-            .unwrap_err();
+        let err = read(&[
+            ("cities", CITIES),
+            ("areas", AREAS),
+            ("streets", streets),
+            ("villages", "code,name,streetCode\n"),
+        ])
+        .unwrap_err();
         assert!(matches!(err, DivisionFileError::BadRow { line: 3, .. }), "{err}");
         assert!(err.to_string().contains("不以其上级代码"));
     }
@@ -253,8 +260,13 @@ mod tests {
     #[test]
     fn a_missing_parent_or_column_is_refused() {
         let villages = "code,name,streetCode\n360802001001,\"双树村村民委员会\",360802001\n";
-        let err = read(&[("cities", CITIES), ("areas", AREAS), ("streets", "code,name,areaCode\n"), ("villages", villages)])
-            .unwrap_err();
+        let err = read(&[
+            ("cities", CITIES),
+            ("areas", AREAS),
+            ("streets", "code,name,areaCode\n"),
+            ("villages", villages),
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("不在上一级文件中"), "{err}");
         let err = read(&[("cities", "code,title\n3608,x\n")]).unwrap_err();
         assert!(err.to_string().contains("缺少“name”列"), "{err}");
@@ -268,7 +280,8 @@ mod tests {
     fn short_names_are_kept_beside_official_ones() {
         let streets = "code,name,areaCode\n360802001,\"古南街道\",360802\n";
         let villages = "code,name,streetCode\n360802001001,\"双树村村民委员会\",360802001\n";
-        let set = read(&[("cities", CITIES), ("areas", AREAS), ("streets", streets), ("villages", villages)]).unwrap();
+        let set = read(&[("cities", CITIES), ("areas", AREAS), ("streets", streets), ("villages", villages)])
+            .unwrap();
         let village = set.rows.last().unwrap();
         assert_eq!((village.name.as_str(), village.short_name.as_str()), ("双树村村民委员会", "双树村"));
     }

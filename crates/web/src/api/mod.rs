@@ -15,7 +15,12 @@ use crate::error::{ApiError, WebError};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
-async fn require(state: &AppState, actor: &Actor, permission: Permission, route: &str) -> Result<(), ApiError> {
+async fn require(
+    state: &AppState,
+    actor: &Actor,
+    permission: Permission,
+    route: &str,
+) -> Result<(), ApiError> {
     if actor.can(permission) {
         Ok(())
     } else {
@@ -54,7 +59,11 @@ pub struct RegionWithChildren {
 }
 
 /// One region within the caller's scope and the regions directly below it.
-pub async fn region(State(state): State<AppState>, user: ApiUser, Path(code): Path<String>) -> Result<Json<RegionWithChildren>, ApiError> {
+pub async fn region(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(code): Path<String>,
+) -> Result<Json<RegionWithChildren>, ApiError> {
     let actor = &user.session.actor;
     let code = RegionCode::parse(&code).map_err(|e| WebError::NotFound(e.to_string()))?;
     let region = state.store.region(actor, &code).await?;
@@ -69,7 +78,11 @@ pub async fn list_users(State(state): State<AppState>, user: ApiUser) -> Result<
 }
 
 /// One user within the caller's scope; 404 otherwise.
-pub async fn user(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>) -> Result<Json<User>, ApiError> {
+pub async fn user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<User>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
     let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
     Ok(Json(state.store.user(&user.session.actor, id).await?))

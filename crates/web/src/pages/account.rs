@@ -21,7 +21,9 @@ struct PasswordPage {
 }
 
 async fn page(state: &AppState, user: &PageUser, error: Option<String>) -> Result<PasswordPage, WebError> {
-    let shell = Shell::new(state, &user.session, "修改密码", "/account/password", vec![Crumb::here("修改密码")]).await?;
+    let shell =
+        Shell::new(state, &user.session, "修改密码", "/account/password", vec![Crumb::here("修改密码")])
+            .await?;
     Ok(PasswordPage { shell, forced: user.session.must_change_password, error })
 }
 
@@ -36,7 +38,11 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-pub async fn submit(State(state): State<AppState>, user: PageUser, Form(form): Form<PasswordForm>) -> Result<Response, WebError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, WebError> {
     let result = async {
         if form.new != form.confirm {
             return Err(WebError::BadRequest("两次输入的新密码不一致".to_owned()));

@@ -41,9 +41,9 @@ impl AuditFilter {
         let date = |raw: &str, label: &str| -> Result<Option<NaiveDate>, WebError> {
             match raw.trim() {
                 "" => Ok(None),
-                text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map(Some)
-                    .map_err(|_| WebError::BadRequest(format!("{label}“{text}”不是有效日期，请按 2026-09-01 的格式填写"))),
+                text => NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(|_| {
+                    WebError::BadRequest(format!("{label}“{text}”不是有效日期，请按 2026-09-01 的格式填写"))
+                }),
             }
         };
         let from = date(&self.from, "开始日期")?;
@@ -91,13 +91,18 @@ struct AuditPage {
     export_link: String,
 }
 
-pub async fn search(State(state): State<AppState>, user: PageUser, Query(filter): Query<AuditFilter>) -> Result<Response, WebError> {
+pub async fn search(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(filter): Query<AuditFilter>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAudit, "/audit").await?;
     let found = state.store.search_audit(&user.session.actor, &filter.to_query(PER_PAGE)?).await?;
     let pages = found.total.div_ceil(PER_PAGE).max(1);
     let page = filter.page;
     let rows = found.entries.into_iter().map(|entry| Row { at: china_time(&entry.at), entry }).collect();
-    let shell = Shell::new(&state, &user.session, "审计日志", "/audit", vec![Crumb::here("审计日志")]).await?;
+    let shell =
+        Shell::new(&state, &user.session, "审计日志", "/audit", vec![Crumb::here("审计日志")]).await?;
     render(&AuditPage {
         shell,
         prev_link: (page > 0).then(|| format!("/audit?{}", filter.query_string(page - 1))),
@@ -113,7 +118,8 @@ pub async fn search(State(state): State<AppState>, user: PageUser, Query(filter)
 
 fn csv_field(value: &str) -> String {
     // A leading =, +, - or @ would run as a formula in a spreadsheet.
-    let guarded = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
+    let guarded =
+        if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -123,11 +129,17 @@ fn csv_field(value: &str) -> String {
 
 /// The filtered entries as CSV (UTF-8 with BOM, so Excel and WPS open it in Chinese). The
 /// export itself is written to the audit log.
-pub async fn export(State(state): State<AppState>, user: PageUser, Query(filter): Query<AuditFilter>) -> Result<Response, WebError> {
+pub async fn export(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(filter): Query<AuditFilter>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAudit, "/audit/export").await?;
     let actor = &user.session.actor;
     let found = state.store.search_audit(actor, &filter.to_query(EXPORT_LIMIT)?).await?;
-    let mut out = String::from("\u{feff}时间（北京时间）,操作人,操作人区域,IP,操作,对象类型,对象,涉及个人,结果,说明\r\n");
+    let mut out = String::from(
+        "\u{feff}时间（北京时间）,操作人,操作人区域,IP,操作,对象类型,对象,涉及个人,结果,说明\r\n",
+    );
     for e in &found.entries {
         let fields = [
             china_time(&e.at),
@@ -147,7 +159,11 @@ pub async fn export(State(state): State<AppState>, user: PageUser, Query(filter)
     }
     state
         .store
-        .audit(actor, AuditEvent::ok("audit.export", "审计日志", filter.query_string(0)).with_detail(format!("导出{}条", found.entries.len())))
+        .audit(
+            actor,
+            AuditEvent::ok("audit.export", "审计日志", filter.query_string(0))
+                .with_detail(format!("导出{}条", found.entries.len())),
+        )
         .await?;
     let filename = format!("audit-{}.csv", chrono::Utc::now().format("%Y%m%d%H%M%S"));
     Ok((

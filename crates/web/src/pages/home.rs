@@ -56,12 +56,18 @@ fn audit_items(entries: Vec<AuditEntry>) -> Vec<PanelItem> {
         .collect()
 }
 
-pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Query<HomeQuery>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(query): Query<HomeQuery>,
+) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let region = state.store.region(actor, actor.scope()).await?;
     let mut panels = match actor.role() {
         Role::VillageAgent => vec![empty("我的待办", "暂无待办事项")],
-        Role::InsurerCity | Role::InsurerCounty => vec![empty("待承保", "暂无待承保的保单"), empty("待处理理赔", "暂无待处理的理赔案件")],
+        Role::InsurerCity | Role::InsurerCounty => {
+            vec![empty("待承保", "暂无待承保的保单"), empty("待处理理赔", "暂无待处理的理赔案件")]
+        }
         Role::Supervisor => vec![empty("督导调研", "暂无督导记录")],
         Role::Auditor => vec![],
         Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff => {
@@ -69,7 +75,8 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
         }
     };
     let children = state.store.region_children(actor, actor.scope()).await?;
-    let child_title = if actor.role() == Role::VillageAgent { "我负责的村（社区）" } else { "下级区划" };
+    let child_title =
+        if actor.role() == Role::VillageAgent { "我负责的村（社区）" } else { "下级区划" };
     panels.push(Panel {
         title: child_title,
         empty_text: "没有下级区划",
@@ -83,8 +90,13 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Query(query): Q
             .collect(),
     });
     if actor.can(Permission::ViewAudit) {
-        let recent = state.store.search_audit(actor, &AuditQuery { per_page: 5, ..Default::default() }).await?;
-        panels.push(Panel { title: "最近操作记录", empty_text: "暂无记录", items: audit_items(recent.entries) });
+        let recent =
+            state.store.search_audit(actor, &AuditQuery { per_page: 5, ..Default::default() }).await?;
+        panels.push(Panel {
+            title: "最近操作记录",
+            empty_text: "暂无记录",
+            items: audit_items(recent.entries),
+        });
     }
     let shell = Shell::new(&state, &user.session, "首页", "/", vec![]).await?;
     let notice = query.password_changed.is_some().then_some("密码已修改");

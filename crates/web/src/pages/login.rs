@@ -33,7 +33,9 @@ pub struct LoginQuery {
 /// Only paths on this site, so a crafted link cannot send users elsewhere after login.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") => path.to_owned(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") => {
+            path.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -75,16 +77,33 @@ pub struct LoginForm {
 }
 
 /// Checks the credentials; on success sets the session cookie and goes on.
-pub async fn submit(State(state): State<AppState>, context: RequestContext, Form(form): Form<LoginForm>) -> Result<Response, WebError> {
-    let outcome = state.store.login(&form.username, &form.password, &context.ip, &state.config.login_policy).await?;
+pub async fn submit(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    let outcome =
+        state.store.login(&form.username, &form.password, &context.ip, &state.config.login_policy).await?;
     let error = match outcome {
         LoginOutcome::LoggedIn { session_token, must_change_password } => {
-            let target = if must_change_password { "/account/password".to_owned() } else { safe_next(form.next.as_deref()) };
+            let target = if must_change_password {
+                "/account/password".to_owned()
+            } else {
+                safe_next(form.next.as_deref())
+            };
             let max_age = state.config.login_policy.session_idle.num_seconds();
             let mut response = Redirect::to(&target).into_response();
             let headers = response.headers_mut();
-            headers.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session_token, context.secure, Some(max_age)).parse().expect("valid header"));
-            headers.append(header::SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", context.secure, Some(0)).parse().expect("valid header"));
+            headers.append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &session_token, context.secure, Some(max_age))
+                    .parse()
+                    .expect("valid header"),
+            );
+            headers.append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_CSRF_COOKIE, "", context.secure, Some(0)).parse().expect("valid header"),
+            );
             return Ok(response);
         }
         LoginOutcome::BadCredentials { failures } => {
@@ -92,32 +111,54 @@ pub async fn submit(State(state): State<AppState>, context: RequestContext, Form
             tokio::time::sleep(delay).await;
             let left = state.config.login_policy.max_failures - failures;
             if failures > 0 && left <= 2 {
-                format!("用户名或密码错误。再错{left}次，账号将被锁定{}分钟", state.config.login_policy.lockout.num_minutes())
+                format!(
+                    "用户名或密码错误。再错{left}次，账号将被锁定{}分钟",
+                    state.config.login_policy.lockout.num_minutes()
+                )
             } else {
                 "用户名或密码错误，请重新输入".to_owned()
             }
         }
         LoginOutcome::Locked { until } => {
-            format!("连续多次密码错误，账号已锁定，请于{}（北京时间）后再试，或联系管理员解锁", china_time(&until))
+            format!(
+                "连续多次密码错误，账号已锁定，请于{}（北京时间）后再试，或联系管理员解锁",
+                china_time(&until)
+            )
         }
     };
     let mut response = login_page(
         &context,
-        LoginPage { csrf: fresh_token(), next: safe_next(form.next.as_deref()), username: form.username, error: Some(error), notice: None },
+        LoginPage {
+            csrf: fresh_token(),
+            next: safe_next(form.next.as_deref()),
+            username: form.username,
+            error: Some(error),
+            notice: None,
+        },
     )?;
     *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
     Ok(response)
 }
 
 /// Ends the session and clears the cookie.
-pub async fn logout(State(state): State<AppState>, context: RequestContext, user: PageUser) -> Result<Response, WebError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    context: RequestContext,
+    user: PageUser,
+) -> Result<Response, WebError> {
     state.store.end_session(&user.token).await?;
     state
         .store
-        .audit(&user.session.actor, guanai_store::audit::AuditEvent::ok("logout", "用户", user.session.actor.username().to_owned()))
+        .audit(
+            &user.session.actor,
+            guanai_store::audit::AuditEvent::ok("logout", "用户", user.session.actor.username().to_owned()),
+        )
         .await?;
     let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", context.secure, Some(0)).parse().expect("valid header"));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", context.secure, Some(0)).parse().expect("valid header"),
+    );
     Ok(response)
 }
 

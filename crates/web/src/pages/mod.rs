@@ -63,10 +63,17 @@ const NAV: [(&str, &str, Option<Permission>); 6] = [
 ];
 
 impl Shell {
-    pub async fn new(state: &AppState, session: &Session, title: &str, active: &str, trail: Vec<Crumb>) -> Result<Self, WebError> {
+    pub async fn new(
+        state: &AppState,
+        session: &Session,
+        title: &str,
+        active: &str,
+        trail: Vec<Crumb>,
+    ) -> Result<Self, WebError> {
         let actor = &session.actor;
         let scope = actor.scope().as_str();
-        let region_name = state.store.region_names(&[scope]).await?.remove(scope).unwrap_or_else(|| scope.to_owned());
+        let region_name =
+            state.store.region_names(&[scope]).await?.remove(scope).unwrap_or_else(|| scope.to_owned());
         let nav = NAV
             .iter()
             .filter(|(_, _, needs)| needs.is_none_or(|p| actor.can(p)))
@@ -93,7 +100,12 @@ pub fn render(page: &impl Template) -> Result<Response, WebError> {
 
 /// Lets the request through if the role may use the page; otherwise answers "not found"
 /// and writes the attempt to the audit log.
-pub async fn require(state: &AppState, session: &Session, permission: Permission, page: &str) -> Result<(), WebError> {
+pub async fn require(
+    state: &AppState,
+    session: &Session,
+    permission: Permission,
+    page: &str,
+) -> Result<(), WebError> {
     if session.actor.can(permission) {
         Ok(())
     } else {

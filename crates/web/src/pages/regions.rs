@@ -24,7 +24,11 @@ pub async fn root(user: PageUser) -> Response {
     Redirect::to(&format!("/regions/{}", user.session.actor.scope())).into_response()
 }
 
-pub async fn show(State(state): State<AppState>, user: PageUser, Path(code): Path<String>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     require(&state, &user.session, Permission::ViewRegions, "/regions").await?;
     let code = RegionCode::parse(&code).map_err(|e| WebError::NotFound(e.to_string()))?;
@@ -36,7 +40,12 @@ pub async fn show(State(state): State<AppState>, user: PageUser, Path(code): Pat
     let names = state.store.region_names(&chain_refs).await?;
     let mut trail: Vec<Crumb> = chain
         .iter()
-        .map(|c| Crumb::link(names.get(c.as_str()).cloned().unwrap_or_else(|| c.to_string()), format!("/regions/{c}")))
+        .map(|c| {
+            Crumb::link(
+                names.get(c.as_str()).cloned().unwrap_or_else(|| c.to_string()),
+                format!("/regions/{c}"),
+            )
+        })
         .collect();
     if let Some(last) = trail.last_mut() {
         last.href = None;

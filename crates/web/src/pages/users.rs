@@ -39,7 +39,8 @@ pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Respo
     let users = state.store.list_users(actor).await?;
     let codes: Vec<&str> = users.iter().map(|u| u.region_code.as_str()).collect();
     let region_names = state.store.region_names(&codes).await?;
-    let shell = Shell::new(&state, &user.session, "用户管理", "/users", vec![Crumb::here("用户管理")]).await?;
+    let shell =
+        Shell::new(&state, &user.session, "用户管理", "/users", vec![Crumb::here("用户管理")]).await?;
     render(&UsersPage { shell, users, region_names, can_create: actor.can(Permission::ManageUsers) })
 }
 
@@ -53,7 +54,11 @@ struct UserPage {
     locked_until: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewUsers, "/users").await?;
     let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
     let shown = state.store.user(&user.session.actor, id).await?;
@@ -102,13 +107,19 @@ struct NewUserPage {
     error: Option<String>,
 }
 
-async fn new_user_page(state: &AppState, user: &PageUser, form: NewUserForm, error: Option<String>) -> Result<Response, WebError> {
+async fn new_user_page(
+    state: &AppState,
+    user: &PageUser,
+    form: NewUserForm,
+    error: Option<String>,
+) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let orgs = state.store.list_orgs(actor).await.unwrap_or_default();
     let trail = vec![Crumb::link("用户管理", "/users"), Crumb::here("新建用户")];
     let shell = Shell::new(state, &user.session, "新建用户", "/users", trail).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let mut response = render(&NewUserPage { shell, form, roles: actor.role().grantable_roles(), orgs, error })?;
+    let mut response =
+        render(&NewUserPage { shell, form, roles: actor.role().grantable_roles(), orgs, error })?;
     *response.status_mut() = status;
     Ok(response)
 }
@@ -141,7 +152,11 @@ impl NewUserForm {
     }
 }
 
-pub async fn create(State(state): State<AppState>, user: PageUser, Form(form): Form<NewUserForm>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageUsers, "/users/new").await?;
     let new = match form.parse() {
         Ok(new) => new,
