@@ -5,8 +5,17 @@
 //! Error policy: each parser returns its own `thiserror` enum whose `Display` is a
 //! Chinese sentence a user can act on; the layers above show it unchanged.
 
+pub mod families;
+pub mod funding;
+pub mod identity;
+pub mod money;
+pub mod products;
 pub mod regions;
 pub mod users;
 
+pub use identity::{
+    mask_name, IdNumber, IdNumberError, Mobile, MobileError, ParsedIdNumber, Sex, Uscc, UsccError,
+};
+pub use money::{Fen, FenError};
 pub use regions::{RegionCode, RegionCodeError, RegionLevel};
 pub use users::{Password, PasswordError, Permission, Role, RoleError, Username, UsernameError};

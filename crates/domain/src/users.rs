@@ -34,6 +34,24 @@ pub enum Permission {
     ManageUsers,
     /// Search and export the audit log within one's scope.
     ViewAudit,
+    /// See families, members and policies within one's scope (names and numbers masked).
+    ViewFamilies,
+    /// Register families and members, record member events and consents.
+    ManageFamilies,
+    /// See a full ID or phone number, on an explicit, audit-logged action.
+    RevealPersonalData,
+    /// Enrol families: draft, submit and cancel policies, record family payments.
+    Enrol,
+    /// Confirm policies for the insurer (承保) with the insurer's policy number.
+    Underwrite,
+    /// Define products and "1+N" packages.
+    ManageProducts,
+    /// See funding sources and their ledgers.
+    ViewFunding,
+    /// Define funding sources and subsidy rules; record money received.
+    ManageFunding,
+    /// Gift policies in bulk (送保).
+    Gift,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,6 +132,18 @@ impl Role {
             }
             ManageUsers => matches!(self, Role::CityAdmin | Role::CountyStaff),
             ViewAudit => matches!(self, Role::CityAdmin | Role::Auditor),
+            ViewFamilies => !matches!(self, Role::Auditor),
+            ManageFamilies | Enrol => {
+                matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff | Role::VillageAgent)
+            }
+            RevealPersonalData => !matches!(self, Role::Supervisor | Role::Auditor),
+            Underwrite => self.is_insurer(),
+            ManageProducts => matches!(self, Role::CityAdmin),
+            ViewFunding => {
+                matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff | Role::Supervisor)
+            }
+            ManageFunding => matches!(self, Role::CityAdmin | Role::CountyStaff),
+            Gift => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
         }
     }
 

@@ -1,0 +1,233 @@
+//! Families (计生家庭) and their members: categories, poverty status, relationships and
+//! member events. Category names are settings (a scheme may add its own); the codes of the
+//! defaults below are what the database stores.
+
+use serde::{Deserialize, Serialize};
+
+/// A family category: a stable code and the name users read. The list is configurable;
+/// [`FamilyCategory::DEFAULTS`] are PRODUCT.md's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FamilyCategory {
+    pub code: String,
+    pub name: String,
+}
+
+impl FamilyCategory {
+    pub const DEFAULTS: [(&'static str, &'static str); 6] = [
+        ("only_child", "独生子女家庭"),
+        ("rural_two_daughters", "农村二女户"),
+        ("special_lost", "计生特殊家庭（失独）"),
+        ("special_disabled", "计生特殊家庭（伤残）"),
+        ("three_child", "三孩政策内家庭"),
+        ("general", "一般计生家庭"),
+    ];
+
+    pub fn defaults() -> Vec<FamilyCategory> {
+        Self::DEFAULTS
+            .iter()
+            .map(|(code, name)| FamilyCategory { code: (*code).to_owned(), name: (*name).to_owned() })
+            .collect()
+    }
+
+    /// Special families (失独/伤残): sensitive under PIPL, shown only to roles that need it.
+    pub fn is_special(code: &str) -> bool {
+        code.starts_with("special_")
+    }
+}
+
+/// Poverty status (脱贫户 / 监测户 / 低保户), used by subsidy rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PovertyStatus {
+    None,
+    /// 脱贫户: lifted out of poverty, still supported.
+    Lifted,
+    /// 监测户: monitored for relapse.
+    Monitored,
+    /// 低保户: on minimum living allowance.
+    Dibao,
+}
+
+impl PovertyStatus {
+    pub const ALL: [PovertyStatus; 4] =
+        [PovertyStatus::None, PovertyStatus::Lifted, PovertyStatus::Monitored, PovertyStatus::Dibao];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PovertyStatus::None => "none",
+            PovertyStatus::Lifted => "lifted",
+            PovertyStatus::Monitored => "monitored",
+            PovertyStatus::Dibao => "dibao",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            PovertyStatus::None => "无",
+            PovertyStatus::Lifted => "脱贫户",
+            PovertyStatus::Monitored => "监测户",
+            PovertyStatus::Dibao => "低保户",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw || s.label() == raw || (raw.is_empty() && *s == PovertyStatus::None))
+    }
+}
+
+/// A member's relationship to the head of the household (与户主关系).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relationship {
+    Head,
+    Spouse,
+    Child,
+    Parent,
+    Grandchild,
+    ChildInLaw,
+    Sibling,
+    Other,
+}
+
+impl Relationship {
+    pub const ALL: [Relationship; 8] = [
+        Relationship::Head,
+        Relationship::Spouse,
+        Relationship::Child,
+        Relationship::Parent,
+        Relationship::Grandchild,
+        Relationship::ChildInLaw,
+        Relationship::Sibling,
+        Relationship::Other,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Relationship::Head => "head",
+            Relationship::Spouse => "spouse",
+            Relationship::Child => "child",
+            Relationship::Parent => "parent",
+            Relationship::Grandchild => "grandchild",
+            Relationship::ChildInLaw => "child_in_law",
+            Relationship::Sibling => "sibling",
+            Relationship::Other => "other",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Relationship::Head => "户主",
+            Relationship::Spouse => "配偶",
+            Relationship::Child => "子女",
+            Relationship::Parent => "父母",
+            Relationship::Grandchild => "孙子女",
+            Relationship::ChildInLaw => "儿媳/女婿",
+            Relationship::Sibling => "兄弟姐妹",
+            Relationship::Other => "其他",
+        }
+    }
+
+    /// Reads the code or the words rosters use (本人, 妻, 长子, 之女 …).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        if let Some(found) = Self::ALL.into_iter().find(|r| r.as_str() == raw || r.label() == raw) {
+            return Some(found);
+        }
+        let found = match raw {
+            "本人" | "户主本人" => Relationship::Head,
+            "妻" | "夫" | "妻子" | "丈夫" => Relationship::Spouse,
+            "父亲" | "母亲" | "父" | "母" => Relationship::Parent,
+            "儿媳" | "女婿" => Relationship::ChildInLaw,
+            "孙子" | "孙女" | "外孙" | "外孙女" => Relationship::Grandchild,
+            "兄" | "弟" | "姐" | "妹" => Relationship::Sibling,
+            _ if raw.ends_with('子') || raw.ends_with('女') => Relationship::Child,
+            _ => return None,
+        };
+        Some(found)
+    }
+}
+
+/// What happened to a member, recorded with its date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberEvent {
+    Birth,
+    Death,
+    Marriage,
+    MoveAway,
+    /// Moved to another family (an explicit, audited action).
+    Transfer,
+}
+
+impl MemberEvent {
+    pub const ALL: [MemberEvent; 5] = [
+        MemberEvent::Birth,
+        MemberEvent::Death,
+        MemberEvent::Marriage,
+        MemberEvent::MoveAway,
+        MemberEvent::Transfer,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MemberEvent::Birth => "birth",
+            MemberEvent::Death => "death",
+            MemberEvent::Marriage => "marriage",
+            MemberEvent::MoveAway => "move_away",
+            MemberEvent::Transfer => "transfer",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            MemberEvent::Birth => "出生",
+            MemberEvent::Death => "死亡",
+            MemberEvent::Marriage => "婚姻",
+            MemberEvent::MoveAway => "迁出",
+            MemberEvent::Transfer => "转入其他家庭",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == raw.trim())
+    }
+
+    /// Whether the member stops being part of the household from that date.
+    pub const fn ends_membership(self) -> bool {
+        matches!(self, MemberEvent::Death | MemberEvent::MoveAway | MemberEvent::Transfer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roster_words_map_to_relationships() {
+        assert_eq!(Relationship::parse("本人"), Some(Relationship::Head));
+        assert_eq!(Relationship::parse("妻"), Some(Relationship::Spouse));
+        assert_eq!(Relationship::parse("长子"), Some(Relationship::Child));
+        assert_eq!(Relationship::parse("次女"), Some(Relationship::Child));
+        assert_eq!(Relationship::parse("孙女"), Some(Relationship::Grandchild));
+        assert_eq!(Relationship::parse("spouse"), Some(Relationship::Spouse));
+        assert_eq!(Relationship::parse("邻居"), None);
+    }
+
+    #[test]
+    fn poverty_status_reads_codes_and_labels() {
+        assert_eq!(PovertyStatus::parse("低保户"), Some(PovertyStatus::Dibao));
+        assert_eq!(PovertyStatus::parse("lifted"), Some(PovertyStatus::Lifted));
+        assert_eq!(PovertyStatus::parse(""), Some(PovertyStatus::None));
+        assert_eq!(PovertyStatus::parse("富裕户"), None);
+    }
+
+    #[test]
+    fn special_categories_are_recognised() {
+        assert!(FamilyCategory::is_special("special_lost"));
+        assert!(!FamilyCategory::is_special("only_child"));
+        assert_eq!(FamilyCategory::defaults().len(), 6);
+    }
+}
