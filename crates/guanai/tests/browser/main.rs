@@ -1,1 +1,91 @@
-fn main(){}
+//! Real-browser tests: headless Chromium driven over WebDriver (chromedriver), against the
+//! app served in-process with the demo city, at a desktop window and at a phone's width.
+//!
+//! Needs `apt-get install chromium chromium-driver` (or `CHROMEDRIVER` / `CHROMIUM` set to
+//! their paths). Run with `cargo test -p guanai --test browser`; one scenario only with
+//! `GUANAI_BROWSER_ONLY=logout cargo test -p guanai --test browser`. A failing scenario
+//! leaves a screenshot and the page's HTML under `target/tmp/browser/`.
+//!
+//! Each window size is one test: it starts the app once, then runs every scenario in a
+//! fresh browser profile, and reports all the scenarios that failed. The two tests share
+//! one chromedriver, which is killed (with its browsers) when the last of them ends.
+
+mod harness;
+mod scenarios;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
+
+use harness::{App, Browser, ChromeDriver, Viewport};
+
+type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+const SCENARIOS: [(&str, Run); 5] = [
+    ("county_login", |b| Box::pin(scenarios::county_login(b))),
+    ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
+    ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
+    ("layout", |b| Box::pin(scenarios::layout(b))),
+    ("logout", |b| Box::pin(scenarios::logout(b))),
+];
+
+/// A scenario that takes longer than this is stuck.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
+
+async fn run_suite(viewport: Viewport) {
+    let driver = ChromeDriver::shared().unwrap_or_else(|e| panic!("cannot start chromedriver: {e:#}"));
+    let app = Arc::new(App::start().await.unwrap_or_else(|e| panic!("cannot start the app: {e:#}")));
+    let only = std::env::var("GUANAI_BROWSER_ONLY").ok();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for (name, run) in SCENARIOS {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        ran += 1;
+        let started = Instant::now();
+        let profile = tempfile::tempdir().expect("a temp dir for the browser profile");
+        let browser = match Browser::open(&driver, app.clone(), viewport, profile.path()).await {
+            Ok(browser) => browser,
+            Err(err) => {
+                failures.push(format!("{name}: cannot open the browser: {err:#}"));
+                continue;
+            }
+        };
+        let outcome = match tokio::time::timeout(SCENARIO_LIMIT, run(browser.clone())).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(anyhow!("did not finish within {SCENARIO_LIMIT:?}")),
+        };
+        if let Err(err) = outcome {
+            let evidence = browser.keep_evidence(&format!("{}-{name}", viewport.name)).await;
+            let evidence =
+                evidence.map(|at| format!("\n    (screenshot and HTML: {at})")).unwrap_or_default();
+            failures.push(format!("{name}: {err:#}{evidence}"));
+        }
+        let _ = browser.client.close().await;
+        eprintln!("[{}] {name}: {:.1?}", viewport.name, started.elapsed());
+    }
+    assert!(ran > 0, "GUANAI_BROWSER_ONLY={only:?} names no scenario");
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} browser scenarios failed at {} ({}x{}):\n  - {}",
+        failures.len(),
+        viewport.name,
+        viewport.width,
+        viewport.height,
+        failures.join("\n  - ")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_1366x900() {
+    run_suite(Viewport::DESKTOP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_375x812() {
+    run_suite(Viewport::PHONE).await;
+}
