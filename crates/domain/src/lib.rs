@@ -13,6 +13,7 @@ pub mod products;
 pub mod regions;
 pub mod users;
 
+pub use families::PovertyStatus;
 pub use identity::{
     mask_name, IdNumber, IdNumberError, Mobile, MobileError, ParsedIdNumber, Sex, Uscc, UsccError,
 };

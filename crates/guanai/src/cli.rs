@@ -31,6 +31,10 @@ pub struct GlobalArgs {
     /// TOML configuration file (default: ./guanai.toml when it exists).
     #[arg(long, global = true, env = "GUANAI_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Master key for personal data (64 hex characters); default: the key file in the
+    /// data folder. Several servers on one database must share it.
+    #[arg(long, global = true, env = "GUANAI_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +144,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         data_dir: cli.global.data_dir.clone(),
         database_url: cli.global.database_url.clone(),
         listen,
+        encryption_key: cli.global.encryption_key.clone(),
     };
     let settings = Settings::resolve(&overrides, FileConfig::load(cli.global.config.as_deref())?)?;
     crate::serve::init_logging(&settings);
@@ -216,7 +221,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open(&settings.database)
+    Store::open(&settings.database, settings.keys()?)
         .await
         .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))
 }

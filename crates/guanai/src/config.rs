@@ -23,6 +23,11 @@ pub struct FileConfig {
     pub login_max_failures: Option<i32>,
     pub login_lockout_minutes: Option<i64>,
     pub log_format: Option<String>,
+    /// The master key for personal data, 64 hex characters (prefer the environment
+    /// variable GUANAI_ENCRYPTION_KEY or a key file to writing it here).
+    pub encryption_key: Option<String>,
+    /// Where the key file lives; default `<data_dir>/guanai.key`, created on first start.
+    pub encryption_key_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -60,6 +65,8 @@ pub struct Settings {
     pub login_max_failures: i32,
     pub login_lockout_minutes: i64,
     pub log_json: bool,
+    pub encryption_key: Option<String>,
+    pub encryption_key_file: PathBuf,
 }
 
 /// What the command line (and the environment, through clap) said.
@@ -68,6 +75,7 @@ pub struct CliOverrides {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub listen: Option<String>,
+    pub encryption_key: Option<String>,
 }
 
 impl Settings {
@@ -102,7 +110,14 @@ impl Settings {
                 _ => bail!("配置项 {key} 须为正数"),
             }
         };
+        let encryption_key_file = file.encryption_key_file.unwrap_or_else(|| data_dir.join("guanai.key"));
         Ok(Settings {
+            encryption_key: cli
+                .encryption_key
+                .clone()
+                .or(file.encryption_key)
+                .filter(|k| !k.trim().is_empty()),
+            encryption_key_file,
             data_dir,
             database,
             listen: cli.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
@@ -116,6 +131,16 @@ impl Settings {
             login_lockout_minutes: positive(file.login_lockout_minutes, 15, "login_lockout_minutes")?,
             log_json,
         })
+    }
+
+    /// The keys for personal data: from the configured key, or from the key file (created
+    /// with owner-only permissions on first start).
+    pub fn keys(&self) -> anyhow::Result<guanai_store::Keys> {
+        let keys = match &self.encryption_key {
+            Some(hex) => guanai_store::Keys::from_hex(hex),
+            None => guanai_store::Keys::load_or_create(&self.encryption_key_file),
+        };
+        keys.map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     pub fn web_config(&self) -> guanai_web::WebConfig {

@@ -8,43 +8,51 @@
 mod access;
 pub mod audit;
 mod connect;
+mod crypto;
 mod entities;
 mod error;
+pub mod families;
+pub mod funding;
 mod migrations;
 pub mod orgs;
 mod passwords;
+pub mod policies;
+pub mod products;
 pub mod regions;
 pub mod sessions;
 pub mod users;
 
 pub use access::Actor;
 pub use connect::{DatabaseTarget, Engine};
+pub use crypto::Keys;
 pub use error::{StoreError, StoreResult};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;
 
 use sea_orm::DatabaseConnection;
 
-/// A handle on the database. Cheap to clone; holds the connection pool and nothing else,
-/// so several server instances can share one database.
+/// A handle on the database. Cheap to clone; holds the connection pool and the keys for
+/// personal data, nothing else, so several server instances can share one database.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
     engine: Engine,
+    keys: std::sync::Arc<Keys>,
 }
 
 impl Store {
-    /// Opens the database named by `target` and brings its schema up to date.
-    pub async fn open(target: &DatabaseTarget) -> StoreResult<Self> {
-        let store = Self::connect(target).await?;
+    /// Opens the database named by `target` and brings its schema up to date. `keys`
+    /// seal and find personal data; the same keys must be used every time.
+    pub async fn open(target: &DatabaseTarget, keys: Keys) -> StoreResult<Self> {
+        let store = Self::connect(target, keys).await?;
         store.migrate().await?;
         Ok(store)
     }
 
     /// Opens the database without touching its schema.
-    pub async fn connect(target: &DatabaseTarget) -> StoreResult<Self> {
+    pub async fn connect(target: &DatabaseTarget, keys: Keys) -> StoreResult<Self> {
         let (db, engine) = connect::connect(target).await?;
-        Ok(Store { db, engine })
+        Ok(Store { db, engine, keys: std::sync::Arc::new(keys) })
     }
 
     /// Applies every migration not applied yet. Safe to run on every start.

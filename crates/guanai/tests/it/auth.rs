@@ -138,7 +138,7 @@ async fn logging_out_ends_the_session_at_once() {
 #[tokio::test]
 async fn the_first_admin_must_change_the_one_time_password() {
     let db = crate::util::TestDb::new().await;
-    let store = guanai_store::Store::open(&db.target()).await.unwrap();
+    let store = guanai_store::Store::open(&db.target(), db.keys()).await.unwrap();
     store.import_regions(&guanai_store::regions::demo_city()).await.unwrap();
     let city = RegionCode::parse("3608").unwrap();
     let (username, password) = store.bootstrap_admin(&city).await.unwrap().expect("created");

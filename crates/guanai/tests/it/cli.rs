@@ -6,7 +6,14 @@ use guanai::cli::{run, Cli};
 use crate::util::TestDb;
 
 async fn guanai(db: &TestDb, args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
-    let mut argv = vec!["guanai", "--database-url", db.url.as_str(), "--data-dir"];
+    let mut argv = vec![
+        "guanai",
+        "--database-url",
+        db.url.as_str(),
+        "--encryption-key",
+        db.key_hex.as_str(),
+        "--data-dir",
+    ];
     let dir = db.dir().to_str().unwrap().to_owned();
     argv.push(&dir);
     argv.extend_from_slice(args);
@@ -17,13 +24,13 @@ async fn guanai(db: &TestDb, args: &[&str]) -> anyhow::Result<std::process::Exit
 async fn migrate_is_repeatable_and_keeps_data() {
     let db = TestDb::new().await;
     guanai(&db, &["demo"]).await.unwrap();
-    let store = guanai_store::Store::connect(&db.target()).await.unwrap();
+    let store = guanai_store::Store::connect(&db.target(), db.keys()).await.unwrap();
     let users = store.count_users().await.unwrap();
     assert_eq!(users, 8);
     guanai(&db, &["migrate"]).await.unwrap();
     guanai(&db, &["migrate"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);
-    assert_eq!(store.applied_migrations().await.unwrap().len(), 1);
+    assert_eq!(store.applied_migrations().await.unwrap().len(), 2);
     // The demo is idempotent too.
     guanai(&db, &["demo"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);
@@ -43,7 +50,7 @@ async fn user_add_checks_everything_and_refuses_a_duplicate() {
     assert!(err.to_string().contains("未知的角色"), "{err}");
     let err = guanai(&db, &add("cli.other", "county_staff", "360899")).await.unwrap_err();
     assert!(err.to_string().contains("不存在"), "{err}");
-    let store = guanai_store::Store::connect(&db.target()).await.unwrap();
+    let store = guanai_store::Store::connect(&db.target(), db.keys()).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), 9);
     guanai(&db, &["user", "reset-password", "cli.staff"]).await.unwrap();
     let err = guanai(&db, &["user", "reset-password", "no.such.user"]).await.unwrap_err();
@@ -61,7 +68,7 @@ async fn regions_import_reports_a_bad_file_and_changes_nothing() {
     let from = dir.path().to_str().unwrap();
     let err = guanai(&db, &["regions", "import", "--city", "3699", "--from", from]).await.unwrap_err();
     assert!(err.to_string().contains("areas.csv") && err.to_string().contains("第2行"), "{err}");
-    let store = guanai_store::Store::open(&db.target()).await.unwrap();
+    let store = guanai_store::Store::open(&db.target(), db.keys()).await.unwrap();
     assert!(store.cities().await.unwrap().is_empty());
     std::fs::write(dir.path().join("areas.csv"), "code,name,cityCode\n369901,\"好县\",3699\n").unwrap();
     guanai(&db, &["regions", "import", "--city", "3699", "--from", from]).await.unwrap();
@@ -81,7 +88,9 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
     let copy = db.dir().join("copy.db");
     guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap();
     let restored =
-        guanai_store::Store::connect(&guanai_store::DatabaseTarget::SqliteFile(copy.clone())).await.unwrap();
+        guanai_store::Store::connect(&guanai_store::DatabaseTarget::SqliteFile(copy.clone()), db.keys())
+            .await
+            .unwrap();
     assert_eq!(restored.count_users().await.unwrap(), 8);
     let err = guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap_err();
     assert!(format!("{err:#}").contains("已存在"));

@@ -32,7 +32,7 @@ fn small_city(dir: &std::path::Path) {
 #[tokio::test]
 async fn a_city_loads_from_files_once_and_again_changes_nothing() {
     let db = TestDb::new().await;
-    let store = Store::open(&db.target()).await.unwrap();
+    let store = Store::open(&db.target(), db.keys()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     small_city(dir.path());
     let city = RegionCode::parse("3699").unwrap();
@@ -59,7 +59,7 @@ async fn a_city_loads_from_files_once_and_again_changes_nothing() {
 #[tokio::test]
 async fn a_malformed_file_is_refused_before_anything_is_written() {
     let db = TestDb::new().await;
-    let store = Store::open(&db.target()).await.unwrap();
+    let store = Store::open(&db.target(), db.keys()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     small_city(dir.path());
     // The last village claims a township of another county.
@@ -86,7 +86,7 @@ async fn a_malformed_file_is_refused_before_anything_is_written() {
 #[tokio::test]
 async fn the_demo_city_has_its_official_tree() {
     let db = TestDb::new().await;
-    let store = Store::open(&db.target()).await.unwrap();
+    let store = Store::open(&db.target(), db.keys()).await.unwrap();
     let set = guanai_store::regions::demo_city();
     store.import_regions(&set).await.unwrap();
     let city = RegionCode::parse("3608").unwrap();

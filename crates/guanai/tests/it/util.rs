@@ -15,6 +15,8 @@ use tower::ServiceExt;
 /// A database of its own for one test.
 pub struct TestDb {
     pub url: String,
+    /// The master key for personal data, as `--encryption-key` takes it.
+    pub key_hex: String,
     _dir: tempfile::TempDir,
 }
 
@@ -31,7 +33,18 @@ impl TestDb {
             admin.close().await.expect("close admin connection");
             with_database(&base, &name)
         };
-        TestDb { url, _dir: dir }
+        let key_hex = format!(
+            "{:016x}{:016x}{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>(),
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
+        TestDb { url, key_hex, _dir: dir }
+    }
+
+    pub fn keys(&self) -> guanai_store::Keys {
+        guanai_store::Keys::from_hex(&self.key_hex).expect("valid test key")
     }
 
     pub fn target(&self) -> DatabaseTarget {
@@ -129,7 +142,7 @@ impl TestApp {
 
     pub async fn demo_with(config: WebConfig) -> TestApp {
         let db = TestDb::new().await;
-        let store = Store::open(&db.target()).await.expect("open store");
+        let store = Store::open(&db.target(), db.keys()).await.expect("open store");
         let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
         let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
         let router = guanai_web::router(AppState::new(store.clone(), config));

@@ -2,7 +2,23 @@
 //! layer; callers get the domain-shaped structs of the feature modules instead.
 
 pub mod audit_log;
+pub mod consents;
+pub mod cover_slots;
+pub mod families;
+pub mod funding_sources;
 pub mod orgs;
+pub mod package_addons;
+pub mod packages;
+pub mod payments;
+pub mod person_events;
+pub mod persons;
+pub mod policies;
+pub mod policy_funding;
+pub mod policy_members;
+pub mod policy_products;
+pub mod products;
 pub mod regions;
 pub mod sessions;
+pub mod source_receipts;
+pub mod subsidy_rules;
 pub mod users;

@@ -1,0 +1,163 @@
+//! Personal data at rest: ID and phone numbers are sealed with XChaCha20-Poly1305
+//! (authenticated encryption, a random nonce per value) and looked up by an HMAC-SHA256
+//! keyed hash, so the database alone reveals neither. The master key never enters the
+//! database: it comes from configuration or from a key file in the data folder, created
+//! on first start with owner-only permissions.
+
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::{StoreError, StoreResult};
+
+const NONCE_LEN: usize = 24;
+
+/// The keys derived from one 32-byte master key.
+#[derive(Clone)]
+pub struct Keys {
+    cipher: XChaCha20Poly1305,
+    lookup: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(***)")
+    }
+}
+
+fn derive(master: &[u8; 32], purpose: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("any key length");
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
+}
+
+impl Keys {
+    pub fn from_master(master: &[u8; 32]) -> Keys {
+        let encryption = derive(master, b"guanai personal data encryption v1");
+        Keys {
+            cipher: XChaCha20Poly1305::new(&encryption.into()),
+            lookup: derive(master, b"guanai personal data lookup v1"),
+        }
+    }
+
+    /// A master key given as 64 hex characters (configuration or environment).
+    pub fn from_hex(hex_key: &str) -> StoreResult<Keys> {
+        let bytes = hex::decode(hex_key.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| StoreError::invalid("加密密钥须为64位十六进制字符（32字节）"))?;
+        Ok(Keys::from_master(&bytes))
+    }
+
+    /// Fresh random keys (tests, benchmarks).
+    pub fn random() -> Keys {
+        use rand::RngCore;
+        let mut master = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut master);
+        Keys::from_master(&master)
+    }
+
+    /// Reads the key file, or creates it (mode 0600) when it does not exist yet.
+    pub fn load_or_create(path: &Path) -> StoreResult<Keys> {
+        let io =
+            |e: std::io::Error| StoreError::invalid(format!("无法读写密钥文件“{}”：{e}", path.display()));
+        if path.exists() {
+            let text = std::fs::read_to_string(path).map_err(io)?;
+            return Keys::from_hex(&text);
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        use rand::RngCore;
+        let mut master = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut master);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        use std::io::Write;
+        let mut file = options.open(path).map_err(io)?;
+        file.write_all(hex::encode(master).as_bytes()).map_err(io)?;
+        Ok(Keys::from_master(&master))
+    }
+
+    /// Seals `plaintext`; the result is hex(nonce ‖ ciphertext ‖ tag).
+    pub(crate) fn seal(&self, plaintext: &str) -> String {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .expect("encryption cannot fail for small inputs");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        hex::encode(out)
+    }
+
+    pub(crate) fn open(&self, sealed: &str) -> StoreResult<String> {
+        let broken = || StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥");
+        let bytes = hex::decode(sealed).map_err(|_| broken())?;
+        if bytes.len() < NONCE_LEN {
+            return Err(broken());
+        }
+        let (nonce, body) = bytes.split_at(NONCE_LEN);
+        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), body).map_err(|_| broken())?;
+        String::from_utf8(plain).map_err(|_| broken())
+    }
+
+    /// The keyed hash used to find a value without decrypting anything.
+    pub(crate) fn lookup_hash(&self, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup).expect("any key length");
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealing_round_trips_and_never_shows_the_value() {
+        let keys = Keys::random();
+        let sealed = keys.seal("11010519491231002X");
+        assert!(!sealed.contains("11010519491231002X"));
+        assert_ne!(sealed, keys.seal("11010519491231002X"), "a fresh nonce each time");
+        assert_eq!(keys.open(&sealed).unwrap(), "11010519491231002X");
+        assert!(Keys::random().open(&sealed).is_err(), "another key cannot open it");
+        let mut tampered = sealed.clone();
+        tampered.replace_range(60..62, if &sealed[60..62] == "00" { "01" } else { "00" });
+        assert!(keys.open(&tampered).is_err(), "authenticated");
+    }
+
+    #[test]
+    fn lookup_hashes_are_stable_per_key() {
+        let master = [7u8; 32];
+        let a = Keys::from_master(&master);
+        let b = Keys::from_master(&master);
+        assert_eq!(a.lookup_hash("x"), b.lookup_hash("x"));
+        assert_ne!(a.lookup_hash("x"), Keys::random().lookup_hash("x"));
+    }
+
+    #[test]
+    fn the_key_file_is_created_private_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("guanai-key-{}", rand::random::<u64>()));
+        let path = dir.join("guanai.key");
+        let created = Keys::load_or_create(&path).unwrap();
+        let read = Keys::load_or_create(&path).unwrap();
+        assert_eq!(created.lookup_hash("a"), read.lookup_hash("a"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::write(&path, "not hex").unwrap();
+        assert!(Keys::load_or_create(&path).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

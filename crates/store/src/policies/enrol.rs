@@ -1,0 +1,376 @@
+//! Enrolling one family: the quote (premium, eligibility, the split among sources) and the
+//! draft policy written from it.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use guanai_domain::funding::{split_premium, FamilyFacts, PremiumSplit};
+use guanai_domain::products::{full_years, EligibilityError};
+use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::Serialize;
+
+use super::write::{insert_policies, PolicyDraft};
+use super::{Channel, PolicyStatus};
+use crate::audit::AuditEvent;
+use crate::entities::{cover_slots, funding_sources, policy_funding, policy_products, products};
+use crate::families::Person;
+use crate::products::{Package, ProductKind};
+use crate::{Actor, Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone)]
+pub struct EnrolRequest {
+    pub family_id: i64,
+    pub package_id: i64,
+    pub shares: u32,
+    pub member_ids: Vec<i64>,
+    pub channel: Channel,
+    /// The family part the user saw; when given and no longer right (a budget moved in
+    /// between), the enrolment is refused so the user can look again.
+    pub expected_family_part: Option<Fen>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuotedMember {
+    pub person: Person,
+    pub age: u32,
+    /// Insured under the base product last year: renewal age limits apply.
+    pub renewal: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteLine {
+    pub product_id: i64,
+    pub product_name: String,
+    pub kind: ProductKind,
+    pub premium: Fen,
+}
+
+/// Who pays what: the sources, then the family (`source_id` none).
+#[derive(Debug, Clone, Serialize)]
+pub struct FundingLine {
+    pub source_id: Option<i64>,
+    pub name: String,
+    pub amount: Fen,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Quote {
+    pub family_id: i64,
+    pub package_id: i64,
+    pub package_name: String,
+    pub year: i32,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub shares: u32,
+    pub members: Vec<QuotedMember>,
+    pub lines: Vec<QuoteLine>,
+    pub premium: Fen,
+    pub funding: Vec<FundingLine>,
+    pub family_part: Fen,
+    #[serde(skip)]
+    pub(crate) split: PremiumSplit,
+    #[serde(skip)]
+    pub(crate) village_code: String,
+}
+
+impl Store {
+    /// Prices an enrolment and checks every rule, changing nothing. Each rule broken is
+    /// named, with the person it concerns.
+    pub async fn quote(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
+        actor.require(Permission::Enrol)?;
+        self.prepare_quote(&self.db, actor, request).await
+    }
+
+    async fn prepare_quote(
+        &self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        request: &EnrolRequest,
+    ) -> StoreResult<Quote> {
+        let family = self.family_row(actor, request.family_id).await?;
+        let package = self.package(request.package_id).await?;
+        let mut wanted: Vec<i64> = request.member_ids.clone();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let members: Vec<Person> =
+            self.members(family.id).await?.into_iter().filter(|m| wanted.contains(&m.id)).collect();
+        if members.len() != wanted.len() {
+            return Err(StoreError::invalid("所选被保险人中有人不是本家庭成员，请刷新后重选"));
+        }
+        let mut problems: Vec<String> = Vec::new();
+        for member in members.iter().filter(|m| !m.active) {
+            problems.push(format!("{}已不在本户（死亡或迁出），不能参保", member.name));
+        }
+        let renewing = self.renewing_persons(&package, &wanted).await?;
+        let base = &package.base;
+        let start = base.terms.start_date;
+        let mut quoted = Vec::new();
+        for member in &members {
+            let renewal = renewing.contains(&member.id);
+            for product in package.products() {
+                if let Err(e) =
+                    product.terms.check_person(&product.name, &member.name, member.birth_date, renewal)
+                {
+                    problems.push(e.to_string());
+                }
+            }
+            quoted.push(QuotedMember {
+                age: full_years(member.birth_date, start),
+                renewal,
+                person: member.clone(),
+            });
+        }
+        let count = members.len() as u32;
+        for product in package.products() {
+            if let Err(e) = product.terms.check_policy(&product.name, request.shares, count) {
+                problems.push(e.to_string());
+            }
+        }
+        problems.extend(self.overlapping_cover(db, &package, &members).await?);
+        if !problems.is_empty() {
+            problems.dedup();
+            return Err(StoreError::invalid(problems.join("；")));
+        }
+        let mut lines = Vec::new();
+        let mut premium = Fen::ZERO;
+        for product in package.products() {
+            let part = product
+                .terms
+                .premium_for(request.shares, count)
+                .ok_or_else(|| StoreError::invalid("保费计算溢出，请检查份数"))?;
+            premium =
+                premium.checked_add(part).ok_or_else(|| StoreError::invalid("保费计算溢出，请检查份数"))?;
+            lines.push(QuoteLine {
+                product_id: product.id,
+                product_name: product.name.clone(),
+                kind: product.kind,
+                premium: part,
+            });
+        }
+        let village =
+            RegionCode::parse(&family.village_code).map_err(|e| StoreError::invalid(e.to_string()))?;
+        let facts = FamilyFacts {
+            village: &village,
+            category: &family.category,
+            poverty: PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None),
+            package_id: package.id,
+        };
+        let (rules, names) = self.matching_rules(db, package.year, &facts).await?;
+        let split = split_premium(premium, count, &rules);
+        let mut funding: Vec<FundingLine> = Vec::new();
+        for part in &split.parts {
+            let name = names
+                .iter()
+                .find(|(id, _)| *id == part.source_id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default();
+            match funding.iter_mut().find(|l| l.source_id == Some(part.source_id)) {
+                Some(line) => line.amount = line.amount.checked_add(part.amount).unwrap_or(line.amount),
+                None => {
+                    funding.push(FundingLine { source_id: Some(part.source_id), name, amount: part.amount })
+                }
+            }
+        }
+        funding.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: split.family });
+        Ok(Quote {
+            family_id: family.id,
+            package_id: package.id,
+            package_name: package.name.clone(),
+            year: package.year,
+            start_date: start,
+            end_date: base.terms.end_date(),
+            shares: request.shares,
+            members: quoted,
+            lines,
+            premium,
+            family_part: split.family,
+            funding,
+            split,
+            village_code: family.village_code,
+        })
+    }
+
+    /// Persons insured last year under a product with the base product's code.
+    pub(super) async fn renewing_persons(
+        &self,
+        package: &Package,
+        persons: &[i64],
+    ) -> StoreResult<HashSet<i64>> {
+        let previous: Vec<i64> = products::Entity::find()
+            .filter(products::Column::Code.eq(package.base.code.as_str()))
+            .filter(products::Column::Year.eq(package.year - 1))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        if previous.is_empty() || persons.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut renewing = HashSet::new();
+        for chunk in persons.chunks(500) {
+            renewing.extend(
+                cover_slots::Entity::find()
+                    .filter(cover_slots::Column::ProductId.is_in(previous.clone()))
+                    .filter(cover_slots::Column::Year.eq(package.year - 1))
+                    .filter(cover_slots::Column::PersonId.is_in(chunk.iter().copied()))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|s| s.person_id),
+            );
+        }
+        Ok(renewing)
+    }
+
+    async fn overlapping_cover(
+        &self,
+        db: &impl ConnectionTrait,
+        package: &Package,
+        members: &[Person],
+    ) -> StoreResult<Vec<String>> {
+        let product_ids: Vec<i64> = package.products().map(|p| p.id).collect();
+        let taken = cover_slots::Entity::find()
+            .filter(cover_slots::Column::PersonId.is_in(members.iter().map(|m| m.id)))
+            .filter(cover_slots::Column::ProductId.is_in(product_ids))
+            .filter(cover_slots::Column::Year.eq(package.year))
+            .all(db)
+            .await?;
+        Ok(taken
+            .iter()
+            .filter_map(|slot| {
+                let person = members.iter().find(|m| m.id == slot.person_id)?;
+                let product = package.products().find(|p| p.id == slot.product_id)?;
+                Some(
+                    EligibilityError::AlreadyCovered {
+                        person: person.name.clone(),
+                        product: product.name.clone(),
+                        year: package.year,
+                    }
+                    .to_string(),
+                )
+            })
+            .collect())
+    }
+
+    /// Writes a draft policy from a fresh quote, taking each source's part from its budget.
+    /// All or nothing: a budget that ran short since the quote fails the whole enrolment.
+    pub async fn enrol(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
+        actor.require(Permission::Enrol)?;
+        let txn = self.db.begin().await?;
+        // Write first, so SQLite takes its write lock now and every read below sees the
+        // latest budgets (a read first would pin an older snapshot).
+        self.touch_family(&txn, request.family_id).await?;
+        let quote = self.prepare_quote(&txn, actor, request).await?;
+        if let Some(expected) = request.expected_family_part {
+            if expected != quote.family_part {
+                return Err(StoreError::Conflict(format!(
+                    "资金情况已有变化：家庭应缴由 {expected} 变为 {}，请重新核算后再确认",
+                    quote.family_part
+                )));
+            }
+        }
+        // One allocation per source, in source order, so concurrent enrolments lock the
+        // same rows in the same order.
+        let mut per_source: std::collections::BTreeMap<i64, Fen> = std::collections::BTreeMap::new();
+        for part in &quote.split.parts {
+            let total = per_source.entry(part.source_id).or_insert(Fen::ZERO);
+            *total = total.checked_add(part.amount).unwrap_or(*total);
+        }
+        for (source_id, amount) in per_source {
+            self.allocate(&txn, source_id, amount).await?;
+        }
+        let draft = PolicyDraft {
+            family_id: quote.family_id,
+            package_id: quote.package_id,
+            village_code: quote.village_code.clone(),
+            year: quote.year,
+            start_date: quote.start_date,
+            end_date: quote.end_date,
+            shares: quote.shares as i32,
+            status: PolicyStatus::Draft,
+            channel: request.channel,
+            premium: quote.premium,
+            family_part: quote.family_part,
+            created_by: actor.username().to_owned(),
+            members: quote.members.iter().map(|m| (m.person.id, m.age as i32)).collect(),
+            products: quote.lines.iter().map(|l| (l.product_id, l.premium)).collect(),
+            funding: quote.split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect(),
+        };
+        let id = insert_policies(&txn, std::slice::from_ref(&draft)).await?[0];
+        txn.commit().await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("policy.create", "保单", id.to_string())
+                .with_subject(format!("family:{}", quote.family_id))
+                .with_detail(format!("保费 {}，家庭自缴 {}", quote.premium, quote.family_part)),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    async fn touch_family(&self, db: &impl ConnectionTrait, family_id: i64) -> StoreResult<()> {
+        use crate::entities::families;
+        use sea_orm::sea_query::Expr;
+        families::Entity::update_many()
+            .col_expr(families::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+            .filter(families::Column::Id.eq(family_id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn policy_lines(&self, policy_id: i64) -> StoreResult<Vec<QuoteLine>> {
+        let rows = policy_products::Entity::find()
+            .filter(policy_products::Column::PolicyId.eq(policy_id))
+            .all(&self.db)
+            .await?;
+        let mut lines = Vec::new();
+        for row in rows {
+            let product = self.product(row.product_id).await?;
+            lines.push(QuoteLine {
+                product_id: product.id,
+                product_name: product.name,
+                kind: product.kind,
+                premium: Fen::new(row.premium_fen),
+            });
+        }
+        lines.sort_by_key(|l| (l.kind != ProductKind::Base, l.product_id));
+        Ok(lines)
+    }
+
+    pub(crate) async fn policy_funding_lines(
+        &self,
+        policy_id: i64,
+        family_part: Fen,
+    ) -> StoreResult<Vec<FundingLine>> {
+        let parts = policy_funding::Entity::find()
+            .filter(policy_funding::Column::PolicyId.eq(policy_id))
+            .all(&self.db)
+            .await?;
+        let source_ids: Vec<i64> = parts.iter().map(|p| p.source_id).collect();
+        let sources = funding_sources::Entity::find()
+            .filter(funding_sources::Column::Id.is_in(source_ids))
+            .all(&self.db)
+            .await?;
+        let mut lines: Vec<FundingLine> = Vec::new();
+        for part in parts {
+            let amount = Fen::new(part.amount_fen);
+            match lines.iter_mut().find(|l| l.source_id == Some(part.source_id)) {
+                Some(line) => line.amount = line.amount.checked_add(amount).unwrap_or(line.amount),
+                None => lines.push(FundingLine {
+                    source_id: Some(part.source_id),
+                    name: sources
+                        .iter()
+                        .find(|s| s.id == part.source_id)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default(),
+                    amount,
+                }),
+            }
+        }
+        lines.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: family_part });
+        Ok(lines)
+    }
+}
