@@ -20,12 +20,20 @@ pub fn router(state: AppState) -> Router {
         .route("/users/new", get(pages::users::new_form))
         .route("/users/{id}", get(pages::users::show))
         .route("/audit", get(pages::audit::search))
-        .route("/audit/export", get(pages::audit::export));
+        .route("/audit/export", get(pages::audit::export))
+        .merge(pages::families::routes())
+        .merge(pages::policies::routes())
+        .merge(pages::funding::routes())
+        .merge(pages::products::routes())
+        .merge(pages::gifting::routes());
     let api = Router::new()
         .route("/me", get(api::me))
         .route("/regions/{code}", get(api::region))
         .route("/users", get(api::list_users).post(api::create_user))
-        .route("/users/{id}", get(api::user));
+        .route("/users/{id}", get(api::user))
+        .merge(api::families::routes())
+        .merge(api::policies::routes())
+        .merge(api::funding::routes());
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)

@@ -11,6 +11,10 @@ use guanai_store::users::{NewUser, User};
 use guanai_store::Actor;
 use serde::{Deserialize, Serialize};
 
+pub mod families;
+pub mod funding;
+pub mod policies;
+
 use crate::error::{ApiError, WebError};
 use crate::session::ApiUser;
 use crate::state::AppState;

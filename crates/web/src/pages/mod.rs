@@ -3,10 +3,16 @@
 
 pub mod account;
 pub mod audit;
+pub mod families;
+pub mod forms;
+pub mod funding;
+pub mod gifting;
 pub mod home;
 pub mod login;
 pub mod ops;
 pub mod orgs;
+pub mod policies;
+pub mod products;
 pub mod regions;
 pub mod users;
 
@@ -53,8 +59,13 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 6] = [
+const NAV: [(&str, &str, Option<Permission>); 11] = [
     ("/", "首页", None),
+    ("/families", "家庭档案", Some(Permission::ViewFamilies)),
+    ("/policies", "保单", Some(Permission::ViewFamilies)),
+    ("/gifting", "送保", Some(Permission::Gift)),
+    ("/funding", "资金来源", Some(Permission::ViewFunding)),
+    ("/products", "险种与方案", Some(Permission::ViewFamilies)),
     ("/regions", "行政区划", Some(Permission::ViewRegions)),
     ("/orgs", "机构", Some(Permission::ViewOrgs)),
     ("/users", "用户管理", Some(Permission::ViewUsers)),

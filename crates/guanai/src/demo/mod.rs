@@ -2,6 +2,8 @@
 //! units and insurer branches, and one user per role. Later features add families,
 //! policies and claims here; keep the demo in this one place.
 
+pub mod catalog;
+
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -100,9 +102,12 @@ pub async fn setup(store: &Store, data_dir: &Path) -> anyhow::Result<DemoReport>
         }
     }
 
+    let system = Actor::system(city.clone());
+    catalog::products_and_packages(store, &system, catalog::DEMO_YEAR).await?;
+    catalog::funding(store, &system, &set, catalog::DEMO_YEAR).await?;
+
     let mut logins = Vec::new();
     if store.count_users().await? == 0 {
-        let system = Actor::system(city.clone());
         for (login, name, role, region) in DEMO_USERS {
             let region = RegionCode::parse(region)?;
             let kind = if role.is_insurer() { OrgKind::Insurer } else { OrgKind::Association };

@@ -1,0 +1,255 @@
+//! The demo's products, "1+N" packages, funding sources and subsidy rules, modelled on
+//! PRODUCT.md's examples. Idempotent: what exists is left alone.
+
+use chrono::NaiveDate;
+use guanai_domain::funding::{FundingKind, RuleScope, SubsidyAmount};
+use guanai_domain::identity::Uscc;
+use guanai_domain::products::{CoverItem, PremiumBasis, ProductTerms};
+use guanai_domain::{Fen, PovertyStatus, RegionCode, RegionLevel};
+use guanai_store::funding::{NewRule, NewSource};
+use guanai_store::orgs::OrgKind;
+use guanai_store::products::{NewPackage, NewProduct, ProductKind};
+use guanai_store::regions::DivisionSet;
+use guanai_store::{Actor, Store};
+
+/// The scheme year of the demo: cover from 1 September.
+pub const DEMO_YEAR: i32 = 2026;
+
+pub fn start_date(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 9, 1).expect("valid date")
+}
+
+fn terms(year: i32, premium: i64, basis: PremiumBasis, items: Vec<CoverItem>) -> ProductTerms {
+    ProductTerms {
+        premium: Fen::from_yuan(premium),
+        basis,
+        min_shares: 1,
+        max_shares: 2,
+        max_members: 6,
+        first_age_min: 1,
+        first_age_max: 65,
+        renewal_age_max: 70,
+        start_date: start_date(year),
+        term_months: 12,
+        items,
+    }
+}
+
+/// A valid 统一社会信用代码 for a demo company, built from a 17-character body.
+fn demo_uscc(body: &str) -> Uscc {
+    let check = Uscc::check_char_for(body).expect("demo body is valid");
+    Uscc::parse(&format!("{body}{check}")).expect("valid by construction")
+}
+
+/// The packages of a year, by code: "1+0", "1+1", "1+2".
+pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> anyhow::Result<Vec<i64>> {
+    let existing = store.packages(Some(year)).await?;
+    if !existing.is_empty() {
+        return Ok(existing.iter().map(|p| p.id).collect());
+    }
+    let insurer = store.org_at(OrgKind::Insurer, system.scope()).await?.map(|o| o.id);
+    let base = store
+        .create_product(
+            system,
+            NewProduct {
+                code: "JSJT".to_owned(),
+                year,
+                name: "计生家庭意外伤害保险".to_owned(),
+                kind: ProductKind::Base,
+                insurer_org_id: insurer,
+                terms: terms(
+                    year,
+                    100,
+                    PremiumBasis::PerHouseholdShare,
+                    vec![
+                        CoverItem::AccidentDeathDisability { family_sum: Fen::from_yuan(150_000) },
+                        CoverItem::AccidentMedical {
+                            family_limit: Fen::from_yuan(12_000),
+                            deductible: Fen::from_yuan(100),
+                            reimbursed_percent: 80,
+                        },
+                    ],
+                ),
+            },
+        )
+        .await?;
+    let allowance = store
+        .create_product(
+            system,
+            NewProduct {
+                code: "ZYJT".to_owned(),
+                year,
+                name: "意外住院津贴".to_owned(),
+                kind: ProductKind::Addon,
+                insurer_org_id: insurer,
+                terms: terms(
+                    year,
+                    20,
+                    PremiumBasis::PerPerson,
+                    vec![CoverItem::HospitalAllowance { per_day: Fen::from_yuan(100), max_days: 180 }],
+                ),
+            },
+        )
+        .await?;
+    let special = store
+        .create_product(
+            system,
+            NewProduct {
+                code: "TSJT".to_owned(),
+                year,
+                name: "计生特殊家庭住院护理".to_owned(),
+                kind: ProductKind::Addon,
+                insurer_org_id: insurer,
+                terms: terms(
+                    year,
+                    30,
+                    PremiumBasis::PerHouseholdShare,
+                    vec![CoverItem::Disease {
+                        label: "住院护理补贴".to_owned(),
+                        sum: Fen::from_yuan(5_000),
+                        waiting_days: 30,
+                    }],
+                ),
+            },
+        )
+        .await?;
+    let mut ids = Vec::new();
+    for (code, name, addons) in [
+        ("P1", "基础保障（1+0）", vec![]),
+        ("P1N1", "基础+住院津贴（1+1）", vec![allowance]),
+        ("P1N2", "基础+住院津贴+特殊家庭护理（1+2）", vec![allowance, special]),
+    ] {
+        let package = NewPackage {
+            code: code.to_owned(),
+            year,
+            name: name.to_owned(),
+            base_product_id: base,
+            addon_ids: addons,
+        };
+        ids.push(store.create_package(system, package).await?);
+    }
+    Ok(ids)
+}
+
+/// "几个一点": the city's birth-care fund pays everything for poverty households and
+/// 农村二女户; the city budget 10 元, each county 5 元 and a company in 吉州区 10 元 per
+/// household; the family pays the rest.
+pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32) -> anyhow::Result<()> {
+    if !store.sources(system, Some(year)).await?.is_empty() {
+        return Ok(());
+    }
+    let city = set.city.clone();
+    let care = store
+        .create_source(
+            system,
+            NewSource {
+                name: format!("吉安市生育关怀基金（{year}）"),
+                kind: FundingKind::BirthCareFund,
+                payer: "吉安市计生协会".to_owned(),
+                uscc: None,
+                year,
+                region: city.clone(),
+                pledged: Fen::from_yuan(800_000),
+            },
+        )
+        .await?;
+    for (priority, scope) in [
+        (1, RuleScope { poverty: Some(PovertyStatus::Lifted), ..Default::default() }),
+        (2, RuleScope { poverty: Some(PovertyStatus::Monitored), ..Default::default() }),
+        (3, RuleScope { poverty: Some(PovertyStatus::Dibao), ..Default::default() }),
+        (4, RuleScope { category: Some("rural_two_daughters".to_owned()), ..Default::default() }),
+    ] {
+        let name = match (&scope.poverty, &scope.category) {
+            (Some(p), _) => format!("{}全额资助", p.label()),
+            _ => "农村二女户全额资助".to_owned(),
+        };
+        store
+            .create_rule(
+                system,
+                NewRule { source_id: care, name, priority, scope, amount: SubsidyAmount::All },
+            )
+            .await?;
+    }
+    let budget = store
+        .create_source(
+            system,
+            NewSource {
+                name: format!("吉安市财政计生保险补助（{year}）"),
+                kind: FundingKind::Government,
+                payer: "吉安市财政局".to_owned(),
+                uscc: None,
+                year,
+                region: city.clone(),
+                pledged: Fen::from_yuan(3_000_000),
+            },
+        )
+        .await?;
+    store
+        .create_rule(
+            system,
+            NewRule {
+                source_id: budget,
+                name: "市级每户补助10元".to_owned(),
+                priority: 10,
+                scope: RuleScope::default(),
+                amount: SubsidyAmount::PerHousehold(Fen::from_yuan(10)),
+            },
+        )
+        .await?;
+    for county in set.rows.iter().filter(|r| r.code.level() == RegionLevel::County) {
+        let source = store
+            .create_source(
+                system,
+                NewSource {
+                    name: format!("{}财政计生保险补助（{year}）", county.name),
+                    kind: FundingKind::Government,
+                    payer: format!("{}财政局", county.name),
+                    uscc: None,
+                    year,
+                    region: county.code.clone(),
+                    pledged: Fen::from_yuan(300_000),
+                },
+            )
+            .await?;
+        store
+            .create_rule(
+                system,
+                NewRule {
+                    source_id: source,
+                    name: format!("{}每户补助5元", county.name),
+                    priority: 20,
+                    scope: RuleScope { region: Some(county.code.clone()), ..Default::default() },
+                    amount: SubsidyAmount::PerHousehold(Fen::from_yuan(5)),
+                },
+            )
+            .await?;
+    }
+    let jizhou = RegionCode::parse(super::DEMO_COUNTY)?;
+    let company = store
+        .create_source(
+            system,
+            NewSource {
+                name: format!("庐陵爱心企业捐助（{year}）"),
+                kind: FundingKind::Company,
+                payer: "吉安庐陵爱心实业有限公司".to_owned(),
+                uscc: Some(demo_uscc("91360802MA35XK8Q1")),
+                year,
+                region: jizhou.clone(),
+                pledged: Fen::from_yuan(50_000),
+            },
+        )
+        .await?;
+    store
+        .create_rule(
+            system,
+            NewRule {
+                source_id: company,
+                name: "吉州区每户资助10元".to_owned(),
+                priority: 30,
+                scope: RuleScope { region: Some(jizhou), ..Default::default() },
+                amount: SubsidyAmount::PerHousehold(Fen::from_yuan(10)),
+            },
+        )
+        .await?;
+    Ok(())
+}

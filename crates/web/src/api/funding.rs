@@ -1,0 +1,9 @@
+//! Funding sources and ledgers.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
