@@ -269,3 +269,71 @@ fn server_urls_get_the_test_database_name() {
     );
     assert_eq!(with_database("mysql://root@127.0.0.1:3306", "x"), "mysql://root@127.0.0.1:3306/x");
 }
+
+/// A valid ID number for a person born on `birth` (`YYYYMMDD`), registered in 吉州区;
+/// `seq` keeps numbers apart (odd = male, even = female).
+pub fn id_number(birth: &str, seq: u32) -> String {
+    let body = format!("360802{birth}{:03}", seq % 1000);
+    let check = guanai_domain::IdNumber::check_char_for(&body).expect("17 digits");
+    format!("{body}{check}")
+}
+
+/// What a test family looks like: village, category, poverty, and members as
+/// (name, ID number, relationship); the first member is the head.
+pub struct FamilySpec<'a> {
+    pub village: &'a str,
+    pub category: &'a str,
+    pub poverty: guanai_domain::PovertyStatus,
+    pub members: Vec<(&'a str, String, guanai_domain::families::Relationship)>,
+    /// Record the consents to processing and to sharing with the insurer.
+    pub consents: bool,
+}
+
+impl TestApp {
+    pub fn system(&self) -> guanai_store::Actor {
+        guanai_store::Actor::system(guanai_domain::RegionCode::parse("3608").unwrap())
+    }
+
+    /// Registers a family through the store; returns its id and its members' ids.
+    pub async fn family(&self, spec: FamilySpec<'_>) -> (i64, Vec<i64>) {
+        use guanai_store::families::{ConsentKind, NewFamily, NewPerson};
+        let system = self.system();
+        let mut members = spec.members.into_iter();
+        let (head_name, head_id, _) = members.next().expect("a head");
+        let family = self
+            .store
+            .create_family(
+                &system,
+                NewFamily {
+                    village: guanai_domain::RegionCode::parse(spec.village).unwrap(),
+                    category: spec.category.to_owned(),
+                    poverty: spec.poverty,
+                    address: "测试地址".to_owned(),
+                    phone: Some(guanai_domain::Mobile::parse("13812345678").unwrap()),
+                    head: NewPerson {
+                        name: head_name.to_owned(),
+                        id_number: guanai_domain::IdNumber::parse(&head_id).unwrap().id,
+                        relationship: guanai_domain::families::Relationship::Head,
+                    },
+                },
+            )
+            .await
+            .expect("create family");
+        for (name, id, relationship) in members {
+            let person = NewPerson { name: name.to_owned(), id_number: guanai_domain::IdNumber::parse(&id).unwrap().id, relationship };
+            self.store.add_member(&system, family, person).await.expect("add member");
+        }
+        if spec.consents {
+            for kind in [ConsentKind::Processing, ConsentKind::InsurerSharing] {
+                self.store.record_consent(&system, family, kind, None, head_name).await.unwrap();
+            }
+        }
+        let ids = self.store.family(&system, family).await.unwrap().members.iter().map(|m| m.id).collect();
+        (family, ids)
+    }
+
+    /// The demo package with this code (P1, P1N1, P1N2) of `year`.
+    pub async fn package(&self, code: &str, year: i32) -> guanai_store::products::Package {
+        self.store.packages(Some(year)).await.unwrap().into_iter().find(|p| p.code == code).expect("demo package")
+    }
+}

@@ -72,6 +72,10 @@ pub struct Quote {
     pub(crate) split: PremiumSplit,
     #[serde(skip)]
     pub(crate) village_code: String,
+    #[serde(skip)]
+    pub(crate) category: String,
+    #[serde(skip)]
+    pub(crate) poverty: PovertyStatus,
 }
 
 impl Store {
@@ -148,31 +152,9 @@ impl Store {
                 premium: part,
             });
         }
-        let village =
-            RegionCode::parse(&family.village_code).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let facts = FamilyFacts {
-            village: &village,
-            category: &family.category,
-            poverty: PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None),
-            package_id: package.id,
-        };
-        let (rules, names) = self.matching_rules(db, package.year, &facts).await?;
-        let split = split_premium(premium, count, &rules);
-        let mut funding: Vec<FundingLine> = Vec::new();
-        for part in &split.parts {
-            let name = names
-                .iter()
-                .find(|(id, _)| *id == part.source_id)
-                .map(|(_, n)| n.clone())
-                .unwrap_or_default();
-            match funding.iter_mut().find(|l| l.source_id == Some(part.source_id)) {
-                Some(line) => line.amount = line.amount.checked_add(part.amount).unwrap_or(line.amount),
-                None => {
-                    funding.push(FundingLine { source_id: Some(part.source_id), name, amount: part.amount })
-                }
-            }
-        }
-        funding.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: split.family });
+        let poverty = PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None);
+        let (split, funding) =
+            self.funding_split(db, &family.village_code, &family.category, poverty, &package, premium, count).await?;
         Ok(Quote {
             family_id: family.id,
             package_id: package.id,
@@ -188,7 +170,38 @@ impl Store {
             funding,
             split,
             village_code: family.village_code,
+            category: family.category,
+            poverty,
         })
+    }
+
+    /// Splits a premium among the rules that match the family, with the budgets as `db`
+    /// sees them now; the family's line comes last.
+    #[allow(clippy::too_many_arguments)]
+    async fn funding_split(
+        &self,
+        db: &impl ConnectionTrait,
+        village: &str,
+        category: &str,
+        poverty: PovertyStatus,
+        package: &Package,
+        premium: Fen,
+        insured: u32,
+    ) -> StoreResult<(PremiumSplit, Vec<FundingLine>)> {
+        let village = RegionCode::parse(village).map_err(|e| StoreError::invalid(e.to_string()))?;
+        let facts = FamilyFacts { village: &village, category, poverty, package_id: package.id };
+        let (rules, names) = self.matching_rules(db, package.year, &facts).await?;
+        let split = split_premium(premium, insured, &rules);
+        let mut funding: Vec<FundingLine> = Vec::new();
+        for part in &split.parts {
+            let name = names.iter().find(|(id, _)| *id == part.source_id).map(|(_, n)| n.clone()).unwrap_or_default();
+            match funding.iter_mut().find(|l| l.source_id == Some(part.source_id)) {
+                Some(line) => line.amount = line.amount.checked_add(part.amount).unwrap_or(line.amount),
+                None => funding.push(FundingLine { source_id: Some(part.source_id), name, amount: part.amount }),
+            }
+        }
+        funding.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: split.family });
+        Ok((split, funding))
     }
 
     /// Persons insured last year under a product with the base product's code.
@@ -258,11 +271,23 @@ impl Store {
     /// All or nothing: a budget that ran short since the quote fails the whole enrolment.
     pub async fn enrol(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
         actor.require(Permission::Enrol)?;
+        // Every rule is checked before the transaction; inside it only the budgets are read
+        // again (a person covered twice meanwhile is still refused by the cover slots).
+        // Nothing inside may use another pooled connection: with every connection held by a
+        // writer waiting for the lock, it would wait for ever.
+        let mut quote = self.prepare_quote(&self.db, actor, request).await?;
+        let package = self.package(request.package_id).await?;
         let txn = self.db.begin().await?;
-        // Write first, so SQLite takes its write lock now and every read below sees the
-        // latest budgets (a read first would pin an older snapshot).
+        // Write first, so SQLite takes its write lock now and the budgets read below are the
+        // latest (a read first would pin an older snapshot).
         self.touch_family(&txn, request.family_id).await?;
-        let quote = self.prepare_quote(&txn, actor, request).await?;
+        let insured = quote.members.len() as u32;
+        let (split, funding) = self
+            .funding_split(&txn, &quote.village_code, &quote.category, quote.poverty, &package, quote.premium, insured)
+            .await?;
+        quote.family_part = split.family;
+        quote.split = split;
+        quote.funding = funding;
         if let Some(expected) = request.expected_family_part {
             if expected != quote.family_part {
                 return Err(StoreError::Conflict(format!(

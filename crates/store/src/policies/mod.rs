@@ -6,11 +6,13 @@
 //! certificate code that anyone can check (`certificate`).
 
 mod certificate;
+mod coverage;
 mod enrol;
 mod gifting;
 mod write;
 
 pub use certificate::{Certificate, PublicCertificate};
+pub use coverage::{Coverage, CoveredBy};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
 

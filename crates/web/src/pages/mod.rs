@@ -124,6 +124,11 @@ pub async fn require(
     }
 }
 
+/// A query string from pairs, encoded.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
 pub async fn not_found() -> WebError {
     WebError::NotFound("您要找的页面不存在，请从左侧菜单进入".to_owned())
 }
