@@ -47,11 +47,21 @@ pub enum Command {
         /// Set up the demo city (吉安市) with one user per role, and print their logins.
         #[arg(long)]
         demo: bool,
+        /// With --demo: how many made-up households to add to an empty demo city.
+        #[arg(long, default_value_t = 2_000)]
+        households: usize,
     },
     /// Bring the database schema up to date.
     Migrate,
     /// Set up the demo city and its users without serving.
-    Demo,
+    Demo {
+        /// How many made-up households to add to an empty demo city.
+        #[arg(long, default_value_t = 2_000)]
+        households: usize,
+        /// Seed of the generator: the same seed makes the same city.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Regions (行政区划).
     Regions {
         #[command(subcommand)]
@@ -149,15 +159,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(&overrides, FileConfig::load(cli.global.config.as_deref())?)?;
     crate::serve::init_logging(&settings);
     match cli.command {
-        Command::Serve { demo, .. } => crate::serve::serve(settings, demo).await?,
+        Command::Serve { demo, households, .. } => {
+            crate::serve::serve(settings, demo.then_some(households)).await?
+        }
         Command::Migrate => {
             let store = open(&settings).await?;
             let applied = store.applied_migrations().await?;
             println!("数据库已是最新结构（{}，共{}个迁移）", store.engine().label(), applied.len());
         }
-        Command::Demo => {
+        Command::Demo { households, seed } => {
             let store = open(&settings).await?;
             crate::demo::setup(&store, &settings.data_dir).await?.print();
+            crate::demo::populate(&store, households, seed).await?.print();
         }
         Command::Regions { command: RegionsCommand::Import { city, from } } => {
             let city = RegionCode::parse(&city).map_err(|e| anyhow::anyhow!("--city：{e}"))?;

@@ -20,11 +20,13 @@ pub fn init_logging(settings: &Settings) {
     let _ = if settings.log_json { builder.json().try_init() } else { builder.try_init() };
 }
 
-pub async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+/// Serves; `demo` sets up the demo city first, with that many made-up households.
+pub async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::cli::open(&settings).await?;
-    if demo {
+    if let Some(households) = demo {
         crate::demo::setup(&store, &settings.data_dir).await?.print();
+        crate::demo::populate(&store, households, 2026).await?.print();
     } else {
         bootstrap(&store, &settings).await?;
     }

@@ -47,6 +47,15 @@ impl Actor {
         }
     }
 
+    /// The system operator in another role, e.g. the insurer's when the command line loads
+    /// an insurer's file. Only for the system actor: a user's role never changes this way.
+    pub fn acting_as(mut self, role: Role) -> Self {
+        if self.user_id.is_none() {
+            self.role = role;
+        }
+        self
+    }
+
     pub fn user_id(&self) -> Option<i64> {
         self.user_id
     }

@@ -39,6 +39,8 @@ pub struct NewFamily {
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilySummary {
     pub id: i64,
+    /// The family number (户编号), printable and unique.
+    pub code: String,
     pub village_code: String,
     pub category: String,
     pub category_name: String,
@@ -152,6 +154,11 @@ pub(crate) fn category_name(code: &str) -> String {
         .unwrap_or_else(|| code.to_owned())
 }
 
+/// A new family number: `H` and 11 readable characters.
+pub(crate) fn family_code() -> String {
+    format!("H{}", crate::passwords::readable_code(11))
+}
+
 fn check_name(name: &str) -> StoreResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 50 {
@@ -197,6 +204,7 @@ impl Store {
         let txn = self.db.begin().await?;
         let family = families::Entity::insert(families::ActiveModel {
             id: NotSet,
+            code: Set(family_code()),
             village_code: Set(new.village.to_string()),
             category: Set(new.category.clone()),
             poverty: Set(new.poverty.as_str().to_owned()),
@@ -366,6 +374,7 @@ impl Store {
             .map(|row| FamilySummary {
                 members: counts.iter().find(|(id, _)| *id == row.id).map(|(_, n)| *n as u64).unwrap_or(0),
                 id: row.id,
+                code: row.code,
                 category_name: category_name(&row.category),
                 poverty: PovertyStatus::parse(&row.poverty).unwrap_or(PovertyStatus::None),
                 village_code: row.village_code,

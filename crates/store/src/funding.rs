@@ -359,14 +359,13 @@ impl Store {
         .await
     }
 
-    /// The active rules of `year` that match a family, in priority order, with what each
-    /// source has left.
-    pub(crate) async fn matching_rules(
+    /// Every active rule of `year` in priority order, with its scope and what its source
+    /// has left; and the sources' names.
+    pub(crate) async fn all_rules(
         &self,
         db: &impl ConnectionTrait,
         year: i32,
-        facts: &FamilyFacts<'_>,
-    ) -> StoreResult<(Vec<RuleInput>, Vec<(i64, String)>)> {
+    ) -> StoreResult<(Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>)> {
         let sources =
             funding_sources::Entity::find().filter(funding_sources::Column::Year.eq(year)).all(db).await?;
         let source_ids: Vec<i64> = sources.iter().map(|s| s.id).collect();
@@ -383,19 +382,33 @@ impl Store {
         let inputs = rules
             .into_iter()
             .filter_map(to_rule)
-            .filter(|rule| rule.scope.matches(facts))
             .filter_map(|rule| {
                 let source = sources.iter().find(|s| s.id == rule.source_id)?;
-                Some(RuleInput {
+                let input = RuleInput {
                     rule_id: rule.id,
                     source_id: rule.source_id,
                     amount: rule.amount,
                     budget_left: Fen::new(source.pledged_fen - source.allocated_fen),
-                })
+                };
+                Some((rule.scope, input))
             })
             .collect();
         let names = sources.into_iter().map(|s| (s.id, s.name)).collect();
         Ok((inputs, names))
+    }
+
+    /// The active rules of `year` that match a family, in priority order, with what each
+    /// source has left.
+    pub(crate) async fn matching_rules(
+        &self,
+        db: &impl ConnectionTrait,
+        year: i32,
+        facts: &FamilyFacts<'_>,
+    ) -> StoreResult<(Vec<RuleInput>, Vec<(i64, String)>)> {
+        let (rules, names) = self.all_rules(db, year).await?;
+        let matching =
+            rules.into_iter().filter(|(scope, _)| scope.matches(facts)).map(|(_, input)| input).collect();
+        Ok((matching, names))
     }
 
     /// Takes `amount` from a source's budget, or fails without changing anything when the

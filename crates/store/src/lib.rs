@@ -13,6 +13,7 @@ mod entities;
 mod error;
 pub mod families;
 pub mod funding;
+pub mod households;
 mod migrations;
 pub mod orgs;
 mod passwords;

@@ -48,6 +48,15 @@ pub fn generate() -> String {
     String::from_utf8(out).expect("ASCII")
 }
 
+/// A random code of `len` characters that is easy to read aloud and type (no 0/O, 1/I):
+/// certificate codes, family numbers.
+pub(crate) fn readable_code(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
 /// A random token, hex-encoded, and the hash stored in its place.
 pub(crate) fn token() -> String {
     use rand::RngCore;

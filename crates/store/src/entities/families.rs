@@ -5,6 +5,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    pub code: String,
     pub village_code: String,
     pub category: String,
     pub poverty: String,

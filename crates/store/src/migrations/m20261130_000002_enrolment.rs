@@ -23,6 +23,7 @@ enum Orgs {
 enum Families {
     Table,
     Id,
+    Code,
     VillageCode,
     Category,
     Poverty,
@@ -267,6 +268,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Families::Table)
                     .col(id(Families::Id))
+                    .col(ColumnDef::new(Families::Code).string_len(16).not_null().unique_key())
                     .col(ColumnDef::new(Families::VillageCode).string_len(12).not_null())
                     .col(ColumnDef::new(Families::Category).string_len(32).not_null())
                     .col(ColumnDef::new(Families::Poverty).string_len(16).not_null())

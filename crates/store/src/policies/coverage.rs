@@ -36,7 +36,9 @@ impl Store {
     pub async fn coverage_by_id_number(&self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
         actor.require(Permission::ViewFamilies)?;
         let hash = self.keys.lookup_hash(id.as_str());
-        let Some(person) = persons::Entity::find().filter(persons::Column::IdHash.eq(hash)).one(&self.db).await? else {
+        let Some(person) =
+            persons::Entity::find().filter(persons::Column::IdHash.eq(hash)).one(&self.db).await?
+        else {
             return Ok(None);
         };
         let family = crate::entities::families::Entity::find_by_id(person.family_id).one(&self.db).await?;
@@ -74,9 +76,15 @@ impl Store {
             .collect();
         self.audit(
             actor,
-            AuditEvent::ok("coverage.lookup", "人员", person.id.to_string()).with_subject(format!("person:{}", person.id)),
+            AuditEvent::ok("coverage.lookup", "人员", person.id.to_string())
+                .with_subject(format!("person:{}", person.id)),
         )
         .await?;
-        Ok(Some(Coverage { person_id: person.id, name: person.name, id_masked: person.id_masked, policies: covered }))
+        Ok(Some(Coverage {
+            person_id: person.id,
+            name: person.name,
+            id_masked: person.id_masked,
+            policies: covered,
+        }))
     }
 }

@@ -153,8 +153,9 @@ impl Store {
             });
         }
         let poverty = PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None);
-        let (split, funding) =
-            self.funding_split(db, &family.village_code, &family.category, poverty, &package, premium, count).await?;
+        let (split, funding) = self
+            .funding_split(db, &family.village_code, &family.category, poverty, &package, premium, count)
+            .await?;
         Ok(Quote {
             family_id: family.id,
             package_id: package.id,
@@ -194,10 +195,16 @@ impl Store {
         let split = split_premium(premium, insured, &rules);
         let mut funding: Vec<FundingLine> = Vec::new();
         for part in &split.parts {
-            let name = names.iter().find(|(id, _)| *id == part.source_id).map(|(_, n)| n.clone()).unwrap_or_default();
+            let name = names
+                .iter()
+                .find(|(id, _)| *id == part.source_id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default();
             match funding.iter_mut().find(|l| l.source_id == Some(part.source_id)) {
                 Some(line) => line.amount = line.amount.checked_add(part.amount).unwrap_or(line.amount),
-                None => funding.push(FundingLine { source_id: Some(part.source_id), name, amount: part.amount }),
+                None => {
+                    funding.push(FundingLine { source_id: Some(part.source_id), name, amount: part.amount })
+                }
             }
         }
         funding.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: split.family });
@@ -283,7 +290,15 @@ impl Store {
         self.touch_family(&txn, request.family_id).await?;
         let insured = quote.members.len() as u32;
         let (split, funding) = self
-            .funding_split(&txn, &quote.village_code, &quote.category, quote.poverty, &package, quote.premium, insured)
+            .funding_split(
+                &txn,
+                &quote.village_code,
+                &quote.category,
+                quote.poverty,
+                &package,
+                quote.premium,
+                insured,
+            )
             .await?;
         quote.family_part = split.family;
         quote.split = split;
@@ -335,7 +350,7 @@ impl Store {
         Ok(id)
     }
 
-    async fn touch_family(&self, db: &impl ConnectionTrait, family_id: i64) -> StoreResult<()> {
+    pub(super) async fn touch_family(&self, db: &impl ConnectionTrait, family_id: i64) -> StoreResult<()> {
         use crate::entities::families;
         use sea_orm::sea_query::Expr;
         families::Entity::update_many()

@@ -5,12 +5,14 @@
 //! Gifted policies (`gifting`) are paid entirely by one source. Every policy carries a
 //! certificate code that anyone can check (`certificate`).
 
+mod batch;
 mod certificate;
 mod coverage;
 mod enrol;
 mod gifting;
 mod write;
 
+pub use batch::{BatchOutcome, Skipped};
 pub use certificate::{Certificate, PublicCertificate};
 pub use coverage::{Coverage, CoveredBy};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
@@ -583,5 +585,34 @@ impl Store {
                 .with_detail(format!("{amount} {receipt_no}")),
         )
         .await
+    }
+}
+
+impl Store {
+    /// The insurer confirms many submitted policies at once, each with its policy number
+    /// (an insurer's return file). All or nothing; returns how many were underwritten.
+    pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
+        actor.require(Permission::Underwrite)?;
+        let txn = self.db.begin().await?;
+        for (id, policy_no) in items {
+            let result = policies::Entity::update_many()
+                .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
+                .col_expr(policies::Column::PolicyNo, Expr::value(policy_no.as_str()))
+                .col_expr(policies::Column::UnderwrittenAt, Expr::value(Utc::now()))
+                .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
+                .filter(policies::Column::Id.eq(*id))
+                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                .filter(actor.scope_condition(policies::Column::VillageCode))
+                .exec(&txn)
+                .await
+                .map_err(|e| StoreError::from_write(e, &format!("保单号“{policy_no}”已被其他保单使用")))?;
+            if result.rows_affected != 1 {
+                return Err(StoreError::Conflict(format!("保单 {id} 不是本辖区待承保的保单")));
+            }
+        }
+        txn.commit().await?;
+        self.audit(actor, AuditEvent::ok("policy.underwrite_batch", "保单", format!("{}份", items.len())))
+            .await?;
+        Ok(items.len())
     }
 }

@@ -40,10 +40,7 @@ pub(crate) struct PolicyDraft {
 
 /// A random certificate code: 12 characters that are easy to read and type.
 pub(crate) fn certificate_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::thread_rng();
-    (0..12).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    crate::passwords::readable_code(12)
 }
 
 /// Inserts the drafts with their members, products, funding parts and cover slots.

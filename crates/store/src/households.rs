@@ -1,0 +1,184 @@
+//! Registering many households at once (roster import, the demo generator): families and
+//! their members written in batches inside one transaction, with one audit entry for the
+//! batch. Every rule of a single registration still holds: the caller passes parsed
+//! values, IDs are sealed and hashed, and one person can be in one family only.
+
+use chrono::Utc;
+use guanai_domain::families::{PovertyStatus, Relationship};
+use guanai_domain::identity::{IdNumber, Mobile, Sex};
+use guanai_domain::{Permission, RegionCode};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
+
+use crate::audit::AuditEvent;
+use crate::entities::{consents, families, persons};
+use crate::families::{family_code, ConsentKind};
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// Rows per INSERT statement (under every engine's parameter limit).
+const BATCH: usize = 500;
+
+/// One household to register: the head first among `members`.
+#[derive(Debug, Clone)]
+pub struct HouseholdDraft {
+    pub village: RegionCode,
+    pub category: String,
+    pub poverty: PovertyStatus,
+    pub address: String,
+    pub phone: Option<Mobile>,
+    /// (name, ID number, relationship); the first is the head.
+    pub members: Vec<(String, IdNumber, Relationship)>,
+    /// Consents given, recorded as given by the head. `Guardian` records the head's
+    /// consent as guardian for every member under 18 today (the law asks it under 14 at the
+    /// start date; a minor's guardian consent covers that whatever the start date).
+    pub consents: Vec<ConsentKind>,
+}
+
+impl Store {
+    /// Writes the households in one transaction and returns their ids, in order. Fails as
+    /// a whole (nothing written) when a village is outside the actor's scope or an ID
+    /// number is already registered.
+    pub async fn register_households(
+        &self,
+        actor: &Actor,
+        drafts: &[HouseholdDraft],
+    ) -> StoreResult<Vec<i64>> {
+        actor.require(Permission::ManageFamilies)?;
+        if let Some(outside) = drafts.iter().find(|d| !actor.sees(&d.village)) {
+            return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", outside.village)));
+        }
+        if drafts.iter().any(|d| d.members.is_empty()) {
+            return Err(StoreError::invalid("每户至少要有户主一人"));
+        }
+        let txn = self.db.begin().await?;
+        let ids = self.insert_households(&txn, actor, drafts).await?;
+        txn.commit().await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("family.register_batch", "家庭", format!("{}户", ids.len()))
+                .with_detail(format!("批量登记{}户", ids.len())),
+        )
+        .await?;
+        Ok(ids)
+    }
+
+    pub(crate) async fn insert_households(
+        &self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        drafts: &[HouseholdDraft],
+    ) -> StoreResult<Vec<i64>> {
+        let now = Utc::now();
+        let mut ids = Vec::with_capacity(drafts.len());
+        for chunk in drafts.chunks(BATCH) {
+            let codes: Vec<String> = chunk.iter().map(|_| family_code()).collect();
+            let rows = chunk.iter().zip(&codes).map(|(d, code)| families::ActiveModel {
+                id: NotSet,
+                code: Set(code.clone()),
+                village_code: Set(d.village.to_string()),
+                category: Set(d.category.clone()),
+                poverty: Set(d.poverty.as_str().to_owned()),
+                address: Set(d.address.chars().take(200).collect()),
+                phone_enc: Set(d.phone.as_ref().map(|p| self.keys.seal(p.as_str()))),
+                phone_hash: Set(d.phone.as_ref().map(|p| self.keys.lookup_hash(p.as_str()))),
+                phone_masked: Set(d.phone.as_ref().map(Mobile::masked)),
+                head_name: Set(d.members[0].0.chars().take(50).collect()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            families::Entity::insert_many(rows).exec_without_returning(db).await?;
+            let found: Vec<(i64, String)> = families::Entity::find()
+                .select_only()
+                .column(families::Column::Id)
+                .column(families::Column::Code)
+                .filter(families::Column::Code.is_in(codes.clone()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            let by_code: std::collections::HashMap<&str, i64> =
+                found.iter().map(|(id, code)| (code.as_str(), *id)).collect();
+            let chunk_ids: Vec<i64> = codes.iter().map(|c| by_code[c.as_str()]).collect();
+
+            let people: Vec<persons::ActiveModel> = chunk
+                .iter()
+                .zip(&chunk_ids)
+                .flat_map(|(d, family)| {
+                    d.members.iter().map(move |(name, id, relationship)| persons::ActiveModel {
+                        id: NotSet,
+                        family_id: Set(*family),
+                        name: Set(name.chars().take(50).collect()),
+                        id_hash: Set(self.keys.lookup_hash(id.as_str())),
+                        id_enc: Set(self.keys.seal(id.as_str())),
+                        id_masked: Set(id.masked()),
+                        birth_date: Set(id.birth_date()),
+                        sex: Set(match id.sex() {
+                            Sex::Male => "male",
+                            Sex::Female => "female",
+                        }
+                        .to_owned()),
+                        relationship: Set(relationship.as_str().to_owned()),
+                        active: Set(true),
+                        left_on: Set(None),
+                        created_at: Set(now),
+                    })
+                })
+                .collect();
+            for part in people.chunks(BATCH) {
+                persons::Entity::insert_many(part.to_vec()).exec_without_returning(db).await.map_err(
+                    |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记，同一人只能属于一个家庭"),
+                )?;
+            }
+            let consent =
+                |family: i64, kind: ConsentKind, person: Option<i64>, head: &str| consents::ActiveModel {
+                    id: NotSet,
+                    family_id: Set(family),
+                    kind: Set(kind.as_str().to_owned()),
+                    person_id: Set(person),
+                    given_by: Set(head.chars().take(50).collect()),
+                    recorded_by: Set(actor.username().to_owned()),
+                    recorded_at: Set(now),
+                    withdrawn_at: Set(None),
+                };
+            let mut given: Vec<consents::ActiveModel> = Vec::new();
+            let mut guardian_families = Vec::new();
+            for (draft, family) in chunk.iter().zip(&chunk_ids) {
+                for kind in &draft.consents {
+                    if *kind == ConsentKind::Guardian {
+                        guardian_families.push((*family, draft.members[0].0.as_str()));
+                    } else {
+                        given.push(consent(*family, *kind, None, &draft.members[0].0));
+                    }
+                }
+            }
+            if !guardian_families.is_empty() {
+                let today = now.date_naive();
+                let children: Vec<(i64, i64, chrono::NaiveDate)> = persons::Entity::find()
+                    .select_only()
+                    .column(persons::Column::Id)
+                    .column(persons::Column::FamilyId)
+                    .column(persons::Column::BirthDate)
+                    .filter(persons::Column::FamilyId.is_in(guardian_families.iter().map(|(f, _)| *f)))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                for (person, family, birth) in children {
+                    if guanai_domain::products::full_years(birth, today) < 18 {
+                        let head = guardian_families
+                            .iter()
+                            .find(|(f, _)| *f == family)
+                            .map(|(_, h)| *h)
+                            .unwrap_or("");
+                        given.push(consent(family, ConsentKind::Guardian, Some(person), head));
+                    }
+                }
+            }
+            for part in given.chunks(BATCH) {
+                consents::Entity::insert_many(part.to_vec()).exec_without_returning(db).await?;
+            }
+            ids.extend(chunk_ids);
+        }
+        Ok(ids)
+    }
+}

@@ -1,0 +1,263 @@
+//! Policies for many families at once: the drafts (who of each family can be insured,
+//! what it costs) shared by gifting and by batch enrolment, and the batch enrolment that
+//! splits each premium among the funding rules with the budgets tracked as it goes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use guanai_domain::families::Relationship;
+use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput};
+use guanai_domain::products::full_years;
+use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use serde::Serialize;
+
+use super::write::{insert_policies, PolicyDraft};
+use super::{Channel, PolicyStatus};
+use crate::audit::AuditEvent;
+use crate::entities::{consents, cover_slots, families, persons};
+use crate::families::ConsentKind;
+use crate::products::Package;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// A family left out of a batch, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub family_id: i64,
+    pub head_name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchOutcome {
+    pub created: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Members first by their place in the household, then by age.
+fn household_order(relationship: &str) -> usize {
+    Relationship::ALL.iter().position(|r| r.as_str() == relationship).unwrap_or(Relationship::ALL.len())
+}
+
+impl Store {
+    /// The draft policy of each family (every active member who may be insured and is not
+    /// covered yet, up to the package's member cap), or why a family cannot have one.
+    /// Families without the consents to share data with the insurer are left out.
+    pub(crate) async fn batch_drafts(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        selected: &[families::Model],
+        channel: Channel,
+        status: PolicyStatus,
+    ) -> StoreResult<(Vec<PolicyDraft>, Vec<Skipped>)> {
+        let family_ids: Vec<i64> = selected.iter().map(|f| f.id).collect();
+        let mut members: HashMap<i64, Vec<persons::Model>> = HashMap::new();
+        let mut consents_by_family: HashMap<i64, Vec<consents::Model>> = HashMap::new();
+        let mut covered: HashSet<i64> = HashSet::new();
+        let product_ids: Vec<i64> = package.products().map(|p| p.id).collect();
+        for chunk in family_ids.chunks(500) {
+            for person in persons::Entity::find()
+                .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
+                .filter(persons::Column::Active.eq(true))
+                .all(&self.db)
+                .await?
+            {
+                members.entry(person.family_id).or_default().push(person);
+            }
+            for consent in consents::Entity::find()
+                .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
+                .filter(consents::Column::WithdrawnAt.is_null())
+                .all(&self.db)
+                .await?
+            {
+                consents_by_family.entry(consent.family_id).or_default().push(consent);
+            }
+            let person_ids: Vec<i64> =
+                chunk.iter().flat_map(|f| members.get(f).into_iter().flatten().map(|p| p.id)).collect();
+            for ids in person_ids.chunks(500) {
+                covered.extend(
+                    cover_slots::Entity::find()
+                        .filter(cover_slots::Column::PersonId.is_in(ids.iter().copied()))
+                        .filter(cover_slots::Column::ProductId.is_in(product_ids.clone()))
+                        .filter(cover_slots::Column::Year.eq(package.year))
+                        .all(&self.db)
+                        .await?
+                        .into_iter()
+                        .map(|s| s.person_id),
+                );
+            }
+        }
+        let all_persons: Vec<i64> = members.values().flatten().map(|p| p.id).collect();
+        let renewing = self.renewing_persons(package, &all_persons).await?;
+        let mut skipped = Vec::new();
+        let mut drafts = Vec::new();
+        for family in selected {
+            let skip = |reason: String| Skipped {
+                family_id: family.id,
+                head_name: family.head_name.clone(),
+                reason,
+            };
+            let given = consents_by_family.get(&family.id).map(Vec::as_slice).unwrap_or_default();
+            let has = |kind: ConsentKind| given.iter().any(|c| c.kind == kind.as_str());
+            if !has(ConsentKind::Processing) || !has(ConsentKind::InsurerSharing) {
+                skipped.push(skip("未签署个人信息处理及向保险公司提供的同意书".to_owned()));
+                continue;
+            }
+            let draft =
+                family_draft(actor, family, members.get(&family.id), &covered, &renewing, given, package);
+            match draft {
+                Ok(mut draft) => {
+                    draft.channel = channel;
+                    draft.status = status;
+                    drafts.push(draft);
+                }
+                Err(reason) => skipped.push(skip(reason)),
+            }
+        }
+        Ok((drafts, skipped))
+    }
+
+    /// Enrols many families in one package at once (a campaign, or the demo): each premium
+    /// split among the matching rules as one enrolment would, budgets tracked across the
+    /// batch. All or nothing.
+    pub async fn enrol_families(
+        &self,
+        actor: &Actor,
+        package_id: i64,
+        family_ids: &[i64],
+        channel: Channel,
+        submit: bool,
+    ) -> StoreResult<BatchOutcome> {
+        actor.require(Permission::Enrol)?;
+        let package = self.package(package_id).await?;
+        let mut selected = Vec::new();
+        for chunk in family_ids.chunks(500) {
+            selected.extend(
+                families::Entity::find()
+                    .filter(actor.scope_condition(families::Column::VillageCode))
+                    .filter(families::Column::Id.is_in(chunk.iter().copied()))
+                    .order_by_asc(families::Column::Id)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        let status = if submit { PolicyStatus::Submitted } else { PolicyStatus::Draft };
+        let (mut drafts, skipped) = self.batch_drafts(actor, &package, &selected, channel, status).await?;
+        if drafts.is_empty() {
+            return Ok(BatchOutcome { created: 0, skipped });
+        }
+        let by_id: HashMap<i64, &families::Model> = selected.iter().map(|f| (f.id, f)).collect();
+        let txn = self.db.begin().await?;
+        // Write first (SQLite's write lock), then read the rules and budgets as they are now;
+        // each allocation below checks its budget again.
+        self.touch_family(&txn, drafts[0].family_id).await?;
+        let (rules, _) = self.all_rules(&txn, package.year).await?;
+        let mut budgets: HashMap<i64, Fen> = HashMap::new();
+        for rule in &rules {
+            budgets.entry(rule.1.source_id).or_insert(rule.1.budget_left);
+        }
+        let mut allocations: BTreeMap<i64, Fen> = BTreeMap::new();
+        for draft in &mut drafts {
+            let family = by_id[&draft.family_id];
+            let village =
+                RegionCode::parse(&family.village_code).map_err(|e| StoreError::invalid(e.to_string()))?;
+            let facts = FamilyFacts {
+                village: &village,
+                category: &family.category,
+                poverty: PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None),
+                package_id: package.id,
+            };
+            let matching: Vec<RuleInput> = rules
+                .iter()
+                .filter(|(scope, _)| scope.matches(&facts))
+                .map(|(_, input)| RuleInput { budget_left: budgets[&input.source_id], ..input.clone() })
+                .collect();
+            let split = split_premium(draft.premium, draft.members.len() as u32, &matching);
+            for part in &split.parts {
+                let left = budgets.get_mut(&part.source_id).expect("known source");
+                *left = Fen::new(left.get() - part.amount.get());
+                let total = allocations.entry(part.source_id).or_insert(Fen::ZERO);
+                *total = total.checked_add(part.amount).unwrap_or(*total);
+            }
+            draft.family_part = split.family;
+            draft.funding = split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect();
+        }
+        for (source, amount) in allocations {
+            self.allocate(&txn, source, amount).await?;
+        }
+        insert_policies(&txn, &drafts).await?;
+        txn.commit().await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("policy.enrol_batch", "保障方案", package.id.to_string())
+                .with_detail(format!("批量参保{}户", drafts.len())),
+        )
+        .await?;
+        Ok(BatchOutcome { created: drafts.len(), skipped })
+    }
+}
+
+/// The policy one family would get, or why it cannot.
+fn family_draft(
+    actor: &Actor,
+    family: &families::Model,
+    members: Option<&Vec<persons::Model>>,
+    covered: &HashSet<i64>,
+    renewing: &HashSet<i64>,
+    consents: &[consents::Model],
+    package: &Package,
+) -> Result<PolicyDraft, String> {
+    let start = package.base.terms.start_date;
+    let mut candidates: Vec<&persons::Model> = members.map(|m| m.iter().collect()).unwrap_or_default();
+    candidates.sort_by_key(|p| (household_order(&p.relationship), p.birth_date));
+    let mut insured = Vec::new();
+    let limit = package.products().map(|p| p.terms.max_members).filter(|m| *m > 0).min().unwrap_or(u32::MAX);
+    for person in candidates {
+        if insured.len() as u32 >= limit {
+            break;
+        }
+        if covered.contains(&person.id) {
+            continue;
+        }
+        let renewal = renewing.contains(&person.id);
+        let eligible = package
+            .products()
+            .all(|p| p.terms.check_person(&p.name, &person.name, person.birth_date, renewal).is_ok());
+        let age = full_years(person.birth_date, start);
+        let child_without_guardian = age < 14
+            && !consents
+                .iter()
+                .any(|c| c.kind == ConsentKind::Guardian.as_str() && c.person_id == Some(person.id));
+        if eligible && !child_without_guardian {
+            insured.push((person.id, age as i32));
+        }
+    }
+    if insured.is_empty() {
+        return Err("没有符合年龄条件且未参保的成员".to_owned());
+    }
+    let count = insured.len() as u32;
+    let mut products = Vec::new();
+    let mut premium = Fen::ZERO;
+    for product in package.products() {
+        let part = product.terms.premium_for(product.terms.min_shares, count).ok_or("保费计算溢出")?;
+        premium = premium.checked_add(part).ok_or("保费计算溢出")?;
+        products.push((product.id, part));
+    }
+    Ok(PolicyDraft {
+        family_id: family.id,
+        package_id: package.id,
+        village_code: family.village_code.clone(),
+        year: package.year,
+        start_date: start,
+        end_date: package.base.terms.end_date(),
+        shares: package.base.terms.min_shares as i32,
+        status: PolicyStatus::Draft,
+        channel: Channel::Staff,
+        premium,
+        family_part: premium,
+        created_by: actor.username().to_owned(),
+        members: insured,
+        products,
+        funding: Vec::new(),
+    })
+}
