@@ -70,6 +70,18 @@ impl Store {
         Ok(applied.iter().map(|m| m.name().to_owned()).collect())
     }
 
+    /// `SUM(column)` as a 64-bit integer on every engine (PostgreSQL and MySQL sum a
+    /// BIGINT into a DECIMAL, which we never decode: money stays integer fen).
+    pub(crate) fn sum_i64(&self, column: impl sea_orm::sea_query::IntoColumnRef) -> sea_orm::sea_query::SimpleExpr {
+        use sea_orm::sea_query::{Alias, Expr, Func};
+        let sum = Func::sum(Expr::col(column));
+        match self.engine {
+            Engine::Sqlite => sum.into(),
+            Engine::Postgres => Expr::expr(sum).cast_as(Alias::new("BIGINT")),
+            Engine::MySql => Expr::expr(sum).cast_as(Alias::new("SIGNED")),
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         self.engine
     }

@@ -16,6 +16,7 @@ mod router;
 mod session;
 mod state;
 
+pub use api::openapi::{document as openapi_document, operations as openapi_operations};
 pub use error::{ApiError, WebError};
 pub use metrics::Metrics;
 pub use router::router;

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::gifting::routes());
     let api = Router::new()
         .route("/me", get(api::me))
+        .route("/openapi.json", get(api::openapi::serve))
         .route("/regions/{code}", get(api::region))
         .route("/users", get(api::list_users).post(api::create_user))
         .route("/users/{id}", get(api::user))

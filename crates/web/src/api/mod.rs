@@ -13,13 +13,35 @@ use serde::{Deserialize, Serialize};
 
 pub mod families;
 pub mod funding;
+pub mod openapi;
 pub mod policies;
 
 use crate::error::{ApiError, WebError};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
-async fn require(
+/// A JSON request body whose parse errors answer in the API's own shape, in Chinese.
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(ApiError(WebError::BadRequest(format!(
+                "请求内容不是有效的 JSON，或缺少必填字段：{}",
+                rejection.body_text()
+            )))),
+        }
+    }
+}
+
+pub(crate) async fn require(
     state: &AppState,
     actor: &Actor,
     permission: Permission,
@@ -106,7 +128,7 @@ pub struct CreateUser {
 pub async fn create_user(
     State(state): State<AppState>,
     user: ApiUser,
-    Json(body): Json<CreateUser>,
+    JsonBody(body): JsonBody<CreateUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     require(&state, &user.session.actor, Permission::ManageUsers, "/api/v1/users").await?;
     let bad = |m: String| ApiError(WebError::BadRequest(m));

@@ -12,7 +12,7 @@ use guanai_store::policies::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::api::require;
+use crate::api::{require, JsonBody};
 use crate::error::{ApiError, WebError};
 use crate::session::ApiUser;
 use crate::state::AppState;
@@ -70,7 +70,7 @@ impl EnrolBody {
 }
 
 /// Prices an enrolment and checks every eligibility rule; changes nothing.
-pub async fn quote(State(state): State<AppState>, user: ApiUser, Json(body): Json<EnrolBody>) -> Result<Json<Quote>, ApiError> {
+pub async fn quote(State(state): State<AppState>, user: ApiUser, JsonBody(body): JsonBody<EnrolBody>) -> Result<Json<Quote>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::Enrol, "/api/v1/quotes").await?;
     Ok(Json(state.store.quote(actor, &body.request(Channel::for_role(actor.role()))).await?))
@@ -86,7 +86,7 @@ pub struct Created {
 pub async fn create(
     State(state): State<AppState>,
     user: ApiUser,
-    Json(body): Json<EnrolBody>,
+    JsonBody(body): JsonBody<EnrolBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::Enrol, "/api/v1/policies").await?;
@@ -153,7 +153,7 @@ pub async fn underwrite(
     State(state): State<AppState>,
     user: ApiUser,
     Path(raw): Path<String>,
-    Json(body): Json<UnderwriteBody>,
+    JsonBody(body): JsonBody<UnderwriteBody>,
 ) -> Result<Json<Done>, ApiError> {
     state.store.underwrite_policy(&user.session.actor, id(&raw)?, &body.policy_no).await?;
     Ok(Json(Done { ok: true }))
@@ -169,7 +169,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     user: ApiUser,
     Path(raw): Path<String>,
-    Json(body): Json<CancelBody>,
+    JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Json<Done>, ApiError> {
     state.store.cancel_policy(&user.session.actor, id(&raw)?, &body.reason).await?;
     Ok(Json(Done { ok: true }))
