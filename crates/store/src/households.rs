@@ -182,3 +182,142 @@ impl Store {
         Ok(ids)
     }
 }
+
+/// A person already registered, as an import compares against it.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub person_id: i64,
+    pub family_id: i64,
+    pub name: String,
+    pub relationship: Relationship,
+    pub village_code: String,
+}
+
+/// A change to a registered member's name or relationship.
+#[derive(Debug, Clone)]
+pub struct MemberUpdate {
+    pub person_id: i64,
+    pub name: String,
+    pub relationship: Relationship,
+}
+
+/// New members of families already registered.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub family_id: i64,
+    pub name: String,
+    pub id_number: IdNumber,
+    pub relationship: Relationship,
+}
+
+impl Store {
+    /// The registered persons among these ID numbers, by number. Families outside the
+    /// actor's scope are returned too (the import must refuse those rows, not duplicate
+    /// the person), with their village so the caller can tell.
+    pub async fn registered_persons(&self, actor: &Actor, ids: &[IdNumber]) -> StoreResult<std::collections::HashMap<String, Registered>> {
+        actor.require(Permission::ManageFamilies)?;
+        let by_hash: std::collections::HashMap<String, &IdNumber> =
+            ids.iter().map(|id| (self.keys.lookup_hash(id.as_str()), id)).collect();
+        let hashes: Vec<String> = by_hash.keys().cloned().collect();
+        let mut out = std::collections::HashMap::new();
+        for chunk in hashes.chunks(BATCH) {
+            let rows: Vec<(i64, i64, String, String, String)> = persons::Entity::find()
+                .select_only()
+                .column(persons::Column::Id)
+                .column(persons::Column::FamilyId)
+                .column(persons::Column::Name)
+                .column(persons::Column::Relationship)
+                .column(persons::Column::IdHash)
+                .filter(persons::Column::IdHash.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let family_ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let villages: std::collections::HashMap<i64, String> = families::Entity::find()
+                .select_only()
+                .column(families::Column::Id)
+                .column(families::Column::VillageCode)
+                .filter(families::Column::Id.is_in(family_ids))
+                .into_tuple::<(i64, String)>()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .collect();
+            for (person_id, family_id, name, relationship, hash) in rows {
+                let id = by_hash[&hash];
+                out.insert(
+                    id.as_str().to_owned(),
+                    Registered {
+                        person_id,
+                        family_id,
+                        name,
+                        relationship: Relationship::parse(&relationship).unwrap_or(Relationship::Other),
+                        village_code: villages.get(&family_id).cloned().unwrap_or_default(),
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes one batch of an import in one transaction: new households, new members of
+    /// registered families, and changed names or relationships. A household is never
+    /// half-written: all of a batch lands, or none of it.
+    pub async fn apply_roster_batch(
+        &self,
+        actor: &Actor,
+        households: &[HouseholdDraft],
+        members: &[NewMember],
+        updates: &[MemberUpdate],
+    ) -> StoreResult<()> {
+        actor.require(Permission::ManageFamilies)?;
+        if let Some(outside) = households.iter().find(|d| !actor.sees(&d.village)) {
+            return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", outside.village)));
+        }
+        let txn = self.db.begin().await?;
+        let now = Utc::now();
+        // Updates first: they are writes, so SQLite's write lock is taken before any read.
+        for update in updates {
+            persons::Entity::update(persons::ActiveModel {
+                id: Set(update.person_id),
+                name: Set(update.name.chars().take(50).collect()),
+                relationship: Set(update.relationship.as_str().to_owned()),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+        }
+        let people: Vec<persons::ActiveModel> = members
+            .iter()
+            .map(|m| persons::ActiveModel {
+                id: NotSet,
+                family_id: Set(m.family_id),
+                name: Set(m.name.chars().take(50).collect()),
+                id_hash: Set(self.keys.lookup_hash(m.id_number.as_str())),
+                id_enc: Set(self.keys.seal(m.id_number.as_str())),
+                id_masked: Set(m.id_number.masked()),
+                birth_date: Set(m.id_number.birth_date()),
+                sex: Set(match m.id_number.sex() {
+                    Sex::Male => "male",
+                    Sex::Female => "female",
+                }
+                .to_owned()),
+                relationship: Set(m.relationship.as_str().to_owned()),
+                active: Set(true),
+                left_on: Set(None),
+                created_at: Set(now),
+            })
+            .collect();
+        for part in people.chunks(BATCH) {
+            persons::Entity::insert_many(part.to_vec())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(|e| StoreError::from_write(e, "名单中有人员已在其他家庭登记"))?;
+        }
+        if !households.is_empty() {
+            self.insert_households(&txn, actor, households).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}

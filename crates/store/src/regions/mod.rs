@@ -128,6 +128,22 @@ impl Store {
         Ok(rows.into_iter().map(|row| to_region(row, &counts)).collect())
     }
 
+    /// Every region at or below `code`: the map a roster's place names are matched on.
+    /// Region names are public facts, so this needs no actor.
+    pub async fn regions_under(&self, code: &RegionCode) -> StoreResult<Vec<DivisionRow>> {
+        let rows = regions::Entity::find()
+            .filter(regions::Column::Code.starts_with(code.as_str()))
+            .order_by_asc(regions::Column::Code)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(DivisionRow { code: RegionCode::parse(&r.code).ok()?, name: r.name, short_name: r.short_name })
+            })
+            .collect())
+    }
+
     /// Names of the given regions, for labels; codes not loaded are left out.
     pub async fn region_names(&self, codes: &[&str]) -> StoreResult<HashMap<String, String>> {
         if codes.is_empty() {

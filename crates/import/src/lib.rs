@@ -1,0 +1,26 @@
+//! Roster import (花名册导入) and the insurer's exchange files. County spreadsheets come in
+//! as they are (`table`), their columns are recognised (`columns`), every row gets a
+//! verdict against the registry (`roster`), and only then is anything written, batch by
+//! batch, so a crash leaves whole households or none and a re-run completes the rest.
+//!
+//! Error policy: [`ImportError`] for a file that cannot be read at all; everything wrong
+//! with a single row is that row's verdict, with the reason in Chinese.
+
+pub mod columns;
+pub mod table;
+
+pub use columns::{ColumnMap, Field};
+pub use table::{read_table, SourceRow, Table};
+
+/// A file that cannot be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("文件无法读取：{0}")]
+    Unreadable(String),
+    #[error("找不到表头：前15行中没有一行同时含有“姓名”“身份证号”等列名。请保留名单的表头行，或下载模板对照填写")]
+    NoHeader,
+    #[error("缺少必填列：{0}。请在“列对应”中指定哪一列是它")]
+    MissingColumns(String),
+    #[error("{0}")]
+    Store(#[from] guanai_store::StoreError),
+}

@@ -1,0 +1,180 @@
+//! Reading a spreadsheet as people make them: CSV in UTF-8 (with or without BOM) or
+//! GBK/GB18030, or `.xlsx`; title lines above the header, blank lines, a totals line and
+//! signatures at the end. What comes out is the header row and the data rows, each with
+//! its row number in the original file.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::columns::{recognise, ColumnMap};
+use crate::ImportError;
+
+/// One data row: its number in the original file (1-based) and its cells as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRow {
+    pub line: usize,
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Row number of the header in the original file.
+    pub header_line: usize,
+    pub headers: Vec<String>,
+    pub rows: Vec<SourceRow>,
+}
+
+/// How many rows from the top may be titles before the header must appear.
+const HEADER_SEARCH: usize = 15;
+
+/// Reads a `.csv` or `.xlsx` file (decided by its content, not its name).
+pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
+    let raw = if bytes.starts_with(b"PK\x03\x04") { read_xlsx(bytes)? } else { read_csv(bytes)? };
+    find_table(raw)
+}
+
+/// Text of a CSV file: UTF-8 when it is valid UTF-8 (a BOM is dropped), GB18030 (a
+/// superset of GBK) otherwise.
+pub fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
+    let text = decode_text(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    // The reader skips blank lines without counting them; the line people see in their
+    // editor is counted from the byte offset instead.
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| ImportError::Unreadable(format!("CSV 格式有误：{e}")))?;
+        let line = record
+            .position()
+            .map(|p| {
+                // A record's position can be the blank lines before it.
+                let bytes = text.as_bytes();
+                let mut at = p.byte() as usize;
+                while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+                    at += 1;
+                }
+                line_starts.partition_point(|start| *start <= at)
+            })
+            .unwrap_or(rows.len() + 1);
+        rows.push(SourceRow { line, cells: record.iter().map(|c| c.trim().to_owned()).collect() });
+    }
+    Ok(rows)
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| ImportError::Unreadable(format!("无法打开 Excel 文件：{e}。请另存为 .xlsx 或 .csv 后重试")))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| ImportError::Unreadable("Excel 文件中没有工作表".to_owned()))?
+        .map_err(|e| ImportError::Unreadable(format!("无法读取第一个工作表：{e}")))?;
+    let first_row = range.start().map(|(row, _)| row as usize).unwrap_or(0);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(index, cells)| SourceRow { line: first_row + index + 1, cells: cells.iter().map(cell_text).collect() })
+        .collect())
+}
+
+/// A cell as text. Large numbers are shown as a spreadsheet shows them (`3.60802199001011E+17`),
+/// so an ID number stored as a number is recognised as mangled, not silently "fixed".
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(text) => text.trim().to_owned(),
+        Data::Int(value) => value.to_string(),
+        Data::Float(value) => {
+            if value.fract() == 0.0 && value.abs() < 1e15 {
+                format!("{}", *value as i64)
+            } else if value.abs() >= 1e15 {
+                format!("{value:.14E}").replace('E', "E+")
+            } else {
+                value.to_string()
+            }
+        }
+        Data::Bool(value) => if *value { "是" } else { "否" }.to_owned(),
+        Data::DateTime(value) => match value.as_datetime() {
+            Some(datetime) => datetime.date().format("%Y-%m-%d").to_string(),
+            None => value.as_f64().to_string(),
+        },
+        Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
+        Data::Error(_) => String::new(),
+    }
+}
+
+fn is_blank(row: &SourceRow) -> bool {
+    row.cells.iter().all(|c| c.trim().is_empty())
+}
+
+/// A totals line or a signature line under the table (合计, 填报人 …).
+fn is_footer(row: &SourceRow) -> bool {
+    let filled: Vec<&str> = row.cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let first = filled.first().copied().unwrap_or_default();
+    ["合计", "总计", "小计", "共计"].iter().any(|w| first.starts_with(w))
+        || (filled.len() <= 3 && filled.iter().any(|c| ["填报人", "审核人", "制表人", "负责人", "填表人", "联系人：", "填报日期"].iter().any(|w| c.contains(w))))
+}
+
+fn find_table(raw: Vec<SourceRow>) -> Result<Table, ImportError> {
+    let mut best: Option<(usize, ColumnMap)> = None;
+    for (index, row) in raw.iter().enumerate().take(HEADER_SEARCH) {
+        let map = recognise(&row.cells);
+        if map.recognised() >= 2 && best.as_ref().is_none_or(|(_, b)| map.recognised() > b.recognised()) {
+            best = Some((index, map));
+        }
+    }
+    let Some((header_index, _)) = best else {
+        return Err(ImportError::NoHeader);
+    };
+    let header = &raw[header_index];
+    let rows = raw[header_index + 1..].iter().filter(|r| !is_blank(r) && !is_footer(r)).cloned().collect();
+    Ok(Table { header_line: header.line, headers: header.cells.clone(), rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_csv_with_titles_totals_and_signatures_reads_as_a_table() {
+        let text = "某某市计生家庭意外伤害保险参保花名册\n填报单位：兴桥镇计生协,,,\n序号,姓名,身份证号码,与户主关系\n1,张三,11010519491231002X,户主\n\n2,李四,110105194912310021,妻\n合计,2人,,\n填报人：王五,审核人：赵六,,\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let table = read_table(&gbk).unwrap();
+        assert_eq!(table.header_line, 3);
+        assert_eq!(table.headers[1], "姓名");
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.rows[0].line, 4);
+        assert_eq!(table.rows[1].line, 6);
+        assert_eq!(table.rows[1].cells[1], "李四");
+    }
+
+    #[test]
+    fn utf8_with_bom_is_read_as_utf8() {
+        let text = "\u{feff}姓名,公民身份号码,关系\n张三,11010519491231002X,本人\n";
+        let table = read_table(text.as_bytes()).unwrap();
+        assert_eq!(table.headers[0], "姓名");
+        assert_eq!(table.rows.len(), 1);
+    }
+
+    #[test]
+    fn a_file_without_a_recognisable_header_is_refused() {
+        assert!(matches!(read_table("a,b,c\n1,2,3\n".as_bytes()), Err(ImportError::NoHeader)));
+        assert!(matches!(read_table(b"PK\x03\x04garbage"), Err(ImportError::Unreadable(_))));
+    }
+
+    #[test]
+    fn numbers_show_as_a_spreadsheet_shows_them() {
+        assert_eq!(cell_text(&Data::Float(360802199001011000.0)), "3.60802199001011E+17");
+        assert_eq!(cell_text(&Data::Float(13812345678.0)), "13812345678");
+        assert_eq!(cell_text(&Data::Float(1.5)), "1.5");
+    }
+}
