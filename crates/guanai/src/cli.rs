@@ -61,6 +61,10 @@ pub enum Command {
         /// Seed of the generator: the same seed makes the same city.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Write the made-up households as a county roster CSV to this file instead of
+        /// loading them (for trying `guanai import roster`).
+        #[arg(long)]
+        roster: Option<PathBuf>,
     },
     /// Regions (行政区划).
     Regions {
@@ -76,6 +80,11 @@ pub enum Command {
     Backup {
         /// The file to write; must not exist.
         file: PathBuf,
+    },
+    /// Import spreadsheets: county rosters, and the roster template.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
     },
     /// The audit log.
     Audit {
@@ -119,6 +128,29 @@ pub enum UserCommand {
     },
     /// Set a new one-time password for a user and unlock the account.
     ResetPassword { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a roster (.xlsx or .csv). Exit status 2 when rows were refused.
+    Roster {
+        file: PathBuf,
+        /// Check every row and print the verdicts; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the refused rows with their reasons to this .xlsx file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Say which column holds a field the header did not name clearly: `id_number=3`
+        /// (columns count from 1); repeat for several.
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Import as this user's scope instead of the whole city.
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Write the roster template (.xlsx) with its instructions.
+    Template { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,7 +199,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let applied = store.applied_migrations().await?;
             println!("数据库已是最新结构（{}，共{}个迁移）", store.engine().label(), applied.len());
         }
-        Command::Demo { households, seed } => {
+        Command::Demo { households, seed, roster: Some(file) } => {
+            let set = guanai_store::regions::demo_city();
+            let today =
+                chrono::NaiveDate::from_ymd_opt(crate::demo::catalog::DEMO_YEAR, 11, 30).expect("valid date");
+            std::fs::write(&file, crate::demo::households::roster_csv(&set, households, seed, today))?;
+            println!("花名册已写入 {}（{households}户）", file.display());
+        }
+        Command::Demo { households, seed, roster: None } => {
             let store = open(&settings).await?;
             crate::demo::setup(&store, &settings.data_dir).await?.print();
             crate::demo::populate(&store, households, seed).await?.print();
@@ -223,6 +262,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&settings).await?;
             store.backup_sqlite(&file).await.with_context(|| "备份失败")?;
             println!("已备份到 {}", file.display());
+        }
+        Command::Import { command } => {
+            let store = open(&settings).await?;
+            match command {
+                ImportCommand::Roster { file, dry_run, report, map, region } => {
+                    let city = operating_city(&store, &settings).await?;
+                    let mut actor = Actor::system(city);
+                    if let Some(region) = region {
+                        actor = Actor::system(RegionCode::parse(&region)?);
+                    }
+                    let args = crate::import::RosterArgs { file, dry_run, report, map };
+                    return crate::import::roster(&store, &actor, args).await;
+                }
+                ImportCommand::Template { file } => {
+                    std::fs::write(&file, guanai_import::report::roster_template_xlsx()?)?;
+                    println!("模板已写入 {}", file.display());
+                }
+            }
         }
         Command::Audit { command: AuditCommand::Prune } => {
             let store = open(&settings).await?;

@@ -90,10 +90,22 @@ impl Field {
     fn synonyms(self) -> &'static [&'static str] {
         match self {
             Field::Name => &["姓名", "被保险人姓名", "成员姓名", "参保人姓名", "名字", "参保人员姓名"],
-            Field::IdNumber => &["身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证", "公民身份证号码", "被保险人身份证号"],
+            Field::IdNumber => &[
+                "身份证号",
+                "身份证号码",
+                "公民身份号码",
+                "证件号码",
+                "身份证",
+                "公民身份证号码",
+                "被保险人身份证号",
+            ],
             Field::Relationship => &["与户主关系", "关系", "家庭关系", "与户主的关系"],
-            Field::County => &["县(市、区)", "县区", "县(市,区)", "县市区", "县(区)", "县", "区县", "县(市区)"],
-            Field::Township => &["乡镇(街道)", "乡镇", "乡(镇)", "乡镇街道", "乡(镇、街道)", "街道", "乡镇(场)"],
+            Field::County => {
+                &["县(市、区)", "县区", "县(市,区)", "县市区", "县(区)", "县", "区县", "县(市区)"]
+            }
+            Field::Township => {
+                &["乡镇(街道)", "乡镇", "乡(镇)", "乡镇街道", "乡(镇、街道)", "街道", "乡镇(场)"]
+            }
             Field::Village => &["村(社区)", "村居", "村", "社区", "村(居)", "村委会", "村(居)委会", "行政村"],
             Field::Phone => &["联系电话", "手机号码", "手机号", "电话", "电话号码", "联系方式"],
             Field::Category => &["家庭类型", "计生家庭类型", "户类型", "家庭类别"],
@@ -174,7 +186,16 @@ mod tests {
 
     #[test]
     fn variants_of_county_rosters_are_recognised() {
-        let map = recognise(&headers(&["序号", "县（市、区）", "乡镇", "村居", "姓 名", "公民身份号码", "关系", "手机号码"]));
+        let map = recognise(&headers(&[
+            "序号",
+            "县（市、区）",
+            "乡镇",
+            "村居",
+            "姓 名",
+            "公民身份号码",
+            "关系",
+            "手机号码",
+        ]));
         assert_eq!(map.get(Field::County), Some(1));
         assert_eq!(map.get(Field::Township), Some(2));
         assert_eq!(map.get(Field::Village), Some(3));

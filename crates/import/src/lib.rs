@@ -7,9 +7,13 @@
 //! with a single row is that row's verdict, with the reason in Chinese.
 
 pub mod columns;
+pub mod places;
+pub mod report;
+pub mod roster;
 pub mod table;
 
 pub use columns::{ColumnMap, Field};
+pub use roster::{plan_roster, RosterPlan, RowVerdict, Totals, Verdict};
 pub use table::{read_table, SourceRow, Table};
 
 /// A file that cannot be imported at all.
@@ -17,7 +21,9 @@ pub use table::{read_table, SourceRow, Table};
 pub enum ImportError {
     #[error("文件无法读取：{0}")]
     Unreadable(String),
-    #[error("找不到表头：前15行中没有一行同时含有“姓名”“身份证号”等列名。请保留名单的表头行，或下载模板对照填写")]
+    #[error(
+        "找不到表头：前15行中没有一行同时含有“姓名”“身份证号”等列名。请保留名单的表头行，或下载模板对照填写"
+    )]
     NoHeader,
     #[error("缺少必填列：{0}。请在“列对应”中指定哪一列是它")]
     MissingColumns(String),

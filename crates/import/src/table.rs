@@ -49,8 +49,9 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     // The reader skips blank lines without counting them; the line people see in their
     // editor is counted from the byte offset instead.
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+        .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| ImportError::Unreadable(format!("CSV 格式有误：{e}")))?;
@@ -72,8 +73,9 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| ImportError::Unreadable(format!("无法打开 Excel 文件：{e}。请另存为 .xlsx 或 .csv 后重试")))?;
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
+        ImportError::Unreadable(format!("无法打开 Excel 文件：{e}。请另存为 .xlsx 或 .csv 后重试"))
+    })?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or_else(|| ImportError::Unreadable("Excel 文件中没有工作表".to_owned()))?
@@ -82,7 +84,10 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
     Ok(range
         .rows()
         .enumerate()
-        .map(|(index, cells)| SourceRow { line: first_row + index + 1, cells: cells.iter().map(cell_text).collect() })
+        .map(|(index, cells)| SourceRow {
+            line: first_row + index + 1,
+            cells: cells.iter().map(cell_text).collect(),
+        })
         .collect())
 }
 
@@ -121,7 +126,12 @@ fn is_footer(row: &SourceRow) -> bool {
     let filled: Vec<&str> = row.cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
     let first = filled.first().copied().unwrap_or_default();
     ["合计", "总计", "小计", "共计"].iter().any(|w| first.starts_with(w))
-        || (filled.len() <= 3 && filled.iter().any(|c| ["填报人", "审核人", "制表人", "负责人", "填表人", "联系人：", "填报日期"].iter().any(|w| c.contains(w))))
+        || (filled.len() <= 3
+            && filled.iter().any(|c| {
+                ["填报人", "审核人", "制表人", "负责人", "填表人", "联系人：", "填报日期"]
+                    .iter()
+                    .any(|w| c.contains(w))
+            }))
 }
 
 fn find_table(raw: Vec<SourceRow>) -> Result<Table, ImportError> {

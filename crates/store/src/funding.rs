@@ -285,6 +285,25 @@ impl Store {
                 )));
             }
         }
+        if let Some(region) = &new.scope.region {
+            if !self.region_exists(region).await? {
+                return Err(StoreError::invalid(format!("区划代码“{region}”不存在")));
+            }
+        }
+        if let Some(category) = new.scope.category.as_deref().filter(|c| !c.is_empty()) {
+            if !guanai_domain::families::FamilyCategory::DEFAULTS.iter().any(|(code, _)| *code == category) {
+                return Err(StoreError::invalid(format!("未知的家庭类型“{category}”")));
+            }
+        }
+        if let Some(package_id) = new.scope.package_id {
+            let package = self.package(package_id).await?;
+            if package.year != source.year {
+                return Err(StoreError::invalid(format!(
+                    "保障方案“{}”是{}年度的，资金来源是{}年度的",
+                    package.name, package.year, source.year
+                )));
+            }
+        }
         if let SubsidyAmount::Share(bp) = new.amount {
             if bp == 0 || bp > 10_000 {
                 return Err(StoreError::invalid("资助比例须在0.01%到100%之间"));
@@ -326,7 +345,10 @@ impl Store {
         note: &str,
     ) -> StoreResult<()> {
         actor.require(Permission::ManageFunding)?;
-        self.source_row(actor, source_id).await?;
+        let source = self.source_row(actor, source_id).await?;
+        if !source.region_code.starts_with(actor.scope().as_str()) {
+            return Err(StoreError::Forbidden("只能为本辖区的资金来源登记到账".to_owned()));
+        }
         if amount.get() <= 0 {
             return Err(StoreError::invalid("到账金额须大于0"));
         }

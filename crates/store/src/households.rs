@@ -214,7 +214,11 @@ impl Store {
     /// The registered persons among these ID numbers, by number. Families outside the
     /// actor's scope are returned too (the import must refuse those rows, not duplicate
     /// the person), with their village so the caller can tell.
-    pub async fn registered_persons(&self, actor: &Actor, ids: &[IdNumber]) -> StoreResult<std::collections::HashMap<String, Registered>> {
+    pub async fn registered_persons(
+        &self,
+        actor: &Actor,
+        ids: &[IdNumber],
+    ) -> StoreResult<std::collections::HashMap<String, Registered>> {
         actor.require(Permission::ManageFamilies)?;
         let by_hash: std::collections::HashMap<String, &IdNumber> =
             ids.iter().map(|id| (self.keys.lookup_hash(id.as_str()), id)).collect();

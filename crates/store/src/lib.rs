@@ -72,7 +72,10 @@ impl Store {
 
     /// `SUM(column)` as a 64-bit integer on every engine (PostgreSQL and MySQL sum a
     /// BIGINT into a DECIMAL, which we never decode: money stays integer fen).
-    pub(crate) fn sum_i64(&self, column: impl sea_orm::sea_query::IntoColumnRef) -> sea_orm::sea_query::SimpleExpr {
+    pub(crate) fn sum_i64(
+        &self,
+        column: impl sea_orm::sea_query::IntoColumnRef,
+    ) -> sea_orm::sea_query::SimpleExpr {
         use sea_orm::sea_query::{Alias, Expr, Func};
         let sum = Func::sum(Expr::col(column));
         match self.engine {

@@ -190,3 +190,45 @@ mod tests {
         }
     }
 }
+
+/// Made-up households written as a county roster (CSV, UTF-8 with BOM) in the layout
+/// counties use: a title line, the header, one row per person with the head first, and a
+/// totals line. For trying the import and for the import benchmark.
+pub fn roster_csv(set: &DivisionSet, households: usize, seed: u64, today: NaiveDate) -> String {
+    use std::fmt::Write as _;
+    let names: std::collections::HashMap<&str, &str> =
+        set.rows.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect();
+    let mut generator = Generator::new(set, seed, today);
+    let mut out = String::from("\u{feff}吉安市计生家庭意外伤害保险参保花名册\n县（市、区）,乡镇（街道）,村（社区）,姓名,身份证号码,与户主关系,联系电话,家庭类型,脱贫状态,家庭住址\n");
+    let mut persons = 0;
+    for _ in 0..households {
+        let h = generator.household();
+        let code = h.village.as_str();
+        let county = names.get(&code[..6]).copied().unwrap_or_default();
+        let township = names.get(&code[..9]).copied().unwrap_or_default();
+        let village = guanai_domain::regions::short_region_name(names.get(code).copied().unwrap_or_default());
+        let category = guanai_domain::families::FamilyCategory::DEFAULTS
+            .iter()
+            .find(|(c, _)| *c == h.category)
+            .map(|(_, n)| *n)
+            .unwrap_or_default();
+        let poverty = if h.poverty == PovertyStatus::None { "" } else { h.poverty.label() };
+        for (index, (name, id, relationship)) in h.members.iter().enumerate() {
+            let phone = if index == 0 {
+                h.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "{county},{township},{village},{name},{},{},{phone},{category},{poverty},{}",
+                id.as_str(),
+                relationship.label(),
+                h.address
+            );
+            persons += 1;
+        }
+    }
+    let _ = writeln!(out, "合计,{households}户,{persons}人,,,,,,,");
+    out
+}

@@ -139,7 +139,11 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                Some(DivisionRow { code: RegionCode::parse(&r.code).ok()?, name: r.name, short_name: r.short_name })
+                Some(DivisionRow {
+                    code: RegionCode::parse(&r.code).ok()?,
+                    name: r.name,
+                    short_name: r.short_name,
+                })
             })
             .collect())
     }

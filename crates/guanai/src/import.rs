@@ -1,0 +1,80 @@
+//! `guanai import`: rosters from the command line, with the same verdicts as the web page.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use guanai_import::{Field, Verdict};
+use guanai_store::{Actor, Store};
+
+/// Exit status when the file was processed but some rows were refused (scripts can tell).
+pub const EXIT_REFUSED: u8 = 2;
+
+pub struct RosterArgs {
+    pub file: PathBuf,
+    pub dry_run: bool,
+    pub report: Option<PathBuf>,
+    /// `字段=列号` pairs (1-based columns), for columns the recogniser missed.
+    pub map: Vec<String>,
+}
+
+fn parse_overrides(pairs: &[String]) -> anyhow::Result<Vec<(Field, usize)>> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (field, column) = pair
+                .split_once('=')
+                .with_context(|| format!("--map “{pair}”应写成 字段=列号，例如 id_number=3"))?;
+            let field = Field::parse(field.trim())
+                .or_else(|| Field::ALL.into_iter().find(|f| f.label() == field.trim()))
+                .with_context(|| format!("--map：未知的字段“{field}”"))?;
+            let column: usize = column
+                .trim()
+                .parse()
+                .ok()
+                .filter(|c| *c >= 1)
+                .with_context(|| format!("--map：列号“{column}”须为从1开始的整数"))?;
+            Ok((field, column - 1))
+        })
+        .collect()
+}
+
+pub async fn roster(store: &Store, actor: &Actor, args: RosterArgs) -> anyhow::Result<ExitCode> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("无法读取文件“{}”", args.file.display()))?;
+    let overrides = parse_overrides(&args.map)?;
+    let plan = guanai_import::plan_roster(store, actor, &bytes, &overrides).await?;
+    let t = &plan.totals;
+    println!(
+        "共{}行：新增{}，更新{}，无变化{}，有提示{}，拒绝{}（新家庭{}户）",
+        t.rows, t.created, t.updated, t.unchanged, t.warned, t.refused, t.households_new
+    );
+    for (row, verdict) in plan
+        .rows_with_verdicts()
+        .filter(|(_, v)| matches!(v.verdict, Verdict::Refused | Verdict::Warned))
+        .take(20)
+    {
+        let _ = row;
+        println!("  第{}行 {}：{}", verdict.line, verdict.verdict.label(), verdict.reason);
+    }
+    if t.refused + t.warned > 20 {
+        println!("  ……（完整清单见 --report 生成的文件）");
+    }
+    if let Some(path) = &args.report {
+        std::fs::write(path, guanai_import::report::refused_rows_xlsx(&plan)?)
+            .with_context(|| format!("无法写入“{}”", path.display()))?;
+        println!("未导入的行已写入 {}", path.display());
+    }
+    if args.dry_run {
+        println!("预检完成，未写入任何数据（去掉 --dry-run 即导入）");
+    } else {
+        plan.commit(store, actor, |done, total| {
+            if total > 0 {
+                println!("已写入 {done}/{total} 户");
+            }
+        })
+        .await?;
+        println!("导入完成");
+    }
+    Ok(if t.refused > 0 { ExitCode::from(EXIT_REFUSED) } else { ExitCode::SUCCESS })
+}
