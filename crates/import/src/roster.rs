@@ -190,6 +190,9 @@ fn read_person(index: usize, row: &SourceRow, map: &ColumnMap, places: &Places) 
         remarks.push(format!("15位旧身份证号已升级为18位（{}）", parsed.id.masked()));
     }
     let id = parsed.id;
+    if id.birth_date() > chrono::Utc::now().date_naive() {
+        return Err(format!("身份证号中的出生日期 {} 晚于今天，请核对", id.birth_date()));
+    }
     let relationship_text = cell(row, map, Field::Relationship);
     let relationship = Relationship::parse(relationship_text).ok_or_else(|| {
         format!("与户主关系“{relationship_text}”无法识别，请填写 户主、配偶、子女、父母、孙子女 等")

@@ -239,6 +239,13 @@ impl Store {
     ) -> StoreResult<i64> {
         let name = check_name(&person.name)?;
         let id = &person.id_number;
+        if id.birth_date() > Utc::now().date_naive() {
+            return Err(StoreError::invalid(format!(
+                "身份证号 {} 中的出生日期 {} 晚于今天，请核对",
+                id.masked(),
+                id.birth_date()
+            )));
+        }
         let id_hash = self.keys.lookup_hash(id.as_str());
         if let Some(existing) =
             persons::Entity::find().filter(persons::Column::IdHash.eq(id_hash.as_str())).one(db).await?
@@ -330,16 +337,12 @@ impl Store {
             by_person = true;
         }
         if by_person {
-            let filter = person_filter;
-            let family_ids: Vec<i64> = persons::Entity::find()
-                .select_only()
-                .column(persons::Column::FamilyId)
-                .filter(filter)
-                .limit(1000)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            select = select.filter(families::Column::Id.is_in(family_ids));
+            // Persons of families in scope only, and no cap: the outer filter keeps the
+            // scope, the sub-query finds every matching family.
+            use sea_orm::sea_query::Query;
+            let matching =
+                Query::select().column(persons::Column::FamilyId).from(persons::Entity).cond_where(person_filter).to_owned();
+            select = select.filter(families::Column::Id.in_subquery(matching));
         }
         let total = select.clone().count(&self.db).await?;
         let per_page = query.per_page.clamp(1, 1000);
@@ -501,6 +504,9 @@ impl Store {
             return Err(StoreError::invalid("迁入其他家庭请使用“迁移成员”"));
         }
         let (person, family) = self.person_in_scope(actor, person_id).await?;
+        if !person.active {
+            return Err(StoreError::invalid(format!("{}已死亡或迁出，不能再登记变动", person.name)));
+        }
         if date > Utc::now().date_naive() {
             return Err(StoreError::invalid("事件日期不能晚于今天"));
         }
@@ -576,6 +582,12 @@ impl Store {
         if person.relationship == Relationship::Head.as_str() {
             return Err(StoreError::invalid("户主不能迁出；请先为原家庭指定新的户主"));
         }
+        if !person.active {
+            return Err(StoreError::invalid(format!("{}已死亡或迁出，不能迁入其他家庭", person.name)));
+        }
+        if date > Utc::now().date_naive() || date < person.birth_date {
+            return Err(StoreError::invalid("迁移日期不能晚于今天，也不能早于出生日期"));
+        }
         let txn = self.db.begin().await?;
         let note = format!("由家庭 {} 迁入家庭 {}", from.id, to.id);
         self.insert_event(&txn, actor, &person, from.id, MemberEvent::Transfer, date, &note).await?;
@@ -616,8 +628,11 @@ impl Store {
                 return Err(StoreError::invalid("监护人同意须指明是哪位未成年人"));
             };
             let member = persons::Entity::find_by_id(child).one(&self.db).await?;
-            if member.is_none_or(|m| m.family_id != family_id) {
-                return Err(StoreError::invalid("该未成年人不是本家庭成员"));
+            let Some(member) = member.filter(|m| m.family_id == family_id && m.active) else {
+                return Err(StoreError::invalid("该未成年人不是本家庭的在册成员"));
+            };
+            if guanai_domain::products::full_years(member.birth_date, Utc::now().date_naive()) >= 18 {
+                return Err(StoreError::invalid(format!("{}已成年，无需监护人同意", member.name)));
             }
         }
         consents::Entity::insert(consents::ActiveModel {
@@ -642,21 +657,26 @@ impl Store {
     }
 
     /// Withdraws every consent of `kind` of a family (PIPL art. 15).
+    /// `person_id` names the child of a guardian's consent; `None` withdraws that kind for
+    /// the whole family.
     pub async fn withdraw_consent(
         &self,
         actor: &Actor,
         family_id: i64,
         kind: ConsentKind,
+        person_id: Option<i64>,
     ) -> StoreResult<()> {
         actor.require(Permission::ManageFamilies)?;
         self.family_row(actor, family_id).await?;
-        consents::Entity::update_many()
+        let mut update = consents::Entity::update_many()
             .col_expr(consents::Column::WithdrawnAt, sea_orm::sea_query::Expr::value(Utc::now()))
             .filter(consents::Column::FamilyId.eq(family_id))
             .filter(consents::Column::Kind.eq(kind.as_str()))
-            .filter(consents::Column::WithdrawnAt.is_null())
-            .exec(&self.db)
-            .await?;
+            .filter(consents::Column::WithdrawnAt.is_null());
+        if let Some(person) = person_id {
+            update = update.filter(consents::Column::PersonId.eq(person));
+        }
+        update.exec(&self.db).await?;
         self.audit(
             actor,
             AuditEvent::ok("consent.withdraw", "家庭", family_id.to_string())

@@ -14,6 +14,7 @@ mod error;
 pub mod families;
 pub mod funding;
 pub mod households;
+pub mod imports;
 mod migrations;
 pub mod orgs;
 mod passwords;

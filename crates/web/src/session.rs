@@ -89,6 +89,14 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+fn is_form(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
 fn submitted_token(parts: &Parts, body: &[u8]) -> Option<String> {
     if let Some(value) = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return Some(value.to_owned());
@@ -100,12 +108,7 @@ fn submitted_token(parts: &Parts, body: &[u8]) -> Option<String> {
             .find(|(key, _)| key == CSRF_FIELD)
             .map(|(_, value)| value)
     };
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_form {
+    if is_form(parts) {
         if let Some(token) = from_pairs(body) {
             return Some(token);
         }
@@ -136,9 +139,15 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
             session.as_ref().map(|s| s.csrf_token.clone())
         };
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
-            Ok(bytes) => bytes,
-            Err(_) => return respond(is_api, WebError::BadRequest("提交的内容过大".to_owned())),
+        // Only a urlencoded form carries its token in the body; other bodies (JSON,
+        // uploads) carry it in the header or the query string and pass through unread.
+        let (body, bytes) = if is_form(&parts) {
+            match axum::body::to_bytes(body, FORM_LIMIT).await {
+                Ok(bytes) => (Body::from(bytes.clone()), bytes),
+                Err(_) => return respond(is_api, WebError::BadRequest("提交的内容过大".to_owned())),
+            }
+        } else {
+            (body, axum::body::Bytes::new())
         };
         let submitted = submitted_token(&parts, &bytes);
         let valid = matches!((&expected, &submitted), (Some(e), Some(s)) if constant_time_eq(e, s));
@@ -152,7 +161,7 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
             }
             return respond(is_api, WebError::Csrf);
         }
-        request = Request::from_parts(parts, Body::from(bytes));
+        request = Request::from_parts(parts, body);
     }
     request.extensions_mut().insert(RequestContext {
         ip,

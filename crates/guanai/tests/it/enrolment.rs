@@ -27,7 +27,11 @@ async fn three_person_family(app: &TestApp, seq: u32) -> (i64, Vec<i64>) {
 }
 
 async fn policy_count(app: &TestApp) -> u64 {
-    app.store.search_policies(&app.system(), &PolicyQuery { per_page: 1, ..Default::default() }).await.unwrap().total
+    app.store
+        .search_policies(&app.system(), &PolicyQuery { per_page: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .total
 }
 
 #[tokio::test]
@@ -50,7 +54,11 @@ async fn county_staff_enrol_with_an_add_on_funded_by_three_sources_and_the_insur
     // 100 (base, per household) + 3 × 20 (allowance, per person) = 160; the city gives 10,
     // 吉州区 5 and the company 10; the family pays 135.
     assert!(quote.body.contains("data-testid=\"quote-premium\">160.00 元<"), "{}", quote.body);
-    for part in ["吉安市财政计生保险补助（2026）</td><td class=\"num\">10.00 元", "吉州区财政计生保险补助（2026）</td><td class=\"num\">5.00 元", "庐陵爱心企业捐助（2026）</td><td class=\"num\">10.00 元"] {
+    for part in [
+        "吉安市财政计生保险补助（2026）</td><td class=\"num\">10.00 元",
+        "吉州区财政计生保险补助（2026）</td><td class=\"num\">5.00 元",
+        "庐陵爱心企业捐助（2026）</td><td class=\"num\">10.00 元",
+    ] {
         assert!(quote.body.contains(part), "missing {part}");
     }
     assert!(quote.body.contains("data-testid=\"quote-family-part\">135.00 元<"));
@@ -62,12 +70,14 @@ async fn county_staff_enrol_with_an_add_on_funded_by_three_sources_and_the_insur
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let location = created.location().to_owned();
     assert!(location.ends_with("?notice=created"), "{location}");
-    let policy_id: i64 = location.trim_start_matches("/policies/").split('?').next().unwrap().parse().unwrap();
+    let policy_id: i64 =
+        location.trim_start_matches("/policies/").split('?').next().unwrap().parse().unwrap();
     let detail = app.store.policy(&app.system(), policy_id).await.unwrap();
     assert_eq!(detail.summary.status, PolicyStatus::Submitted);
     assert_eq!(detail.summary.channel, Channel::Staff);
     assert_eq!(detail.summary.premium, Fen::from_yuan(160));
-    let paid_by_sources: i64 = detail.funding.iter().filter(|l| l.source_id.is_some()).map(|l| l.amount.get()).sum();
+    let paid_by_sources: i64 =
+        detail.funding.iter().filter(|l| l.source_id.is_some()).map(|l| l.amount.get()).sum();
     assert_eq!(paid_by_sources + detail.summary.family_part.get(), detail.summary.premium.get());
     assert_eq!(detail.funding.iter().filter(|l| l.source_id.is_some()).count(), 3);
 
@@ -75,13 +85,18 @@ async fn county_staff_enrol_with_an_add_on_funded_by_three_sources_and_the_insur
     let branch = app.login("demo.branch").await;
     let listed = app.get(&branch, "/policies?status=submitted").await;
     assert!(listed.body.contains(&format!("/policies/{policy_id}\"")));
-    let bad = app.post_form(&branch, &format!("/policies/{policy_id}/underwrite"), &[("policy_no", "PJA 2026/1")]).await;
+    let bad = app
+        .post_form(&branch, &format!("/policies/{policy_id}/underwrite"), &[("policy_no", "PJA 2026/1")])
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("保单号须为1到40位"));
-    let done = app.post_form(&branch, &format!("/policies/{policy_id}/underwrite"), &[("policy_no", "PJA2026000001")]).await;
+    let done = app
+        .post_form(&branch, &format!("/policies/{policy_id}/underwrite"), &[("policy_no", "PJA2026000001")])
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     // County staff cannot underwrite.
-    let refused = app.post_form(&county, &format!("/policies/{policy_id}/underwrite"), &[("policy_no", "X1")]).await;
+    let refused =
+        app.post_form(&county, &format!("/policies/{policy_id}/underwrite"), &[("policy_no", "X1")]).await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
 
     // The certificate prints, and anyone can check its code, seeing masked data only.
@@ -111,7 +126,14 @@ async fn an_agent_enrols_a_family_in_two_steps_as_its_agent() {
     assert!(quote.body.contains("第2步"));
     let confirm = app.post_form(&agent, &format!("/families/{family}/enrol"), &fields).await;
     assert_eq!(confirm.status, StatusCode::SEE_OTHER);
-    let found = app.store.search_policies(&app.system(), &PolicyQuery { family_id: Some(family), per_page: 10, ..Default::default() }).await.unwrap();
+    let found = app
+        .store
+        .search_policies(
+            &app.system(),
+            &PolicyQuery { family_id: Some(family), per_page: 10, ..Default::default() },
+        )
+        .await
+        .unwrap();
     assert_eq!(found.policies.len(), 1);
     assert_eq!(found.policies[0].channel, Channel::Agent);
     assert_eq!(found.policies[0].premium, Fen::from_yuan(100));
@@ -142,7 +164,12 @@ async fn eligibility_refusals_name_the_person_and_the_rule_and_save_nothing() {
         expected_family_part: None,
     };
     let err = app.store.enrol(&app.system(), &request(members.clone(), 1)).await.unwrap_err().to_string();
-    assert!(err.contains("张大爷在2026年9月1日（起保日）年满66周岁，不在《计生家庭意外伤害保险》的初保年龄1–65周岁之内"), "{err}");
+    assert!(
+        err.contains(
+            "张大爷在2026年9月1日（起保日）年满66周岁，不在《计生家庭意外伤害保险》的初保年龄1–65周岁之内"
+        ),
+        "{err}"
+    );
     assert!(err.contains("张小宝在2026年9月1日（起保日）年满0周岁"), "{err}");
     let err = app.store.enrol(&app.system(), &request(vec![members[0]], 3)).await.unwrap_err().to_string();
     assert!(err.contains("每户可投1–2份"), "{err}");
@@ -194,14 +221,16 @@ async fn one_person_cannot_be_covered_twice_by_the_same_product_in_a_year() {
         expected_family_part: None,
     };
     let first = app.store.enrol(&system, &request(app.package("P1", 2026).await.id)).await.unwrap();
-    let err = app.store.enrol(&system, &request(app.package("P1N1", 2026).await.id)).await.unwrap_err().to_string();
+    let err =
+        app.store.enrol(&system, &request(app.package("P1N1", 2026).await.id)).await.unwrap_err().to_string();
     assert!(err.contains("李建国已在2026年度参保《计生家庭意外伤害保险》"), "{err}");
     assert_eq!(policy_count(&app).await, 1);
     // Cancelling gives the cover and the funding back.
     let before = app.store.sources(&system, Some(2026)).await.unwrap();
     app.store.cancel_policy(&system, first, "录入错误").await.unwrap();
     let after = app.store.sources(&system, Some(2026)).await.unwrap();
-    let allocated = |list: &[guanai_store::funding::Source]| list.iter().map(|s| s.allocated.get()).sum::<i64>();
+    let allocated =
+        |list: &[guanai_store::funding::Source]| list.iter().map(|s| s.allocated.get()).sum::<i64>();
     assert_eq!(allocated(&before) - allocated(&after), 2_500, "10 + 5 + 10 元 returned");
     app.store.enrol(&system, &request(app.package("P1N1", 2026).await.id)).await.unwrap();
 }
@@ -327,7 +356,9 @@ async fn concurrent_enrolments_never_overspend_a_small_budget() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => created += 1,
-            Err(err) => assert!(err.to_string().contains("预算不足"), "only budget conflicts may fail: {err}"),
+            Err(err) => {
+                assert!(err.to_string().contains("预算不足"), "only budget conflicts may fail: {err}")
+            }
         }
     }
     assert!(created >= 4, "the budget pays four and a half premiums: {created} created");
@@ -354,10 +385,18 @@ async fn family_payments_cannot_exceed_what_is_owed_or_reuse_a_receipt() {
     };
     let id = app.store.enrol(&system, &request).await.unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-    let err = app.store.record_payment(&system, id, Fen::from_yuan(80), "cash_agent", "R001", today).await.unwrap_err();
+    let err = app
+        .store
+        .record_payment(&system, id, Fen::from_yuan(80), "cash_agent", "R001", today)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("不超过待缴的 75.00 元"), "{err}");
     app.store.record_payment(&system, id, Fen::from_yuan(50), "cash_agent", "R001", today).await.unwrap();
-    let err = app.store.record_payment(&system, id, Fen::from_yuan(25), "cash_agent", "R001", today).await.unwrap_err();
+    let err = app
+        .store
+        .record_payment(&system, id, Fen::from_yuan(25), "cash_agent", "R001", today)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("收据号“R001”已经登记过"), "{err}");
     app.store.record_payment(&system, id, Fen::from_yuan(25), "bank_transfer", "R002", today).await.unwrap();
     assert_eq!(app.store.policy(&system, id).await.unwrap().summary.paid, Fen::from_yuan(75));

@@ -44,3 +44,49 @@ async fn an_unknown_page_reads_as_not_found_in_chinese() {
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
     assert_eq!(anonymous.location(), "/login?next=%2Fusers");
 }
+
+/// The OpenAPI document is kept in `crates/web/openapi.json`; a change to the API shows
+/// there in review. Run with `GUANAI_UPDATE_SNAPSHOTS=1` to accept a change.
+#[tokio::test]
+async fn the_openapi_document_matches_its_snapshot() {
+    let app = TestApp::demo().await;
+    let client = app.login("demo.city").await;
+    let served = app.get(&client, "/api/v1/openapi.json").await;
+    assert_eq!(served.status, StatusCode::OK);
+    let document: serde_json::Value = served.json();
+    let pretty = serde_json::to_string_pretty(&document).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/openapi.json");
+    if std::env::var("GUANAI_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &pretty).unwrap();
+    }
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(kept == pretty, "the API changed: review and run with GUANAI_UPDATE_SNAPSHOTS=1 to update {}", path.display());
+}
+
+/// Every documented operation is routed: none answers with the router's own 404 or 405.
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let app = TestApp::demo().await;
+    let client = app.login("demo.city").await;
+    let operations = guanai_web::openapi_operations();
+    assert!(operations.len() >= 20);
+    for (method, path) in operations {
+        let concrete = path.replace("{id}", "1").replace("{code}", "3608");
+        let uri = format!("/api/v1{concrete}");
+        let request = Request::builder()
+            .method(method.to_uppercase().as_str())
+            .uri(&uri)
+            .header(header::COOKIE, format!("guanai_session={}", client.cookie))
+            .header("x-csrf-token", &client.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let response = app.send(request).await;
+        assert_ne!(response.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        let unrouted = response.status == StatusCode::NOT_FOUND && response.body.contains("页面不存在");
+        assert!(!unrouted, "{method} {uri} is documented but not routed");
+        assert!(response.status != StatusCode::UNPROCESSABLE_ENTITY, "{method} {uri}: {}", response.body);
+    }
+}

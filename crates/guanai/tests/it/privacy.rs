@@ -12,8 +12,11 @@ async fn everything_stored(app: &TestApp) -> String {
     let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
     let backend = db.get_database_backend();
     let mut all = String::new();
-    for table in ["families", "persons", "person_events", "consents", "policies", "policy_members", "audit_log"] {
-        let rows = db.query_all(Statement::from_string(backend, format!("SELECT * FROM {table}"))).await.unwrap();
+    for table in
+        ["families", "persons", "person_events", "consents", "policies", "policy_members", "audit_log"]
+    {
+        let rows =
+            db.query_all(Statement::from_string(backend, format!("SELECT * FROM {table}"))).await.unwrap();
         for row in rows {
             for column in row.column_names() {
                 if let Ok(Some(text)) = row.try_get::<Option<String>>("", &column) {
@@ -36,7 +39,10 @@ async fn raw_id_and_phone_numbers_are_nowhere_in_the_database() {
             village: "360802100200",
             category: "only_child",
             poverty: PovertyStatus::None,
-            members: vec![("周保密", head.clone(), Relationship::Head), ("周小密", child.clone(), Relationship::Child)],
+            members: vec![
+                ("周保密", head.clone(), Relationship::Head),
+                ("周小密", child.clone(), Relationship::Child),
+            ],
             consents: true,
         })
         .await;
@@ -45,7 +51,10 @@ async fn raw_id_and_phone_numbers_are_nowhere_in_the_database() {
     let revealed = app.store.reveal_id_number(&app.system(), members[0]).await.unwrap();
     assert_eq!(revealed, head, "the sealed value opens to the original");
     let page = app.get(&county, &format!("/families/{family}")).await;
-    assert!(!page.body.contains(&head) && !page.body.contains(&child), "the family page shows masked numbers only");
+    assert!(
+        !page.body.contains(&head) && !page.body.contains(&child),
+        "the family page shows masked numbers only"
+    );
     assert!(page.body.contains(&format!("{}***********{}", &head[..3], &head[14..])));
 
     let stored = everything_stored(&app).await;
@@ -62,7 +71,11 @@ async fn raw_id_and_phone_numbers_are_nowhere_in_the_database() {
             let path = entry.unwrap().path();
             let bytes = std::fs::read(&path).unwrap();
             for secret in [head.as_bytes(), child.as_bytes(), b"13812345678".as_slice()] {
-                assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{} holds a raw number", path.display());
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret),
+                    "{} holds a raw number",
+                    path.display()
+                );
             }
         }
     }

@@ -320,7 +320,11 @@ impl TestApp {
             .await
             .expect("create family");
         for (name, id, relationship) in members {
-            let person = NewPerson { name: name.to_owned(), id_number: guanai_domain::IdNumber::parse(&id).unwrap().id, relationship };
+            let person = NewPerson {
+                name: name.to_owned(),
+                id_number: guanai_domain::IdNumber::parse(&id).unwrap().id,
+                relationship,
+            };
             self.store.add_member(&system, family, person).await.expect("add member");
         }
         if spec.consents {
@@ -334,6 +338,12 @@ impl TestApp {
 
     /// The demo package with this code (P1, P1N1, P1N2) of `year`.
     pub async fn package(&self, code: &str, year: i32) -> guanai_store::products::Package {
-        self.store.packages(Some(year)).await.unwrap().into_iter().find(|p| p.code == code).expect("demo package")
+        self.store
+            .packages(Some(year))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.code == code)
+            .expect("demo package")
     }
 }

@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod consents;
 pub mod cover_slots;
 pub mod families;
+pub mod import_jobs;
 pub mod funding_sources;
 pub mod orgs;
 pub mod package_addons;

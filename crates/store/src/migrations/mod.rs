@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261130_000001_foundation;
 mod m20261130_000002_enrolment;
+mod m20261130_000003_imports;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261130_000001_foundation::Migration),
             Box::new(m20261130_000002_enrolment::Migration),
+            Box::new(m20261130_000003_imports::Migration),
         ]
     }
 }

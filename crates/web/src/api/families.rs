@@ -1,9 +1,161 @@
-//! Families and members.
+//! Families and members. ID and phone numbers are always masked here; names are masked
+//! too for roles that may not see personal data in full (supervisors). The same rules and
+//! messages as the pages: both parse through `pages::families`.
 
-use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use guanai_domain::Permission;
+use guanai_store::families::{FamilyDetail, FamilySummary};
+use serde::{Deserialize, Serialize};
 
+use super::{require, JsonBody};
+use crate::error::{ApiError, WebError};
+use crate::pages::families::{register, shown_name, FamilyFilter, MemberForm, NewFamilyForm};
+use crate::session::ApiUser;
 use crate::state::AppState;
+
+const PER_PAGE: u64 = 50;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/families", get(list).post(create))
+        .route("/families/{id}", get(show))
+        .route("/families/{id}/members", post(add_member))
+}
+
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.trim().parse().map_err(|_| ApiError(WebError::NotFound(format!("找不到家庭“{raw}”"))))
+}
+
+#[derive(Serialize)]
+pub struct FamilyList {
+    total: u64,
+    /// From 0.
+    page: u64,
+    per_page: u64,
+    families: Vec<FamilySummary>,
+}
+
+/// The families within the caller's scope, newest first, 50 a page. Query parameters, all
+/// optional: `region` (9- or 12-digit code), `name` (start of any member's name),
+/// `id_number`, `phone`, `category` (code), `poverty` (`none`, `lifted`, `monitored`,
+/// `dibao`), `page` (from 0). A malformed filter is a 400 with the reason in Chinese.
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(filter): Query<FamilyFilter>,
+) -> Result<Json<FamilyList>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewFamilies, "/api/v1/families").await?;
+    let query = filter.to_query(actor, PER_PAGE).map_err(WebError::BadRequest)?;
+    let found = state.store.search_families(actor, &query).await?;
+    let families = found
+        .families
+        .into_iter()
+        .map(|f| FamilySummary { head_name: shown_name(actor, &f.head_name), ..f })
+        .collect();
+    Ok(Json(FamilyList { total: found.total, page: query.page, per_page: PER_PAGE, families }))
+}
+
+#[derive(Deserialize)]
+pub struct CreateFamily {
+    /// 12-digit village code within the caller's scope.
+    village_code: String,
+    /// A category code, e.g. `only_child`.
+    category: String,
+    /// `none`, `lifted`, `monitored` or `dibao` (or the Chinese label).
+    #[serde(default)]
+    poverty: String,
+    #[serde(default)]
+    address: String,
+    phone: Option<String>,
+    head_name: String,
+    /// 18 characters; a legacy 15-digit number is upgraded (see `id_upgraded_from_15`).
+    head_id_number: String,
+    /// The head gave both consents: to processing and to sharing with the insurer.
+    #[serde(default)]
+    consents: bool,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    id: i64,
+    /// Set when the head's 15-digit ID number was upgraded to 18: check it with the person.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    id_upgraded_from_15: bool,
+}
+
+/// Registers a family with its head in a village within the caller's scope: `201` with
+/// the new family's `id`. A head already registered in another family is a `409`;
+/// malformed input (ID number, phone, village) a `400` with the reason in Chinese.
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    JsonBody(body): JsonBody<CreateFamily>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ManageFamilies, "/api/v1/families").await?;
+    let consent = if body.consents { "on".to_owned() } else { String::new() };
+    let form = NewFamilyForm {
+        village: body.village_code,
+        category: body.category,
+        poverty: body.poverty,
+        address: body.address,
+        phone: body.phone.unwrap_or_default(),
+        head_name: body.head_name,
+        head_id_number: body.head_id_number,
+        consent_processing: consent.clone(),
+        consent_insurer: consent,
+        consent_by: String::new(),
+    };
+    let (id, id_upgraded_from_15) = register(&state, actor, &form).await?;
+    Ok((StatusCode::CREATED, Json(Created { id, id_upgraded_from_15 })))
+}
+
+/// One family within the caller's scope: summary, members (ID numbers masked), consents
+/// in force and member events. Outside the scope: `404`, and the attempt is audit-logged.
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<FamilyDetail>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewFamilies, "/api/v1/families").await?;
+    let mut detail = state.store.family(actor, parse_id(&id)?).await?;
+    detail.summary.head_name = shown_name(actor, &detail.summary.head_name);
+    for member in &mut detail.members {
+        member.name = shown_name(actor, &member.name);
+    }
+    for consent in &mut detail.consents {
+        consent.given_by = shown_name(actor, &consent.given_by);
+    }
+    Ok(Json(detail))
+}
+
+#[derive(Deserialize)]
+pub struct AddMember {
+    name: String,
+    id_number: String,
+    /// Relationship to the head: `spouse`, `child`, `parent`, `grandchild`,
+    /// `child_in_law`, `sibling`, `other` (or the Chinese word).
+    relationship: String,
+}
+
+/// Adds a member to a family within the caller's scope: `201` with the person's `id`. A
+/// person already registered in a family is a `409`.
+pub async fn add_member(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<AddMember>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ManageFamilies, "/api/v1/families/members").await?;
+    let family_id = parse_id(&id)?;
+    let form = MemberForm { name: body.name, id_number: body.id_number, relationship: body.relationship };
+    let (person, id_upgraded_from_15) = form.parse().map_err(WebError::BadRequest)?;
+    let id = state.store.add_member(actor, family_id, person).await?;
+    Ok((StatusCode::CREATED, Json(Created { id, id_upgraded_from_15 })))
 }

@@ -1,9 +1,348 @@
-//! Gifted policies in bulk (送保): select, preview, confirm.
+//! Gifted policies in bulk (送保): choose a funding source, a package and the families
+//! (by region, category and poverty status, or by their ids), see the preview, then
+//! confirm. The confirmation is all or nothing: the store creates every policy of the
+//! preview or none.
 
-use axum::Router;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use guanai_domain::families::FamilyCategory;
+use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
+use guanai_store::funding::Source;
+use guanai_store::policies::{GiftPreview, GiftRequest, GiftSelection};
+use guanai_store::products::Package;
+use guanai_store::sessions::Session;
+use guanai_store::StoreError;
+use serde::{Deserialize, Serialize};
 
+use crate::error::WebError;
+use crate::pages::funding::{
+    category_name, optional_category, optional_poverty, refusal, with_status, year_choices, year_or_current,
+    POVERTY_CHOICES,
+};
+use crate::pages::{forms, render, require, Crumb, Shell};
+use crate::session::PageUser;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/gifting", get(form).post(confirm)).route("/gifting/preview", post(preview))
+}
+
+/// Most family ids one gift may list.
+const MAX_LISTED: usize = 10_000;
+/// Skipped families the preview lists.
+const SKIPPED_SHOWN: usize = 200;
+
+/// Family ids as people paste them: separated by commas (also full-width), 、, semicolons,
+/// spaces or new lines. Duplicates are dropped, the order kept.
+pub(crate) fn family_ids(raw: &str) -> Result<Vec<i64>, String> {
+    let mut ids: Vec<i64> = Vec::new();
+    for token in raw.split(|c: char| c.is_whitespace() || ",，、;；".contains(c)).filter(|t| !t.is_empty())
+    {
+        let id: i64 = token
+            .parse()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| format!("家庭编号“{token}”无效：应为家庭档案中的数字编号"))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+        if ids.len() > MAX_LISTED {
+            return Err(format!("一次最多送保{MAX_LISTED}户，请分批进行"));
+        }
+    }
+    Ok(ids)
+}
+
+/// The families to gift: the listed ids when any, else the region (the user's own when
+/// empty) with the optional category and poverty status.
+pub(crate) fn selection(
+    scope: &RegionCode,
+    region: &str,
+    category: &str,
+    poverty: &str,
+    listed: Vec<i64>,
+) -> Result<GiftSelection, String> {
+    if !listed.is_empty() {
+        return Ok(GiftSelection::Families(listed));
+    }
+    let region =
+        if region.trim().is_empty() { scope.clone() } else { forms::region("送保区域", region)? };
+    Ok(GiftSelection::Filter {
+        region,
+        category: optional_category(category)?,
+        poverty: optional_poverty(poverty)?,
+    })
+}
+
+/// The values of the gift form; the preview's confirmation posts them again unchanged.
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct GiftForm {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    source_id: String,
+    #[serde(default)]
+    package_id: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    poverty: String,
+    #[serde(default)]
+    family_ids: String,
+    /// What the confirmed preview showed: the families and the total in fen. When the
+    /// selection no longer gives the same, the gift is not made and the preview shown again.
+    #[serde(default, skip_serializing)]
+    expect_count: String,
+    #[serde(default, skip_serializing)]
+    expect_total: String,
+}
+
+impl GiftForm {
+    fn request(&self, scope: &RegionCode) -> Result<GiftRequest, String> {
+        let source_id = self.source_id.trim().parse().map_err(|_| "请选择资金来源".to_owned())?;
+        let package_id = self.package_id.trim().parse().map_err(|_| "请选择保障方案".to_owned())?;
+        let listed = family_ids(&self.family_ids)?;
+        let selection = selection(scope, &self.region, &self.category, &self.poverty, listed)?;
+        Ok(GiftRequest { source_id, package_id, selection })
+    }
+
+    /// Writes the listed family ids one way (`1, 2, 3`), so the confirmation re-posts
+    /// exactly what was read whatever separators were typed.
+    fn normalise(&mut self) {
+        if let Ok(ids) = family_ids(&self.family_ids) {
+            self.family_ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        }
+    }
+
+    /// The form's values as a query string, to open the form again with them.
+    fn query(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The selection in words.
+fn describe(selection: &GiftSelection, region_name: &str) -> String {
+    match selection {
+        GiftSelection::Families(ids) => format!("指定的 {} 户家庭", ids.len()),
+        GiftSelection::Filter { category, poverty, .. } => {
+            let mut text = format!("{region_name}的家庭");
+            if let Some(category) = category {
+                text.push_str(&format!("，家庭类型为{}", category_name(category)));
+            }
+            if let Some(poverty) = poverty {
+                text.push_str(&format!("，{}", poverty.label()));
+            }
+            text
+        }
+    }
+}
+
+// ---- the form ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "gifting.html")]
+struct GiftFormPage {
+    shell: Shell,
+    form: GiftForm,
+    year: i32,
+    years: Vec<i32>,
+    sources: Vec<Source>,
+    packages: Vec<Package>,
+    categories: &'static [(&'static str, &'static str)],
+    poverty_choices: [PovertyStatus; 3],
+    error: Option<String>,
+}
+
+async fn form_page(
+    state: &AppState,
+    session: &Session,
+    mut form: GiftForm,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let year = year_or_current(&form.year).map_err(WebError::BadRequest)?;
+    form.year = year.to_string();
+    let sources = state.store.sources(&session.actor, Some(year)).await?;
+    let packages = state.store.packages(Some(year)).await?;
+    let shell = Shell::new(state, session, "送保", "/gifting", vec![Crumb::here("送保")]).await?;
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let response = render(&GiftFormPage {
+        shell,
+        form,
+        year,
+        years: year_choices(),
+        sources,
+        packages,
+        categories: &FamilyCategory::DEFAULTS,
+        poverty_choices: POVERTY_CHOICES,
+        error,
+    })?;
+    Ok(with_status(response, status))
+}
+
+/// The gift form; its values may come in the query (to change a previewed selection).
+pub async fn form(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(mut form): Query<GiftForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::Gift, "/gifting").await?;
+    if form.region.trim().is_empty() && form.family_ids.trim().is_empty() {
+        form.region = user.session.actor.scope().to_string();
+    }
+    form_page(&state, &user.session, form, None).await
+}
+
+// ---- the preview and the confirmation --------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "gifting_preview.html")]
+struct PreviewPage {
+    shell: Shell,
+    form: GiftForm,
+    preview: GiftPreview,
+    selection: String,
+    /// Every eligible family is covered by what the source has left.
+    enough: bool,
+    /// What the budget lacks for all of them.
+    shortfall: Fen,
+    change_link: String,
+    error: Option<String>,
+}
+
+impl PreviewPage {
+    fn skipped_shown(&self) -> &[guanai_store::policies::GiftSkip] {
+        &self.preview.skipped[..self.preview.skipped.len().min(SKIPPED_SHOWN)]
+    }
+}
+
+async fn preview_page(
+    state: &AppState,
+    session: &Session,
+    form: GiftForm,
+    request: &GiftRequest,
+    error: Option<(StatusCode, String)>,
+) -> Result<Response, WebError> {
+    let actor = &session.actor;
+    let preview = match state.store.gift_preview(actor, request).await {
+        Ok(preview) => preview,
+        Err(err) => {
+            let message = refusal(err)?;
+            let message = match error {
+                Some((_, first)) => format!("{first}（{message}）"),
+                None => message,
+            };
+            return form_page(state, session, form, Some(message)).await;
+        }
+    };
+    let region_name = match &request.selection {
+        GiftSelection::Filter { region, .. } => state
+            .store
+            .region_names(&[region.as_str()])
+            .await?
+            .remove(region.as_str())
+            .unwrap_or_else(|| region.to_string()),
+        GiftSelection::Families(_) => String::new(),
+    };
+    let shortfall =
+        preview.total.checked_sub(preview.budget_left).filter(|f| !f.is_negative()).unwrap_or(Fen::ZERO);
+    let trail = vec![Crumb::link("送保", format!("/gifting?{}", form.query())), Crumb::here("核对送保")];
+    let shell = Shell::new(state, session, "核对送保", "/gifting", trail).await?;
+    let status = error.as_ref().map(|(status, _)| *status).unwrap_or(StatusCode::OK);
+    let response = render(&PreviewPage {
+        shell,
+        selection: describe(&request.selection, &region_name),
+        enough: preview.eligible > 0 && preview.coverable >= preview.eligible,
+        shortfall,
+        change_link: format!("/gifting?{}", form.query()),
+        error: error.map(|(_, message)| message),
+        preview,
+        form,
+    })?;
+    Ok(with_status(response, status))
+}
+
+/// Shows which families the gift would insure, which are skipped and why, what it costs
+/// and whether the source can pay for all of them.
+pub async fn preview(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(mut form): Form<GiftForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::Gift, "/gifting").await?;
+    form.normalise();
+    let request = match form.request(user.session.actor.scope()) {
+        Ok(request) => request,
+        Err(message) => return form_page(&state, &user.session, form, Some(message)).await,
+    };
+    preview_page(&state, &user.session, form, &request, None).await
+}
+
+/// Creates every gifted policy of the previewed selection, or none; then the source's
+/// ledger shows them.
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(mut form): Form<GiftForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::Gift, "/gifting").await?;
+    form.normalise();
+    let actor = &user.session.actor;
+    let request = match form.request(actor.scope()) {
+        Ok(request) => request,
+        Err(message) => return form_page(&state, &user.session, form, Some(message)).await,
+    };
+    if !form.expect_count.is_empty() || !form.expect_total.is_empty() {
+        let now = match state.store.gift_preview(actor, &request).await {
+            Ok(now) => now,
+            Err(err) => return form_page(&state, &user.session, form, Some(refusal(err)?)).await,
+        };
+        if now.eligible.to_string() != form.expect_count.trim()
+            || now.total.get().to_string() != form.expect_total.trim()
+        {
+            let message = "核对后情况有变化（家庭或保费与您确认时不同），本次未做任何更改；请重新核对下面的结果后再确认".to_owned();
+            return preview_page(
+                &state,
+                &user.session,
+                form,
+                &request,
+                Some((StatusCode::CONFLICT, message)),
+            )
+            .await;
+        }
+    }
+    match state.store.gift(actor, &request).await {
+        Ok(outcome) => {
+            Ok(Redirect::to(&format!("/funding/{}?gifted={}", request.source_id, outcome.created))
+                .into_response())
+        }
+        Err(err) => {
+            let status = if matches!(err, StoreError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let message = refusal(err)?;
+            preview_page(&state, &user.session, form, &request, Some((status, message))).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::family_ids;
+
+    #[test]
+    fn family_ids_are_read_as_pasted() {
+        assert_eq!(family_ids("1, 2，3、4;5\n6 7\t8 2").unwrap(), vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(family_ids("  ").unwrap(), Vec::<i64>::new());
+        assert!(family_ids("12 abc").unwrap_err().contains("“abc”"));
+        assert!(family_ids("0").is_err());
+        assert!(family_ids("-3").is_err());
+    }
 }

@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "import_jobs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    #[sea_orm(column_type = "Blob")]
+    pub file_bytes: Vec<u8>,
+    pub region_code: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub overrides: String,
+    pub status: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub preview: Option<String>,
+    pub done: i64,
+    pub total: i64,
+    pub message: String,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

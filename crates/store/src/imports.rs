@@ -1,0 +1,233 @@
+//! Import jobs: the uploaded file and the state of its preview and commit, in the database
+//! (not in process memory), so any instance can show the progress or finish the job.
+
+use chrono::{DateTime, Utc};
+use guanai_domain::{Permission, RegionCode};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+
+use crate::audit::AuditEvent;
+use crate::entities::import_jobs;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// Largest file accepted (a 300,000-row roster is about 30 MB as CSV).
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Uploaded; the preview is shown from `preview`.
+    Previewed,
+    /// Being written; `done` of `total` households so far.
+    Committing,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Previewed => "previewed",
+            JobStatus::Committing => "committing",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "committing" => JobStatus::Committing,
+            "done" => JobStatus::Done,
+            "failed" => JobStatus::Failed,
+            _ => JobStatus::Previewed,
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            JobStatus::Previewed => "已预检，待确认",
+            JobStatus::Committing => "正在导入",
+            JobStatus::Done => "已完成",
+            JobStatus::Failed => "失败",
+        }
+    }
+}
+
+/// A job without its file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportJob {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub region_code: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// The user's column choices, as the import crate writes them.
+    pub overrides: String,
+    pub status: JobStatus,
+    /// The preview's totals and verdicts, as the import crate writes them.
+    pub preview: Option<String>,
+    pub done: i64,
+    pub total: i64,
+    pub message: String,
+}
+
+fn to_job(row: import_jobs::Model) -> ImportJob {
+    ImportJob {
+        id: row.id,
+        kind: row.kind,
+        file_name: row.file_name,
+        region_code: row.region_code,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        overrides: row.overrides,
+        status: JobStatus::parse(&row.status),
+        preview: row.preview,
+        done: row.done,
+        total: row.total,
+        message: row.message,
+    }
+}
+
+impl Store {
+    /// Keeps an uploaded file as a new job of `kind` in the actor's region.
+    pub async fn create_import_job(&self, actor: &Actor, kind: &str, file_name: &str, bytes: Vec<u8>) -> StoreResult<i64> {
+        actor.require(Permission::ManageFamilies)?;
+        if bytes.is_empty() {
+            return Err(StoreError::invalid("上传的文件是空的，请重新选择文件"));
+        }
+        if bytes.len() > MAX_IMPORT_BYTES {
+            return Err(StoreError::invalid(format!("文件超过{}MB，请拆分后分批导入", MAX_IMPORT_BYTES / 1024 / 1024)));
+        }
+        let now = Utc::now();
+        let id = import_jobs::Entity::insert(import_jobs::ActiveModel {
+            id: NotSet,
+            kind: Set(kind.to_owned()),
+            file_name: Set(file_name.chars().take(200).collect()),
+            file_bytes: Set(bytes),
+            region_code: Set(actor.scope().to_string()),
+            created_by: Set(actor.username().to_owned()),
+            created_at: Set(now),
+            overrides: Set(String::new()),
+            status: Set(JobStatus::Previewed.as_str().to_owned()),
+            preview: Set(None),
+            done: Set(0),
+            total: Set(0),
+            message: Set(String::new()),
+            updated_at: Set(now),
+        })
+        .exec(&self.db)
+        .await?
+        .last_insert_id;
+        self.audit(actor, AuditEvent::ok("import.upload", "导入", id.to_string()).with_detail(file_name)).await?;
+        Ok(id)
+    }
+
+    async fn job_row(&self, actor: &Actor, id: i64) -> StoreResult<import_jobs::Model> {
+        actor.require(Permission::ManageFamilies)?;
+        let row = import_jobs::Entity::find_by_id(id).one(&self.db).await?;
+        match row {
+            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => Ok(row),
+            Some(_) => Err(self.deny(actor, "import.view", "导入", id.to_string()).await),
+            None => Err(StoreError::not_found(format!("找不到导入任务“{id}”"))),
+        }
+    }
+
+    /// A job and its file.
+    pub async fn import_job(&self, actor: &Actor, id: i64) -> StoreResult<(ImportJob, Vec<u8>)> {
+        let mut row = self.job_row(actor, id).await?;
+        let bytes = std::mem::take(&mut row.file_bytes);
+        Ok((to_job(row), bytes))
+    }
+
+    /// The actor's region's recent jobs, newest first, without their files.
+    pub async fn import_jobs(&self, actor: &Actor, kind: &str) -> StoreResult<Vec<ImportJob>> {
+        actor.require(Permission::ManageFamilies)?;
+        let rows: Vec<(i64, String, String, String, String, DateTime<Utc>, String, String, i64, i64, String)> =
+            import_jobs::Entity::find()
+                .select_only()
+                .columns([
+                    import_jobs::Column::Id,
+                    import_jobs::Column::Kind,
+                    import_jobs::Column::FileName,
+                    import_jobs::Column::RegionCode,
+                    import_jobs::Column::CreatedBy,
+                    import_jobs::Column::CreatedAt,
+                    import_jobs::Column::Overrides,
+                    import_jobs::Column::Status,
+                    import_jobs::Column::Done,
+                    import_jobs::Column::Total,
+                    import_jobs::Column::Message,
+                ])
+                .filter(actor.scope_condition(import_jobs::Column::RegionCode))
+                .filter(import_jobs::Column::Kind.eq(kind))
+                .order_by_desc(import_jobs::Column::Id)
+                .limit(30)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, file_name, region_code, created_by, created_at, overrides, status, done, total, message)| {
+                ImportJob {
+                    id,
+                    kind,
+                    file_name,
+                    region_code,
+                    created_by,
+                    created_at,
+                    overrides,
+                    status: JobStatus::parse(&status),
+                    preview: None,
+                    done,
+                    total,
+                    message,
+                }
+            })
+            .collect())
+    }
+
+    /// Records the preview (and the column choices it was made with).
+    pub async fn set_import_preview(&self, actor: &Actor, id: i64, overrides: &str, preview: &str) -> StoreResult<()> {
+        self.job_row(actor, id).await?;
+        import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::Overrides, Expr::value(overrides))
+            .col_expr(import_jobs::Column::Preview, Expr::value(preview))
+            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Previewed.as_str()))
+            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(import_jobs::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Progress of a job; `message` for a failure or the outcome.
+    pub async fn set_import_progress(
+        &self,
+        id: i64,
+        status: JobStatus,
+        done: i64,
+        total: i64,
+        message: &str,
+    ) -> StoreResult<()> {
+        import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::Status, Expr::value(status.as_str()))
+            .col_expr(import_jobs::Column::Done, Expr::value(done))
+            .col_expr(import_jobs::Column::Total, Expr::value(total))
+            .col_expr(import_jobs::Column::Message, Expr::value(message.chars().take(1000).collect::<String>()))
+            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(import_jobs::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The region a job belongs to (for the actor that runs it in the background).
+    pub fn job_region(job: &ImportJob) -> Option<RegionCode> {
+        RegionCode::parse(&job.region_code).ok()
+    }
+}
