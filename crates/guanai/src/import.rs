@@ -68,7 +68,7 @@ pub async fn roster(store: &Store, actor: &Actor, args: RosterArgs) -> anyhow::R
     if args.dry_run {
         println!("预检完成，未写入任何数据（去掉 --dry-run 即导入）");
     } else {
-        plan.commit(store, actor, |done, total| {
+        plan.commit(store, actor, |done, total| async move {
             if total > 0 {
                 println!("已写入 {done}/{total} 户");
             }

@@ -148,6 +148,20 @@ impl ColumnMap {
         self.fields.get(&field).copied()
     }
 
+    /// The user's column choices as stored with a job: `name=3;village=5` (0-based).
+    pub fn encode_overrides(overrides: &[(Field, usize)]) -> String {
+        overrides.iter().map(|(f, c)| format!("{}={c}", f.as_str())).collect::<Vec<_>>().join(";")
+    }
+
+    pub fn decode_overrides(text: &str) -> Vec<(Field, usize)> {
+        text.split(';')
+            .filter_map(|pair| {
+                let (field, column) = pair.split_once('=')?;
+                Some((Field::parse(field)?, column.parse().ok()?))
+            })
+            .collect()
+    }
+
     /// Required fields no column holds.
     pub fn missing(&self) -> Vec<Field> {
         Field::REQUIRED.into_iter().filter(|f| !self.fields.contains_key(f)).collect()

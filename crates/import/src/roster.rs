@@ -12,14 +12,14 @@ use guanai_domain::RegionLevel;
 use guanai_store::families::ConsentKind;
 use guanai_store::households::{HouseholdDraft, MemberUpdate, NewMember, Registered};
 use guanai_store::{Actor, Store};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::columns::{recognise, ColumnMap, Field};
 use crate::places::Places;
 use crate::table::{read_table, SourceRow, Table};
 use crate::ImportError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Created,
@@ -52,14 +52,14 @@ impl Verdict {
 }
 
 /// One row's verdict, with its row number in the original file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RowVerdict {
     pub line: usize,
     pub verdict: Verdict,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub rows: usize,
     pub created: usize,
@@ -496,12 +496,11 @@ pub const COMMIT_BATCH: usize = 2_000;
 impl RosterPlan {
     /// Writes the accepted rows, `COMMIT_BATCH` households per transaction. `progress` is
     /// told how many of the households are written after each batch.
-    pub async fn commit(
-        &self,
-        store: &Store,
-        actor: &Actor,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Totals, ImportError> {
+    pub async fn commit<F, Fut>(&self, store: &Store, actor: &Actor, mut progress: F) -> Result<Totals, ImportError>
+    where
+        F: FnMut(usize, usize) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         // Members and updates of registered families first, in one batch: small.
         if !self.members.is_empty() || !self.updates.is_empty() {
             store.apply_roster_batch(actor, &[], &self.members, &self.updates).await?;
@@ -511,7 +510,7 @@ impl RosterPlan {
         for chunk in self.households.chunks(COMMIT_BATCH) {
             store.apply_roster_batch(actor, chunk, &[], &[]).await?;
             done += chunk.len();
-            progress(done, total);
+            progress(done, total).await;
         }
         Ok(self.totals.clone())
     }

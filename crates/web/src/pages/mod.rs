@@ -8,6 +8,7 @@ pub mod forms;
 pub mod funding;
 pub mod gifting;
 pub mod home;
+pub mod imports;
 pub mod login;
 pub mod ops;
 pub mod orgs;
@@ -59,9 +60,10 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 11] = [
+const NAV: [(&str, &str, Option<Permission>); 12] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
+    ("/imports", "名单导入", Some(Permission::ManageFamilies)),
     ("/policies", "保单", Some(Permission::ViewFamilies)),
     ("/gifting", "送保", Some(Permission::Gift)),
     ("/funding", "资金来源", Some(Permission::ViewFunding)),
