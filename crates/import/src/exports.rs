@@ -80,11 +80,7 @@ fn yuan(amount: Fen) -> f64 {
 }
 
 /// A sheet with a header row, frozen under it, with text-formatted columns.
-fn header_row(
-    sheet: &mut Worksheet,
-    formats: &Formats,
-    columns: &[(&str, f64)],
-) -> Result<(), ImportError> {
+fn header_row(sheet: &mut Worksheet, formats: &Formats, columns: &[(&str, f64)]) -> Result<(), ImportError> {
     for (c, (name, width)) in columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *name, &formats.header).map_err(xlsx_error)?;
         sheet.set_column_width(c as u16, *width).map_err(xlsx_error)?;
@@ -93,12 +89,24 @@ fn header_row(
     Ok(())
 }
 
-fn text(sheet: &mut Worksheet, row: u32, col: u16, value: &str, formats: &Formats) -> Result<(), ImportError> {
+fn text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &str,
+    formats: &Formats,
+) -> Result<(), ImportError> {
     sheet.write_string_with_format(row, col, value, &formats.text).map_err(xlsx_error)?;
     Ok(())
 }
 
-fn money(sheet: &mut Worksheet, row: u32, col: u16, value: Fen, formats: &Formats) -> Result<(), ImportError> {
+fn money(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: Fen,
+    formats: &Formats,
+) -> Result<(), ImportError> {
     sheet.write_number_with_format(row, col, yuan(value), &formats.money).map_err(xlsx_error)?;
     Ok(())
 }
@@ -194,29 +202,33 @@ pub fn underwriting_xlsx(list: &UnderwritingList, title: &str) -> Result<Vec<u8>
     workbook.save_to_buffer().map_err(xlsx_error)
 }
 
-/// The rows of an insurer's returned file that were not imported: the file's own columns,
-/// then 问题说明 and 原行号, so the insurer can correct them and upload them again.
-pub fn refused_return_xlsx(headers: &[String], rows: &[RefusedRow]) -> Result<Vec<u8>, ImportError> {
+/// The rows of an insurer's returned file that were not imported, in the layout of a
+/// returned file (so it can be corrected and uploaded again), with 问题说明 and 原行号.
+pub fn refused_return_xlsx(rows: &[RefusedRow]) -> Result<Vec<u8>, ImportError> {
     let formats = Formats::new();
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("未导入的行").map_err(xlsx_error)?;
-    let reason_header = Format::new().set_bold().set_background_color(Color::RGB(0xFDECEA));
-    for (c, name) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, name, &formats.header).map_err(xlsx_error)?;
-        sheet.set_column_format(c as u16, &formats.text).map_err(xlsx_error)?;
-    }
-    let column = headers.len() as u16;
-    sheet.write_string_with_format(0, column, "问题说明", &reason_header).map_err(xlsx_error)?;
-    sheet.write_string_with_format(0, column + 1, "原行号", &reason_header).map_err(xlsx_error)?;
-    sheet.set_column_width(column, 60).map_err(xlsx_error)?;
+    let columns = [
+        ("系统保单编号", 14.0),
+        ("证书编号", 15.0),
+        ("承保结果", 10.0),
+        ("保单号", 22.0),
+        ("拒保原因", 24.0),
+    ];
+    header_row(sheet, &formats, &columns)?;
+    let problem_header = Format::new().set_bold().set_background_color(Color::RGB(0xFDECEA));
+    sheet.write_string_with_format(0, 5, "问题说明", &problem_header).map_err(xlsx_error)?;
+    sheet.write_string_with_format(0, 6, "原行号", &problem_header).map_err(xlsx_error)?;
+    sheet.set_column_width(5, 60).map_err(xlsx_error)?;
     for (index, row) in rows.iter().enumerate() {
         let r = index as u32 + 1;
-        for (c, value) in row.cells.iter().enumerate().take(headers.len()) {
+        let cells = [&row.policy_id, &row.cert_code, &row.result, &row.policy_no, &row.reason];
+        for (c, value) in cells.into_iter().enumerate() {
             text(sheet, r, c as u16, value, &formats)?;
         }
-        sheet.write_string(r, column, &row.reason).map_err(xlsx_error)?;
-        sheet.write_number(r, column + 1, row.line as f64).map_err(xlsx_error)?;
+        sheet.write_string(r, 5, &row.problem).map_err(xlsx_error)?;
+        sheet.write_number(r, 6, row.line as f64).map_err(xlsx_error)?;
     }
     workbook.save_to_buffer().map_err(xlsx_error)
 }
@@ -245,7 +257,10 @@ fn places(code: &str, names: &HashMap<String, String>) -> [String; 3] {
 }
 
 /// The policy list as filtered on screen. `names` holds the names of [`place_codes`].
-pub fn policies_xlsx(policies: &[PolicySummary], names: &HashMap<String, String>) -> Result<Vec<u8>, ImportError> {
+pub fn policies_xlsx(
+    policies: &[PolicySummary],
+    names: &HashMap<String, String>,
+) -> Result<Vec<u8>, ImportError> {
     let formats = Formats::new();
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -272,7 +287,14 @@ pub fn policies_xlsx(policies: &[PolicySummary], names: &HashMap<String, String>
     for (index, p) in policies.iter().enumerate() {
         let r = index as u32 + 1;
         let [county, township, village] = places(&p.village_code, names);
-        let texts = [(0, p.id.to_string()), (1, p.head_name.clone()), (2, county), (3, township), (4, village), (5, p.package_name.clone())];
+        let texts = [
+            (0, p.id.to_string()),
+            (1, p.head_name.clone()),
+            (2, county),
+            (3, township),
+            (4, village),
+            (5, p.package_name.clone()),
+        ];
         for (c, value) in texts {
             text(sheet, r, c, &value, &formats)?;
         }
@@ -292,7 +314,10 @@ pub fn policies_xlsx(policies: &[PolicySummary], names: &HashMap<String, String>
 
 /// The family list as filtered on screen, with the phone as the store gave it (in full or
 /// masked). `names` holds the names of [`place_codes`].
-pub fn families_xlsx(rows: &[FamilyExportRow], names: &HashMap<String, String>) -> Result<Vec<u8>, ImportError> {
+pub fn families_xlsx(
+    rows: &[FamilyExportRow],
+    names: &HashMap<String, String>,
+) -> Result<Vec<u8>, ImportError> {
     let formats = Formats::new();
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -379,7 +404,8 @@ pub fn ledger_xlsx(
         money(sheet, r, 1, *amount, &formats)?;
     }
     let top = (facts.len() + amounts.len() + 1) as u32;
-    let columns = ["系统保单编号", "县（市、区）", "乡镇（街道）", "村（社区）", "保单状态", "资助金额（元）"];
+    let columns =
+        ["系统保单编号", "县（市、区）", "乡镇（街道）", "村（社区）", "保单状态", "资助金额（元）"];
     for (c, name) in columns.iter().enumerate() {
         sheet.write_string_with_format(top, c as u16, *name, &formats.header).map_err(xlsx_error)?;
     }
@@ -413,8 +439,11 @@ mod tests {
 
     #[test]
     fn the_layout_ends_with_the_insurers_three_columns() {
-        let insurer: Vec<&str> =
-            UNDERWRITING_COLUMNS.iter().filter(|(_, _, by)| *by == FilledBy::Insurer).map(|(n, _, _)| *n).collect();
+        let insurer: Vec<&str> = UNDERWRITING_COLUMNS
+            .iter()
+            .filter(|(_, _, by)| *by == FilledBy::Insurer)
+            .map(|(n, _, _)| *n)
+            .collect();
         assert_eq!(insurer, ["承保结果", "保单号", "拒保原因"]);
         assert_eq!(UNDERWRITING_COLUMNS[16].0, "承保结果");
     }

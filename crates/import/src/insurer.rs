@@ -28,8 +28,13 @@ pub enum ReturnField {
 }
 
 impl ReturnField {
-    const ALL: [ReturnField; 5] =
-        [ReturnField::PolicyId, ReturnField::CertCode, ReturnField::Result, ReturnField::PolicyNo, ReturnField::Reason];
+    const ALL: [ReturnField; 5] = [
+        ReturnField::PolicyId,
+        ReturnField::CertCode,
+        ReturnField::Result,
+        ReturnField::PolicyNo,
+        ReturnField::Reason,
+    ];
 
     /// Header names, after `normalise_header` (half-width brackets, no spaces).
     fn synonyms(self) -> &'static [&'static str] {
@@ -147,12 +152,44 @@ pub struct ReturnTotals {
     pub rejected_rows: usize,
 }
 
-/// A row not imported, with its cells as in the file: what the report lists.
+/// A row not imported: its key cells as in the file and what is wrong. The report lists
+/// them in the layout of a returned file, so the insurer can correct and upload it again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefusedRow {
     pub line: usize,
-    pub cells: Vec<String>,
+    pub policy_id: String,
+    pub cert_code: String,
+    pub result: String,
+    pub policy_no: String,
     pub reason: String,
+    /// Why it was not imported.
+    pub problem: String,
+}
+
+impl RefusedRow {
+    /// One line of text, for a hidden field.
+    pub fn encode(&self) -> String {
+        let line = self.line.to_string();
+        [&line, &self.policy_id, &self.cert_code, &self.result, &self.policy_no, &self.reason, &self.problem]
+            .map(|cell| one_line(cell))
+            .join("\t")
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let cells: Vec<&str> = raw.split('\t').collect();
+        let [line, policy_id, cert_code, result, policy_no, reason, problem] = cells.as_slice() else {
+            return None;
+        };
+        Some(RefusedRow {
+            line: line.trim().parse().ok()?,
+            policy_id: (*policy_id).to_owned(),
+            cert_code: (*cert_code).to_owned(),
+            result: (*result).to_owned(),
+            policy_no: (*policy_no).to_owned(),
+            reason: (*reason).to_owned(),
+            problem: (*problem).to_owned(),
+        })
+    }
 }
 
 /// A planned import of a returned file: the verdicts, and the decisions to write.
@@ -161,7 +198,7 @@ pub struct ReturnPlan {
     pub headers: Vec<String>,
     pub entries: Vec<ReturnEntry>,
     pub totals: ReturnTotals,
-    rows: Vec<SourceRow>,
+    rows: Vec<ReturnRow>,
     decisions: Vec<Decision>,
 }
 
@@ -175,8 +212,6 @@ pub struct ReturnOutcome {
 /// One row as read, its key cells trimmed.
 #[derive(Debug, Clone, Default)]
 struct ReturnRow {
-    /// Index into the rows; its line is the row's.
-    index: usize,
     line: usize,
     policy_id: String,
     cert_code: String,
@@ -211,7 +246,10 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
         return Ok(range
             .rows()
             .enumerate()
-            .map(|(index, cells)| SourceRow { line: first_row + index + 1, cells: cells.iter().map(cell_text).collect() })
+            .map(|(index, cells)| SourceRow {
+                line: first_row + index + 1,
+                cells: cells.iter().map(cell_text).collect(),
+            })
             .collect());
     }
     let text = decode_text(bytes);
@@ -263,11 +301,13 @@ fn is_footer(row: &SourceRow) -> bool {
     let first = filled.first().copied().unwrap_or_default();
     ["合计", "总计", "小计", "共计"].iter().any(|w| first.starts_with(w))
         || (filled.len() <= 3
-            && filled.iter().any(|c| ["填报人", "审核人", "制表人", "负责人", "经办人", "盖章"].iter().any(|w| c.contains(w))))
+            && filled.iter().any(|c| {
+                ["填报人", "审核人", "制表人", "负责人", "经办人", "盖章"].iter().any(|w| c.contains(w))
+            }))
 }
 
 /// The header, the data rows and their key cells.
-fn read_return(bytes: &[u8]) -> Result<(Vec<String>, Vec<SourceRow>, Vec<ReturnRow>), ImportError> {
+fn read_return(bytes: &[u8]) -> Result<(Vec<String>, Vec<ReturnRow>), ImportError> {
     let raw = read_rows(bytes)?;
     let found = raw.iter().enumerate().take(HEADER_SEARCH).find_map(|(index, row)| {
         let map = recognise(&row.cells);
@@ -293,9 +333,7 @@ fn read_return(bytes: &[u8]) -> Result<(Vec<String>, Vec<SourceRow>, Vec<ReturnR
     };
     let returns = rows
         .iter()
-        .enumerate()
-        .map(|(index, row)| ReturnRow {
-            index,
+        .map(|row| ReturnRow {
             line: row.line,
             policy_id: cell(row, ReturnField::PolicyId),
             cert_code: cell(row, ReturnField::CertCode).to_uppercase(),
@@ -304,7 +342,7 @@ fn read_return(bytes: &[u8]) -> Result<(Vec<String>, Vec<SourceRow>, Vec<ReturnR
             reason: one_line(&cell(row, ReturnField::Reason)),
         })
         .collect();
-    Ok((headers, rows, returns))
+    Ok((headers, returns))
 }
 
 // ---------------------------------------------------------------- planning
@@ -317,7 +355,9 @@ enum Answer {
 
 fn parse_answer(raw: &str) -> Option<Answer> {
     match raw {
-        "承保" | "已承保" | "同意承保" | "同意" | "通过" | "承保成功" => Some(Answer::Underwrite),
+        "承保" | "已承保" | "同意承保" | "同意" | "通过" | "承保成功" => {
+            Some(Answer::Underwrite)
+        }
         "拒保" | "不予承保" | "拒绝承保" | "不承保" | "拒绝" => Some(Answer::Refuse),
         _ => None,
     }
@@ -340,15 +380,18 @@ fn check_policy_no(raw: &str) -> Result<String, String> {
 
 /// Reads a returned file and plans it; writes nothing.
 pub async fn plan_return(store: &Store, actor: &Actor, bytes: &[u8]) -> Result<ReturnPlan, ImportError> {
-    let (headers, rows, returns) = read_return(bytes)?;
-    plan_rows(store, actor, headers, rows, returns).await
+    let (headers, returns) = read_return(bytes)?;
+    plan_rows(store, actor, headers, returns).await
 }
 
 /// Plans decisions posted back from a preview, as if they were a file of their own: the
 /// same checks against the database as it is now.
-pub async fn plan_decisions(store: &Store, actor: &Actor, decisions: &[Decision]) -> Result<ReturnPlan, ImportError> {
+pub async fn plan_decisions(
+    store: &Store,
+    actor: &Actor,
+    decisions: &[Decision],
+) -> Result<ReturnPlan, ImportError> {
     let headers: Vec<String> = ["系统保单编号", "承保结果", "保单号", "拒保原因"].map(str::to_owned).to_vec();
-    let mut rows = Vec::new();
     let mut returns = Vec::new();
     for (index, decision) in decisions.iter().enumerate() {
         let row = match decision {
@@ -365,21 +408,15 @@ pub async fn plan_decisions(store: &Store, actor: &Actor, decisions: &[Decision]
                 ..Default::default()
             },
         };
-        let row = ReturnRow { index, line: index + 1, ..row };
-        rows.push(SourceRow {
-            line: row.line,
-            cells: vec![row.policy_id.clone(), row.result.clone(), row.policy_no.clone(), row.reason.clone()],
-        });
-        returns.push(row);
+        returns.push(ReturnRow { line: index + 1, ..row });
     }
-    plan_rows(store, actor, headers, rows, returns).await
+    plan_rows(store, actor, headers, returns).await
 }
 
 async fn plan_rows(
     store: &Store,
     actor: &Actor,
     headers: Vec<String>,
-    rows: Vec<SourceRow>,
     returns: Vec<ReturnRow>,
 ) -> Result<ReturnPlan, ImportError> {
     let mut entries: Vec<ReturnEntry> = Vec::new();
@@ -407,7 +444,8 @@ async fn plan_rows(
         }
         match row.policy_id.parse::<i64>() {
             Ok(id) if id > 0 => named.push((row, Some(id))),
-            _ => entries.push(reject(row, format!("系统保单编号“{}”不是有效的编号（应为数字）", row.policy_id))),
+            _ => entries
+                .push(reject(row, format!("系统保单编号“{}”不是有效的编号（应为数字）", row.policy_id))),
         }
     }
     let ids: Vec<i64> = named.iter().filter_map(|(_, id)| *id).collect::<HashSet<_>>().into_iter().collect();
@@ -466,13 +504,15 @@ async fn plan_rows(
         };
         let answered: Vec<&&ReturnRow> = group.iter().filter(|r| r.answered()).collect();
         let mut answers: Vec<(&str, &str, &str)> = answered.iter().map(|r| r.answer()).collect();
+        answers.sort_unstable();
         answers.dedup();
         let decided = match answers.as_slice() {
             [] => Err("未填写承保结果：请填写“承保”（并填保单号）或“拒保”（并填拒保原因）".to_owned()),
             [one] => decide(policy, *one),
             _ => Err(format!(
                 "同一保单的各行结果不一致（{}），请只保留一种结果",
-                ReturnEntry { lines: answered.iter().map(|r| r.line).collect(), ..entry.clone() }.lines_label()
+                ReturnEntry { lines: answered.iter().map(|r| r.line).collect(), ..entry.clone() }
+                    .lines_label()
             )),
         };
         match decided {
@@ -513,7 +553,8 @@ async fn plan_rows(
         }
     }
     let wanted: Vec<String> = numbers.keys().cloned().collect();
-    let taken = if wanted.is_empty() { HashMap::new() } else { store.policy_numbers_taken(actor, &wanted).await? };
+    let taken =
+        if wanted.is_empty() { HashMap::new() } else { store.policy_numbers_taken(actor, &wanted).await? };
     let mut decisions = Vec::new();
     for (mut entry, decision) in candidates {
         if let Some(decision) = decision {
@@ -521,10 +562,15 @@ async fn plan_rows(
                 let users = &numbers[policy_no];
                 let problem = if users.len() > 1 {
                     let ids: Vec<String> = users.iter().map(i64::to_string).collect();
-                    Some(format!("保单号“{policy_no}”在文件中用于多份保单（系统保单编号 {}），请核对", ids.join("、")))
+                    Some(format!(
+                        "保单号“{policy_no}”在文件中用于多份保单（系统保单编号 {}），请核对",
+                        ids.join("、")
+                    ))
                 } else {
                     match taken.get(policy_no) {
-                        Some(other) if other != policy_id => Some(format!("保单号“{policy_no}”已被其他保单使用，请核对")),
+                        Some(other) if other != policy_id => {
+                            Some(format!("保单号“{policy_no}”已被其他保单使用，请核对"))
+                        }
                         _ => None,
                     }
                 };
@@ -542,7 +588,7 @@ async fn plan_rows(
     }
 
     entries.sort_by_key(|e| e.lines.first().copied().unwrap_or_default());
-    let mut totals = ReturnTotals { rows: rows.len(), ..Default::default() };
+    let mut totals = ReturnTotals { rows: returns.len(), ..Default::default() };
     for entry in &entries {
         match entry.verdict {
             ReturnVerdict::Underwrite => totals.underwrite += 1,
@@ -552,7 +598,7 @@ async fn plan_rows(
         }
     }
     decisions.sort_by_key(Decision::policy_id);
-    Ok(ReturnPlan { headers, entries, totals, rows, decisions })
+    Ok(ReturnPlan { headers, entries, totals, rows: returns, decisions })
 }
 
 enum Outcome {
@@ -565,7 +611,10 @@ enum Outcome {
 }
 
 /// The decision for one policy from the insurer's answer, or why it cannot be taken.
-fn decide(policy: &ExchangePolicy, (result, policy_no, reason): (&str, &str, &str)) -> Result<Outcome, String> {
+fn decide(
+    policy: &ExchangePolicy,
+    (result, policy_no, reason): (&str, &str, &str),
+) -> Result<Outcome, String> {
     let answer = match (result, parse_answer(result)) {
         ("", _) => return Err("未填写承保结果：请填写“承保”或“拒保”".to_owned()),
         (_, Some(answer)) => answer,
@@ -599,8 +648,12 @@ fn decide(policy: &ExchangePolicy, (result, policy_no, reason): (&str, &str, &st
                 return Err("拒保须填写拒保原因".to_owned());
             }
             match policy.status {
-                PolicyStatus::Submitted => Ok(Outcome::Act(Decision::Refuse { policy_id: id, reason: reason.to_owned() })),
-                PolicyStatus::Cancelled if policy.cancel_reason.as_deref() == Some(refusal_reason(reason).as_str()) => {
+                PolicyStatus::Submitted => {
+                    Ok(Outcome::Act(Decision::Refuse { policy_id: id, reason: reason.to_owned() }))
+                }
+                PolicyStatus::Cancelled
+                    if policy.cancel_reason.as_deref() == Some(refusal_reason(reason).as_str()) =>
+                {
                     Ok(Outcome::Same { policy_no: String::new(), note: "已按拒保撤销".to_owned() })
                 }
                 PolicyStatus::Cancelled => Err(cancelled(policy)),
@@ -627,17 +680,25 @@ impl ReturnPlan {
         &self.decisions
     }
 
-    /// The rows not imported, with their cells and reasons, in file order.
+    /// The rows not imported, with what is wrong, in file order.
     pub fn refused_rows(&self) -> Vec<RefusedRow> {
+        let by_line: HashMap<usize, &ReturnRow> = self.rows.iter().map(|r| (r.line, r)).collect();
         let mut out: Vec<RefusedRow> = self
             .entries
             .iter()
             .filter(|e| e.verdict == ReturnVerdict::Rejected)
             .flat_map(|e| {
-                e.lines.iter().map(|line| RefusedRow {
-                    line: *line,
-                    cells: self.rows.iter().find(|r| r.line == *line).map(|r| r.cells.clone()).unwrap_or_default(),
-                    reason: e.reason.clone(),
+                e.lines.iter().filter_map(|line| {
+                    let row = by_line.get(line)?;
+                    Some(RefusedRow {
+                        line: *line,
+                        policy_id: row.policy_id.clone(),
+                        cert_code: row.cert_code.clone(),
+                        result: row.result.clone(),
+                        policy_no: row.policy_no.clone(),
+                        reason: row.reason.clone(),
+                        problem: e.reason.clone(),
+                    })
                 })
             })
             .collect();
@@ -652,7 +713,9 @@ impl ReturnPlan {
         let mut refuse = Vec::new();
         for decision in &self.decisions {
             match decision {
-                Decision::Underwrite { policy_id, policy_no } => underwrite.push((*policy_id, policy_no.clone())),
+                Decision::Underwrite { policy_id, policy_no } => {
+                    underwrite.push((*policy_id, policy_no.clone()))
+                }
                 Decision::Refuse { policy_id, reason } => refuse.push((*policy_id, reason.clone())),
             }
         }
@@ -670,8 +733,12 @@ impl ReturnPlan {
         store
             .audit(
                 actor,
-                guanai_store::audit::AuditEvent::ok("policy.import_return", "承保回传", format!("{}行", self.totals.rows))
-                    .with_detail(detail),
+                guanai_store::audit::AuditEvent::ok(
+                    "policy.import_return",
+                    "承保回传",
+                    format!("{}行", self.totals.rows),
+                )
+                .with_detail(detail),
             )
             .await?;
         Ok(outcome)
@@ -692,16 +759,27 @@ mod tests {
             Some(Decision::Refuse { policy_id: 13, reason: "年龄 超限 请核对".to_owned() })
         );
         assert_eq!(Decision::decode("X\t1\tz"), None);
+        let row = RefusedRow {
+            line: 7,
+            policy_id: "x1".to_owned(),
+            cert_code: String::new(),
+            result: "承保".to_owned(),
+            policy_no: "P1".to_owned(),
+            reason: String::new(),
+            problem: "找不到保单".to_owned(),
+        };
+        assert_eq!(RefusedRow::decode(&row.encode()), Some(row));
         assert_eq!(Decision::decode("U\tabc\tz"), None);
     }
 
     #[test]
     fn a_minimal_return_file_is_read_with_titles_and_footers() {
-        let text = "吉州区承保结果回传\n证书编号,承保结果,保单号,拒保原因\nabcdefghjklm, 承 保 ,PJA001,\n\n,,,\n合计,1份,,\n";
-        let (headers, rows, returns) = read_return(text.as_bytes()).unwrap();
+        let text = "吉州区承保结果回传\n证书编号,承保结果,保单号,拒保原因\nabcdefghjklm, 承 保 ,PJA001,\n\n,,,\nBCDEFGHJKLMN,拒保,,年龄\n合计,1份,,\n";
+        let (headers, returns) = read_return(text.as_bytes()).unwrap();
         assert_eq!(headers[0], "证书编号");
-        assert_eq!(rows.len(), 1);
+        assert_eq!(returns.len(), 2);
         assert_eq!(returns[0].line, 3);
+        assert_eq!(returns[1].line, 6);
         assert_eq!(returns[0].cert_code, "ABCDEFGHJKLM");
         assert_eq!(returns[0].result, "承保");
         let err = read_return("姓名,身份证号\n张三,1\n".as_bytes()).unwrap_err();

@@ -7,6 +7,8 @@
 //! with a single row is that row's verdict, with the reason in Chinese.
 
 pub mod columns;
+pub mod exports;
+pub mod insurer;
 pub mod places;
 pub mod report;
 pub mod roster;

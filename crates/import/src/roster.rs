@@ -496,7 +496,12 @@ pub const COMMIT_BATCH: usize = 2_000;
 impl RosterPlan {
     /// Writes the accepted rows, `COMMIT_BATCH` households per transaction. `progress` is
     /// told how many of the households are written after each batch.
-    pub async fn commit<F, Fut>(&self, store: &Store, actor: &Actor, mut progress: F) -> Result<Totals, ImportError>
+    pub async fn commit<F, Fut>(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        mut progress: F,
+    ) -> Result<Totals, ImportError>
     where
         F: FnMut(usize, usize) -> Fut,
         Fut: std::future::Future<Output = ()>,

@@ -188,3 +188,22 @@ mod tests {
         assert_eq!(cell_text(&Data::Float(1.5)), "1.5");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_bytes_make_the_reader_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
+            let _ = super::read_table(&bytes);
+        }
+
+        #[test]
+        fn no_zip_like_bytes_make_the_reader_panic(tail in proptest::collection::vec(any::<u8>(), 0..2_000)) {
+            let mut bytes = b"PK\x03\x04".to_vec();
+            bytes.extend(tail);
+            let _ = super::read_table(&bytes);
+        }
+    }
+}

@@ -12,5 +12,6 @@ mod funding;
 mod ops;
 mod privacy;
 mod regions;
+mod roster;
 mod users;
 mod util;

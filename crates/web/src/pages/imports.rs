@@ -67,10 +67,21 @@ async fn make_preview(store: &Store, actor: &Actor, bytes: &[u8], overrides: &[(
     }
     match guanai_import::roster::plan_table(store, actor, table, overrides).await {
         Ok(plan) => {
-            let mut rows: Vec<RowVerdict> =
-                plan.verdicts.iter().filter(|v| matches!(v.verdict, Verdict::Refused | Verdict::Warned)).take(SHOWN_ROWS).cloned().collect();
+            let mut rows: Vec<RowVerdict> = plan
+                .verdicts
+                .iter()
+                .filter(|v| matches!(v.verdict, Verdict::Refused | Verdict::Warned))
+                .take(SHOWN_ROWS)
+                .cloned()
+                .collect();
             let room = SHOWN_ROWS.saturating_sub(rows.len()).min(50);
-            rows.extend(plan.verdicts.iter().filter(|v| !matches!(v.verdict, Verdict::Refused | Verdict::Warned)).take(room).cloned());
+            rows.extend(
+                plan.verdicts
+                    .iter()
+                    .filter(|v| !matches!(v.verdict, Verdict::Refused | Verdict::Warned))
+                    .take(room)
+                    .cloned(),
+            );
             Preview { headers, mapped, missing, error: None, totals: Some(plan.totals.clone()), rows }
         }
         Err(err) => Preview { headers, mapped, missing, error: Some(err.to_string()), ..Default::default() },
@@ -94,7 +105,8 @@ impl ListPage {
 
 async fn list_page(state: &AppState, user: &PageUser, error: Option<String>) -> Result<Response, WebError> {
     let jobs = state.store.import_jobs(&user.session.actor, KIND).await?;
-    let shell = Shell::new(state, &user.session, "名单导入", "/imports", vec![Crumb::here("名单导入")]).await?;
+    let shell =
+        Shell::new(state, &user.session, "名单导入", "/imports", vec![Crumb::here("名单导入")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let mut response = render(&ListPage { shell, jobs, error, max_mb: MAX_IMPORT_BYTES / 1024 / 1024 })?;
     *response.status_mut() = status;
@@ -110,15 +122,22 @@ async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response,
 /// The roster template with its instructions.
 async fn template(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
-    let bytes = guanai_import::report::roster_template_xlsx().map_err(|e| WebError::Internal(e.to_string()))?;
+    let bytes =
+        guanai_import::report::roster_template_xlsx().map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(xlsx("计生家庭参保花名册模板.xlsx", bytes))
 }
 
 fn xlsx(file_name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"roster.xlsx\"; filename*=UTF-8''{}", crate::session::encode(file_name));
+    let disposition = format!(
+        "attachment; filename=\"roster.xlsx\"; filename*=UTF-8''{}",
+        crate::session::encode(file_name)
+    );
     (
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
@@ -127,7 +146,11 @@ fn xlsx(file_name: &str, bytes: Vec<u8>) -> Response {
 }
 
 /// Takes the uploaded file, previews it, and shows the preview.
-async fn upload(State(state): State<AppState>, user: PageUser, mut multipart: Multipart) -> Result<Response, WebError> {
+async fn upload(
+    State(state): State<AppState>,
+    user: PageUser,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let actor = &user.session.actor;
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -135,7 +158,14 @@ async fn upload(State(state): State<AppState>, user: PageUser, mut multipart: Mu
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return list_page(&state, &user, Some(format!("上传中断或文件超过{}MB，请重试", MAX_IMPORT_BYTES / 1024 / 1024))).await,
+            Err(_) => {
+                return list_page(
+                    &state,
+                    &user,
+                    Some(format!("上传中断或文件超过{}MB，请重试", MAX_IMPORT_BYTES / 1024 / 1024)),
+                )
+                .await
+            }
         };
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("roster").to_owned();
@@ -199,10 +229,15 @@ fn parse_id(raw: &str) -> Result<i64, WebError> {
 }
 
 /// The job: its preview with the column choices, or the progress of its commit.
-async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let (job, _) = state.store.import_job(&user.session.actor, parse_id(&id)?).await?;
-    let preview: Preview = job.preview.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+    let preview: Preview =
+        job.preview.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
     let chosen = ColumnMap::decode_overrides(&job.overrides);
     let mut map = guanai_import::columns::recognise(&preview.headers);
     for (field, column) in &chosen {
@@ -241,7 +276,11 @@ async fn map_columns(
 
 /// Starts writing in the background; the page shows the progress. Running it again after
 /// an interruption completes what is missing (an import is idempotent).
-async fn commit(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn commit(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let id = parse_id(&id)?;
     let actor = user.session.actor.clone();
@@ -262,18 +301,32 @@ async fn commit(State(state): State<AppState>, user: PageUser, Path(id): Path<St
             .commit(&store, &actor, |done, total| {
                 let store = progress_store.clone();
                 async move {
-                    let _ = store.set_import_progress(id, JobStatus::Committing, done as i64, total as i64, "").await;
+                    let _ = store
+                        .set_import_progress(id, JobStatus::Committing, done as i64, total as i64, "")
+                        .await;
                 }
             })
             .await;
         let (status, message) = match outcome {
             Ok(t) => (
                 JobStatus::Done,
-                format!("导入完成：新增{}人，更新{}人，无变化{}人，有提示{}人，拒绝{}行", t.created, t.updated, t.unchanged, t.warned, t.refused),
+                format!(
+                    "导入完成：新增{}人，更新{}人，无变化{}人，有提示{}人，拒绝{}行",
+                    t.created, t.updated, t.unchanged, t.warned, t.refused
+                ),
             ),
-            Err(err) => (JobStatus::Failed, format!("导入中断：{err}。已写入的家庭保持完整，可再次执行导入以补全其余部分")),
+            Err(err) => (
+                JobStatus::Failed,
+                format!("导入中断：{err}。已写入的家庭保持完整，可再次执行导入以补全其余部分"),
+            ),
         };
-        let _ = store.audit(&actor, guanai_store::audit::AuditEvent::ok("import.commit", "导入", id.to_string()).with_detail(message.clone())).await;
+        let _ = store
+            .audit(
+                &actor,
+                guanai_store::audit::AuditEvent::ok("import.commit", "导入", id.to_string())
+                    .with_detail(message.clone()),
+            )
+            .await;
         if let Err(err) = store.set_import_progress(id, status, total, total, &message).await {
             tracing::error!(%err, job = id, "could not record the end of an import");
         }
@@ -282,7 +335,11 @@ async fn commit(State(state): State<AppState>, user: PageUser, Path(id): Path<St
 }
 
 /// The refused rows with their reasons, as .xlsx, ready to correct and import again.
-async fn refused_report(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn refused_report(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let actor = &user.session.actor;
     let (job, bytes) = state.store.import_job(actor, parse_id(&id)?).await?;
@@ -290,10 +347,18 @@ async fn refused_report(State(state): State<AppState>, user: PageUser, Path(id):
     let plan = guanai_import::plan_roster(&state.store, actor, &bytes, &overrides)
         .await
         .map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let report = guanai_import::report::refused_rows_xlsx(&plan).map_err(|e| WebError::Internal(e.to_string()))?;
+    let report =
+        guanai_import::report::refused_rows_xlsx(&plan).map_err(|e| WebError::Internal(e.to_string()))?;
     state
         .store
-        .audit(actor, guanai_store::audit::AuditEvent::ok("import.report", "导入", job.id.to_string()).with_detail("下载未导入的行"))
+        .audit(
+            actor,
+            guanai_store::audit::AuditEvent::ok("import.report", "导入", job.id.to_string())
+                .with_detail("下载未导入的行"),
+        )
         .await?;
-    Ok(xlsx(&format!("未导入的行-{}.xlsx", job.file_name.trim_end_matches(".xlsx").trim_end_matches(".csv")), report))
+    Ok(xlsx(
+        &format!("未导入的行-{}.xlsx", job.file_name.trim_end_matches(".xlsx").trim_end_matches(".csv")),
+        report,
+    ))
 }
