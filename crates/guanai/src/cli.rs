@@ -86,6 +86,24 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Measure Guanai at city scale and print one table (see docs/BENCHMARKS.md).
+    Bench {
+        /// A small pass that runs every step quickly (CI runs this).
+        #[arg(long)]
+        quick: bool,
+        /// Run on fresh databases created on this server instead of SQLite files, e.g.
+        /// postgres://postgres@127.0.0.1/test or mysql://root@127.0.0.1/test.
+        #[arg(long)]
+        server: Option<String>,
+        /// How many times each timed step runs (the table shows medians).
+        #[arg(long)]
+        runs: Option<usize>,
+    },
+    /// Export spreadsheets: the list to underwrite for the insurer.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -151,6 +169,32 @@ pub enum ImportCommand {
     },
     /// Write the roster template (.xlsx) with its instructions.
     Template { file: PathBuf },
+    /// Import the insurer's returned list to underwrite (承保结果, 保单号, 拒保原因; see
+    /// docs/EXCHANGE.md), as the insurer's city branch. Exit status 2 when rows were not
+    /// imported.
+    Insurer {
+        file: PathBuf,
+        /// Check every policy and print the verdicts; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the rows not imported, with their reasons, to this .xlsx file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write the list to underwrite (承保清单, docs/EXCHANGE.md) of the submitted policies.
+    Underwriting {
+        file: PathBuf,
+        /// Region code within the city (default: the whole city).
+        #[arg(long)]
+        region: Option<String>,
+        /// Coverage year (default: the current year).
+        #[arg(long)]
+        year: Option<i32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,11 +319,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let args = crate::import::RosterArgs { file, dry_run, report, map };
                     return crate::import::roster(&store, &actor, args).await;
                 }
+                ImportCommand::Insurer { file, dry_run, report } => {
+                    let city = operating_city(&store, &settings).await?;
+                    let args = crate::exchange::InsurerArgs { file, dry_run, report };
+                    return crate::exchange::import_insurer(&store, city, args).await;
+                }
                 ImportCommand::Template { file } => {
                     std::fs::write(&file, guanai_import::report::roster_template_xlsx()?)?;
                     println!("模板已写入 {}", file.display());
                 }
             }
+        }
+        Command::Bench { quick, server, runs } => {
+            let mut size =
+                if quick { crate::bench::BenchSize::quick() } else { crate::bench::BenchSize::city() };
+            if let Some(runs) = runs {
+                size.runs = runs.max(1);
+            }
+            crate::bench::run(size, crate::bench::Target { server_url: server }).await?;
+        }
+        Command::Export { command: ExportCommand::Underwriting { file, region, year } } => {
+            let store = open(&settings).await?;
+            let city = operating_city(&store, &settings).await?;
+            let args = crate::exchange::UnderwritingArgs { file, region, year };
+            crate::exchange::export_underwriting(&store, city, args).await?;
         }
         Command::Audit { command: AuditCommand::Prune } => {
             let store = open(&settings).await?;

@@ -2,9 +2,11 @@
 //! and background jobs, and the demo data. Errors here are `anyhow`: they end a command
 //! with a message for the operator.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod exchange;
 pub mod import;
 pub mod jobs;
 pub mod serve;

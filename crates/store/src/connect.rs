@@ -112,3 +112,51 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
+
+/// The same server URL naming another database (`postgres://u@h/test` → `postgres://u@h/name`).
+pub fn with_database(server_url: &str, name: &str) -> String {
+    let (head, query) = match server_url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (server_url, None),
+    };
+    let authority_end = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let server = match head[authority_end..].find('/') {
+        Some(slash) => &head[..authority_end + slash],
+        None => head,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Creates an empty database `name` on the server of `server_url` and returns its URL
+/// (tests and benchmarks get a fresh database each).
+pub async fn create_database(server_url: &str, name: &str) -> StoreResult<String> {
+    use sea_orm::ConnectionTrait;
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(StoreError::invalid("数据库名只能包含字母、数字和下划线"));
+    }
+    let admin = Database::connect(server_url).await?;
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+    admin.close().await?;
+    Ok(with_database(server_url, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn server_urls_get_another_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "x"),
+            "mysql://root@127.0.0.1:3306/x?ssl-mode=disabled"
+        );
+        assert_eq!(with_database("mysql://root@127.0.0.1:3306", "x"), "mysql://root@127.0.0.1:3306/x");
+    }
+}

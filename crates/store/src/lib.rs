@@ -25,7 +25,7 @@ pub mod sessions;
 pub mod users;
 
 pub use access::Actor;
-pub use connect::{DatabaseTarget, Engine};
+pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{StoreError, StoreResult};
 /// A random password that meets the policy, for new accounts (printed once).

@@ -9,7 +9,6 @@ use axum::Router;
 use guanai_store::{DatabaseTarget, Store};
 use guanai_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
-use sea_orm::ConnectionTrait;
 use tower::ServiceExt;
 
 /// A database of its own for one test.
@@ -28,10 +27,7 @@ impl TestDb {
             format!("sqlite://{}?mode=rwc", dir.path().join("guanai.db").display())
         } else {
             let name = format!("guanai_t_{:016x}", rand::random::<u64>());
-            let admin = sea_orm::Database::connect(base.as_str()).await.expect("connect to the test server");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
-            admin.close().await.expect("close admin connection");
-            with_database(&base, &name)
+            guanai_store::create_database(&base, &name).await.expect("create a test database on the server")
         };
         let key_hex = format!(
             "{:016x}{:016x}{:016x}{:016x}",
@@ -53,23 +49,6 @@ impl TestDb {
 
     pub fn dir(&self) -> &std::path::Path {
         self._dir.path()
-    }
-}
-
-/// The same server URL naming another database.
-fn with_database(base: &str, name: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((head, query)) => (head, Some(query)),
-        None => (base, None),
-    };
-    let authority_end = head.find("://").map(|i| i + 3).unwrap_or(0);
-    let server = match head[authority_end..].find('/') {
-        Some(slash) => &head[..authority_end + slash],
-        None => head,
-    };
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
     }
 }
 
@@ -255,19 +234,6 @@ fn encode(raw: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-#[test]
-fn server_urls_get_the_test_database_name() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "x"),
-        "mysql://root@127.0.0.1:3306/x?ssl-mode=disabled"
-    );
-    assert_eq!(with_database("mysql://root@127.0.0.1:3306", "x"), "mysql://root@127.0.0.1:3306/x");
 }
 
 /// A valid ID number for a person born on `birth` (`YYYYMMDD`), registered in 吉州区;

@@ -182,8 +182,10 @@ impl Store {
                 members.entry(link.policy_id).or_default().push(link.person_id);
             }
             for ids in person_ids.chunks(CHUNK) {
-                for person in
-                    persons::Entity::find().filter(persons::Column::Id.is_in(ids.iter().copied())).all(&self.db).await?
+                for person in persons::Entity::find()
+                    .filter(persons::Column::Id.is_in(ids.iter().copied()))
+                    .all(&self.db)
+                    .await?
                 {
                     people.insert(person.id, person);
                 }
@@ -286,8 +288,11 @@ impl Store {
         if withheld > 0 {
             detail.push_str(&format!("（{withheld}人因撤回向保险公司提供的同意而脱敏）"));
         }
-        self.audit(actor, AuditEvent::ok("policy.export_underwriting", "承保清单", region.as_str()).with_detail(detail))
-            .await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("policy.export_underwriting", "承保清单", region.as_str()).with_detail(detail),
+        )
+        .await?;
         Ok(UnderwritingList { rows: list, policies: rows.len(), full_ids, withheld })
     }
 
@@ -303,8 +308,10 @@ impl Store {
         actor.require(Permission::Underwrite)?;
         let mut found: HashMap<i64, policies::Model> = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
-            for row in
-                policies::Entity::find().filter(policies::Column::Id.is_in(chunk.iter().copied())).all(&self.db).await?
+            for row in policies::Entity::find()
+                .filter(policies::Column::Id.is_in(chunk.iter().copied()))
+                .all(&self.db)
+                .await?
             {
                 found.insert(row.id, row);
             }
@@ -360,7 +367,11 @@ impl Store {
     }
 
     /// Which of these policy numbers are taken, and by which policy.
-    pub async fn policy_numbers_taken(&self, actor: &Actor, numbers: &[String]) -> StoreResult<HashMap<String, i64>> {
+    pub async fn policy_numbers_taken(
+        &self,
+        actor: &Actor,
+        numbers: &[String],
+    ) -> StoreResult<HashMap<String, i64>> {
         actor.require(Permission::Underwrite)?;
         let mut taken = HashMap::new();
         for chunk in numbers.chunks(CHUNK) {
@@ -400,24 +411,36 @@ impl Store {
             if result.rows_affected != 1 {
                 return Err(StoreError::Conflict(format!("保单 {id} 不是本辖区待承保的保单")));
             }
-            let parts =
-                policy_funding::Entity::find().filter(policy_funding::Column::PolicyId.eq(*id)).all(&txn).await?;
+            let parts = policy_funding::Entity::find()
+                .filter(policy_funding::Column::PolicyId.eq(*id))
+                .all(&txn)
+                .await?;
             for part in parts {
                 self.release(&txn, part.source_id, Fen::new(part.amount_fen)).await?;
             }
-            cover_slots::Entity::delete_many().filter(cover_slots::Column::PolicyId.eq(*id)).exec(&txn).await?;
+            cover_slots::Entity::delete_many()
+                .filter(cover_slots::Column::PolicyId.eq(*id))
+                .exec(&txn)
+                .await?;
         }
         txn.commit().await?;
         for (id, reason) in items {
-            self.audit(actor, AuditEvent::ok("policy.refuse", "保单", id.to_string()).with_detail(refusal_reason(reason)))
-                .await?;
+            self.audit(
+                actor,
+                AuditEvent::ok("policy.refuse", "保单", id.to_string()).with_detail(refusal_reason(reason)),
+            )
+            .await?;
         }
         Ok(items.len())
     }
 
     /// Every policy of the list as filtered (up to [`EXPORT_LIMIT`]), heads' names masked
     /// for roles without `RevealPersonalData`; audit-logged as `policy.export`.
-    pub async fn export_policies(&self, actor: &Actor, query: &PolicyQuery) -> StoreResult<Vec<PolicySummary>> {
+    pub async fn export_policies(
+        &self,
+        actor: &Actor,
+        query: &PolicyQuery,
+    ) -> StoreResult<Vec<PolicySummary>> {
         check_region(actor, query.region.as_ref())?;
         let mut page_query = PolicyQuery { page: 0, per_page: 1000, ..query.clone() };
         let mut all = Vec::new();
@@ -438,15 +461,22 @@ impl Store {
                 policy.head_name = mask_name(&policy.head_name);
             }
         }
-        self.audit(actor, AuditEvent::ok("policy.export", "保单", "列表").with_detail(format!("导出{}份保单", all.len())))
-            .await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("policy.export", "保单", "列表").with_detail(format!("导出{}份保单", all.len())),
+        )
+        .await?;
         Ok(all)
     }
 
     /// Every family of the list as filtered (up to [`EXPORT_LIMIT`]): heads' names and
     /// phone numbers in full for roles with `RevealPersonalData`, masked otherwise;
     /// audit-logged as `family.export`.
-    pub async fn export_families(&self, actor: &Actor, query: &FamilyQuery) -> StoreResult<Vec<FamilyExportRow>> {
+    pub async fn export_families(
+        &self,
+        actor: &Actor,
+        query: &FamilyQuery,
+    ) -> StoreResult<Vec<FamilyExportRow>> {
         check_region(actor, query.region.as_ref())?;
         let mut page_query = FamilyQuery { page: 0, per_page: 1000, ..query.clone() };
         let mut all = Vec::new();
@@ -492,11 +522,8 @@ impl Store {
                 FamilyExportRow { summary, phone }
             })
             .collect();
-        let detail = format!(
-            "导出{}户，户主姓名和手机号{}",
-            rows.len(),
-            if reveal { "完整" } else { "脱敏" }
-        );
+        let detail =
+            format!("导出{}户，户主姓名和手机号{}", rows.len(), if reveal { "完整" } else { "脱敏" });
         self.audit(actor, AuditEvent::ok("family.export", "家庭", "列表").with_detail(detail)).await?;
         Ok(rows)
     }
@@ -562,14 +589,11 @@ mod tests {
 
     #[test]
     fn place_names_come_from_the_code_prefixes() {
-        let names: HashMap<String, String> = [
-            ("360802", "吉州区"),
-            ("360802100", "兴桥镇"),
-            ("360802100200", "钓源村村民委员会"),
-        ]
-        .into_iter()
-        .map(|(c, n)| (c.to_owned(), n.to_owned()))
-        .collect();
+        let names: HashMap<String, String> =
+            [("360802", "吉州区"), ("360802100", "兴桥镇"), ("360802100200", "钓源村村民委员会")]
+                .into_iter()
+                .map(|(c, n)| (c.to_owned(), n.to_owned()))
+                .collect();
         assert_eq!(
             place_names("360802100200", &names),
             ("吉州区".to_owned(), "兴桥镇".to_owned(), "钓源村".to_owned())

@@ -9,6 +9,7 @@ mod batch;
 mod certificate;
 mod coverage;
 mod enrol;
+mod exchange;
 mod gifting;
 mod write;
 
@@ -16,6 +17,10 @@ pub use batch::{BatchOutcome, Skipped};
 pub use certificate::{Certificate, PublicCertificate};
 pub use coverage::{Coverage, CoveredBy};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
+pub use exchange::{
+    refusal_reason, ExchangePolicy, FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow,
+    EXPORT_LIMIT, REFUSAL_PREFIX,
+};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
 
 use chrono::{NaiveDate, Utc};

@@ -1,0 +1,466 @@
+//! `guanai bench`: Guanai measured at city scale, end to end, printing one table. See
+//! docs/BENCHMARKS.md for what each figure means and what limits it.
+//!
+//! 1. Roster import of a generated city roster into an empty database (in process).
+//! 2. A city database built by the demo generator; then a separate `guanai serve` process
+//!    on loopback: its start-up time, enrolment through the HTTP API by 32 clients, the
+//!    coverage look-up by ID number, the family list of one county, and its peak memory.
+//! 3. A gifted-policy batch (送保) for many families (in process).
+//!
+//! Each timed step runs `runs` times on fresh data where it writes; figures are medians.
+
+mod server;
+pub mod stats;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use guanai_domain::funding::FundingKind;
+use guanai_domain::{Fen, RegionCode};
+use guanai_store::families::FamilyQuery;
+use guanai_store::funding::NewSource;
+use guanai_store::policies::{GiftRequest, GiftSelection, PolicyQuery};
+use guanai_store::{Actor, DatabaseTarget, Keys, Store};
+
+use self::server::{ApiClient, Server};
+use self::stats::{machine, median, peak_memory_mb, Latencies};
+use crate::demo;
+
+/// The sizes of one benchmark run.
+#[derive(Debug, Clone)]
+pub struct BenchSize {
+    /// Households in the imported roster (≈ 3 persons each).
+    pub roster_households: usize,
+    /// Households of the city database the server runs on.
+    pub city_households: usize,
+    pub enrolments: usize,
+    pub lookups: usize,
+    pub gifts: usize,
+    pub clients: usize,
+    pub runs: usize,
+}
+
+impl BenchSize {
+    /// The city: about 1,000,000 persons.
+    pub fn city() -> Self {
+        BenchSize {
+            roster_households: 330_000,
+            city_households: 330_000,
+            enrolments: 10_000,
+            lookups: 20_000,
+            gifts: 50_000,
+            clients: 32,
+            runs: 3,
+        }
+    }
+
+    /// A pass small enough for CI: everything runs, nothing is big.
+    pub fn quick() -> Self {
+        BenchSize {
+            roster_households: 3_000,
+            city_households: 4_000,
+            enrolments: 300,
+            lookups: 500,
+            gifts: 500,
+            clients: 8,
+            runs: 1,
+        }
+    }
+}
+
+/// Where the databases go: fresh SQLite files in a temporary folder, or fresh databases
+/// on a server (`postgres://…/postgres`, `mysql://…/test`: the bench creates its own).
+pub struct Target {
+    pub server_url: Option<String>,
+}
+
+struct FreshDb {
+    url: String,
+    dir: std::path::PathBuf,
+}
+
+impl Target {
+    async fn fresh(&self, label: &str) -> anyhow::Result<FreshDb> {
+        let dir = std::env::temp_dir().join(format!("guanai-bench-{label}-{}", rand::random::<u32>()));
+        std::fs::create_dir_all(&dir)?;
+        let url = match &self.server_url {
+            None => format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display()),
+            Some(base) => {
+                guanai_store::create_database(
+                    base,
+                    &format!("guanai_bench_{label}_{}", rand::random::<u32>()),
+                )
+                .await?
+            }
+        };
+        Ok(FreshDb { url, dir })
+    }
+}
+
+/// One row of the report.
+struct Figure {
+    name: &'static str,
+    value: String,
+    target: &'static str,
+}
+
+fn hex_key() -> String {
+    (0..4).map(|_| format!("{:016x}", rand::random::<u64>())).collect()
+}
+
+fn files_size_mb(dir: &std::path::Path) -> f64 {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum::<u64>())
+        .unwrap_or(0) as f64
+        / 1024.0
+        / 1024.0
+}
+
+pub async fn run(size: BenchSize, target: Target) -> anyhow::Result<()> {
+    let engine = if target.server_url.is_some() { "server" } else { "SQLite" };
+    println!(
+        "关爱 benchmark — {} — {}",
+        machine(),
+        target.server_url.as_deref().map(|u| u.split('@').next_back().unwrap_or(u)).unwrap_or(engine)
+    );
+    let mut figures = Vec::new();
+    let set = guanai_store::regions::demo_city();
+    let today = chrono::NaiveDate::from_ymd_opt(demo::catalog::DEMO_YEAR, 11, 30).expect("valid date");
+
+    // 1. Roster import into an empty database.
+    let roster = demo::households::roster_csv(&set, size.roster_households, 7, today);
+    let persons = roster.lines().count().saturating_sub(3);
+    let mut import_seconds = Vec::new();
+    for run in 0..size.runs {
+        let db = target.fresh(&format!("import{run}")).await?;
+        let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::random()).await?;
+        store.import_regions(&set).await?;
+        let actor = Actor::system(set.city.clone());
+        let started = Instant::now();
+        let plan = guanai_import::plan_roster(&store, &actor, roster.as_bytes(), &[]).await?;
+        plan.commit(&store, &actor, |_, _| async {}).await?;
+        import_seconds.push(started.elapsed().as_secs_f64());
+        anyhow::ensure!(plan.totals.refused == 0, "generated roster had refused rows: {:?}", plan.totals);
+        store.close().await?;
+        let _ = std::fs::remove_dir_all(&db.dir);
+    }
+    let import = median(&import_seconds);
+    figures.push(Figure {
+        name: "roster import",
+        value: format!("{persons} persons in {import:.1} s ({:.0} persons/s)", persons as f64 / import),
+        target: "< 15 s for 1,000,000",
+    });
+    figures.push(Figure {
+        name: "  peak memory of the bench process (import)",
+        value: format!("{:.0} MB", peak_memory_mb(std::process::id())),
+        target: "< 500 MB",
+    });
+
+    // 2. The city database, served by its own process.
+    let db = target.fresh("city").await?;
+    let key = hex_key();
+    let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::from_hex(&key)?).await?;
+    let built = Instant::now();
+    demo::setup(&store, &db.dir).await?;
+    let report = demo::populate(&store, size.city_households, 2026).await?;
+    let build_seconds = built.elapsed().as_secs_f64();
+    figures.push(Figure {
+        name: "city database built",
+        value: format!(
+            "{} households, {} persons, {} policies in {build_seconds:.0} s",
+            report.households, report.persons, report.policies
+        ),
+        target: "a few minutes",
+    });
+    let password = "bench-password-2026";
+    store
+        .create_user(
+            &Actor::system(set.city.clone()),
+            guanai_store::users::NewUser {
+                username: guanai_domain::Username::parse("bench.city")?,
+                display_name: "压测".to_owned(),
+                role: guanai_domain::Role::CityAdmin,
+                region: set.city.clone(),
+                org_id: None,
+                password: guanai_domain::Password::parse(password)?,
+                must_change_password: false,
+            },
+        )
+        .await?;
+    let work = Workload::prepare(&store, &set.city, &size).await?;
+
+    let mut startups = Vec::new();
+    for _ in 0..size.runs {
+        let server = Server::start(&db.url, &key, &db.dir).await?;
+        startups.push(server.startup.as_secs_f64() * 1000.0);
+    }
+    figures.push(Figure {
+        name: "server start-up (city database)",
+        value: format!("{:.0} ms", median(&startups)),
+        target: "≤ 1 s",
+    });
+
+    let server = Server::start(&db.url, &key, &db.dir).await?;
+    let client = ApiClient::login(&server.base, "bench.city", password).await?;
+
+    let (rate, latencies) = enrol_over_http(&client, &work, size.clients).await?;
+    figures.push(Figure {
+        name: "enrolment via HTTP API",
+        value: format!(
+            "{} families, {rate:.0}/s, p50 {:.1} ms, p99 {:.1} ms",
+            work.enrol.len(),
+            ms(latencies.percentile(50.0)),
+            ms(latencies.percentile(99.0))
+        ),
+        target: "≥ 2,000/s, p99 ≤ 50 ms",
+    });
+
+    let mut rates = Vec::new();
+    let mut p50s = Vec::new();
+    let mut p99s = Vec::new();
+    for _ in 0..size.runs {
+        let (rate, latencies) =
+            look_up_over_http(&client, &work.id_numbers, size.lookups, size.clients).await?;
+        rates.push(rate);
+        p50s.push(ms(latencies.percentile(50.0)));
+        p99s.push(ms(latencies.percentile(99.0)));
+    }
+    figures.push(Figure {
+        name: "coverage look-up by ID via HTTP API",
+        value: format!("{:.0}/s, p50 {:.1} ms, p99 {:.1} ms", median(&rates), median(&p50s), median(&p99s)),
+        target: "≥ 10,000/s, p99 ≤ 20 ms",
+    });
+
+    let mut list_times = Vec::new();
+    for _ in 0..(size.runs * 5) {
+        let started = Instant::now();
+        let response = client.get("/families?region=360802&category=only_child").send().await?;
+        anyhow::ensure!(response.status().is_success(), "family list answered {}", response.status());
+        let _ = response.bytes().await?;
+        list_times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    figures.push(Figure {
+        name: "family list of one county, filtered",
+        value: format!("{:.1} ms (median of {})", median(&list_times), list_times.len()),
+        target: "≤ 50 ms",
+    });
+    figures.push(Figure {
+        name: "server peak memory",
+        value: format!("{:.0} MB", peak_memory_mb(server.pid())),
+        target: "≤ 200 MB",
+    });
+    drop(server);
+
+    // 3. A gifted batch, in process.
+    let (gift_seconds, gifted) = gift(&store, &set.city, &work.gift).await?;
+    figures.push(Figure {
+        name: "gifted policies (送保) batch",
+        value: format!("{gifted} policies ({} families selected) in {gift_seconds:.2} s", work.gift.len()),
+        target: "50,000 ≤ 5 s",
+    });
+    if target.server_url.is_none() {
+        figures.push(Figure {
+            name: "database size on disk",
+            value: format!("{:.0} MB", files_size_mb(&db.dir)),
+            target: "—",
+        });
+    }
+    store.close().await?;
+    let _ = std::fs::remove_dir_all(&db.dir);
+
+    println!("\n| figure | measured | target |\n|---|---|---|");
+    for figure in figures {
+        println!("| {} | {} | {} |", figure.name, figure.value, figure.target);
+    }
+    Ok(())
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Families for each step, chosen before any load starts.
+struct Workload {
+    package_id: i64,
+    /// (family, its active members) to enrol over HTTP.
+    enrol: Vec<(i64, Vec<i64>)>,
+    /// Families to gift.
+    gift: Vec<i64>,
+    /// ID numbers of registered persons.
+    id_numbers: Vec<String>,
+}
+
+impl Workload {
+    async fn prepare(store: &Store, city: &RegionCode, size: &BenchSize) -> anyhow::Result<Workload> {
+        let system = Actor::system(city.clone());
+        let package =
+            store.packages(Some(demo::catalog::DEMO_YEAR)).await?.into_iter().next().context("no package")?;
+        let package_id = package.id;
+        // Families without a policy this year, with consents: the demo left about a quarter.
+        let mut free = Vec::new();
+        let mut page = 0;
+        while free.len() < size.enrolments * 11 / 10 + size.gifts {
+            let found = store
+                .search_families(&system, &FamilyQuery { page, per_page: 1000, ..Default::default() })
+                .await?;
+            if found.families.is_empty() {
+                break;
+            }
+            for family in found.families {
+                let policies = store
+                    .search_policies(
+                        &system,
+                        &PolicyQuery { family_id: Some(family.id), per_page: 1, ..Default::default() },
+                    )
+                    .await?;
+                if policies.total == 0 {
+                    free.push(family.id);
+                }
+            }
+            page += 1;
+        }
+        anyhow::ensure!(
+            free.len() >= size.enrolments + size.gifts,
+            "not enough families without a policy: {}",
+            free.len()
+        );
+        // Some families have nobody of insurable age: take a few more for the enrolment.
+        let gift = free.split_off(free.len() - size.gifts);
+        let mut enrol = Vec::with_capacity(free.len());
+        let mut id_numbers = Vec::new();
+        for family in free {
+            let detail = store.family(&system, family).await?;
+            // Those the package may insure, as an agent would tick them.
+            let members: Vec<i64> = detail
+                .members
+                .iter()
+                .filter(|m| {
+                    m.active && package.base.terms.check_person("", &m.name, m.birth_date, false).is_ok()
+                })
+                .map(|m| m.id)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            if id_numbers.len() < 5_000 {
+                if let Some(first) = members.first() {
+                    id_numbers.push(store.reveal_id_number(&system, *first).await?);
+                }
+            }
+            enrol.push((family, members));
+            if enrol.len() == size.enrolments {
+                break;
+            }
+        }
+        Ok(Workload { package_id, enrol, gift, id_numbers })
+    }
+}
+
+/// `clients` tasks share the list; each request is timed from send to full answer.
+async fn enrol_over_http(
+    client: &ApiClient,
+    work: &Workload,
+    clients: usize,
+) -> anyhow::Result<(f64, Latencies)> {
+    let queue = Arc::new(std::sync::Mutex::new(work.enrol.clone()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let queue = queue.clone();
+        let client = client.clone();
+        let package_id = work.package_id;
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0usize;
+            loop {
+                let Some((family, members)) = queue.lock().expect("not poisoned").pop() else { break };
+                let body =
+                    serde_json::json!({"family_id": family, "package_id": package_id, "member_ids": members});
+                let sent = Instant::now();
+                let response = client.post("/api/v1/policies").json(&body).send().await?;
+                let ok = response.status().as_u16() == 201;
+                let text = response.text().await?;
+                latencies.push(sent.elapsed());
+                if !ok {
+                    failures += 1;
+                    if failures == 1 {
+                        tracing::warn!(%text, "an enrolment was refused");
+                    }
+                }
+            }
+            anyhow::Ok((latencies, failures))
+        }));
+    }
+    let mut all = Latencies::default();
+    let mut failures = 0;
+    for task in tasks {
+        let (latencies, failed) = task.await??;
+        all.0.extend(latencies);
+        failures += failed;
+    }
+    let rate = all.0.len() as f64 / started.elapsed().as_secs_f64();
+    anyhow::ensure!(failures * 100 <= all.0.len(), "{failures} of {} enrolments failed", all.0.len());
+    Ok((rate, all))
+}
+
+async fn look_up_over_http(
+    client: &ApiClient,
+    ids: &[String],
+    total: usize,
+    clients: usize,
+) -> anyhow::Result<(f64, Latencies)> {
+    let ids = Arc::new(ids.to_vec());
+    let per_client = total.div_ceil(clients);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let ids = ids.clone();
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_client);
+            for i in 0..per_client {
+                let id = &ids[(c * per_client + i) % ids.len()];
+                let sent = Instant::now();
+                let response = client.get(&format!("/api/v1/coverage?id_number={id}")).send().await?;
+                anyhow::ensure!(response.status().is_success(), "look-up answered {}", response.status());
+                let _ = response.bytes().await?;
+                latencies.push(sent.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Latencies::default();
+    for task in tasks {
+        all.0.extend(task.await??);
+    }
+    Ok((all.0.len() as f64 / started.elapsed().as_secs_f64(), all))
+}
+
+/// Gifts the families a package; returns the seconds taken and how many were gifted
+/// (families without consents or without anyone of insurable age are skipped).
+async fn gift(store: &Store, city: &RegionCode, families: &[i64]) -> anyhow::Result<(f64, usize)> {
+    let system = Actor::system(city.clone());
+    let package_id = store.packages(Some(demo::catalog::DEMO_YEAR)).await?.first().context("no package")?.id;
+    let source_id = store
+        .create_source(
+            &system,
+            NewSource {
+                name: format!("压测送保基金 {}", rand::random::<u32>()),
+                kind: FundingKind::Donation,
+                payer: "压测".to_owned(),
+                uscc: None,
+                year: demo::catalog::DEMO_YEAR,
+                region: city.clone(),
+                pledged: Fen::from_yuan(100_000_000),
+            },
+        )
+        .await?;
+    let request =
+        GiftRequest { source_id, package_id, selection: GiftSelection::Families(families.to_vec()) };
+    let started = Instant::now();
+    let outcome = store.gift(&system, &request).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(outcome.created > 0, "nobody was gifted");
+    Ok((seconds, outcome.created))
+}

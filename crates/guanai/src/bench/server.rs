@@ -1,0 +1,134 @@
+//! The server under test: a separate `guanai serve` process on a loopback port, so its
+//! start-up time and peak memory are its own.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub startup: Duration,
+}
+
+impl Server {
+    /// Starts `guanai serve` on the database and waits until `/healthz` answers.
+    pub async fn start(
+        database_url: &str,
+        key_hex: &str,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let started = Instant::now();
+        let child = Command::new(std::env::current_exe()?)
+            .args(["--database-url", database_url, "--encryption-key", key_hex, "--data-dir"])
+            .arg(data_dir)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("无法启动被测服务器")?;
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let mut server = Server { child, base, startup: Duration::ZERO };
+        loop {
+            if let Ok(response) = client.get(format!("{}/healthz", server.base)).send().await {
+                if response.status().is_success() {
+                    server.startup = started.elapsed();
+                    return Ok(server);
+                }
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("服务器两分钟内没有就绪");
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("服务器启动失败：{status}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A logged-in API client: session cookie and CSRF token.
+#[derive(Clone)]
+pub struct ApiClient {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl ApiClient {
+    /// Logs in through the login form, as a browser would.
+    pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<ApiClient> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(64)
+            .build()?;
+        let form = http.get(format!("{base}/login")).send().await?;
+        let login_cookie = form
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.strip_prefix("guanai_login_csrf=")
+                    .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+            })
+            .context("登录页没有给出 CSRF Cookie")?;
+        let response = http
+            .post(format!("{base}/login"))
+            .header("cookie", format!("guanai_login_csrf={login_cookie}"))
+            .form(&[
+                ("csrf", login_cookie.as_str()),
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .send()
+            .await?;
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.strip_prefix("guanai_session=").map(|v| v.split(';').next().unwrap_or_default().to_owned())
+            })
+            .context("登录失败")?;
+        let me: serde_json::Value = http
+            .get(format!("{base}/api/v1/me"))
+            .header("cookie", format!("guanai_session={cookie}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let csrf = me["csrf_token"].as_str().context("没有 CSRF 令牌")?.to_owned();
+        Ok(ApiClient { http, base: base.to_owned(), cookie, csrf })
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("guanai_session={}", self.cookie))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", format!("guanai_session={}", self.cookie))
+            .header("x-csrf-token", &self.csrf)
+    }
+}
