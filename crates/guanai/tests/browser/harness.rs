@@ -183,6 +183,8 @@ pub struct Login {
 pub struct App {
     pub base: String,
     pub logins: Vec<Login>,
+    /// The app's own store, to set up data the way the command line or an import would.
+    pub store: guanai_store::Store,
     server: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
@@ -202,7 +204,7 @@ impl App {
             .map(|(username, role, region, password)| Login { username, role, region, password })
             .collect();
         let config = guanai_web::WebConfig { login_failure_delay: Duration::ZERO, ..Default::default() };
-        let router = guanai_web::router(guanai_web::AppState::new(store, config));
+        let router = guanai_web::router(guanai_web::AppState::new(store.clone(), config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let server = tokio::spawn(async move {
@@ -210,7 +212,7 @@ impl App {
                 .await
                 .expect("the test server runs");
         });
-        Ok(App { base, logins, server, _dir: dir })
+        Ok(App { base, logins, store, server, _dir: dir })
     }
 
     pub fn login(&self, username: &str) -> &Login {

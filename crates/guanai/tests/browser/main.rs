@@ -10,6 +10,7 @@
 //! fresh browser profile, and reports all the scenarios that failed. The two tests share
 //! one chromedriver, which is killed (with its browsers) when the last of them ends.
 
+mod enrolment;
 mod harness;
 mod scenarios;
 
@@ -24,12 +25,18 @@ use harness::{App, Browser, ChromeDriver, Viewport};
 
 type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
-const SCENARIOS: [(&str, Run); 5] = [
+const SCENARIOS: [(&str, Run); 9] = [
     ("county_login", |b| Box::pin(scenarios::county_login(b))),
     ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
     ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
     ("layout", |b| Box::pin(scenarios::layout(b))),
     ("logout", |b| Box::pin(scenarios::logout(b))),
+    // In this order: the insurer underwrites the policy county staff enrolled just before
+    // (alone, it makes that policy through the store).
+    ("enrol_register", |b| Box::pin(enrolment::county_registers_and_enrols(b))),
+    ("enrol_underwrite", |b| Box::pin(enrolment::insurer_underwrites_and_public_verifies(b))),
+    ("enrol_agent", |b| Box::pin(enrolment::agent_enrols_on_phone(b))),
+    ("enrol_refused", |b| Box::pin(enrolment::enrolment_refused(b))),
 ];
 
 /// A scenario that takes longer than this is stuck.

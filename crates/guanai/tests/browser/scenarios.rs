@@ -11,7 +11,7 @@ use crate::harness::Browser;
 const SESSION_COOKIE: &str = "guanai_session";
 
 /// (code, name) of the regions directly below `parent` in the demo city's data, sorted.
-fn children_in_data(parent: &str) -> Vec<(String, String)> {
+pub(crate) fn children_in_data(parent: &str) -> Vec<(String, String)> {
     let set = guanai_store::regions::demo_city();
     let mut rows: Vec<(String, String)> = set
         .rows
@@ -24,7 +24,7 @@ fn children_in_data(parent: &str) -> Vec<(String, String)> {
     rows
 }
 
-fn name_in_data(code: &str) -> String {
+pub(crate) fn name_in_data(code: &str) -> String {
     let set = guanai_store::regions::demo_city();
     set.rows
         .iter()

@@ -53,11 +53,13 @@ struct EnrolForm {
     members: Vec<i64>,
     expected_family_part: String,
     submit_now: bool,
+    /// Came back from a submission (an empty member list then means "nobody").
+    submitted: bool,
 }
 
 impl EnrolForm {
     fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut form = EnrolForm::default();
+        let mut form = EnrolForm { submitted: true, ..Default::default() };
         for (key, value) in pairs {
             match key.as_str() {
                 "package_id" => form.package_id = value,
@@ -100,7 +102,8 @@ struct EnrolPage {
 
 impl EnrolPage {
     fn chosen(&self, person: &i64) -> bool {
-        self.form.members.is_empty() || self.form.members.contains(person)
+        // Everyone is ticked on a fresh form; after a submission, exactly who was ticked.
+        (!self.form.submitted && self.form.members.is_empty()) || self.form.members.contains(person)
     }
 }
 
