@@ -124,7 +124,10 @@ impl ReturnVerdict {
 pub struct ReturnEntry {
     /// Rows of the file (1-based, as the user's spreadsheet numbers them).
     pub lines: Vec<usize>,
+    /// The policy's id, or the number the row gave.
     pub policy_id: Option<i64>,
+    /// The policy was found within the actor's scope (a page may link to it).
+    pub known: bool,
     pub head_name: String,
     pub verdict: ReturnVerdict,
     /// The policy number, for an underwriting.
@@ -423,6 +426,7 @@ async fn plan_rows(
     let reject = |row: &ReturnRow, reason: String| ReturnEntry {
         lines: vec![row.line],
         policy_id: row.policy_id.parse().ok(),
+        known: false,
         head_name: String::new(),
         verdict: ReturnVerdict::Rejected,
         policy_no: String::new(),
@@ -497,6 +501,7 @@ async fn plan_rows(
         let mut entry = ReturnEntry {
             lines: lines.clone(),
             policy_id: Some(policy_id),
+            known: true,
             head_name: policy.head_name.clone(),
             verdict: ReturnVerdict::Rejected,
             policy_no: String::new(),

@@ -26,7 +26,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::funding::routes())
         .merge(pages::products::routes())
         .merge(pages::gifting::routes())
-        .merge(pages::imports::routes());
+        .merge(pages::imports::routes())
+        .merge(pages::exchange::routes());
     let api = Router::new()
         .route("/me", get(api::me))
         .route("/openapi.json", get(api::openapi::serve))

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod cli;
 mod enrolment;
+mod exchange;
 mod families;
 mod funding;
 mod ops;

@@ -162,9 +162,12 @@ impl Store {
         let rows = select
             .order_by_asc(policies::Column::VillageCode)
             .order_by_asc(policies::Column::Id)
-            .limit(EXPORT_LIMIT)
+            .limit(EXPORT_LIMIT + 1)
             .all(&self.db)
             .await?;
+        if rows.len() as u64 > EXPORT_LIMIT {
+            return Err(too_many_policies());
+        }
 
         let full_ids = actor.can(Permission::RevealPersonalData);
         let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -549,10 +552,13 @@ impl Store {
             .filter(policy_funding::Column::SourceId.eq(source_id))
             .filter(actor.scope_condition(policies::Column::VillageCode))
             .order_by_asc(policy_funding::Column::Id)
-            .limit(EXPORT_LIMIT)
+            .limit(EXPORT_LIMIT + 1)
             .into_tuple()
             .all(&self.db)
             .await?;
+        if lines.len() as u64 > EXPORT_LIMIT {
+            return Err(too_many_policies());
+        }
         self.audit(
             actor,
             AuditEvent::ok("funding.export", "资金来源", source_id.to_string())
@@ -569,6 +575,10 @@ impl Store {
             })
             .collect())
     }
+}
+
+fn too_many_policies() -> StoreError {
+    StoreError::invalid(format!("符合条件的保单超过{EXPORT_LIMIT}份，请按区域缩小范围后分批导出"))
 }
 
 fn too_many(total: u64) -> StoreError {

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod exchange;
 pub mod families;
 pub mod forms;
 pub mod funding;

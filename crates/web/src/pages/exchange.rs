@@ -1,0 +1,483 @@
+//! Exchange files with the insurer (承保交换), and the list exports.
+//!
+//! - `GET /exchange`: the export form of the list to underwrite and, for the insurer, the
+//!   upload of its returned file.
+//! - `GET /exchange/underwriting.xlsx`: the list to underwrite (docs/EXCHANGE.md), ID
+//!   numbers in full only for roles that may see them; the store audit-logs every export.
+//! - `POST /exchange/return`: the returned file is read and planned, and the preview shows
+//!   a verdict per policy. Nothing is kept on the server: the preview's confirm form carries
+//!   the decisions themselves (one hidden `decision` field per policy to underwrite or
+//!   refuse), and the report form carries the rows not imported.
+//! - `POST /exchange/return/confirm`: the posted decisions are checked again against the
+//!   database exactly as a file would be. Only if every one is still to be done, as
+//!   previewed, are they written; otherwise the new preview is shown to confirm again. A
+//!   posted decision is no more trusted than a file: the user could upload the same.
+//! - `POST /exchange/return/refused.xlsx`: the rows not imported as a spreadsheet, made
+//!   from the posted rows (a POST, because the rows travel in the body, not the URL).
+//! - `GET /policies/export.xlsx`, `/families/export.xlsx`, `/funding/{id}/export.xlsx`:
+//!   the lists as filtered on screen (the same query parameters), audit-logged.
+
+use std::collections::{HashMap, HashSet};
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use guanai_domain::regions::short_region_name;
+use guanai_domain::Permission;
+use guanai_import::exports::{self, FilledBy, UNDERWRITING_COLUMNS};
+use guanai_import::insurer::{self, Decision, RefusedRow, ReturnEntry, ReturnPlan, ReturnTotals};
+use guanai_import::ImportError;
+use guanai_store::policies::{PolicyQuery, PolicyStatus, UnderwritingQuery};
+use guanai_store::sessions::Session;
+use serde::Deserialize;
+
+use crate::error::WebError;
+use crate::format::china_day_start;
+use crate::pages::families::FamilyFilter;
+use crate::pages::funding::{this_year, with_status, year_choices, year_or_current};
+use crate::pages::{forms, render, Crumb, Shell};
+use crate::session::PageUser;
+use crate::state::AppState;
+
+/// Largest returned file accepted (a city's list is a few MB).
+const MAX_RETURN_BYTES: usize = 32 * 1024 * 1024;
+/// Verdicts listed on the preview page (problems first); the report has every refused row.
+const SHOWN_ENTRIES: usize = 500;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/exchange", get(page))
+        .route("/exchange/underwriting.xlsx", get(underwriting))
+        .route("/exchange/return", post(upload).layer(DefaultBodyLimit::max(MAX_RETURN_BYTES + 64 * 1024)))
+        .route("/exchange/return/confirm", post(confirm))
+        .route("/exchange/return/refused.xlsx", post(refused_report))
+        .route("/policies/export.xlsx", get(export_policies))
+        .route("/families/export.xlsx", get(export_families))
+        .route("/funding/{id}/export.xlsx", get(export_ledger))
+}
+
+fn import_error(err: ImportError) -> WebError {
+    match err {
+        ImportError::Store(err) => err.into(),
+        other => WebError::BadRequest(other.to_string()),
+    }
+}
+
+/// A spreadsheet download; `ascii_name` for browsers that ignore `filename*`.
+fn xlsx(file_name: &str, ascii_name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
+        crate::session::encode(file_name)
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The exchange pages are for those who enrol (association staff) and the insurer.
+async fn require_exchange(state: &AppState, session: &Session) -> Result<(), WebError> {
+    let actor = &session.actor;
+    if actor.can(Permission::Underwrite) || actor.can(Permission::Enrol) {
+        Ok(())
+    } else {
+        Err(state.store.deny(actor, "page.view", "页面", "/exchange").await.into())
+    }
+}
+
+async fn require(
+    state: &AppState,
+    session: &Session,
+    permission: Permission,
+    page: &str,
+) -> Result<(), WebError> {
+    crate::pages::require(state, session, permission, page).await
+}
+
+// ---------------------------------------------------------------- the page
+
+/// Filters of the list to underwrite, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub struct UnderwritingFilter {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    year: String,
+    /// First day submitted, China time.
+    #[serde(default)]
+    from: String,
+    /// Last day submitted, included.
+    #[serde(default)]
+    to: String,
+}
+
+impl UnderwritingFilter {
+    fn to_query(&self) -> Result<UnderwritingQuery, String> {
+        let from = forms::optional_date("提交日期（起）", &self.from)?;
+        let to = forms::optional_date("提交日期（止）", &self.to)?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err("提交日期的起始日不能晚于截止日".to_owned());
+            }
+        }
+        Ok(UnderwritingQuery {
+            region: forms::optional_region("区域代码", &self.region)?,
+            year: year_or_current(&self.year)?,
+            submitted_from: from.map(china_day_start),
+            submitted_until: to.and_then(|d| d.succ_opt()).map(china_day_start),
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    #[serde(default)]
+    underwritten: Option<usize>,
+    #[serde(default)]
+    refused: Option<usize>,
+    #[serde(default)]
+    unchanged: Option<usize>,
+}
+
+#[derive(Template)]
+#[template(path = "exchange.html")]
+struct ExchangePage {
+    shell: Shell,
+    filter: UnderwritingFilter,
+    years: Vec<i32>,
+    year: i32,
+    submitted: u64,
+    can_upload: bool,
+    columns: Vec<(&'static str, &'static str, &'static str)>,
+    done: Option<String>,
+    error: Option<String>,
+    max_mb: usize,
+}
+
+async fn exchange_page(
+    state: &AppState,
+    user: &PageUser,
+    filter: UnderwritingFilter,
+    done: Option<String>,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let actor = &user.session.actor;
+    let year = year_or_current(&filter.year).unwrap_or_else(|_| this_year());
+    let submitted = state.store.policy_counts(actor, year).await?.submitted;
+    let shell =
+        Shell::new(state, &user.session, "承保交换", "/policies", vec![Crumb::here("承保交换")]).await?;
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let columns = UNDERWRITING_COLUMNS
+        .iter()
+        .map(|(name, meaning, by)| {
+            (*name, *meaning, if *by == FilledBy::Insurer { "保险公司" } else { "关爱系统" })
+        })
+        .collect();
+    let response = render(&ExchangePage {
+        shell,
+        filter,
+        years: year_choices(),
+        year,
+        submitted,
+        can_upload: actor.can(Permission::Underwrite),
+        columns,
+        done,
+        error,
+        max_mb: MAX_RETURN_BYTES / 1024 / 1024,
+    })?;
+    Ok(with_status(response, status))
+}
+
+/// The export form and, for the insurer, the upload of its returned file.
+async fn page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(done): Query<Done>,
+) -> Result<Response, WebError> {
+    require_exchange(&state, &user.session).await?;
+    let message = match (done.underwritten, done.refused) {
+        (Some(u), Some(r)) => Some(format!(
+            "导入完成：承保 {u} 份，拒保 {r} 份（已撤销并退回资助资金），无变化 {} 份",
+            done.unchanged.unwrap_or(0)
+        )),
+        _ => None,
+    };
+    exchange_page(&state, &user, UnderwritingFilter::default(), message, None).await
+}
+
+/// The list to underwrite as .xlsx. Supervisors (who may not see full ID numbers) get it
+/// masked; the store writes the export to the audit log.
+async fn underwriting(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(filter): Query<UnderwritingFilter>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewFamilies, "/exchange/underwriting.xlsx").await?;
+    let actor = &user.session.actor;
+    let query = filter.to_query().map_err(WebError::BadRequest)?;
+    let list = state.store.underwriting_list(actor, &query).await?;
+    let region = query.region.as_ref().unwrap_or(actor.scope());
+    let region_name = state
+        .store
+        .region_names(&[region.as_str()])
+        .await?
+        .remove(region.as_str())
+        .map(|n| short_region_name(&n))
+        .unwrap_or_else(|| region.to_string());
+    let title = format!("{region_name}{}年度计生家庭保险承保清单", query.year);
+    let bytes = exports::underwriting_xlsx(&list, &title).map_err(import_error)?;
+    Ok(xlsx(
+        &format!("承保清单-{region_name}-{}.xlsx", query.year),
+        &format!("underwriting-{region}-{}.xlsx", query.year),
+        bytes,
+    ))
+}
+
+// ---------------------------------------------------------------- the returned file
+
+struct Shown {
+    lines: String,
+    entry: ReturnEntry,
+}
+
+#[derive(Template)]
+#[template(path = "exchange_preview.html")]
+struct PreviewPage {
+    shell: Shell,
+    file_name: String,
+    totals: ReturnTotals,
+    shown: Vec<Shown>,
+    hidden: usize,
+    decisions: Vec<String>,
+    refused: Vec<String>,
+    /// The plan was made from re-posted decisions: their rows are not the file's.
+    changed: bool,
+}
+
+async fn preview_page(
+    state: &AppState,
+    user: &PageUser,
+    file_name: String,
+    plan: &ReturnPlan,
+    changed: bool,
+) -> Result<Response, WebError> {
+    let mut entries: Vec<&ReturnEntry> = plan.entries.iter().collect();
+    // Problems first, then what will be written, then what is done already.
+    entries.sort_by_key(|e| match e.verdict {
+        insurer::ReturnVerdict::Rejected => 0,
+        insurer::ReturnVerdict::Refuse => 1,
+        insurer::ReturnVerdict::Underwrite => 2,
+        insurer::ReturnVerdict::Unchanged => 3,
+    });
+    let hidden = entries.len().saturating_sub(SHOWN_ENTRIES);
+    let shown = entries
+        .into_iter()
+        .take(SHOWN_ENTRIES)
+        .map(|e| Shown { lines: if changed { String::new() } else { e.lines_label() }, entry: e.clone() })
+        .collect();
+    let trail = vec![Crumb::link("承保交换", "/exchange"), Crumb::here("核对回传结果")];
+    let shell = Shell::new(state, &user.session, "核对回传结果", "/policies", trail).await?;
+    let response = render(&PreviewPage {
+        shell,
+        file_name,
+        totals: plan.totals.clone(),
+        shown,
+        hidden,
+        decisions: plan.decisions().iter().map(Decision::encode).collect(),
+        refused: plan.refused_rows().iter().map(RefusedRow::encode).collect(),
+        changed,
+    })?;
+    Ok(with_status(response, if changed { StatusCode::CONFLICT } else { StatusCode::OK }))
+}
+
+/// Reads the returned file and shows a verdict per policy; writes nothing.
+async fn upload(
+    State(state): State<AppState>,
+    user: PageUser,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::Underwrite, "/exchange/return").await?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                let message = format!("上传中断或文件超过{}MB，请重试", MAX_RETURN_BYTES / 1024 / 1024);
+                return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message))
+                    .await;
+            }
+        };
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("回传文件").to_owned();
+            match field.bytes().await {
+                Ok(bytes) => file = Some((name, bytes.to_vec())),
+                Err(_) => {
+                    let message = "文件读取失败，请重试".to_owned();
+                    return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message))
+                        .await;
+                }
+            }
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let message = "请选择保险公司回传的 .xlsx 或 .csv 文件".to_owned();
+        return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message)).await;
+    };
+    match insurer::plan_return(&state.store, &user.session.actor, &bytes).await {
+        Ok(plan) => preview_page(&state, &user, name, &plan, false).await,
+        Err(ImportError::Store(err)) => Err(err.into()),
+        Err(err) => {
+            exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(err.to_string())).await
+        }
+    }
+}
+
+/// Fields of a posted form, repeated ones kept.
+fn fields<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Writes the decisions of a preview, if they are all still to be done as previewed.
+async fn confirm(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::Underwrite, "/exchange/return").await?;
+    let actor = &user.session.actor;
+    let decisions = fields(&pairs, "decision")
+        .map(|raw| {
+            Decision::decode(raw)
+                .ok_or_else(|| WebError::BadRequest("提交的内容无效，请重新上传文件".to_owned()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if decisions.is_empty() {
+        return Err(WebError::BadRequest("没有需要写入的承保结果，请重新上传文件".to_owned()));
+    }
+    let file_name = fields(&pairs, "file_name").next().unwrap_or_default().to_owned();
+    let unchanged: usize = fields(&pairs, "unchanged").next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let plan = insurer::plan_decisions(&state.store, actor, &decisions).await.map_err(import_error)?;
+    let posted: HashSet<&Decision> = decisions.iter().collect();
+    let still = plan.decisions().len() == posted.len() && plan.decisions().iter().all(|d| posted.contains(d));
+    if !still {
+        return preview_page(&state, &user, file_name, &plan, true).await;
+    }
+    let outcome = plan.commit(&state.store, actor).await.map_err(import_error)?;
+    Ok(Redirect::to(&format!(
+        "/exchange?underwritten={}&refused={}&unchanged={unchanged}",
+        outcome.underwritten, outcome.refused
+    ))
+    .into_response())
+}
+
+/// The rows not imported, from the rows the preview posts back.
+async fn refused_report(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::Underwrite, "/exchange/return").await?;
+    let rows = fields(&pairs, "row")
+        .map(|raw| {
+            RefusedRow::decode(raw)
+                .ok_or_else(|| WebError::BadRequest("提交的内容无效，请重新上传文件".to_owned()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bytes = exports::refused_return_xlsx(&rows).map_err(import_error)?;
+    Ok(xlsx("承保回传-未导入的行.xlsx", "refused-rows.xlsx", bytes))
+}
+
+// ---------------------------------------------------------------- list exports
+
+/// The policy list's filters (the same as `/policies`).
+#[derive(Deserialize, Default)]
+struct PolicyFilter {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    region: String,
+}
+
+impl PolicyFilter {
+    fn to_query(&self) -> Result<PolicyQuery, String> {
+        Ok(PolicyQuery {
+            year: match self.year.trim() {
+                "" => None,
+                raw => Some(forms::number("年度", raw, 2000, 2100)?),
+            },
+            status: match self.status.trim() {
+                "" => None,
+                raw => Some(PolicyStatus::parse(raw).ok_or("未知的保单状态")?),
+            },
+            region: forms::optional_region("区域", &self.region)?,
+            ..Default::default()
+        })
+    }
+}
+
+async fn place_names(
+    state: &AppState,
+    codes: impl IntoIterator<Item = &str>,
+) -> Result<HashMap<String, String>, WebError> {
+    Ok(state.store.region_names(&exports::place_codes(codes)).await?)
+}
+
+/// The policy list as filtered, every page of it.
+async fn export_policies(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(filter): Query<PolicyFilter>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewFamilies, "/policies").await?;
+    let query = filter.to_query().map_err(WebError::BadRequest)?;
+    let policies = state.store.export_policies(&user.session.actor, &query).await?;
+    let names = place_names(&state, policies.iter().map(|p| p.village_code.as_str())).await?;
+    let bytes = exports::policies_xlsx(&policies, &names).map_err(import_error)?;
+    Ok(xlsx("保单.xlsx", "policies.xlsx", bytes))
+}
+
+/// The family list as filtered, every page of it.
+async fn export_families(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(filter): Query<FamilyFilter>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
+    let actor = &user.session.actor;
+    let query = filter.to_query(actor, 1000).map_err(WebError::BadRequest)?;
+    let rows = state.store.export_families(actor, &query).await?;
+    let names = place_names(&state, rows.iter().map(|r| r.summary.village_code.as_str())).await?;
+    let bytes = exports::families_xlsx(&rows, &names).map_err(import_error)?;
+    Ok(xlsx("家庭档案.xlsx", "families.xlsx", bytes))
+}
+
+/// A funding source's ledger with every policy it pays for.
+async fn export_ledger(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewFunding, "/funding").await?;
+    let actor = &user.session.actor;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到资金来源“{id}”")))?;
+    let ledger = state.store.ledger(actor, id).await?;
+    let lines = state.store.export_ledger_lines(actor, id).await?;
+    let mut names = place_names(&state, lines.iter().map(|l| l.village_code.as_str())).await?;
+    names.extend(state.store.region_names(&[ledger.source.region_code.as_str()]).await?);
+    let bytes = exports::ledger_xlsx(&ledger.source, &lines, &names).map_err(import_error)?;
+    Ok(xlsx(&format!("资金台账-{}.xlsx", ledger.source.name), &format!("ledger-{id}.xlsx"), bytes))
+}
