@@ -90,7 +90,8 @@ pub struct RosterPlan {
     pub map: ColumnMap,
     pub verdicts: Vec<RowVerdict>,
     pub totals: Totals,
-    rows: Vec<SourceRow>,
+    /// The original cells of the refused rows only (for the report), in file order.
+    refused_rows: Vec<SourceRow>,
     households: Vec<HouseholdDraft>,
     members: Vec<NewMember>,
     updates: Vec<MemberUpdate>,
@@ -478,12 +479,18 @@ pub async fn plan_table(
             RowVerdict { line: rows[index].line, verdict, reason }
         })
         .collect();
+    let refused_rows = rows
+        .into_iter()
+        .zip(&verdicts)
+        .filter(|(_, v)| v.verdict == Verdict::Refused)
+        .map(|(row, _)| row)
+        .collect();
     Ok(RosterPlan {
         headers: table.headers,
         map,
         verdicts,
         totals,
-        rows,
+        refused_rows,
         households: plan_households,
         members: plan_members,
         updates: plan_updates,
@@ -491,7 +498,7 @@ pub async fn plan_table(
 }
 
 /// Households written per transaction.
-pub const COMMIT_BATCH: usize = 2_000;
+pub const COMMIT_BATCH: usize = 5_000;
 
 impl RosterPlan {
     /// Writes the accepted rows, `COMMIT_BATCH` households per transaction. `progress` is
@@ -522,12 +529,7 @@ impl RosterPlan {
 
     /// The refused rows with their original cells, for the report.
     pub fn refused_rows(&self) -> impl Iterator<Item = (&SourceRow, &RowVerdict)> {
-        self.rows.iter().zip(&self.verdicts).filter(|(_, v)| v.verdict == Verdict::Refused)
-    }
-
-    /// Every row with its verdict.
-    pub fn rows_with_verdicts(&self) -> impl Iterator<Item = (&SourceRow, &RowVerdict)> {
-        self.rows.iter().zip(&self.verdicts)
+        self.refused_rows.iter().zip(self.verdicts.iter().filter(|v| v.verdict == Verdict::Refused))
     }
 }
 

@@ -220,11 +220,11 @@ impl Store {
         ids: &[IdNumber],
     ) -> StoreResult<std::collections::HashMap<String, Registered>> {
         actor.require(Permission::ManageFamilies)?;
-        let by_hash: std::collections::HashMap<String, &IdNumber> =
-            ids.iter().map(|id| (self.keys.lookup_hash(id.as_str()), id)).collect();
-        let hashes: Vec<String> = by_hash.keys().cloned().collect();
         let mut out = std::collections::HashMap::new();
-        for chunk in hashes.chunks(BATCH) {
+        // Chunk by chunk, so a million numbers never need a million hashes in memory.
+        for ids in ids.chunks(BATCH) {
+            let by_hash: std::collections::HashMap<String, &IdNumber> =
+                ids.iter().map(|id| (self.keys.lookup_hash(id.as_str()), id)).collect();
             let rows: Vec<(i64, i64, String, String, String)> = persons::Entity::find()
                 .select_only()
                 .column(persons::Column::Id)
@@ -232,10 +232,13 @@ impl Store {
                 .column(persons::Column::Name)
                 .column(persons::Column::Relationship)
                 .column(persons::Column::IdHash)
-                .filter(persons::Column::IdHash.is_in(chunk.iter().cloned()))
+                .filter(persons::Column::IdHash.is_in(by_hash.keys().cloned()))
                 .into_tuple()
                 .all(&self.db)
                 .await?;
+            if rows.is_empty() {
+                continue;
+            }
             let family_ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
             let villages: std::collections::HashMap<i64, String> = families::Entity::find()
                 .select_only()
