@@ -49,7 +49,9 @@ pub async fn roster(store: &Store, actor: &Actor, args: RosterArgs) -> anyhow::R
         "共{}行：新增{}，更新{}，无变化{}，有提示{}，拒绝{}（新家庭{}户）",
         t.rows, t.created, t.updated, t.unchanged, t.warned, t.refused, t.households_new
     );
-    for verdict in plan.verdicts.iter().filter(|v| matches!(v.verdict, Verdict::Refused | Verdict::Warned)).take(20) {
+    for verdict in
+        plan.verdicts.iter().filter(|v| matches!(v.verdict, Verdict::Refused | Verdict::Warned)).take(20)
+    {
         println!("  第{}行 {}：{}", verdict.line, verdict.verdict.label(), verdict.reason);
     }
     if t.refused + t.warned > 20 {

@@ -340,8 +340,11 @@ impl Store {
             // Persons of families in scope only, and no cap: the outer filter keeps the
             // scope, the sub-query finds every matching family.
             use sea_orm::sea_query::Query;
-            let matching =
-                Query::select().column(persons::Column::FamilyId).from(persons::Entity).cond_where(person_filter).to_owned();
+            let matching = Query::select()
+                .column(persons::Column::FamilyId)
+                .from(persons::Entity)
+                .cond_where(person_filter)
+                .to_owned();
             select = select.filter(families::Column::Id.in_subquery(matching));
         }
         let total = select.clone().count(&self.db).await?;

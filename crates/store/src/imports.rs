@@ -95,13 +95,22 @@ fn to_job(row: import_jobs::Model) -> ImportJob {
 
 impl Store {
     /// Keeps an uploaded file as a new job of `kind` in the actor's region.
-    pub async fn create_import_job(&self, actor: &Actor, kind: &str, file_name: &str, bytes: Vec<u8>) -> StoreResult<i64> {
+    pub async fn create_import_job(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> StoreResult<i64> {
         actor.require(Permission::ManageFamilies)?;
         if bytes.is_empty() {
             return Err(StoreError::invalid("上传的文件是空的，请重新选择文件"));
         }
         if bytes.len() > MAX_IMPORT_BYTES {
-            return Err(StoreError::invalid(format!("文件超过{}MB，请拆分后分批导入", MAX_IMPORT_BYTES / 1024 / 1024)));
+            return Err(StoreError::invalid(format!(
+                "文件超过{}MB，请拆分后分批导入",
+                MAX_IMPORT_BYTES / 1024 / 1024
+            )));
         }
         let now = Utc::now();
         let id = import_jobs::Entity::insert(import_jobs::ActiveModel {
@@ -123,7 +132,8 @@ impl Store {
         .exec(&self.db)
         .await?
         .last_insert_id;
-        self.audit(actor, AuditEvent::ok("import.upload", "导入", id.to_string()).with_detail(file_name)).await?;
+        self.audit(actor, AuditEvent::ok("import.upload", "导入", id.to_string()).with_detail(file_name))
+            .await?;
         Ok(id)
     }
 
@@ -146,53 +156,71 @@ impl Store {
 
     /// The actor's region's recent jobs, newest first, without their files.
     pub async fn import_jobs(&self, actor: &Actor, kind: &str) -> StoreResult<Vec<ImportJob>> {
+        /// A job's row without its file.
+        #[derive(sea_orm::FromQueryResult)]
+        struct JobRow {
+            id: i64,
+            kind: String,
+            file_name: String,
+            region_code: String,
+            created_by: String,
+            created_at: DateTime<Utc>,
+            overrides: String,
+            status: String,
+            done: i64,
+            total: i64,
+            message: String,
+        }
         actor.require(Permission::ManageFamilies)?;
-        let rows: Vec<(i64, String, String, String, String, DateTime<Utc>, String, String, i64, i64, String)> =
-            import_jobs::Entity::find()
-                .select_only()
-                .columns([
-                    import_jobs::Column::Id,
-                    import_jobs::Column::Kind,
-                    import_jobs::Column::FileName,
-                    import_jobs::Column::RegionCode,
-                    import_jobs::Column::CreatedBy,
-                    import_jobs::Column::CreatedAt,
-                    import_jobs::Column::Overrides,
-                    import_jobs::Column::Status,
-                    import_jobs::Column::Done,
-                    import_jobs::Column::Total,
-                    import_jobs::Column::Message,
-                ])
-                .filter(actor.scope_condition(import_jobs::Column::RegionCode))
-                .filter(import_jobs::Column::Kind.eq(kind))
-                .order_by_desc(import_jobs::Column::Id)
-                .limit(30)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
+        let rows = import_jobs::Entity::find()
+            .select_only()
+            .columns([
+                import_jobs::Column::Id,
+                import_jobs::Column::Kind,
+                import_jobs::Column::FileName,
+                import_jobs::Column::RegionCode,
+                import_jobs::Column::CreatedBy,
+                import_jobs::Column::CreatedAt,
+                import_jobs::Column::Overrides,
+                import_jobs::Column::Status,
+                import_jobs::Column::Done,
+                import_jobs::Column::Total,
+                import_jobs::Column::Message,
+            ])
+            .filter(actor.scope_condition(import_jobs::Column::RegionCode))
+            .filter(import_jobs::Column::Kind.eq(kind))
+            .order_by_desc(import_jobs::Column::Id)
+            .limit(30)
+            .into_model::<JobRow>()
+            .all(&self.db)
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, kind, file_name, region_code, created_by, created_at, overrides, status, done, total, message)| {
-                ImportJob {
-                    id,
-                    kind,
-                    file_name,
-                    region_code,
-                    created_by,
-                    created_at,
-                    overrides,
-                    status: JobStatus::parse(&status),
-                    preview: None,
-                    done,
-                    total,
-                    message,
-                }
+            .map(|row| ImportJob {
+                id: row.id,
+                kind: row.kind,
+                file_name: row.file_name,
+                region_code: row.region_code,
+                created_by: row.created_by,
+                created_at: row.created_at,
+                overrides: row.overrides,
+                status: JobStatus::parse(&row.status),
+                preview: None,
+                done: row.done,
+                total: row.total,
+                message: row.message,
             })
             .collect())
     }
 
     /// Records the preview (and the column choices it was made with).
-    pub async fn set_import_preview(&self, actor: &Actor, id: i64, overrides: &str, preview: &str) -> StoreResult<()> {
+    pub async fn set_import_preview(
+        &self,
+        actor: &Actor,
+        id: i64,
+        overrides: &str,
+        preview: &str,
+    ) -> StoreResult<()> {
         self.job_row(actor, id).await?;
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Overrides, Expr::value(overrides))
@@ -218,7 +246,10 @@ impl Store {
             .col_expr(import_jobs::Column::Status, Expr::value(status.as_str()))
             .col_expr(import_jobs::Column::Done, Expr::value(done))
             .col_expr(import_jobs::Column::Total, Expr::value(total))
-            .col_expr(import_jobs::Column::Message, Expr::value(message.chars().take(1000).collect::<String>()))
+            .col_expr(
+                import_jobs::Column::Message,
+                Expr::value(message.chars().take(1000).collect::<String>()),
+            )
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_jobs::Column::Id.eq(id))
             .exec(&self.db)

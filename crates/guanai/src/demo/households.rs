@@ -166,31 +166,6 @@ impl Generator {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_same_seed_makes_the_same_city_with_valid_people() {
-        let set = guanai_store::regions::demo_city();
-        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        let mut a = Generator::new(&set, 7, today);
-        let mut b = Generator::new(&set, 7, today);
-        for _ in 0..200 {
-            let (x, y) = (a.household(), b.household());
-            assert_eq!(x.village, y.village);
-            assert_eq!(x.members.len(), y.members.len());
-            for ((name, id, _), (name2, id2, _)) in x.members.iter().zip(&y.members) {
-                assert_eq!((name, id.as_str()), (name2, id2.as_str()));
-                // The ID agrees with itself: it parses, and its county is the village's.
-                assert!(IdNumber::parse(id.as_str()).is_ok());
-                assert_eq!(&id.as_str()[..6], &x.village.as_str()[..6]);
-            }
-            assert_eq!(x.members[0].2, Relationship::Head);
-        }
-    }
-}
-
 /// Made-up households written as a county roster (CSV, UTF-8 with BOM) in the layout
 /// counties use: a title line, the header, one row per person with the head first, and a
 /// totals line. For trying the import and for the import benchmark.
@@ -231,4 +206,29 @@ pub fn roster_csv(set: &DivisionSet, households: usize, seed: u64, today: NaiveD
     }
     let _ = writeln!(out, "合计,{households}户,{persons}人,,,,,,,");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_makes_the_same_city_with_valid_people() {
+        let set = guanai_store::regions::demo_city();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let mut a = Generator::new(&set, 7, today);
+        let mut b = Generator::new(&set, 7, today);
+        for _ in 0..200 {
+            let (x, y) = (a.household(), b.household());
+            assert_eq!(x.village, y.village);
+            assert_eq!(x.members.len(), y.members.len());
+            for ((name, id, _), (name2, id2, _)) in x.members.iter().zip(&y.members) {
+                assert_eq!((name, id.as_str()), (name2, id2.as_str()));
+                // The ID agrees with itself: it parses, and its county is the village's.
+                assert!(IdNumber::parse(id.as_str()).is_ok());
+                assert_eq!(&id.as_str()[..6], &x.village.as_str()[..6]);
+            }
+            assert_eq!(x.members[0].2, Relationship::Head);
+        }
+    }
 }

@@ -60,7 +60,11 @@ async fn the_openapi_document_matches_its_snapshot() {
         std::fs::write(&path, &pretty).unwrap();
     }
     let kept = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(kept == pretty, "the API changed: review and run with GUANAI_UPDATE_SNAPSHOTS=1 to update {}", path.display());
+    assert!(
+        kept == pretty,
+        "the API changed: review and run with GUANAI_UPDATE_SNAPSHOTS=1 to update {}",
+        path.display()
+    );
 }
 
 /// Every documented operation is routed: none answers with the router's own 404 or 405.

@@ -38,7 +38,13 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ImportJobs::Table)
-                    .col(ColumnDef::new(ImportJobs::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(
+                        ColumnDef::new(ImportJobs::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(ImportJobs::Kind).string_len(16).not_null())
                     .col(ColumnDef::new(ImportJobs::FileName).string_len(200).not_null())
                     .col(bytes.not_null())
@@ -57,7 +63,11 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("idx_import_jobs_region").table(ImportJobs::Table).col(ImportJobs::RegionCode).to_owned(),
+                Index::create()
+                    .name("idx_import_jobs_region")
+                    .table(ImportJobs::Table)
+                    .col(ImportJobs::RegionCode)
+                    .to_owned(),
             )
             .await
     }

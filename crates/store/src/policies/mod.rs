@@ -230,6 +230,18 @@ pub struct PolicyPage {
 pub const PAYMENT_METHODS: [(&str, &str); 3] =
     [("cash_agent", "现金（交服务专员）"), ("bank_transfer", "银行转账"), ("online", "网上支付")];
 
+/// An insurer's policy number: 1 to 40 letters, digits or dashes.
+pub(crate) fn check_policy_no(raw: &str) -> StoreResult<&str> {
+    let policy_no = raw.trim();
+    if policy_no.is_empty()
+        || policy_no.len() > 40
+        || !policy_no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(StoreError::invalid(format!("保单号“{policy_no}”须为1到40位英文字母、数字或短横线")));
+    }
+    Ok(policy_no)
+}
+
 fn today() -> NaiveDate {
     // Policy dates are China dates.
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
@@ -462,13 +474,7 @@ impl Store {
     /// The insurer confirms a submitted policy with its own policy number.
     pub async fn underwrite_policy(&self, actor: &Actor, id: i64, policy_no: &str) -> StoreResult<()> {
         actor.require(Permission::Underwrite)?;
-        let policy_no = policy_no.trim();
-        if policy_no.is_empty()
-            || policy_no.len() > 40
-            || !policy_no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(StoreError::invalid("保单号须为1到40位英文字母、数字或短横线"));
-        }
+        let policy_no = check_policy_no(policy_no)?;
         let row = self.policy_row(actor, id).await?;
         if row.status != PolicyStatus::Submitted.as_str() {
             return Err(StoreError::invalid("只有待承保的保单可以确认承保"));
@@ -598,11 +604,15 @@ impl Store {
     /// (an insurer's return file). All or nothing; returns how many were underwritten.
     pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
         actor.require(Permission::Underwrite)?;
+        for (_, policy_no) in items {
+            check_policy_no(policy_no)?;
+        }
         let txn = self.db.begin().await?;
         for (id, policy_no) in items {
+            let policy_no = policy_no.trim();
             let result = policies::Entity::update_many()
                 .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
-                .col_expr(policies::Column::PolicyNo, Expr::value(policy_no.as_str()))
+                .col_expr(policies::Column::PolicyNo, Expr::value(policy_no))
                 .col_expr(policies::Column::UnderwrittenAt, Expr::value(Utc::now()))
                 .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
                 .filter(policies::Column::Id.eq(*id))

@@ -161,7 +161,8 @@ pub fn document() -> Value {
             },
         });
         if let Some(body) = operation.body {
-            entry["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body()}}});
+            entry["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": body()}}});
         }
         if operation.public {
             entry["security"] = json!([]);

@@ -8,7 +8,8 @@ use axum::{Json, Router};
 use guanai_domain::identity::IdNumber;
 use guanai_domain::{Fen, Permission};
 use guanai_store::policies::{
-    Channel, Coverage, EnrolRequest, PolicyDetail, PolicyQuery, PolicyStatus, PolicySummary, PublicCertificate, Quote,
+    Channel, Coverage, EnrolRequest, PolicyDetail, PolicyQuery, PolicyStatus, PolicySummary,
+    PublicCertificate, Quote,
 };
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +71,11 @@ impl EnrolBody {
 }
 
 /// Prices an enrolment and checks every eligibility rule; changes nothing.
-pub async fn quote(State(state): State<AppState>, user: ApiUser, JsonBody(body): JsonBody<EnrolBody>) -> Result<Json<Quote>, ApiError> {
+pub async fn quote(
+    State(state): State<AppState>,
+    user: ApiUser,
+    JsonBody(body): JsonBody<EnrolBody>,
+) -> Result<Json<Quote>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::Enrol, "/api/v1/quotes").await?;
     Ok(Json(state.store.quote(actor, &body.request(Channel::for_role(actor.role()))).await?))
@@ -115,20 +120,35 @@ pub struct PolicyList {
 }
 
 /// Policies within the caller's scope, newest first, 100 a page.
-pub async fn list(State(state): State<AppState>, user: ApiUser, Query(q): Query<ListQuery>) -> Result<Json<PolicyList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<PolicyList>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/policies").await?;
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(PolicyStatus::parse(raw).ok_or_else(|| bad(format!("未知的保单状态“{raw}”")))?),
     };
-    let query = PolicyQuery { year: q.year, status, family_id: q.family_id, page: q.page, per_page: 100, region: None };
+    let query = PolicyQuery {
+        year: q.year,
+        status,
+        family_id: q.family_id,
+        page: q.page,
+        per_page: 100,
+        region: None,
+    };
     let found = state.store.search_policies(actor, &query).await?;
     Ok(Json(PolicyList { total: found.total, policies: found.policies }))
 }
 
 /// One policy with its insured members (masked IDs), products, funding and payments.
-pub async fn show(State(state): State<AppState>, user: ApiUser, Path(raw): Path<String>) -> Result<Json<PolicyDetail>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<PolicyDetail>, ApiError> {
     Ok(Json(state.store.policy(&user.session.actor, id(&raw)?).await?))
 }
 
@@ -138,7 +158,11 @@ pub struct Done {
 }
 
 /// Submits a draft to the insurer (needs the family's consents).
-pub async fn submit(State(state): State<AppState>, user: ApiUser, Path(raw): Path<String>) -> Result<Json<Done>, ApiError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Done>, ApiError> {
     state.store.submit_policy(&user.session.actor, id(&raw)?).await?;
     Ok(Json(Done { ok: true }))
 }
@@ -197,7 +221,10 @@ pub async fn coverage(
 }
 
 /// The public check of a certificate code: masked data only, no login.
-pub async fn verify(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<PublicCertificate>, ApiError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<PublicCertificate>, ApiError> {
     state
         .store
         .verify_certificate(&code)

@@ -61,12 +61,13 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 12] = [
+const NAV: [(&str, &str, Option<Permission>); 13] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
     ("/imports", "名单导入", Some(Permission::ManageFamilies)),
     ("/policies", "保单", Some(Permission::ViewFamilies)),
     ("/gifting", "送保", Some(Permission::Gift)),
+    ("/exchange", "承保交换", Some(Permission::ViewFamilies)),
     ("/funding", "资金来源", Some(Permission::ViewFunding)),
     ("/products", "险种与方案", Some(Permission::ViewFamilies)),
     ("/regions", "行政区划", Some(Permission::ViewRegions)),

@@ -14,8 +14,8 @@ use chrono::Datelike;
 use guanai_domain::{Fen, Permission};
 use guanai_store::families::Person;
 use guanai_store::policies::{
-    Certificate, Channel, EnrolRequest, PolicyDetail, PolicyQuery, PolicyStatus, PolicySummary, PublicCertificate,
-    Quote, PAYMENT_METHODS,
+    Certificate, Channel, EnrolRequest, PolicyDetail, PolicyQuery, PolicyStatus, PolicySummary,
+    PublicCertificate, Quote, PAYMENT_METHODS,
 };
 use guanai_store::products::Package;
 use serde::Deserialize;
@@ -84,7 +84,14 @@ impl EnrolForm {
             "" => None,
             raw => Some(Fen::new(raw.parse().map_err(|_| "核算结果无效，请重新核算".to_owned())?)),
         };
-        Ok(EnrolRequest { family_id, package_id, shares, member_ids: self.members.clone(), channel, expected_family_part })
+        Ok(EnrolRequest {
+            family_id,
+            package_id,
+            shares,
+            member_ids: self.members.clone(),
+            channel,
+            expected_family_part,
+        })
     }
 }
 
@@ -139,7 +146,11 @@ async fn enrol_page(
 }
 
 /// Step 1: choose the package, the shares and who is insured.
-async fn enrol_form(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn enrol_form(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Enrol, "/families/enrol").await?;
     let family_id = parse_id(&id, "家庭")?;
     let form = EnrolForm { shares: "1".to_owned(), submit_now: true, ..Default::default() };
@@ -221,7 +232,10 @@ async fn enrol_confirm(
     if form.submit_now {
         if let Err(err) = state.store.submit_policy(actor, policy_id).await {
             let message = WebError::from(err).to_string();
-            let target = format!("/policies/{policy_id}?{}", crate::pages::query(&[("error", &format!("保单已保存为草稿，但未能提交承保：{message}"))]));
+            let target = format!(
+                "/policies/{policy_id}?{}",
+                crate::pages::query(&[("error", &format!("保单已保存为草稿，但未能提交承保：{message}"))])
+            );
             return Ok(Redirect::to(&target).into_response());
         }
     }
@@ -268,15 +282,19 @@ impl ListPage {
 impl ListPage {
     fn status_label(&self, status: &PolicyStatus) -> &'static str {
         match status {
-        PolicyStatus::Draft => "草稿",
-        PolicyStatus::Submitted => "待承保",
-        PolicyStatus::Underwritten => "已承保",
-        PolicyStatus::Cancelled => "已撤销",
+            PolicyStatus::Draft => "草稿",
+            PolicyStatus::Submitted => "待承保",
+            PolicyStatus::Underwritten => "已承保",
+            PolicyStatus::Cancelled => "已撤销",
         }
     }
 }
 
-async fn list(State(state): State<AppState>, user: PageUser, Query(filter): Query<ListFilter>) -> Result<Response, WebError> {
+async fn list(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(filter): Query<ListFilter>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/policies").await?;
     let actor = &user.session.actor;
     let parsed = (|| -> Result<PolicyQuery, String> {
@@ -308,7 +326,12 @@ async fn list(State(state): State<AppState>, user: PageUser, Query(filter): Quer
     let link = |page: u64| {
         format!(
             "/policies?{}",
-            crate::pages::query(&[("year", &filter.year), ("status", &filter.status), ("region", &filter.region), ("page", &page.to_string())])
+            crate::pages::query(&[
+                ("year", &filter.year),
+                ("status", &filter.status),
+                ("region", &filter.region),
+                ("page", &page.to_string())
+            ])
         )
     };
     let shell = Shell::new(&state, &user.session, "保单", "/policies", vec![Crumb::here("保单")]).await?;
@@ -417,7 +440,11 @@ async fn act(
     }
 }
 
-async fn submit(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn submit(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Enrol, "/policies/submit").await?;
     let id = parse_id(&id, "保单")?;
     let result = state.store.submit_policy(&user.session.actor, id).await;
@@ -479,12 +506,16 @@ async fn payment(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Enrol, "/policies/payments").await?;
     let id = parse_id(&id, "保单")?;
-    let parsed = forms::money("缴费金额", &form.amount).and_then(|amount| Ok((amount, forms::date("缴费日期", &form.paid_on)?)));
+    let parsed = forms::money("缴费金额", &form.amount)
+        .and_then(|amount| Ok((amount, forms::date("缴费日期", &form.paid_on)?)));
     let (amount, paid_on) = match parsed {
         Ok(values) => values,
         Err(message) => return policy_page(&state, &user, id, None, Some(message)).await,
     };
-    let result = state.store.record_payment(&user.session.actor, id, amount, &form.method, &form.receipt_no, paid_on).await;
+    let result = state
+        .store
+        .record_payment(&user.session.actor, id, amount, &form.method, &form.receipt_no, paid_on)
+        .await;
     act(&state, &user, id, result, "paid").await
 }
 
@@ -499,7 +530,11 @@ struct CertificatePage {
 }
 
 /// The printable coverage certificate (A4, no navigation).
-async fn certificate(State(state): State<AppState>, user: PageUser, Path(id): Path<String>) -> Result<Response, WebError> {
+async fn certificate(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/policies/certificate").await?;
     let id = parse_id(&id, "保单")?;
     let certificate = state.store.certificate(&user.session.actor, id).await?;
@@ -526,7 +561,10 @@ struct VerifyPage {
 }
 
 /// The public check of a certificate code: no login, masked data only.
-async fn verify(State(state): State<AppState>, Query(query): Query<VerifyQuery>) -> Result<Response, WebError> {
+async fn verify(
+    State(state): State<AppState>,
+    Query(query): Query<VerifyQuery>,
+) -> Result<Response, WebError> {
     let code = query.code.trim().to_owned();
     let result = if code.is_empty() { None } else { state.store.verify_certificate(&code).await? };
     let not_found = !code.is_empty() && result.is_none();
