@@ -105,6 +105,18 @@ struct Figure {
     target: &'static str,
 }
 
+/// The rows so far; each is printed as soon as it is measured, so a long run that fails
+/// late still leaves its figures.
+#[derive(Default)]
+struct Figures(Vec<Figure>);
+
+impl Figures {
+    fn push(&mut self, figure: Figure) {
+        println!("  {}: {} (target {})", figure.name.trim(), figure.value, figure.target);
+        self.0.push(figure);
+    }
+}
+
 fn hex_key() -> String {
     (0..4).map(|_| format!("{:016x}", rand::random::<u64>())).collect()
 }
@@ -124,7 +136,7 @@ pub async fn run(size: BenchSize, target: Target) -> anyhow::Result<()> {
         machine(),
         target.server_url.as_deref().map(|u| u.split('@').next_back().unwrap_or(u)).unwrap_or(engine)
     );
-    let mut figures = Vec::new();
+    let mut figures = Figures::default();
     let set = guanai_store::regions::demo_city();
     let today = chrono::NaiveDate::from_ymd_opt(demo::catalog::DEMO_YEAR, 11, 30).expect("valid date");
 
@@ -270,7 +282,7 @@ pub async fn run(size: BenchSize, target: Target) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&db.dir);
 
     println!("\n| figure | measured | target |\n|---|---|---|");
-    for figure in figures {
+    for figure in figures.0 {
         println!("| {} | {} | {} |", figure.name, figure.value, figure.target);
     }
     Ok(())

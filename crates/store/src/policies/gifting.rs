@@ -122,11 +122,26 @@ impl Store {
                     select = select.filter(families::Column::Poverty.eq(poverty.as_str()));
                 }
             }
-            GiftSelection::Families(ids) => {
-                select = select.filter(families::Column::Id.is_in(ids.iter().copied()));
-            }
+            GiftSelection::Families(_) => {}
         }
-        let selected = select.order_by_asc(families::Column::Id).all(&self.db).await?;
+        let selected = match &request.selection {
+            // A long list is read in chunks: every engine limits the parameters of a query.
+            GiftSelection::Families(ids) => {
+                let mut found = Vec::new();
+                for chunk in ids.chunks(500) {
+                    found.extend(
+                        select
+                            .clone()
+                            .filter(families::Column::Id.is_in(chunk.iter().copied()))
+                            .order_by_asc(families::Column::Id)
+                            .all(&self.db)
+                            .await?,
+                    );
+                }
+                found
+            }
+            GiftSelection::Filter { .. } => select.order_by_asc(families::Column::Id).all(&self.db).await?,
+        };
         // Families outside the source's region are not its to pay for.
         let (in_region, mut skipped): (Vec<families::Model>, Vec<GiftSkip>) = {
             let mut keep = Vec::new();
