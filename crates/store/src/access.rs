@@ -99,6 +99,49 @@ impl Actor {
 
     /// A condition keeping rows whose region column lies within the scope.
     pub(crate) fn scope_condition(&self, region_column: impl ColumnTrait) -> Condition {
-        Condition::all().add(region_column.starts_with(self.scope.as_str()))
+        within_region(region_column, self.scope.as_str())
+    }
+}
+
+/// `column` holds a region code within `region` (the code itself or one below it). Written
+/// as a range, `>= '360802'` and `< '360803'`, which every engine answers from an index;
+/// SQLite's case-insensitive LIKE would not use one for a `LIKE '360802%'` prefix.
+pub(crate) fn within_region(column: impl ColumnTrait, region: &str) -> Condition {
+    let mut condition = Condition::all().add(column.gte(region));
+    if let Some(upper) = next_code(region) {
+        condition = condition.add(column.lt(upper));
+    }
+    condition
+}
+
+/// The digit string just after every code that starts with `code`: the same length, one
+/// more (`360802` → `360803`, `3609` → `3610`); `None` for all nines.
+fn next_code(code: &str) -> Option<String> {
+    let mut digits: Vec<u8> = code.bytes().collect();
+    for i in (0..digits.len()).rev() {
+        if digits[i] < b'9' {
+            digits[i] += 1;
+            return String::from_utf8(digits).ok();
+        }
+        digits[i] = b'0';
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_code;
+
+    #[test]
+    fn the_code_after_a_prefix() {
+        assert_eq!(next_code("360802").as_deref(), Some("360803"));
+        assert_eq!(next_code("3609").as_deref(), Some("3610"));
+        assert_eq!(next_code("360899").as_deref(), Some("360900"));
+        assert_eq!(next_code("99"), None);
+        // Every code under the prefix sorts between the bounds, however long it is.
+        for code in ["360802", "360802001", "360802999999"] {
+            assert!(code >= "360802" && code < "360803");
+        }
+        assert!("360803001" >= "360803");
     }
 }

@@ -109,10 +109,11 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // A city's ID-number index is tens of MB of random keys: a 64 MB page cache per
-        // connection keeps bulk imports off the disk, and memory-mapped reads spare a copy.
-        .pragma("cache_size", "-65536")
-        .pragma("mmap_size", "268435456")
+        // A city's ID-number index is tens of MB of random keys: a 16 MB page cache per
+        // connection (eight connections) keeps most look-ups and bulk writes off the disk
+        // while the server stays small; memory-mapped reads spare a copy.
+        .pragma("cache_size", "-16384")
+        .pragma("mmap_size", "67108864")
         .pragma("temp_store", "memory")
         // Checkpoint every ~40 MB of WAL rather than every 4 MB: bulk writes copy each page
         // from the WAL into the database fewer times.

@@ -43,7 +43,7 @@ impl Store {
     pub async fn import_regions(&self, set: &DivisionSet) -> StoreResult<RegionImportSummary> {
         let prefix = set.city.parent().unwrap_or_else(|| set.city.clone());
         let existing: HashMap<String, String> = regions::Entity::find()
-            .filter(regions::Column::Code.starts_with(prefix.as_str()))
+            .filter(crate::access::within_region(regions::Column::Code, prefix.as_str()))
             .all(&self.db)
             .await?
             .into_iter()
@@ -132,7 +132,7 @@ impl Store {
     /// Region names are public facts, so this needs no actor.
     pub async fn regions_under(&self, code: &RegionCode) -> StoreResult<Vec<DivisionRow>> {
         let rows = regions::Entity::find()
-            .filter(regions::Column::Code.starts_with(code.as_str()))
+            .filter(crate::access::within_region(regions::Column::Code, code.as_str()))
             .order_by_asc(regions::Column::Code)
             .all(&self.db)
             .await?;
