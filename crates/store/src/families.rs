@@ -315,7 +315,8 @@ impl Store {
         actor.require(Permission::ViewFamilies)?;
         let mut select = families::Entity::find().filter(self.summaries_condition(actor));
         if let Some(region) = &query.region {
-            select = select.filter(crate::access::within_region(families::Column::VillageCode, region.as_str()));
+            select =
+                select.filter(crate::access::within_region(families::Column::VillageCode, region.as_str()));
         }
         if let Some(category) = query.category.as_deref().filter(|c| !c.is_empty()) {
             select = select.filter(families::Column::Category.eq(category));

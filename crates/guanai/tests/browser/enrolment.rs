@@ -583,7 +583,7 @@ pub async fn agent_enrols_on_phone(b: Browser) -> Result<()> {
     let step = b.text("main p.muted").await?;
     ensure!(step.starts_with("第1步（共2步）"), "the enrol page says which step: {step:?}");
     check_fits(&b, "enrol").await?;
-    choose_package(&b, P1).await?;
+    choose_package(&b, P1N1).await?;
     for (name, _, _) in &members {
         tick_member(&b, name, true).await?;
     }
@@ -596,9 +596,9 @@ pub async fn agent_enrols_on_phone(b: Browser) -> Result<()> {
     let step = b.text("main p.muted").await?;
     ensure!(step.starts_with("第2步（共2步）"), "the quote page says which step: {step:?}");
     check_fits(&b, "quote").await?;
-    // 基础保障 is priced per household.
+    // The base per household, the hospital allowance per person: 100 + 3 × 20.
     let premium = b.text("[data-testid=quote-premium]").await?;
-    ensure!(premium == "100.00 元", "P1 for one household: expected 100.00 元, got {premium:?}");
+    ensure!(premium == "160.00 元", "1+1 for three persons: expected 160.00 元, got {premium:?}");
     // The split (funding sources, then 家庭自缴) adds up to the premium, and the family's
     // line is what the page says the family owes.
     let funding = table(&b, "[data-testid=quote-funding]").await?;
@@ -612,7 +612,9 @@ pub async fn agent_enrols_on_phone(b: Browser) -> Result<()> {
     for row in &funding {
         paid += fen(row.get(1).context("an amount")?)?;
     }
-    ensure!(paid == 10_000, "the split {funding:?} should add up to the premium, 100.00 元");
+    ensure!(paid == 16_000, "the split {funding:?} should add up to the premium, 160.00 元");
+    // Three sources pay for a 吉州区 family (city, county, the company), then the family.
+    ensure!(funding.len() == 4, "three funding sources and the family: {funding:?}");
     press(&b, "main.work form button.primary[type=submit]", "确认参保").await?;
 
     let path = wait_path_where(&b, "the new policy's page", |p| id_after(p, "/policies/").is_some()).await?;

@@ -151,7 +151,8 @@ impl Store {
             .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
             .filter(policies::Column::Year.eq(query.year));
         if let Some(region) = &query.region {
-            select = select.filter(crate::access::within_region(policies::Column::VillageCode, region.as_str()));
+            select =
+                select.filter(crate::access::within_region(policies::Column::VillageCode, region.as_str()));
         }
         if let Some(from) = query.submitted_from {
             select = select.filter(policies::Column::SubmittedAt.gte(from));

@@ -114,7 +114,8 @@ impl Store {
                 if !actor.sees(region) {
                     return Err(StoreError::Forbidden(format!("区划“{region}”不在您的管理范围内")));
                 }
-                select = select.filter(crate::access::within_region(families::Column::VillageCode, region.as_str()));
+                select = select
+                    .filter(crate::access::within_region(families::Column::VillageCode, region.as_str()));
                 if let Some(category) = category.as_deref().filter(|c| !c.is_empty()) {
                     select = select.filter(families::Column::Category.eq(category));
                 }

@@ -326,7 +326,8 @@ impl Store {
         let mut select =
             policies::Entity::find().filter(actor.scope_condition(policies::Column::VillageCode));
         if let Some(region) = &query.region {
-            select = select.filter(crate::access::within_region(policies::Column::VillageCode, region.as_str()));
+            select =
+                select.filter(crate::access::within_region(policies::Column::VillageCode, region.as_str()));
         }
         if let Some(year) = query.year {
             select = select.filter(policies::Column::Year.eq(year));
