@@ -30,8 +30,17 @@ const HEADER_SEARCH: usize = 15;
 
 /// Reads a `.csv` or `.xlsx` file (decided by its content, not its name).
 pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
-    let raw = if bytes.starts_with(b"PK\x03\x04") { read_xlsx(bytes)? } else { read_csv(bytes)? };
-    find_table(raw)
+    find_table(read_rows(bytes)?)
+}
+
+/// Every row of a `.csv` (UTF-8 or GBK) or `.xlsx` file (decided by its content, not its
+/// name) as it is, blank lines, titles and footers included, numbered as in the file.
+pub fn read_rows(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)
+    } else {
+        read_csv(bytes)
+    }
 }
 
 /// Text of a CSV file: UTF-8 when it is valid UTF-8 (a BOM is dropped), GB18030 (a

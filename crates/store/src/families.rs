@@ -3,7 +3,7 @@
 //! [`Store::reveal_id_number`] / [`Store::reveal_phone`], which audit-log the view.
 
 use chrono::{NaiveDate, Utc};
-use guanai_domain::families::{FamilyCategory, MemberEvent, PovertyStatus, Relationship};
+use guanai_domain::families::{FamilyCategory, PovertyStatus, Relationship};
 use guanai_domain::identity::{mask_name, IdNumber, Mobile, Sex};
 use guanai_domain::{Permission, RegionCode, RegionLevel};
 use sea_orm::{
@@ -14,8 +14,11 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
-use crate::entities::{consents, families, person_events, persons};
+use crate::entities::{families, persons};
 use crate::{Actor, Store, StoreError, StoreResult};
+
+pub use crate::consents::{Consent, ConsentKind};
+pub use crate::members::MemberEventRecord;
 
 /// A person to register, already parsed.
 #[derive(Debug, Clone)]
@@ -66,61 +69,6 @@ pub struct Person {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MemberEventRecord {
-    pub person_id: i64,
-    pub kind: MemberEvent,
-    pub event_date: NaiveDate,
-    pub note: String,
-    pub recorded_by: String,
-}
-
-/// Consents under PIPL, recorded per family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentKind {
-    /// 同意处理个人信息
-    Processing,
-    /// 同意向保险公司提供个人信息 (separate consent, PIPL art. 23)
-    InsurerSharing,
-    /// 监护人同意 for a child under 14 (PIPL art. 31); names the child.
-    Guardian,
-}
-
-impl ConsentKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ConsentKind::Processing => "processing",
-            ConsentKind::InsurerSharing => "insurer_sharing",
-            ConsentKind::Guardian => "guardian",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            ConsentKind::Processing => "同意处理个人信息",
-            ConsentKind::InsurerSharing => "同意向保险公司提供个人信息",
-            ConsentKind::Guardian => "监护人同意（未满14周岁）",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [ConsentKind::Processing, ConsentKind::InsurerSharing, ConsentKind::Guardian]
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Consent {
-    pub id: i64,
-    pub kind: ConsentKind,
-    pub person_id: Option<i64>,
-    pub given_by: String,
-    pub recorded_by: String,
-    pub recorded_at: chrono::DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct FamilyDetail {
     pub summary: FamilySummary,
     pub members: Vec<Person>,
@@ -159,7 +107,7 @@ pub(crate) fn family_code() -> String {
     format!("H{}", crate::passwords::readable_code(11))
 }
 
-fn check_name(name: &str) -> StoreResult<String> {
+pub(crate) fn check_name(name: &str) -> StoreResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 50 {
         return Err(StoreError::invalid("姓名不能为空，且不超过50个字"));
@@ -398,40 +346,8 @@ impl Store {
         let row = self.family_row(actor, id).await?;
         let summary = self.summaries(vec![row]).await?.remove(0);
         let members = self.members(id).await?;
-        let consents = consents::Entity::find()
-            .filter(consents::Column::FamilyId.eq(id))
-            .filter(consents::Column::WithdrawnAt.is_null())
-            .order_by_asc(consents::Column::Id)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|c| {
-                Some(Consent {
-                    id: c.id,
-                    kind: ConsentKind::parse(&c.kind)?,
-                    person_id: c.person_id,
-                    given_by: c.given_by,
-                    recorded_by: c.recorded_by,
-                    recorded_at: c.recorded_at,
-                })
-            })
-            .collect();
-        let events = person_events::Entity::find()
-            .filter(person_events::Column::FamilyId.eq(id))
-            .order_by_asc(person_events::Column::EventDate)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|e| {
-                Some(MemberEventRecord {
-                    person_id: e.person_id,
-                    kind: MemberEvent::parse(&e.kind)?,
-                    event_date: e.event_date,
-                    note: e.note,
-                    recorded_by: e.recorded_by,
-                })
-            })
-            .collect();
+        let consents = self.family_consents(id).await?;
+        let events = self.member_events(id).await?;
         Ok(FamilyDetail { summary, members, consents, events })
     }
 
@@ -444,249 +360,5 @@ impl Store {
             .into_iter()
             .map(person_from_row)
             .collect())
-    }
-
-    async fn person_in_scope(
-        &self,
-        actor: &Actor,
-        person_id: i64,
-    ) -> StoreResult<(persons::Model, families::Model)> {
-        let Some(person) = persons::Entity::find_by_id(person_id).one(&self.db).await? else {
-            return Err(StoreError::not_found(format!("找不到人员“{person_id}”")));
-        };
-        let family = families::Entity::find_by_id(person.family_id).one(&self.db).await?;
-        match family {
-            Some(family) if family.village_code.starts_with(actor.scope().as_str()) => Ok((person, family)),
-            _ => Err(self.deny(actor, "person.view", "人员", person_id.to_string()).await),
-        }
-    }
-
-    /// The full ID number of a member, for a role that needs it. The view is audit-logged
-    /// with whose number it was.
-    pub async fn reveal_id_number(&self, actor: &Actor, person_id: i64) -> StoreResult<String> {
-        actor.require(Permission::RevealPersonalData)?;
-        let (person, _) = self.person_in_scope(actor, person_id).await?;
-        let value = self.keys.open(&person.id_enc)?;
-        self.audit(
-            actor,
-            AuditEvent::ok("person.reveal_id", "人员", person_id.to_string())
-                .with_subject(format!("person:{person_id}"))
-                .with_detail("查看完整身份证号"),
-        )
-        .await?;
-        Ok(value)
-    }
-
-    /// The full phone number of a family, for a role that needs it; audit-logged.
-    pub async fn reveal_phone(&self, actor: &Actor, family_id: i64) -> StoreResult<Option<String>> {
-        actor.require(Permission::RevealPersonalData)?;
-        let family = self.family_row(actor, family_id).await?;
-        let Some(sealed) = family.phone_enc else { return Ok(None) };
-        let value = self.keys.open(&sealed)?;
-        self.audit(
-            actor,
-            AuditEvent::ok("family.reveal_phone", "家庭", family_id.to_string())
-                .with_subject(format!("family:{family_id}"))
-                .with_detail("查看完整手机号"),
-        )
-        .await?;
-        Ok(Some(value))
-    }
-
-    /// Records a birth, death, marriage or moving away; death and moving away end the
-    /// membership from that date.
-    pub async fn record_member_event(
-        &self,
-        actor: &Actor,
-        person_id: i64,
-        kind: MemberEvent,
-        date: NaiveDate,
-        note: &str,
-    ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
-        if kind == MemberEvent::Transfer {
-            return Err(StoreError::invalid("迁入其他家庭请使用“迁移成员”"));
-        }
-        let (person, family) = self.person_in_scope(actor, person_id).await?;
-        if !person.active {
-            return Err(StoreError::invalid(format!("{}已死亡或迁出，不能再登记变动", person.name)));
-        }
-        if date > Utc::now().date_naive() {
-            return Err(StoreError::invalid("事件日期不能晚于今天"));
-        }
-        if date < person.birth_date {
-            return Err(StoreError::invalid("事件日期不能早于出生日期"));
-        }
-        let txn = self.db.begin().await?;
-        self.insert_event(&txn, actor, &person, family.id, kind, date, note).await?;
-        if kind.ends_membership() {
-            persons::Entity::update(persons::ActiveModel {
-                id: Set(person.id),
-                active: Set(false),
-                left_on: Set(Some(date)),
-                ..Default::default()
-            })
-            .exec(&txn)
-            .await?;
-        }
-        txn.commit().await?;
-        self.audit(
-            actor,
-            AuditEvent::ok("person.event", "人员", person_id.to_string())
-                .with_subject(format!("person:{person_id}"))
-                .with_detail(kind.label()),
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn insert_event(
-        &self,
-        db: &impl ConnectionTrait,
-        actor: &Actor,
-        person: &persons::Model,
-        family_id: i64,
-        kind: MemberEvent,
-        date: NaiveDate,
-        note: &str,
-    ) -> StoreResult<()> {
-        person_events::Entity::insert(person_events::ActiveModel {
-            id: NotSet,
-            person_id: Set(person.id),
-            family_id: Set(family_id),
-            kind: Set(kind.as_str().to_owned()),
-            event_date: Set(date),
-            note: Set(note.trim().chars().take(200).collect()),
-            recorded_by: Set(actor.username().to_owned()),
-            recorded_at: Set(Utc::now()),
-        })
-        .exec_without_returning(db)
-        .await?;
-        Ok(())
-    }
-
-    /// Moves a person to another family (both within scope): an explicit, audited action.
-    pub async fn move_person(
-        &self,
-        actor: &Actor,
-        person_id: i64,
-        to_family: i64,
-        relationship: Relationship,
-        date: NaiveDate,
-    ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
-        let (person, from) = self.person_in_scope(actor, person_id).await?;
-        let to = self.family_row(actor, to_family).await?;
-        if from.id == to.id {
-            return Err(StoreError::invalid("该成员已在这个家庭中"));
-        }
-        if relationship == Relationship::Head {
-            return Err(StoreError::invalid("迁入的成员不能作为户主；请选择与新户主的关系"));
-        }
-        if person.relationship == Relationship::Head.as_str() {
-            return Err(StoreError::invalid("户主不能迁出；请先为原家庭指定新的户主"));
-        }
-        if !person.active {
-            return Err(StoreError::invalid(format!("{}已死亡或迁出，不能迁入其他家庭", person.name)));
-        }
-        if date > Utc::now().date_naive() || date < person.birth_date {
-            return Err(StoreError::invalid("迁移日期不能晚于今天，也不能早于出生日期"));
-        }
-        let txn = self.db.begin().await?;
-        let note = format!("由家庭 {} 迁入家庭 {}", from.id, to.id);
-        self.insert_event(&txn, actor, &person, from.id, MemberEvent::Transfer, date, &note).await?;
-        persons::Entity::update(persons::ActiveModel {
-            id: Set(person.id),
-            family_id: Set(to.id),
-            relationship: Set(relationship.as_str().to_owned()),
-            active: Set(true),
-            left_on: Set(None),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
-        txn.commit().await?;
-        self.audit(
-            actor,
-            AuditEvent::ok("person.move", "人员", person_id.to_string())
-                .with_subject(format!("person:{person_id}"))
-                .with_detail(note),
-        )
-        .await
-    }
-
-    /// Records a consent given by `given_by` (a guardian's names the child).
-    pub async fn record_consent(
-        &self,
-        actor: &Actor,
-        family_id: i64,
-        kind: ConsentKind,
-        person_id: Option<i64>,
-        given_by: &str,
-    ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
-        self.family_row(actor, family_id).await?;
-        let given_by = check_name(given_by)?;
-        if kind == ConsentKind::Guardian {
-            let Some(child) = person_id else {
-                return Err(StoreError::invalid("监护人同意须指明是哪位未成年人"));
-            };
-            let member = persons::Entity::find_by_id(child).one(&self.db).await?;
-            let Some(member) = member.filter(|m| m.family_id == family_id && m.active) else {
-                return Err(StoreError::invalid("该未成年人不是本家庭的在册成员"));
-            };
-            if guanai_domain::products::full_years(member.birth_date, Utc::now().date_naive()) >= 18 {
-                return Err(StoreError::invalid(format!("{}已成年，无需监护人同意", member.name)));
-            }
-        }
-        consents::Entity::insert(consents::ActiveModel {
-            id: NotSet,
-            family_id: Set(family_id),
-            kind: Set(kind.as_str().to_owned()),
-            person_id: Set(if kind == ConsentKind::Guardian { person_id } else { None }),
-            given_by: Set(given_by),
-            recorded_by: Set(actor.username().to_owned()),
-            recorded_at: Set(Utc::now()),
-            withdrawn_at: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
-        self.audit(
-            actor,
-            AuditEvent::ok("consent.record", "家庭", family_id.to_string())
-                .with_subject(format!("family:{family_id}"))
-                .with_detail(kind.label()),
-        )
-        .await
-    }
-
-    /// Withdraws every consent of `kind` of a family (PIPL art. 15).
-    /// `person_id` names the child of a guardian's consent; `None` withdraws that kind for
-    /// the whole family.
-    pub async fn withdraw_consent(
-        &self,
-        actor: &Actor,
-        family_id: i64,
-        kind: ConsentKind,
-        person_id: Option<i64>,
-    ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
-        self.family_row(actor, family_id).await?;
-        let mut update = consents::Entity::update_many()
-            .col_expr(consents::Column::WithdrawnAt, sea_orm::sea_query::Expr::value(Utc::now()))
-            .filter(consents::Column::FamilyId.eq(family_id))
-            .filter(consents::Column::Kind.eq(kind.as_str()))
-            .filter(consents::Column::WithdrawnAt.is_null());
-        if let Some(person) = person_id {
-            update = update.filter(consents::Column::PersonId.eq(person));
-        }
-        update.exec(&self.db).await?;
-        self.audit(
-            actor,
-            AuditEvent::ok("consent.withdraw", "家庭", family_id.to_string())
-                .with_subject(format!("family:{family_id}"))
-                .with_detail(kind.label()),
-        )
-        .await
     }
 }

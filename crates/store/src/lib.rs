@@ -8,6 +8,7 @@
 mod access;
 pub mod audit;
 mod connect;
+pub mod consents;
 mod crypto;
 mod entities;
 mod error;
@@ -15,6 +16,7 @@ pub mod families;
 pub mod funding;
 pub mod households;
 pub mod imports;
+pub mod members;
 mod migrations;
 pub mod orgs;
 mod passwords;

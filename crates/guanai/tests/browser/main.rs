@@ -12,6 +12,7 @@
 
 mod enrolment;
 mod harness;
+mod pages;
 mod scenarios;
 
 use std::future::Future;

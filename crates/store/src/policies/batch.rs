@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::write::{insert_policies, PolicyDraft};
 use super::{Channel, PolicyStatus};
 use crate::audit::AuditEvent;
+use crate::consents::ConsentKind;
 use crate::entities::{consents, cover_slots, families, persons};
-use crate::families::ConsentKind;
 use crate::products::Package;
 use crate::{Actor, Store, StoreError, StoreResult};
 

@@ -1,40 +1,27 @@
-//! Files exchanged with the insurer, and the list exports, on the store's side.
+//! Files the insurer returns, on the store's side.
 //!
-//! - The list to underwrite (承保清单): one row per insured person of every submitted policy
-//!   of a region and year. ID numbers are in full only for roles with
-//!   `RevealPersonalData`, and never for a family that has withdrawn its consent to share
-//!   with the insurer; every export is written to the audit log with its count.
 //! - What a returned file is checked against: the policies it names (also those outside
 //!   the actor's scope, so a row can say why it is refused) and the policy numbers in use.
 //! - The insurer's refusals (拒保): a submitted policy becomes cancelled with the insurer's
 //!   reason, and its funding and cover slots are given back exactly as `cancel_policy` does.
-//! - The rows of the policy, family and ledger exports, every one audit-logged.
+//!
+//! The lists sent the other way, and the other exports, are in `exports`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use guanai_domain::families::Relationship;
+use chrono::Utc;
 use guanai_domain::identity::mask_name;
-use guanai_domain::regions::short_region_name;
-use guanai_domain::{Fen, Permission, RegionCode};
+use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
-use serde::Serialize;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
-use super::{PolicyQuery, PolicyStatus, PolicySummary};
+use super::PolicyStatus;
 use crate::audit::AuditEvent;
-use crate::entities::{
-    consents, cover_slots, families, packages, persons, policies, policy_funding, policy_members,
-};
-use crate::families::{ConsentKind, FamilyQuery, FamilySummary};
-use crate::funding::LedgerLine;
+use crate::entities::{cover_slots, families, policies, policy_funding};
 use crate::{Actor, Store, StoreError, StoreResult};
 
-/// Most rows one list export writes; a larger list must be narrowed by its filters.
-pub const EXPORT_LIMIT: u64 = 100_000;
-
 /// Ids looked up per query (well under every engine's parameter limit).
-const CHUNK: usize = 500;
+pub(super) const CHUNK: usize = 500;
 
 /// The prefix of a cancel reason written for an insurer's refusal.
 pub const REFUSAL_PREFIX: &str = "保险公司拒保：";
@@ -42,53 +29,6 @@ pub const REFUSAL_PREFIX: &str = "保险公司拒保：";
 /// The cancel reason stored for an insurer's refusal with `reason` (at most 200 characters).
 pub fn refusal_reason(reason: &str) -> String {
     format!("{REFUSAL_PREFIX}{}", reason.trim()).chars().take(200).collect()
-}
-
-/// Which submitted policies go on a list to underwrite.
-#[derive(Debug, Clone)]
-pub struct UnderwritingQuery {
-    /// Within the actor's scope; the whole scope when `None`.
-    pub region: Option<RegionCode>,
-    pub year: i32,
-    /// Submitted at or after this instant.
-    pub submitted_from: Option<DateTime<Utc>>,
-    /// Submitted before this instant.
-    pub submitted_until: Option<DateTime<Utc>>,
-}
-
-/// One insured person of a submitted policy, as the insurer's list shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct UnderwritingRow {
-    pub policy_id: i64,
-    pub cert_code: String,
-    pub county: String,
-    pub township: String,
-    pub village: String,
-    pub head_name: String,
-    pub insured_name: String,
-    /// In full, or masked (`360***********1234`).
-    pub id_number: String,
-    pub sex: &'static str,
-    pub birth_date: NaiveDate,
-    pub relationship: &'static str,
-    pub package_name: String,
-    pub shares: i32,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
-    /// The policy's premium (the whole household's), on the policy's first row only, so
-    /// that the column adds up to the total.
-    pub premium: Option<Fen>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UnderwritingList {
-    pub rows: Vec<UnderwritingRow>,
-    pub policies: usize,
-    /// Whether ID numbers are in full (the role may see them).
-    pub full_ids: bool,
-    /// Persons whose ID number is masked although the role may see it: their family has
-    /// withdrawn its consent to share with the insurer.
-    pub withheld: usize,
 }
 
 /// A policy a returned file names, as far as the actor may know it.
@@ -105,201 +45,7 @@ pub struct ExchangePolicy {
     pub head_name: String,
 }
 
-/// A family of a list export, its phone number as the actor may see it.
-#[derive(Debug, Clone, Serialize)]
-pub struct FamilyExportRow {
-    pub summary: FamilySummary,
-    /// In full for roles with `RevealPersonalData`, masked otherwise.
-    pub phone: Option<String>,
-}
-
-/// Names of a village's county, township and village, from the names of their codes.
-fn place_names(village_code: &str, names: &HashMap<String, String>) -> (String, String, String) {
-    let name = |len: usize| {
-        village_code
-            .get(..len)
-            .and_then(|code| names.get(code))
-            .map(|n| short_region_name(n))
-            .unwrap_or_default()
-    };
-    (name(6), name(9), name(12))
-}
-
-/// A region filter within the actor's scope, or the reason it is refused.
-fn check_region(actor: &Actor, region: Option<&RegionCode>) -> StoreResult<()> {
-    match region {
-        Some(r) if !actor.sees(r) && !r.contains(actor.scope()) => {
-            Err(StoreError::Forbidden(format!("区域“{r}”不在您的管理范围内")))
-        }
-        _ => Ok(()),
-    }
-}
-
 impl Store {
-    /// The list to underwrite: every insured person of the submitted policies of a year
-    /// within the actor's scope (and the region asked for), by village, policy and
-    /// household order. Audit-logged as `policy.export_underwriting` with its count.
-    pub async fn underwriting_list(
-        &self,
-        actor: &Actor,
-        query: &UnderwritingQuery,
-    ) -> StoreResult<UnderwritingList> {
-        actor.require(Permission::ViewFamilies)?;
-        check_region(actor, query.region.as_ref())?;
-        let mut select = policies::Entity::find()
-            .filter(actor.scope_condition(policies::Column::VillageCode))
-            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
-            .filter(policies::Column::Year.eq(query.year));
-        if let Some(region) = &query.region {
-            select =
-                select.filter(crate::access::within_region(policies::Column::VillageCode, region.as_str()));
-        }
-        if let Some(from) = query.submitted_from {
-            select = select.filter(policies::Column::SubmittedAt.gte(from));
-        }
-        if let Some(until) = query.submitted_until {
-            select = select.filter(policies::Column::SubmittedAt.lt(until));
-        }
-        let rows = select
-            .order_by_asc(policies::Column::VillageCode)
-            .order_by_asc(policies::Column::Id)
-            .limit(EXPORT_LIMIT + 1)
-            .all(&self.db)
-            .await?;
-        if rows.len() as u64 > EXPORT_LIMIT {
-            return Err(too_many_policies());
-        }
-
-        let full_ids = actor.can(Permission::RevealPersonalData);
-        let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
-        let mut people: HashMap<i64, persons::Model> = HashMap::new();
-        let mut heads: HashMap<i64, String> = HashMap::new();
-        let mut sharing: HashSet<i64> = HashSet::new();
-        let policy_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        for chunk in policy_ids.chunks(CHUNK) {
-            let links = policy_members::Entity::find()
-                .filter(policy_members::Column::PolicyId.is_in(chunk.iter().copied()))
-                .all(&self.db)
-                .await?;
-            let person_ids: Vec<i64> = links.iter().map(|l| l.person_id).collect();
-            for link in links {
-                members.entry(link.policy_id).or_default().push(link.person_id);
-            }
-            for ids in person_ids.chunks(CHUNK) {
-                for person in persons::Entity::find()
-                    .filter(persons::Column::Id.is_in(ids.iter().copied()))
-                    .all(&self.db)
-                    .await?
-                {
-                    people.insert(person.id, person);
-                }
-            }
-        }
-        let family_ids: Vec<i64> =
-            rows.iter().map(|r| r.family_id).collect::<HashSet<_>>().into_iter().collect();
-        for chunk in family_ids.chunks(CHUNK) {
-            let found: Vec<(i64, String)> = families::Entity::find()
-                .select_only()
-                .column(families::Column::Id)
-                .column(families::Column::HeadName)
-                .filter(families::Column::Id.is_in(chunk.iter().copied()))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            heads.extend(found);
-            let consenting: Vec<i64> = consents::Entity::find()
-                .select_only()
-                .column(consents::Column::FamilyId)
-                .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
-                .filter(consents::Column::Kind.eq(ConsentKind::InsurerSharing.as_str()))
-                .filter(consents::Column::WithdrawnAt.is_null())
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            sharing.extend(consenting);
-        }
-        let package_names: HashMap<i64, String> = packages::Entity::find()
-            .select_only()
-            .column(packages::Column::Id)
-            .column(packages::Column::Name)
-            .filter(packages::Column::Id.is_in(rows.iter().map(|r| r.package_id).collect::<HashSet<_>>()))
-            .into_tuple::<(i64, String)>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .collect();
-        let mut codes: HashSet<&str> = HashSet::new();
-        for row in &rows {
-            for len in [6, 9, 12] {
-                if let Some(code) = row.village_code.get(..len) {
-                    codes.insert(code);
-                }
-            }
-        }
-        let names = self.region_names(&codes.into_iter().collect::<Vec<_>>()).await?;
-        let shown = |name: &str| if full_ids { name.to_owned() } else { mask_name(name) };
-
-        let mut list = Vec::new();
-        let mut withheld = 0;
-        for policy in &rows {
-            let (county, township, village) = place_names(&policy.village_code, &names);
-            let mut insured: Vec<&persons::Model> =
-                members.get(&policy.id).into_iter().flatten().filter_map(|id| people.get(id)).collect();
-            insured.sort_by_key(|p| {
-                let place = Relationship::ALL.iter().position(|r| r.as_str() == p.relationship);
-                (place.unwrap_or(Relationship::ALL.len()), p.birth_date, p.id)
-            });
-            let may_share = sharing.contains(&policy.family_id);
-            for (index, person) in insured.into_iter().enumerate() {
-                let id_number = if full_ids && may_share {
-                    self.keys.open(&person.id_enc)?
-                } else {
-                    if full_ids {
-                        withheld += 1;
-                    }
-                    person.id_masked.clone()
-                };
-                list.push(UnderwritingRow {
-                    policy_id: policy.id,
-                    cert_code: policy.cert_code.clone(),
-                    county: county.clone(),
-                    township: township.clone(),
-                    village: village.clone(),
-                    head_name: shown(heads.get(&policy.family_id).map(String::as_str).unwrap_or_default()),
-                    insured_name: shown(&person.name),
-                    id_number,
-                    sex: if person.sex == "female" { "女" } else { "男" },
-                    birth_date: person.birth_date,
-                    relationship: Relationship::parse(&person.relationship)
-                        .unwrap_or(Relationship::Other)
-                        .label(),
-                    package_name: package_names.get(&policy.package_id).cloned().unwrap_or_default(),
-                    shares: policy.shares,
-                    start_date: policy.start_date,
-                    end_date: policy.end_date,
-                    premium: (index == 0).then(|| Fen::new(policy.premium_fen)),
-                });
-            }
-        }
-        let region = query.region.as_ref().unwrap_or(actor.scope());
-        let mut detail = format!(
-            "{}年度 {}份保单 {}人，身份证号{}",
-            query.year,
-            rows.len(),
-            list.len(),
-            if full_ids { "完整" } else { "脱敏" }
-        );
-        if withheld > 0 {
-            detail.push_str(&format!("（{withheld}人因撤回向保险公司提供的同意而脱敏）"));
-        }
-        self.audit(
-            actor,
-            AuditEvent::ok("policy.export_underwriting", "承保清单", region.as_str()).with_detail(detail),
-        )
-        .await?;
-        Ok(UnderwritingList { rows: list, policies: rows.len(), full_ids, withheld })
-    }
-
     /// The policies named by a returned file, by id or certificate code. Those outside the
     /// actor's scope come back with `in_scope: false` and nothing else, so a row can say
     /// why it is refused without telling whose policy it is.
@@ -437,155 +183,6 @@ impl Store {
         }
         Ok(items.len())
     }
-
-    /// Every policy of the list as filtered (up to [`EXPORT_LIMIT`]), heads' names masked
-    /// for roles without `RevealPersonalData`; audit-logged as `policy.export`.
-    pub async fn export_policies(
-        &self,
-        actor: &Actor,
-        query: &PolicyQuery,
-    ) -> StoreResult<Vec<PolicySummary>> {
-        check_region(actor, query.region.as_ref())?;
-        let mut page_query = PolicyQuery { page: 0, per_page: 1000, ..query.clone() };
-        let mut all = Vec::new();
-        loop {
-            let page = self.search_policies(actor, &page_query).await?;
-            if page.total > EXPORT_LIMIT {
-                return Err(too_many(page.total));
-            }
-            let done = page.policies.len() < page_query.per_page as usize;
-            all.extend(page.policies);
-            if done || all.len() as u64 >= page.total {
-                break;
-            }
-            page_query.page += 1;
-        }
-        if !actor.can(Permission::RevealPersonalData) {
-            for policy in &mut all {
-                policy.head_name = mask_name(&policy.head_name);
-            }
-        }
-        self.audit(
-            actor,
-            AuditEvent::ok("policy.export", "保单", "列表").with_detail(format!("导出{}份保单", all.len())),
-        )
-        .await?;
-        Ok(all)
-    }
-
-    /// Every family of the list as filtered (up to [`EXPORT_LIMIT`]): heads' names and
-    /// phone numbers in full for roles with `RevealPersonalData`, masked otherwise;
-    /// audit-logged as `family.export`.
-    pub async fn export_families(
-        &self,
-        actor: &Actor,
-        query: &FamilyQuery,
-    ) -> StoreResult<Vec<FamilyExportRow>> {
-        check_region(actor, query.region.as_ref())?;
-        let mut page_query = FamilyQuery { page: 0, per_page: 1000, ..query.clone() };
-        let mut all = Vec::new();
-        loop {
-            let page = self.search_families(actor, &page_query).await?;
-            if page.total > EXPORT_LIMIT {
-                return Err(too_many(page.total));
-            }
-            let done = page.families.len() < page_query.per_page as usize;
-            all.extend(page.families);
-            if done || all.len() as u64 >= page.total {
-                break;
-            }
-            page_query.page += 1;
-        }
-        let reveal = actor.can(Permission::RevealPersonalData);
-        let mut phones: HashMap<i64, String> = HashMap::new();
-        if reveal {
-            let ids: Vec<i64> = all.iter().map(|f| f.id).collect();
-            for chunk in ids.chunks(CHUNK) {
-                let rows: Vec<(i64, Option<String>)> = families::Entity::find()
-                    .select_only()
-                    .column(families::Column::Id)
-                    .column(families::Column::PhoneEnc)
-                    .filter(families::Column::Id.is_in(chunk.iter().copied()))
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
-                for (id, sealed) in rows {
-                    if let Some(sealed) = sealed {
-                        phones.insert(id, self.keys.open(&sealed)?);
-                    }
-                }
-            }
-        }
-        let rows: Vec<FamilyExportRow> = all
-            .into_iter()
-            .map(|mut summary| {
-                let phone = if reveal { phones.remove(&summary.id) } else { summary.phone_masked.clone() };
-                if !reveal {
-                    summary.head_name = mask_name(&summary.head_name);
-                }
-                FamilyExportRow { summary, phone }
-            })
-            .collect();
-        let detail =
-            format!("导出{}户，户主姓名和手机号{}", rows.len(), if reveal { "完整" } else { "脱敏" });
-        self.audit(actor, AuditEvent::ok("family.export", "家庭", "列表").with_detail(detail)).await?;
-        Ok(rows)
-    }
-
-    /// Every policy a funding source pays for within the actor's scope (the ledger page
-    /// shows the newest 500), oldest first; audit-logged as `funding.export`.
-    pub async fn export_ledger_lines(&self, actor: &Actor, source_id: i64) -> StoreResult<Vec<LedgerLine>> {
-        actor.require(Permission::ViewFunding)?;
-        self.source_row(actor, source_id).await?;
-        let lines: Vec<(i64, i64, String, String)> = policy_funding::Entity::find()
-            .select_only()
-            .column(policy_funding::Column::PolicyId)
-            .column(policy_funding::Column::AmountFen)
-            .column(policies::Column::VillageCode)
-            .column(policies::Column::Status)
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                policy_funding::Entity::belongs_to(policies::Entity)
-                    .from(policy_funding::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
-            )
-            .filter(policy_funding::Column::SourceId.eq(source_id))
-            .filter(actor.scope_condition(policies::Column::VillageCode))
-            .order_by_asc(policy_funding::Column::Id)
-            .limit(EXPORT_LIMIT + 1)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        if lines.len() as u64 > EXPORT_LIMIT {
-            return Err(too_many_policies());
-        }
-        self.audit(
-            actor,
-            AuditEvent::ok("funding.export", "资金来源", source_id.to_string())
-                .with_detail(format!("导出台账{}条", lines.len())),
-        )
-        .await?;
-        Ok(lines
-            .into_iter()
-            .map(|(policy_id, amount, village_code, status)| LedgerLine {
-                policy_id,
-                village_code,
-                status,
-                amount: Fen::new(amount),
-            })
-            .collect())
-    }
-}
-
-fn too_many_policies() -> StoreError {
-    StoreError::invalid(format!("符合条件的保单超过{EXPORT_LIMIT}份，请按区域缩小范围后分批导出"))
-}
-
-fn too_many(total: u64) -> StoreError {
-    StoreError::invalid(format!(
-        "符合条件的记录有{total}条，一次最多导出{EXPORT_LIMIT}条。请按区域或年度缩小范围后分批导出"
-    ))
 }
 
 #[cfg(test)]
@@ -596,18 +193,5 @@ mod tests {
     fn refusal_reasons_carry_the_prefix_and_fit_the_column() {
         assert_eq!(refusal_reason(" 年龄超限 "), "保险公司拒保：年龄超限");
         assert_eq!(refusal_reason(&"长".repeat(300)).chars().count(), 200);
-    }
-
-    #[test]
-    fn place_names_come_from_the_code_prefixes() {
-        let names: HashMap<String, String> =
-            [("360802", "吉州区"), ("360802100", "兴桥镇"), ("360802100200", "钓源村村民委员会")]
-                .into_iter()
-                .map(|(c, n)| (c.to_owned(), n.to_owned()))
-                .collect();
-        assert_eq!(
-            place_names("360802100200", &names),
-            ("吉州区".to_owned(), "兴桥镇".to_owned(), "钓源村".to_owned())
-        );
     }
 }

@@ -1,9 +1,12 @@
 //! Reading form fields into domain values, with the Chinese message a form shows when a
 //! field is wrong. Every page parses through these, so the same mistake reads the same way.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use guanai_domain::families::FamilyCategory;
 use guanai_domain::identity::{IdNumber, Mobile};
-use guanai_domain::{Fen, RegionCode};
+use guanai_domain::{Fen, PovertyStatus, RegionCode};
+
+use crate::format::china;
 
 /// A date as `2026-09-01` (the HTML date input's format) or `2026/9/1`.
 pub fn date(label: &str, raw: &str) -> Result<NaiveDate, String> {
@@ -69,6 +72,72 @@ pub fn optional_region(label: &str, raw: &str) -> Result<Option<RegionCode>, Str
     }
 }
 
+/// Today's date in China.
+pub fn china_today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&china()).date_naive()
+}
+
+/// The current scheme year (China time), the default of every year filter.
+pub fn this_year() -> i32 {
+    china_today().year()
+}
+
+/// A year from a filter or form; empty means the current year.
+pub fn year_or_current(raw: &str) -> Result<i32, String> {
+    if raw.trim().is_empty() {
+        Ok(this_year())
+    } else {
+        number("年度", raw, 2000, 2100)
+    }
+}
+
+/// A percentage with at most two decimals (`50`, `33.33`, `12.5%`) as basis points
+/// (5000, 3333, 1250), exactly: no floating point.
+pub fn percent_bp(label: &str, raw: &str) -> Result<u32, String> {
+    let shown = raw.trim();
+    let text = shown.trim_end_matches(['%', '％']).trim();
+    if text.is_empty() {
+        return Err(format!("请填写{label}"));
+    }
+    let bad = || format!("{label}“{shown}”不是有效的百分比，请填写如 50 或 33.33");
+    let (whole, fraction) = match text.split_once('.') {
+        Some((_, "")) => return Err(bad()),
+        Some((whole, fraction)) => (whole, fraction),
+        None => (text, ""),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 3 || !digits(whole) || !digits(fraction) {
+        return Err(bad());
+    }
+    if fraction.len() > 2 {
+        return Err(format!("{label}最多保留两位小数"));
+    }
+    let whole: u32 = whole.parse().map_err(|_| bad())?;
+    let hundredths: u32 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    let bp = whole * 100 + hundredths;
+    if bp == 0 || bp > 10_000 {
+        return Err(format!("{label}须在0.01%到100%之间"));
+    }
+    Ok(bp)
+}
+
+/// A family category from a select: empty is "any".
+pub fn optional_category(raw: &str) -> Result<Option<String>, String> {
+    match raw.trim() {
+        "" => Ok(None),
+        code if FamilyCategory::DEFAULTS.iter().any(|(c, _)| *c == code) => Ok(Some(code.to_owned())),
+        other => Err(format!("未知的家庭类型“{other}”")),
+    }
+}
+
+/// A poverty status from a select: empty is "any".
+pub fn optional_poverty(raw: &str) -> Result<Option<PovertyStatus>, String> {
+    match raw.trim() {
+        "" => Ok(None),
+        other => PovertyStatus::parse(other).map(Some).ok_or_else(|| format!("未知的帮扶类别“{other}”")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +154,21 @@ mod tests {
         assert_eq!(number("份数", "3", 1u32, 2).unwrap_err(), "份数须在1到2之间");
         assert!(id_number("11010519491231002X").is_ok());
         assert!(optional_mobile("").unwrap().is_none());
+    }
+
+    #[test]
+    fn percentages_become_exact_basis_points() {
+        assert_eq!(percent_bp("比例", "33.33"), Ok(3333));
+        assert_eq!(percent_bp("比例", "50"), Ok(5000));
+        assert_eq!(percent_bp("比例", " 12.5% "), Ok(1250));
+        assert_eq!(percent_bp("比例", "100"), Ok(10_000));
+        assert_eq!(percent_bp("比例", "0.01"), Ok(1));
+        assert!(percent_bp("比例", "100.01").unwrap_err().contains("0.01%到100%"));
+        assert!(percent_bp("比例", "0").is_err());
+        assert!(percent_bp("比例", "33.333").unwrap_err().contains("两位小数"));
+        for bad in ["abc", "1.", ".5", "-5", "1e2", "5 0"] {
+            assert!(percent_bp("比例", bad).is_err(), "{bad}");
+        }
+        assert_eq!(percent_bp("比例", ""), Err("请填写比例".to_owned()));
     }
 }

@@ -19,11 +19,9 @@ use guanai_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use crate::error::WebError;
-use crate::pages::funding::{
-    category_name, optional_category, optional_poverty, refusal, with_status, year_choices, year_or_current,
-    POVERTY_CHOICES,
-};
-use crate::pages::{forms, render, require, Crumb, Shell};
+use crate::pages::forms::{self, optional_category, optional_poverty, year_or_current};
+use crate::pages::funding::{category_name, refusal, with_status, year_choices, POVERTY_CHOICES};
+use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
 

@@ -1,6 +1,4 @@
-//! Funding sources ("几个一点"), their subsidy rules, receipts and ledgers: the list of a
-//! year's sources, registering a source, and one source's ledger with the forms that add
-//! a rule and record money received.
+//! One source's ledger, with the forms that add a subsidy rule and record money received.
 
 use std::collections::HashMap;
 
@@ -8,134 +6,21 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
-use chrono::{Datelike, NaiveDate};
+use axum::Form;
 use guanai_domain::families::FamilyCategory;
-use guanai_domain::funding::{FundingKind, RuleScope, SubsidyAmount};
+use guanai_domain::funding::{RuleScope, SubsidyAmount};
 use guanai_domain::regions::short_region_name;
-use guanai_domain::{Permission, PovertyStatus, RegionCode, Uscc};
-use guanai_store::funding::{Ledger, NewRule, NewSource, Rule, Source};
+use guanai_domain::{Permission, PovertyStatus, RegionCode};
+use guanai_store::funding::{Ledger, NewRule, Rule, Source};
 use guanai_store::sessions::Session;
-use guanai_store::StoreError;
 use serde::Deserialize;
 
+use super::{category_name, names_of, refusal, with_status, POVERTY_CHOICES};
 use crate::error::WebError;
-use crate::format::china;
-use crate::pages::{forms, render, require, Crumb, Shell};
+use crate::pages::forms::{self, china_today, optional_category, optional_poverty, percent_bp};
+use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/funding", get(list).post(create))
-        .route("/funding/new", get(new_form))
-        .route("/funding/{id}", get(ledger))
-        .route("/funding/{id}/rules", post(add_rule))
-        .route("/funding/{id}/receipts", post(add_receipt))
-}
-
-// ---- shared by the funding, product and gifting pages -------------------------------
-
-/// Today's date in China.
-pub(crate) fn china_today() -> NaiveDate {
-    chrono::Utc::now().with_timezone(&china()).date_naive()
-}
-
-/// The current scheme year (China time), the default of every year filter.
-pub(crate) fn this_year() -> i32 {
-    china_today().year()
-}
-
-/// The years a year filter offers: next year back to 2021, when the programme's records
-/// start.
-pub(crate) fn year_choices() -> Vec<i32> {
-    (2021..=this_year() + 1).rev().collect()
-}
-
-/// A year from a filter or form; empty means the current year.
-pub(crate) fn year_or_current(raw: &str) -> Result<i32, String> {
-    if raw.trim().is_empty() {
-        Ok(this_year())
-    } else {
-        forms::number("年度", raw, 2000, 2100)
-    }
-}
-
-/// The message a form shows again for a store refusal the user can act on; anything else
-/// (a database failure, "not found") stays an error page.
-pub(crate) fn refusal(err: StoreError) -> Result<String, WebError> {
-    match WebError::from(err) {
-        WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Forbidden(m) => Ok(m),
-        other => Err(other),
-    }
-}
-
-/// A rendered page with another status (a form shown again with its error).
-pub(crate) fn with_status(mut response: Response, status: StatusCode) -> Response {
-    *response.status_mut() = status;
-    response
-}
-
-/// A percentage with at most two decimals (`50`, `33.33`, `12.5%`) as basis points
-/// (5000, 3333, 1250), exactly: no floating point.
-pub(crate) fn percent_bp(label: &str, raw: &str) -> Result<u32, String> {
-    let shown = raw.trim();
-    let text = shown.trim_end_matches(['%', '％']).trim();
-    if text.is_empty() {
-        return Err(format!("请填写{label}"));
-    }
-    let bad = || format!("{label}“{shown}”不是有效的百分比，请填写如 50 或 33.33");
-    let (whole, fraction) = match text.split_once('.') {
-        Some((_, "")) => return Err(bad()),
-        Some((whole, fraction)) => (whole, fraction),
-        None => (text, ""),
-    };
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 3 || !digits(whole) || !digits(fraction) {
-        return Err(bad());
-    }
-    if fraction.len() > 2 {
-        return Err(format!("{label}最多保留两位小数"));
-    }
-    let whole: u32 = whole.parse().map_err(|_| bad())?;
-    let hundredths: u32 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
-    let bp = whole * 100 + hundredths;
-    if bp == 0 || bp > 10_000 {
-        return Err(format!("{label}须在0.01%到100%之间"));
-    }
-    Ok(bp)
-}
-
-/// The name users read for a family category code.
-pub(crate) fn category_name(code: &str) -> String {
-    FamilyCategory::DEFAULTS
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, name)| (*name).to_owned())
-        .unwrap_or_else(|| code.to_owned())
-}
-
-/// A family category from a select: empty is "any".
-pub(crate) fn optional_category(raw: &str) -> Result<Option<String>, String> {
-    match raw.trim() {
-        "" => Ok(None),
-        code if FamilyCategory::DEFAULTS.iter().any(|(c, _)| *c == code) => Ok(Some(code.to_owned())),
-        other => Err(format!("未知的家庭类型“{other}”")),
-    }
-}
-
-/// A poverty status from a select: empty is "any".
-pub(crate) fn optional_poverty(raw: &str) -> Result<Option<PovertyStatus>, String> {
-    match raw.trim() {
-        "" => Ok(None),
-        other => PovertyStatus::parse(other).map(Some).ok_or_else(|| format!("未知的帮扶类别“{other}”")),
-    }
-}
-
-/// The poverty statuses a rule or a gift may select (not "none").
-pub(crate) const POVERTY_CHOICES: [PovertyStatus; 3] =
-    [PovertyStatus::Lifted, PovertyStatus::Monitored, PovertyStatus::Dibao];
 
 /// A policy status as the ledger shows it.
 fn status_label(status: &str) -> &'static str {
@@ -154,157 +39,6 @@ fn status_color(status: &str) -> &'static str {
         "submitted" => "orange",
         "cancelled" => "red",
         _ => "",
-    }
-}
-
-/// The kinds a source may be registered as: the family's own part is computed, not a
-/// source.
-fn source_kinds() -> Vec<FundingKind> {
-    FundingKind::ALL.into_iter().filter(|k| *k != FundingKind::Family).collect()
-}
-
-async fn names_of(state: &AppState, codes: &[&str]) -> Result<HashMap<String, String>, WebError> {
-    Ok(state.store.region_names(codes).await?)
-}
-
-// ---- the list ------------------------------------------------------------------------
-
-#[derive(Deserialize, Default)]
-pub struct YearFilter {
-    #[serde(default)]
-    year: String,
-}
-
-#[derive(Template)]
-#[template(path = "funding.html")]
-struct FundingPage {
-    shell: Shell,
-    year: i32,
-    years: Vec<i32>,
-    sources: Vec<Source>,
-    region_names: HashMap<String, String>,
-    can_manage: bool,
-}
-
-impl FundingPage {
-    fn region_name<'a>(&'a self, code: &'a str) -> &'a str {
-        self.region_names.get(code).map(String::as_str).unwrap_or(code)
-    }
-}
-
-/// The sources of one year visible to the user, with their ledger totals.
-pub async fn list(
-    State(state): State<AppState>,
-    user: PageUser,
-    Query(filter): Query<YearFilter>,
-) -> Result<Response, WebError> {
-    require(&state, &user.session, Permission::ViewFunding, "/funding").await?;
-    let actor = &user.session.actor;
-    let year = year_or_current(&filter.year).map_err(WebError::BadRequest)?;
-    let sources = state.store.sources(actor, Some(year)).await?;
-    let codes: Vec<&str> = sources.iter().map(|s| s.region_code.as_str()).collect();
-    let region_names = names_of(&state, &codes).await?;
-    let shell =
-        Shell::new(&state, &user.session, "资金来源", "/funding", vec![Crumb::here("资金来源")]).await?;
-    render(&FundingPage {
-        shell,
-        year,
-        years: year_choices(),
-        sources,
-        region_names,
-        can_manage: actor.can(Permission::ManageFunding),
-    })
-}
-
-// ---- a new source --------------------------------------------------------------------
-
-/// The values of the new-source form, kept to show again after an error.
-#[derive(Deserialize, Default)]
-pub struct SourceForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    payer: String,
-    #[serde(default)]
-    uscc: String,
-    #[serde(default)]
-    year: String,
-    #[serde(default)]
-    region: String,
-    #[serde(default)]
-    pledged: String,
-}
-
-impl SourceForm {
-    fn parse(&self) -> Result<NewSource, String> {
-        let kind = FundingKind::parse(&self.kind)
-            .filter(|k| *k != FundingKind::Family)
-            .ok_or_else(|| "请选择资金类型".to_owned())?;
-        let uscc = match self.uscc.trim() {
-            "" => None,
-            raw => Some(Uscc::parse(raw).map_err(|e| e.to_string())?),
-        };
-        Ok(NewSource {
-            name: self.name.clone(),
-            kind,
-            payer: self.payer.clone(),
-            uscc,
-            year: forms::number("年度", &self.year, 2000, 2100)?,
-            region: forms::region("区域", &self.region)?,
-            pledged: forms::money("认捐（预算）金额", &self.pledged)?,
-        })
-    }
-}
-
-#[derive(Template)]
-#[template(path = "funding_new.html")]
-struct NewSourcePage {
-    shell: Shell,
-    form: SourceForm,
-    kinds: Vec<FundingKind>,
-    error: Option<String>,
-}
-
-async fn new_source_page(
-    state: &AppState,
-    session: &Session,
-    form: SourceForm,
-    error: Option<String>,
-) -> Result<Response, WebError> {
-    let trail = vec![Crumb::link("资金来源", "/funding"), Crumb::here("新增资金来源")];
-    let shell = Shell::new(state, session, "新增资金来源", "/funding", trail).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let response = render(&NewSourcePage { shell, form, kinds: source_kinds(), error })?;
-    Ok(with_status(response, status))
-}
-
-/// The form registering a funding source; the region defaults to the user's own.
-pub async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
-    require(&state, &user.session, Permission::ManageFunding, "/funding/new").await?;
-    let form = SourceForm {
-        year: this_year().to_string(),
-        region: user.session.actor.scope().to_string(),
-        ..Default::default()
-    };
-    new_source_page(&state, &user.session, form, None).await
-}
-
-/// Registers a funding source within the user's scope.
-pub async fn create(
-    State(state): State<AppState>,
-    user: PageUser,
-    Form(form): Form<SourceForm>,
-) -> Result<Response, WebError> {
-    require(&state, &user.session, Permission::ManageFunding, "/funding/new").await?;
-    let new = match form.parse() {
-        Ok(new) => new,
-        Err(message) => return new_source_page(&state, &user.session, form, Some(message)).await,
-    };
-    match state.store.create_source(&user.session.actor, new).await {
-        Ok(id) => Ok(Redirect::to(&format!("/funding/{id}")).into_response()),
-        Err(err) => new_source_page(&state, &user.session, form, Some(refusal(err)?)).await,
     }
 }
 
@@ -650,26 +384,5 @@ pub async fn add_receipt(
                 LedgerForms { receipt_form: form, receipt_error: Some(message?), ..LedgerForms::blank(None) };
             ledger_page(&state, &user.session, id, forms).await
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_bp;
-
-    #[test]
-    fn percentages_become_exact_basis_points() {
-        assert_eq!(percent_bp("比例", "33.33"), Ok(3333));
-        assert_eq!(percent_bp("比例", "50"), Ok(5000));
-        assert_eq!(percent_bp("比例", " 12.5% "), Ok(1250));
-        assert_eq!(percent_bp("比例", "100"), Ok(10_000));
-        assert_eq!(percent_bp("比例", "0.01"), Ok(1));
-        assert!(percent_bp("比例", "100.01").unwrap_err().contains("0.01%到100%"));
-        assert!(percent_bp("比例", "0").is_err());
-        assert!(percent_bp("比例", "33.333").unwrap_err().contains("两位小数"));
-        for bad in ["abc", "1.", ".5", "-5", "1e2", "5 0"] {
-            assert!(percent_bp("比例", bad).is_err(), "{bad}");
-        }
-        assert_eq!(percent_bp("比例", ""), Err("请填写比例".to_owned()));
     }
 }

@@ -1,0 +1,160 @@
+//! Consents under PIPL, recorded per family: to processing, to sharing with the insurer,
+//! and a guardian's for a child. Withdrawn, never deleted.
+
+use chrono::Utc;
+use guanai_domain::Permission;
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+
+use crate::audit::AuditEvent;
+use crate::entities::{consents, persons};
+use crate::families::check_name;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// Consents under PIPL, recorded per family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentKind {
+    /// 同意处理个人信息
+    Processing,
+    /// 同意向保险公司提供个人信息 (separate consent, PIPL art. 23)
+    InsurerSharing,
+    /// 监护人同意 for a child under 14 (PIPL art. 31); names the child.
+    Guardian,
+}
+
+impl ConsentKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConsentKind::Processing => "processing",
+            ConsentKind::InsurerSharing => "insurer_sharing",
+            ConsentKind::Guardian => "guardian",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            ConsentKind::Processing => "同意处理个人信息",
+            ConsentKind::InsurerSharing => "同意向保险公司提供个人信息",
+            ConsentKind::Guardian => "监护人同意（未满14周岁）",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [ConsentKind::Processing, ConsentKind::InsurerSharing, ConsentKind::Guardian]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Consent {
+    pub id: i64,
+    pub kind: ConsentKind,
+    pub person_id: Option<i64>,
+    pub given_by: String,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<Utc>,
+}
+
+impl Store {
+    /// The consents of a family not withdrawn, oldest first.
+    pub(crate) async fn family_consents(&self, family_id: i64) -> StoreResult<Vec<Consent>> {
+        Ok(consents::Entity::find()
+            .filter(consents::Column::FamilyId.eq(family_id))
+            .filter(consents::Column::WithdrawnAt.is_null())
+            .order_by_asc(consents::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                Some(Consent {
+                    id: c.id,
+                    kind: ConsentKind::parse(&c.kind)?,
+                    person_id: c.person_id,
+                    given_by: c.given_by,
+                    recorded_by: c.recorded_by,
+                    recorded_at: c.recorded_at,
+                })
+            })
+            .collect())
+    }
+
+    /// Records a consent given by `given_by` (a guardian's names the child).
+    pub async fn record_consent(
+        &self,
+        actor: &Actor,
+        family_id: i64,
+        kind: ConsentKind,
+        person_id: Option<i64>,
+        given_by: &str,
+    ) -> StoreResult<()> {
+        actor.require(Permission::ManageFamilies)?;
+        self.family_row(actor, family_id).await?;
+        let given_by = check_name(given_by)?;
+        if kind == ConsentKind::Guardian {
+            let Some(child) = person_id else {
+                return Err(StoreError::invalid("监护人同意须指明是哪位未成年人"));
+            };
+            let member = persons::Entity::find_by_id(child).one(&self.db).await?;
+            let Some(member) = member.filter(|m| m.family_id == family_id && m.active) else {
+                return Err(StoreError::invalid("该未成年人不是本家庭的在册成员"));
+            };
+            if guanai_domain::products::full_years(member.birth_date, Utc::now().date_naive()) >= 18 {
+                return Err(StoreError::invalid(format!("{}已成年，无需监护人同意", member.name)));
+            }
+        }
+        consents::Entity::insert(consents::ActiveModel {
+            id: NotSet,
+            family_id: Set(family_id),
+            kind: Set(kind.as_str().to_owned()),
+            person_id: Set(if kind == ConsentKind::Guardian { person_id } else { None }),
+            given_by: Set(given_by),
+            recorded_by: Set(actor.username().to_owned()),
+            recorded_at: Set(Utc::now()),
+            withdrawn_at: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("consent.record", "家庭", family_id.to_string())
+                .with_subject(format!("family:{family_id}"))
+                .with_detail(kind.label()),
+        )
+        .await
+    }
+
+    /// Withdraws every consent of `kind` of a family (PIPL art. 15).
+    /// `person_id` names the child of a guardian's consent; `None` withdraws that kind for
+    /// the whole family.
+    pub async fn withdraw_consent(
+        &self,
+        actor: &Actor,
+        family_id: i64,
+        kind: ConsentKind,
+        person_id: Option<i64>,
+    ) -> StoreResult<()> {
+        actor.require(Permission::ManageFamilies)?;
+        self.family_row(actor, family_id).await?;
+        let mut update = consents::Entity::update_many()
+            .col_expr(consents::Column::WithdrawnAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(consents::Column::FamilyId.eq(family_id))
+            .filter(consents::Column::Kind.eq(kind.as_str()))
+            .filter(consents::Column::WithdrawnAt.is_null());
+        if let Some(person) = person_id {
+            update = update.filter(consents::Column::PersonId.eq(person));
+        }
+        update.exec(&self.db).await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("consent.withdraw", "家庭", family_id.to_string())
+                .with_subject(format!("family:{family_id}"))
+                .with_detail(kind.label()),
+        )
+        .await
+    }
+}

@@ -1,0 +1,182 @@
+//! A policy's state changes: submitted to the insurer once the consents are in,
+//! underwritten with the insurer's policy number (one by one or from a return file), or
+//! cancelled with a reason, which gives the funding back.
+
+use chrono::Utc;
+use guanai_domain::{Fen, Permission};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+use super::{InsuredMember, PolicyStatus};
+use crate::audit::AuditEvent;
+use crate::consents::ConsentKind;
+use crate::entities::{cover_slots, policies, policy_funding};
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// An insurer's policy number: 1 to 40 letters, digits or dashes.
+pub(crate) fn check_policy_no(raw: &str) -> StoreResult<&str> {
+    let policy_no = raw.trim();
+    if policy_no.is_empty()
+        || policy_no.len() > 40
+        || !policy_no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(StoreError::invalid(format!("保单号“{policy_no}”须为1到40位英文字母、数字或短横线")));
+    }
+    Ok(policy_no)
+}
+
+impl Store {
+    /// Sends a draft to the insurer. Needs the family's consent to processing and to
+    /// sharing with the insurer, and a guardian's consent for every insured child under 14.
+    pub async fn submit_policy(&self, actor: &Actor, id: i64) -> StoreResult<()> {
+        actor.require(Permission::Enrol)?;
+        let row = self.policy_row(actor, id).await?;
+        if row.status != PolicyStatus::Draft.as_str() {
+            return Err(StoreError::invalid("只有草稿状态的保单可以提交承保"));
+        }
+        self.check_consents(row.family_id, &self.insured_members(id).await?).await?;
+        let result = policies::Entity::update_many()
+            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Submitted.as_str()))
+            .col_expr(policies::Column::SubmittedAt, Expr::value(Utc::now()))
+            .filter(policies::Column::Id.eq(id))
+            .filter(policies::Column::Status.eq(PolicyStatus::Draft.as_str()))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(StoreError::Conflict("保单状态已被他人修改，请刷新后重试".to_owned()));
+        }
+        self.audit(actor, AuditEvent::ok("policy.submit", "保单", id.to_string())).await
+    }
+
+    /// What consents are missing before the family's data may go to the insurer; an
+    /// `Invalid` naming each.
+    pub(crate) async fn check_consents(&self, family_id: i64, members: &[InsuredMember]) -> StoreResult<()> {
+        use crate::entities::consents;
+        let given = consents::Entity::find()
+            .filter(consents::Column::FamilyId.eq(family_id))
+            .filter(consents::Column::WithdrawnAt.is_null())
+            .all(&self.db)
+            .await?;
+        let has = |kind: ConsentKind| given.iter().any(|c| c.kind == kind.as_str());
+        let mut missing = Vec::new();
+        if !has(ConsentKind::Processing) {
+            missing.push("家庭未签署“同意处理个人信息”".to_owned());
+        }
+        if !has(ConsentKind::InsurerSharing) {
+            missing.push("家庭未签署“同意向保险公司提供个人信息”".to_owned());
+        }
+        for member in members.iter().filter(|m| m.age_at_start < 14) {
+            let guardian = given
+                .iter()
+                .any(|c| c.kind == ConsentKind::Guardian.as_str() && c.person_id == Some(member.person_id));
+            if !guardian {
+                missing.push(format!("{}未满14周岁，缺少监护人同意", member.name));
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::invalid(format!(
+                "不能提交保险公司：{}。请先在家庭页面登记同意书",
+                missing.join("；")
+            )))
+        }
+    }
+
+    /// The insurer confirms a submitted policy with its own policy number.
+    pub async fn underwrite_policy(&self, actor: &Actor, id: i64, policy_no: &str) -> StoreResult<()> {
+        actor.require(Permission::Underwrite)?;
+        let policy_no = check_policy_no(policy_no)?;
+        let row = self.policy_row(actor, id).await?;
+        if row.status != PolicyStatus::Submitted.as_str() {
+            return Err(StoreError::invalid("只有待承保的保单可以确认承保"));
+        }
+        let result = policies::Entity::update_many()
+            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
+            .col_expr(policies::Column::PolicyNo, Expr::value(policy_no))
+            .col_expr(policies::Column::UnderwrittenAt, Expr::value(Utc::now()))
+            .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
+            .filter(policies::Column::Id.eq(id))
+            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(|e| {
+                StoreError::from_write(e, &format!("保单号“{policy_no}”已被其他保单使用，请核对"))
+            })?;
+        if result.rows_affected != 1 {
+            return Err(StoreError::Conflict("保单状态已被他人修改，请刷新后重试".to_owned()));
+        }
+        self.audit(actor, AuditEvent::ok("policy.underwrite", "保单", id.to_string()).with_detail(policy_no))
+            .await
+    }
+
+    /// Cancels a policy with a reason: the association before underwriting, the insurer
+    /// after. The funding it took goes back to its sources and its cover slots are freed.
+    pub async fn cancel_policy(&self, actor: &Actor, id: i64, reason: &str) -> StoreResult<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::invalid("请填写撤销原因"));
+        }
+        let row = self.policy_row(actor, id).await?;
+        let status = PolicyStatus::parse(&row.status).unwrap_or(PolicyStatus::Draft);
+        match status {
+            PolicyStatus::Draft | PolicyStatus::Submitted => actor.require(Permission::Enrol)?,
+            PolicyStatus::Underwritten => actor.require(Permission::Underwrite)?,
+            PolicyStatus::Cancelled => return Err(StoreError::invalid("该保单已撤销")),
+        }
+        let txn = self.db.begin().await?;
+        let result = policies::Entity::update_many()
+            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Cancelled.as_str()))
+            .col_expr(policies::Column::CancelledAt, Expr::value(Utc::now()))
+            .col_expr(
+                policies::Column::CancelReason,
+                Expr::value(reason.chars().take(200).collect::<String>()),
+            )
+            .filter(policies::Column::Id.eq(id))
+            .filter(policies::Column::Status.eq(status.as_str()))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(StoreError::Conflict("保单状态已被他人修改，请刷新后重试".to_owned()));
+        }
+        let parts =
+            policy_funding::Entity::find().filter(policy_funding::Column::PolicyId.eq(id)).all(&txn).await?;
+        for part in parts {
+            self.release(&txn, part.source_id, Fen::new(part.amount_fen)).await?;
+        }
+        cover_slots::Entity::delete_many().filter(cover_slots::Column::PolicyId.eq(id)).exec(&txn).await?;
+        txn.commit().await?;
+        self.audit(actor, AuditEvent::ok("policy.cancel", "保单", id.to_string()).with_detail(reason)).await
+    }
+
+    /// The insurer confirms many submitted policies at once, each with its policy number
+    /// (an insurer's return file). All or nothing; returns how many were underwritten.
+    pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
+        actor.require(Permission::Underwrite)?;
+        for (_, policy_no) in items {
+            check_policy_no(policy_no)?;
+        }
+        let txn = self.db.begin().await?;
+        for (id, policy_no) in items {
+            let policy_no = policy_no.trim();
+            let result = policies::Entity::update_many()
+                .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
+                .col_expr(policies::Column::PolicyNo, Expr::value(policy_no))
+                .col_expr(policies::Column::UnderwrittenAt, Expr::value(Utc::now()))
+                .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
+                .filter(policies::Column::Id.eq(*id))
+                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                .filter(actor.scope_condition(policies::Column::VillageCode))
+                .exec(&txn)
+                .await
+                .map_err(|e| StoreError::from_write(e, &format!("保单号“{policy_no}”已被其他保单使用")))?;
+            if result.rows_affected != 1 {
+                return Err(StoreError::Conflict(format!("保单 {id} 不是本辖区待承保的保单")));
+            }
+        }
+        txn.commit().await?;
+        self.audit(actor, AuditEvent::ok("policy.underwrite_batch", "保单", format!("{}份", items.len())))
+            .await?;
+        Ok(items.len())
+    }
+}

@@ -1,0 +1,254 @@
+//! One family's page: members, consents, events and policies, with the forms acting on them.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::NaiveDate;
+use guanai_domain::families::{MemberEvent, Relationship};
+use guanai_domain::Permission;
+use guanai_store::families::{ConsentKind, FamilyDetail, FamilySummary, Person};
+use guanai_store::policies::{PolicyQuery, PolicySummary};
+use serde::Deserialize;
+
+use super::members::MemberForm;
+use super::{parse_id, shown_name, with_status, CONSENT_KINDS, EVENT_KINDS};
+use crate::error::WebError;
+use crate::format::china_time;
+use crate::pages::forms::china_today;
+use crate::pages::{render, require, Crumb, Shell};
+use crate::session::PageUser;
+use crate::state::AppState;
+
+/// A member as the family page shows them.
+struct MemberRow {
+    id: i64,
+    name: String,
+    id_number: String,
+    revealed: bool,
+    birth_date: NaiveDate,
+    sex: &'static str,
+    relationship: &'static str,
+    active: bool,
+    status: &'static str,
+}
+
+struct ConsentRow {
+    kind: &'static str,
+    child: String,
+    given_by: String,
+    recorded_by: String,
+    recorded_at: String,
+}
+
+struct EventRow {
+    person: String,
+    kind: &'static str,
+    date: NaiveDate,
+    note: String,
+    recorded_by: String,
+}
+
+/// A member to choose in a form: id and name.
+struct Choice {
+    id: i64,
+    name: String,
+}
+
+/// What a family page shows besides the family: a message, a revealed number, a form.
+#[derive(Default)]
+pub(super) struct Extras {
+    pub(super) error: Option<String>,
+    pub(super) notice: Option<&'static str>,
+    pub(super) revealed_id: Option<(i64, String)>,
+    pub(super) revealed_phone: Option<String>,
+    pub(super) member_form: MemberForm,
+}
+
+#[derive(Template)]
+#[template(path = "family.html")]
+struct FamilyPage {
+    shell: Shell,
+    family: FamilySummary,
+    village_name: String,
+    phone: Option<String>,
+    phone_revealed: bool,
+    members: Vec<MemberRow>,
+    consents: Vec<ConsentRow>,
+    events: Vec<EventRow>,
+    policies: Vec<PolicySummary>,
+    active: Vec<Choice>,
+    movable: Vec<Choice>,
+    children: Vec<Choice>,
+    can_manage: bool,
+    can_reveal: bool,
+    can_enrol: bool,
+    extras: Extras,
+    today: NaiveDate,
+    relationships: Vec<Relationship>,
+    event_kinds: [MemberEvent; 4],
+    consent_kinds: [ConsentKind; 3],
+}
+
+pub(super) fn under_14(birth: NaiveDate, today: NaiveDate) -> bool {
+    birth.checked_add_months(chrono::Months::new(14 * 12)).is_some_and(|d| d > today)
+}
+
+pub(super) async fn family_page(
+    state: &AppState,
+    user: &PageUser,
+    detail: FamilyDetail,
+    extras: Extras,
+) -> Result<Response, WebError> {
+    let actor = &user.session.actor;
+    let FamilyDetail { mut summary, members, consents, events } = detail;
+    let today = china_today();
+    let policies = state
+        .store
+        .search_policies(
+            actor,
+            &PolicyQuery { family_id: Some(summary.id), per_page: 50, ..Default::default() },
+        )
+        .await?
+        .policies;
+    let village_name = state
+        .store
+        .region_names(&[summary.village_code.as_str()])
+        .await?
+        .remove(&summary.village_code)
+        .unwrap_or_else(|| summary.village_code.clone());
+    let name_of = |id: i64| {
+        members
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| shown_name(actor, &m.name))
+            .unwrap_or_else(|| format!("人员{id}"))
+    };
+    let ended =
+        |id: i64| events.iter().rev().find(|e| e.person_id == id && e.kind.ends_membership()).map(|e| e.kind);
+    let rows = members
+        .iter()
+        .map(|m| {
+            let revealed = extras.revealed_id.as_ref().filter(|(id, _)| *id == m.id);
+            MemberRow {
+                id: m.id,
+                name: shown_name(actor, &m.name),
+                id_number: revealed.map(|(_, full)| full.clone()).unwrap_or_else(|| m.id_masked.clone()),
+                revealed: revealed.is_some(),
+                birth_date: m.birth_date,
+                sex: m.sex.label(),
+                relationship: m.relationship.label(),
+                active: m.active,
+                status: match (m.active, ended(m.id)) {
+                    (true, _) => "在册",
+                    (false, Some(MemberEvent::Death)) => "死亡",
+                    (false, _) => "已迁出",
+                },
+            }
+        })
+        .collect();
+    let choice = |m: &Person| Choice { id: m.id, name: shown_name(actor, &m.name) };
+    let active: Vec<Choice> = members.iter().filter(|m| m.active).map(choice).collect();
+    let movable =
+        members.iter().filter(|m| m.active && m.relationship != Relationship::Head).map(choice).collect();
+    let children = members.iter().filter(|m| m.active && under_14(m.birth_date, today)).map(choice).collect();
+    let consents = consents
+        .iter()
+        .map(|c| ConsentRow {
+            kind: c.kind.label(),
+            child: c.person_id.map(name_of).unwrap_or_default(),
+            given_by: shown_name(actor, &c.given_by),
+            recorded_by: c.recorded_by.clone(),
+            recorded_at: china_time(&c.recorded_at),
+        })
+        .collect();
+    let events = events
+        .iter()
+        .map(|e| EventRow {
+            person: name_of(e.person_id),
+            kind: e.kind.label(),
+            date: e.event_date,
+            note: e.note.clone(),
+            recorded_by: e.recorded_by.clone(),
+        })
+        .collect();
+    summary.head_name = shown_name(actor, &summary.head_name);
+    let trail = vec![Crumb::link("家庭档案", "/families"), Crumb::here(format!("{}户", summary.head_name))];
+    let title = format!("{}户 · 家庭档案", summary.head_name);
+    let shell = Shell::new(state, &user.session, &title, "/families", trail).await?;
+    let status = if extras.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let revealing = extras.revealed_id.is_some() || extras.revealed_phone.is_some();
+    let page = FamilyPage {
+        shell,
+        village_name,
+        phone: extras.revealed_phone.clone().or_else(|| summary.phone_masked.clone()),
+        phone_revealed: extras.revealed_phone.is_some(),
+        family: summary,
+        members: rows,
+        consents,
+        events,
+        policies,
+        active,
+        movable,
+        children,
+        can_manage: actor.can(Permission::ManageFamilies),
+        can_reveal: actor.can(Permission::RevealPersonalData),
+        can_enrol: actor.can(Permission::Enrol),
+        extras,
+        today,
+        relationships: Relationship::ALL.into_iter().filter(|r| *r != Relationship::Head).collect(),
+        event_kinds: EVENT_KINDS,
+        consent_kinds: CONSENT_KINDS,
+    };
+    let mut response = with_status(render(&page)?, status);
+    if revealing {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
+/// Loads the family (within scope, else 404 and audited) and renders its page.
+pub(super) async fn load_family_page(
+    state: &AppState,
+    user: &PageUser,
+    family_id: i64,
+    extras: Extras,
+) -> Result<Response, WebError> {
+    let detail = state.store.family(&user.session.actor, family_id).await?;
+    family_page(state, user, detail, extras).await
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ShowQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
+    let id = parse_id(&id, "家庭")?;
+    let notice = match query.notice.as_str() {
+        "upgraded" => Some("身份证号是15位旧号码，已按国家标准自动升级为18位；请与本人身份证核对无误"),
+        _ => None,
+    };
+    load_family_page(&state, &user, id, Extras { notice, ..Default::default() }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::under_14;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn a_child_is_under_14_until_the_fourteenth_birthday() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert!(under_14(d(2012, 9, 2), d(2026, 9, 1)));
+        assert!(!under_14(d(2012, 9, 1), d(2026, 9, 1)));
+        assert!(!under_14(d(1990, 1, 1), d(2026, 9, 1)));
+    }
+}

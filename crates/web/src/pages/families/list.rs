@@ -1,0 +1,170 @@
+//! The family list and its filters (shared with the API and the data exchange).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use guanai_domain::families::{FamilyCategory, PovertyStatus};
+use guanai_domain::Permission;
+use guanai_store::families::FamilyQuery;
+use guanai_store::Actor;
+use serde::Deserialize;
+
+use super::{shown_name, with_status};
+use crate::error::WebError;
+use crate::pages::forms;
+use crate::pages::{render, require, Crumb, Shell};
+use crate::session::PageUser;
+use crate::state::AppState;
+
+const PER_PAGE: u64 = 50;
+
+/// Filters of the family list (page and API), as typed.
+#[derive(Deserialize, Default, Clone)]
+pub struct FamilyFilter {
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub poverty: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+impl FamilyFilter {
+    pub fn page(&self) -> u64 {
+        self.page.trim().parse().unwrap_or(0)
+    }
+
+    /// The store's query; the first wrong filter is reported in Chinese.
+    pub fn to_query(&self, actor: &Actor, per_page: u64) -> Result<FamilyQuery, String> {
+        let region = forms::optional_region("区域代码", &self.region)?;
+        if let Some(r) = &region {
+            if !actor.sees(r) && !r.contains(actor.scope()) {
+                return Err(format!("区域“{r}”不在您的管理范围内"));
+            }
+        }
+        let id_number = match self.id_number.trim() {
+            "" => None,
+            raw => Some(forms::id_number(raw).map_err(|e| format!("身份证号：{e}"))?.0),
+        };
+        let phone = forms::optional_mobile(&self.phone).map_err(|e| format!("手机号：{e}"))?;
+        let category = match self.category.trim() {
+            "" => None,
+            code if FamilyCategory::DEFAULTS.iter().any(|(c, _)| *c == code) => Some(code.to_owned()),
+            other => return Err(format!("未知的家庭类型“{other}”")),
+        };
+        let poverty = match self.poverty.trim() {
+            "" => None,
+            raw => Some(PovertyStatus::parse(raw).ok_or_else(|| format!("未知的脱贫状态“{raw}”"))?),
+        };
+        Ok(FamilyQuery {
+            region,
+            name: Some(self.name.trim().to_owned()).filter(|n| !n.is_empty()),
+            id_number,
+            phone,
+            category,
+            poverty,
+            page: self.page(),
+            per_page,
+        })
+    }
+
+    fn query_string(&self, page: u64) -> String {
+        serde_urlencoded::to_string([
+            ("region", self.region.as_str()),
+            ("name", self.name.as_str()),
+            ("id_number", self.id_number.as_str()),
+            ("phone", self.phone.as_str()),
+            ("category", self.category.as_str()),
+            ("poverty", self.poverty.as_str()),
+            ("page", &page.to_string()),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+/// One line of the list, as shown.
+struct ListRow {
+    id: i64,
+    code: String,
+    head: String,
+    village: String,
+    category: String,
+    poverty: &'static str,
+    members: u64,
+    phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "families.html")]
+struct FamiliesPage {
+    shell: Shell,
+    filter: FamilyFilter,
+    error: Option<String>,
+    rows: Vec<ListRow>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+    can_create: bool,
+    categories: [(&'static str, &'static str); 6],
+    statuses: [PovertyStatus; 4],
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(filter): Query<FamilyFilter>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
+    let actor = &user.session.actor;
+    let (found, error) = match filter.to_query(actor, PER_PAGE) {
+        Ok(query) => (Some(state.store.search_families(actor, &query).await?), None),
+        Err(message) => (None, Some(message)),
+    };
+    let (families, total) = found.map(|f| (f.families, f.total)).unwrap_or_default();
+    let codes: Vec<&str> = families.iter().map(|f| f.village_code.as_str()).collect();
+    let names = state.store.region_names(&codes).await?;
+    let rows = families
+        .iter()
+        .map(|f| ListRow {
+            id: f.id,
+            code: f.code.clone(),
+            head: shown_name(actor, &f.head_name),
+            village: names.get(&f.village_code).cloned().unwrap_or_else(|| f.village_code.clone()),
+            category: f.category_name.clone(),
+            poverty: f.poverty.label(),
+            members: f.members,
+            phone: f.phone_masked.clone().unwrap_or_default(),
+        })
+        .collect();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = filter.page();
+    let shell =
+        Shell::new(&state, &user.session, "家庭档案", "/families", vec![Crumb::here("家庭档案")]).await?;
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let response = render(&FamiliesPage {
+        shell,
+        prev_link: (page > 0).then(|| format!("/families?{}", filter.query_string(page - 1))),
+        next_link: (page + 1 < pages).then(|| format!("/families?{}", filter.query_string(page + 1))),
+        filter,
+        error,
+        rows,
+        total,
+        page,
+        pages,
+        can_create: actor.can(Permission::ManageFamilies),
+        categories: FamilyCategory::DEFAULTS,
+        statuses: PovertyStatus::ALL,
+    })?;
+    Ok(with_status(response, status))
+}

@@ -1,0 +1,297 @@
+//! The family page's POST handlers: adding members, member events and moves, consents, and
+//! revealing a full ID or phone number.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use guanai_domain::families::{MemberEvent, Relationship};
+use guanai_domain::Permission;
+use guanai_store::families::{ConsentKind, NewPerson};
+use guanai_store::Actor;
+use serde::Deserialize;
+
+use super::detail::{family_page, load_family_page, under_14, Extras};
+use super::{form_error, parse_id, person_id_number, EVENT_KINDS};
+use crate::error::WebError;
+use crate::pages::forms::{self, china_today};
+use crate::pages::require;
+use crate::session::PageUser;
+use crate::state::AppState;
+
+/// The add-member form, kept as typed after an error.
+#[derive(Deserialize, Default)]
+pub(crate) struct MemberForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub relationship: String,
+}
+
+impl MemberForm {
+    pub fn parse(&self) -> Result<(NewPerson, bool), String> {
+        if self.name.trim().is_empty() {
+            return Err("请填写成员姓名".to_owned());
+        }
+        let (id_number, upgraded) = person_id_number("身份证号", &self.id_number)?;
+        let relationship = Relationship::parse(&self.relationship)
+            .filter(|r| *r != Relationship::Head)
+            .ok_or("请选择与户主的关系（每户只有一位户主）")?;
+        Ok((NewPerson { name: self.name.trim().to_owned(), id_number, relationship }, upgraded))
+    }
+}
+
+/// After a change: back to the family page, or the page again with what went wrong.
+async fn done(
+    state: &AppState,
+    user: &PageUser,
+    family_id: i64,
+    outcome: Result<bool, WebError>,
+    member_form: MemberForm,
+) -> Result<Response, WebError> {
+    match outcome {
+        Ok(false) => Ok(Redirect::to(&format!("/families/{family_id}")).into_response()),
+        Ok(true) => Ok(Redirect::to(&format!("/families/{family_id}?notice=upgraded")).into_response()),
+        Err(err) => {
+            let extras = Extras { error: Some(form_error(err)?), member_form, ..Default::default() };
+            load_family_page(state, user, family_id, extras).await
+        }
+    }
+}
+
+pub(super) async fn add_member(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<MemberForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ManageFamilies, "/families/members").await?;
+    let id = parse_id(&id, "家庭")?;
+    let outcome = async {
+        let (person, upgraded) = form.parse().map_err(WebError::BadRequest)?;
+        state.store.add_member(&user.session.actor, id, person).await?;
+        Ok(upgraded)
+    }
+    .await;
+    done(&state, &user, id, outcome, form).await
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ConsentForm {
+    #[serde(default)]
+    kind: String,
+    /// The child, for a guardian's consent.
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    given_by: String,
+}
+
+pub(super) async fn record_consent(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ManageFamilies, "/families/consents").await?;
+    let id = parse_id(&id, "家庭")?;
+    let actor = &user.session.actor;
+    let outcome = async {
+        let bad = |m: &str| WebError::BadRequest(m.to_owned());
+        let kind = ConsentKind::parse(form.kind.trim()).ok_or_else(|| bad("请选择同意事项"))?;
+        let child = match (kind, form.person.trim()) {
+            (ConsentKind::Guardian, "") => return Err(bad("监护人同意须选择是哪位未满14周岁的成员")),
+            (ConsentKind::Guardian, raw) => {
+                let child: i64 = raw.parse().map_err(|_| bad("请选择未成年成员"))?;
+                let detail = state.store.family(actor, id).await?;
+                let member = detail.members.iter().find(|m| m.id == child);
+                if !member.is_some_and(|m| under_14(m.birth_date, china_today())) {
+                    return Err(bad("监护人同意只适用于本家庭未满14周岁的成员"));
+                }
+                Some(child)
+            }
+            _ => None,
+        };
+        state.store.record_consent(actor, id, kind, child, &form.given_by).await?;
+        Ok(false)
+    }
+    .await;
+    done(&state, &user, id, outcome, MemberForm::default()).await
+}
+
+pub(super) async fn withdraw_consent(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ManageFamilies, "/families/consents").await?;
+    let id = parse_id(&id, "家庭")?;
+    let outcome = async {
+        let kind = ConsentKind::parse(form.kind.trim())
+            .ok_or_else(|| WebError::BadRequest("请选择要撤回的同意事项".to_owned()))?;
+        state.store.withdraw_consent(&user.session.actor, id, kind, None).await?;
+        Ok(false)
+    }
+    .await;
+    done(&state, &user, id, outcome, MemberForm::default()).await
+}
+
+/// A member action's form: the member (chosen on the family page, or in the path) and the
+/// family (in the path, or a hidden field).
+#[derive(Deserialize, Default)]
+pub(super) struct MemberActionForm {
+    #[serde(default)]
+    family: String,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    to_family: String,
+    #[serde(default)]
+    relationship: String,
+}
+
+/// The family and member of a member action; the member must belong to the family (else
+/// "not found"), so the page shown afterwards is the member's own family.
+async fn member_of(
+    state: &AppState,
+    actor: &Actor,
+    family: &str,
+    person: &str,
+) -> Result<(i64, i64), WebError> {
+    let family_id = parse_id(family, "家庭")?;
+    let detail = state.store.family(actor, family_id).await?;
+    let person_id: i64 = person.trim().parse().map_err(|_| WebError::BadRequest("请选择成员".to_owned()))?;
+    if !detail.members.iter().any(|m| m.id == person_id) {
+        return Err(WebError::NotFound(format!("本家庭没有人员“{person_id}”")));
+    }
+    Ok((family_id, person_id))
+}
+
+async fn member_event(
+    state: &AppState,
+    user: &PageUser,
+    family: &str,
+    person: &str,
+    form: &MemberActionForm,
+) -> Result<Response, WebError> {
+    require(state, &user.session, Permission::ManageFamilies, "/persons/events").await?;
+    let actor = &user.session.actor;
+    let family_id = parse_id(family, "家庭")?;
+    let outcome = async {
+        let (_, person_id) = member_of(state, actor, family, person).await?;
+        let bad = WebError::BadRequest;
+        let kind = MemberEvent::parse(&form.kind)
+            .filter(|k| EVENT_KINDS.contains(k))
+            .ok_or_else(|| bad("请选择变动类型".to_owned()))?;
+        let date = forms::date("变动日期", &form.date).map_err(bad)?;
+        state.store.record_member_event(actor, person_id, kind, date, &form.note).await?;
+        Ok(false)
+    }
+    .await;
+    done(state, user, family_id, outcome, MemberForm::default()).await
+}
+
+async fn member_move(
+    state: &AppState,
+    user: &PageUser,
+    family: &str,
+    person: &str,
+    form: &MemberActionForm,
+) -> Result<Response, WebError> {
+    require(state, &user.session, Permission::ManageFamilies, "/persons/move").await?;
+    let actor = &user.session.actor;
+    let family_id = parse_id(family, "家庭")?;
+    let outcome = async {
+        let (_, person_id) = member_of(state, actor, family, person).await?;
+        let bad = |m: String| WebError::BadRequest(m);
+        let to: i64 =
+            form.to_family.trim().parse().map_err(|_| bad("请填写迁入家庭的系统编号（数字）".to_owned()))?;
+        let relationship = Relationship::parse(&form.relationship)
+            .filter(|r| *r != Relationship::Head)
+            .ok_or_else(|| bad("请选择在新家庭中与户主的关系".to_owned()))?;
+        let date = forms::date("迁移日期", &form.date).map_err(bad)?;
+        if date > china_today() {
+            return Err(bad("迁移日期不能晚于今天".to_owned()));
+        }
+        state.store.move_person(actor, person_id, to, relationship, date).await?;
+        Ok(false)
+    }
+    .await;
+    done(state, user, family_id, outcome, MemberForm::default()).await
+}
+
+pub(super) async fn family_event(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<MemberActionForm>,
+) -> Result<Response, WebError> {
+    member_event(&state, &user, &id, &form.person, &form).await
+}
+
+pub(super) async fn person_event(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(pid): Path<String>,
+    Form(form): Form<MemberActionForm>,
+) -> Result<Response, WebError> {
+    member_event(&state, &user, &form.family, &pid, &form).await
+}
+
+pub(super) async fn family_move(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<MemberActionForm>,
+) -> Result<Response, WebError> {
+    member_move(&state, &user, &id, &form.person, &form).await
+}
+
+pub(super) async fn person_move(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(pid): Path<String>,
+    Form(form): Form<MemberActionForm>,
+) -> Result<Response, WebError> {
+    member_move(&state, &user, &form.family, &pid, &form).await
+}
+
+/// Shows the family page with one member's full ID number; the store logs the view.
+pub(super) async fn reveal_id(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(pid): Path<String>,
+    Form(form): Form<MemberActionForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::RevealPersonalData, "/persons/reveal").await?;
+    let actor = &user.session.actor;
+    let family_id = parse_id(&form.family, "家庭")?;
+    let detail = state.store.family(actor, family_id).await?;
+    let person_id = parse_id(&pid, "人员")?;
+    if !detail.members.iter().any(|m| m.id == person_id) {
+        return Err(WebError::NotFound(format!("本家庭没有人员“{person_id}”")));
+    }
+    let full = state.store.reveal_id_number(actor, person_id).await?;
+    let extras = Extras { revealed_id: Some((person_id, full)), ..Default::default() };
+    family_page(&state, &user, detail, extras).await
+}
+
+/// Shows the family page with the full phone number; the store logs the view.
+pub(super) async fn reveal_phone(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::RevealPersonalData, "/families/reveal-phone").await?;
+    let id = parse_id(&id, "家庭")?;
+    let full = state.store.reveal_phone(&user.session.actor, id).await?;
+    load_family_page(&state, &user, id, Extras { revealed_phone: full, ..Default::default() }).await
+}

@@ -1,0 +1,92 @@
+//! Families and their members: list, register, detail, member events, moves, consents, reveals.
+//!
+//! Lists and pages show ID and phone numbers masked, and names masked too for roles without
+//! `RevealPersonalData` (supervisors). A full number is shown only after an explicit POST,
+//! which the store writes to the audit log; that answer is never cached.
+
+mod detail;
+mod list;
+mod members;
+mod register;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use guanai_domain::families::MemberEvent;
+use guanai_domain::{mask_name, IdNumber, Permission};
+use guanai_store::families::ConsentKind;
+use guanai_store::Actor;
+
+use crate::error::WebError;
+use crate::pages::forms::{self, china_today};
+use crate::state::AppState;
+
+use detail::show;
+use list::list;
+pub use list::FamilyFilter;
+pub(crate) use members::MemberForm;
+use members::{
+    add_member, family_event, family_move, person_event, person_move, record_consent, reveal_id,
+    reveal_phone, withdraw_consent,
+};
+use register::{create, new_form};
+pub(crate) use register::{register, NewFamilyForm};
+
+/// The kinds of member event recorded by hand (a move has its own form).
+const EVENT_KINDS: [MemberEvent; 4] =
+    [MemberEvent::Birth, MemberEvent::Death, MemberEvent::Marriage, MemberEvent::MoveAway];
+const CONSENT_KINDS: [ConsentKind; 3] =
+    [ConsentKind::Processing, ConsentKind::InsurerSharing, ConsentKind::Guardian];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/families", get(list).post(create))
+        .route("/families/new", get(new_form))
+        .route("/families/{id}", get(show))
+        .route("/families/{id}/members", post(add_member))
+        .route("/families/{id}/consents", post(record_consent))
+        .route("/families/{id}/consents/withdraw", post(withdraw_consent))
+        .route("/families/{id}/reveal-phone", post(reveal_phone))
+        // The family page's forms choose the member from a list; the person routes name it.
+        .route("/families/{id}/events", post(family_event))
+        .route("/families/{id}/move", post(family_move))
+        .route("/persons/{pid}/events", post(person_event))
+        .route("/persons/{pid}/move", post(person_move))
+        .route("/persons/{pid}/reveal", post(reveal_id))
+}
+
+fn parse_id(raw: &str, what: &str) -> Result<i64, WebError> {
+    raw.trim().parse().map_err(|_| WebError::NotFound(format!("找不到{what}“{raw}”")))
+}
+
+/// A name as this actor may see it: in full, or `张*`.
+pub(crate) fn shown_name(actor: &Actor, name: &str) -> String {
+    if actor.can(Permission::RevealPersonalData) {
+        name.to_owned()
+    } else {
+        mask_name(name)
+    }
+}
+
+/// Errors the user can fix are shown on the form; the rest become error pages.
+fn form_error(err: WebError) -> Result<String, WebError> {
+    match err {
+        WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Forbidden(m) => Ok(m),
+        other => Err(other),
+    }
+}
+
+fn with_status(mut response: Response, status: StatusCode) -> Response {
+    *response.status_mut() = status;
+    response
+}
+
+/// A parsed ID number of someone to register: valid, and not born in the future.
+fn person_id_number(label: &str, raw: &str) -> Result<(IdNumber, bool), String> {
+    let (id, upgraded) = forms::id_number(raw).map_err(|e| format!("{label}：{e}"))?;
+    if id.birth_date() > china_today() {
+        return Err(format!("{label}：出生日期晚于今天，请核对号码"));
+    }
+    Ok((id, upgraded))
+}
