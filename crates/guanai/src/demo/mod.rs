@@ -3,6 +3,8 @@
 //! policies and claims here; keep the demo in this one place.
 
 pub mod catalog;
+mod history;
+pub use history::populate_years;
 pub mod households;
 
 use std::fmt::Write as _;
@@ -67,6 +69,8 @@ impl DemoReport {
 
 /// What [`populate`] made.
 pub struct PopulateReport {
+    /// The scheme years with policies.
+    pub years: (i32, i32),
     pub households: usize,
     pub persons: usize,
     pub policies: usize,
@@ -77,88 +81,20 @@ impl PopulateReport {
     pub fn print(&self) {
         if self.households > 0 {
             println!(
-                "演示家庭：{}户{}人，{}年度保单{}份（保险公司已承保{}份）",
-                self.households,
-                self.persons,
-                catalog::DEMO_YEAR,
-                self.policies,
-                self.underwritten
+                "演示家庭：{}户{}人，{}–{}年度保单共{}份（保险公司已承保{}份）",
+                self.households, self.persons, self.years.0, self.years.1, self.policies, self.underwritten
             );
         }
     }
 }
 
 /// Fills the demo city with `households` made-up households (nothing when families exist
-/// already), and enrols about three in four of them for the demo year, most of those
-/// underwritten. Deterministic for a seed.
+/// already) and their policies for every year from 2021 to the demo year: about half enrol
+/// the first year; each year after, most renew, some lapse, some newcomers join and a
+/// company gifts policies in 吉州区. Past years are underwritten, four in five of the
+/// current year's. Deterministic for a seed.
 pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Result<PopulateReport> {
-    use guanai_store::families::FamilyQuery;
-    use guanai_store::policies::{Channel, PolicyQuery, PolicyStatus};
-    let set = demo_city();
-    let system = Actor::system(set.city.clone());
-    let existing = store.search_families(&system, &FamilyQuery { per_page: 1, ..Default::default() }).await?;
-    if existing.total > 0 || households == 0 {
-        return Ok(PopulateReport { households: 0, persons: 0, policies: 0, underwritten: 0 });
-    }
-    let today = chrono::NaiveDate::from_ymd_opt(catalog::DEMO_YEAR, 11, 30).expect("valid date");
-    let mut generator = households::Generator::new(&set, seed, today);
-    let packages = store.packages(Some(catalog::DEMO_YEAR)).await?;
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0x5eed);
-    let mut report = PopulateReport { households: 0, persons: 0, policies: 0, underwritten: 0 };
-    let mut remaining = households;
-    while remaining > 0 {
-        let batch: Vec<_> = (0..remaining.min(2_000)).map(|_| generator.household()).collect();
-        remaining -= batch.len();
-        report.persons += batch.iter().map(|h| h.members.len()).sum::<usize>();
-        let ids = store.register_households(&system, &batch).await?;
-        report.households += ids.len();
-        // About 75 % enrol: 60 % of them in the base package, 30 % with the allowance, 10 % in 1+2.
-        let mut by_package: Vec<Vec<i64>> = vec![Vec::new(); packages.len()];
-        for id in ids {
-            use rand::Rng;
-            if rng.gen_bool(0.75) {
-                let roll = rng.gen_range(0..10);
-                let index = if roll < 6 {
-                    0
-                } else if roll < 9 {
-                    1
-                } else {
-                    2
-                };
-                by_package[index.min(packages.len() - 1)].push(id);
-            }
-        }
-        for (package, families) in packages.iter().zip(by_package) {
-            let outcome = store.enrol_families(&system, package.id, &families, Channel::Staff, true).await?;
-            report.policies += outcome.created;
-        }
-    }
-    // The insurer has underwritten four in five of what was submitted.
-    let mut chosen: Vec<(i64, String)> = Vec::new();
-    for page in 0.. {
-        let query = PolicyQuery {
-            status: Some(PolicyStatus::Submitted),
-            page,
-            per_page: 1_000,
-            ..Default::default()
-        };
-        let found = store.search_policies(&system, &query).await?;
-        if found.policies.is_empty() {
-            break;
-        }
-        chosen.extend(
-            found
-                .policies
-                .iter()
-                .filter(|p| p.id % 5 != 0)
-                .map(|p| (p.id, format!("PJA{}{:08}", catalog::DEMO_YEAR, p.id))),
-        );
-    }
-    let insurer = Actor::system(set.city.clone()).acting_as(guanai_domain::Role::InsurerCity);
-    for chunk in chosen.chunks(5_000) {
-        report.underwritten += store.underwrite_many(&insurer, chunk).await?;
-    }
-    Ok(report)
+    populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await
 }
 
 /// Sets up the demo city; safe to run again (nothing is created twice).

@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod auth;
 mod cli;
+mod demo;
 mod enrolment;
 mod exchange;
 mod families;

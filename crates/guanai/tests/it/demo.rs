@@ -1,0 +1,53 @@
+//! The demo city's history: policies for every year since 2021, with renewals, lapses,
+//! newcomers and gifts, the same for the same seed.
+
+use std::collections::{HashMap, HashSet};
+
+use guanai_store::policies::{Channel, PolicyQuery, PolicyStatus, ShownStatus};
+
+use crate::util::TestApp;
+
+#[tokio::test]
+async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
+    let app = TestApp::demo().await;
+    let report = guanai::demo::populate(&app.store, 600, 11).await.unwrap();
+    assert_eq!(report.households, 600);
+    assert_eq!(report.years, (2021, 2026));
+    let system = app.system();
+    let mut by_year: HashMap<i32, HashSet<i64>> = HashMap::new();
+    let mut gifted = 0;
+    for page in 0.. {
+        let found = app
+            .store
+            .search_policies(&system, &PolicyQuery { page, per_page: 1000, ..Default::default() })
+            .await
+            .unwrap();
+        if found.policies.is_empty() {
+            break;
+        }
+        for policy in found.policies {
+            if policy.year < 2026 {
+                assert_eq!(policy.status, PolicyStatus::Underwritten, "past years are underwritten");
+                assert_eq!(policy.shown, ShownStatus::Expired);
+            }
+            if policy.channel == Channel::Gifted {
+                gifted += 1;
+            }
+            by_year.entry(policy.year).or_default().insert(policy.family_id);
+        }
+    }
+    assert_eq!(by_year.keys().copied().min(), Some(2021));
+    assert_eq!(by_year.keys().copied().max(), Some(2026));
+    for year in 2022..=2026 {
+        let (last, this) = (&by_year[&(year - 1)], &by_year[&year]);
+        let renewed = this.intersection(last).count();
+        let lapsed = last.difference(this).count();
+        let newcomers = this.difference(last).count();
+        assert!(renewed > lapsed, "{year}: most renew ({renewed} renewed, {lapsed} lapsed)");
+        assert!(lapsed > 0 && newcomers > 0, "{year}: some lapse ({lapsed}) and some join ({newcomers})");
+    }
+    assert!(gifted > 0, "a company gifts policies");
+    // Populating again changes nothing.
+    let again = guanai::demo::populate(&app.store, 600, 11).await.unwrap();
+    assert_eq!(again.policies, 0);
+}
