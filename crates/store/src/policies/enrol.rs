@@ -57,6 +57,7 @@ pub struct FundingLine {
 #[derive(Debug, Clone, Serialize)]
 pub struct Quote {
     pub family_id: i64,
+    pub head_name: String,
     pub package_id: i64,
     pub package_name: String,
     pub year: i32,
@@ -158,6 +159,7 @@ impl Store {
             .await?;
         Ok(Quote {
             family_id: family.id,
+            head_name: family.head_name.clone(),
             package_id: package.id,
             package_name: package.name.clone(),
             year: package.year,

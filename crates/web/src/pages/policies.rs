@@ -124,11 +124,7 @@ async fn enrol_page(
     let actor = &user.session.actor;
     let family = state.store.family(actor, family_id).await?;
     let packages = state.store.packages(None).await?;
-    let trail = vec![
-        Crumb::link("家庭档案", "/families"),
-        Crumb::link(family.summary.head_name.clone(), format!("/families/{family_id}")),
-        Crumb::here("参保"),
-    ];
+    let trail = enrol_trail(&family.summary.head_name, family_id, "参保");
     let shell = Shell::new(state, &user.session, "参保", "/families", trail).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let page = EnrolPage {
@@ -172,26 +168,45 @@ async fn enrol_quote(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    require(&state, &user.session, Permission::Enrol, "/families/enrol").await?;
-    let family_id = parse_id(&id, "家庭")?;
-    let actor = &user.session.actor;
-    let form = EnrolForm::from_pairs(pairs);
-    let request = match form.request(family_id, Channel::for_role(actor.role())) {
-        Ok(request) => request,
-        Err(message) => return enrol_page(&state, &user, family_id, form, Some(message)).await,
+    let (family_id, form, request) = match read_enrolment(&state, &user, &id, pairs).await? {
+        Ok(read) => read,
+        Err(back_to_form) => return Ok(back_to_form),
     };
+    let actor = &user.session.actor;
     let quote = match state.store.quote(actor, &request).await {
         Ok(quote) => quote,
         Err(err) => return retry_enrol(&state, &user, family_id, form, err.into()).await,
     };
-    let family = state.store.family(actor, family_id).await?;
-    let trail = vec![
-        Crumb::link("家庭档案", "/families"),
-        Crumb::link(family.summary.head_name.clone(), format!("/families/{family_id}")),
-        Crumb::here("确认参保"),
-    ];
+    let head_name = quote.head_name.clone();
+    let trail = enrol_trail(&head_name, family_id, "确认参保");
     let shell = Shell::new(&state, &user.session, "确认参保", "/families", trail).await?;
-    render(&QuotePage { shell, quote, head_name: family.summary.head_name })
+    render(&QuotePage { shell, quote, head_name })
+}
+
+/// The posted enrolment form as a request; a field that does not parse sends the user back
+/// to the form with the reason.
+async fn read_enrolment(
+    state: &AppState,
+    user: &PageUser,
+    id: &str,
+    pairs: Vec<(String, String)>,
+) -> Result<Result<(i64, EnrolForm, EnrolRequest), Response>, WebError> {
+    require(state, &user.session, Permission::Enrol, "/families/enrol").await?;
+    let family_id = parse_id(id, "家庭")?;
+    let form = EnrolForm::from_pairs(pairs);
+    match form.request(family_id, Channel::for_role(user.session.actor.role())) {
+        Ok(request) => Ok(Ok((family_id, form, request))),
+        Err(message) => Ok(Err(enrol_page(state, user, family_id, form, Some(message)).await?)),
+    }
+}
+
+/// The breadcrumb of the enrolment steps: the family list, the family, this step.
+fn enrol_trail(head_name: &str, family_id: i64, step: &str) -> Vec<Crumb> {
+    vec![
+        Crumb::link("家庭档案", "/families"),
+        Crumb::link(head_name.to_owned(), format!("/families/{family_id}")),
+        Crumb::here(step.to_owned()),
+    ]
 }
 
 /// Shows a rule the user can act on back on the form; anything else is an error page.
@@ -217,14 +232,11 @@ async fn enrol_confirm(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    require(&state, &user.session, Permission::Enrol, "/families/enrol").await?;
-    let family_id = parse_id(&id, "家庭")?;
-    let actor = &user.session.actor;
-    let form = EnrolForm::from_pairs(pairs);
-    let request = match form.request(family_id, Channel::for_role(actor.role())) {
-        Ok(request) => request,
-        Err(message) => return enrol_page(&state, &user, family_id, form, Some(message)).await,
+    let (family_id, form, request) = match read_enrolment(&state, &user, &id, pairs).await? {
+        Ok(read) => read,
+        Err(back_to_form) => return Ok(back_to_form),
     };
+    let actor = &user.session.actor;
     let policy_id = match state.store.enrol(actor, &request).await {
         Ok(id) => id,
         Err(err) => return retry_enrol(&state, &user, family_id, form, err.into()).await,
