@@ -219,26 +219,7 @@ impl Store {
             .into_iter()
             .filter_map(to_rule)
             .collect();
-        let lines: Vec<(i64, i64, String, String)> = policy_funding::Entity::find()
-            .select_only()
-            .column(policy_funding::Column::PolicyId)
-            .column(policy_funding::Column::AmountFen)
-            .column(policies::Column::VillageCode)
-            .column(policies::Column::Status)
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                policy_funding::Entity::belongs_to(policies::Entity)
-                    .from(policy_funding::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
-            )
-            .filter(policy_funding::Column::SourceId.eq(id))
-            .filter(actor.scope_condition(policies::Column::VillageCode))
-            .order_by_desc(policy_funding::Column::Id)
-            .limit(500)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let lines = self.ledger_lines(actor, id, true, 500).await?;
         let receipts = source_receipts::Entity::find()
             .filter(source_receipts::Column::SourceId.eq(id))
             .order_by_asc(source_receipts::Column::ReceivedOn)
@@ -252,20 +233,48 @@ impl Store {
                 recorded_by: r.recorded_by,
             })
             .collect();
-        Ok(Ledger {
-            source,
-            rules,
-            lines: lines
-                .into_iter()
-                .map(|(policy_id, amount, village_code, status)| LedgerLine {
-                    policy_id,
-                    village_code,
-                    status,
-                    amount: Fen::new(amount),
-                })
-                .collect(),
-            receipts,
-        })
+        Ok(Ledger { source, rules, lines, receipts })
+    }
+
+    /// The policies a source pays for within the actor's scope: the newest `limit` or, in
+    /// order of payment, the first `limit`.
+    pub(crate) async fn ledger_lines(
+        &self,
+        actor: &Actor,
+        source_id: i64,
+        newest_first: bool,
+        limit: u64,
+    ) -> StoreResult<Vec<LedgerLine>> {
+        let order = if newest_first { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+        let lines: Vec<(i64, i64, String, String)> = policy_funding::Entity::find()
+            .select_only()
+            .column(policy_funding::Column::PolicyId)
+            .column(policy_funding::Column::AmountFen)
+            .column(policies::Column::VillageCode)
+            .column(policies::Column::Status)
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                policy_funding::Entity::belongs_to(policies::Entity)
+                    .from(policy_funding::Column::PolicyId)
+                    .to(policies::Column::Id)
+                    .into(),
+            )
+            .filter(policy_funding::Column::SourceId.eq(source_id))
+            .filter(actor.scope_condition(policies::Column::VillageCode))
+            .order_by(policy_funding::Column::Id, order)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(lines
+            .into_iter()
+            .map(|(policy_id, amount, village_code, status)| LedgerLine {
+                policy_id,
+                village_code,
+                status,
+                amount: Fen::new(amount),
+            })
+            .collect())
     }
 
     /// Adds a subsidy rule to a source; the rule's region must lie within the source's.

@@ -20,7 +20,7 @@ use super::exchange::CHUNK;
 use super::{PolicyQuery, PolicyStatus, PolicySummary};
 use crate::audit::AuditEvent;
 use crate::consents::ConsentKind;
-use crate::entities::{consents, families, packages, persons, policies, policy_funding, policy_members};
+use crate::entities::{consents, families, packages, persons, policies, policy_members};
 use crate::families::{FamilyQuery, FamilySummary};
 use crate::funding::LedgerLine;
 use crate::{Actor, Store, StoreError, StoreResult};
@@ -369,26 +369,7 @@ impl Store {
     pub async fn export_ledger_lines(&self, actor: &Actor, source_id: i64) -> StoreResult<Vec<LedgerLine>> {
         actor.require(Permission::ViewFunding)?;
         self.source_row(actor, source_id).await?;
-        let lines: Vec<(i64, i64, String, String)> = policy_funding::Entity::find()
-            .select_only()
-            .column(policy_funding::Column::PolicyId)
-            .column(policy_funding::Column::AmountFen)
-            .column(policies::Column::VillageCode)
-            .column(policies::Column::Status)
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                policy_funding::Entity::belongs_to(policies::Entity)
-                    .from(policy_funding::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
-            )
-            .filter(policy_funding::Column::SourceId.eq(source_id))
-            .filter(actor.scope_condition(policies::Column::VillageCode))
-            .order_by_asc(policy_funding::Column::Id)
-            .limit(EXPORT_LIMIT + 1)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let lines = self.ledger_lines(actor, source_id, false, EXPORT_LIMIT + 1).await?;
         if lines.len() as u64 > EXPORT_LIMIT {
             return Err(too_many_policies());
         }
@@ -398,15 +379,7 @@ impl Store {
                 .with_detail(format!("导出台账{}条", lines.len())),
         )
         .await?;
-        Ok(lines
-            .into_iter()
-            .map(|(policy_id, amount, village_code, status)| LedgerLine {
-                policy_id,
-                village_code,
-                status,
-                amount: Fen::new(amount),
-            })
-            .collect())
+        Ok(lines)
     }
 }
 
