@@ -1,14 +1,23 @@
 //! The audit log: append-only. This module offers writing, searching and pruning past the
 //! retention period; there is no update and no delete of single entries anywhere.
+//!
+//! Entries are written by one task per store ([`AuditQueue`]), many to a statement: the
+//! entries of every request that arrived while the last batch was being written go in
+//! together, one write instead of one each (on SQLite, whose single writer is the limit of
+//! every audited read). A caller still returns only once its own entry is committed, and
+//! gets the error if it could not be; nothing is written later or dropped.
 
 use chrono::{DateTime, Utc};
 use guanai_domain::{Permission, RegionLevel};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
 
+use crate::connect::WriteGate;
 use crate::entities::audit_log;
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -109,6 +118,125 @@ fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
 }
 
+fn entry(
+    actor_id: Option<i64>,
+    actor_name: &str,
+    actor_region: Option<&str>,
+    ip: &str,
+    event: AuditEvent,
+) -> audit_log::ActiveModel {
+    audit_log::ActiveModel {
+        id: NotSet,
+        at: Set(Utc::now()),
+        actor_id: Set(actor_id),
+        actor_name: Set(truncate(actor_name, 64)),
+        actor_region: Set(actor_region.map(str::to_owned)),
+        ip: Set(truncate(ip, 64)),
+        action: Set(event.action.to_owned()),
+        target_kind: Set(event.target_kind.to_owned()),
+        target_id: Set(truncate(&event.target_id, 128)),
+        subject: Set(event.subject.map(|s| truncate(&s, 128))),
+        outcome: Set(event.outcome.as_str().to_owned()),
+        detail: Set(truncate(&event.detail, 1000)),
+    }
+}
+
+/// Most entries one statement writes: 12 values each, far below every engine's limit of
+/// parameters per statement.
+const MAX_BATCH: usize = 256;
+
+/// Entries waiting for the writer; a full queue makes callers wait (back pressure).
+const MAX_QUEUED: usize = 4096;
+
+/// An entry and the caller waiting for it to be committed.
+struct Queued {
+    row: audit_log::ActiveModel,
+    done: oneshot::Sender<StoreResult<()>>,
+}
+
+/// The way to the store's audit writer task (see the module documentation).
+#[derive(Debug, Clone)]
+pub(crate) struct AuditQueue {
+    sender: Option<mpsc::Sender<Queued>>,
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queued").finish_non_exhaustive()
+    }
+}
+
+enum Submitted {
+    Done(StoreResult<()>),
+    NoWriter(Box<audit_log::ActiveModel>),
+}
+
+impl AuditQueue {
+    /// Starts the writer task on the current Tokio runtime; outside one, entries are
+    /// written directly by their callers.
+    pub(crate) fn start(db: DatabaseConnection, gate: WriteGate) -> AuditQueue {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return AuditQueue { sender: None };
+        };
+        let (sender, receiver) = mpsc::channel(MAX_QUEUED);
+        runtime.spawn(write_batches(db, gate, receiver));
+        AuditQueue { sender: Some(sender) }
+    }
+
+    async fn submit(&self, row: audit_log::ActiveModel) -> Submitted {
+        let Some(sender) = &self.sender else {
+            return Submitted::NoWriter(Box::new(row));
+        };
+        let (done, committed) = oneshot::channel();
+        if let Err(refused) = sender.send(Queued { row, done }).await {
+            return Submitted::NoWriter(Box::new(refused.0.row));
+        }
+        match committed.await {
+            Ok(result) => Submitted::Done(result),
+            // The writer stopped with the entry taken but unanswered: whether it was
+            // written is unknown, so the action it records must not count as done.
+            Err(_) => Submitted::Done(Err(StoreError::Database(sea_orm::DbErr::Custom(
+                "the audit writer stopped before confirming an entry".to_owned(),
+            )))),
+        }
+    }
+}
+
+/// The writer task: takes whatever is queued (at least one entry, at most a batch), writes
+/// it in one statement in queue order, and answers each caller. Ends when every store
+/// handle is gone.
+async fn write_batches(db: DatabaseConnection, gate: WriteGate, mut queue: mpsc::Receiver<Queued>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let turn = gate.turn().await;
+        let rows = batch.iter().map(|q| q.row.clone()).collect::<Vec<_>>();
+        match audit_log::Entity::insert_many(rows).exec_without_returning(&db).await {
+            Ok(_) => {
+                for queued in batch.drain(..) {
+                    let _ = queued.done.send(Ok(()));
+                }
+            }
+            Err(err) if batch.len() == 1 => {
+                let _ = batch.remove(0).done.send(Err(err.into()));
+            }
+            // One bad entry must not fail the others: each is tried alone and its caller
+            // gets its own answer.
+            Err(err) => {
+                tracing::warn!(error = %err, entries = batch.len(), "audit batch failed; writing one by one");
+                for queued in batch.drain(..) {
+                    let result = audit_log::Entity::insert(queued.row)
+                        .exec_without_returning(&db)
+                        .await
+                        .map(|_| ())
+                        .map_err(StoreError::from);
+                    let _ = queued.done.send(result);
+                }
+            }
+        }
+        drop(turn);
+    }
+}
+
 impl Store {
     /// Writes one entry for what `actor` did.
     pub async fn audit(&self, actor: &Actor, event: AuditEvent) -> StoreResult<()> {
@@ -121,6 +249,19 @@ impl Store {
         self.write_audit(None, name, None, ip, event).await
     }
 
+    /// Writes the entry for what `actor` did inside the caller's transaction `db`, so that
+    /// it is committed with the change it records (and costs no write of its own).
+    pub(crate) async fn audit_in(
+        &self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        event: AuditEvent,
+    ) -> StoreResult<()> {
+        let row = entry(actor.user_id(), actor.username(), Some(actor.scope().as_str()), actor.ip(), event);
+        audit_log::Entity::insert(row).exec_without_returning(db).await?;
+        Ok(())
+    }
+
     async fn write_audit(
         &self,
         actor_id: Option<i64>,
@@ -129,22 +270,16 @@ impl Store {
         ip: &str,
         event: AuditEvent,
     ) -> StoreResult<()> {
-        let entry = audit_log::ActiveModel {
-            id: NotSet,
-            at: Set(Utc::now()),
-            actor_id: Set(actor_id),
-            actor_name: Set(truncate(actor_name, 64)),
-            actor_region: Set(actor_region.map(str::to_owned)),
-            ip: Set(truncate(ip, 64)),
-            action: Set(event.action.to_owned()),
-            target_kind: Set(event.target_kind.to_owned()),
-            target_id: Set(truncate(&event.target_id, 128)),
-            subject: Set(event.subject.map(|s| truncate(&s, 128))),
-            outcome: Set(event.outcome.as_str().to_owned()),
-            detail: Set(truncate(&event.detail, 1000)),
-        };
-        audit_log::Entity::insert(entry).exec_without_returning(&self.db).await?;
-        Ok(())
+        let row = entry(actor_id, actor_name, actor_region, ip, event);
+        match self.audit_queue.submit(row).await {
+            Submitted::Done(result) => result,
+            // No writer task (it ended with the runtime that started it): write directly.
+            Submitted::NoWriter(row) => {
+                let _turn = self.write_gate.turn().await;
+                audit_log::Entity::insert(*row).exec_without_returning(&self.db).await?;
+                Ok(())
+            }
+        }
     }
 
     /// Records that `actor` asked for something outside its scope or role, and returns

@@ -110,7 +110,7 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
         // A city's ID-number index is tens of MB of random keys: a 16 MB page cache per
-        // connection (eight connections) keeps most look-ups and bulk writes off the disk
+        // connection (four connections) keeps most look-ups and bulk writes off the disk
         // while the server stays small; memory-mapped reads spare a copy.
         .pragma("cache_size", "-16384")
         .pragma("mmap_size", "67108864")
@@ -118,8 +118,34 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         // Checkpoint every ~40 MB of WAL rather than every 4 MB: bulk writes copy each page
         // from the WAL into the database fewer times.
         .pragma("wal_autocheckpoint", "10000");
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    // Four connections: SQLite writes one at a time anyway (the store's writers take turns
+    // before they take a connection, see `WriteGate`), and each connection keeps its own
+    // page cache and memory map, which is most of a server's memory.
+    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// SQLite lets one connection write at a time; the others wait in its busy handler, which
+/// polls with sleeps of up to 100 ms and serves nobody in order. The store's own busy
+/// writers (enrolment, gifting, the audit writer) therefore take turns here first, first
+/// come first served, and each finds the lock free. On PostgreSQL and MySQL writers run
+/// side by side and the gate is always open.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteGate(Option<std::sync::Arc<tokio::sync::Mutex<()>>>);
+
+impl WriteGate {
+    pub(crate) fn for_engine(engine: Engine) -> WriteGate {
+        WriteGate((engine == Engine::Sqlite).then(Default::default))
+    }
+
+    /// Waits for this writer's turn, which lasts until the guard is dropped. Nothing that
+    /// holds a turn may wait for another writer of the store (the audit writer included).
+    pub(crate) async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
 }
 
 /// The same server URL naming another database (`postgres://u@h/test` → `postgres://u@h/name`).

@@ -391,40 +391,43 @@ impl Store {
     }
 
     /// Every active rule of `year` in priority order, with its scope and what its source
-    /// has left; and the sources' names.
+    /// has left; and the names of those sources. One query (rules joined to their sources),
+    /// as enrolment reads it inside its write transaction.
     pub(crate) async fn all_rules(
         &self,
         db: &impl ConnectionTrait,
         year: i32,
     ) -> StoreResult<(Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>)> {
-        let sources =
-            funding_sources::Entity::find().filter(funding_sources::Column::Year.eq(year)).all(db).await?;
-        let source_ids: Vec<i64> = sources.iter().map(|s| s.id).collect();
-        if source_ids.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
-        }
-        let rules = subsidy_rules::Entity::find()
-            .filter(subsidy_rules::Column::SourceId.is_in(source_ids))
+        let rows = subsidy_rules::Entity::find()
+            .select_also(funding_sources::Entity)
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                subsidy_rules::Entity::belongs_to(funding_sources::Entity)
+                    .from(subsidy_rules::Column::SourceId)
+                    .to(funding_sources::Column::Id)
+                    .into(),
+            )
+            .filter(funding_sources::Column::Year.eq(year))
             .filter(subsidy_rules::Column::Active.eq(true))
             .order_by_asc(subsidy_rules::Column::Priority)
             .order_by_asc(subsidy_rules::Column::Id)
             .all(db)
             .await?;
-        let inputs = rules
-            .into_iter()
-            .filter_map(to_rule)
-            .filter_map(|rule| {
-                let source = sources.iter().find(|s| s.id == rule.source_id)?;
-                let input = RuleInput {
-                    rule_id: rule.id,
-                    source_id: rule.source_id,
-                    amount: rule.amount,
-                    budget_left: Fen::new(source.pledged_fen - source.allocated_fen),
-                };
-                Some((rule.scope, input))
-            })
-            .collect();
-        let names = sources.into_iter().map(|s| (s.id, s.name)).collect();
+        let mut inputs = Vec::with_capacity(rows.len());
+        let mut names: Vec<(i64, String)> = Vec::new();
+        for (rule, source) in rows {
+            let (Some(source), Some(rule)) = (source, to_rule(rule)) else { continue };
+            if !names.iter().any(|(id, _)| *id == source.id) {
+                names.push((source.id, source.name.clone()));
+            }
+            let input = RuleInput {
+                rule_id: rule.id,
+                source_id: rule.source_id,
+                amount: rule.amount,
+                budget_left: Fen::new(source.pledged_fen - source.allocated_fen),
+            };
+            inputs.push((rule.scope, input));
+        }
         Ok((inputs, names))
     }
 

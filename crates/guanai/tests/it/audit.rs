@@ -71,3 +71,44 @@ async fn retention_below_six_months_is_refused() {
     assert_eq!(app.store.prune_audit(180).await.unwrap(), 0, "recent entries stay");
     assert!(!app.audit_entries("demo.city", "ok").await.is_empty());
 }
+
+/// Entries written at the same time go to the writer task together; every one must be
+/// stored, in the order the callers handed them in. On the test's current-thread runtime
+/// the tasks below run, and hand in their entries, in the order they were spawned, before
+/// the writer wakes: more than one batch's worth is waiting for it.
+#[tokio::test]
+async fn entries_written_at_once_are_all_stored_in_order() {
+    use guanai_store::audit::{AuditEvent, AuditQuery};
+    let app = TestApp::demo().await;
+    let actor = guanai_store::Actor::system(guanai_domain::RegionCode::parse("3608").unwrap());
+    let mut tasks = Vec::new();
+    for i in 0..600 {
+        let store = app.store.clone();
+        let actor = actor.clone();
+        tasks.push(tokio::spawn(async move {
+            store.audit(&actor, AuditEvent::ok("test.batch", "测试", i.to_string())).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("each caller learns that its entry was written");
+    }
+    let query = AuditQuery { action: Some("test.batch".to_owned()), per_page: 1000, ..Default::default() };
+    let mut entries = app.store.search_audit(&actor, &query).await.unwrap().entries;
+    entries.sort_by_key(|e| e.id);
+    let targets: Vec<String> = entries.iter().map(|e| e.target_id.clone()).collect();
+    let expected: Vec<String> = (0..600).map(|i: i32| i.to_string()).collect();
+    assert_eq!(targets, expected, "all 600 entries, in the order they were handed in");
+}
+
+/// An entry that cannot be written fails its caller: the action it records must not go
+/// ahead unlogged.
+#[tokio::test]
+async fn an_entry_that_cannot_be_written_fails_its_caller() {
+    use guanai_store::audit::AuditEvent;
+    let app = TestApp::demo().await;
+    let actor = guanai_store::Actor::system(guanai_domain::RegionCode::parse("3608").unwrap());
+    app.store.audit(&actor, AuditEvent::ok("test.before", "测试", "1")).await.expect("written");
+    app.store.clone().close().await.unwrap();
+    let err = app.store.audit(&actor, AuditEvent::ok("test.after", "测试", "2")).await.unwrap_err();
+    assert!(matches!(err, guanai_store::StoreError::Database(_)), "{err:?}");
+}

@@ -30,7 +30,7 @@ async fn migrate_is_repeatable_and_keeps_data() {
     guanai(&db, &["migrate"]).await.unwrap();
     guanai(&db, &["migrate"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);
-    assert_eq!(store.applied_migrations().await.unwrap().len(), 3);
+    assert_eq!(store.applied_migrations().await.unwrap().len(), 4);
     // The demo is idempotent too.
     guanai(&db, &["demo"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261130_000001_foundation;
 mod m20261130_000002_enrolment;
 mod m20261130_000003_imports;
+mod m20261130_000005_list_indexes;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_foundation::Migration),
             Box::new(m20261130_000002_enrolment::Migration),
             Box::new(m20261130_000003_imports::Migration),
+            Box::new(m20261130_000005_list_indexes::Migration),
         ]
     }
 }

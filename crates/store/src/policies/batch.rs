@@ -147,6 +147,7 @@ impl Store {
             return Ok(BatchOutcome { created: 0, skipped });
         }
         let by_id: HashMap<i64, &families::Model> = selected.iter().map(|f| (f.id, f)).collect();
+        let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         // Write first (SQLite's write lock), then read the rules and budgets as they are now;
         // each allocation below checks its budget again.
@@ -187,6 +188,7 @@ impl Store {
         }
         insert_policies(&txn, &drafts).await?;
         txn.commit().await?;
+        drop(turn);
         self.audit(
             actor,
             AuditEvent::ok("policy.enrol_batch", "保障方案", package.id.to_string())

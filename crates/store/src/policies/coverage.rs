@@ -4,12 +4,12 @@
 use chrono::NaiveDate;
 use guanai_domain::identity::IdNumber;
 use guanai_domain::Permission;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::{PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
-use crate::entities::{persons, policies, policy_members};
+use crate::entities::{families, persons, policies, policy_members};
 use crate::{Actor, Store, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,55 +36,75 @@ impl Store {
     pub async fn coverage_by_id_number(&self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
         actor.require(Permission::ViewFamilies)?;
         let hash = self.keys.lookup_hash(id.as_str());
-        let Some(person) =
-            persons::Entity::find().filter(persons::Column::IdHash.eq(hash)).one(&self.db).await?
-        else {
+        // The person with their family's village, in one query.
+        let found: Option<(i64, String, String, String)> = persons::Entity::find()
+            .select_only()
+            .column(persons::Column::Id)
+            .column(persons::Column::Name)
+            .column(persons::Column::IdMasked)
+            .column(families::Column::VillageCode)
+            .join(
+                JoinType::InnerJoin,
+                persons::Entity::belongs_to(families::Entity)
+                    .from(persons::Column::FamilyId)
+                    .to(families::Column::Id)
+                    .into(),
+            )
+            .filter(persons::Column::IdHash.eq(hash))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let Some((person_id, name, id_masked, village_code)) = found else {
             return Ok(None);
         };
-        let family = crate::entities::families::Entity::find_by_id(person.family_id).one(&self.db).await?;
-        if family.is_none_or(|f| !f.village_code.starts_with(actor.scope().as_str())) {
+        if !village_code.starts_with(actor.scope().as_str()) {
             // Someone else's person: answer as if unknown, but keep a trace of the try.
             self.audit(actor, AuditEvent::denied("coverage.lookup", "人员", id.masked())).await?;
             return Ok(None);
         }
-        let policy_ids: Vec<i64> = policy_members::Entity::find()
-            .filter(policy_members::Column::PersonId.eq(person.id))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|m| m.policy_id)
-            .collect();
-        let rows = policies::Entity::find()
-            .filter(policies::Column::Id.is_in(policy_ids))
-            .order_by_desc(policies::Column::StartDate)
-            .all(&self.db)
-            .await?;
+        // The policies covering them, through their memberships, in one query.
+        let rows: Vec<(i64, Option<String>, i32, NaiveDate, NaiveDate, String)> =
+            policy_members::Entity::find()
+                .select_only()
+                .column(policies::Column::Id)
+                .column(policies::Column::PolicyNo)
+                .column(policies::Column::Year)
+                .column(policies::Column::StartDate)
+                .column(policies::Column::EndDate)
+                .column(policies::Column::Status)
+                .join(
+                    JoinType::InnerJoin,
+                    policy_members::Entity::belongs_to(policies::Entity)
+                        .from(policy_members::Column::PolicyId)
+                        .to(policies::Column::Id)
+                        .into(),
+                )
+                .filter(policy_members::Column::PersonId.eq(person_id))
+                .order_by_desc(policies::Column::StartDate)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
         let today = super::today();
         let covered = rows
             .into_iter()
-            .map(|row| {
-                let status = PolicyStatus::parse(&row.status).unwrap_or(PolicyStatus::Draft);
+            .map(|(policy_id, policy_no, year, start_date, end_date, status)| {
+                let status = PolicyStatus::parse(&status).unwrap_or(PolicyStatus::Draft);
                 CoveredBy {
-                    policy_id: row.id,
-                    policy_no: row.policy_no,
-                    year: row.year,
-                    start_date: row.start_date,
-                    end_date: row.end_date,
-                    status: ShownStatus::of(status, row.start_date, row.end_date, today),
+                    policy_id,
+                    policy_no,
+                    year,
+                    start_date,
+                    end_date,
+                    status: ShownStatus::of(status, start_date, end_date, today),
                 }
             })
             .collect();
         self.audit(
             actor,
-            AuditEvent::ok("coverage.lookup", "人员", person.id.to_string())
-                .with_subject(format!("person:{}", person.id)),
+            AuditEvent::ok("coverage.lookup", "人员", person_id.to_string())
+                .with_subject(format!("person:{person_id}")),
         )
         .await?;
-        Ok(Some(Coverage {
-            person_id: person.id,
-            name: person.name,
-            id_masked: person.id_masked,
-            policies: covered,
-        }))
+        Ok(Some(Coverage { person_id, name, id_masked, policies: covered }))
     }
 }

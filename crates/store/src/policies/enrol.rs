@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use guanai_domain::funding::{split_premium, FamilyFacts, PremiumSplit};
 use guanai_domain::products::{full_years, EligibilityError};
 use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, TransactionTrait,
+};
 use serde::Serialize;
 
 use super::write::{insert_policies, PolicyDraft};
@@ -79,22 +81,34 @@ pub struct Quote {
     pub(crate) poverty: PovertyStatus,
 }
 
+/// When the split among the funding sources is made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pricing {
+    /// Now, with the budgets as they are (a quote).
+    Now,
+    /// Later, inside the enrolment's write transaction, which takes the budgets.
+    InTransaction,
+}
+
 impl Store {
     /// Prices an enrolment and checks every rule, changing nothing. Each rule broken is
     /// named, with the person it concerns.
     pub async fn quote(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
         actor.require(Permission::Enrol)?;
-        self.prepare_quote(&self.db, actor, request).await
+        let package = self.package(request.package_id).await?;
+        self.prepare_quote(actor, request, &package, Pricing::Now).await
     }
 
+    /// Checks the request and prices it; with `Pricing::InTransaction` the split among the
+    /// sources is left for the caller to make with the budgets its transaction sees.
     async fn prepare_quote(
         &self,
-        db: &impl ConnectionTrait,
         actor: &Actor,
         request: &EnrolRequest,
+        package: &Package,
+        pricing: Pricing,
     ) -> StoreResult<Quote> {
         let family = self.family_row(actor, request.family_id).await?;
-        let package = self.package(request.package_id).await?;
         let mut wanted: Vec<i64> = request.member_ids.clone();
         wanted.sort_unstable();
         wanted.dedup();
@@ -107,7 +121,7 @@ impl Store {
         for member in members.iter().filter(|m| !m.active) {
             problems.push(format!("{}已不在本户（死亡或迁出），不能参保", member.name));
         }
-        let renewing = self.renewing_persons(&package, &wanted).await?;
+        let renewing = self.renewing_persons(package, &wanted).await?;
         let base = &package.base;
         let start = base.terms.start_date;
         let mut quoted = Vec::new();
@@ -132,7 +146,7 @@ impl Store {
                 problems.push(e.to_string());
             }
         }
-        problems.extend(self.overlapping_cover(db, &package, &members).await?);
+        problems.extend(self.overlapping_cover(package, &members).await?);
         if !problems.is_empty() {
             problems.dedup();
             return Err(StoreError::invalid(problems.join("；")));
@@ -154,9 +168,23 @@ impl Store {
             });
         }
         let poverty = PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None);
-        let (split, funding) = self
-            .funding_split(db, &family.village_code, &family.category, poverty, &package, premium, count)
-            .await?;
+        let (split, funding) = match pricing {
+            Pricing::Now => {
+                self.funding_split(
+                    &self.db,
+                    &family.village_code,
+                    &family.category,
+                    poverty,
+                    package,
+                    premium,
+                    count,
+                )
+                .await?
+            }
+            Pricing::InTransaction => {
+                (PremiumSplit { total: premium, parts: Vec::new(), family: premium }, Vec::new())
+            }
+        };
         Ok(Quote {
             family_id: family.id,
             head_name: family.head_name.clone(),
@@ -213,51 +241,44 @@ impl Store {
         Ok((split, funding))
     }
 
-    /// Persons insured last year under a product with the base product's code.
+    /// Persons insured last year under a product with the base product's code (their
+    /// cover slots joined to last year's products, one query per 500 persons).
     pub(super) async fn renewing_persons(
         &self,
         package: &Package,
         persons: &[i64],
     ) -> StoreResult<HashSet<i64>> {
-        let previous: Vec<i64> = products::Entity::find()
-            .filter(products::Column::Code.eq(package.base.code.as_str()))
-            .filter(products::Column::Year.eq(package.year - 1))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        if previous.is_empty() || persons.is_empty() {
-            return Ok(HashSet::new());
-        }
         let mut renewing = HashSet::new();
         for chunk in persons.chunks(500) {
-            renewing.extend(
-                cover_slots::Entity::find()
-                    .filter(cover_slots::Column::ProductId.is_in(previous.clone()))
-                    .filter(cover_slots::Column::Year.eq(package.year - 1))
-                    .filter(cover_slots::Column::PersonId.is_in(chunk.iter().copied()))
-                    .all(&self.db)
-                    .await?
-                    .into_iter()
-                    .map(|s| s.person_id),
-            );
+            let found: Vec<i64> = cover_slots::Entity::find()
+                .select_only()
+                .column(cover_slots::Column::PersonId)
+                .join(
+                    JoinType::InnerJoin,
+                    cover_slots::Entity::belongs_to(products::Entity)
+                        .from(cover_slots::Column::ProductId)
+                        .to(products::Column::Id)
+                        .into(),
+                )
+                .filter(products::Column::Code.eq(package.base.code.as_str()))
+                .filter(products::Column::Year.eq(package.year - 1))
+                .filter(cover_slots::Column::Year.eq(package.year - 1))
+                .filter(cover_slots::Column::PersonId.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            renewing.extend(found);
         }
         Ok(renewing)
     }
 
-    async fn overlapping_cover(
-        &self,
-        db: &impl ConnectionTrait,
-        package: &Package,
-        members: &[Person],
-    ) -> StoreResult<Vec<String>> {
+    async fn overlapping_cover(&self, package: &Package, members: &[Person]) -> StoreResult<Vec<String>> {
         let product_ids: Vec<i64> = package.products().map(|p| p.id).collect();
         let taken = cover_slots::Entity::find()
             .filter(cover_slots::Column::PersonId.is_in(members.iter().map(|m| m.id)))
             .filter(cover_slots::Column::ProductId.is_in(product_ids))
             .filter(cover_slots::Column::Year.eq(package.year))
-            .all(db)
+            .all(&self.db)
             .await?;
         Ok(taken
             .iter()
@@ -284,8 +305,10 @@ impl Store {
         // again (a person covered twice meanwhile is still refused by the cover slots).
         // Nothing inside may use another pooled connection: with every connection held by a
         // writer waiting for the lock, it would wait for ever.
-        let mut quote = self.prepare_quote(&self.db, actor, request).await?;
         let package = self.package(request.package_id).await?;
+        let mut quote = self.prepare_quote(actor, request, &package, Pricing::InTransaction).await?;
+        // On SQLite, wait for this writer's turn before taking a connection and the lock.
+        let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         // Write first, so SQLite takes its write lock now and the budgets read below are the
         // latest (a read first would pin an older snapshot).
@@ -341,14 +364,17 @@ impl Store {
             funding: quote.split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect(),
         };
         let id = insert_policies(&txn, std::slice::from_ref(&draft)).await?[0];
-        txn.commit().await?;
-        self.audit(
+        // The entry is committed with the policy it records.
+        self.audit_in(
+            &txn,
             actor,
             AuditEvent::ok("policy.create", "保单", id.to_string())
                 .with_subject(format!("family:{}", quote.family_id))
                 .with_detail(format!("保费 {}，家庭自缴 {}", quote.premium, quote.family_part)),
         )
         .await?;
+        txn.commit().await?;
+        drop(turn);
         Ok(id)
     }
 

@@ -79,10 +79,12 @@ impl Store {
                 plan.preview.total
             )));
         }
+        let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         self.allocate(&txn, request.source_id, plan.preview.total).await?;
         insert_policies(&txn, &plan.drafts).await?;
         txn.commit().await?;
+        drop(turn);
         self.audit(
             actor,
             AuditEvent::ok("policy.gift", "资金来源", request.source_id.to_string()).with_detail(format!(

@@ -176,12 +176,16 @@ impl Store {
     /// Policies within the actor's scope, newest first.
     pub async fn search_policies(&self, actor: &Actor, query: &PolicyQuery) -> StoreResult<PolicyPage> {
         actor.require(Permission::ViewFamilies)?;
-        let mut select =
-            policies::Entity::find().filter(actor.scope_condition(policies::Column::VillageCode));
-        if let Some(region) = &query.region {
-            select =
-                select.filter(crate::access::within_region(policies::Column::VillageCode, region.as_str()));
-        }
+        // One range on the village code, the narrower of scope and region (see
+        // `search_families`).
+        let mut select = match &query.region {
+            Some(region) if actor.sees(region) => policies::Entity::find()
+                .filter(crate::access::within_region(policies::Column::VillageCode, region.as_str())),
+            Some(region) => policies::Entity::find()
+                .filter(actor.scope_condition(policies::Column::VillageCode))
+                .filter(crate::access::within_region(policies::Column::VillageCode, region.as_str())),
+            None => policies::Entity::find().filter(actor.scope_condition(policies::Column::VillageCode)),
+        };
         if let Some(year) = query.year {
             select = select.filter(policies::Column::Year.eq(year));
         }

@@ -78,24 +78,34 @@ pub(crate) async fn insert_policies(
             cancelled_at: Set(None),
             cancel_reason: Set(None),
         });
-        policies::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await
-            .map_err(|e| StoreError::from_write(e, "证书编号重复，请重试"))?;
-        // Ids come back through the unique certificate codes (engines differ in what an
-        // insert of many rows returns).
-        let found: Vec<(i64, String)> = policies::Entity::find()
-            .select_only()
-            .column(policies::Column::Id)
-            .column(policies::Column::CertCode)
-            .filter(policies::Column::CertCode.is_in(codes.clone()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let chunk_ids: Vec<i64> = codes
-            .iter()
-            .map(|code| found.iter().find(|(_, c)| c == code).map(|(id, _)| *id).expect("just inserted"))
-            .collect();
+        let chunk_ids: Vec<i64> = if chunk.len() == 1 {
+            // One row (an enrolment): every engine returns its id.
+            let row = rows.into_iter().next().expect("one draft");
+            let inserted = policies::Entity::insert(row)
+                .exec(db)
+                .await
+                .map_err(|e| StoreError::from_write(e, "证书编号重复，请重试"))?;
+            vec![inserted.last_insert_id]
+        } else {
+            policies::Entity::insert_many(rows)
+                .exec_without_returning(db)
+                .await
+                .map_err(|e| StoreError::from_write(e, "证书编号重复，请重试"))?;
+            // Ids come back through the unique certificate codes (engines differ in what an
+            // insert of many rows returns).
+            let found: Vec<(i64, String)> = policies::Entity::find()
+                .select_only()
+                .column(policies::Column::Id)
+                .column(policies::Column::CertCode)
+                .filter(policies::Column::CertCode.is_in(codes.clone()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            codes
+                .iter()
+                .map(|code| found.iter().find(|(_, c)| c == code).map(|(id, _)| *id).expect("just inserted"))
+                .collect()
+        };
 
         let members: Vec<_> = chunk
             .iter()
