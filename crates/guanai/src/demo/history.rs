@@ -55,6 +55,7 @@ pub async fn populate_years(
     if existing.total > 0 || households == 0 {
         return Ok(report);
     }
+    let started = std::time::Instant::now();
     let today = chrono::NaiveDate::from_ymd_opt(catalog::DEMO_YEAR, 11, 30).expect("valid date");
     let mut generator = households::Generator::new(&set, seed, today);
     let mut families = Vec::with_capacity(households);
@@ -73,6 +74,12 @@ pub async fn populate_years(
         families.extend(ids);
     }
     report.households = families.len();
+    tracing::info!(
+        households = report.households,
+        persons = report.persons,
+        seconds = started.elapsed().as_secs_f64(),
+        "demo: households registered"
+    );
 
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
@@ -103,7 +110,20 @@ pub async fn populate_years(
             this_year.extend(chosen.into_iter().filter(|id| !skipped.contains(id)).map(|id| (id, index)));
         }
         report.policies += gift(store, &system, year, &families, &in_jizhou, &mut this_year).await?;
-        report.underwritten += underwrite(store, &insurer, year, year < catalog::DEMO_YEAR).await?;
+        tracing::info!(
+            year,
+            policies = report.policies,
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: enrolled"
+        );
+        let past = year < catalog::DEMO_YEAR;
+        report.underwritten += underwrite(store, &insurer, year, past).await?;
+        tracing::info!(
+            year,
+            underwritten = report.underwritten,
+            seconds = started.elapsed().as_secs_f64(),
+            "demo: underwritten"
+        );
         last_year = this_year;
     }
     Ok(report)
@@ -151,32 +171,37 @@ async fn gift(
 }
 
 /// The insurer underwrites a year's submitted policies: all of a past year, four in five of
-/// the current one.
+/// the current one (every fifth page of the list is left to do).
+///
+/// Newest first, a page at a time: what is underwritten leaves the list of submitted
+/// policies, so the next page is read from the top again, past the pages left to do. (Deep
+/// offsets through a city's policies were read again and again; listing them township by
+/// township was slower still, as the database then reads every submitted policy for each.)
 async fn underwrite(store: &Store, insurer: &Actor, year: i32, all: bool) -> anyhow::Result<usize> {
-    let mut chosen: Vec<(i64, String)> = Vec::new();
-    for page in 0.. {
-        let query = PolicyQuery {
-            year: Some(year),
-            status: Some(PolicyStatus::Submitted),
-            page,
-            per_page: 1_000,
-            ..Default::default()
-        };
-        let found = store.search_policies(insurer, &query).await?;
+    let query = |page: u64, per_page: u64| PolicyQuery {
+        year: Some(year),
+        status: Some(PolicyStatus::Submitted),
+        page,
+        per_page,
+        ..Default::default()
+    };
+    let total = store.search_policies(insurer, &query(0, 1)).await?.total;
+    // A twentieth of the year a page, so that a small demo leaves a fifth to do too.
+    let per_page = (total / 20).clamp(10, 1_000);
+    let mut left_pages = 0;
+    let mut done = 0;
+    for turn in 1.. {
+        let found = store.search_policies(insurer, &query(left_pages, per_page)).await?;
         if found.policies.is_empty() {
             break;
         }
-        chosen.extend(
-            found
-                .policies
-                .iter()
-                .filter(|p| all || p.id % 5 != 0)
-                .map(|p| (p.id, format!("PJA{year}{:08}", p.id))),
-        );
-    }
-    let mut done = 0;
-    for chunk in chosen.chunks(5_000) {
-        done += store.underwrite_many(insurer, chunk).await?;
+        if !all && turn % 5 == 0 {
+            left_pages += 1;
+            continue;
+        }
+        let chosen: Vec<(i64, String)> =
+            found.policies.iter().map(|p| (p.id, format!("PJA{year}{:08}", p.id))).collect();
+        done += store.underwrite_many(insurer, &chosen).await?;
     }
     Ok(done)
 }

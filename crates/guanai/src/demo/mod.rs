@@ -16,6 +16,11 @@ use guanai_store::regions::demo_city;
 use guanai_store::users::NewUser;
 use guanai_store::{Actor, Store};
 
+/// `--households city`: about as many households as 吉安市 insures (≈ 1,000,000 persons).
+pub const CITY_HOUSEHOLDS: usize = 330_000;
+/// The most households the demo makes (three cities' worth).
+pub const MAX_HOUSEHOLDS: usize = 1_000_000;
+
 /// 吉州区, the county of the demo's county-level users.
 pub const DEMO_COUNTY: &str = "360802";
 /// 兴桥镇 in 吉州区, the township of the demo's township staff and village agent.

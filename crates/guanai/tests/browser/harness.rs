@@ -179,14 +179,21 @@ pub struct Login {
     pub password: String,
 }
 
-/// The app with the demo city, served on a free local port by a task of the test's runtime.
+/// The app with the demo city, served on a free local port by a task of the test's runtime
+/// (or, for the city test, by a `guanai serve` process).
 pub struct App {
     pub base: String,
     pub logins: Vec<Login>,
     /// The app's own store, to set up data the way the command line or an import would.
     pub store: guanai_store::Store,
-    server: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    server: Server,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// What serves the app; stopped when the app is dropped.
+enum Server {
+    Task(tokio::task::JoinHandle<()>),
+    Process(Child),
 }
 
 impl App {
@@ -212,7 +219,13 @@ impl App {
                 .await
                 .expect("the test server runs");
         });
-        Ok(App { base, logins, store, server, _dir: dir })
+        Ok(App { base, logins, store, server: Server::Task(server), _dir: Some(dir) })
+    }
+
+    /// The app served by a `guanai serve` process at `base` (killed with the app), with
+    /// `store` opened on the same database.
+    pub fn served_by(process: Child, base: String, logins: Vec<Login>, store: guanai_store::Store) -> App {
+        App { base, logins, store, server: Server::Process(process), _dir: None }
     }
 
     pub fn login(&self, username: &str) -> &Login {
@@ -225,7 +238,13 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        self.server.abort();
+        match &mut self.server {
+            Server::Task(task) => task.abort(),
+            Server::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 }
 

@@ -9,7 +9,13 @@
 //! Each window size is one test: it starts the app once, then runs every scenario in a
 //! fresh browser profile, and reports all the scenarios that failed. The two tests share
 //! one chromedriver, which is killed (with its browsers) when the last of them ends.
+//!
+//! `city` is a third test: the main lists and a family's page on a city-size database
+//! (330,000 households), with the time each page took; see `city.rs` for where that
+//! database comes from (`GUANAI_CITY_DIR`). It runs alone, so its times are not those of a
+//! machine busy with the other two.
 
+mod city;
 mod enrolment;
 mod harness;
 mod pages;
@@ -17,7 +23,7 @@ mod scenarios;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
@@ -40,13 +46,19 @@ const SCENARIOS: [(&str, Run); 9] = [
     ("enrol_refused", |b| Box::pin(enrolment::enrolment_refused(b))),
 ];
 
+/// The window-size suites hold it to read, the city test to write: the city test runs alone.
+static ALONE: RwLock<()> = RwLock::new(());
+
 /// A scenario that takes longer than this is stuck.
 const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
 
 async fn run_suite(viewport: Viewport) {
+    let only = std::env::var("GUANAI_BROWSER_ONLY").ok();
+    if only.as_deref() == Some("city") {
+        return;
+    }
     let driver = ChromeDriver::shared().unwrap_or_else(|e| panic!("cannot start chromedriver: {e:#}"));
     let app = Arc::new(App::start().await.unwrap_or_else(|e| panic!("cannot start the app: {e:#}")));
-    let only = std::env::var("GUANAI_BROWSER_ONLY").ok();
     let mut failures = Vec::new();
     let mut ran = 0;
     for (name, run) in SCENARIOS {
@@ -88,12 +100,36 @@ async fn run_suite(viewport: Viewport) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desktop_1366x900() {
-    run_suite(Viewport::DESKTOP).await;
+/// Runs a test's future on a runtime of its own, as `#[tokio::test]` would, so that the
+/// [`ALONE`] lock is taken outside it.
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn phone_375x812() {
-    run_suite(Viewport::PHONE).await;
+#[test]
+fn desktop_1366x900() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    block_on(run_suite(Viewport::DESKTOP));
+}
+
+#[test]
+fn phone_375x812() {
+    let _shared = ALONE.read().unwrap_or_else(|e| e.into_inner());
+    block_on(run_suite(Viewport::PHONE));
+}
+
+/// The main lists and a family on a city-size database (`city.rs`); with
+/// `GUANAI_BROWSER_ONLY` naming a scenario of the other two, it does not run.
+#[test]
+fn city() {
+    if std::env::var("GUANAI_BROWSER_ONLY").is_ok_and(|only| only != "city") {
+        return;
+    }
+    let _alone = ALONE.write().unwrap_or_else(|e| e.into_inner());
+    block_on(city::run());
 }

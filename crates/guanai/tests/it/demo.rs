@@ -16,6 +16,7 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
     let system = app.system();
     let mut by_year: HashMap<i32, HashSet<i64>> = HashMap::new();
     let mut gifted = 0;
+    let (mut current_underwritten, mut current_submitted) = (0, 0);
     for page in 0.. {
         let found = app
             .store
@@ -29,6 +30,13 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
             if policy.year < 2026 {
                 assert_eq!(policy.status, PolicyStatus::Underwritten, "past years are underwritten");
                 assert_eq!(policy.shown, ShownStatus::Expired);
+            }
+            if policy.year == 2026 {
+                match policy.status {
+                    PolicyStatus::Underwritten => current_underwritten += 1,
+                    PolicyStatus::Submitted => current_submitted += 1,
+                    other => panic!("a demo policy of 2026 is {other:?}"),
+                }
             }
             if policy.channel == Channel::Gifted {
                 gifted += 1;
@@ -47,6 +55,12 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
         assert!(lapsed > 0 && newcomers > 0, "{year}: some lapse ({lapsed}) and some join ({newcomers})");
     }
     assert!(gifted > 0, "a company gifts policies");
+    // The insurer has underwritten most of this year's policies, not all.
+    assert!(
+        current_underwritten > 2 * current_submitted && current_submitted > 0,
+        "2026: {current_underwritten} underwritten, {current_submitted} waiting"
+    );
+    assert_eq!(report.underwritten, report.policies - current_submitted);
     // Populating again changes nothing.
     let again = guanai::demo::populate(&app.store, 600, 11).await.unwrap();
     assert_eq!(again.policies, 0);
