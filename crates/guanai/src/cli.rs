@@ -47,16 +47,18 @@ pub enum Command {
         /// Set up the demo city (吉安市) with one user per role, and print their logins.
         #[arg(long)]
         demo: bool,
-        /// With --demo: how many made-up households to add to an empty demo city.
-        #[arg(long, default_value_t = 2_000)]
+        /// With --demo: how many made-up households to add to an empty demo city, or
+        /// `city` for a city-size one (≈ 330,000 households, ≈ 1,000,000 persons).
+        #[arg(long, value_name = "N|city", default_value = "2000", value_parser = parse_households)]
         households: usize,
     },
     /// Bring the database schema up to date.
     Migrate,
     /// Set up the demo city and its users without serving.
     Demo {
-        /// How many made-up households to add to an empty demo city.
-        #[arg(long, default_value_t = 2_000)]
+        /// How many made-up households to add to an empty demo city, or `city` for a
+        /// city-size one (≈ 330,000 households, ≈ 1,000,000 persons; several minutes).
+        #[arg(long, value_name = "N|city", default_value = "2000", value_parser = parse_households)]
         households: usize,
         /// Seed of the generator: the same seed makes the same city.
         #[arg(long, default_value_t = 2026)]
@@ -98,6 +100,10 @@ pub enum Command {
         /// How many times each timed step runs (the table shows medians).
         #[arg(long)]
         runs: Option<usize>,
+        /// Run only these steps (comma-separated): import, city, gift. `city` builds the
+        /// city database and measures the server on it.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<crate::bench::Step>,
     },
     /// Export spreadsheets: the list to underwrite for the insurer.
     Export {
@@ -109,6 +115,24 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+/// `--households`: a number of households, or `city` for [`crate::demo::CITY_HOUSEHOLDS`].
+fn parse_households(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("city") {
+        return Ok(crate::demo::CITY_HOUSEHOLDS);
+    }
+    let households: usize = text.replace(['_', ','], "").parse().map_err(|_| {
+        format!("“{text}”不是户数：请写一个整数（如 2000），或写 city 生成全市规模（约33万户）")
+    })?;
+    if households > crate::demo::MAX_HOUSEHOLDS {
+        return Err(format!(
+            "户数{households}太多：最多{}户（全市规模请写 city）",
+            crate::demo::MAX_HOUSEHOLDS
+        ));
+    }
+    Ok(households)
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +190,9 @@ pub enum ImportCommand {
         /// Import as this user's scope instead of the whole city.
         #[arg(long)]
         region: Option<String>,
+        /// Households written per transaction (a household is never split).
+        #[arg(long, default_value_t = guanai_import::roster::COMMIT_BATCH)]
+        batch: usize,
     },
     /// Write the roster template (.xlsx) with its instructions.
     Template { file: PathBuf },
@@ -310,13 +337,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { command } => {
             let store = open(&settings).await?;
             match command {
-                ImportCommand::Roster { file, dry_run, report, map, region } => {
+                ImportCommand::Roster { file, dry_run, report, map, region, batch } => {
                     let city = operating_city(&store, &settings).await?;
                     let mut actor = Actor::system(city);
                     if let Some(region) = region {
                         actor = Actor::system(RegionCode::parse(&region)?);
                     }
-                    let args = crate::import::RosterArgs { file, dry_run, report, map };
+                    let args = crate::import::RosterArgs { file, dry_run, report, map, batch };
                     return crate::import::roster(&store, &actor, args).await;
                 }
                 ImportCommand::Insurer { file, dry_run, report } => {
@@ -330,13 +357,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Bench { quick, server, runs } => {
+        Command::Bench { quick, server, runs, only } => {
             let mut size =
                 if quick { crate::bench::BenchSize::quick() } else { crate::bench::BenchSize::city() };
             if let Some(runs) = runs {
                 size.runs = runs.max(1);
             }
-            crate::bench::run(size, crate::bench::Target { server_url: server }).await?;
+            let steps = if only.is_empty() { crate::bench::Step::ALL.to_vec() } else { only };
+            crate::bench::run(size, crate::bench::Target { server_url: server }, &steps).await?;
         }
         Command::Export { command: ExportCommand::Underwriting { file, region, year } } => {
             let store = open(&settings).await?;
@@ -378,5 +406,29 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn households_are_a_number_or_the_city() {
+        use clap::Parser;
+        let households = |args: &[&str]| match super::Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(super::Command::Demo { households, .. } | super::Command::Serve { households, .. }) => {
+                Ok(households)
+            }
+            Ok(other) => panic!("parsed as {other:?}"),
+            Err(err) => Err(err.to_string()),
+        };
+        assert_eq!(households(&["guanai", "demo"]), Ok(2_000));
+        assert_eq!(households(&["guanai", "demo", "--households", "500"]), Ok(500));
+        assert_eq!(households(&["guanai", "demo", "--households", "city"]), Ok(crate::demo::CITY_HOUSEHOLDS));
+        assert_eq!(
+            households(&["guanai", "serve", "--demo", "--households", "city"]),
+            Ok(crate::demo::CITY_HOUSEHOLDS)
+        );
+        assert_eq!(households(&["guanai", "serve", "--demo"]), Ok(2_000));
+        let bad = households(&["guanai", "demo", "--households", "many"]).unwrap_err();
+        assert!(bad.contains("“many”不是户数"), "{bad}");
+        let huge = households(&["guanai", "demo", "--households", "99999999"]).unwrap_err();
+        assert!(huge.contains("太多"), "{huge}");
     }
 }

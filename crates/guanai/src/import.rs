@@ -16,6 +16,8 @@ pub struct RosterArgs {
     pub report: Option<PathBuf>,
     /// `字段=列号` pairs (1-based columns), for columns the recogniser missed.
     pub map: Vec<String>,
+    /// Households per transaction.
+    pub batch: usize,
 }
 
 fn parse_overrides(pairs: &[String]) -> anyhow::Result<Vec<(Field, usize)>> {
@@ -44,6 +46,9 @@ pub async fn roster(store: &Store, actor: &Actor, args: RosterArgs) -> anyhow::R
         std::fs::read(&args.file).with_context(|| format!("无法读取文件“{}”", args.file.display()))?;
     let overrides = parse_overrides(&args.map)?;
     let plan = guanai_import::plan_roster(store, actor, &bytes, &overrides).await?;
+    // The plan holds what it needs (refused rows included): a big file need not stay in
+    // memory while the households are written.
+    drop(bytes);
     let t = &plan.totals;
     println!(
         "共{}行：新增{}，更新{}，无变化{}，有提示{}，拒绝{}（新家庭{}户）",
@@ -65,7 +70,7 @@ pub async fn roster(store: &Store, actor: &Actor, args: RosterArgs) -> anyhow::R
     if args.dry_run {
         println!("预检完成，未写入任何数据（去掉 --dry-run 即导入）");
     } else {
-        plan.commit(store, actor, |done, total| async move {
+        plan.commit_in_batches(store, actor, args.batch, |done, total| async move {
             if total > 0 {
                 println!("已写入 {done}/{total} 户");
             }

@@ -16,7 +16,7 @@ pub mod table;
 
 pub use columns::{ColumnMap, Field};
 pub use roster::{plan_roster, RosterPlan, RowVerdict, Totals, Verdict};
-pub use table::{read_table, SourceRow, Table};
+pub use table::{read_table, scan_table, Scanned, SourceRow, Table};
 
 /// A file that cannot be imported at all.
 #[derive(Debug, thiserror::Error)]

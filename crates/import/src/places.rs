@@ -143,6 +143,55 @@ impl Places {
     }
 }
 
+/// A roster repeats the same few thousand places on a million rows: each spelling of a
+/// place is matched once, and each village is kept once (rows hold its number here).
+#[derive(Default)]
+pub struct VillageMemo {
+    key: String,
+    found: HashMap<String, Result<u32, String>>,
+    codes: Vec<RegionCode>,
+    numbers: HashMap<RegionCode, u32>,
+}
+
+impl VillageMemo {
+    /// [`Places::village`], remembered: the village's number in this memo.
+    pub fn village(
+        &mut self,
+        places: &Places,
+        county: &str,
+        township: &str,
+        village: &str,
+    ) -> Result<u32, String> {
+        self.key.clear();
+        for part in [county, "\u{1f}", township, "\u{1f}", village] {
+            self.key.push_str(part);
+        }
+        if let Some(found) = self.found.get(self.key.as_str()) {
+            return found.clone();
+        }
+        let found = places.village(county, township, village).map(|code| match self.numbers.get(&code) {
+            Some(number) => *number,
+            None => {
+                self.codes.push(code.clone());
+                self.numbers.insert(code, self.codes.len() as u32 - 1);
+                self.codes.len() as u32 - 1
+            }
+        });
+        self.found.insert(self.key.clone(), found.clone());
+        found
+    }
+
+    /// The villages by number.
+    pub fn into_codes(self) -> Vec<RegionCode> {
+        self.codes
+    }
+
+    /// The village numbered `number` by [`VillageMemo::village`].
+    pub fn code(&self, number: u32) -> &RegionCode {
+        &self.codes[number as usize]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +222,24 @@ mod tests {
         let err = places.village("火星区", "", "钓源村").unwrap_err();
         assert!(err.contains("找不到县（市、区）“火星区”"), "{err}");
         assert!(places.village("吉州区", "兴桥镇", "").is_err());
+    }
+
+    #[test]
+    fn the_memo_answers_as_the_places_do() {
+        let places = places();
+        let mut memo = VillageMemo::default();
+        for _ in 0..2 {
+            let found = memo.village(&places, "吉州", "兴桥", "钓源村").map(|n| memo.code(n).clone());
+            assert_eq!(found, places.village("吉州", "兴桥", "钓源村"));
+            let missing = memo.village(&places, "", "兴桥镇", "不存在村").map(|n| memo.code(n).clone());
+            assert_eq!(missing, places.village("", "兴桥镇", "不存在村"));
+        }
+        // Two spellings of one village share its number.
+        assert_eq!(
+            memo.village(&places, "吉州区", "兴桥镇", "钓源村委会"),
+            memo.village(&places, "", "", "360802100200")
+        );
+        // The parts are kept apart: the same letters split differently are another place.
+        assert!(memo.village(&places, "吉州区兴桥镇", "", "钓源村").is_err());
     }
 }

@@ -30,30 +30,118 @@ const HEADER_SEARCH: usize = 15;
 
 /// Reads a `.csv` or `.xlsx` file (decided by its content, not its name).
 pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
-    find_table(read_rows(bytes)?)
+    let mut table = Table { header_line: 0, headers: Vec::new(), rows: Vec::new() };
+    scan_table(bytes, |scanned| {
+        match scanned {
+            Scanned::Header { line, cells } => {
+                table.header_line = line;
+                table.headers = cells;
+            }
+            Scanned::Row(row) => table.rows.push(row),
+        }
+        Ok(())
+    })?;
+    Ok(table)
+}
+
+/// What [`scan_table`] hands on: the header once, then each data row.
+#[derive(Debug)]
+pub enum Scanned {
+    Header { line: usize, cells: Vec<String> },
+    Row(SourceRow),
+}
+
+/// Reads a table row by row, keeping none of them: finds the header, hands it on, then
+/// each data row (blank lines and footers skipped). A million-row roster is never held as
+/// cells all at once.
+pub fn scan_table(
+    bytes: &[u8],
+    mut each: impl FnMut(Scanned) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    // Rows above the header, until it is found among the first `HEADER_SEARCH`.
+    let mut top: Vec<SourceRow> = Vec::new();
+    let mut found = false;
+    let header_then_rest = |top: &mut Vec<SourceRow>,
+                            each: &mut dyn FnMut(Scanned) -> Result<(), ImportError>|
+     -> Result<(), ImportError> {
+        let mut best: Option<(usize, ColumnMap)> = None;
+        for (index, row) in top.iter().enumerate() {
+            let map = recognise(&row.cells);
+            if map.recognised() >= 2 && best.as_ref().is_none_or(|(_, b)| map.recognised() > b.recognised()) {
+                best = Some((index, map));
+            }
+        }
+        let (index, _) = best.ok_or(ImportError::NoHeader)?;
+        let below = top.split_off(index + 1);
+        let header = top.pop().expect("the header row");
+        each(Scanned::Header { line: header.line, cells: header.cells })?;
+        for row in below {
+            if is_data(&row) {
+                each(Scanned::Row(row))?;
+            }
+        }
+        Ok(())
+    };
+    each_raw_row(bytes, |row| {
+        if found {
+            if is_data(&row) {
+                each(Scanned::Row(row))?;
+            }
+        } else {
+            top.push(row);
+            if top.len() == HEADER_SEARCH {
+                header_then_rest(&mut top, &mut each)?;
+                found = true;
+            }
+        }
+        Ok(())
+    })?;
+    if !found {
+        header_then_rest(&mut top, &mut each)?;
+    }
+    Ok(())
+}
+
+fn is_data(row: &SourceRow) -> bool {
+    !is_blank(row) && !is_footer(row)
 }
 
 /// Every row of a `.csv` (UTF-8 or GBK) or `.xlsx` file (decided by its content, not its
 /// name) as it is, blank lines, titles and footers included, numbered as in the file.
 pub fn read_rows(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
+    let mut rows = Vec::new();
+    each_raw_row(bytes, |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+fn each_raw_row(
+    bytes: &[u8],
+    each: impl FnMut(SourceRow) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes)
+        each_xlsx_row(bytes, each)
     } else {
-        read_csv(bytes)
+        each_csv_row(bytes, each)
     }
 }
 
 /// Text of a CSV file: UTF-8 when it is valid UTF-8 (a BOM is dropped), GB18030 (a
 /// superset of GBK) otherwise.
-pub fn decode_text(bytes: &[u8]) -> String {
+pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0,
     }
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
+fn each_csv_row(
+    bytes: &[u8],
+    mut each: impl FnMut(SourceRow) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
     let text = decode_text(bytes);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     // The reader skips blank lines without counting them; the line people see in their
@@ -61,9 +149,13 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
         .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| ImportError::Unreadable(format!("CSV 格式有误：{e}")))?;
+    let mut record = csv::StringRecord::new();
+    let mut count = 0;
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| ImportError::Unreadable(format!("CSV 格式有误：{e}")))?
+    {
+        count += 1;
         let line = record
             .position()
             .map(|p| {
@@ -75,13 +167,16 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
                 }
                 line_starts.partition_point(|start| *start <= at)
             })
-            .unwrap_or(rows.len() + 1);
-        rows.push(SourceRow { line, cells: record.iter().map(|c| c.trim().to_owned()).collect() });
+            .unwrap_or(count);
+        each(SourceRow { line, cells: record.iter().map(|c| c.trim().to_owned()).collect() })?;
     }
-    Ok(rows)
+    Ok(())
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
+fn each_xlsx_row(
+    bytes: &[u8],
+    mut each: impl FnMut(SourceRow) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         ImportError::Unreadable(format!("无法打开 Excel 文件：{e}。请另存为 .xlsx 或 .csv 后重试"))
     })?;
@@ -90,14 +185,10 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<SourceRow>, ImportError> {
         .ok_or_else(|| ImportError::Unreadable("Excel 文件中没有工作表".to_owned()))?
         .map_err(|e| ImportError::Unreadable(format!("无法读取第一个工作表：{e}")))?;
     let first_row = range.start().map(|(row, _)| row as usize).unwrap_or(0);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(index, cells)| SourceRow {
-            line: first_row + index + 1,
-            cells: cells.iter().map(cell_text).collect(),
-        })
-        .collect())
+    for (index, cells) in range.rows().enumerate() {
+        each(SourceRow { line: first_row + index + 1, cells: cells.iter().map(cell_text).collect() })?;
+    }
+    Ok(())
 }
 
 /// A cell as text. Large numbers are shown as a spreadsheet shows them (`3.60802199001011E+17`),
@@ -141,22 +232,6 @@ fn is_footer(row: &SourceRow) -> bool {
                     .iter()
                     .any(|w| c.contains(w))
             }))
-}
-
-fn find_table(raw: Vec<SourceRow>) -> Result<Table, ImportError> {
-    let mut best: Option<(usize, ColumnMap)> = None;
-    for (index, row) in raw.iter().enumerate().take(HEADER_SEARCH) {
-        let map = recognise(&row.cells);
-        if map.recognised() >= 2 && best.as_ref().is_none_or(|(_, b)| map.recognised() > b.recognised()) {
-            best = Some((index, map));
-        }
-    }
-    let Some((header_index, _)) = best else {
-        return Err(ImportError::NoHeader);
-    };
-    let header = &raw[header_index];
-    let rows = raw[header_index + 1..].iter().filter(|r| !is_blank(r) && !is_footer(r)).cloned().collect();
-    Ok(Table { header_line: header.line, headers: header.cells.clone(), rows })
 }
 
 #[cfg(test)]

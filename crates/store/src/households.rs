@@ -3,18 +3,19 @@
 //! batch. Every rule of a single registration still holds: the caller passes parsed
 //! values, IDs are sealed and hashed, and one person can be in one family only.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use guanai_domain::families::{PovertyStatus, Relationship};
 use guanai_domain::identity::{IdNumber, Mobile, Sex};
 use guanai_domain::{Permission, RegionCode};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait, Value,
 };
 
 use crate::audit::AuditEvent;
 use crate::entities::{consents, families, persons};
 use crate::families::{family_code, ConsentKind};
+use crate::rows::RowsWriter;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Rows per INSERT statement (under every engine's parameter limit).
@@ -36,7 +37,64 @@ pub struct HouseholdDraft {
     pub consents: Vec<ConsentKind>,
 }
 
+const FAMILY_COLUMNS: [families::Column; 11] = [
+    families::Column::Code,
+    families::Column::VillageCode,
+    families::Column::Category,
+    families::Column::Poverty,
+    families::Column::Address,
+    families::Column::PhoneEnc,
+    families::Column::PhoneHash,
+    families::Column::PhoneMasked,
+    families::Column::HeadName,
+    families::Column::CreatedAt,
+    families::Column::UpdatedAt,
+];
+
+const PERSON_COLUMNS: [persons::Column; 11] = [
+    persons::Column::FamilyId,
+    persons::Column::Name,
+    persons::Column::IdHash,
+    persons::Column::IdEnc,
+    persons::Column::IdMasked,
+    persons::Column::BirthDate,
+    persons::Column::Sex,
+    persons::Column::Relationship,
+    persons::Column::Active,
+    persons::Column::LeftOn,
+    persons::Column::CreatedAt,
+];
+
 impl Store {
+    /// One person's values in the order of `PERSON_COLUMNS`: the ID number sealed, hashed
+    /// and masked.
+    fn person_values(
+        &self,
+        family_id: i64,
+        name: &str,
+        id: &IdNumber,
+        relationship: Relationship,
+        now: DateTime<Utc>,
+    ) -> [Value; PERSON_COLUMNS.len()] {
+        [
+            family_id.into(),
+            name.chars().take(50).collect::<String>().into(),
+            self.keys.lookup_hash(id.as_str()).into(),
+            self.keys.seal(id.as_str()).into(),
+            id.masked().into(),
+            id.birth_date().into(),
+            match id.sex() {
+                Sex::Male => "male",
+                Sex::Female => "female",
+            }
+            .into(),
+            relationship.as_str().into(),
+            true.into(),
+            Option::<chrono::NaiveDate>::None.into(),
+            now.into(),
+        ]
+    }
+
     /// Writes the households in one transaction and returns their ids, in order. Fails as
     /// a whole (nothing written) when a village is outside the actor's scope or an ID
     /// number is already registered.
@@ -72,23 +130,30 @@ impl Store {
     ) -> StoreResult<Vec<i64>> {
         let now = Utc::now();
         let mut ids = Vec::with_capacity(drafts.len());
+        let mut families_out =
+            RowsWriter::<families::Entity>::new(db.get_database_backend(), &FAMILY_COLUMNS);
+        let mut persons_out = RowsWriter::<persons::Entity>::new(db.get_database_backend(), &PERSON_COLUMNS);
+        let duplicate = |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记，同一人只能属于一个家庭");
         for chunk in drafts.chunks(BATCH) {
             let codes: Vec<String> = chunk.iter().map(|_| family_code()).collect();
-            let rows = chunk.iter().zip(&codes).map(|(d, code)| families::ActiveModel {
-                id: NotSet,
-                code: Set(code.clone()),
-                village_code: Set(d.village.to_string()),
-                category: Set(d.category.clone()),
-                poverty: Set(d.poverty.as_str().to_owned()),
-                address: Set(d.address.chars().take(200).collect()),
-                phone_enc: Set(d.phone.as_ref().map(|p| self.keys.seal(p.as_str()))),
-                phone_hash: Set(d.phone.as_ref().map(|p| self.keys.lookup_hash(p.as_str()))),
-                phone_masked: Set(d.phone.as_ref().map(Mobile::masked)),
-                head_name: Set(d.members[0].0.chars().take(50).collect()),
-                created_at: Set(now),
-                updated_at: Set(now),
-            });
-            families::Entity::insert_many(rows).exec_without_returning(db).await?;
+            for (d, code) in chunk.iter().zip(&codes) {
+                let phone = d.phone.as_ref();
+                let row = [
+                    code.clone().into(),
+                    d.village.to_string().into(),
+                    d.category.clone().into(),
+                    d.poverty.as_str().into(),
+                    d.address.chars().take(200).collect::<String>().into(),
+                    phone.map(|p| self.keys.seal(p.as_str())).into(),
+                    phone.map(|p| self.keys.lookup_hash(p.as_str())).into(),
+                    phone.map(Mobile::masked).into(),
+                    d.members[0].0.chars().take(50).collect::<String>().into(),
+                    now.into(),
+                    now.into(),
+                ];
+                families_out.push(db, row).await?;
+            }
+            families_out.flush(db).await?;
             let found: Vec<(i64, String)> = families::Entity::find()
                 .select_only()
                 .column(families::Column::Id)
@@ -101,34 +166,11 @@ impl Store {
                 found.iter().map(|(id, code)| (code.as_str(), *id)).collect();
             let chunk_ids: Vec<i64> = codes.iter().map(|c| by_code[c.as_str()]).collect();
 
-            let people: Vec<persons::ActiveModel> = chunk
-                .iter()
-                .zip(&chunk_ids)
-                .flat_map(|(d, family)| {
-                    d.members.iter().map(move |(name, id, relationship)| persons::ActiveModel {
-                        id: NotSet,
-                        family_id: Set(*family),
-                        name: Set(name.chars().take(50).collect()),
-                        id_hash: Set(self.keys.lookup_hash(id.as_str())),
-                        id_enc: Set(self.keys.seal(id.as_str())),
-                        id_masked: Set(id.masked()),
-                        birth_date: Set(id.birth_date()),
-                        sex: Set(match id.sex() {
-                            Sex::Male => "male",
-                            Sex::Female => "female",
-                        }
-                        .to_owned()),
-                        relationship: Set(relationship.as_str().to_owned()),
-                        active: Set(true),
-                        left_on: Set(None),
-                        created_at: Set(now),
-                    })
-                })
-                .collect();
-            for part in people.chunks(BATCH) {
-                persons::Entity::insert_many(part.to_vec()).exec_without_returning(db).await.map_err(
-                    |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记，同一人只能属于一个家庭"),
-                )?;
+            for (d, family) in chunk.iter().zip(&chunk_ids) {
+                for (name, id, relationship) in &d.members {
+                    let row = self.person_values(*family, name, id, *relationship, now);
+                    persons_out.push(db, row).await.map_err(duplicate)?;
+                }
             }
             let consent =
                 |family: i64, kind: ConsentKind, person: Option<i64>, head: &str| consents::ActiveModel {
@@ -153,6 +195,8 @@ impl Store {
                 }
             }
             if !guardian_families.is_empty() {
+                // The children are read back: their rows must be written first.
+                persons_out.flush(db).await.map_err(duplicate)?;
                 let today = now.date_naive();
                 let children: Vec<(i64, i64, chrono::NaiveDate)> = persons::Entity::find()
                     .select_only()
@@ -179,6 +223,7 @@ impl Store {
             }
             ids.extend(chunk_ids);
         }
+        persons_out.flush(db).await.map_err(duplicate)?;
         Ok(ids)
     }
 }
@@ -217,14 +262,14 @@ impl Store {
     pub async fn registered_persons(
         &self,
         actor: &Actor,
-        ids: &[IdNumber],
+        ids: &[&IdNumber],
     ) -> StoreResult<std::collections::HashMap<String, Registered>> {
         actor.require(Permission::ManageFamilies)?;
         let mut out = std::collections::HashMap::new();
         // Chunk by chunk, so a million numbers never need a million hashes in memory.
         for ids in ids.chunks(BATCH) {
             let by_hash: std::collections::HashMap<String, &IdNumber> =
-                ids.iter().map(|id| (self.keys.lookup_hash(id.as_str()), id)).collect();
+                ids.iter().map(|id| (self.keys.lookup_hash(id.as_str()), *id)).collect();
             let rows: Vec<(i64, i64, String, String, String)> = persons::Entity::find()
                 .select_only()
                 .column(persons::Column::Id)
@@ -281,6 +326,9 @@ impl Store {
         if let Some(outside) = households.iter().find(|d| !actor.sees(&d.village)) {
             return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", outside.village)));
         }
+        // The batch holds SQLite's write lock for seconds: the server's own writers wait
+        // for their turn in the gate rather than in SQLite's busy handler.
+        let _turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         let now = Utc::now();
         // Updates first: they are writes, so SQLite's write lock is taken before any read.
@@ -294,33 +342,13 @@ impl Store {
             .exec(&txn)
             .await?;
         }
-        let people: Vec<persons::ActiveModel> = members
-            .iter()
-            .map(|m| persons::ActiveModel {
-                id: NotSet,
-                family_id: Set(m.family_id),
-                name: Set(m.name.chars().take(50).collect()),
-                id_hash: Set(self.keys.lookup_hash(m.id_number.as_str())),
-                id_enc: Set(self.keys.seal(m.id_number.as_str())),
-                id_masked: Set(m.id_number.masked()),
-                birth_date: Set(m.id_number.birth_date()),
-                sex: Set(match m.id_number.sex() {
-                    Sex::Male => "male",
-                    Sex::Female => "female",
-                }
-                .to_owned()),
-                relationship: Set(m.relationship.as_str().to_owned()),
-                active: Set(true),
-                left_on: Set(None),
-                created_at: Set(now),
-            })
-            .collect();
-        for part in people.chunks(BATCH) {
-            persons::Entity::insert_many(part.to_vec())
-                .exec_without_returning(&txn)
-                .await
-                .map_err(|e| StoreError::from_write(e, "名单中有人员已在其他家庭登记"))?;
+        let mut people = RowsWriter::<persons::Entity>::new(txn.get_database_backend(), &PERSON_COLUMNS);
+        let duplicate = |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记");
+        for m in members {
+            let row = self.person_values(m.family_id, &m.name, &m.id_number, m.relationship, now);
+            people.push(&txn, row).await.map_err(duplicate)?;
         }
+        people.flush(&txn).await.map_err(duplicate)?;
         if !households.is_empty() {
             self.insert_households(&txn, actor, households).await?;
         }

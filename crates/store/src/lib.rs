@@ -7,6 +7,7 @@
 
 mod access;
 pub mod audit;
+mod bulk;
 mod connect;
 pub mod consents;
 mod crypto;
@@ -23,6 +24,7 @@ mod passwords;
 pub mod policies;
 pub mod products;
 pub mod regions;
+mod rows;
 pub mod sessions;
 pub mod users;
 
@@ -42,6 +44,10 @@ pub struct Store {
     db: DatabaseConnection,
     engine: Engine,
     keys: std::sync::Arc<Keys>,
+    /// Turns of the store's own writers on SQLite (see `connect::WriteGate`).
+    write_gate: connect::WriteGate,
+    /// The audit writer (see `audit`).
+    audit_queue: audit::AuditQueue,
 }
 
 impl Store {
@@ -56,7 +62,9 @@ impl Store {
     /// Opens the database without touching its schema.
     pub async fn connect(target: &DatabaseTarget, keys: Keys) -> StoreResult<Self> {
         let (db, engine) = connect::connect(target).await?;
-        Ok(Store { db, engine, keys: std::sync::Arc::new(keys) })
+        let write_gate = connect::WriteGate::for_engine(engine);
+        let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.clone());
+        Ok(Store { db, engine, keys: std::sync::Arc::new(keys), write_gate, audit_queue })
     }
 
     /// Applies every migration not applied yet. Safe to run on every start.

@@ -132,3 +132,54 @@ impl ApiClient {
             .header("x-csrf-token", &self.csrf)
     }
 }
+
+/// One `guanai import roster` run: seconds in all, seconds until the plan was printed, and
+/// the process's peak memory.
+pub struct ImportRun {
+    pub seconds: f64,
+    pub planned: f64,
+    pub peak_mb: f64,
+}
+
+/// Runs `guanai import roster FILE` against the database and times it. The peak memory is
+/// read from `/proc` while it runs (the kernel keeps the high-water mark).
+pub async fn import_roster(
+    database_url: &str,
+    key_hex: &str,
+    data_dir: &std::path::Path,
+    file: &std::path::Path,
+) -> anyhow::Result<ImportRun> {
+    use tokio::io::AsyncBufReadExt;
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["--database-url", database_url, "--encryption-key", key_hex, "--data-dir"])
+        .arg(data_dir)
+        .args(["import", "roster"])
+        .arg(file)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("无法启动导入进程")?;
+    let pid = child.id().context("导入进程没有进程号")?;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().context("no stdout")?).lines();
+    let mut planned = None;
+    let mut peak_mb: f64 = 0.0;
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            line = lines.next_line() => match line? {
+                Some(line) => {
+                    if line.starts_with("共") && planned.is_none() {
+                        planned = Some(started.elapsed().as_secs_f64());
+                    }
+                }
+                None => break,
+            },
+            _ = tick.tick() => peak_mb = peak_mb.max(super::stats::peak_memory_mb(pid)),
+        }
+    }
+    let status = child.wait().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "the import failed or refused rows: {status}");
+    Ok(ImportRun { seconds, planned: planned.unwrap_or(seconds), peak_mb })
+}
