@@ -48,3 +48,69 @@ impl Store {
         Ok(())
     }
 }
+
+/// Rows per statement of [`Store::reference_insert`], as [`crate::rows`] writes them.
+const REFERENCE_ROWS_PER_STATEMENT: usize = 256;
+
+impl Store {
+    /// The benchmark's yardstick: `rows` random 32-byte keys into a scratch table with a
+    /// unique index on them, `per_transaction` rows a transaction, in statements of 256
+    /// rows, on a bulk connection — the plain bulk insert the roster import is compared
+    /// with. The table is dropped again.
+    pub async fn reference_insert(&self, rows: usize, per_transaction: usize) -> StoreResult<()> {
+        use rand::RngCore;
+        use sea_orm::{Statement, TransactionTrait, Value};
+        let backend = self.db.get_database_backend();
+        let key_type = match self.engine {
+            Engine::Sqlite => "BLOB",
+            Engine::Postgres => "BYTEA",
+            Engine::MySql => "VARBINARY(32)",
+        };
+        self.db.execute_unprepared("DROP TABLE IF EXISTS bench_reference").await?;
+        self.db
+            .execute_unprepared(&format!(
+                "CREATE TABLE bench_reference (id BIGINT NOT NULL PRIMARY KEY, k {key_type} NOT NULL UNIQUE)"
+            ))
+            .await?;
+        let statement = |count: usize| {
+            let mut sql = String::from("INSERT INTO bench_reference (id, k) VALUES ");
+            for row in 0..count {
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                match self.engine {
+                    Engine::Postgres => sql.push_str(&format!("(${}, ${})", 2 * row + 1, 2 * row + 2)),
+                    Engine::Sqlite | Engine::MySql => sql.push_str("(?, ?)"),
+                }
+            }
+            sql
+        };
+        let full = statement(REFERENCE_ROWS_PER_STATEMENT);
+        let mut rng = rand::thread_rng();
+        let mut next_id: i64 = 1;
+        let mut left = rows;
+        while left > 0 {
+            let in_transaction = left.min(per_transaction.max(1));
+            left -= in_transaction;
+            let txn = self.db.begin().await?;
+            let mut remaining = in_transaction;
+            while remaining > 0 {
+                let count = remaining.min(REFERENCE_ROWS_PER_STATEMENT);
+                remaining -= count;
+                let mut values: Vec<Value> = Vec::with_capacity(2 * count);
+                for _ in 0..count {
+                    let mut key = vec![0u8; 32];
+                    rng.fill_bytes(&mut key);
+                    values.push(next_id.into());
+                    values.push(key.into());
+                    next_id += 1;
+                }
+                let sql = if count == REFERENCE_ROWS_PER_STATEMENT { full.clone() } else { statement(count) };
+                txn.execute(Statement::from_sql_and_values(backend, sql, values)).await?;
+            }
+            txn.commit().await?;
+        }
+        self.db.execute_unprepared("DROP TABLE bench_reference").await?;
+        Ok(())
+    }
+}

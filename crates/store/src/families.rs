@@ -288,7 +288,7 @@ impl Store {
             by_person = true;
         }
         if let Some(name) = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            person_filter = person_filter.add(persons::Column::Name.starts_with(name));
+            person_filter = person_filter.add(self.name_starts_with(name));
             by_person = true;
         }
         if by_person {
@@ -312,6 +312,32 @@ impl Store {
             .await?;
         let families = self.summaries(rows).await?;
         Ok(FamilyPage { families, total })
+    }
+
+    /// A person's name begins with `prefix`, written so that the engine's index on names
+    /// answers it. SQLite's LIKE ignores case, so it cannot use an index of the names as
+    /// stored and reads every person of the city; its GLOB is exact and can. (GLOB has no
+    /// escape character: its wildcards in a name are matched as one-character classes.)
+    fn name_starts_with(&self, prefix: &str) -> sea_orm::sea_query::SimpleExpr {
+        use sea_orm::sea_query::{BinOper, Expr};
+        match self.engine {
+            crate::Engine::Sqlite => {
+                let mut pattern = String::with_capacity(prefix.len() + 1);
+                for c in prefix.chars() {
+                    match c {
+                        '*' | '?' | '[' => {
+                            pattern.push('[');
+                            pattern.push(c);
+                            pattern.push(']');
+                        }
+                        c => pattern.push(c),
+                    }
+                }
+                pattern.push('*');
+                Expr::col(persons::Column::Name).binary(BinOper::Custom("GLOB"), pattern)
+            }
+            crate::Engine::Postgres | crate::Engine::MySql => persons::Column::Name.starts_with(prefix),
+        }
     }
 
     async fn summaries(&self, rows: Vec<families::Model>) -> StoreResult<Vec<FamilySummary>> {

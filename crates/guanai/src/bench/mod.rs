@@ -169,6 +169,10 @@ pub async fn run(size: BenchSize, target: Target, steps: &[Step]) -> anyhow::Res
     Ok(())
 }
 
+/// Rows per transaction of the yardstick insert: about the persons of one import batch
+/// (`COMMIT_BATCH` households).
+const REFERENCE_ROWS_PER_TRANSACTION: usize = 160_000;
+
 /// Step 1: the roster import into an empty database, by `guanai import roster` in a
 /// process of its own (as an administrator runs it), so that its memory is measured alone.
 async fn import_roster(
@@ -205,6 +209,30 @@ async fn import_roster(
         name: "roster import",
         value: format!("{persons} persons in {import:.1} s ({:.0} persons/s)", persons as f64 / import),
         target: "< 15 s for 1,000,000",
+    });
+    // The yardstick, run beside it: a plain bulk insert of as many random 32-byte keys
+    // under a unique index, in transactions as large as the import's.
+    let mut reference = Vec::new();
+    for run in 0..size.runs {
+        let db = target.fresh(&format!("reference{run}")).await?;
+        let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::random()).await?;
+        let bulk = store.bulk().await?;
+        let started = Instant::now();
+        bulk.reference_insert(persons, REFERENCE_ROWS_PER_TRANSACTION).await?;
+        reference.push(started.elapsed().as_secs_f64());
+        bulk.finish_bulk().await?;
+        store.close().await?;
+        let _ = std::fs::remove_dir_all(&db.dir);
+    }
+    let reference = median(&reference);
+    figures.push(Figure {
+        name: "  plain insert of as many unique keys",
+        value: format!(
+            "{reference:.1} s ({:.0} rows/s); the import takes {:.1}× as long",
+            persons as f64 / reference,
+            import / reference
+        ),
+        target: "(yardstick)",
     });
     figures.push(Figure {
         name: "  peak memory of the import process",

@@ -30,7 +30,7 @@ async fn migrate_is_repeatable_and_keeps_data() {
     guanai(&db, &["migrate"]).await.unwrap();
     guanai(&db, &["migrate"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);
-    assert_eq!(store.applied_migrations().await.unwrap().len(), 4);
+    assert_eq!(store.applied_migrations().await.unwrap().len(), 5);
     // The demo is idempotent too.
     guanai(&db, &["demo"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);
@@ -94,4 +94,55 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
     assert_eq!(restored.count_users().await.unwrap(), 8);
     let err = guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap_err();
     assert!(format!("{err:#}").contains("已存在"));
+}
+
+/// Migration 000006 cuts the look-up hashes stored by earlier versions to 128 bits: a
+/// family registered before it is still found by its head's ID number and its phone.
+#[tokio::test]
+async fn hashes_stored_before_the_cut_are_found_after_it() {
+    use guanai_domain::families::Relationship;
+    use guanai_store::families::FamilyQuery;
+    use sea_orm::ConnectionTrait;
+
+    let app = crate::util::TestApp::demo().await;
+    let head_id = crate::util::id_number("19800101", 31);
+    let (family, _) = app
+        .family(crate::util::FamilySpec {
+            village: "360802100200",
+            category: "only_child",
+            poverty: guanai_domain::PovertyStatus::None,
+            members: vec![("迁移户主", head_id.clone(), Relationship::Head)],
+            consents: false,
+        })
+        .await;
+    // As an earlier version stored them: 64 hex characters, of which the cut keeps the
+    // first 32; and migration 000006 not yet run.
+    let raw = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+    for sql in [
+        "UPDATE persons SET id_hash = CONCAT(id_hash, 'ffffffffffffffffffffffffffffffff')".to_owned(),
+        "UPDATE families SET phone_hash = CONCAT(phone_hash, '00000000000000000000000000000000')".to_owned(),
+        "CREATE INDEX idx_families_head ON families (head_name)".to_owned(),
+        "DELETE FROM seaql_migrations WHERE version LIKE '%000006%'".to_owned(),
+    ] {
+        raw.execute_unprepared(&sql).await.unwrap();
+    }
+    let find = |query: FamilyQuery| {
+        let store = app.store.clone();
+        let system = app.system();
+        async move { store.search_families(&system, &query).await.unwrap().families }
+    };
+    let by_id = || FamilyQuery {
+        id_number: Some(guanai_domain::IdNumber::parse(&head_id).unwrap().id),
+        ..Default::default()
+    };
+    let by_phone = || FamilyQuery {
+        phone: Some(guanai_domain::Mobile::parse("13812345678").unwrap()),
+        ..Default::default()
+    };
+    assert!(find(by_id()).await.is_empty(), "a long hash is not found by the new code");
+
+    app.store.migrate().await.unwrap();
+    assert_eq!(app.store.applied_migrations().await.unwrap().len(), 5);
+    assert_eq!(find(by_id()).await.iter().map(|f| f.id).collect::<Vec<_>>(), vec![family]);
+    assert_eq!(find(by_phone()).await.iter().map(|f| f.id).collect::<Vec<_>>(), vec![family]);
 }

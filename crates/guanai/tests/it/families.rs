@@ -537,3 +537,39 @@ async fn the_api_registers_and_shows_families_with_masked_ids() {
     assert_eq!(duplicate.status, StatusCode::CONFLICT);
     assert_eq!(family_count(&app).await, before + 1);
 }
+
+/// The name filter finds names that begin with what was typed, on every engine, and a
+/// wildcard typed by the user is an ordinary character.
+#[tokio::test]
+async fn the_name_filter_matches_the_start_of_names_only() {
+    let app = TestApp::demo().await;
+    let xiaoming =
+        stored_family(&app, "360802100200", "王小明", &crate::util::id_number("19800101", 41)).await;
+    let xiaohong =
+        stored_family(&app, "360802100200", "王小红", &crate::util::id_number("19800101", 42)).await;
+    stored_family(&app, "360802100200", "李王", &crate::util::id_number("19800101", 43)).await;
+    let starred = stored_family(&app, "360802100200", "张*三", &crate::util::id_number("19800101", 44)).await;
+    let found = |name: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let query = FamilyQuery { name: Some(name.into()), per_page: 50, ..Default::default() };
+            let mut ids: Vec<i64> = store
+                .search_families(&system(), &query)
+                .await
+                .unwrap()
+                .families
+                .iter()
+                .map(|f| f.id)
+                .collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    assert_eq!(found("王小").await, vec![xiaoming, xiaohong]);
+    assert_eq!(found("王").await, vec![xiaoming, xiaohong], "not 李王: the start of the name only");
+    assert_eq!(found("王小明").await, vec![xiaoming]);
+    assert!(found("小明").await.is_empty());
+    assert_eq!(found("张*").await, vec![starred], "a star typed is a star");
+    assert!(found("*").await.is_empty(), "not a wildcard");
+    assert!(found("王?").await.is_empty(), "not a wildcard");
+}

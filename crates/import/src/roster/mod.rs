@@ -287,7 +287,7 @@ async fn plan_people(
         }
         let mut new_members: Vec<u32> = Vec::new();
         for (&position, person) in positions.iter().zip(&household) {
-            let remarks = person.remarks.join("；");
+            let remarks = person.remarks.to_string();
             let verdict_with = |changed: bool| -> (Verdict, String) {
                 match (changed, remarks.is_empty()) {
                     (_, false) => (Verdict::Warned, remarks.clone()),

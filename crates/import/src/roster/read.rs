@@ -28,7 +28,8 @@ pub(super) struct PersonRow {
     pub(super) category: &'static str,
     pub(super) poverty: PovertyStatus,
     pub(super) head_id: Option<IdNumber>,
-    pub(super) remarks: Vec<String>,
+    /// Remarks for a warned row, joined by `；` (empty when none).
+    pub(super) remarks: Box<str>,
 }
 
 fn category_code(raw: &str) -> Option<&'static str> {
@@ -181,7 +182,7 @@ pub(super) fn read_person(
         category,
         poverty,
         head_id,
-        remarks,
+        remarks: remarks.join("；").into(),
     })
 }
 

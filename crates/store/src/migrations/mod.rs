@@ -7,6 +7,7 @@ mod m20261130_000001_foundation;
 mod m20261130_000002_enrolment;
 mod m20261130_000003_imports;
 mod m20261130_000005_list_indexes;
+mod m20261130_000006_compact_lookups;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_enrolment::Migration),
             Box::new(m20261130_000003_imports::Migration),
             Box::new(m20261130_000005_list_indexes::Migration),
+            Box::new(m20261130_000006_compact_lookups::Migration),
         ]
     }
 }
