@@ -121,7 +121,13 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
     // Four connections: SQLite writes one at a time anyway (the store's writers take turns
     // before they take a connection, see `WriteGate`), and each connection keeps its own
     // page cache and memory map, which is most of a server's memory.
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    //
+    // No ping before handing out a pooled connection: an SQLite connection is a file handle
+    // in this process and cannot go stale, while each ping is a round trip to the
+    // connection's worker thread (sqlx pings by default, doubling the thread switches of
+    // every statement run outside a transaction).
+    let pool =
+        SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
