@@ -13,6 +13,7 @@ mod enrol;
 mod exchange;
 mod exports;
 mod gifting;
+mod group;
 mod lifecycle;
 mod payments;
 mod status;
@@ -26,6 +27,7 @@ pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
 pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow, EXPORT_LIMIT};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
+pub(crate) use group::EnrolQueue;
 pub use payments::{Payment, PAYMENT_METHODS};
 pub use status::{Channel, PolicyStatus, ShownStatus};
 
