@@ -7,12 +7,14 @@ use chrono::NaiveDate;
 use guanai_domain::funding::{split_premium, FamilyFacts, PremiumSplit, RuleInput};
 use guanai_domain::products::{full_years, EligibilityError};
 use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::Channel;
-use crate::entities::{cover_slots, funding_sources, policy_funding, policy_products, products};
-use crate::families::Person;
+use crate::entities::{
+    cover_slots, families, funding_sources, persons, policy_funding, policy_products, products,
+};
+use crate::families::{person_from_row, Person};
 use crate::products::{Package, ProductKind};
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -104,12 +106,15 @@ impl Store {
         package: &Package,
         pricing: Pricing,
     ) -> StoreResult<Quote> {
-        let family = self.family_row(actor, request.family_id).await?;
         let mut wanted: Vec<i64> = request.member_ids.clone();
         wanted.sort_unstable();
         wanted.dedup();
-        let members: Vec<Person> =
-            self.members(family.id).await?.into_iter().filter(|m| wanted.contains(&m.id)).collect();
+        // The family with its members, and the cover of those asked for, side by side.
+        let ((family, members), (renewing, taken)) = tokio::try_join!(
+            self.family_with_members(actor, request.family_id),
+            self.cover_of(package, &wanted)
+        )?;
+        let members: Vec<Person> = members.into_iter().filter(|m| wanted.contains(&m.id)).collect();
         if members.len() != wanted.len() {
             return Err(StoreError::invalid("所选被保险人中有人不是本家庭成员，请刷新后重选"));
         }
@@ -117,7 +122,6 @@ impl Store {
         for member in members.iter().filter(|m| !m.active) {
             problems.push(format!("{}已不在本户（死亡或迁出），不能参保", member.name));
         }
-        let (renewing, taken) = self.cover_of(package, &wanted).await?;
         let base = &package.base;
         let start = base.terms.start_date;
         let mut quoted = Vec::new();
@@ -250,6 +254,40 @@ impl Store {
             renewing.extend(found);
         }
         Ok(renewing)
+    }
+
+    /// A family within the actor's scope and its members, in one query. A family not
+    /// found or out of scope is answered (and logged) as `family_row` does.
+    async fn family_with_members(
+        &self,
+        actor: &Actor,
+        family_id: i64,
+    ) -> StoreResult<(families::Model, Vec<Person>)> {
+        actor.require(Permission::ViewFamilies)?;
+        let rows = persons::Entity::find()
+            .select_also(families::Entity)
+            .join(
+                JoinType::InnerJoin,
+                persons::Entity::belongs_to(families::Entity)
+                    .from(persons::Column::FamilyId)
+                    .to(families::Column::Id)
+                    .into(),
+            )
+            .filter(persons::Column::FamilyId.eq(family_id))
+            .order_by_asc(persons::Column::Id)
+            .all(&self.db)
+            .await?;
+        let family = match rows.first() {
+            Some((_, Some(family))) if family.village_code.starts_with(actor.scope().as_str()) => {
+                family.clone()
+            }
+            // Out of scope, or no such family (or none with members): the usual answer.
+            _ => {
+                let family = self.family_row(actor, family_id).await?;
+                return Ok((family, self.members(family_id).await?));
+            }
+        };
+        Ok((family, rows.into_iter().map(|(person, _)| person_from_row(person)).collect()))
     }
 
     /// In one query, for the persons of an enrolment: who was insured last year under a
