@@ -247,7 +247,9 @@ async fn city(
         }
     }
     let prepared = Instant::now();
-    let work = Workload::prepare(&store, &set.city, size).await?;
+    // Families to gift only when the gift step runs (a kept city has fewer to spare).
+    let gifts = if steps.contains(&Step::Gift) { size.gifts } else { 0 };
+    let work = Workload::prepare(&store, &set.city, &BenchSize { gifts, ..size.clone() }).await?;
     figures.push(Figure {
         name: "workload chosen (bench only)",
         value: format!(
