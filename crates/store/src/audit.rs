@@ -262,6 +262,25 @@ impl Store {
         Ok(())
     }
 
+    /// Writes the entries of several actions inside the caller's transaction `db`, in one
+    /// statement per batch, committed with the changes they record.
+    pub(crate) async fn audit_many_in(
+        &self,
+        db: &impl ConnectionTrait,
+        events: Vec<(&Actor, AuditEvent)>,
+    ) -> StoreResult<()> {
+        let rows: Vec<audit_log::ActiveModel> = events
+            .into_iter()
+            .map(|(actor, event)| {
+                entry(actor.user_id(), actor.username(), Some(actor.scope().as_str()), actor.ip(), event)
+            })
+            .collect();
+        for batch in rows.chunks(MAX_BATCH) {
+            audit_log::Entity::insert_many(batch.to_vec()).exec_without_returning(db).await?;
+        }
+        Ok(())
+    }
+
     async fn write_audit(
         &self,
         actor_id: Option<i64>,

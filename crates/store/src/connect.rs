@@ -121,7 +121,13 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
     // Four connections: SQLite writes one at a time anyway (the store's writers take turns
     // before they take a connection, see `WriteGate`), and each connection keeps its own
     // page cache and memory map, which is most of a server's memory.
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+    //
+    // No ping before handing out a pooled connection: an SQLite connection is a file handle
+    // in this process and cannot go stale, while each ping is a round trip to the
+    // connection's worker thread (sqlx pings by default, doubling the thread switches of
+    // every statement run outside a transaction).
+    let pool =
+        SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
@@ -130,21 +136,42 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
 /// writers (enrolment, gifting, the audit writer) therefore take turns here first, first
 /// come first served, and each finds the lock free. On PostgreSQL and MySQL writers run
 /// side by side and the gate is always open.
+///
+/// The gate also carries the store's enrolment writer (`policies::group`): every copy of a
+/// store shares its gate, bulk stores included.
 #[derive(Debug, Clone)]
-pub(crate) struct WriteGate(Option<std::sync::Arc<tokio::sync::Mutex<()>>>);
+pub(crate) struct WriteGate {
+    turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    enrolments: std::sync::Arc<std::sync::OnceLock<crate::policies::EnrolQueue>>,
+}
 
 impl WriteGate {
     pub(crate) fn for_engine(engine: Engine) -> WriteGate {
-        WriteGate((engine == Engine::Sqlite).then(Default::default))
+        WriteGate { turns: (engine == Engine::Sqlite).then(Default::default), enrolments: Default::default() }
     }
 
     /// Waits for this writer's turn, which lasts until the guard is dropped. Nothing that
     /// holds a turn may wait for another writer of the store (the audit writer included).
     pub(crate) async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.0 {
+        match &self.turns {
             Some(gate) => Some(gate.lock().await),
             None => None,
         }
+    }
+
+    /// The same turns, without the enrolment writer: for the writer's own copy of the
+    /// store, which writes what it takes directly.
+    pub(crate) fn without_writers(&self) -> WriteGate {
+        WriteGate { turns: self.turns.clone(), enrolments: Default::default() }
+    }
+
+    /// Sets the enrolment writer, once.
+    pub(crate) fn set_enrolments(&self, queue: crate::policies::EnrolQueue) {
+        let _ = self.enrolments.set(queue);
+    }
+
+    pub(crate) fn enrolments(&self) -> Option<&crate::policies::EnrolQueue> {
+        self.enrolments.get()
     }
 }
 

@@ -115,7 +115,7 @@ pub(crate) fn check_name(name: &str) -> StoreResult<String> {
     Ok(name.to_owned())
 }
 
-fn person_from_row(row: persons::Model) -> Person {
+pub(crate) fn person_from_row(row: persons::Model) -> Person {
     Person {
         id: row.id,
         family_id: row.family_id,

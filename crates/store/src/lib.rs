@@ -64,7 +64,11 @@ impl Store {
         let (db, engine) = connect::connect(target).await?;
         let write_gate = connect::WriteGate::for_engine(engine);
         let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.clone());
-        Ok(Store { db, engine, keys: std::sync::Arc::new(keys), write_gate, audit_queue })
+        let store = Store { db, engine, keys: std::sync::Arc::new(keys), write_gate, audit_queue };
+        // The enrolment writer's own copy of the store has no writer: it writes directly.
+        let writer = Store { write_gate: store.write_gate.without_writers(), ..store.clone() };
+        store.write_gate.set_enrolments(policies::EnrolQueue::start(writer));
+        Ok(store)
     }
 
     /// Applies every migration not applied yet. Safe to run on every start.

@@ -3,7 +3,7 @@
 //! database does not let anyone log in.
 
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 
 use crate::entities::{sessions, users};
 use crate::users::LoginPolicy;
@@ -45,24 +45,39 @@ impl Store {
 
     /// The session of a cookie token, if it exists, has not expired and its user is active.
     /// Extends the idle deadline.
+    ///
+    /// Session and user are read in one query on every request, never cached: a logout or a
+    /// disabled account (on any server instance sharing the database) refuses the very next
+    /// request.
     pub async fn session(&self, token: &str, ip: &str, policy: &LoginPolicy) -> StoreResult<Option<Session>> {
         let hash = passwords::token_hash(token);
-        let Some(session) = sessions::Entity::find_by_id(hash.as_str()).one(&self.db).await? else {
+        let found = sessions::Entity::find_by_id(hash.as_str())
+            .select_also(users::Entity)
+            .join(
+                JoinType::InnerJoin,
+                sessions::Entity::belongs_to(users::Entity)
+                    .from(sessions::Column::UserId)
+                    .to(users::Column::Id)
+                    .into(),
+            )
+            .one(&self.db)
+            .await?;
+        let Some((session, Some(user))) = found else {
             return Ok(None);
         };
         let now = Utc::now();
         if session.expires_at <= now {
+            // A write: on SQLite it takes its turn with the store's other writers rather
+            // than wait in SQLite's busy handler behind them.
+            let _turn = self.write_gate.turn().await;
             sessions::Entity::delete_by_id(hash.as_str()).exec(&self.db).await?;
             return Ok(None);
         }
-        let Some(user) = users::Entity::find_by_id(session.user_id)
-            .filter(users::Column::Active.eq(true))
-            .one(&self.db)
-            .await?
-        else {
+        if !user.active {
             return Ok(None);
-        };
+        }
         if (now - session.last_seen_at) >= Duration::seconds(TOUCH_AFTER_SECONDS) {
+            let _turn = self.write_gate.turn().await;
             sessions::Entity::update(sessions::ActiveModel {
                 id_hash: Set(hash),
                 last_seen_at: Set(now),

@@ -19,9 +19,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use guanai_domain::funding::FundingKind;
 use guanai_domain::{Fen, RegionCode};
-use guanai_store::families::FamilyQuery;
 use guanai_store::funding::NewSource;
-use guanai_store::policies::{GiftRequest, GiftSelection, PolicyQuery};
+use guanai_store::policies::{GiftRequest, GiftSelection};
 use guanai_store::{Actor, DatabaseTarget, Keys, Store};
 
 use self::server::{ApiClient, Server};
@@ -251,39 +250,45 @@ async fn city(
     steps: &[Step],
     figures: &mut Figures,
 ) -> anyhow::Result<()> {
-    let db = target.fresh("city").await?;
-    let key = hex_key();
+    // `GUANAI_BENCH_CITY=DIR` (SQLite only) keeps the city database in DIR and serves the
+    // one found there on later runs: for comparing server builds on the same data. Each
+    // run enrols other families.
+    let kept = std::env::var_os("GUANAI_BENCH_CITY").filter(|_| target.server_url.is_none());
+    let (db, key, reused) = match &kept {
+        Some(dir) => {
+            let dir = std::path::PathBuf::from(dir);
+            std::fs::create_dir_all(&dir)?;
+            let key_file = dir.join("bench.key");
+            let reused = key_file.exists();
+            let key = if reused { std::fs::read_to_string(&key_file)?.trim().to_owned() } else { hex_key() };
+            let url = format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display());
+            (FreshDb { url, dir }, key, reused)
+        }
+        None => (target.fresh("city").await?, hex_key(), false),
+    };
     let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::from_hex(&key)?).await?;
-    let built = Instant::now();
-    demo::setup(&store, &db.dir).await?;
-    // The demo year alone: the figures measure serving a city, not building its history.
-    let year = demo::catalog::DEMO_YEAR;
-    let report = demo::populate_years(&store, size.city_households, 2026, year..=year).await?;
-    let build_seconds = built.elapsed().as_secs_f64();
-    figures.push(Figure {
-        name: "city database built",
-        value: format!(
-            "{} households, {} persons, {} policies in {build_seconds:.0} s",
-            report.households, report.persons, report.policies
-        ),
-        target: "a few minutes",
-    });
     let password = "bench-password-2026";
-    store
-        .create_user(
-            &Actor::system(set.city.clone()),
-            guanai_store::users::NewUser {
-                username: guanai_domain::Username::parse("bench.city")?,
-                display_name: "压测".to_owned(),
-                role: guanai_domain::Role::CityAdmin,
-                region: set.city.clone(),
-                org_id: None,
-                password: guanai_domain::Password::parse(password)?,
-                must_change_password: false,
-            },
-        )
-        .await?;
-    let work = Workload::prepare(&store, &set.city, size).await?;
+    if !reused {
+        build_city(size, &store, &db, set, password, figures).await?;
+        if kept.is_some() {
+            std::fs::write(db.dir.join("bench.key"), &key)?;
+        }
+    }
+    let prepared = Instant::now();
+    // Families to gift only when the gift step runs (a kept city has fewer to spare).
+    let gifts = if steps.contains(&Step::Gift) { size.gifts } else { 0 };
+    let work = Workload::prepare(&store, &set.city, &BenchSize { gifts, ..size.clone() }).await?;
+    figures.push(Figure {
+        name: "workload chosen (bench only)",
+        value: format!(
+            "{} families to enrol, {} to gift, {} ID numbers in {:.1} s",
+            work.enrol.len(),
+            work.gift.len(),
+            work.id_numbers.len(),
+            prepared.elapsed().as_secs_f64()
+        ),
+        target: "—",
+    });
     if steps.contains(&Step::City) {
         serve_city(size, &db, &key, password, &work, figures).await?;
     }
@@ -307,7 +312,50 @@ async fn city(
         });
     }
     store.close().await?;
-    let _ = std::fs::remove_dir_all(&db.dir);
+    if kept.is_none() {
+        let _ = std::fs::remove_dir_all(&db.dir);
+    }
+    Ok(())
+}
+
+/// The city database: the demo generator's city with the demo year alone, and the
+/// benchmark's user.
+async fn build_city(
+    size: &BenchSize,
+    store: &Store,
+    db: &FreshDb,
+    set: &guanai_store::regions::DivisionSet,
+    password: &str,
+    figures: &mut Figures,
+) -> anyhow::Result<()> {
+    let built = Instant::now();
+    demo::setup(store, &db.dir).await?;
+    // The demo year alone: the figures measure serving a city, not building its history.
+    let year = demo::catalog::DEMO_YEAR;
+    let report = demo::populate_years(store, size.city_households, 2026, year..=year).await?;
+    let build_seconds = built.elapsed().as_secs_f64();
+    figures.push(Figure {
+        name: "city database built",
+        value: format!(
+            "{} households, {} persons, {} policies in {build_seconds:.0} s",
+            report.households, report.persons, report.policies
+        ),
+        target: "a few minutes",
+    });
+    store
+        .create_user(
+            &Actor::system(set.city.clone()),
+            guanai_store::users::NewUser {
+                username: guanai_domain::Username::parse("bench.city")?,
+                display_name: "压测".to_owned(),
+                role: guanai_domain::Role::CityAdmin,
+                region: set.city.clone(),
+                org_id: None,
+                password: guanai_domain::Password::parse(password)?,
+                must_change_password: false,
+            },
+        )
+        .await?;
     Ok(())
 }
 
@@ -405,70 +453,49 @@ impl Workload {
         let package =
             store.packages(Some(demo::catalog::DEMO_YEAR)).await?.into_iter().next().context("no package")?;
         let package_id = package.id;
-        // Families without a policy this year: the demo left about half. The families with
-        // one are read page by page first (one query a thousand, not one a family), county
-        // by county: each page is sorted from one county's policies, not the city's.
-        let mut insured = std::collections::HashSet::new();
-        for county in store.region_children(&system, city).await? {
-            for page in 0.. {
-                let query = PolicyQuery {
-                    region: Some(county.code.clone()),
-                    year: Some(demo::catalog::DEMO_YEAR),
-                    page,
-                    per_page: 1000,
-                    ..Default::default()
-                };
-                let found = store.search_policies(&system, &query).await?;
-                insured.extend(found.policies.iter().map(|p| p.family_id));
-                if found.policies.len() < 1000 {
-                    break;
-                }
-            }
-        }
-        let mut free = Vec::new();
-        let mut page = 0;
-        while free.len() < size.enrolments * 11 / 10 + size.gifts {
-            let found = store
-                .search_families(&system, &FamilyQuery { page, per_page: 1000, ..Default::default() })
-                .await?;
-            if found.families.is_empty() {
-                break;
-            }
-            free.extend(found.families.iter().map(|f| f.id).filter(|id| !insured.contains(id)));
-            page += 1;
-        }
+        // Families without a policy this year (the demo left about a quarter), with their
+        // members, in a few queries. Some families have nobody of insurable age: take a
+        // few more for the enrolment.
+        let wanted = size.enrolments * 3 / 2 + size.gifts;
+        let mut free = store.uninsured_families(&system, demo::catalog::DEMO_YEAR, wanted as u64).await?;
         anyhow::ensure!(
             free.len() >= size.enrolments + size.gifts,
             "not enough families without a policy: {}",
             free.len()
         );
-        // Some families have nobody of insurable age: take a few more for the enrolment.
-        let gift = free.split_off(free.len() - size.gifts);
-        let mut enrol = Vec::with_capacity(free.len());
-        let mut id_numbers = Vec::new();
-        for family in free {
-            let detail = store.family(&system, family).await?;
-            // Those the package may insure, as an agent would tick them.
-            let members: Vec<i64> = detail
-                .members
-                .iter()
-                .filter(|m| {
-                    m.active && package.base.terms.check_person("", &m.name, m.birth_date, false).is_ok()
-                })
-                .map(|m| m.id)
-                .collect();
-            if members.is_empty() {
-                continue;
+        let gift = free.split_off(free.len() - size.gifts).iter().map(|f| f.family_id).collect();
+        let enrol: Vec<(i64, Vec<i64>)> = free
+            .into_iter()
+            .filter_map(|family| {
+                // Those the package may insure, as an agent would tick them.
+                let members: Vec<i64> = family
+                    .members
+                    .iter()
+                    .filter(|m| {
+                        m.active && package.base.terms.check_person("", &m.name, m.birth_date, false).is_ok()
+                    })
+                    .map(|m| m.person_id)
+                    .collect();
+                (!members.is_empty()).then_some((family.family_id, members))
+            })
+            .take(size.enrolments)
+            .collect();
+        // ID numbers to look up: each reveal is audit-logged, so they are asked for 32 at a
+        // time and the audit writer commits them together.
+        let persons: Vec<i64> = enrol.iter().take(5_000).map(|(_, members)| members[0]).collect();
+        let mut id_numbers = Vec::with_capacity(persons.len());
+        for chunk in persons.chunks(32) {
+            let mut tasks = tokio::task::JoinSet::new();
+            for (at, &person) in chunk.iter().enumerate() {
+                let (store, system) = (store.clone(), system.clone());
+                tasks.spawn(async move { (at, store.reveal_id_number(&system, person).await) });
             }
-            if id_numbers.len() < 5_000 {
-                if let Some(first) = members.first() {
-                    id_numbers.push(store.reveal_id_number(&system, *first).await?);
-                }
+            let mut revealed = vec![String::new(); chunk.len()];
+            while let Some(done) = tasks.join_next().await {
+                let (at, number) = done?;
+                revealed[at] = number?;
             }
-            enrol.push((family, members));
-            if enrol.len() == size.enrolments {
-                break;
-            }
+            id_numbers.extend(revealed);
         }
         Ok(Workload { package_id, enrol, gift, id_numbers })
     }

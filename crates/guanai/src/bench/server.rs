@@ -21,7 +21,13 @@ impl Server {
     ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let started = Instant::now();
-        let child = Command::new(std::env::current_exe()?)
+        // `GUANAI_BENCH_SERVER=PATH` serves with another build (to compare two builds on
+        // the same database); this binary by default.
+        let program = match std::env::var_os("GUANAI_BENCH_SERVER") {
+            Some(path) => std::path::PathBuf::from(path),
+            None => std::env::current_exe()?,
+        };
+        let child = Command::new(program)
             .args(["--database-url", database_url, "--encryption-key", key_hex, "--data-dir"])
             .arg(data_dir)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])

@@ -194,3 +194,27 @@ async fn the_first_admin_must_change_the_one_time_password() {
     assert_eq!(app.attempt_login(&username, &password).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.attempt_login(&username, "newpass12345").await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_logout_on_one_server_instance_is_refused_at_once_by_another() {
+    let app = TestApp::demo().await;
+    // A second instance on the same database: its own store, pool and writers.
+    let other_store = guanai_store::Store::open(&app._db.target(), app._db.keys()).await.unwrap();
+    let other = TestApp {
+        store: other_store.clone(),
+        router: guanai_web::router(guanai_web::AppState::new(other_store, test_config())),
+        _db: crate::util::TestDb::new().await,
+        passwords: app.passwords.clone(),
+    };
+    let client = app.login("demo.township").await;
+    let me = other.get(&client, "/api/v1/me").await;
+    assert_eq!(me.status, StatusCode::OK, "the other instance serves the session: {}", me.body);
+    assert_eq!(me.json()["username"], "demo.township");
+    let response = app.post_form(&client, "/logout", &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let after = other.get(&client, "/api/v1/me").await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.body);
+    let page = other.get(&client, "/").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location().starts_with("/login"));
+}

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod demo;
 mod enrolment;
+mod enrolment_group;
 mod exchange;
 mod families;
 mod funding;

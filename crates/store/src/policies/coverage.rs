@@ -4,13 +4,29 @@
 use chrono::NaiveDate;
 use guanai_domain::identity::IdNumber;
 use guanai_domain::Permission;
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::{PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons, policies, policy_members};
 use crate::{Actor, Store, StoreResult};
+
+/// One row of the look-up: the person, and one policy covering them (none when the
+/// person has no policy: the policy columns come from a left join).
+#[derive(Debug, FromQueryResult)]
+struct CoverageRow {
+    person_id: i64,
+    name: String,
+    id_masked: String,
+    village_code: String,
+    policy_id: Option<i64>,
+    policy_no: Option<String>,
+    year: Option<i32>,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    status: Option<String>,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
@@ -36,13 +52,20 @@ impl Store {
     pub async fn coverage_by_id_number(&self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
         actor.require(Permission::ViewFamilies)?;
         let hash = self.keys.lookup_hash(id.as_str());
-        // The person with their family's village, in one query.
-        let found: Option<(i64, String, String, String)> = persons::Entity::find()
+        // The person, their family's village and the policies covering them (through their
+        // memberships, if any), in one query.
+        let rows = persons::Entity::find()
             .select_only()
-            .column(persons::Column::Id)
+            .column_as(persons::Column::Id, "person_id")
             .column(persons::Column::Name)
             .column(persons::Column::IdMasked)
             .column(families::Column::VillageCode)
+            .column_as(policies::Column::Id, "policy_id")
+            .column(policies::Column::PolicyNo)
+            .column(policies::Column::Year)
+            .column(policies::Column::StartDate)
+            .column(policies::Column::EndDate)
+            .column(policies::Column::Status)
             .join(
                 JoinType::InnerJoin,
                 persons::Entity::belongs_to(families::Entity)
@@ -50,53 +73,50 @@ impl Store {
                     .to(families::Column::Id)
                     .into(),
             )
+            .join_rev(
+                JoinType::LeftJoin,
+                policy_members::Entity::belongs_to(persons::Entity)
+                    .from(policy_members::Column::PersonId)
+                    .to(persons::Column::Id)
+                    .into(),
+            )
+            .join(
+                JoinType::LeftJoin,
+                policy_members::Entity::belongs_to(policies::Entity)
+                    .from(policy_members::Column::PolicyId)
+                    .to(policies::Column::Id)
+                    .into(),
+            )
             .filter(persons::Column::IdHash.eq(hash))
-            .into_tuple()
-            .one(&self.db)
+            .order_by_desc(policies::Column::StartDate)
+            .order_by_desc(policies::Column::Id)
+            .into_model::<CoverageRow>()
+            .all(&self.db)
             .await?;
-        let Some((person_id, name, id_masked, village_code)) = found else {
+        // The hash is unique: every row is the same person.
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        if !village_code.starts_with(actor.scope().as_str()) {
+        let (person_id, name, id_masked) = (first.person_id, first.name.clone(), first.id_masked.clone());
+        if !first.village_code.starts_with(actor.scope().as_str()) {
             // Someone else's person: answer as if unknown, but keep a trace of the try.
             self.audit(actor, AuditEvent::denied("coverage.lookup", "人员", id.masked())).await?;
             return Ok(None);
         }
-        // The policies covering them, through their memberships, in one query.
-        let rows: Vec<(i64, Option<String>, i32, NaiveDate, NaiveDate, String)> =
-            policy_members::Entity::find()
-                .select_only()
-                .column(policies::Column::Id)
-                .column(policies::Column::PolicyNo)
-                .column(policies::Column::Year)
-                .column(policies::Column::StartDate)
-                .column(policies::Column::EndDate)
-                .column(policies::Column::Status)
-                .join(
-                    JoinType::InnerJoin,
-                    policy_members::Entity::belongs_to(policies::Entity)
-                        .from(policy_members::Column::PolicyId)
-                        .to(policies::Column::Id)
-                        .into(),
-                )
-                .filter(policy_members::Column::PersonId.eq(person_id))
-                .order_by_desc(policies::Column::StartDate)
-                .into_tuple()
-                .all(&self.db)
-                .await?;
         let today = super::today();
         let covered = rows
             .into_iter()
-            .map(|(policy_id, policy_no, year, start_date, end_date, status)| {
-                let status = PolicyStatus::parse(&status).unwrap_or(PolicyStatus::Draft);
-                CoveredBy {
-                    policy_id,
-                    policy_no,
-                    year,
+            .filter_map(|row| {
+                let status = PolicyStatus::parse(&row.status?).unwrap_or(PolicyStatus::Draft);
+                let (start_date, end_date) = (row.start_date?, row.end_date?);
+                Some(CoveredBy {
+                    policy_id: row.policy_id?,
+                    policy_no: row.policy_no,
+                    year: row.year?,
                     start_date,
                     end_date,
                     status: ShownStatus::of(status, start_date, end_date, today),
-                }
+                })
             })
             .collect();
         self.audit(

@@ -4,19 +4,17 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
-use guanai_domain::funding::{split_premium, FamilyFacts, PremiumSplit};
+use guanai_domain::funding::{split_premium, FamilyFacts, PremiumSplit, RuleInput};
 use guanai_domain::products::{full_years, EligibilityError};
 use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
-use super::write::{insert_policies, PolicyDraft};
-use super::{Channel, PolicyStatus};
-use crate::audit::AuditEvent;
-use crate::entities::{cover_slots, funding_sources, policy_funding, policy_products, products};
-use crate::families::Person;
+use super::Channel;
+use crate::entities::{
+    cover_slots, families, funding_sources, persons, policy_funding, policy_products, products,
+};
+use crate::families::{person_from_row, Person};
 use crate::products::{Package, ProductKind};
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -83,7 +81,7 @@ pub struct Quote {
 
 /// When the split among the funding sources is made.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Pricing {
+pub(super) enum Pricing {
     /// Now, with the budgets as they are (a quote).
     Now,
     /// Later, inside the enrolment's write transaction, which takes the budgets.
@@ -95,25 +93,28 @@ impl Store {
     /// named, with the person it concerns.
     pub async fn quote(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
         actor.require(Permission::Enrol)?;
-        let package = self.package(request.package_id).await?;
+        let package = self.cached_package(request.package_id).await?;
         self.prepare_quote(actor, request, &package, Pricing::Now).await
     }
 
     /// Checks the request and prices it; with `Pricing::InTransaction` the split among the
     /// sources is left for the caller to make with the budgets its transaction sees.
-    async fn prepare_quote(
+    pub(super) async fn prepare_quote(
         &self,
         actor: &Actor,
         request: &EnrolRequest,
         package: &Package,
         pricing: Pricing,
     ) -> StoreResult<Quote> {
-        let family = self.family_row(actor, request.family_id).await?;
         let mut wanted: Vec<i64> = request.member_ids.clone();
         wanted.sort_unstable();
         wanted.dedup();
-        let members: Vec<Person> =
-            self.members(family.id).await?.into_iter().filter(|m| wanted.contains(&m.id)).collect();
+        // The family with its members, and the cover of those asked for, side by side.
+        let ((family, members), (renewing, taken)) = tokio::try_join!(
+            self.family_with_members(actor, request.family_id),
+            self.cover_of(package, &wanted)
+        )?;
+        let members: Vec<Person> = members.into_iter().filter(|m| wanted.contains(&m.id)).collect();
         if members.len() != wanted.len() {
             return Err(StoreError::invalid("所选被保险人中有人不是本家庭成员，请刷新后重选"));
         }
@@ -121,7 +122,6 @@ impl Store {
         for member in members.iter().filter(|m| !m.active) {
             problems.push(format!("{}已不在本户（死亡或迁出），不能参保", member.name));
         }
-        let renewing = self.renewing_persons(package, &wanted).await?;
         let base = &package.base;
         let start = base.terms.start_date;
         let mut quoted = Vec::new();
@@ -146,7 +146,7 @@ impl Store {
                 problems.push(e.to_string());
             }
         }
-        problems.extend(self.overlapping_cover(package, &members).await?);
+        problems.extend(overlapping_cover(package, &members, &taken));
         if !problems.is_empty() {
             problems.dedup();
             return Err(StoreError::invalid(problems.join("；")));
@@ -209,7 +209,7 @@ impl Store {
     /// Splits a premium among the rules that match the family, with the budgets as `db`
     /// sees them now; the family's line comes last.
     #[allow(clippy::too_many_arguments)]
-    async fn funding_split(
+    pub(super) async fn funding_split(
         &self,
         db: &impl ConnectionTrait,
         village: &str,
@@ -222,23 +222,7 @@ impl Store {
         let village = RegionCode::parse(village).map_err(|e| StoreError::invalid(e.to_string()))?;
         let facts = FamilyFacts { village: &village, category, poverty, package_id: package.id };
         let (rules, names) = self.matching_rules(db, package.year, &facts).await?;
-        let split = split_premium(premium, insured, &rules);
-        let mut funding: Vec<FundingLine> = Vec::new();
-        for part in &split.parts {
-            let name = names
-                .iter()
-                .find(|(id, _)| *id == part.source_id)
-                .map(|(_, n)| n.clone())
-                .unwrap_or_default();
-            match funding.iter_mut().find(|l| l.source_id == Some(part.source_id)) {
-                Some(line) => line.amount = line.amount.checked_add(part.amount).unwrap_or(line.amount),
-                None => {
-                    funding.push(FundingLine { source_id: Some(part.source_id), name, amount: part.amount })
-                }
-            }
-        }
-        funding.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: split.family });
-        Ok((split, funding))
+        Ok(split_among(&rules, &names, premium, insured))
     }
 
     /// Persons insured last year under a product with the base product's code (their
@@ -272,110 +256,85 @@ impl Store {
         Ok(renewing)
     }
 
-    async fn overlapping_cover(&self, package: &Package, members: &[Person]) -> StoreResult<Vec<String>> {
-        let product_ids: Vec<i64> = package.products().map(|p| p.id).collect();
-        let taken = cover_slots::Entity::find()
-            .filter(cover_slots::Column::PersonId.is_in(members.iter().map(|m| m.id)))
-            .filter(cover_slots::Column::ProductId.is_in(product_ids))
-            .filter(cover_slots::Column::Year.eq(package.year))
+    /// A family within the actor's scope and its members, in one query. A family not
+    /// found or out of scope is answered (and logged) as `family_row` does.
+    async fn family_with_members(
+        &self,
+        actor: &Actor,
+        family_id: i64,
+    ) -> StoreResult<(families::Model, Vec<Person>)> {
+        actor.require(Permission::ViewFamilies)?;
+        let rows = persons::Entity::find()
+            .select_also(families::Entity)
+            .join(
+                JoinType::InnerJoin,
+                persons::Entity::belongs_to(families::Entity)
+                    .from(persons::Column::FamilyId)
+                    .to(families::Column::Id)
+                    .into(),
+            )
+            .filter(persons::Column::FamilyId.eq(family_id))
+            .order_by_asc(persons::Column::Id)
             .all(&self.db)
             .await?;
-        Ok(taken
-            .iter()
-            .filter_map(|slot| {
-                let person = members.iter().find(|m| m.id == slot.person_id)?;
-                let product = package.products().find(|p| p.id == slot.product_id)?;
-                Some(
-                    EligibilityError::AlreadyCovered {
-                        person: person.name.clone(),
-                        product: product.name.clone(),
-                        year: package.year,
-                    }
-                    .to_string(),
-                )
-            })
-            .collect())
+        let family = match rows.first() {
+            Some((_, Some(family))) if family.village_code.starts_with(actor.scope().as_str()) => {
+                family.clone()
+            }
+            // Out of scope, or no such family (or none with members): the usual answer.
+            _ => {
+                let family = self.family_row(actor, family_id).await?;
+                return Ok((family, self.members(family_id).await?));
+            }
+        };
+        Ok((family, rows.into_iter().map(|(person, _)| person_from_row(person)).collect()))
     }
 
-    /// Writes a draft policy from a fresh quote, taking each source's part from its budget.
-    /// All or nothing: a budget that ran short since the quote fails the whole enrolment.
-    pub async fn enrol(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
-        actor.require(Permission::Enrol)?;
-        // Every rule is checked before the transaction; inside it only the budgets are read
-        // again (a person covered twice meanwhile is still refused by the cover slots).
-        // Nothing inside may use another pooled connection: with every connection held by a
-        // writer waiting for the lock, it would wait for ever.
-        let package = self.package(request.package_id).await?;
-        let mut quote = self.prepare_quote(actor, request, &package, Pricing::InTransaction).await?;
-        // On SQLite, wait for this writer's turn before taking a connection and the lock.
-        let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
-        // Write first, so SQLite takes its write lock now and the budgets read below are the
-        // latest (a read first would pin an older snapshot).
-        self.touch_family(&txn, request.family_id).await?;
-        let insured = quote.members.len() as u32;
-        let (split, funding) = self
-            .funding_split(
-                &txn,
-                &quote.village_code,
-                &quote.category,
-                quote.poverty,
-                &package,
-                quote.premium,
-                insured,
-            )
-            .await?;
-        quote.family_part = split.family;
-        quote.split = split;
-        quote.funding = funding;
-        if let Some(expected) = request.expected_family_part {
-            if expected != quote.family_part {
-                return Err(StoreError::Conflict(format!(
-                    "资金情况已有变化：家庭应缴由 {expected} 变为 {}，请重新核算后再确认",
-                    quote.family_part
-                )));
+    /// In one query, for the persons of an enrolment: who was insured last year under a
+    /// product with the base product's code (renewal age limits apply), and which
+    /// (person, product) of the package they already hold this year.
+    async fn cover_of(
+        &self,
+        package: &Package,
+        persons: &[i64],
+    ) -> StoreResult<(HashSet<i64>, Vec<(i64, i64)>)> {
+        use sea_orm::Condition;
+        let this_year = Condition::all()
+            .add(cover_slots::Column::Year.eq(package.year))
+            .add(cover_slots::Column::ProductId.is_in(package.products().map(|p| p.id)));
+        let last_year = Condition::all()
+            .add(cover_slots::Column::Year.eq(package.year - 1))
+            .add(products::Column::Year.eq(package.year - 1))
+            .add(products::Column::Code.eq(package.base.code.as_str()));
+        let mut renewing = HashSet::new();
+        let mut taken = Vec::new();
+        for chunk in persons.chunks(500) {
+            let found: Vec<(i64, i64, i32)> = cover_slots::Entity::find()
+                .select_only()
+                .column(cover_slots::Column::PersonId)
+                .column(cover_slots::Column::ProductId)
+                .column(cover_slots::Column::Year)
+                .join(
+                    JoinType::InnerJoin,
+                    cover_slots::Entity::belongs_to(products::Entity)
+                        .from(cover_slots::Column::ProductId)
+                        .to(products::Column::Id)
+                        .into(),
+                )
+                .filter(cover_slots::Column::PersonId.is_in(chunk.iter().copied()))
+                .filter(Condition::any().add(this_year.clone()).add(last_year.clone()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (person, product, year) in found {
+                if year == package.year {
+                    taken.push((person, product));
+                } else {
+                    renewing.insert(person);
+                }
             }
         }
-        // One allocation per source, in source order, so concurrent enrolments lock the
-        // same rows in the same order.
-        let mut per_source: std::collections::BTreeMap<i64, Fen> = std::collections::BTreeMap::new();
-        for part in &quote.split.parts {
-            let total = per_source.entry(part.source_id).or_insert(Fen::ZERO);
-            *total = total.checked_add(part.amount).unwrap_or(*total);
-        }
-        for (source_id, amount) in per_source {
-            self.allocate(&txn, source_id, amount).await?;
-        }
-        let draft = PolicyDraft {
-            family_id: quote.family_id,
-            package_id: quote.package_id,
-            village_code: quote.village_code.clone(),
-            year: quote.year,
-            start_date: quote.start_date,
-            end_date: quote.end_date,
-            shares: quote.shares as i32,
-            status: PolicyStatus::Draft,
-            channel: request.channel,
-            premium: quote.premium,
-            family_part: quote.family_part,
-            created_by: actor.username().to_owned(),
-            members: quote.members.iter().map(|m| (m.person.id, m.age as i32)).collect(),
-            products: quote.lines.iter().map(|l| (l.product_id, l.premium)).collect(),
-            funding: quote.split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect(),
-        };
-        let id = insert_policies(&txn, std::slice::from_ref(&draft)).await?[0];
-        // The entry is committed with the policy it records.
-        self.audit_in(
-            &txn,
-            actor,
-            AuditEvent::ok("policy.create", "保单", id.to_string())
-                .with_subject(format!("family:{}", quote.family_id))
-                .with_detail(format!("保费 {}，家庭自缴 {}", quote.premium, quote.family_part)),
-        )
-        .await?;
-        txn.commit().await?;
-        drop(turn);
-        Ok(id)
+        Ok((renewing, taken))
     }
 
     pub(super) async fn touch_family(&self, db: &impl ConnectionTrait, family_id: i64) -> StoreResult<()> {
@@ -441,4 +400,45 @@ impl Store {
         lines.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: family_part });
         Ok(lines)
     }
+}
+
+/// Splits a premium among the matching rules (in priority order, with what each source has
+/// left); the family's line comes last.
+pub(super) fn split_among(
+    rules: &[RuleInput],
+    names: &[(i64, String)],
+    premium: Fen,
+    insured: u32,
+) -> (PremiumSplit, Vec<FundingLine>) {
+    let split = split_premium(premium, insured, rules);
+    let mut funding: Vec<FundingLine> = Vec::new();
+    for part in &split.parts {
+        let name =
+            names.iter().find(|(id, _)| *id == part.source_id).map(|(_, n)| n.clone()).unwrap_or_default();
+        match funding.iter_mut().find(|l| l.source_id == Some(part.source_id)) {
+            Some(line) => line.amount = line.amount.checked_add(part.amount).unwrap_or(line.amount),
+            None => funding.push(FundingLine { source_id: Some(part.source_id), name, amount: part.amount }),
+        }
+    }
+    funding.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: split.family });
+    (split, funding)
+}
+
+/// The (person, product) pairs of `taken` as sentences naming who is already covered.
+fn overlapping_cover(package: &Package, members: &[Person], taken: &[(i64, i64)]) -> Vec<String> {
+    taken
+        .iter()
+        .filter_map(|(person_id, product_id)| {
+            let person = members.iter().find(|m| m.id == *person_id)?;
+            let product = package.products().find(|p| p.id == *product_id)?;
+            Some(
+                EligibilityError::AlreadyCovered {
+                    person: person.name.clone(),
+                    product: product.name.clone(),
+                    year: package.year,
+                }
+                .to_string(),
+            )
+        })
+        .collect()
 }

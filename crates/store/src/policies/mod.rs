@@ -13,6 +13,7 @@ mod enrol;
 mod exchange;
 mod exports;
 mod gifting;
+mod group;
 mod lifecycle;
 mod payments;
 mod status;
@@ -26,6 +27,7 @@ pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
 pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow, EXPORT_LIMIT};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
+pub(crate) use group::EnrolQueue;
 pub use payments::{Payment, PAYMENT_METHODS};
 pub use status::{Channel, PolicyStatus, ShownStatus};
 
@@ -93,6 +95,23 @@ pub struct PolicyQuery {
 pub struct PolicyPage {
     pub policies: Vec<PolicySummary>,
     pub total: u64,
+}
+
+/// A family without a policy in some year, with its members: who an agent still has to
+/// visit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Uninsured {
+    pub family_id: i64,
+    pub members: Vec<UninsuredMember>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UninsuredMember {
+    pub person_id: i64,
+    pub name: String,
+    pub birth_date: NaiveDate,
+    /// Still in the household (not dead or moved away).
+    pub active: bool,
 }
 
 fn today() -> NaiveDate {
@@ -204,6 +223,58 @@ impl Store {
             .all(&self.db)
             .await?;
         Ok(PolicyPage { policies: self.summaries_of(rows).await?, total })
+    }
+
+    /// Up to `limit` families within the actor's scope that have no policy in `year`, in
+    /// the order they were registered, with their members: two queries (and one more per
+    /// 500 families), whatever the size of the city.
+    pub async fn uninsured_families(
+        &self,
+        actor: &Actor,
+        year: i32,
+        limit: u64,
+    ) -> StoreResult<Vec<Uninsured>> {
+        use crate::entities::persons;
+        use sea_orm::sea_query::Query;
+        actor.require(Permission::ViewFamilies)?;
+        let insured = Query::select()
+            .column(policies::Column::FamilyId)
+            .from(policies::Entity)
+            .and_where(policies::Column::Year.eq(year))
+            .to_owned();
+        let ids: Vec<i64> = families::Entity::find()
+            .select_only()
+            .column(families::Column::Id)
+            .filter(actor.scope_condition(families::Column::VillageCode))
+            .filter(families::Column::Id.not_in_subquery(insured))
+            .order_by_asc(families::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut found: Vec<Uninsured> =
+            ids.iter().map(|&family_id| Uninsured { family_id, members: Vec::new() }).collect();
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(i64, i64, String, NaiveDate, bool)> = persons::Entity::find()
+                .select_only()
+                .column(persons::Column::Id)
+                .column(persons::Column::FamilyId)
+                .column(persons::Column::Name)
+                .column(persons::Column::BirthDate)
+                .column(persons::Column::Active)
+                .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
+                .order_by_asc(persons::Column::Id)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (person_id, family_id, name, birth_date, active) in rows {
+                // `ids` is sorted, so the family is found by bisection.
+                if let Ok(at) = ids.binary_search(&family_id) {
+                    found[at].members.push(UninsuredMember { person_id, name, birth_date, active });
+                }
+            }
+        }
+        Ok(found)
     }
 
     pub async fn policy(&self, actor: &Actor, id: i64) -> StoreResult<PolicyDetail> {

@@ -1,0 +1,356 @@
+//! Writing enrolments, many to a transaction (group commit).
+//!
+//! Every rule of an enrolment is checked by its caller before it is queued, with reads that
+//! take no turn at the write gate. One writer task per store then takes every enrolment
+//! queued meanwhile and writes them in one transaction: the families touched (which takes
+//! SQLite's write lock first), the budgets read once, each premium split in queue order
+//! against what the enrolments before it left, one conditional allocation per source for
+//! the group's total, the policies with their members, slots, products and funding in
+//! multi-row inserts, and every audit entry in one insert. An enrolment whose family part
+//! no longer matches what its user saw is refused alone; the others go on. If the group as
+//! a whole fails (a budget taken or a person covered meanwhile by another server instance,
+//! say), nothing of it is written and each enrolment is written again alone, in its own
+//! transaction, so each caller gets its own answer. Two enrolments of the same family or
+//! person never share a group: the later one is written alone after the group.
+//!
+//! A caller returns only once its policy is committed (or refused); nothing is written
+//! later or dropped.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use guanai_domain::funding::{FamilyFacts, RuleInput, RuleScope};
+use guanai_domain::{Fen, Permission, RegionCode};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::enrol::{split_among, EnrolRequest, Pricing, Quote};
+use super::write::{insert_policies, PolicyDraft};
+use super::{Channel, PolicyStatus};
+use crate::audit::AuditEvent;
+use crate::products::Package;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// A year's subsidy rules with their scopes, and the names of their sources.
+type YearRules = (Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>);
+
+/// Most enrolments one transaction writes.
+const MAX_GROUP: usize = 64;
+
+/// Enrolments waiting for the writer; a full queue makes callers wait (back pressure).
+const MAX_QUEUED: usize = 1024;
+
+/// An enrolment checked and priced (all but the split among the sources), ready to write.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    actor: Actor,
+    channel: Channel,
+    expected_family_part: Option<Fen>,
+    package: Arc<Package>,
+    quote: Quote,
+}
+
+struct Queued {
+    enrolment: Prepared,
+    done: oneshot::Sender<StoreResult<i64>>,
+}
+
+/// The way to the store's enrolment writer task (see the module documentation), and the
+/// packages enrolments have read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EnrolQueue {
+    sender: Option<mpsc::Sender<Queued>>,
+    packages: PackageCache,
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queued").finish_non_exhaustive()
+    }
+}
+
+impl EnrolQueue {
+    /// Starts the writer task on the current Tokio runtime, with its own copy of `store`
+    /// (which writes alone); outside a runtime, enrolments are written by their callers.
+    pub(crate) fn start(store: Store) -> EnrolQueue {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return EnrolQueue::default();
+        };
+        let (sender, receiver) = mpsc::channel(MAX_QUEUED);
+        runtime.spawn(write_groups(store, receiver));
+        EnrolQueue { sender: Some(sender), packages: PackageCache::default() }
+    }
+}
+
+/// Packages are never changed once written (there is no update or delete of packages,
+/// products or add-ons anywhere), so a package read once is kept for the life of the
+/// store: every enrolment and quote would otherwise read it again (four queries or more).
+#[derive(Debug, Clone, Default)]
+struct PackageCache(Arc<std::sync::RwLock<HashMap<i64, Arc<Package>>>>);
+
+impl Store {
+    pub(super) async fn cached_package(&self, id: i64) -> StoreResult<Arc<Package>> {
+        let Some(cache) = self.write_gate.enrolments().map(|q| &q.packages) else {
+            return Ok(Arc::new(self.package(id).await?));
+        };
+        if let Some(found) = cache.0.read().expect("not poisoned").get(&id) {
+            return Ok(found.clone());
+        }
+        let package = Arc::new(self.package(id).await?);
+        cache.0.write().expect("not poisoned").insert(id, package.clone());
+        Ok(package)
+    }
+
+    /// Writes a draft policy from a fresh quote, taking each source's part from its budget.
+    /// All or nothing: a budget that ran short since the quote fails the whole enrolment.
+    pub async fn enrol(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
+        actor.require(Permission::Enrol)?;
+        // Every rule is checked before the transaction; inside it only the budgets are read
+        // again (a person covered twice meanwhile is still refused by the cover slots).
+        let package = self.cached_package(request.package_id).await?;
+        let quote = self.prepare_quote(actor, request, &package, Pricing::InTransaction).await?;
+        let enrolment = Prepared {
+            actor: actor.clone(),
+            channel: request.channel,
+            expected_family_part: request.expected_family_part,
+            package,
+            quote,
+        };
+        let Some(sender) = self.write_gate.enrolments().and_then(|q| q.sender.as_ref()) else {
+            return self.enrol_alone(enrolment).await;
+        };
+        let (done, committed) = oneshot::channel();
+        if let Err(refused) = sender.send(Queued { enrolment, done }).await {
+            return self.enrol_alone(refused.0.enrolment).await;
+        }
+        committed.await.unwrap_or_else(|_| {
+            // The writer stopped with the enrolment taken but unanswered: whether it was
+            // written is unknown, so it must not count as done.
+            Err(StoreError::Database(sea_orm::DbErr::Custom(
+                "the enrolment writer stopped before confirming an enrolment".to_owned(),
+            )))
+        })
+    }
+
+    /// One enrolment in a transaction of its own.
+    async fn enrol_alone(&self, mut enrolment: Prepared) -> StoreResult<i64> {
+        // On SQLite, wait for this writer's turn before taking a connection and the lock.
+        // Nothing inside may use another pooled connection: with every connection held by
+        // a writer waiting for the lock, it would wait for ever.
+        let turn = self.write_gate.turn().await;
+        let txn = self.db.begin().await?;
+        // Write first, so SQLite takes its write lock now and the budgets read below are the
+        // latest (a read first would pin an older snapshot).
+        self.touch_families(&txn, &[enrolment.quote.family_id]).await?;
+        let quote = &enrolment.quote;
+        let (split, funding) = self
+            .funding_split(
+                &txn,
+                &quote.village_code,
+                &quote.category,
+                quote.poverty,
+                &enrolment.package,
+                quote.premium,
+                quote.members.len() as u32,
+            )
+            .await?;
+        settle(&mut enrolment, split, funding)?;
+        // One allocation per source, in source order, so concurrent enrolments lock the
+        // same rows in the same order.
+        for (source_id, amount) in per_source([&enrolment]) {
+            self.allocate(&txn, source_id, amount).await?;
+        }
+        let id = insert_policies(&txn, &[draft(&enrolment)]).await?[0];
+        // The entry is committed with the policy it records.
+        self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment.quote, id)).await?;
+        txn.commit().await?;
+        drop(turn);
+        Ok(id)
+    }
+
+    /// Writes `group` in one transaction. `Err` when nothing was written (the caller then
+    /// writes each alone); otherwise each enrolment's own answer, in order.
+    async fn commit_group(&self, group: &mut [Prepared]) -> StoreResult<Vec<StoreResult<i64>>> {
+        let turn = self.write_gate.turn().await;
+        let txn = self.db.begin().await?;
+        // Write first, for the lock (see `enrol_alone`). A family whose enrolment is then
+        // refused for its family part keeps the new `updated_at`: a harmless trace.
+        let families: Vec<i64> = group.iter().map(|e| e.quote.family_id).collect();
+        self.touch_families(&txn, &families).await?;
+        let mut rules: HashMap<i32, YearRules> = HashMap::new();
+        for year in group.iter().map(|e| e.package.year).collect::<HashSet<_>>() {
+            rules.insert(year, self.all_rules(&txn, year).await?);
+        }
+        // What each source has left, as the enrolments before take their parts.
+        let mut left: HashMap<i64, Fen> = HashMap::new();
+        for (_, input) in rules.values().flat_map(|(r, _)| r) {
+            left.entry(input.source_id).or_insert(input.budget_left);
+        }
+        let mut answers: Vec<StoreResult<i64>> = Vec::with_capacity(group.len());
+        let mut accepted: Vec<usize> = Vec::new();
+        for (index, enrolment) in group.iter_mut().enumerate() {
+            let quote = &enrolment.quote;
+            let village =
+                RegionCode::parse(&quote.village_code).map_err(|e| StoreError::invalid(e.to_string()))?;
+            let facts = FamilyFacts {
+                village: &village,
+                category: &quote.category,
+                poverty: quote.poverty,
+                package_id: enrolment.package.id,
+            };
+            let (year_rules, names) = &rules[&enrolment.package.year];
+            let matching: Vec<RuleInput> = year_rules
+                .iter()
+                .filter(|(scope, _)| scope.matches(&facts))
+                .map(|(_, input)| RuleInput { budget_left: left[&input.source_id], ..input.clone() })
+                .collect();
+            let (split, funding) = split_among(&matching, names, quote.premium, quote.members.len() as u32);
+            match settle(enrolment, split, funding) {
+                Ok(()) => {
+                    for part in &enrolment.quote.split.parts {
+                        let budget = left.get_mut(&part.source_id).expect("a matching rule's source");
+                        *budget = Fen::new(budget.get() - part.amount.get());
+                    }
+                    accepted.push(index);
+                    answers.push(Ok(0));
+                }
+                Err(refused) => answers.push(Err(refused)),
+            }
+        }
+        let written: Vec<&Prepared> = accepted.iter().map(|&i| &group[i]).collect();
+        if !written.is_empty() {
+            for (source_id, amount) in per_source(written.iter().copied()) {
+                self.allocate(&txn, source_id, amount).await?;
+            }
+            let drafts: Vec<PolicyDraft> = written.iter().copied().map(draft).collect();
+            let ids = insert_policies(&txn, &drafts).await?;
+            let entries: Vec<(&Actor, AuditEvent)> =
+                written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(&e.quote, *id))).collect();
+            self.audit_many_in(&txn, entries).await?;
+            for (&index, id) in accepted.iter().zip(ids) {
+                answers[index] = Ok(id);
+            }
+        }
+        txn.commit().await?;
+        drop(turn);
+        Ok(answers)
+    }
+
+    pub(super) async fn touch_families(&self, db: &impl ConnectionTrait, ids: &[i64]) -> StoreResult<()> {
+        use crate::entities::families;
+        use sea_orm::sea_query::Expr;
+        families::Entity::update_many()
+            .col_expr(families::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+            .filter(families::Column::Id.is_in(ids.iter().copied()))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The writer task: takes whatever is queued (at least one enrolment, at most a group),
+/// writes it, and answers each caller. Ends when every store handle is gone.
+async fn write_groups(store: Store, mut queue: mpsc::Receiver<Queued>) {
+    let mut batch = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut batch, MAX_GROUP).await > 0 {
+        // Two enrolments of one family or person would collide on their cover slots and
+        // fail the whole group: the later ones wait and go alone.
+        let mut seen_families = HashSet::new();
+        let mut seen_persons = HashSet::new();
+        let (mut group, mut later): (Vec<Queued>, Vec<Queued>) = (Vec::new(), Vec::new());
+        for queued in batch.drain(..) {
+            let quote = &queued.enrolment.quote;
+            let persons: Vec<i64> = quote.members.iter().map(|m| m.person.id).collect();
+            if seen_families.contains(&quote.family_id) || persons.iter().any(|p| seen_persons.contains(p)) {
+                later.push(queued);
+            } else {
+                seen_families.insert(quote.family_id);
+                seen_persons.extend(persons);
+                group.push(queued);
+            }
+        }
+        if group.len() == 1 {
+            later.insert(0, group.remove(0));
+        }
+        if !group.is_empty() {
+            let (mut enrolments, dones): (Vec<Prepared>, Vec<_>) =
+                group.into_iter().map(|q| (q.enrolment, q.done)).unzip();
+            match store.commit_group(&mut enrolments).await {
+                Ok(answers) => {
+                    for (done, answer) in dones.into_iter().zip(answers) {
+                        let _ = done.send(answer);
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, enrolments = enrolments.len(), "enrolment group failed; writing one by one");
+                    for (enrolment, done) in enrolments.into_iter().zip(dones) {
+                        let _ = done.send(store.enrol_alone(enrolment).await);
+                    }
+                }
+            }
+        }
+        for queued in later {
+            let _ = queued.done.send(store.enrol_alone(queued.enrolment).await);
+        }
+    }
+}
+
+/// Puts the split made with the budgets the transaction sees into the quote; refuses the
+/// enrolment if the family part is no longer the one its user saw.
+fn settle(
+    enrolment: &mut Prepared,
+    split: guanai_domain::funding::PremiumSplit,
+    funding: Vec<super::FundingLine>,
+) -> StoreResult<()> {
+    if let Some(expected) = enrolment.expected_family_part {
+        if expected != split.family {
+            return Err(StoreError::Conflict(format!(
+                "资金情况已有变化：家庭应缴由 {expected} 变为 {}，请重新核算后再确认",
+                split.family
+            )));
+        }
+    }
+    let quote = &mut enrolment.quote;
+    quote.family_part = split.family;
+    quote.split = split;
+    quote.funding = funding;
+    Ok(())
+}
+
+/// What the enrolments take from each source, in source order, so concurrent writers lock
+/// the same rows in the same order.
+fn per_source<'a>(enrolments: impl IntoIterator<Item = &'a Prepared>) -> BTreeMap<i64, Fen> {
+    let mut totals: BTreeMap<i64, Fen> = BTreeMap::new();
+    for part in enrolments.into_iter().flat_map(|e| &e.quote.split.parts) {
+        let total = totals.entry(part.source_id).or_insert(Fen::ZERO);
+        *total = total.checked_add(part.amount).unwrap_or(*total);
+    }
+    totals
+}
+
+fn draft(enrolment: &Prepared) -> PolicyDraft {
+    let quote = &enrolment.quote;
+    PolicyDraft {
+        family_id: quote.family_id,
+        package_id: quote.package_id,
+        village_code: quote.village_code.clone(),
+        year: quote.year,
+        start_date: quote.start_date,
+        end_date: quote.end_date,
+        shares: quote.shares as i32,
+        status: PolicyStatus::Draft,
+        channel: enrolment.channel,
+        premium: quote.premium,
+        family_part: quote.family_part,
+        created_by: enrolment.actor.username().to_owned(),
+        members: quote.members.iter().map(|m| (m.person.id, m.age as i32)).collect(),
+        products: quote.lines.iter().map(|l| (l.product_id, l.premium)).collect(),
+        funding: quote.split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect(),
+    }
+}
+
+fn audit_event(quote: &Quote, policy_id: i64) -> AuditEvent {
+    AuditEvent::ok("policy.create", "保单", policy_id.to_string())
+        .with_subject(format!("family:{}", quote.family_id))
+        .with_detail(format!("保费 {}，家庭自缴 {}", quote.premium, quote.family_part))
+}
