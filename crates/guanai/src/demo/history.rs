@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 
 use guanai_store::families::FamilyQuery;
-use guanai_store::policies::{Channel, GiftRequest, GiftSelection, PolicyQuery, PolicyStatus};
+use guanai_store::policies::{Channel, GiftRequest, GiftSelection};
+use guanai_store::regions::DivisionSet;
 use guanai_store::{Actor, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -55,15 +56,45 @@ pub async fn populate_years(
     if existing.total > 0 || households == 0 {
         return Ok(report);
     }
+    // The whole population goes through one bulk connection (on SQLite: a large page cache,
+    // one checkpoint at the end), as a roster import does.
+    let bulk = store.bulk().await?;
+    let built = populate_into(&bulk, &set, households, seed, years, &mut report).await;
+    bulk.finish_bulk().await?;
+    built?;
+    Ok(report)
+}
+
+/// Registration batches: households per transaction (and per audit entry).
+const REGISTER_BATCH: usize = 20_000;
+
+async fn populate_into(
+    store: &Store,
+    set: &DivisionSet,
+    households: usize,
+    seed: u64,
+    years: RangeInclusive<i32>,
+    report: &mut PopulateReport,
+) -> anyhow::Result<()> {
+    let system = Actor::system(set.city.clone());
     let started = std::time::Instant::now();
     let today = chrono::NaiveDate::from_ymd_opt(catalog::DEMO_YEAR, 11, 30).expect("valid date");
-    let mut generator = households::Generator::new(&set, seed, today);
+    // Households are made on a thread of their own while the last batch is written.
+    let mut generator = households::Generator::new(set, seed, today);
+    let (sender, mut batches) = tokio::sync::mpsc::channel(1);
+    let making = tokio::task::spawn_blocking(move || {
+        let mut remaining = households;
+        while remaining > 0 {
+            let batch: Vec<_> = (0..remaining.min(REGISTER_BATCH)).map(|_| generator.household()).collect();
+            remaining -= batch.len();
+            if sender.blocking_send(batch).is_err() {
+                break; // the writer stopped
+            }
+        }
+    });
     let mut families = Vec::with_capacity(households);
     let mut in_jizhou = HashSet::new();
-    let mut remaining = households;
-    while remaining > 0 {
-        let batch: Vec<_> = (0..remaining.min(2_000)).map(|_| generator.household()).collect();
-        remaining -= batch.len();
+    while let Some(batch) = batches.recv().await {
         report.persons += batch.iter().map(|h| h.members.len()).sum::<usize>();
         let ids = store.register_households(&system, &batch).await?;
         for (id, household) in ids.iter().zip(&batch) {
@@ -73,6 +104,7 @@ pub async fn populate_years(
         }
         families.extend(ids);
     }
+    making.await?;
     report.households = families.len();
     tracing::info!(
         households = report.households,
@@ -86,7 +118,7 @@ pub async fn populate_years(
     let mut last_year: HashMap<i64, usize> = HashMap::new();
     for year in years {
         catalog::products_and_packages(store, &system, year).await?;
-        catalog::funding(store, &system, &set, year).await?;
+        catalog::funding(store, &system, set, year).await?;
         let packages = store.packages(Some(year)).await?;
         let mut by_package: Vec<Vec<i64>> = vec![Vec::new(); packages.len()];
         for id in &families {
@@ -126,7 +158,7 @@ pub async fn populate_years(
         );
         last_year = this_year;
     }
-    Ok(report)
+    Ok(())
 }
 
 /// The 吉州区 company gifts the base package to families of 吉州区 without a policy this
@@ -171,37 +203,44 @@ async fn gift(
 }
 
 /// The insurer underwrites a year's submitted policies: all of a past year, four in five of
-/// the current one (every fifth page of the list is left to do).
-///
-/// Newest first, a page at a time: what is underwritten leaves the list of submitted
-/// policies, so the next page is read from the top again, past the pages left to do. (Deep
-/// offsets through a city's policies were read again and again; listing them township by
-/// township was slower still, as the database then reads every submitted policy for each.)
+/// the current one. Newest first, a page at a time (a twentieth of the year, at least 10
+/// and at most 1,000 policies; one batch, one audit entry), every fifth page left to do;
+/// the policy numbers are `PJA<year><id>`.
 async fn underwrite(store: &Store, insurer: &Actor, year: i32, all: bool) -> anyhow::Result<usize> {
-    let query = |page: u64, per_page: u64| PolicyQuery {
-        year: Some(year),
-        status: Some(PolicyStatus::Submitted),
-        page,
-        per_page,
-        ..Default::default()
-    };
-    let total = store.search_policies(insurer, &query(0, 1)).await?.total;
-    // A twentieth of the year a page, so that a small demo leaves a fifth to do too.
-    let per_page = (total / 20).clamp(10, 1_000);
-    let mut left_pages = 0;
+    let waiting = store.submitted_policy_ids(insurer, year).await?;
     let mut done = 0;
-    for turn in 1.. {
-        let found = store.search_policies(insurer, &query(left_pages, per_page)).await?;
-        if found.policies.is_empty() {
-            break;
-        }
-        if !all && turn % 5 == 0 {
-            left_pages += 1;
-            continue;
-        }
-        let chosen: Vec<(i64, String)> =
-            found.policies.iter().map(|p| (p.id, format!("PJA{year}{:08}", p.id))).collect();
-        done += store.underwrite_many(insurer, &chosen).await?;
+    for page in pages_to_underwrite(&waiting, all) {
+        let items: Vec<(i64, String)> = page.iter().map(|id| (*id, format!("PJA{year}{id:08}"))).collect();
+        done += store.underwrite_many(insurer, &items).await?;
     }
     Ok(done)
+}
+
+/// The pages of the waiting ids (newest first) that are underwritten: all, or all but every
+/// fifth.
+fn pages_to_underwrite(waiting: &[i64], all: bool) -> impl Iterator<Item = &[i64]> {
+    let per_page = (waiting.len() / 20).clamp(10, 1_000);
+    waiting.chunks(per_page).enumerate().filter(move |(index, _)| all || (index + 1) % 5 != 0).map(|(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fifth_page_is_left_to_do_unless_all_are_underwritten() {
+        let waiting: Vec<i64> = (1..=250).rev().collect();
+        let chosen = |all| pages_to_underwrite(&waiting, all).flatten().copied().collect::<Vec<_>>();
+        assert_eq!(chosen(true), waiting);
+        // 250 / 20 = 12 a page: pages 5, 10, 15 and 20 (of 21) are left.
+        let some = chosen(false);
+        let left: Vec<i64> = waiting.iter().copied().filter(|id| !some.contains(id)).collect();
+        assert_eq!(left.len(), 4 * 12);
+        assert_eq!(&left[..12], &waiting[48..60]);
+        assert_eq!(&left[12..24], &waiting[108..120]);
+        assert!(pages_to_underwrite(&waiting, false).all(|page| page.len() == 12 || page.len() == 10));
+        // A small year: pages of 10.
+        let few: Vec<i64> = (1..=45).rev().collect();
+        assert_eq!(pages_to_underwrite(&few, false).flatten().count(), 35);
+    }
 }

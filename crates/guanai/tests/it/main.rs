@@ -5,6 +5,7 @@
 mod access;
 mod audit;
 mod auth;
+mod batches;
 mod cli;
 mod demo;
 mod enrolment;

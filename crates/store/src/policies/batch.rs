@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::NaiveDate;
 use guanai_domain::families::Relationship;
 use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput};
 use guanai_domain::products::full_years;
 use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::Serialize;
 
 use super::write::{insert_policies, PolicyDraft};
@@ -33,6 +34,20 @@ pub struct BatchOutcome {
     pub skipped: Vec<Skipped>,
 }
 
+/// What a draft needs of a family member.
+struct Member {
+    id: i64,
+    name: String,
+    birth_date: NaiveDate,
+    relationship: String,
+}
+
+/// A consent in force: its kind, and the child it is for (guardian consents).
+struct Consent {
+    kind: String,
+    person_id: Option<i64>,
+}
+
 /// Members first by their place in the household, then by age.
 fn household_order(relationship: &str) -> usize {
     Relationship::ALL.iter().position(|r| r.as_str() == relationship).unwrap_or(Relationship::ALL.len())
@@ -51,43 +66,60 @@ impl Store {
         status: PolicyStatus,
     ) -> StoreResult<(Vec<PolicyDraft>, Vec<Skipped>)> {
         let family_ids: Vec<i64> = selected.iter().map(|f| f.id).collect();
-        let mut members: HashMap<i64, Vec<persons::Model>> = HashMap::new();
-        let mut consents_by_family: HashMap<i64, Vec<consents::Model>> = HashMap::new();
+        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+        let mut consents_by_family: HashMap<i64, Vec<Consent>> = HashMap::new();
         let mut covered: HashSet<i64> = HashSet::new();
         let product_ids: Vec<i64> = package.products().map(|p| p.id).collect();
+        // Only the columns a draft needs: a city's batch reads hundreds of thousands of rows.
         for chunk in family_ids.chunks(500) {
-            for person in persons::Entity::find()
+            let rows: Vec<(i64, i64, String, NaiveDate, String)> = persons::Entity::find()
+                .select_only()
+                .column(persons::Column::Id)
+                .column(persons::Column::FamilyId)
+                .column(persons::Column::Name)
+                .column(persons::Column::BirthDate)
+                .column(persons::Column::Relationship)
                 .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
                 .filter(persons::Column::Active.eq(true))
+                .into_tuple()
                 .all(&self.db)
-                .await?
-            {
-                members.entry(person.family_id).or_default().push(person);
+                .await?;
+            for (id, family_id, name, birth_date, relationship) in rows {
+                members.entry(family_id).or_default().push(Member { id, name, birth_date, relationship });
             }
-            for consent in consents::Entity::find()
+            let rows: Vec<(i64, String, Option<i64>)> = consents::Entity::find()
+                .select_only()
+                .column(consents::Column::FamilyId)
+                .column(consents::Column::Kind)
+                .column(consents::Column::PersonId)
                 .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
                 .filter(consents::Column::WithdrawnAt.is_null())
+                .into_tuple()
                 .all(&self.db)
-                .await?
-            {
-                consents_by_family.entry(consent.family_id).or_default().push(consent);
+                .await?;
+            for (family_id, kind, person_id) in rows {
+                consents_by_family.entry(family_id).or_default().push(Consent { kind, person_id });
             }
             let person_ids: Vec<i64> =
                 chunk.iter().flat_map(|f| members.get(f).into_iter().flatten().map(|p| p.id)).collect();
             for ids in person_ids.chunks(500) {
                 covered.extend(
                     cover_slots::Entity::find()
+                        .select_only()
+                        .column(cover_slots::Column::PersonId)
                         .filter(cover_slots::Column::PersonId.is_in(ids.iter().copied()))
                         .filter(cover_slots::Column::ProductId.is_in(product_ids.clone()))
                         .filter(cover_slots::Column::Year.eq(package.year))
+                        .into_tuple::<i64>()
                         .all(&self.db)
-                        .await?
-                        .into_iter()
-                        .map(|s| s.person_id),
+                        .await?,
                 );
             }
         }
-        let all_persons: Vec<i64> = members.values().flatten().map(|p| p.id).collect();
+        // In the families' order (registration order, as a rule): last year's cover slots
+        // are then read along their index rather than all over it.
+        let all_persons: Vec<i64> =
+            family_ids.iter().flat_map(|f| members.get(f).into_iter().flatten().map(|p| p.id)).collect();
         let renewing = self.renewing_persons(package, &all_persons).await?;
         let mut skipped = Vec::new();
         let mut drafts = Vec::new();
@@ -203,14 +235,14 @@ impl Store {
 fn family_draft(
     actor: &Actor,
     family: &families::Model,
-    members: Option<&Vec<persons::Model>>,
+    members: Option<&Vec<Member>>,
     covered: &HashSet<i64>,
     renewing: &HashSet<i64>,
-    consents: &[consents::Model],
+    consents: &[Consent],
     package: &Package,
 ) -> Result<PolicyDraft, String> {
     let start = package.base.terms.start_date;
-    let mut candidates: Vec<&persons::Model> = members.map(|m| m.iter().collect()).unwrap_or_default();
+    let mut candidates: Vec<&Member> = members.map(|m| m.iter().collect()).unwrap_or_default();
     candidates.sort_by_key(|p| (household_order(&p.relationship), p.birth_date));
     let mut insured = Vec::new();
     let limit = package.products().map(|p| p.terms.max_members).filter(|m| *m > 0).min().unwrap_or(u32::MAX);

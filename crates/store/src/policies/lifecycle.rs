@@ -2,16 +2,23 @@
 //! underwritten with the insurer's policy number (one by one or from a return file), or
 //! cancelled with a reason, which gives the funding back.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use guanai_domain::{Fen, Permission};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::sea_query::{CaseStatement, Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use super::{InsuredMember, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::consents::ConsentKind;
 use crate::entities::{cover_slots, policies, policy_funding};
 use crate::{Actor, Store, StoreError, StoreResult};
+
+/// Policies per underwriting statement. The database reads a `CASE` of this many arms for
+/// each row it changes, so the chunk stays small; every full chunk is the same statement,
+/// prepared once.
+const UNDERWRITE_CHUNK: usize = 100;
 
 /// An insurer's policy number: 1 to 40 letters, digits or dashes.
 pub(crate) fn check_policy_no(raw: &str) -> StoreResult<&str> {
@@ -151,32 +158,119 @@ impl Store {
 
     /// The insurer confirms many submitted policies at once, each with its policy number
     /// (an insurer's return file). All or nothing; returns how many were underwritten.
+    ///
+    /// A few set-based statements rather than one per policy: each covers
+    /// [`UNDERWRITE_CHUNK`] policies (`policy_no = CASE WHEN id = … THEN … END`, `WHERE id
+    /// IN (…)`, still submitted and within scope) and must change every one of them; the
+    /// write gate is taken once for the batch.
     pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
         actor.require(Permission::Underwrite)?;
+        let mut numbers = HashSet::with_capacity(items.len());
         for (_, policy_no) in items {
-            check_policy_no(policy_no)?;
+            let policy_no = check_policy_no(policy_no)?;
+            if !numbers.insert(policy_no) {
+                return Err(StoreError::Conflict(format!("保单号“{policy_no}”在本批中用于多份保单")));
+            }
         }
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let now = Utc::now();
+        let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
-        for (id, policy_no) in items {
-            let policy_no = policy_no.trim();
+        for chunk in items.chunks(UNDERWRITE_CHUNK) {
+            let mut numbers = CaseStatement::new();
+            for (id, policy_no) in chunk {
+                numbers = numbers.case(policies::Column::Id.eq(*id), Expr::value(policy_no.trim()));
+            }
+            let numbers = numbers.finally(Expr::col(policies::Column::PolicyNo));
             let result = policies::Entity::update_many()
                 .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
-                .col_expr(policies::Column::PolicyNo, Expr::value(policy_no))
-                .col_expr(policies::Column::UnderwrittenAt, Expr::value(Utc::now()))
+                .col_expr(policies::Column::PolicyNo, numbers.into())
+                .col_expr(policies::Column::UnderwrittenAt, Expr::value(now))
                 .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
-                .filter(policies::Column::Id.eq(*id))
+                .filter(policies::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
                 .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
                 .filter(actor.scope_condition(policies::Column::VillageCode))
                 .exec(&txn)
-                .await
-                .map_err(|e| StoreError::from_write(e, &format!("保单号“{policy_no}”已被其他保单使用")))?;
-            if result.rows_affected != 1 {
+                .await;
+            let result = match result {
+                Ok(result) => result,
+                Err(err) => {
+                    // Rolled back before the culprit is looked up (a failed statement ends a
+                    // PostgreSQL transaction).
+                    drop(txn);
+                    drop(turn);
+                    return Err(self.underwrite_failure(err, chunk).await);
+                }
+            };
+            if result.rows_affected != chunk.len() as u64 {
+                drop(txn);
+                drop(turn);
+                // Rolled back: the policies still waiting are those the chunk found, and
+                // the first of the chunk that is not among them is named.
+                let waiting: HashSet<i64> = policies::Entity::find()
+                    .select_only()
+                    .column(policies::Column::Id)
+                    .filter(policies::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                    .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                    .filter(actor.scope_condition(policies::Column::VillageCode))
+                    .into_tuple()
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let mut seen = HashSet::new();
+                let id = chunk
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .find(|id| !waiting.contains(id) || !seen.insert(*id))
+                    .unwrap_or(chunk[0].0);
                 return Err(StoreError::Conflict(format!("保单 {id} 不是本辖区待承保的保单")));
             }
         }
         txn.commit().await?;
+        drop(turn);
         self.audit(actor, AuditEvent::ok("policy.underwrite_batch", "保单", format!("{}份", items.len())))
             .await?;
         Ok(items.len())
+    }
+
+    /// What a failed underwriting statement means: a policy number another policy holds
+    /// already (named), or the database's own error.
+    async fn underwrite_failure(&self, err: sea_orm::DbErr, chunk: &[(i64, String)]) -> StoreError {
+        if !matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
+            return StoreError::Database(err);
+        }
+        let taken: Vec<String> = policies::Entity::find()
+            .select_only()
+            .column(policies::Column::PolicyNo)
+            .filter(policies::Column::PolicyNo.is_in(chunk.iter().map(|(_, n)| n.trim().to_owned())))
+            .into_tuple::<Option<String>>()
+            .all(&self.db)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect();
+        let policy_no = chunk.iter().map(|(_, n)| n.trim()).find(|n| taken.iter().any(|t| t == n));
+        StoreError::Conflict(format!("保单号“{}”已被其他保单使用", policy_no.unwrap_or(chunk[0].1.trim())))
+    }
+
+    /// The ids of a year's policies waiting for the insurer within the actor's scope, newest
+    /// first: the work list of an insurer that underwrites a whole year (the demo). Ids
+    /// only, in one query, so a city's year costs no paging through policy summaries.
+    pub async fn submitted_policy_ids(&self, actor: &Actor, year: i32) -> StoreResult<Vec<i64>> {
+        actor.require(Permission::Underwrite)?;
+        Ok(policies::Entity::find()
+            .select_only()
+            .column(policies::Column::Id)
+            .filter(actor.scope_condition(policies::Column::VillageCode))
+            .filter(policies::Column::Year.eq(year))
+            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+            .order_by_desc(policies::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
     }
 }

@@ -1,19 +1,19 @@
 //! Writing policies: one path for a single enrolment and for a batch of gifted policies,
 //! so both get the same rows, the same cover-slot guarantee and the same batching.
 
-use chrono::{NaiveDate, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::Fen;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Value,
 };
 
 use super::{Channel, PolicyStatus};
 use crate::entities::{cover_slots, policies, policy_funding, policy_members, policy_products};
+use crate::rows::RowsWriter;
 use crate::{StoreError, StoreResult};
-
-/// Rows are inserted this many at a time (well under every engine's parameter limit).
-const BATCH: usize = 200;
 
 /// Everything one policy needs written; funding already allocated by the caller.
 #[derive(Debug, Clone)]
@@ -43,139 +43,204 @@ pub(crate) fn certificate_code() -> String {
     crate::passwords::readable_code(12)
 }
 
+/// Policies per multi-row INSERT: each chunk's ids are then read back by their
+/// certificate codes. 256 rows of 21 columns stay under every engine's parameter limit.
+const POLICY_CHUNK: usize = 256;
+
+const POLICY_COLUMNS: [policies::Column; 21] = [
+    policies::Column::FamilyId,
+    policies::Column::PackageId,
+    policies::Column::VillageCode,
+    policies::Column::Year,
+    policies::Column::StartDate,
+    policies::Column::EndDate,
+    policies::Column::Shares,
+    policies::Column::Status,
+    policies::Column::Channel,
+    policies::Column::PremiumFen,
+    policies::Column::FamilyFen,
+    policies::Column::PaidFen,
+    policies::Column::PolicyNo,
+    policies::Column::CertCode,
+    policies::Column::CreatedBy,
+    policies::Column::CreatedAt,
+    policies::Column::SubmittedAt,
+    policies::Column::UnderwrittenAt,
+    policies::Column::UnderwrittenBy,
+    policies::Column::CancelledAt,
+    policies::Column::CancelReason,
+];
+
+/// The rows that come with each policy, written as they fill fixed-size statements.
+struct PolicyParts {
+    members: RowsWriter<policy_members::Entity>,
+    slots: RowsWriter<cover_slots::Entity>,
+    products: RowsWriter<policy_products::Entity>,
+    funding: RowsWriter<policy_funding::Entity>,
+}
+
+/// A person already covered for a product in that year: the cover slot's primary key.
+fn slot_taken(err: sea_orm::DbErr) -> StoreError {
+    StoreError::from_write(err, "有被保险人在本年度已参保同一险种，同一人同一险种同一年度不能重复参保")
+}
+
+impl PolicyParts {
+    fn new(backend: DbBackend) -> Self {
+        use policy_funding::Column as F;
+        PolicyParts {
+            members: RowsWriter::new(
+                backend,
+                &[
+                    policy_members::Column::PolicyId,
+                    policy_members::Column::PersonId,
+                    policy_members::Column::AgeAtStart,
+                ],
+            ),
+            slots: RowsWriter::new(
+                backend,
+                &[
+                    cover_slots::Column::PersonId,
+                    cover_slots::Column::ProductId,
+                    cover_slots::Column::Year,
+                    cover_slots::Column::PolicyId,
+                ],
+            ),
+            products: RowsWriter::new(
+                backend,
+                &[
+                    policy_products::Column::PolicyId,
+                    policy_products::Column::ProductId,
+                    policy_products::Column::PremiumFen,
+                ],
+            ),
+            funding: RowsWriter::new(backend, &[F::PolicyId, F::SourceId, F::RuleId, F::AmountFen]),
+        }
+    }
+
+    async fn push(&mut self, db: &impl ConnectionTrait, id: i64, d: &PolicyDraft) -> StoreResult<()> {
+        for (person, age) in &d.members {
+            self.members.push(db, [id.into(), (*person).into(), (*age).into()]).await?;
+            for (product, _) in &d.products {
+                self.slots
+                    .push(db, [(*person).into(), (*product).into(), d.year.into(), id.into()])
+                    .await
+                    .map_err(slot_taken)?;
+            }
+        }
+        for (product, premium) in &d.products {
+            self.products.push(db, [id.into(), (*product).into(), premium.get().into()]).await?;
+        }
+        for (source, rule, amount) in &d.funding {
+            self.funding.push(db, [id.into(), (*source).into(), (*rule).into(), amount.get().into()]).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, db: &impl ConnectionTrait) -> StoreResult<()> {
+        self.members.flush(db).await?;
+        self.slots.flush(db).await.map_err(slot_taken)?;
+        self.products.flush(db).await?;
+        self.funding.flush(db).await?;
+        Ok(())
+    }
+}
+
+/// One policy's values in the order of [`POLICY_COLUMNS`].
+fn policy_values(d: &PolicyDraft, code: &str, now: DateTime<Utc>) -> [Value; POLICY_COLUMNS.len()] {
+    [
+        d.family_id.into(),
+        d.package_id.into(),
+        d.village_code.clone().into(),
+        d.year.into(),
+        d.start_date.into(),
+        d.end_date.into(),
+        d.shares.into(),
+        d.status.as_str().into(),
+        d.channel.as_str().into(),
+        d.premium.get().into(),
+        d.family_part.get().into(),
+        0i64.into(),
+        Option::<String>::None.into(),
+        code.into(),
+        d.created_by.clone().into(),
+        now.into(),
+        (d.status == PolicyStatus::Submitted).then_some(now).into(),
+        Option::<DateTime<Utc>>::None.into(),
+        Option::<String>::None.into(),
+        Option::<DateTime<Utc>>::None.into(),
+        Option::<String>::None.into(),
+    ]
+}
+
 /// Inserts the drafts with their members, products, funding parts and cover slots.
 /// Returns the new ids in the drafts' order. A person already covered for a product in
 /// that year makes the whole call fail with a conflict.
+///
+/// One draft (an enrolment) is one INSERT that returns its id. Many are written in
+/// fixed-size multi-row INSERTs (`rows.rs`), each engine preparing each statement once;
+/// their ids are read back through the unique certificate codes (engines differ in what an
+/// insert of many rows returns).
 pub(crate) async fn insert_policies(
     db: &impl ConnectionTrait,
     drafts: &[PolicyDraft],
 ) -> StoreResult<Vec<i64>> {
     let now = Utc::now();
+    let backend = db.get_database_backend();
+    let mut parts = PolicyParts::new(backend);
     let mut ids = Vec::with_capacity(drafts.len());
-    for chunk in drafts.chunks(BATCH) {
-        let codes: Vec<String> = chunk.iter().map(|_| certificate_code()).collect();
-        let rows = chunk.iter().zip(&codes).map(|(d, code)| policies::ActiveModel {
+    let code_taken = |e| StoreError::from_write(e, "证书编号重复，请重试");
+    if let [draft] = drafts {
+        let code = certificate_code();
+        let row = policies::ActiveModel {
             id: NotSet,
-            family_id: Set(d.family_id),
-            package_id: Set(d.package_id),
-            village_code: Set(d.village_code.clone()),
-            year: Set(d.year),
-            start_date: Set(d.start_date),
-            end_date: Set(d.end_date),
-            shares: Set(d.shares),
-            status: Set(d.status.as_str().to_owned()),
-            channel: Set(d.channel.as_str().to_owned()),
-            premium_fen: Set(d.premium.get()),
-            family_fen: Set(d.family_part.get()),
+            family_id: Set(draft.family_id),
+            package_id: Set(draft.package_id),
+            village_code: Set(draft.village_code.clone()),
+            year: Set(draft.year),
+            start_date: Set(draft.start_date),
+            end_date: Set(draft.end_date),
+            shares: Set(draft.shares),
+            status: Set(draft.status.as_str().to_owned()),
+            channel: Set(draft.channel.as_str().to_owned()),
+            premium_fen: Set(draft.premium.get()),
+            family_fen: Set(draft.family_part.get()),
             paid_fen: Set(0),
             policy_no: Set(None),
-            cert_code: Set(code.clone()),
-            created_by: Set(d.created_by.clone()),
+            cert_code: Set(code),
+            created_by: Set(draft.created_by.clone()),
             created_at: Set(now),
-            submitted_at: Set((d.status == PolicyStatus::Submitted).then_some(now)),
+            submitted_at: Set((draft.status == PolicyStatus::Submitted).then_some(now)),
             underwritten_at: Set(None),
             underwritten_by: Set(None),
             cancelled_at: Set(None),
             cancel_reason: Set(None),
-        });
-        let chunk_ids: Vec<i64> = if chunk.len() == 1 {
-            // One row (an enrolment): every engine returns its id.
-            let row = rows.into_iter().next().expect("one draft");
-            let inserted = policies::Entity::insert(row)
-                .exec(db)
-                .await
-                .map_err(|e| StoreError::from_write(e, "证书编号重复，请重试"))?;
-            vec![inserted.last_insert_id]
-        } else {
-            policies::Entity::insert_many(rows)
-                .exec_without_returning(db)
-                .await
-                .map_err(|e| StoreError::from_write(e, "证书编号重复，请重试"))?;
-            // Ids come back through the unique certificate codes (engines differ in what an
-            // insert of many rows returns).
-            let found: Vec<(i64, String)> = policies::Entity::find()
+        };
+        let id = policies::Entity::insert(row).exec(db).await.map_err(code_taken)?.last_insert_id;
+        ids.push(id);
+    } else {
+        let mut rows = RowsWriter::<policies::Entity>::new(backend, &POLICY_COLUMNS);
+        for chunk in drafts.chunks(POLICY_CHUNK) {
+            let codes: Vec<String> = chunk.iter().map(|_| certificate_code()).collect();
+            for (d, code) in chunk.iter().zip(&codes) {
+                rows.push(db, policy_values(d, code, now)).await.map_err(code_taken)?;
+            }
+            rows.flush(db).await.map_err(code_taken)?;
+            let found: HashMap<String, i64> = policies::Entity::find()
                 .select_only()
-                .column(policies::Column::Id)
                 .column(policies::Column::CertCode)
-                .filter(policies::Column::CertCode.is_in(codes.clone()))
+                .column(policies::Column::Id)
+                .filter(policies::Column::CertCode.is_in(codes.iter().cloned()))
                 .into_tuple()
                 .all(db)
-                .await?;
-            codes
-                .iter()
-                .map(|code| found.iter().find(|(_, c)| c == code).map(|(id, _)| *id).expect("just inserted"))
-                .collect()
-        };
-
-        let members: Vec<_> = chunk
-            .iter()
-            .zip(&chunk_ids)
-            .flat_map(|(d, id)| {
-                d.members.iter().map(move |(person, age)| policy_members::ActiveModel {
-                    policy_id: Set(*id),
-                    person_id: Set(*person),
-                    age_at_start: Set(*age),
-                })
-            })
-            .collect();
-        for part in members.chunks(BATCH * 2) {
-            policy_members::Entity::insert_many(part.to_vec()).exec_without_returning(db).await?;
+                .await?
+                .into_iter()
+                .collect();
+            ids.extend(codes.iter().map(|code| found[code]));
         }
-        let slots: Vec<_> = chunk
-            .iter()
-            .zip(&chunk_ids)
-            .flat_map(|(d, id)| {
-                d.members.iter().flat_map(move |(person, _)| {
-                    d.products.iter().map(move |(product, _)| cover_slots::ActiveModel {
-                        person_id: Set(*person),
-                        product_id: Set(*product),
-                        year: Set(d.year),
-                        policy_id: Set(*id),
-                    })
-                })
-            })
-            .collect();
-        for part in slots.chunks(BATCH * 2) {
-            cover_slots::Entity::insert_many(part.to_vec()).exec_without_returning(db).await.map_err(
-                |e| {
-                    StoreError::from_write(
-                        e,
-                        "有被保险人在本年度已参保同一险种，同一人同一险种同一年度不能重复参保",
-                    )
-                },
-            )?;
-        }
-        let products: Vec<_> = chunk
-            .iter()
-            .zip(&chunk_ids)
-            .flat_map(|(d, id)| {
-                d.products.iter().map(move |(product, premium)| policy_products::ActiveModel {
-                    policy_id: Set(*id),
-                    product_id: Set(*product),
-                    premium_fen: Set(premium.get()),
-                })
-            })
-            .collect();
-        for part in products.chunks(BATCH * 2) {
-            policy_products::Entity::insert_many(part.to_vec()).exec_without_returning(db).await?;
-        }
-        let funding: Vec<_> = chunk
-            .iter()
-            .zip(&chunk_ids)
-            .flat_map(|(d, id)| {
-                d.funding.iter().map(move |(source, rule, amount)| policy_funding::ActiveModel {
-                    id: NotSet,
-                    policy_id: Set(*id),
-                    source_id: Set(*source),
-                    rule_id: Set(*rule),
-                    amount_fen: Set(amount.get()),
-                })
-            })
-            .collect();
-        for part in funding.chunks(BATCH * 2) {
-            policy_funding::Entity::insert_many(part.to_vec()).exec_without_returning(db).await?;
-        }
-        ids.extend(chunk_ids);
     }
+    for (d, id) in drafts.iter().zip(&ids) {
+        parts.push(db, *id, d).await?;
+    }
+    parts.flush(db).await?;
     Ok(ids)
 }
