@@ -63,7 +63,9 @@ impl Store {
     pub async fn connect(target: &DatabaseTarget, keys: Keys) -> StoreResult<Self> {
         let (db, engine) = connect::connect(target).await?;
         let write_gate = connect::WriteGate::for_engine(engine);
-        let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.clone());
+        // The audit writer takes turns only: were it to hold the enrolment writer (which holds a
+        // store, and so the audit queue), neither task would ever see its channel close.
+        let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.without_writers());
         let store = Store { db, engine, keys: std::sync::Arc::new(keys), write_gate, audit_queue };
         // The enrolment writer's own copy of the store has no writer: it writes directly.
         let writer = Store { write_gate: store.write_gate.without_writers(), ..store.clone() };

@@ -163,6 +163,16 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     let mut batch = numbers(&ids[230..], "D");
     batch[1].1 = batch[0].1.clone();
     assert!(matches!(app.store.underwrite_many(&insurer, &batch).await, Err(StoreError::Conflict(_))));
+    // One policy twice, with two numbers, in different statements: refused by its own id.
+    let mut batch = numbers(&ids[230..], "G");
+    batch.push((ids[231], "G-again".to_owned()));
+    match app.store.underwrite_many(&insurer, &batch).await {
+        Err(StoreError::Conflict(message)) => {
+            assert!(message.contains(&format!("保单 {} 在本批中出现多次", ids[231])), "{message}")
+        }
+        other => panic!("one policy underwritten twice in a batch: {other:?}"),
+    }
+    unchanged(&app, ids[230..].to_vec()).await;
     // A county insurer underwrites within its county only.
     let branch = Actor::system(RegionCode::parse("360802").unwrap()).acting_as(Role::InsurerCounty);
     let theirs = app.store.submitted_policy_ids(&branch, 2026).await.unwrap();

@@ -175,6 +175,10 @@ async fn eligibility_refusals_name_the_person_and_the_rule_and_save_nothing() {
     assert!(err.contains("每户可投1–2份"), "{err}");
     let err = app.store.enrol(&app.system(), &request(vec![], 1)).await.unwrap_err().to_string();
     assert!(err.contains("请至少选择一名被保险人"), "{err}");
+    // A request naming thousands of ids is refused before anything is read for them.
+    let many: Vec<i64> = (1..=5_000).collect();
+    let err = app.store.enrol(&app.system(), &request(many, 1)).await.unwrap_err().to_string();
+    assert!(err.contains("一次参保最多选择50名被保险人"), "{err}");
     assert_eq!(policy_count(&app).await, 0);
 }
 

@@ -2,7 +2,9 @@
 //! numbers keep their first 128 bits (32 hex characters instead of 64), which halves the
 //! largest index of the database and the pages a roster import rewrites; a collision
 //! among even a billion numbers stays below one chance in 10^20. The hashes already
-//! stored are cut the same way, so every look-up finds them. And the index on the heads'
+//! stored are cut the same way, so every look-up finds them. Every instance must run the
+//! new code once this has run (README, "Databases"): an older one would go on writing
+//! long hashes that the new code neither finds nor sees as duplicates. And the index on the heads'
 //! names goes: no query filters on it, and every registration paid for it.
 
 use sea_orm_migration::prelude::*;

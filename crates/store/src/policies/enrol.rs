@@ -18,6 +18,10 @@ use crate::families::{person_from_row, Person};
 use crate::products::{Package, ProductKind};
 use crate::{Actor, Store, StoreError, StoreResult};
 
+/// The most persons one enrolment may insure: far above any household (the demo's largest
+/// has a handful), low enough that a request cannot make the checks read without bound.
+const MAX_INSURED_PER_ENROLMENT: usize = 50;
+
 #[derive(Debug, Clone)]
 pub struct EnrolRequest {
     pub family_id: i64,
@@ -109,6 +113,12 @@ impl Store {
         let mut wanted: Vec<i64> = request.member_ids.clone();
         wanted.sort_unstable();
         wanted.dedup();
+        // Checked before any read: every id asked for costs the cover query a parameter.
+        if wanted.len() > MAX_INSURED_PER_ENROLMENT {
+            return Err(StoreError::invalid(format!(
+                "一次参保最多选择{MAX_INSURED_PER_ENROLMENT}名被保险人，请分开办理"
+            )));
+        }
         // The family with its members, and the cover of those asked for, side by side.
         let ((family, members), (renewing, taken)) = tokio::try_join!(
             self.family_with_members(actor, request.family_id),

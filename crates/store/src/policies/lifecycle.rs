@@ -166,10 +166,16 @@ impl Store {
     pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
         actor.require(Permission::Underwrite)?;
         let mut numbers = HashSet::with_capacity(items.len());
-        for (_, policy_no) in items {
+        let mut ids = HashSet::with_capacity(items.len());
+        for (id, policy_no) in items {
             let policy_no = check_policy_no(policy_no)?;
             if !numbers.insert(policy_no) {
                 return Err(StoreError::Conflict(format!("保单号“{policy_no}”在本批中用于多份保单")));
+            }
+            if !ids.insert(*id) {
+                return Err(StoreError::Conflict(format!(
+                    "保单 {id} 在本批中出现多次，每份保单只能承保一次"
+                )));
             }
         }
         if items.is_empty() {
