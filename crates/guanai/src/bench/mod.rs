@@ -2,7 +2,8 @@
 //! docs/BENCHMARKS.md for what each figure means and what limits it.
 //!
 //! 1. Roster import of a generated city roster into an empty database, by a
-//!    `guanai import roster` process of its own (its peak memory is measured alone).
+//!    `guanai import roster` process of its own (its peak memory is measured alone), and
+//!    a plain bulk insert beside it as a yardstick (`import.rs`).
 //! 2. A city database built by the demo generator; then a separate `guanai serve` process
 //!    on loopback: its start-up time, enrolment through the HTTP API by 32 clients, the
 //!    coverage look-up by ID number, the family list of one county, and its peak memory.
@@ -10,6 +11,7 @@
 //!
 //! Each timed step runs `runs` times on fresh data where it writes; figures are medians.
 
+mod import;
 mod server;
 pub mod stats;
 
@@ -156,7 +158,7 @@ pub async fn run(size: BenchSize, target: Target, steps: &[Step]) -> anyhow::Res
     let today = chrono::NaiveDate::from_ymd_opt(demo::catalog::DEMO_YEAR, 11, 30).expect("valid date");
 
     if steps.contains(&Step::Import) {
-        import_roster(&size, &target, &set, today, &mut figures).await?;
+        import::import_roster(&size, &target, &set, today, &mut figures).await?;
     }
     if steps.contains(&Step::City) || steps.contains(&Step::Gift) {
         city(&size, &target, &set, steps, &mut figures).await?;
@@ -165,80 +167,6 @@ pub async fn run(size: BenchSize, target: Target, steps: &[Step]) -> anyhow::Res
     for figure in figures.0 {
         println!("| {} | {} | {} |", figure.name, figure.value, figure.target);
     }
-    Ok(())
-}
-
-/// Rows per transaction of the yardstick insert: about the persons of one import batch
-/// (`COMMIT_BATCH` households).
-const REFERENCE_ROWS_PER_TRANSACTION: usize = 160_000;
-
-/// Step 1: the roster import into an empty database, by `guanai import roster` in a
-/// process of its own (as an administrator runs it), so that its memory is measured alone.
-async fn import_roster(
-    size: &BenchSize,
-    target: &Target,
-    set: &guanai_store::regions::DivisionSet,
-    today: chrono::NaiveDate,
-    figures: &mut Figures,
-) -> anyhow::Result<()> {
-    let folder = std::env::temp_dir().join(format!("guanai-bench-roster-{}", rand::random::<u32>()));
-    std::fs::create_dir_all(&folder)?;
-    let file = folder.join("roster.csv");
-    let persons = {
-        let roster = demo::households::roster_csv(set, size.roster_households, 7, today);
-        std::fs::write(&file, &roster)?;
-        roster.lines().count().saturating_sub(3)
-    };
-    let mut seconds = Vec::new();
-    let mut memory = Vec::new();
-    for run in 0..size.runs {
-        let db = target.fresh(&format!("import{run}")).await?;
-        let key = hex_key();
-        let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::from_hex(&key)?).await?;
-        store.import_regions(set).await?;
-        store.close().await?;
-        let run = server::import_roster(&db.url, &key, &db.dir, &file).await?;
-        println!("  (planned in {:.1} s, written in {:.1} s)", run.planned, run.seconds - run.planned);
-        seconds.push(run.seconds);
-        memory.push(run.peak_mb);
-        let _ = std::fs::remove_dir_all(&db.dir);
-    }
-    let import = median(&seconds);
-    figures.push(Figure {
-        name: "roster import",
-        value: format!("{persons} persons in {import:.1} s ({:.0} persons/s)", persons as f64 / import),
-        target: "< 15 s for 1,000,000",
-    });
-    // The yardstick, run beside it: a plain bulk insert of as many random 32-byte keys
-    // under a unique index, in transactions as large as the import's.
-    let mut reference = Vec::new();
-    for run in 0..size.runs {
-        let db = target.fresh(&format!("reference{run}")).await?;
-        let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::random()).await?;
-        let bulk = store.bulk().await?;
-        let started = Instant::now();
-        bulk.reference_insert(persons, REFERENCE_ROWS_PER_TRANSACTION).await?;
-        reference.push(started.elapsed().as_secs_f64());
-        bulk.finish_bulk().await?;
-        store.close().await?;
-        let _ = std::fs::remove_dir_all(&db.dir);
-    }
-    let reference = median(&reference);
-    figures.push(Figure {
-        name: "  plain insert of as many unique keys",
-        value: format!(
-            "{reference:.1} s ({:.0} rows/s); the import takes {:.1}× as long",
-            persons as f64 / reference,
-            import / reference
-        ),
-        target: "(yardstick)",
-    });
-    figures.push(Figure {
-        name: "  peak memory of the import process",
-        value: format!("{:.0} MB", median(&memory)),
-        target: "< 500 MB",
-    });
-    let _ = std::fs::remove_dir_all(&folder);
     Ok(())
 }
 
