@@ -244,16 +244,8 @@ impl Store {
     ) -> StoreResult<HashSet<i64>> {
         let mut renewing = HashSet::new();
         for chunk in persons.chunks(500) {
-            let found: Vec<i64> = cover_slots::Entity::find()
-                .select_only()
+            let found: Vec<i64> = slots_with_products()
                 .column(cover_slots::Column::PersonId)
-                .join(
-                    JoinType::InnerJoin,
-                    cover_slots::Entity::belongs_to(products::Entity)
-                        .from(cover_slots::Column::ProductId)
-                        .to(products::Column::Id)
-                        .into(),
-                )
                 .filter(products::Column::Code.eq(package.base.code.as_str()))
                 .filter(products::Column::Year.eq(package.year - 1))
                 .filter(cover_slots::Column::Year.eq(package.year - 1))
@@ -319,18 +311,10 @@ impl Store {
         let mut renewing = HashSet::new();
         let mut taken = Vec::new();
         for chunk in persons.chunks(500) {
-            let found: Vec<(i64, i64, i32)> = cover_slots::Entity::find()
-                .select_only()
+            let found: Vec<(i64, i64, i32)> = slots_with_products()
                 .column(cover_slots::Column::PersonId)
                 .column(cover_slots::Column::ProductId)
                 .column(cover_slots::Column::Year)
-                .join(
-                    JoinType::InnerJoin,
-                    cover_slots::Entity::belongs_to(products::Entity)
-                        .from(cover_slots::Column::ProductId)
-                        .to(products::Column::Id)
-                        .into(),
-                )
                 .filter(cover_slots::Column::PersonId.is_in(chunk.iter().copied()))
                 .filter(Condition::any().add(this_year.clone()).add(last_year.clone()))
                 .into_tuple()
@@ -451,4 +435,16 @@ fn overlapping_cover(package: &Package, members: &[Person], taken: &[(i64, i64)]
             )
         })
         .collect()
+}
+
+/// Cover slots joined to their products, no column chosen yet (renewals are found by the
+/// product's code and year).
+fn slots_with_products() -> sea_orm::Select<cover_slots::Entity> {
+    cover_slots::Entity::find().select_only().join(
+        JoinType::InnerJoin,
+        cover_slots::Entity::belongs_to(products::Entity)
+            .from(cover_slots::Column::ProductId)
+            .to(products::Column::Id)
+            .into(),
+    )
 }
