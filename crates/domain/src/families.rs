@@ -35,6 +35,35 @@ impl FamilyCategory {
     }
 }
 
+/// A person's name as users type it: trimmed, 1 to [`PersonName::MAX_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PersonName(String);
+
+/// Why a name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("姓名不能为空，且不超过{max}个字", max = PersonName::MAX_CHARS)]
+pub struct PersonNameError;
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 50;
+
+    pub fn parse(raw: &str) -> Result<PersonName, PersonNameError> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > Self::MAX_CHARS {
+            return Err(PersonNameError);
+        }
+        Ok(PersonName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Poverty status (脱贫户 / 监测户 / 低保户), used by subsidy rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -229,5 +258,14 @@ mod tests {
         assert!(FamilyCategory::is_special("special_lost"));
         assert!(!FamilyCategory::is_special("only_child"));
         assert_eq!(FamilyCategory::defaults().len(), 6);
+    }
+
+    #[test]
+    fn a_name_is_trimmed_and_bounded() {
+        assert_eq!(PersonName::parse("  张三 ").unwrap().as_str(), "张三");
+        assert_eq!(PersonName::parse(" \t"), Err(PersonNameError));
+        assert!(PersonName::parse(&"王".repeat(50)).is_ok());
+        assert_eq!(PersonName::parse(&"王".repeat(51)), Err(PersonNameError));
+        assert_eq!(PersonNameError.to_string(), "姓名不能为空，且不超过50个字");
     }
 }

@@ -7,9 +7,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use guanai_domain::{Password, RegionCode, Role, Username};
 use guanai_store::users::NewUser;
-use guanai_store::{Actor, Store};
+use guanai_store::Actor;
 
 use crate::config::{CliOverrides, FileConfig, Settings};
+use crate::open::{open, operating_city};
 
 #[derive(Debug, Parser)]
 #[command(name = "guanai", version, about = "关爱：计生家庭意外伤害保险服务平台")]
@@ -379,25 +380,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open(&settings.database, settings.keys()?)
-        .await
-        .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))
-}
-
-/// The city the command-line operator acts for: the only city loaded, or the configured one.
-pub async fn operating_city(store: &Store, settings: &Settings) -> anyhow::Result<RegionCode> {
-    let cities = store.cities().await?;
-    match cities.as_slice() {
-        [only] => Ok(only.clone()),
-        _ if cities.contains(&settings.city) => Ok(settings.city.clone()),
-        [] => anyhow::bail!(
-            "数据库中还没有区划：请先运行 guanai regions import，或用 guanai serve --demo 建立演示城市"
-        ),
-        _ => anyhow::bail!("数据库中有多个城市，请在配置文件中用 city 指定本系统服务的城市"),
-    }
 }
 
 #[cfg(test)]

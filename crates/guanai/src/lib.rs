@@ -9,4 +9,5 @@ pub mod demo;
 pub mod exchange;
 pub mod import;
 pub mod jobs;
+pub mod open;
 pub mod serve;

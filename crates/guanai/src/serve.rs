@@ -23,7 +23,7 @@ pub fn init_logging(settings: &Settings) {
 /// Serves; `demo` sets up the demo city first, with that many made-up households.
 pub async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = crate::cli::open(&settings).await?;
+    let store = crate::open::open(&settings).await?;
     if let Some(households) = demo {
         crate::demo::setup(&store, &settings.data_dir).await?.print();
         crate::demo::populate(&store, households, 2026).await?.print();
@@ -62,7 +62,7 @@ async fn bootstrap(store: &Store, settings: &Settings) -> anyhow::Result<()> {
         }
         store.import_regions(&demo).await?;
     }
-    let city = crate::cli::operating_city(store, settings).await?;
+    let city = crate::open::operating_city(store, settings).await?;
     if let Some((username, password)) = store.bootstrap_admin(&city).await? {
         println!("首次启动：已创建市级管理员 {username}，一次性密码 {password}（首次登录后须修改）");
     }

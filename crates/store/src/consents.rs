@@ -2,6 +2,7 @@
 //! and a guardian's for a child. Withdrawn, never deleted.
 
 use chrono::Utc;
+use guanai_domain::families::PersonName;
 use guanai_domain::Permission;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -11,7 +12,6 @@ use serde::Serialize;
 
 use crate::audit::AuditEvent;
 use crate::entities::{consents, persons};
-use crate::families::check_name;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Consents under PIPL, recorded per family.
@@ -94,7 +94,7 @@ impl Store {
     ) -> StoreResult<()> {
         actor.require(Permission::ManageFamilies)?;
         self.family_row(actor, family_id).await?;
-        let given_by = check_name(given_by)?;
+        let given_by = PersonName::parse(given_by)?.into_string();
         if kind == ConsentKind::Guardian {
             let Some(child) = person_id else {
                 return Err(StoreError::invalid("监护人同意须指明是哪位未成年人"));

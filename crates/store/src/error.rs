@@ -40,6 +40,12 @@ impl StoreError {
     }
 }
 
+impl From<guanai_domain::families::PersonNameError> for StoreError {
+    fn from(err: guanai_domain::families::PersonNameError) -> Self {
+        StoreError::invalid(err.to_string())
+    }
+}
+
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
         StoreError::Database(err)

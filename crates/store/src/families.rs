@@ -3,7 +3,7 @@
 //! [`Store::reveal_id_number`] / [`Store::reveal_phone`], which audit-log the view.
 
 use chrono::{NaiveDate, Utc};
-use guanai_domain::families::{FamilyCategory, PovertyStatus, Relationship};
+use guanai_domain::families::{FamilyCategory, PersonName, PovertyStatus, Relationship};
 use guanai_domain::identity::{mask_name, IdNumber, Mobile, Sex};
 use guanai_domain::{Permission, RegionCode, RegionLevel};
 use sea_orm::{
@@ -107,14 +107,6 @@ pub(crate) fn family_code() -> String {
     format!("H{}", crate::passwords::readable_code(11))
 }
 
-pub(crate) fn check_name(name: &str) -> StoreResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 50 {
-        return Err(StoreError::invalid("姓名不能为空，且不超过50个字"));
-    }
-    Ok(name.to_owned())
-}
-
 pub(crate) fn person_from_row(row: persons::Model) -> Person {
     Person {
         id: row.id,
@@ -146,7 +138,7 @@ impl Store {
         if !FamilyCategory::DEFAULTS.iter().any(|(code, _)| *code == new.category) {
             return Err(StoreError::invalid(format!("未知的家庭类型“{}”", new.category)));
         }
-        let head_name = check_name(&new.head.name)?;
+        let head_name = PersonName::parse(&new.head.name)?.into_string();
         let address = new.address.trim().chars().take(200).collect::<String>();
         let now = Utc::now();
         let txn = self.db.begin().await?;
@@ -185,7 +177,7 @@ impl Store {
         family_id: i64,
         person: &NewPerson,
     ) -> StoreResult<i64> {
-        let name = check_name(&person.name)?;
+        let name = PersonName::parse(&person.name)?.into_string();
         let id = &person.id_number;
         if id.birth_date() > Utc::now().date_naive() {
             return Err(StoreError::invalid(format!(

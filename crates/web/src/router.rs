@@ -46,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(pages::ops::metrics))
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

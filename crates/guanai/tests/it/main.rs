@@ -3,6 +3,7 @@
 //! to run the same suite there (each test gets a fresh database).
 
 mod access;
+mod architecture;
 mod audit;
 mod auth;
 mod batches;

@@ -1,0 +1,27 @@
+//! Opening the database a command or the server works on, and the city it acts for; used
+//! by the command line and the server alike.
+
+use anyhow::Context;
+use guanai_domain::RegionCode;
+use guanai_store::Store;
+
+use crate::config::Settings;
+
+pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(&settings.database, settings.keys()?)
+        .await
+        .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))
+}
+
+/// The city the command-line operator acts for: the only city loaded, or the configured one.
+pub async fn operating_city(store: &Store, settings: &Settings) -> anyhow::Result<RegionCode> {
+    let cities = store.cities().await?;
+    match cities.as_slice() {
+        [only] => Ok(only.clone()),
+        _ if cities.contains(&settings.city) => Ok(settings.city.clone()),
+        [] => anyhow::bail!(
+            "数据库中还没有区划：请先运行 guanai regions import，或用 guanai serve --demo 建立演示城市"
+        ),
+        _ => anyhow::bail!("数据库中有多个城市，请在配置文件中用 city 指定本系统服务的城市"),
+    }
+}
