@@ -14,6 +14,7 @@ mod exchange;
 mod families;
 mod funding;
 mod ops;
+mod paging;
 mod privacy;
 mod regions;
 mod roster;
