@@ -230,7 +230,7 @@ impl Store {
                 amount: Fen::new(r.amount_fen),
                 received_on: r.received_on,
                 note: r.note,
-                recorded_by: r.recorded_by,
+                recorded_by: crate::audit_labels::shown_username(&r.recorded_by).to_owned(),
             })
             .collect();
         Ok(Ledger { source, rules, lines, receipts })

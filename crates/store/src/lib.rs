@@ -7,6 +7,7 @@
 
 mod access;
 pub mod audit;
+pub mod audit_labels;
 mod bulk;
 mod connect;
 pub mod consents;

@@ -36,6 +36,7 @@ use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
+use crate::audit_labels::shown_username;
 use crate::entities::{families, packages, policies, policy_members};
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -280,8 +281,8 @@ impl Store {
     pub async fn policy(&self, actor: &Actor, id: i64) -> StoreResult<PolicyDetail> {
         let row = self.policy_row(actor, id).await?;
         let cert_code = row.cert_code.clone();
-        let created_by = row.created_by.clone();
-        let underwritten_by = row.underwritten_by.clone();
+        let created_by = shown_username(&row.created_by).to_owned();
+        let underwritten_by = row.underwritten_by.as_deref().map(|name| shown_username(name).to_owned());
         let cancel_reason = row.cancel_reason.clone();
         let summary = self.summaries_of(vec![row]).await?.remove(0);
         let members = self.insured_members(id).await?;

@@ -28,6 +28,31 @@ impl PolicyStatus {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
+
+    /// The status as lists and filters name it (the one table of these labels).
+    pub const fn label(self) -> &'static str {
+        match self {
+            PolicyStatus::Draft => "草稿",
+            PolicyStatus::Submitted => "待承保",
+            PolicyStatus::Underwritten => "已承保",
+            PolicyStatus::Cancelled => "已撤销",
+        }
+    }
+
+    /// The label of a stored status code; "未知" for a code no version wrote.
+    pub fn label_of(code: &str) -> &'static str {
+        Self::parse(code).map(Self::label).unwrap_or("未知")
+    }
+
+    /// The tag colour: green done, orange waiting, red cancelled, grey a draft.
+    pub const fn color(self) -> &'static str {
+        match self {
+            PolicyStatus::Underwritten => "green",
+            PolicyStatus::Submitted => "orange",
+            PolicyStatus::Cancelled => "red",
+            PolicyStatus::Draft => "",
+        }
+    }
 }
 
 /// How a policy came about.

@@ -49,7 +49,7 @@ fn audit_items(entries: Vec<AuditEntry>) -> Vec<PanelItem> {
     entries
         .into_iter()
         .map(|e| PanelItem {
-            label: format!("{} {} {}", e.actor_name, e.action, e.target_id),
+            label: format!("{} {} {}", e.actor_label(), e.action_label(), e.target_id),
             href: None,
             note: china_time(&e.at),
         })

@@ -293,17 +293,6 @@ impl ListPage {
     }
 }
 
-impl ListPage {
-    fn status_label(&self, status: &PolicyStatus) -> &'static str {
-        match status {
-            PolicyStatus::Draft => "草稿",
-            PolicyStatus::Submitted => "待承保",
-            PolicyStatus::Underwritten => "已承保",
-            PolicyStatus::Cancelled => "已撤销",
-        }
-    }
-}
-
 async fn list(
     State(state): State<AppState>,
     user: PageUser,
