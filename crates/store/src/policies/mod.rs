@@ -21,7 +21,7 @@ mod write;
 
 pub use batch::{BatchOutcome, Skipped};
 pub use certificate::{Certificate, PublicCertificate};
-pub use counts::PolicyCounts;
+pub use counts::{InsuredCounts, PolicyCounts};
 pub use coverage::{Coverage, CoveredBy};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
@@ -29,7 +29,7 @@ pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, Underwri
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
 pub(crate) use group::EnrolQueue;
 pub use payments::{Payment, PAYMENT_METHODS};
-pub use status::{Channel, PolicyStatus, ShownStatus};
+pub use status::{CertificateState, Channel, PolicyStatus, ShownStatus};
 
 use chrono::{NaiveDate, Utc};
 use guanai_domain::{Fen, Permission, RegionCode};
