@@ -17,6 +17,6 @@ pub use families::PovertyStatus;
 pub use identity::{
     mask_name, IdNumber, IdNumberError, Mobile, MobileError, ParsedIdNumber, Sex, Uscc, UsccError,
 };
-pub use money::{Fen, FenError};
+pub use money::{Fen, FenError, OutOfRange, MAX_RECEIPT};
 pub use regions::{RegionCode, RegionCodeError, RegionLevel};
 pub use users::{Password, PasswordError, Permission, Role, RoleError, Username, UsernameError};

@@ -26,8 +26,20 @@ pub enum FenError {
     Negative,
     #[error("金额最多保留两位小数（分）")]
     TooManyDecimals,
-    #[error("金额太大，超出了可以记录的范围")]
+    #[error("金额太大，最多可记录 92,233,720,368,547,758.07 元")]
     TooLarge,
+}
+
+/// The most one receipt may record (money a funder transferred at once): 10 亿元, far above
+/// any transfer of a city's or a province's programme, and so far below `i64::MAX` fen
+/// that no number of receipts a source will ever have can overflow its total.
+pub const MAX_RECEIPT: Fen = Fen::from_yuan(1_000_000_000);
+
+/// An amount outside the range a field allows; says the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("须大于0且不超过{max}")]
+pub struct OutOfRange {
+    pub max: Fen,
 }
 
 impl Fen {
@@ -62,6 +74,16 @@ impl Fen {
 
     pub const fn is_negative(self) -> bool {
         self.0 < 0
+    }
+
+    /// This amount if it is more than zero and at most `max` (one receipt at most
+    /// [`MAX_RECEIPT`], say); otherwise the range it must be in.
+    pub fn positive_up_to(self, max: Fen) -> Result<Fen, OutOfRange> {
+        if self.0 > 0 && self <= max {
+            Ok(self)
+        } else {
+            Err(OutOfRange { max })
+        }
     }
 
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
@@ -279,6 +301,19 @@ mod tests {
         assert_eq!(Fen::sum_checked(parts), Some(Fen::from_yuan(60)));
         assert_eq!(Fen::sum_checked([Fen::new(i64::MAX), Fen::new(1)]), None);
         assert_eq!(Fen::sum_checked([]), Some(Fen::ZERO));
+    }
+
+    #[test]
+    fn receipts_are_bounded_and_the_refusal_says_the_range() {
+        assert_eq!(MAX_RECEIPT.positive_up_to(MAX_RECEIPT), Ok(MAX_RECEIPT));
+        assert_eq!(Fen::new(1).positive_up_to(MAX_RECEIPT), Ok(Fen::new(1)));
+        for bad in [Fen::ZERO, Fen::new(-1), Fen::new(MAX_RECEIPT.get() + 1), Fen::new(i64::MAX)] {
+            let err = bad.positive_up_to(MAX_RECEIPT).unwrap_err();
+            assert_eq!(err.to_string(), "须大于0且不超过1,000,000,000.00 元", "{bad:?}");
+        }
+        // Even a hundred million receipts of the most each cannot overflow a total.
+        assert!(MAX_RECEIPT.checked_mul(90_000_000).is_some());
+        assert!(FenError::TooLarge.to_string().contains("92,233,720,368,547,758.07 元"));
     }
 
     #[test]

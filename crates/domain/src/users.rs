@@ -165,7 +165,12 @@ impl fmt::Display for Role {
     }
 }
 
-/// A login name: 3 to 32 characters of lower-case letters, digits, `.`, `_` and `-`.
+/// The name the command line and background jobs act under in the audit log and on the
+/// records they write; no account may take it, so it always means them.
+pub const SYSTEM_USERNAME: &str = "system";
+
+/// A login name: 3 to 32 characters of lower-case letters, digits, `.`, `_` and `-`;
+/// never [`SYSTEM_USERNAME`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Username(String);
@@ -176,6 +181,8 @@ pub enum UsernameError {
     BadLength,
     #[error("用户名只能包含英文字母、数字、点、下划线和短横线")]
     BadCharacter,
+    #[error("用户名“system”为系统保留，请换一个")]
+    Reserved,
 }
 
 impl Username {
@@ -187,6 +194,9 @@ impl Username {
         }
         if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)) {
             return Err(UsernameError::BadCharacter);
+        }
+        if name == SYSTEM_USERNAME {
+            return Err(UsernameError::Reserved);
         }
         Ok(Username(name))
     }
@@ -276,6 +286,7 @@ mod tests {
         assert_eq!(Username::parse(" Jizhou.Admin ").unwrap().as_str(), "jizhou.admin");
         assert_eq!(Username::parse("ab"), Err(UsernameError::BadLength));
         assert_eq!(Username::parse("张三丰abc"), Err(UsernameError::BadCharacter));
+        assert_eq!(Username::parse(" System "), Err(UsernameError::Reserved));
     }
 
     #[test]

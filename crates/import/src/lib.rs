@@ -7,6 +7,7 @@
 //! with a single row is that row's verdict, with the reason in Chinese.
 
 pub mod columns;
+pub mod csv_out;
 pub mod exports;
 pub mod insurer;
 pub mod places;

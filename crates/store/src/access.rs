@@ -39,11 +39,11 @@ impl Actor {
     pub fn system(city: RegionCode) -> Self {
         Actor {
             user_id: None,
-            username: "system".to_owned(),
+            username: guanai_domain::users::SYSTEM_USERNAME.to_owned(),
             display_name: "系统".to_owned(),
             role: Role::CityAdmin,
             scope: city,
-            ip: "cli".to_owned(),
+            ip: crate::audit_labels::CLI_ADDRESS.to_owned(),
         }
     }
 

@@ -31,11 +31,24 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 2] = [Outcome::Ok, Outcome::Denied];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
             Outcome::Denied => "denied",
         }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "成功",
+            Outcome::Denied => "拒绝",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == raw)
     }
 }
 
@@ -83,6 +96,8 @@ impl AuditEvent {
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
+    /// The account; none for the system actor and for someone not logged in.
+    pub actor_id: Option<i64>,
     pub actor_name: String,
     pub actor_region: Option<String>,
     pub ip: String,
@@ -92,6 +107,44 @@ pub struct AuditEntry {
     pub subject: Option<String>,
     pub outcome: String,
     pub detail: String,
+}
+
+impl AuditEntry {
+    /// What the action was, in Chinese (see `audit_labels`).
+    pub fn action_label(&self) -> &'static str {
+        crate::audit_labels::action_label(&self.action)
+    }
+
+    /// Whether the action has a label of its own; pages show the code beside one that has
+    /// not.
+    pub fn action_known(&self) -> bool {
+        crate::audit_labels::is_known_action(&self.action)
+    }
+
+    /// How it ended, in Chinese.
+    pub fn outcome_label(&self) -> &'static str {
+        Outcome::parse(&self.outcome).map(Outcome::label).unwrap_or("其他")
+    }
+
+    /// Who acted: the user name, or the system actor by its Chinese label (someone not
+    /// logged in keeps the name typed, which has no account and no region).
+    pub fn actor_label(&self) -> &str {
+        if self.actor_id.is_none() && self.actor_region.is_some() {
+            crate::audit_labels::shown_username(&self.actor_name)
+        } else {
+            &self.actor_name
+        }
+    }
+
+    /// Whose personal data it concerns, in Chinese (家庭 12); empty for none.
+    pub fn subject_label(&self) -> String {
+        self.subject.as_deref().map(crate::audit_labels::shown_subject).unwrap_or_default()
+    }
+
+    /// From where: the address, or the command line by its Chinese label.
+    pub fn ip_label(&self) -> &str {
+        crate::audit_labels::shown_address(&self.ip)
+    }
 }
 
 /// Filters of the audit search page; all optional.
@@ -113,6 +166,23 @@ pub struct AuditPage {
 
 /// Entries are kept at least this long (network security law: six months).
 pub const MIN_RETENTION_DAYS: u32 = 180;
+
+fn to_entry(row: audit_log::Model) -> AuditEntry {
+    AuditEntry {
+        id: row.id,
+        at: row.at,
+        actor_id: row.actor_id,
+        actor_name: row.actor_name,
+        actor_region: row.actor_region,
+        ip: row.ip,
+        action: row.action,
+        target_kind: row.target_kind,
+        target_id: row.target_id,
+        subject: row.subject,
+        outcome: row.outcome,
+        detail: row.detail,
+    }
+}
 
 fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
@@ -319,9 +389,8 @@ impl Store {
         StoreError::not_found(format!("找不到{target_kind}“{target_id}”"))
     }
 
-    /// Searches the entries of actors within the auditor's scope, newest first. City-level
-    /// auditors also see entries without a region (failed logins of unknown names).
-    pub async fn search_audit(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
+    /// The conditions of a search: the auditor's scope and the query's filters.
+    fn audit_filter(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<Condition> {
         actor.require(Permission::ViewAudit)?;
         let mut scope = actor.scope_condition(audit_log::Column::ActorRegion);
         if actor.scope().level() <= RegionLevel::City {
@@ -343,32 +412,46 @@ impl Store {
         if let Some(until) = query.until {
             filter = filter.add(audit_log::Column::At.lt(until));
         }
-        let select = audit_log::Entity::find().filter(filter);
+        Ok(filter)
+    }
+
+    /// Searches the entries of actors within the auditor's scope, newest first. City-level
+    /// auditors also see entries without a region (failed logins of unknown names).
+    pub async fn search_audit(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
+        let select = audit_log::Entity::find().filter(self.audit_filter(actor, query)?);
         let total = select.clone().count(&self.db).await?;
         let per_page = query.per_page.clamp(1, 10_000);
         let rows = select
             .order_by_desc(audit_log::Column::Id)
-            .offset(query.page * per_page)
+            .offset(crate::page_offset(query.page, per_page)?)
             .limit(per_page)
             .all(&self.db)
             .await?;
-        let entries = rows
-            .into_iter()
-            .map(|row| AuditEntry {
-                id: row.id,
-                at: row.at,
-                actor_name: row.actor_name,
-                actor_region: row.actor_region,
-                ip: row.ip,
-                action: row.action,
-                target_kind: row.target_kind,
-                target_id: row.target_id,
-                subject: row.subject,
-                outcome: row.outcome,
-                detail: row.detail,
-            })
-            .collect();
-        Ok(AuditPage { entries, total })
+        Ok(AuditPage { entries: rows.into_iter().map(to_entry).collect(), total })
+    }
+
+    /// One step of a walk through every entry `query` finds (its page is ignored), newest
+    /// first: at most `limit` entries with an id below `before` (from the newest when
+    /// `None`). The next step takes the last id of this one, so each step is one range of
+    /// the primary key however far the walk has come, and only one step is ever held.
+    pub async fn audit_entries_before(
+        &self,
+        actor: &Actor,
+        query: &AuditQuery,
+        before: Option<i64>,
+        limit: u64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let mut filter = self.audit_filter(actor, query)?;
+        if let Some(before) = before {
+            filter = filter.add(audit_log::Column::Id.lt(before));
+        }
+        let rows = audit_log::Entity::find()
+            .filter(filter)
+            .order_by_desc(audit_log::Column::Id)
+            .limit(limit.clamp(1, 10_000))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(to_entry).collect())
     }
 
     /// Deletes entries older than `retention_days` (never less than the legal minimum).

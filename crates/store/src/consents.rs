@@ -76,7 +76,7 @@ impl Store {
                     kind: ConsentKind::parse(&c.kind)?,
                     person_id: c.person_id,
                     given_by: c.given_by,
-                    recorded_by: c.recorded_by,
+                    recorded_by: crate::audit_labels::shown_username(&c.recorded_by).to_owned(),
                     recorded_at: c.recorded_at,
                 })
             })

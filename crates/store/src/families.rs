@@ -298,7 +298,7 @@ impl Store {
         let per_page = query.per_page.clamp(1, 1000);
         let rows = select
             .order_by_desc(families::Column::Id)
-            .offset(query.page * per_page)
+            .offset(crate::page_offset(query.page, per_page)?)
             .limit(per_page)
             .all(&self.db)
             .await?;

@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, Utc};
 use guanai_domain::funding::{FamilyFacts, FundingKind, RuleInput, RuleScope, SubsidyAmount};
 use guanai_domain::identity::Uscc;
-use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
+use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode, MAX_RECEIPT};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -230,7 +230,7 @@ impl Store {
                 amount: Fen::new(r.amount_fen),
                 received_on: r.received_on,
                 note: r.note,
-                recorded_by: r.recorded_by,
+                recorded_by: crate::audit_labels::shown_username(&r.recorded_by).to_owned(),
             })
             .collect();
         Ok(Ledger { source, rules, lines, receipts })
@@ -358,18 +358,27 @@ impl Store {
         if !source.region_code.starts_with(actor.scope().as_str()) {
             return Err(StoreError::Forbidden("只能为本辖区的资金来源登记到账".to_owned()));
         }
-        if amount.get() <= 0 {
-            return Err(StoreError::invalid("到账金额须大于0"));
-        }
+        let amount = amount
+            .positive_up_to(MAX_RECEIPT)
+            .map_err(|range| StoreError::invalid(format!("单笔到账金额{range}")))?;
         let txn = self.db.begin().await?;
-        funding_sources::Entity::update_many()
+        // The total grows in one statement that refuses a sum past `i64::MAX` (on SQLite
+        // such a sum would silently become a REAL and break every read of the source).
+        let added = funding_sources::Entity::update_many()
             .col_expr(
                 funding_sources::Column::ReceivedFen,
                 Expr::col(funding_sources::Column::ReceivedFen).add(amount.get()),
             )
             .filter(funding_sources::Column::Id.eq(source_id))
+            .filter(funding_sources::Column::ReceivedFen.lte(i64::MAX - amount.get()))
             .exec(&txn)
             .await?;
+        if added.rows_affected != 1 {
+            return Err(StoreError::invalid(format!(
+                "资金来源“{}”的到账累计金额将超出可记录的范围，本笔未登记",
+                source.name
+            )));
+        }
         source_receipts::Entity::insert(source_receipts::ActiveModel {
             id: NotSet,
             source_id: Set(source_id),

@@ -7,6 +7,7 @@
 
 mod access;
 pub mod audit;
+pub mod audit_labels;
 mod bulk;
 mod connect;
 pub mod consents;
@@ -36,6 +37,18 @@ pub use error::{StoreError, StoreResult};
 pub use passwords::generate as generate_password;
 
 use sea_orm::DatabaseConnection;
+
+/// The last page (counted from 0) a list may ask for. Lists show at most 1,000 rows a page,
+/// so an offset stays far below what any engine takes, and never overflows.
+pub const MAX_PAGE: u64 = 100_000;
+
+/// The offset of page `page` of `per_page` rows, or a refusal that names the allowed range.
+pub(crate) fn page_offset(page: u64, per_page: u64) -> StoreResult<u64> {
+    if page > MAX_PAGE {
+        return Err(StoreError::invalid(format!("页码须在0到{MAX_PAGE}之间")));
+    }
+    page.checked_mul(per_page).ok_or_else(|| StoreError::invalid(format!("页码须在0到{MAX_PAGE}之间")))
+}
 
 /// A handle on the database. Cheap to clone; holds the connection pool and the keys for
 /// personal data, nothing else, so several server instances can share one database.

@@ -39,7 +39,7 @@ impl Store {
                     kind: MemberEvent::parse(&e.kind)?,
                     event_date: e.event_date,
                     note: e.note,
-                    recorded_by: e.recorded_by,
+                    recorded_by: crate::audit_labels::shown_username(&e.recorded_by).to_owned(),
                 })
             })
             .collect())

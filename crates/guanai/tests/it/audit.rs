@@ -2,7 +2,11 @@
 
 use axum::http::StatusCode;
 
-use crate::util::TestApp;
+use guanai_domain::families::Relationship;
+use guanai_domain::PovertyStatus;
+use guanai_store::policies::{Channel, EnrolRequest};
+
+use crate::util::{id_number, FamilySpec, TestApp};
 
 #[tokio::test]
 async fn auditors_search_by_outcome_and_export_what_they_found() {
@@ -13,7 +17,7 @@ async fn auditors_search_by_outcome_and_export_what_they_found() {
     let auditor = app.login("demo.auditor").await;
     let page = app.get(&auditor, "/audit?outcome=denied").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("page.view") && page.body.contains("/audit"), "{}", page.body);
+    assert!(page.body.contains("打开页面") && page.body.contains("/audit"), "{}", page.body);
     assert!(page.body.contains("密码错误"));
     assert!(!page.body.contains("<td>user.create</td>"), "only refusals were asked for");
 
@@ -30,7 +34,7 @@ async fn auditors_search_by_outcome_and_export_what_they_found() {
     let lines: Vec<&str> = export.body.lines().collect();
     assert!(lines[0].contains("操作人"));
     assert_eq!(lines.len(), 3, "header, the failed login and the refused page: {lines:?}");
-    assert!(lines[1..].iter().all(|l| l.contains("demo.county") && l.contains("denied")));
+    assert!(lines[1..].iter().all(|l| l.contains("demo.county") && l.contains("拒绝")));
     let exported = app.audit_entries("demo.auditor", "ok").await;
     assert!(exported.iter().any(|e| e.action == "audit.export" && e.detail == "导出2条"));
 }
@@ -111,4 +115,135 @@ async fn an_entry_that_cannot_be_written_fails_its_caller() {
     app.store.clone().close().await.unwrap();
     let err = app.store.audit(&actor, AuditEvent::ok("test.after", "测试", "2")).await.unwrap_err();
     assert!(matches!(err, guanai_store::StoreError::Database(_)), "{err:?}");
+}
+
+/// The export used to stop at 10,000 rows without a word. Now it is streamed step by step
+/// and has every entry found; and a cell a spreadsheet would run as a formula, also one
+/// starting with a tab or a carriage return, is neutralised with a leading `'`.
+#[tokio::test]
+async fn the_export_has_every_entry_past_ten_thousand_and_neutralises_formula_cells() {
+    use guanai_store::audit::AuditEvent;
+    const N: usize = 10_050;
+    let app = TestApp::demo().await;
+    let actor = app.system();
+    let mut tasks = Vec::with_capacity(N);
+    for i in 0..N {
+        let (store, actor) = (app.store.clone(), actor.clone());
+        tasks.push(tokio::spawn(async move {
+            store.audit(&actor, AuditEvent::ok("test.export", "测试", i.to_string())).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let risky = AuditEvent::ok("test.export", "测试", "\t=1+2").with_detail("\r=cmd|' /C calc'!A0");
+    app.store.audit(&actor, risky).await.unwrap();
+    app.store
+        .audit(&actor, AuditEvent::ok("test.export", "测试", "@SUM(A1)").with_detail("-2+3"))
+        .await
+        .unwrap();
+
+    let auditor = app.login("demo.auditor").await;
+    let export = app.get(&auditor, "/audit/export?action=test.export").await;
+    assert_eq!(export.status, StatusCode::OK);
+    let text = export.body.strip_prefix('\u{feff}').expect("BOM");
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let target = header.iter().position(|h| h == "对象").expect("对象 column");
+    let detail = header.iter().position(|h| h == "说明").expect("说明 column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), N + 2, "every entry found, none cut off");
+    let mut seen: Vec<usize> = rows.iter().filter_map(|r| r[target].parse().ok()).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..N).collect::<Vec<_>>());
+    let cell = |t: &str| rows.iter().find(|r| r[target].ends_with(t)).expect(t).clone();
+    let tab = cell("\t=1+2");
+    assert_eq!(&tab[target], "'\t=1+2");
+    assert_eq!(&tab[detail], "'\r=cmd|' /C calc'!A0");
+    let at = cell("@SUM(A1)");
+    assert_eq!((&at[target], &at[detail]), ("'@SUM(A1)", "'-2+3"));
+    let exported = app.audit_entries("demo.auditor", "ok").await;
+    assert!(exported.iter().any(|e| e.action == "audit.export" && e.detail == format!("导出{}条", N + 2)));
+}
+
+/// Auditors read Chinese: actions, the system actor and its address, outcomes and whose
+/// data an entry concerns are labelled; an action without a label reads 其他操作 with its
+/// code in small print.
+#[tokio::test]
+async fn the_audit_page_shows_no_raw_action_or_actor_codes() {
+    use guanai_store::audit::AuditEvent;
+    let app = TestApp::demo().await;
+    let system = app.system();
+    // A batch underwriting, a certificate and a command-line action by the system actor.
+    let county = app.login("demo.county").await;
+    app.get(&county, "/audit").await; // refused: page.view, denied
+    let (family, members) = app
+        .family(FamilySpec {
+            village: "360802100200",
+            category: "only_child",
+            poverty: PovertyStatus::None,
+            members: vec![("李建国", id_number("19800305", 1), Relationship::Head)],
+            consents: true,
+        })
+        .await;
+    let request = EnrolRequest {
+        family_id: family,
+        package_id: app.package("P1", 2026).await.id,
+        shares: 1,
+        member_ids: members,
+        channel: Channel::Staff,
+        expected_family_part: None,
+    };
+    let policy = app.store.enrol(&system, &request).await.unwrap();
+    app.store.submit_policy(&system, policy).await.unwrap();
+    let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
+    app.store.underwrite_many(&insurer, &[(policy, "PJA2026000001".to_owned())]).await.unwrap();
+    app.store.certificate(&system, policy).await.unwrap();
+    app.store.audit(&system, AuditEvent::ok("claim.approve", "理赔", "1")).await.unwrap();
+    let auditor = app.login("demo.auditor").await;
+    let page = app.get(&auditor, "/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let family_label = format!("家庭 {family}");
+    for label in
+        ["批量承保", "登录", "打开页面", "系统", "本机命令行", &family_label, "拒绝", "成功", "其他操作"]
+    {
+        assert!(page.body.contains(label), "expected “{label}” on the page");
+    }
+    assert!(
+        page.body.contains("<small class=\"muted\">claim.approve</small>"),
+        "the unknown code in small print"
+    );
+    let text = visible_text(&page.body);
+    for raw in ["policy.", "system", "page.view", ">login<", "family:", ">cli<", ">ok<", ">denied<"] {
+        assert!(
+            !text.contains(raw),
+            "raw “{raw}” shown: {}",
+            &text[text.find(raw).unwrap().saturating_sub(200)..]
+        );
+    }
+    // The home page's recent entries read the same way.
+    let city = app.login("demo.city").await;
+    let home = visible_text(&app.get(&city, "/").await.body);
+    assert!(!home.contains("policy.") && !home.contains("system"), "{home}");
+}
+
+/// The page's text outside tags and attributes.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push('<');
+            }
+            '>' => {
+                in_tag = false;
+                out.push('>');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }

@@ -405,3 +405,78 @@ async fn family_payments_cannot_exceed_what_is_owed_or_reuse_a_receipt() {
     app.store.record_payment(&system, id, Fen::from_yuan(25), "bank_transfer", "R002", today).await.unwrap();
     assert_eq!(app.store.policy(&system, id).await.unwrap().summary.paid, Fen::from_yuan(75));
 }
+
+/// The public check names the policy's state instead of calling every genuine code valid:
+/// a draft, a policy waiting for the insurer, one in force (or not yet started), one
+/// cancelled before underwriting and one surrendered after.
+#[tokio::test]
+async fn the_public_certificate_check_says_what_state_the_policy_is_in() {
+    let app = TestApp::demo().await;
+    let system = app.system();
+    let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
+    let mut ids = Vec::new();
+    for seq in 10..15 {
+        let (family, members) = three_person_family(&app, seq).await;
+        let request = EnrolRequest {
+            family_id: family,
+            package_id: app.package("P1", 2026).await.id,
+            shares: 1,
+            member_ids: members,
+            channel: Channel::Staff,
+            expected_family_part: None,
+        };
+        ids.push(app.store.enrol(&system, &request).await.unwrap());
+    }
+    let (draft, waiting, in_force, withdrawn, surrendered) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
+    for id in [waiting, in_force, surrendered] {
+        app.store.submit_policy(&system, id).await.unwrap();
+    }
+    app.store.underwrite_policy(&insurer, in_force, "PJA2026000010").await.unwrap();
+    app.store.underwrite_policy(&insurer, surrendered, "PJA2026000011").await.unwrap();
+    app.store.cancel_policy(&system, withdrawn, "录入错误").await.unwrap();
+    app.store.cancel_policy(&insurer, surrendered, "家庭申请退保").await.unwrap();
+
+    let today =
+        chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    let underwritten = app.store.policy(&system, in_force).await.unwrap().summary;
+    let started = underwritten.start_date <= today;
+    let check = |id: i64| {
+        let app = &app;
+        async move {
+            let code = app.store.policy(&app.system(), id).await.unwrap().cert_code;
+            let page = app.get_anonymous(&format!("/verify?code={code}")).await;
+            assert_eq!(page.status, StatusCode::OK);
+            let at = page.body.find("data-testid=\"verify-state\"").expect("a verdict");
+            let start = page.body[..at].rfind("<p").unwrap();
+            page.body[start..].split("</p>").next().unwrap().to_owned()
+        }
+    };
+    let cases = [
+        (draft, "草稿，未生效", "tag red", "尚未提交承保"),
+        (waiting, "待承保，未生效", "tag orange", "尚待保险公司承保"),
+        (withdrawn, "已撤销，未生效", "tag red", "从未生效"),
+        (surrendered, "已退保（已注销）", "tag red", "凭证作废"),
+    ];
+    for (id, label, tag, words) in cases {
+        let verdict = check(id).await;
+        assert!(
+            verdict.contains(label) && verdict.contains(tag) && verdict.contains(words),
+            "{label}: {verdict}"
+        );
+        assert!(!verdict.contains("有效"), "{label} is not valid: {verdict}");
+        assert!(verdict.starts_with("<p class=\"alert\""), "shown as a warning: {verdict}");
+    }
+    let verdict = check(in_force).await;
+    if started {
+        assert!(
+            verdict.contains("凭证真实有效") && verdict.contains(">有效<") && verdict.contains("tag green"),
+            "{verdict}"
+        );
+    } else {
+        assert!(verdict.contains("已承保，尚未起保") && verdict.contains("tag green"), "{verdict}");
+    }
+    // The API answers with the same state.
+    let code = app.store.policy(&system, surrendered).await.unwrap().cert_code;
+    let api = app.get_anonymous(&format!("/api/v1/verify/{code}")).await.json();
+    assert_eq!(api["state"], "surrendered", "{api}");
+}

@@ -7,7 +7,7 @@ use guanai_domain::products::CoverItem;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use super::{InsuredMember, PolicyStatus, ShownStatus};
+use super::{CertificateState, InsuredMember, PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
 use crate::entities::policies;
 use crate::{Actor, Store, StoreResult};
@@ -28,6 +28,8 @@ pub struct PublicCertificate {
     pub cert_code: String,
     pub policy_no: Option<String>,
     pub status: ShownStatus,
+    /// What the check says the policy is (draft, cancelled, in force …).
+    pub state: CertificateState,
     pub package_name: String,
     pub head_name_masked: String,
     pub village_name: String,
@@ -94,6 +96,7 @@ impl Store {
         let status =
             if summary.status == PolicyStatus::Cancelled { ShownStatus::Cancelled } else { summary.shown };
         Ok(Some(PublicCertificate {
+            state: CertificateState::of(status, summary.policy_no.is_some()),
             cert_code: code,
             policy_no: summary.policy_no,
             status,

@@ -1,11 +1,13 @@
-//! Policy counts for a home page.
+//! Policy counts for a home page: two queries on the index of policies by village and
+//! year, whatever the size of the city.
 
 use guanai_domain::{Fen, Permission};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use super::PolicyStatus;
-use crate::entities::policies;
+use crate::entities::{policies, policy_members};
 use crate::{Actor, Store, StoreResult};
 
 /// Counts for a home page: policies of a year by status, within the scope.
@@ -19,7 +21,42 @@ pub struct PolicyCounts {
     pub premium: Fen,
 }
 
+/// Who is insured by the underwritten policies of a year, within the scope.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InsuredCounts {
+    pub households: u64,
+    pub persons: u64,
+}
+
 impl Store {
+    /// The households and persons insured by underwritten policies of `year` within the
+    /// actor's scope (each counted once, however many policies hold them).
+    pub async fn insured_counts(&self, actor: &Actor, year: i32) -> StoreResult<InsuredCounts> {
+        actor.require(Permission::ViewFamilies)?;
+        let family = Expr::col((policies::Entity, policies::Column::FamilyId)).count_distinct();
+        let person = Expr::col((policy_members::Entity, policy_members::Column::PersonId)).count_distinct();
+        let row: Option<(i64, i64)> = policy_members::Entity::find()
+            .select_only()
+            .column_as(family, "households")
+            .column_as(person, "persons")
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                policy_members::Entity::belongs_to(policies::Entity)
+                    .from(policy_members::Column::PolicyId)
+                    .to(policies::Column::Id)
+                    .into(),
+            )
+            .filter(actor.scope_condition(policies::Column::VillageCode))
+            .filter(policies::Column::Year.eq(year))
+            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.as_str()))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let (households, persons) = row.unwrap_or_default();
+        Ok(InsuredCounts { households: households.max(0) as u64, persons: persons.max(0) as u64 })
+    }
+
+    /// This year's policies within the actor's scope, by status.
     pub async fn policy_counts(&self, actor: &Actor, year: i32) -> StoreResult<PolicyCounts> {
         actor.require(Permission::ViewFamilies)?;
         let rows: Vec<(String, i64, Option<i64>)> = policies::Entity::find()

@@ -21,7 +21,7 @@ mod write;
 
 pub use batch::{BatchOutcome, Skipped};
 pub use certificate::{Certificate, PublicCertificate};
-pub use counts::PolicyCounts;
+pub use counts::{InsuredCounts, PolicyCounts};
 pub use coverage::{Coverage, CoveredBy};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
@@ -29,13 +29,14 @@ pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, Underwri
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
 pub(crate) use group::EnrolQueue;
 pub use payments::{Payment, PAYMENT_METHODS};
-pub use status::{Channel, PolicyStatus, ShownStatus};
+pub use status::{CertificateState, Channel, PolicyStatus, ShownStatus};
 
 use chrono::{NaiveDate, Utc};
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
+use crate::audit_labels::shown_username;
 use crate::entities::{families, packages, policies, policy_members};
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -218,7 +219,7 @@ impl Store {
         let per_page = query.per_page.clamp(1, 1000);
         let rows = select
             .order_by_desc(policies::Column::Id)
-            .offset(query.page * per_page)
+            .offset(crate::page_offset(query.page, per_page)?)
             .limit(per_page)
             .all(&self.db)
             .await?;
@@ -280,8 +281,8 @@ impl Store {
     pub async fn policy(&self, actor: &Actor, id: i64) -> StoreResult<PolicyDetail> {
         let row = self.policy_row(actor, id).await?;
         let cert_code = row.cert_code.clone();
-        let created_by = row.created_by.clone();
-        let underwritten_by = row.underwritten_by.clone();
+        let created_by = shown_username(&row.created_by).to_owned();
+        let underwritten_by = row.underwritten_by.as_deref().map(|name| shown_username(name).to_owned());
         let cancel_reason = row.cancel_reason.clone();
         let summary = self.summaries_of(vec![row]).await?.remove(0);
         let members = self.insured_members(id).await?;

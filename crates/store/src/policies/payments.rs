@@ -45,7 +45,7 @@ impl Store {
                     .unwrap_or(p.method),
                 receipt_no: p.receipt_no,
                 paid_on: p.paid_on,
-                recorded_by: p.recorded_by,
+                recorded_by: crate::audit_labels::shown_username(&p.recorded_by).to_owned(),
             })
             .collect())
     }

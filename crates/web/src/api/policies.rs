@@ -106,11 +106,15 @@ pub async fn create(
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    year: Option<i32>,
-    status: Option<String>,
-    family_id: Option<i64>,
+    /// 2000 to 2100.
     #[serde(default)]
-    page: u64,
+    year: String,
+    status: Option<String>,
+    #[serde(default)]
+    family_id: String,
+    /// From 0, at most `guanai_store::MAX_PAGE`.
+    #[serde(default)]
+    page: String,
 }
 
 #[derive(Serialize)]
@@ -131,11 +135,22 @@ pub async fn list(
         None | Some("") => None,
         Some(raw) => Some(PolicyStatus::parse(raw).ok_or_else(|| bad(format!("未知的保单状态“{raw}”")))?),
     };
+    fn optional<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+        label: &str,
+        raw: &str,
+        min: T,
+        max: T,
+    ) -> Result<Option<T>, ApiError> {
+        match raw.trim() {
+            "" => Ok(None),
+            text => crate::pages::forms::number(label, text, min, max).map(Some).map_err(bad),
+        }
+    }
     let query = PolicyQuery {
-        year: q.year,
+        year: optional("年度", &q.year, 2000, 2100)?,
         status,
-        family_id: q.family_id,
-        page: q.page,
+        family_id: optional("家庭编号", &q.family_id, 1, i64::MAX)?,
+        page: crate::pages::forms::page(&q.page).map_err(bad)?,
         per_page: 100,
         region: None,
     };

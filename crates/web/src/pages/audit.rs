@@ -1,22 +1,26 @@
 //! Searching and exporting the audit log (auditors and the city administrator).
 
 use askama::Template;
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use futures_util::stream::{self, StreamExt};
 use guanai_domain::Permission;
-use guanai_store::audit::{AuditEntry, AuditEvent, AuditQuery};
+use guanai_import::csv_out;
+use guanai_store::audit::{AuditEntry, AuditEvent, AuditQuery, Outcome};
 use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::{china_day_start, china_time};
-use crate::pages::{render, require, Crumb, Shell};
+use crate::pages::{forms, render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
 
 const PER_PAGE: u64 = 50;
-const EXPORT_LIMIT: u64 = 100_000;
+/// Entries an export reads at a time; the whole export is never held.
+const EXPORT_STEP: u64 = 1_000;
 
 #[derive(Deserialize, Default, Clone)]
 pub struct AuditFilter {
@@ -32,8 +36,9 @@ pub struct AuditFilter {
     /// Last day included, China time.
     #[serde(default)]
     to: String,
+    /// From 0.
     #[serde(default)]
-    page: u64,
+    page: String,
 }
 
 impl AuditFilter {
@@ -54,7 +59,7 @@ impl AuditFilter {
             outcome: Some(self.outcome.trim().to_owned()),
             from: from.map(china_day_start),
             until: to.and_then(|d| d.succ_opt()).map(china_day_start),
-            page: self.page,
+            page: forms::page(&self.page).map_err(WebError::BadRequest)?,
             per_page,
         })
     }
@@ -89,6 +94,15 @@ struct AuditPage {
     prev_link: Option<String>,
     next_link: Option<String>,
     export_link: String,
+    actions: &'static [(&'static str, &'static str)],
+    outcomes: [Outcome; 2],
+}
+
+impl AuditPage {
+    /// Whether the action filtered on is one of the select's choices.
+    fn is_listed_action(&self) -> bool {
+        self.actions.iter().any(|(code, _)| *code == self.filter.action)
+    }
 }
 
 pub async fn search(
@@ -97,9 +111,10 @@ pub async fn search(
     Query(filter): Query<AuditFilter>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAudit, "/audit").await?;
-    let found = state.store.search_audit(&user.session.actor, &filter.to_query(PER_PAGE)?).await?;
+    let query = filter.to_query(PER_PAGE)?;
+    let found = state.store.search_audit(&user.session.actor, &query).await?;
     let pages = found.total.div_ceil(PER_PAGE).max(1);
-    let page = filter.page;
+    let page = query.page;
     let rows = found.entries.into_iter().map(|entry| Row { at: china_time(&entry.at), entry }).collect();
     let shell =
         Shell::new(&state, &user.session, "审计日志", "/audit", vec![Crumb::here("审计日志")]).await?;
@@ -108,6 +123,8 @@ pub async fn search(
         prev_link: (page > 0).then(|| format!("/audit?{}", filter.query_string(page - 1))),
         next_link: (page + 1 < pages).then(|| format!("/audit?{}", filter.query_string(page + 1))),
         export_link: format!("/audit/export?{}", filter.query_string(0)),
+        actions: guanai_store::audit_labels::ACTIONS,
+        outcomes: Outcome::ALL,
         filter,
         rows,
         total: found.total,
@@ -116,75 +133,97 @@ pub async fn search(
     })
 }
 
-fn csv_field(value: &str) -> String {
-    // A leading =, +, - or @ would run as a formula in a spreadsheet.
-    let guarded =
-        if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
+const CSV_HEADER: [&str; 11] = [
+    "时间（北京时间）",
+    "操作人",
+    "操作人区域",
+    "IP",
+    "操作",
+    "操作代码",
+    "对象类型",
+    "对象",
+    "涉及个人",
+    "结果",
+    "说明",
+];
+
+fn csv_row(e: &AuditEntry) -> String {
+    csv_out::line(&[
+        china_time(&e.at).as_str(),
+        e.actor_label(),
+        e.actor_region.as_deref().unwrap_or_default(),
+        e.ip_label(),
+        e.action_label(),
+        e.action.as_str(),
+        e.target_kind.as_str(),
+        e.target_id.as_str(),
+        e.subject_label().as_str(),
+        e.outcome_label(),
+        e.detail.as_str(),
+    ])
+}
+
+/// Where a streamed export has got to.
+struct Walk {
+    store: guanai_store::Store,
+    actor: guanai_store::Actor,
+    query: AuditQuery,
+    /// The next step reads entries below this id; `None` once the walk is over.
+    before: Option<i64>,
+}
+
+/// The next piece of the file: the entries of one step as CSV lines; `None` at the end.
+/// A database error ends the download unfinished (the browser reports it as failed)
+/// rather than with a file that looks complete.
+async fn next_step(mut walk: Walk) -> Option<(Result<String, std::io::Error>, Walk)> {
+    let before = walk.before?;
+    match walk.store.audit_entries_before(&walk.actor, &walk.query, Some(before), EXPORT_STEP).await {
+        Ok(entries) if entries.is_empty() => None,
+        Ok(entries) => {
+            walk.before = entries.last().map(|e| e.id).filter(|_| entries.len() as u64 == EXPORT_STEP);
+            Some((Ok(entries.iter().map(csv_row).collect()), walk))
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "audit export stopped");
+            walk.before = None;
+            Some((Err(std::io::Error::other("audit export stopped")), walk))
+        }
     }
 }
 
-/// The filtered entries as CSV (UTF-8 with BOM, so Excel and WPS open it in Chinese). The
-/// export itself is written to the audit log.
+/// Every filtered entry as CSV (UTF-8 with BOM, so Excel and WPS open it in Chinese),
+/// streamed step by step however many there are. The entries are those found when the
+/// export starts (newer ones, like the export's own, are not in it); the export itself is
+/// written to the audit log first, with their number.
 pub async fn export(
     State(state): State<AppState>,
     user: PageUser,
     Query(filter): Query<AuditFilter>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAudit, "/audit/export").await?;
-    let actor = &user.session.actor;
-    let found = state.store.search_audit(actor, &filter.to_query(EXPORT_LIMIT)?).await?;
-    let mut out = String::from(
-        "\u{feff}时间（北京时间）,操作人,操作人区域,IP,操作,对象类型,对象,涉及个人,结果,说明\r\n",
-    );
-    for e in &found.entries {
-        let fields = [
-            china_time(&e.at),
-            e.actor_name.clone(),
-            e.actor_region.clone().unwrap_or_default(),
-            e.ip.clone(),
-            e.action.clone(),
-            e.target_kind.clone(),
-            e.target_id.clone(),
-            e.subject.clone().unwrap_or_default(),
-            e.outcome.clone(),
-            e.detail.clone(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
+    let actor = user.session.actor.clone();
+    let query = AuditQuery { page: 0, ..filter.to_query(1)? };
+    let newest = state.store.search_audit(&actor, &query).await?;
     state
         .store
         .audit(
-            actor,
+            &actor,
             AuditEvent::ok("audit.export", "审计日志", filter.query_string(0))
-                .with_detail(format!("导出{}条", found.entries.len())),
+                .with_detail(format!("导出{}条", newest.total)),
         )
         .await?;
+    let walk =
+        Walk { store: state.store.clone(), actor, query, before: newest.entries.first().map(|e| e.id + 1) };
+    let header = format!("{}{}", csv_out::BOM, csv_out::line(&CSV_HEADER));
+    let body =
+        stream::once(async move { Ok::<_, std::io::Error>(header) }).chain(stream::unfold(walk, next_step));
     let filename = format!("audit-{}.csv", chrono::Utc::now().format("%Y%m%d%H%M%S"));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
         ],
-        out,
+        Body::from_stream(body),
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formula_safe() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("吉州区"), "吉州区");
-    }
 }

@@ -37,11 +37,30 @@ pub fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
     min: T,
     max: T,
 ) -> Result<T, String> {
-    let value: T = raw.trim().parse().map_err(|_| format!("{label}须为整数"))?;
+    let text = raw.trim();
+    let out_of_range = || format!("{label}须在{min}到{max}之间");
+    let value: T = text.parse().map_err(|_| {
+        // Digits that do not fit the type are a number out of range, not a typo.
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            out_of_range()
+        } else {
+            format!("{label}须为整数")
+        }
+    })?;
     if value < min || value > max {
-        return Err(format!("{label}须在{min}到{max}之间"));
+        return Err(out_of_range());
     }
     Ok(value)
+}
+
+/// A list's page number from its query string, counted from 0; empty is the first page.
+pub fn page(raw: &str) -> Result<u64, String> {
+    if raw.trim().is_empty() {
+        Ok(0)
+    } else {
+        number("页码", raw, 0, guanai_store::MAX_PAGE)
+    }
 }
 
 /// A resident ID number; the second value says it was upgraded from 15 digits.
@@ -154,6 +173,18 @@ mod tests {
         assert_eq!(number("份数", "3", 1u32, 2).unwrap_err(), "份数须在1到2之间");
         assert!(id_number("11010519491231002X").is_ok());
         assert!(optional_mobile("").unwrap().is_none());
+    }
+
+    #[test]
+    fn huge_numbers_are_refused_with_the_range() {
+        assert_eq!(page(""), Ok(0));
+        assert_eq!(page(" 3 "), Ok(3));
+        let range = format!("页码须在0到{}之间", guanai_store::MAX_PAGE);
+        for huge in ["18446744073709551615", "99999999999999999999999", "100001", "-1"] {
+            assert_eq!(page(huge), Err(range.clone()), "{huge}");
+        }
+        assert_eq!(page("abc"), Err("页码须为整数".to_owned()));
+        assert_eq!(number("年度", "99999999999", 2000, 2100), Err("年度须在2000到2100之间".to_owned()));
     }
 
     #[test]

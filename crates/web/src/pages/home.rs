@@ -5,18 +5,22 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use guanai_domain::{Permission, Role};
 use guanai_store::audit::{AuditEntry, AuditQuery};
+use guanai_store::policies::PolicyStatus;
 use guanai_store::regions::Region;
+use guanai_store::Actor;
 use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::china_time;
+use crate::pages::forms::this_year;
 use crate::pages::{render, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
 
-/// A panel of the home page; `items` empty shows `empty_text`.
+/// A panel of the home page: figures, or a list (`items`, `empty_text` when empty).
 struct Panel {
-    title: &'static str,
+    title: String,
+    figures: Vec<Figure>,
     empty_text: &'static str,
     items: Vec<PanelItem>,
 }
@@ -25,6 +29,15 @@ struct PanelItem {
     label: String,
     href: Option<String>,
     note: String,
+}
+
+/// One real figure of the user's region, with the list it counts when there is one.
+struct Figure {
+    key: &'static str,
+    label: &'static str,
+    value: u64,
+    unit: &'static str,
+    href: Option<String>,
 }
 
 #[derive(Template)]
@@ -41,19 +54,43 @@ pub struct HomeQuery {
     password_changed: Option<String>,
 }
 
-fn empty(title: &'static str, empty_text: &'static str) -> Panel {
-    Panel { title, empty_text, items: Vec::new() }
-}
-
 fn audit_items(entries: Vec<AuditEntry>) -> Vec<PanelItem> {
     entries
         .into_iter()
         .map(|e| PanelItem {
-            label: format!("{} {} {}", e.actor_name, e.action, e.target_id),
+            label: format!("{} {} {}", e.actor_label(), e.action_label(), e.target_id),
             href: None,
             note: china_time(&e.at),
         })
         .collect()
+}
+
+/// This year's policies of the user's region: counts by status and who is insured; for
+/// the insurer, what waits for underwriting first. Two queries on the policies' index.
+async fn enrolment_panel(state: &AppState, actor: &Actor) -> Result<Panel, WebError> {
+    let year = this_year();
+    let counts = state.store.policy_counts(actor, year).await?;
+    let insured = state.store.insured_counts(actor, year).await?;
+    let list = |status: PolicyStatus| Some(format!("/policies?year={year}&status={}", status.as_str()));
+    let figure = |key, label, value, unit, href| Figure { key, label, value, unit, href };
+    let by_status = [
+        figure("home-submitted", "待承保", counts.submitted, "份", list(PolicyStatus::Submitted)),
+        figure("home-underwritten", "已承保", counts.underwritten, "份", list(PolicyStatus::Underwritten)),
+        figure("home-draft", "草稿（未提交）", counts.draft, "份", list(PolicyStatus::Draft)),
+        figure("home-cancelled", "已撤销", counts.cancelled, "份", list(PolicyStatus::Cancelled)),
+    ];
+    let who = [
+        figure("home-households", "已承保家庭", insured.households, "户", None),
+        figure("home-persons", "被保险人", insured.persons, "人", None),
+    ];
+    let figures: Vec<Figure> = if actor.role().is_insurer() {
+        // The insurer neither drafts nor cancels before underwriting: what waits, what is done.
+        by_status.into_iter().take(2).chain(who).collect()
+    } else {
+        by_status.into_iter().chain(who).collect()
+    };
+    let title = if actor.role().is_insurer() { "承保情况" } else { "参保进度" };
+    Ok(Panel { title: format!("{year}年度{title}"), figures, empty_text: "", items: Vec::new() })
 }
 
 pub async fn show(
@@ -63,22 +100,17 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let region = state.store.region(actor, actor.scope()).await?;
-    let mut panels = match actor.role() {
-        Role::VillageAgent => vec![empty("我的待办", "暂无待办事项")],
-        Role::InsurerCity | Role::InsurerCounty => {
-            vec![empty("待承保", "暂无待承保的保单"), empty("待处理理赔", "暂无待处理的理赔案件")]
-        }
-        Role::Supervisor => vec![empty("督导调研", "暂无督导记录")],
-        Role::Auditor => vec![],
-        Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff => {
-            vec![empty("参保进度", "本年度尚无参保数据"), empty("续保提醒", "暂无到期保单")]
-        }
-    };
+    // Only panels with real figures: none for what the platform does not do yet.
+    let mut panels = Vec::new();
+    if actor.can(Permission::ViewFamilies) {
+        panels.push(enrolment_panel(&state, actor).await?);
+    }
     let children = state.store.region_children(actor, actor.scope()).await?;
     let child_title =
         if actor.role() == Role::VillageAgent { "我负责的村（社区）" } else { "下级区划" };
     panels.push(Panel {
-        title: child_title,
+        title: child_title.to_owned(),
+        figures: Vec::new(),
         empty_text: "没有下级区划",
         items: children
             .into_iter()
@@ -93,7 +125,8 @@ pub async fn show(
         let recent =
             state.store.search_audit(actor, &AuditQuery { per_page: 5, ..Default::default() }).await?;
         panels.push(Panel {
-            title: "最近操作记录",
+            title: "最近操作记录".to_owned(),
+            figures: Vec::new(),
             empty_text: "暂无记录",
             items: audit_items(recent.entries),
         });

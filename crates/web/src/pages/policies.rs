@@ -265,7 +265,7 @@ struct ListFilter {
     #[serde(default)]
     region: String,
     #[serde(default)]
-    page: u64,
+    page: String,
 }
 
 const PER_PAGE: u64 = 50;
@@ -278,6 +278,8 @@ struct ListPage {
     policies: Vec<PolicySummary>,
     village_names: HashMap<String, String>,
     total: u64,
+    /// From 0.
+    page: u64,
     pages: u64,
     error: Option<String>,
     prev_link: Option<String>,
@@ -288,17 +290,6 @@ struct ListPage {
 impl ListPage {
     fn village(&self, code: &str) -> String {
         self.village_names.get(code).cloned().unwrap_or_else(|| code.to_owned())
-    }
-}
-
-impl ListPage {
-    fn status_label(&self, status: &PolicyStatus) -> &'static str {
-        match status {
-            PolicyStatus::Draft => "草稿",
-            PolicyStatus::Submitted => "待承保",
-            PolicyStatus::Underwritten => "已承保",
-            PolicyStatus::Cancelled => "已撤销",
-        }
     }
 }
 
@@ -321,7 +312,7 @@ async fn list(
             },
             region: forms::optional_region("区域", &filter.region)?,
             family_id: None,
-            page: filter.page,
+            page: forms::page(&filter.page)?,
             per_page: PER_PAGE,
         })
     })();
@@ -348,10 +339,12 @@ async fn list(
     };
     let shell = Shell::new(&state, &user.session, "保单", "/policies", vec![Crumb::here("保单")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let page = forms::page(&filter.page).unwrap_or(0);
     let mut response = render(&ListPage {
         shell,
-        prev_link: (filter.page > 0).then(|| link(filter.page - 1)),
-        next_link: (filter.page + 1 < pages).then(|| link(filter.page + 1)),
+        prev_link: (page > 0).then(|| link(page - 1)),
+        next_link: (page + 1 < pages).then(|| link(page + 1)),
+        page,
         filter,
         policies,
         village_names,

@@ -242,3 +242,40 @@ async fn rules_store_exact_amounts_and_receipts_add_up() {
     let page = app.get(&city, &format!("/funding/{id}")).await;
     assert!(page.body.contains("1,100.00 元") && page.body.contains("第一笔拨款"));
 }
+
+/// Two receipts of the most an amount can be used to overflow the source's total (on
+/// SQLite into a REAL that broke every funding page). Each is refused, saying the range;
+/// the pages keep working and the total stays exact.
+#[tokio::test]
+async fn huge_receipts_are_refused_with_the_range_and_the_funding_pages_keep_working() {
+    let app = TestApp::demo().await;
+    let city = app.login("demo.city").await;
+    let id = create_source(&app, &city, "测试到账上限", "360802", "10000").await;
+    let receipts = format!("/funding/{id}/receipts");
+    let ok =
+        app.post_form(&city, &receipts, &[("amount", "1,000,000,000"), ("received_on", "2026-03-01")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "the most one receipt may be: {}", ok.body);
+    for huge in ["92,233,720,368,547,758.07", "92233720368547758.07", "1,000,000,000.01"] {
+        let refused =
+            app.post_form(&city, &receipts, &[("amount", huge), ("received_on", "2026-03-01")]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{huge}");
+        assert!(
+            refused.body.contains("单笔到账金额须大于0且不超过1,000,000,000.00 元"),
+            "{huge}: {}",
+            refused.body
+        );
+    }
+    let too_long = app
+        .post_form(&city, &receipts, &[("amount", "99999999999999999999"), ("received_on", "2026-03-01")])
+        .await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+    assert!(too_long.body.contains("最多可记录"), "{}", too_long.body);
+    let source = app.store.ledger(&system(), id).await.unwrap();
+    assert_eq!(source.source.received, Fen::from_yuan(1_000_000_000));
+    assert_eq!(source.receipts.len(), 1);
+    for page in [format!("/funding/{id}"), "/funding".to_owned(), format!("/api/v1/funding/sources/{id}")] {
+        let shown = app.get(&city, &page).await;
+        assert_eq!(shown.status, StatusCode::OK, "{page}: {}", shown.body);
+    }
+    assert!(app.get(&city, &format!("/funding/{id}")).await.body.contains("1,000,000,000.00 元"));
+}

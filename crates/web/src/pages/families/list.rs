@@ -39,8 +39,10 @@ pub struct FamilyFilter {
 }
 
 impl FamilyFilter {
+    /// The page asked for (from 0); a wrong one is the first page here, and refused by
+    /// [`FamilyFilter::to_query`].
     pub fn page(&self) -> u64 {
-        self.page.trim().parse().unwrap_or(0)
+        forms::page(&self.page).unwrap_or(0)
     }
 
     /// The store's query; the first wrong filter is reported in Chinese.
@@ -72,7 +74,7 @@ impl FamilyFilter {
             phone,
             category,
             poverty,
-            page: self.page(),
+            page: forms::page(&self.page)?,
             per_page,
         })
     }

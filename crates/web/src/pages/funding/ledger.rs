@@ -12,6 +12,7 @@ use guanai_domain::funding::{RuleScope, SubsidyAmount};
 use guanai_domain::regions::short_region_name;
 use guanai_domain::{Permission, PovertyStatus, RegionCode};
 use guanai_store::funding::{Ledger, NewRule, Rule, Source};
+use guanai_store::policies::PolicyStatus;
 use guanai_store::sessions::Session;
 use serde::Deserialize;
 
@@ -21,26 +22,6 @@ use crate::pages::forms::{self, china_today, optional_category, optional_poverty
 use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
-
-/// A policy status as the ledger shows it.
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "draft" => "草稿",
-        "submitted" => "待承保",
-        "underwritten" => "已承保",
-        "cancelled" => "已撤销",
-        _ => "未知",
-    }
-}
-
-fn status_color(status: &str) -> &'static str {
-    match status {
-        "underwritten" => "green",
-        "submitted" => "orange",
-        "cancelled" => "red",
-        _ => "",
-    }
-}
 
 // ---- the ledger ----------------------------------------------------------------------
 
@@ -215,8 +196,8 @@ async fn ledger_page(
                 .get(&line.village_code)
                 .map(|n| short_region_name(n))
                 .unwrap_or_else(|| line.village_code.clone()),
-            status: status_label(&line.status),
-            color: status_color(&line.status),
+            status: PolicyStatus::label_of(&line.status),
+            color: PolicyStatus::parse(&line.status).map(PolicyStatus::color).unwrap_or_default(),
             amount: line.amount,
         })
         .collect();
