@@ -17,6 +17,7 @@ pub mod families;
 pub mod funding;
 pub mod households;
 pub mod imports;
+pub mod logins;
 pub mod members;
 mod migrations;
 pub mod orgs;

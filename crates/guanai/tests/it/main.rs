@@ -17,5 +17,6 @@ mod ops;
 mod privacy;
 mod regions;
 mod roster;
+mod security;
 mod users;
 mod util;
