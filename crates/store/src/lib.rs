@@ -15,6 +15,7 @@ mod entities;
 mod error;
 pub mod families;
 pub mod funding;
+pub mod grants;
 pub mod households;
 pub mod imports;
 pub mod logins;
