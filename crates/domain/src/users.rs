@@ -127,10 +127,11 @@ impl Role {
         match permission {
             ViewRegions => true,
             ViewOrgs => !matches!(self, Role::VillageAgent),
-            ViewUsers => {
-                matches!(self, Role::CityAdmin | Role::CountyStaff | Role::Supervisor | Role::Auditor)
-            }
-            ManageUsers => matches!(self, Role::CityAdmin | Role::CountyStaff),
+            ViewUsers => matches!(
+                self,
+                Role::CityAdmin | Role::CountyStaff | Role::InsurerCity | Role::Supervisor | Role::Auditor
+            ),
+            ManageUsers => !self.grantable_roles().is_empty(),
             ViewAudit => matches!(self, Role::CityAdmin | Role::Auditor),
             ViewFamilies => !matches!(self, Role::Auditor),
             ManageFamilies | Enrol => {
@@ -148,14 +149,30 @@ impl Role {
     }
 
     /// The roles this role may give to users it creates (always within its own scope).
+    /// Each side manages its own people: the association's administrators create
+    /// association staff, supervisors and auditors; the insurer's city branch creates the
+    /// insurer's users (who underwrite and cancel policies). The insurer's first user is
+    /// created by the operator (`guanai user add`).
     pub fn grantable_roles(self) -> &'static [Role] {
         match self {
-            Role::CityAdmin => &Role::ALL,
-            Role::CountyStaff => {
-                &[Role::CountyStaff, Role::TownshipStaff, Role::VillageAgent, Role::InsurerCounty]
-            }
+            Role::CityAdmin => &[
+                Role::CityAdmin,
+                Role::CountyStaff,
+                Role::TownshipStaff,
+                Role::VillageAgent,
+                Role::Supervisor,
+                Role::Auditor,
+            ],
+            Role::CountyStaff => &[Role::CountyStaff, Role::TownshipStaff, Role::VillageAgent],
+            Role::InsurerCity => &[Role::InsurerCity, Role::InsurerCounty],
             _ => &[],
         }
+    }
+
+    /// Whether a user of this role may see the account of a user of `other`: the insurer's
+    /// users see only the insurer's accounts; everyone else, every account in scope.
+    pub const fn sees_accounts_of(self, other: Role) -> bool {
+        !self.is_insurer() || other.is_insurer()
     }
 }
 
@@ -279,6 +296,18 @@ mod tests {
         assert!(!grantable.contains(&Role::CityAdmin));
         assert!(!grantable.contains(&Role::InsurerCity));
         assert!(Role::VillageAgent.grantable_roles().is_empty());
+    }
+
+    #[test]
+    fn each_side_creates_only_its_own_users() {
+        for role in Role::ALL {
+            for granted in role.grantable_roles() {
+                assert_eq!(role.is_insurer(), granted.is_insurer(), "{role:?} grants {granted:?}");
+            }
+            assert_eq!(role.can(Permission::ManageUsers), !role.grantable_roles().is_empty());
+        }
+        assert!(Role::InsurerCity.grantable_roles().contains(&Role::InsurerCounty));
+        assert!(!Role::InsurerCounty.can(Permission::ManageUsers));
     }
 
     #[test]

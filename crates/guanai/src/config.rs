@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub session_idle_minutes: Option<i64>,
     pub login_max_failures: Option<i32>,
     pub login_lockout_minutes: Option<i64>,
+    pub login_per_address_per_minute: Option<u32>,
+    pub login_global_per_minute: Option<u32>,
+    pub login_hash_concurrency: Option<u32>,
     pub log_format: Option<String>,
     /// The master key for personal data, 64 hex characters (prefer the environment
     /// variable GUANAI_ENCRYPTION_KEY or a key file to writing it here).
@@ -64,6 +67,9 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     pub login_max_failures: i32,
     pub login_lockout_minutes: i64,
+    pub login_per_address_per_minute: u32,
+    pub login_global_per_minute: u32,
+    pub login_hash_concurrency: u32,
     pub log_json: bool,
     pub encryption_key: Option<String>,
     pub encryption_key_file: PathBuf,
@@ -110,6 +116,7 @@ impl Settings {
                 _ => bail!("配置项 {key} 须为正数"),
             }
         };
+        let web = guanai_web::WebConfig::default();
         let encryption_key_file = file.encryption_key_file.unwrap_or_else(|| data_dir.join("guanai.key"));
         Ok(Settings {
             encryption_key: cli
@@ -129,6 +136,21 @@ impl Settings {
             login_max_failures: positive(file.login_max_failures.map(i64::from), 5, "login_max_failures")?
                 as i32,
             login_lockout_minutes: positive(file.login_lockout_minutes, 15, "login_lockout_minutes")?,
+            login_per_address_per_minute: positive(
+                file.login_per_address_per_minute.map(i64::from),
+                i64::from(web.login_per_address_per_minute),
+                "login_per_address_per_minute",
+            )? as u32,
+            login_global_per_minute: positive(
+                file.login_global_per_minute.map(i64::from),
+                i64::from(web.login_global_per_minute),
+                "login_global_per_minute",
+            )? as u32,
+            login_hash_concurrency: positive(
+                file.login_hash_concurrency.map(i64::from),
+                web.login_hash_concurrency as i64,
+                "login_hash_concurrency",
+            )? as u32,
             log_json,
         })
     }
@@ -152,6 +174,9 @@ impl Settings {
                 lockout: chrono::Duration::minutes(self.login_lockout_minutes),
                 session_idle: chrono::Duration::minutes(self.session_idle_minutes),
             },
+            login_per_address_per_minute: self.login_per_address_per_minute,
+            login_global_per_minute: self.login_global_per_minute,
+            login_hash_concurrency: self.login_hash_concurrency as usize,
             ..Default::default()
         }
     }
@@ -182,5 +207,31 @@ mod tests {
         assert!(toml::from_str::<FileConfig>("listn = \"x\"").is_err());
         let cli = CliOverrides { database_url: Some("oracle://x".into()), ..Default::default() };
         assert!(Settings::resolve(&cli, FileConfig::default()).is_err());
+        let file: FileConfig = toml::from_str("login_per_address_per_minute = 0").unwrap();
+        let err = Settings::resolve(&CliOverrides::default(), file).unwrap_err();
+        assert!(err.to_string().contains("login_per_address_per_minute"), "{err}");
+    }
+
+    #[test]
+    fn login_limits_come_from_the_file_or_the_defaults() {
+        let defaults =
+            Settings::resolve(&CliOverrides::default(), FileConfig::default()).unwrap().web_config();
+        assert_eq!(
+            (
+                defaults.login_per_address_per_minute,
+                defaults.login_global_per_minute,
+                defaults.login_hash_concurrency
+            ),
+            (20, 300, 4)
+        );
+        let file: FileConfig = toml::from_str(
+            "login_per_address_per_minute = 7\nlogin_global_per_minute = 70\nlogin_hash_concurrency = 2",
+        )
+        .unwrap();
+        let web = Settings::resolve(&CliOverrides::default(), file).unwrap().web_config();
+        assert_eq!(
+            (web.login_per_address_per_minute, web.login_global_per_minute, web.login_hash_concurrency),
+            (7, 70, 2)
+        );
     }
 }

@@ -56,6 +56,11 @@ impl Actor {
         self
     }
 
+    /// The command line's or a background job's operator, not a person's session.
+    pub fn is_system(&self) -> bool {
+        self.user_id.is_none()
+    }
+
     pub fn user_id(&self) -> Option<i64> {
         self.user_id
     }

@@ -95,13 +95,7 @@ impl Store {
     /// the actor's scope, and only at a region level that fits the role.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
         actor.require(Permission::ManageUsers)?;
-        if !actor.role().grantable_roles().contains(&new.role) {
-            return Err(StoreError::Forbidden(format!(
-                "{}不能创建“{}”角色的用户",
-                actor.role().label(),
-                new.role.label()
-            )));
-        }
+        self.require_manages(actor, new.role, "创建")?;
         if !actor.sees(&new.region) {
             return Err(StoreError::Forbidden(format!("区划“{}”不在您的管理范围内", new.region)));
         }
@@ -123,7 +117,16 @@ impl Store {
         if let Some(org_id) = new.org_id {
             let org = orgs::Entity::find_by_id(org_id).one(&self.db).await?;
             match org {
-                Some(org) if org.region_code.starts_with(actor.scope().as_str()) => {}
+                Some(org) if org.region_code.starts_with(actor.scope().as_str()) => {
+                    let insurer_org = org.kind == crate::orgs::OrgKind::Insurer.as_str();
+                    if insurer_org != new.role.is_insurer() {
+                        return Err(StoreError::invalid(format!(
+                            "“{}”须属于{}",
+                            new.role.label(),
+                            if new.role.is_insurer() { "保险公司" } else { "计生协会" }
+                        )));
+                    }
+                }
                 _ => {
                     return Err(StoreError::invalid(format!("所属机构“{org_id}”不存在或不在您的管理范围内")))
                 }
@@ -161,6 +164,15 @@ impl Store {
         )
         .await?;
         User::from_row(user)
+    }
+
+    /// Refuses unless `actor` may manage users of `role` (its own side; see
+    /// `Role::grantable_roles`). The operator of the command line may create any.
+    pub(crate) fn require_manages(&self, actor: &Actor, role: Role, verb: &str) -> StoreResult<()> {
+        if actor.is_system() || actor.role().grantable_roles().contains(&role) {
+            return Ok(());
+        }
+        Err(StoreError::Forbidden(format!("{}不能{verb}“{}”角色的用户", actor.role().label(), role.label())))
     }
 
     /// Creates the first city administrator when there are no users at all, with a random
@@ -201,7 +213,8 @@ impl Store {
             .order_by_asc(users::Column::Username)
             .all(&self.db)
             .await?;
-        rows.into_iter().map(User::from_row).collect()
+        let users: Vec<User> = rows.into_iter().map(User::from_row).collect::<StoreResult<_>>()?;
+        Ok(users.into_iter().filter(|u| actor.role().sees_accounts_of(u.role)).collect())
     }
 
     /// One user, if within the actor's scope; otherwise "not found", audit-logged.
@@ -209,7 +222,13 @@ impl Store {
         actor.require(Permission::ViewUsers)?;
         let row = users::Entity::find_by_id(id).one(&self.db).await?;
         match row {
-            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => User::from_row(row),
+            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => {
+                let user = User::from_row(row)?;
+                if !actor.role().sees_accounts_of(user.role) {
+                    return Err(self.deny(actor, "user.view", "用户", id.to_string()).await);
+                }
+                Ok(user)
+            }
             Some(_) => Err(self.deny(actor, "user.view", "用户", id.to_string()).await),
             None => Err(StoreError::not_found(format!("找不到用户“{id}”"))),
         }
@@ -281,95 +300,16 @@ impl Store {
             id: Set(row.id),
             password_hash: Set(hash),
             must_change_password: Set(true),
-            failed_logins: Set(0),
-            locked_until: Set(None),
             ..Default::default()
         })
         .exec(&self.db)
         .await?;
+        self.clear_login_failures(&row.username, row.id).await?;
         self.end_other_sessions(row.id, "").await?;
         self.audit(
             &Actor::system(city.clone()),
             AuditEvent::ok("user.password_reset", "用户", username.to_string()),
         )
         .await
-    }
-
-    /// Checks a name and password. Five failures in a row lock the account for a while;
-    /// every attempt, good or bad, is audit-logged.
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        ip: &str,
-        policy: &LoginPolicy,
-    ) -> StoreResult<LoginOutcome> {
-        let name = username.trim().to_ascii_lowercase();
-        let row = users::Entity::find()
-            .filter(users::Column::Username.eq(name.as_str()))
-            .filter(users::Column::Active.eq(true))
-            .one(&self.db)
-            .await?;
-        let now = Utc::now();
-        if let Some(until) = row.as_ref().and_then(|r| r.locked_until).filter(|until| *until > now) {
-            self.audit_anonymous(
-                &name,
-                ip,
-                AuditEvent::denied("login", "用户", name.clone()).with_detail("账号已锁定"),
-            )
-            .await?;
-            return Ok(LoginOutcome::Locked { until });
-        }
-        let verified =
-            passwords::verify(password.to_owned(), row.as_ref().map(|r| r.password_hash.clone())).await;
-        let Some(row) = row else {
-            self.audit_anonymous(
-                &name,
-                ip,
-                AuditEvent::denied("login", "用户", name.clone()).with_detail("用户名不存在"),
-            )
-            .await?;
-            return Ok(LoginOutcome::BadCredentials { failures: 0 });
-        };
-        if !verified {
-            let failures = row.failed_logins + 1;
-            let locked_until = (failures >= policy.max_failures).then(|| now + policy.lockout);
-            users::Entity::update(users::ActiveModel {
-                id: Set(row.id),
-                failed_logins: Set(if locked_until.is_some() { 0 } else { failures }),
-                locked_until: Set(locked_until),
-                ..Default::default()
-            })
-            .exec(&self.db)
-            .await?;
-            let detail = match locked_until {
-                Some(_) => format!("密码错误，连续{failures}次，账号锁定"),
-                None => format!("密码错误，连续{failures}次"),
-            };
-            self.audit_anonymous(
-                &name,
-                ip,
-                AuditEvent::denied("login", "用户", name.clone()).with_detail(detail),
-            )
-            .await?;
-            return Ok(match locked_until {
-                Some(until) => LoginOutcome::Locked { until },
-                None => LoginOutcome::BadCredentials { failures },
-            });
-        }
-        if row.failed_logins != 0 || row.locked_until.is_some() {
-            users::Entity::update(users::ActiveModel {
-                id: Set(row.id),
-                failed_logins: Set(0),
-                locked_until: Set(None),
-                ..Default::default()
-            })
-            .exec(&self.db)
-            .await?;
-        }
-        let session_token = self.create_session(row.id, ip, policy).await?;
-        let actor = Actor::from_user(&row, ip)?;
-        self.audit(&actor, AuditEvent::ok("login", "用户", row.username.clone())).await?;
-        Ok(LoginOutcome::LoggedIn { session_token, must_change_password: row.must_change_password })
     }
 }

@@ -10,6 +10,7 @@ mod api;
 mod assets;
 mod error;
 mod format;
+mod limits;
 mod metrics;
 mod pages;
 mod router;

@@ -1,7 +1,9 @@
 //! Every route in one place.
 
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
@@ -19,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(pages::users::list).post(pages::users::create))
         .route("/users/new", get(pages::users::new_form))
         .route("/users/{id}", get(pages::users::show))
+        .route("/users/{id}/unlock", post(pages::users::unlock))
         .route("/audit", get(pages::audit::search))
         .route("/audit/export", get(pages::audit::export))
         .merge(pages::families::routes())
@@ -37,7 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::families::routes())
         .merge(api::policies::routes())
         .merge(api::funding::routes());
-    Router::new()
+    let app = Router::new()
         .merge(pages)
         .nest("/api/v1", api)
         .fallback(pages::not_found)
@@ -47,6 +50,27 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.css", get(assets::css))
         .route("/assets/app.js", get(assets::js))
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    with_security_headers(app).with_state(state)
+}
+
+/// Our own script and stylesheet only, never inline; no framing by any site.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The headers every response carries. Pages, API answers and downloads hold personal data,
+/// so nothing is cached unless the handler said otherwise (the static assets do).
+fn with_security_headers(router: Router<AppState>) -> Router<AppState> {
+    let fixed = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+    };
+    router
+        .layer(fixed(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(fixed(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(fixed(header::REFERRER_POLICY, "same-origin"))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }

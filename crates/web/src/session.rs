@@ -61,15 +61,20 @@ pub fn set_cookie(name: &str, value: &str, secure: bool, max_age_seconds: Option
     cookie
 }
 
-fn client_ip(request: &Request, config: &WebConfig) -> String {
+/// The client's address. Behind a trusted proxy it is the right-most `X-Forwarded-For`
+/// entry, the one the proxy appended; entries to its left were written by the client and
+/// prove nothing.
+pub(crate) fn client_ip(request: &Request, config: &WebConfig) -> String {
     if config.trust_proxy {
         if let Some(forwarded) = request
             .headers()
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next().map(str::trim).filter(|hop| !hop.is_empty()))
         {
-            return forwarded.trim().to_owned();
+            return forwarded.to_owned();
         }
     }
     request

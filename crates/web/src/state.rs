@@ -4,6 +4,7 @@ use std::time::Duration;
 use guanai_store::users::LoginPolicy;
 use guanai_store::Store;
 
+use crate::limits::LoginLimits;
 use crate::metrics::Metrics;
 
 /// Settings of the web layer; built by the binary from flags, environment and file.
@@ -16,6 +17,12 @@ pub struct WebConfig {
     pub login_policy: LoginPolicy,
     /// Pause after a failed login, times the failures in a row (capped at five).
     pub login_failure_delay: Duration,
+    /// Login attempts one client address may make per minute (a burst of as many).
+    pub login_per_address_per_minute: u32,
+    /// Login attempts the whole server takes per minute.
+    pub login_global_per_minute: u32,
+    /// Password hashes for logins that may run at once.
+    pub login_hash_concurrency: usize,
 }
 
 impl Default for WebConfig {
@@ -25,6 +32,9 @@ impl Default for WebConfig {
             trust_proxy: false,
             login_policy: LoginPolicy::default(),
             login_failure_delay: Duration::from_millis(500),
+            login_per_address_per_minute: 20,
+            login_global_per_minute: 300,
+            login_hash_concurrency: 4,
         }
     }
 }
@@ -36,10 +46,16 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<Metrics>,
+    pub login_limits: Arc<LoginLimits>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
-        AppState { store, config: Arc::new(config), metrics: Arc::new(Metrics::default()) }
+        AppState {
+            store,
+            login_limits: Arc::new(LoginLimits::new(&config)),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+        }
     }
 }

@@ -32,10 +32,10 @@ const MATRIX: [(&str, &str); 13] = [
     ("/regions/360802100001", "oooooooo"),
     ("/regions/360802001", "ooxxoooo"),
     ("/orgs", "oooxoooo"),
-    ("/users", "ooxxxxoo"),
-    ("/users/new", "ooxxxxxx"),
+    ("/users", "ooxxoxoo"),
+    ("/users/new", "ooxxoxxx"),
     ("/audit", "oxxxxxxo"),
-    ("/api/v1/users", "ooxxxxoo"),
+    ("/api/v1/users", "ooxxoxoo"),
     ("/api/v1/regions/360803", "oxxxoxoo"),
 ];
 

@@ -4,6 +4,9 @@ use axum::http::StatusCode;
 use guanai_domain::RegionCode;
 use guanai_web::WebConfig;
 
+use guanai_store::users::LoginOutcome;
+
+use crate::security::login_from;
 use crate::util::{test_config, TestApp};
 
 #[tokio::test]
@@ -58,10 +61,10 @@ async fn five_failures_lock_the_account_even_for_the_right_password() {
         assert_eq!(response.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
     let warned = app.attempt_login("demo.agent", "not-the-password-1").await;
-    assert!(warned.body.contains("账号已锁定"), "{}", warned.body);
+    assert!(warned.body.contains("已暂停从此处登录"), "{}", warned.body);
     let right = app.attempt_login("demo.agent", &app.passwords["demo.agent"]).await;
     assert_eq!(right.status, StatusCode::UNAUTHORIZED);
-    assert!(right.body.contains("账号已锁定"), "{}", right.body);
+    assert!(right.body.contains("已暂停从此处登录"), "{}", right.body);
     assert!(right.cookie("guanai_session").is_none());
     // Other accounts are not affected.
     app.login("demo.county").await;
@@ -217,4 +220,113 @@ async fn a_logout_on_one_server_instance_is_refused_at_once_by_another() {
     let page = other.get(&client, "/").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert!(page.location().starts_with("/login"));
+}
+
+/// The digits of "连续N次" in an audit entry's detail.
+fn count_in(detail: &str) -> Option<i32> {
+    let start = detail.find("连续")? + "连续".len();
+    let digits: String = detail[start..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[tokio::test]
+async fn fifty_wrong_passwords_at_once_all_count_and_lock_the_account() {
+    let app = TestApp::demo().await;
+    let policy = guanai_store::users::LoginPolicy::default();
+    let attempts: Vec<_> = (0..50)
+        .map(|_| {
+            let store = app.store.clone();
+            let policy = policy.clone();
+            tokio::spawn(
+                async move { store.login("demo.agent", "wrong-guess-123", "192.0.2.77", &policy).await },
+            )
+        })
+        .collect();
+    for attempt in attempts {
+        let outcome = attempt.await.unwrap().unwrap();
+        assert!(!matches!(outcome, LoginOutcome::LoggedIn { .. }));
+    }
+    let right =
+        app.store.login("demo.agent", &app.passwords["demo.agent"], "192.0.2.77", &policy).await.unwrap();
+    assert!(matches!(right, LoginOutcome::Locked { .. }), "the account is locked: {right:?}");
+    let denied = app.audit_entries("demo.agent", "denied").await;
+    let counts: Vec<i32> = denied.iter().filter_map(|e| count_in(&e.detail)).collect();
+    assert_eq!(counts.len(), 50, "every guess is logged with its count");
+    assert_eq!(counts.iter().max(), Some(&50), "every guess counted: {counts:?}");
+    let distinct: std::collections::BTreeSet<_> = counts.iter().collect();
+    assert!(distinct.len() > 1, "the counts increase: {counts:?}");
+}
+
+/// A response body with the typed name and the form's token taken out.
+fn normalised(response: &crate::util::TestResponse, name: &str) -> String {
+    response.body.replace(&response.csrf(), "TOKEN").replace(name, "NAME")
+}
+
+#[tokio::test]
+async fn an_unknown_name_and_a_wrong_password_get_the_same_answer() {
+    let app = TestApp::demo().await;
+    for attempt in 1..=7 {
+        let real = app.attempt_login("demo.agent", "not-the-password-1").await;
+        let unknown = app.attempt_login("nobody.agent", "not-the-password-1").await;
+        assert_eq!(real.status, unknown.status, "attempt {attempt}");
+        assert_eq!(
+            normalised(&real, "demo.agent"),
+            normalised(&unknown, "nobody.agent"),
+            "attempt {attempt}: the answer tells the names apart"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stranger_flooding_one_address_does_not_lock_the_owner_out_elsewhere() {
+    let app = TestApp::demo().await;
+    for _ in 0..8 {
+        let response = login_from(&app, "203.0.113.9", "demo.county", "guessing-12345", "/").await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    }
+    let stranger = login_from(&app, "203.0.113.9", "demo.county", &app.passwords["demo.county"], "/").await;
+    assert_eq!(stranger.status, StatusCode::UNAUTHORIZED, "the flooding address is locked");
+    let owner = login_from(&app, "198.51.100.80", "demo.county", &app.passwords["demo.county"], "/").await;
+    assert_eq!(owner.status, StatusCode::SEE_OTHER, "the owner logs in from the office: {}", owner.body);
+}
+
+#[tokio::test]
+async fn an_administrator_unlocks_a_locked_user_and_it_is_audited() {
+    let app = TestApp::demo().await;
+    for _ in 0..5 {
+        login_from(&app, "203.0.113.10", "demo.agent", "guessing-12345", "/").await;
+    }
+    let locked = login_from(&app, "203.0.113.10", "demo.agent", &app.passwords["demo.agent"], "/").await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    let users = app.store.list_users(&app.system()).await.unwrap();
+    let agent = users.iter().find(|u| u.username == "demo.agent").unwrap().id;
+    let path = format!("/users/{agent}/unlock");
+    // Someone without user management cannot unlock.
+    let township = app.login("demo.township").await;
+    assert_ne!(app.post_form(&township, &path, &[]).await.status, StatusCode::SEE_OTHER);
+    let county = app.login("demo.county").await;
+    let page = app.get(&county, &format!("/users/{agent}")).await;
+    assert!(page.body.contains("203.0.113.10") && page.body.contains("解除锁定"), "{}", page.body);
+    let response = app.post_form(&county, &path, &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let unlocked = app.audit_entries("demo.county", "ok").await;
+    assert!(unlocked.iter().any(|e| e.action == "user.unlock" && e.target_id == "demo.agent"));
+    let again = login_from(&app, "203.0.113.10", "demo.agent", &app.passwords["demo.agent"], "/").await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+}
+
+#[tokio::test]
+async fn the_command_line_password_reset_unlocks_too() {
+    let app = TestApp::demo().await;
+    let policy = guanai_store::users::LoginPolicy::default();
+    for _ in 0..5 {
+        app.store.login("demo.agent", "guessing-12345", "203.0.113.11", &policy).await.unwrap();
+    }
+    let locked = app.store.login("demo.agent", &app.passwords["demo.agent"], "203.0.113.11", &policy).await;
+    assert!(matches!(locked.unwrap(), LoginOutcome::Locked { .. }));
+    let password = guanai_domain::Password::parse("reset-pass-2026").unwrap();
+    let name = guanai_domain::Username::parse("demo.agent").unwrap();
+    app.store.reset_password(&name, &password, &RegionCode::parse("3608").unwrap()).await.unwrap();
+    let after = app.store.login("demo.agent", "reset-pass-2026", "203.0.113.11", &policy).await.unwrap();
+    assert!(matches!(after, LoginOutcome::LoggedIn { .. }), "{after:?}");
 }

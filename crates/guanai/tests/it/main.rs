@@ -20,5 +20,6 @@ mod paging;
 mod privacy;
 mod regions;
 mod roster;
+mod security;
 mod users;
 mod util;

@@ -90,7 +90,7 @@ async fn the_api_creates_users_with_the_csrf_header_only() {
     assert_eq!(me["role"], "city_admin");
     let token = me["csrf_token"].as_str().unwrap().to_owned();
     let body = serde_json::json!({
-        "username": "api.user", "display_name": "接口用户", "role": "insurer_county",
+        "username": "api.user", "display_name": "接口用户", "role": "county_staff",
         "region_code": "360803", "password": "api-pass-2026"
     })
     .to_string();
@@ -113,4 +113,38 @@ async fn the_api_creates_users_with_the_csrf_header_only() {
     let again = app.send(request(Some(&token))).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(again.json()["error"]["message"].as_str().unwrap().contains("已被使用"));
+}
+
+#[tokio::test]
+async fn each_side_creates_only_its_own_users() {
+    let app = TestApp::demo().await;
+    let before = app.store.count_users().await.unwrap();
+    // County staff cannot make insurer users (who underwrite and cancel policies).
+    let county = app.login("demo.county").await;
+    let response = create(&app, &county, &form("fake.insurer", "insurer_county", "360802")).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.body);
+    assert!(response.body.contains("不能创建“保险公司支公司”角色的用户"), "{}", response.body);
+    // Nor can the association's city administrator.
+    let city = app.login("demo.city").await;
+    for (name, role, region) in
+        [("city.insurer", "insurer_city", "3608"), ("city.branch", "insurer_county", "360803")]
+    {
+        let response = create(&app, &city, &form(name, role, region)).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{role}: {}", response.body);
+        assert!(response.body.contains("不能创建"), "{role}: {}", response.body);
+    }
+    let new_user_page = app.get(&city, "/users/new").await;
+    assert!(!new_user_page.body.contains("value=\"insurer_county\""), "not offered");
+    assert_eq!(app.store.count_users().await.unwrap(), before, "nothing was created");
+    // The insurer's city branch creates its own sub-branch users, and sees only its side.
+    let insurer = app.login("demo.insurer").await;
+    let response = create(&app, &insurer, &form("qingyuan.branch", "insurer_county", "360803")).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let refused = create(&app, &insurer, &form("insurer.made", "township_staff", "360802100")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("不能创建“乡镇计生协工作人员”角色的用户"), "{}", refused.body);
+    let list = app.get(&insurer, "/users").await;
+    assert!(list.body.contains("qingyuan.branch") && list.body.contains("demo.branch"), "{}", list.body);
+    assert!(!list.body.contains("demo.county"), "association staff are not the insurer's to see");
+    assert_eq!(app.store.count_users().await.unwrap(), before + 1);
 }

@@ -165,7 +165,7 @@ async fn form_page(
 ) -> Result<Response, WebError> {
     let year = year_or_current(&form.year).map_err(WebError::BadRequest)?;
     form.year = year.to_string();
-    let sources = state.store.sources(&session.actor, Some(year)).await?;
+    let sources = state.store.spendable_sources(&session.actor, Some(year)).await?;
     let packages = state.store.packages(Some(year)).await?;
     let shell = Shell::new(state, session, "送保", "/gifting", vec![Crumb::here("送保")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };

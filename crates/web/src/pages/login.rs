@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use guanai_store::users::LoginOutcome;
@@ -32,12 +32,21 @@ pub struct LoginQuery {
 
 /// Only paths on this site, so a crafted link cannot send users elsewhere after login.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") => {
-            path.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
+    next.filter(|path| is_local_path(path)).unwrap_or("/").to_owned()
+}
+
+/// A path of this site: printable ASCII starting with a single `/` that is not followed by
+/// `/` or `\` (a browser reads both as "another host"), neither as written nor once
+/// percent-decoded, and with no control character or space (browsers drop tabs and line
+/// breaks, so `/%09/evil` would become `//evil`).
+fn is_local_path(path: &str) -> bool {
+    let starts_well =
+        |text: &str| text.starts_with('/') && !matches!(text.as_bytes().get(1), Some(b'/' | b'\\'));
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    path.bytes().all(|b| b.is_ascii_graphic())
+        && starts_well(path)
+        && starts_well(&decoded)
+        && !decoded.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 fn login_page(context: &RequestContext, page: LoginPage) -> Result<Response, WebError> {
@@ -76,14 +85,32 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Checks the credentials; on success sets the session cookie and goes on.
+/// Checks the credentials; on success sets the session cookie and goes on. Attempts are
+/// rate-limited per address and for the server (429), and hashed a few at a time.
 pub async fn submit(
     State(state): State<AppState>,
     context: RequestContext,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
+    let limits = &state.login_limits;
+    let admitted = limits.admit(&context.ip);
+    let slot = match admitted {
+        Ok(()) => limits.hashing_slot().await,
+        Err(_) => None,
+    };
+    let Some(_slot) = slot else {
+        let wait = admitted.err().map_or(10, |too_many| too_many.retry_after.as_secs().max(1));
+        let error = format!("登录尝试过于频繁，请{wait}秒后再试");
+        let mut response = failed_login(&context, form, error)?;
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response.headers_mut().insert(header::RETRY_AFTER, wait.into());
+        return Ok(response);
+    };
     let outcome =
         state.store.login(&form.username, &form.password, &context.ip, &state.config.login_policy).await?;
+    drop(_slot);
+    // The same words for an unknown name and a wrong password: failures are counted per
+    // name and address whether the name exists or not.
     let error = match outcome {
         LoginOutcome::LoggedIn { session_token, must_change_password } => {
             let target = if must_change_password {
@@ -107,12 +134,13 @@ pub async fn submit(
             return Ok(response);
         }
         LoginOutcome::BadCredentials { failures } => {
+            // Growing pauses: each wrong answer in a row waits longer (capped at five).
             let delay = state.config.login_failure_delay * failures.clamp(1, 5) as u32;
             tokio::time::sleep(delay).await;
             let left = state.config.login_policy.max_failures - failures;
-            if failures > 0 && left <= 2 {
+            if left <= 2 {
                 format!(
-                    "用户名或密码错误。再错{left}次，账号将被锁定{}分钟",
+                    "用户名或密码错误。再错{left}次，将被锁定{}分钟",
                     state.config.login_policy.lockout.num_minutes()
                 )
             } else {
@@ -121,13 +149,20 @@ pub async fn submit(
         }
         LoginOutcome::Locked { until } => {
             format!(
-                "连续多次密码错误，账号已锁定，请于{}（北京时间）后再试，或联系管理员解锁",
+                "连续多次登录失败，已暂停从此处登录，请于{}（北京时间）后再试，或联系管理员解锁",
                 china_time(&until)
             )
         }
     };
-    let mut response = login_page(
-        &context,
+    let mut response = failed_login(&context, form, error)?;
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    Ok(response)
+}
+
+/// The login form again, with what went wrong.
+fn failed_login(context: &RequestContext, form: LoginForm, error: String) -> Result<Response, WebError> {
+    login_page(
+        context,
         LoginPage {
             csrf: fresh_token(),
             next: safe_next(form.next.as_deref()),
@@ -135,9 +170,7 @@ pub async fn submit(
             error: Some(error),
             notice: None,
         },
-    )?;
-    *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-    Ok(response)
+    )
 }
 
 /// Ends the session and clears the cookie.
@@ -173,5 +206,9 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        for hostile in ["/%09/evil", "/%2F/evil", "/%5Cevil", "/\t/evil", "/a b", "/%00", "/\u{3000}x"] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(Some("/policies?q=%E5%BC%A0")), "/policies?q=%E5%BC%A0");
     }
 }

@@ -51,7 +51,10 @@ struct UserPage {
     user: User,
     region_name: String,
     created_at: String,
-    locked_until: Option<String>,
+    /// Addresses with failed logins: (address, failures, locked until, last failure).
+    failures: Vec<(String, i32, Option<String>, String)>,
+    locked: bool,
+    can_unlock: bool,
 }
 
 pub async fn show(
@@ -71,13 +74,39 @@ pub async fn show(
     let trail = vec![Crumb::link("用户管理", "/users"), Crumb::here(shown.display_name.clone())];
     let shell = Shell::new(&state, &user.session, &shown.display_name, "/users", trail).await?;
     let now = chrono::Utc::now();
+    let actor = &user.session.actor;
+    let failures = state.store.login_failures(actor, id).await?;
+    let locked = failures.iter().any(|f| f.locked_until.is_some_and(|t| t > now));
+    let can_unlock = !failures.is_empty()
+        && actor.can(Permission::ManageUsers)
+        && actor.role().grantable_roles().contains(&shown.role);
     render(&UserPage {
         shell,
         created_at: china_time(&shown.created_at),
-        locked_until: shown.locked_until.filter(|t| *t > now).map(|t| china_time(&t)),
+        failures: failures
+            .into_iter()
+            .map(|f| {
+                let until = f.locked_until.filter(|t| *t > now).map(|t| china_time(&t));
+                (f.ip, f.failures, until, china_time(&f.last_failure_at))
+            })
+            .collect(),
+        locked,
+        can_unlock,
         region_name,
         user: shown,
     })
+}
+
+/// Clears the user's failed logins at every address (an administrator's unlock).
+pub async fn unlock(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ManageUsers, "/users").await?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
+    state.store.unlock_user(&user.session.actor, id).await?;
+    Ok(Redirect::to(&format!("/users/{id}")).into_response())
 }
 
 /// The values of the new-user form, kept to show again after an error.

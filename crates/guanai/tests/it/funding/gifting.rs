@@ -6,19 +6,32 @@ use guanai_domain::Fen;
 use guanai_store::policies::Channel;
 
 use super::{create_source, family, package, policies_of, source_named, system, VILLAGE};
-use crate::util::{TestApp, TestResponse};
+use crate::util::{Client, TestApp, TestResponse};
+
+const TOWNSHIP: &str = "360802100";
+
+/// The source's manager lets `region`'s users spend the source.
+async fn grant(app: &TestApp, manager: &Client, source: i64, region: &str) {
+    let response = app.post_form(manager, &format!("/funding/{source}/grants"), &[("region", region)]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "grant: {}", response.body);
+}
 
 #[tokio::test]
 async fn the_preview_counts_who_can_be_gifted_and_why_others_are_skipped() {
     let app = TestApp::demo().await;
+    let source = source_named(&app, "庐陵爱心企业捐助（2026）").await;
+    grant(&app, &app.login("demo.county").await, source.id, TOWNSHIP).await;
     let township = app.login("demo.township").await;
     let form = app.get(&township, "/gifting").await;
     assert_eq!(form.status, StatusCode::OK);
-    assert!(form.body.contains("吉安市生育关怀基金（2026）") && form.body.contains("基础保障（1+0）"));
+    assert!(form.body.contains("庐陵爱心企业捐助（2026）") && form.body.contains("基础保障（1+0）"));
+    assert!(
+        !form.body.contains("吉安市生育关怀基金（2026）"),
+        "the city fund is not the township's to spend"
+    );
     assert!(form.body.contains("value=\"360802100\""), "the region defaults to the township");
     assert!(form.body.contains("全部不做"), "the form says the gift is all or nothing");
 
-    let source = source_named(&app, "庐陵爱心企业捐助（2026）").await;
     let package = package(&app, "P1").await;
     let (source_id, package_id) = (source.id.to_string(), package.id.to_string());
     let by_village = [
@@ -93,6 +106,7 @@ async fn a_gift_the_budget_cannot_cover_changes_nothing() {
     let app = TestApp::demo().await;
     let county = app.login("demo.county").await;
     let small = create_source(&app, &county, "小额捐助", "360802", "150").await;
+    grant(&app, &county, small, TOWNSHIP).await;
     let township = app.login("demo.township").await;
     let a = family(&app, 3, "周三", true).await;
     let b = family(&app, 4, "吴四", true).await;
@@ -121,6 +135,7 @@ async fn a_covered_gift_creates_one_gifted_policy_per_family_paid_by_the_source(
     let app = TestApp::demo().await;
     let county = app.login("demo.county").await;
     let source = create_source(&app, &county, "乡贤送保资金", "360802", "1000").await;
+    grant(&app, &county, source, TOWNSHIP).await;
     let township = app.login("demo.township").await;
     let a = family(&app, 5, "郑五", true).await;
     let b = family(&app, 6, "王六", true).await;
@@ -171,4 +186,66 @@ async fn a_covered_gift_creates_one_gifted_policy_per_family_paid_by_the_source(
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(again.body.contains("没有符合送保条件的家庭"), "{}", again.body);
     assert_eq!(app.store.ledger(&system(), source).await.unwrap().source.allocated, Fen::from_yuan(200));
+}
+
+#[tokio::test]
+async fn a_source_is_spent_by_its_own_level_or_below_by_an_explicit_grant() {
+    let app = TestApp::demo().await;
+    let a = family(&app, 7, "冯七", true).await;
+    let package = package(&app, "P1").await;
+    let care = source_named(&app, "吉安市生育关怀基金（2026）").await;
+    let fields = |source: i64| {
+        vec![
+            ("source_id", source.to_string()),
+            ("package_id", package.id.to_string()),
+            ("family_ids", a.to_string()),
+        ]
+    };
+    let post = |client: Client, path: &'static str, fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form(&client, path, &fields).await
+        }
+    };
+    // Township staff cannot gift from the city fund's budget, nor from the county's.
+    let township = app.login("demo.township").await;
+    let county_source = source_named(&app, "吉州区财政计生保险补助（2026）").await;
+    for source in [care.id, county_source.id] {
+        for path in ["/gifting/preview", "/gifting"] {
+            let response = post(township.clone(), path, fields(source)).await;
+            assert!(response.status.is_client_error(), "{path}: {}", response.body);
+            assert!(response.body.contains("须经其授权"), "{}", response.body);
+        }
+    }
+    assert!(policies_of(&app, a).await.is_empty());
+    let refusals = app.audit_entries("demo.township", "denied").await;
+    assert!(refusals.iter().any(|e| e.action == "funding.spend"), "refusals are logged");
+    // The county cannot grant what the city runs, nor grant outside its source's region.
+    let county = app.login("demo.county").await;
+    let path = format!("/funding/{}/grants", care.id);
+    let response = app.post_form(&county, &path, &[("region", TOWNSHIP)]).await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN, "{}", response.body);
+    let path = format!("/funding/{}/grants", county_source.id);
+    let response = app.post_form(&county, &path, &[("region", "360803001")]).await;
+    assert_ne!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    // The county grants its own source to the township: now it may.
+    grant(&app, &county, county_source.id, TOWNSHIP).await;
+    let ledger = app.get(&county, &format!("/funding/{}", county_source.id)).await;
+    assert!(ledger.body.contains("兴桥镇（360802100）"), "{}", ledger.body);
+    let preview = post(township.clone(), "/gifting/preview", fields(county_source.id)).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(count(&preview, "eligible"), 1);
+    // The county itself spends its own source without a grant.
+    let own = post(county.clone(), "/gifting/preview", fields(county_source.id)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    // A grant withdrawn is gone at once.
+    let revoke = format!("/funding/{}/grants/{TOWNSHIP}/revoke", county_source.id);
+    assert_eq!(app.post_form(&county, &revoke, &[]).await.status, StatusCode::SEE_OTHER);
+    let after = post(township.clone(), "/gifting/preview", fields(county_source.id)).await;
+    assert!(after.status.is_client_error() && after.body.contains("须经其授权"), "{}", after.body);
+    let done = app.audit_entries("demo.county", "ok").await;
+    assert!(
+        done.iter().any(|e| e.action == "funding.grant") && done.iter().any(|e| e.action == "funding.revoke")
+    );
 }

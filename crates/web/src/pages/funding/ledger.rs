@@ -96,6 +96,8 @@ struct LedgerPage {
     rule_error: Option<String>,
     receipt_form: ReceiptForm,
     receipt_error: Option<String>,
+    /// Regions below the source's that may spend it (gifting): (code, name).
+    grants: Vec<(String, String)>,
 }
 
 /// What a rule's scope selects, in words.
@@ -167,6 +169,7 @@ async fn ledger_page(
     forms: LedgerForms,
 ) -> Result<Response, WebError> {
     let ledger = state.store.ledger(&session.actor, id).await?;
+    let grants = state.store.source_grants(&session.actor, id).await?;
     let packages: Vec<(i64, String)> = state
         .store
         .packages(Some(ledger.source.year))
@@ -177,7 +180,15 @@ async fn ledger_page(
     let mut codes: Vec<&str> = vec![ledger.source.region_code.as_str()];
     codes.extend(ledger.rules.iter().filter_map(|r| r.scope.region.as_ref().map(RegionCode::as_str)));
     codes.extend(ledger.lines.iter().map(|l| l.village_code.as_str()));
+    codes.extend(grants.iter().map(|g| g.region_code.as_str()));
     let names = names_of(state, &codes).await?;
+    let grants = grants
+        .iter()
+        .map(|g| {
+            let name = names.get(&g.region_code).cloned().unwrap_or_else(|| g.region_code.clone());
+            (g.region_code.clone(), name)
+        })
+        .collect();
     let rules = ledger
         .rules
         .iter()
@@ -221,6 +232,7 @@ async fn ledger_page(
         rule_error: forms.rule_error,
         receipt_form: forms.receipt_form,
         receipt_error: forms.receipt_error,
+        grants,
         ledger,
     })?;
     Ok(with_status(response, if failed { StatusCode::BAD_REQUEST } else { StatusCode::OK }))

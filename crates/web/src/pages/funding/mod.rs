@@ -2,6 +2,7 @@
 //! year's sources, registering a source, and one source's ledger with the forms that add
 //! a rule and record money received.
 
+mod grants;
 mod ledger;
 mod sources;
 
@@ -30,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/funding/{id}", get(ledger))
         .route("/funding/{id}/rules", post(add_rule))
         .route("/funding/{id}/receipts", post(add_receipt))
+        .route("/funding/{id}/grants", post(grants::grant))
+        .route("/funding/{id}/grants/{region}/revoke", post(grants::revoke))
 }
 
 // ---- shared by the funding, product and gifting pages -------------------------------
