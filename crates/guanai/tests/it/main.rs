@@ -13,6 +13,7 @@ mod enrolment_group;
 mod exchange;
 mod families;
 mod funding;
+mod imports;
 mod ops;
 mod privacy;
 mod regions;
