@@ -17,6 +17,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     pub city: Option<String>,
     pub audit_retention_days: Option<u32>,
+    /// Days an uploaded roster is kept after its import ended (default 7).
+    pub import_file_retention_days: Option<u32>,
     pub secure_cookies: Option<bool>,
     pub trust_proxy: Option<bool>,
     pub session_idle_minutes: Option<i64>,
@@ -62,6 +64,7 @@ pub struct Settings {
     /// The city this installation serves, when the database does not say.
     pub city: RegionCode,
     pub audit_retention_days: u32,
+    pub import_file_retention_days: u32,
     pub secure_cookies: bool,
     pub trust_proxy: bool,
     pub session_idle_minutes: i64,
@@ -130,6 +133,9 @@ impl Settings {
             listen: cli.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             city,
             audit_retention_days,
+            import_file_retention_days: file
+                .import_file_retention_days
+                .unwrap_or(guanai_store::imports::DEFAULT_FILE_RETENTION_DAYS),
             secure_cookies: file.secure_cookies.unwrap_or(false),
             trust_proxy: file.trust_proxy.unwrap_or(false),
             session_idle_minutes: positive(file.session_idle_minutes, 8 * 60, "session_idle_minutes")?,
@@ -197,6 +203,9 @@ mod tests {
         let defaults = Settings::resolve(&CliOverrides::default(), FileConfig::default()).unwrap();
         assert_eq!(defaults.listen, "127.0.0.1:8080");
         assert_eq!(defaults.city.as_str(), "3608");
+        assert_eq!(defaults.import_file_retention_days, 7);
+        let file: FileConfig = toml::from_str("import_file_retention_days = 2").unwrap();
+        assert_eq!(Settings::resolve(&CliOverrides::default(), file).unwrap().import_file_retention_days, 2);
     }
 
     #[test]

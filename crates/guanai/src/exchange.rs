@@ -64,7 +64,7 @@ pub async fn import_insurer(store: &Store, city: RegionCode, args: InsurerArgs) 
     let actor = Actor::system(city).acting_as(Role::InsurerCity);
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("无法读取文件“{}”", args.file.display()))?;
-    let plan = guanai_import::insurer::plan_return(store, &actor, &bytes).await?;
+    let plan = guanai_import::insurer::plan_return(store, &actor, bytes).await?;
     let t = &plan.totals;
     println!(
         "共{}行：承保{}份，拒保{}份，无变化{}份，不能导入{}行",

@@ -45,10 +45,9 @@ pub async fn roster(store: &Store, actor: &Actor, args: RosterArgs) -> anyhow::R
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("无法读取文件“{}”", args.file.display()))?;
     let overrides = parse_overrides(&args.map)?;
-    let plan = guanai_import::plan_roster(store, actor, &bytes, &overrides).await?;
-    // The plan holds what it needs (refused rows included): a big file need not stay in
-    // memory while the households are written.
-    drop(bytes);
+    // Parsed on a blocking thread; the plan holds what it needs (refused rows included), so
+    // a big file does not stay in memory while the households are written.
+    let plan = guanai_import::plan_roster(store, actor, bytes, &overrides).await?;
     let t = &plan.totals;
     println!(
         "共{}行：新增{}，更新{}，无变化{}，有提示{}，拒绝{}（新家庭{}户）",

@@ -1,12 +1,12 @@
-//! Background work of a running server: expired sessions out every hour, audit entries
-//! past retention out once a day. Several instances may run it at once; both deletions are
-//! idempotent.
+//! Background work of a running server: expired sessions out every hour; once a day,
+//! audit entries past retention out and the files of ended imports past theirs. Several
+//! instances may run it at once; every deletion is idempotent.
 
 use std::time::Duration;
 
 use guanai_store::Store;
 
-pub async fn maintenance(store: Store, audit_retention_days: u32) {
+pub async fn maintenance(store: Store, audit_retention_days: u32, import_file_retention_days: u32) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     let mut hours = 0u32;
     loop {
@@ -17,13 +17,23 @@ pub async fn maintenance(store: Store, audit_retention_days: u32) {
             Err(err) => tracing::warn!(%err, "purging sessions failed"),
         }
         if hours.is_multiple_of(24) {
-            match store.prune_audit(audit_retention_days).await {
-                Ok(n) => {
-                    tracing::info!(removed = n, retention_days = audit_retention_days, "audit log pruned")
-                }
-                Err(err) => tracing::warn!(%err, "pruning the audit log failed"),
-            }
+            daily(&store, audit_retention_days, import_file_retention_days).await;
         }
         hours = hours.wrapping_add(1);
+    }
+}
+
+/// The daily part: the audit log pruned, and uploaded files deleted once their import has
+/// ended `import_file_retention_days` ago (or was left unconfirmed that long).
+pub async fn daily(store: &Store, audit_retention_days: u32, import_file_retention_days: u32) {
+    match store.prune_audit(audit_retention_days).await {
+        Ok(n) => tracing::info!(removed = n, retention_days = audit_retention_days, "audit log pruned"),
+        Err(err) => tracing::warn!(%err, "pruning the audit log failed"),
+    }
+    match store.purge_import_files(import_file_retention_days).await {
+        Ok(n) => {
+            tracing::info!(removed = n, retention_days = import_file_retention_days, "import files deleted")
+        }
+        Err(err) => tracing::warn!(%err, "deleting old import files failed"),
     }
 }

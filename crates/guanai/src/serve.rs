@@ -30,7 +30,11 @@ pub async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()
     } else {
         bootstrap(&store, &settings).await?;
     }
-    tokio::spawn(crate::jobs::maintenance(store.clone(), settings.audit_retention_days));
+    tokio::spawn(crate::jobs::maintenance(
+        store.clone(),
+        settings.audit_retention_days,
+        settings.import_file_retention_days,
+    ));
     let app = guanai_web::router(guanai_web::AppState::new(store, settings.web_config()));
     let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| {
         format!("无法监听 {}：端口可能已被占用，可用 --listen 换一个地址", settings.listen)

@@ -24,10 +24,13 @@ pub enum Field {
     Sex,
     /// The head's ID number on every member's row: groups rows into households.
     HeadIdNumber,
+    /// The head's name on every member's row: a household starts where it (or the
+    /// village) changes.
+    HeadName,
 }
 
 impl Field {
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 14] = [
         Field::Name,
         Field::IdNumber,
         Field::Relationship,
@@ -41,6 +44,7 @@ impl Field {
         Field::BirthDate,
         Field::Sex,
         Field::HeadIdNumber,
+        Field::HeadName,
     ];
 
     pub const fn label(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Field {
             Field::BirthDate => "出生日期",
             Field::Sex => "性别",
             Field::HeadIdNumber => "户主身份证号",
+            Field::HeadName => "户主姓名",
         }
     }
 
@@ -76,6 +81,7 @@ impl Field {
             Field::BirthDate => "birth_date",
             Field::Sex => "sex",
             Field::HeadIdNumber => "head_id_number",
+            Field::HeadName => "head_name",
         }
     }
 
@@ -114,6 +120,7 @@ impl Field {
             Field::BirthDate => &["出生日期", "出生年月", "出生年月日"],
             Field::Sex => &["性别"],
             Field::HeadIdNumber => &["户主身份证号", "户主身份证号码", "户主公民身份号码"],
+            Field::HeadName => &["户主姓名", "户主", "户主名", "户主名字", "户主姓名(户主)"],
         }
     }
 }
@@ -218,6 +225,9 @@ mod tests {
         assert_eq!(map.get(Field::Relationship), Some(6));
         assert_eq!(map.get(Field::Phone), Some(7));
         assert!(map.missing().is_empty());
+        let headed = recognise(&headers(&["户主", "姓名", "身份证号", "关系", "村"]));
+        assert_eq!(headed.get(Field::HeadName), Some(0));
+        assert_eq!(recognise(&headers(&["户主姓名"])).get(Field::HeadName), Some(0));
         let other = recognise(&headers(&["姓名", "证件号码*", "与户主关系", "村(社区)", "县(市、区)"]));
         assert_eq!(other.get(Field::IdNumber), Some(1));
         assert_eq!(other.get(Field::County), Some(4));

@@ -17,7 +17,7 @@ pub mod table;
 
 pub use columns::{ColumnMap, Field};
 pub use roster::{plan_roster, RosterPlan, RowVerdict, Totals, Verdict};
-pub use table::{read_table, scan_table, Scanned, SourceRow, Table};
+pub use table::{read_header, read_table, scan_table, Scanned, SourceRow, Table};
 
 /// A file that cannot be imported at all.
 #[derive(Debug, thiserror::Error)]
@@ -32,4 +32,18 @@ pub enum ImportError {
     MissingColumns(String),
     #[error("{0}")]
     Store(#[from] guanai_store::StoreError),
+    /// A reader stopped on purpose once it had what it wanted; never returned to callers.
+    #[doc(hidden)]
+    #[error("（读取已停止）")]
+    Stopped,
+}
+
+/// Runs a file's parsing on a blocking thread, so a large or hostile file never holds one
+/// of the threads that serve requests.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ImportError> + Send + 'static,
+) -> Result<T, ImportError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ImportError::Unreadable("文件读取时出错，请另存为 .xlsx 或 .csv 后重试".to_owned()))?
 }

@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataRef, Reader, Xlsx};
 
 use crate::columns::{recognise, ColumnMap};
 use crate::ImportError;
@@ -42,6 +42,27 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
         Ok(())
     })?;
     Ok(table)
+}
+
+/// The header row of a `.csv` or `.xlsx` file, read on a blocking thread; the rows below it
+/// are not read.
+pub async fn read_header(bytes: Vec<u8>) -> Result<Vec<String>, ImportError> {
+    crate::blocking(move || {
+        let mut headers = None;
+        let scanned = scan_table(&bytes, |scanned| match scanned {
+            Scanned::Header { cells, .. } => {
+                headers = Some(cells);
+                Err(ImportError::Stopped)
+            }
+            Scanned::Row(_) => Err(ImportError::Stopped),
+        });
+        match (scanned, headers) {
+            (_, Some(headers)) => Ok(headers),
+            (Err(err), None) => Err(err),
+            (Ok(()), None) => Err(ImportError::NoHeader),
+        }
+    })
+    .await
 }
 
 /// What [`scan_table`] hands on: the header once, then each data row.
@@ -156,6 +177,9 @@ fn each_csv_row(
         .map_err(|e| ImportError::Unreadable(format!("CSV 格式有误：{e}")))?
     {
         count += 1;
+        if count > MAX_ROWS {
+            return Err(too_far_down(count));
+        }
         let line = record
             .position()
             .map(|p| {
@@ -168,11 +192,52 @@ fn each_csv_row(
                 line_starts.partition_point(|start| *start <= at)
             })
             .unwrap_or(count);
-        each(SourceRow { line, cells: record.iter().map(|c| c.trim().to_owned()).collect() })?;
+        // Empty fields to the right (a line of commas) are dropped; text there is refused.
+        let width = (0..record.len()).rev().find(|&at| !record[at].trim().is_empty()).map_or(0, |at| at + 1);
+        if width > MAX_COLUMNS {
+            return Err(too_far_right(line, width - 1));
+        }
+        each(SourceRow { line, cells: record.iter().take(width).map(|c| c.trim().to_owned()).collect() })?;
     }
     Ok(())
 }
 
+/// Most rows a sheet may have (a city's roster is about a million).
+pub const MAX_ROWS: usize = 2_000_000;
+/// Most columns a row may have: a roster has a dozen, an exchange file fewer.
+pub const MAX_COLUMNS: usize = 200;
+
+/// Excel's name of a column (0 → A, 16383 → XFD).
+fn column_name(mut column: usize) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (column % 26) as u8);
+        if column < 26 {
+            break;
+        }
+        column = column / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).expect("ASCII")
+}
+
+fn too_far_right(line: usize, column: usize) -> ImportError {
+    ImportError::Unreadable(format!(
+        "第{line}行的{}列（第{}列）有内容，超出了可导入的{MAX_COLUMNS}列：请删除表格右侧多余的单元格，或把名单复制到一个新工作表后另存再导入",
+        column_name(column),
+        column + 1
+    ))
+}
+
+fn too_far_down(line: usize) -> ImportError {
+    ImportError::Unreadable(format!(
+        "第{line}行有内容，超出了可导入的{MAX_ROWS}行：请删除表格下方多余的单元格，或把名单复制到一个新工作表后另存再导入（行数过多时请拆分文件）"
+    ))
+}
+
+/// Reads the first sheet cell by cell, as the file stores them, and hands on each row
+/// that has a cell. Never builds a grid from the sheet's declared size or from its far
+/// corners: a stray cell at XFD1048576 is refused by its place, not allocated for.
 fn each_xlsx_row(
     bytes: &[u8],
     mut each: impl FnMut(SourceRow) -> Result<(), ImportError>,
@@ -180,13 +245,39 @@ fn each_xlsx_row(
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         ImportError::Unreadable(format!("无法打开 Excel 文件：{e}。请另存为 .xlsx 或 .csv 后重试"))
     })?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| ImportError::Unreadable("Excel 文件中没有工作表".to_owned()))?
-        .map_err(|e| ImportError::Unreadable(format!("无法读取第一个工作表：{e}")))?;
-    let first_row = range.start().map(|(row, _)| row as usize).unwrap_or(0);
-    for (index, cells) in range.rows().enumerate() {
-        each(SourceRow { line: first_row + index + 1, cells: cells.iter().map(cell_text).collect() })?;
+    let first = workbook
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| ImportError::Unreadable("Excel 文件中没有工作表".to_owned()))?;
+    let unreadable = |e: calamine::XlsxError| ImportError::Unreadable(format!("无法读取第一个工作表：{e}"));
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(unreadable)?;
+    // The row being gathered: its number in the file (1-based) and its cells so far.
+    let mut current: Option<SourceRow> = None;
+    while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+        let value = cell.get_value();
+        if matches!(value, DataRef::Empty) {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        let (line, column) = (row as usize + 1, column as usize);
+        if line > MAX_ROWS {
+            return Err(too_far_down(line));
+        }
+        if column >= MAX_COLUMNS {
+            return Err(too_far_right(line, column));
+        }
+        if current.as_ref().is_some_and(|r| r.line != line) {
+            each(current.take().expect("a row"))?;
+        }
+        let row = current.get_or_insert_with(|| SourceRow { line, cells: Vec::new() });
+        if row.cells.len() <= column {
+            row.cells.resize(column + 1, String::new());
+        }
+        row.cells[column] = cell_text(&Data::from(value.clone()));
+    }
+    if let Some(row) = current {
+        each(row)?;
     }
     Ok(())
 }
@@ -266,6 +357,31 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_far_away_is_refused_by_its_place_with_what_to_do() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").unwrap();
+        sheet.write_string(0, 1, "身份证号").unwrap();
+        sheet.write_string(1_048_575, 16_383, "x").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let err = read_table(&bytes).unwrap_err().to_string();
+        assert!(err.contains("第1048576行的XFD列"), "{err}");
+        assert!(err.contains("新工作表"), "{err}");
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(16_383), "XFD");
+        let wide = format!("姓名,身份证号{}x\n", ",".repeat(300));
+        assert!(read_table(wide.as_bytes()).unwrap_err().to_string().contains("第302列"));
+        let trailing = format!("姓名,身份证号{}\n张三,1{}\n", ",".repeat(300), ",".repeat(300));
+        assert_eq!(
+            read_table(trailing.as_bytes()).unwrap().headers.len(),
+            2,
+            "empty cells to the right are dropped"
+        );
+    }
+
+    #[test]
     fn numbers_show_as_a_spreadsheet_shows_them() {
         assert_eq!(cell_text(&Data::Float(360802199001011000.0)), "3.60802199001011E+17");
         assert_eq!(cell_text(&Data::Float(13812345678.0)), "13812345678");
@@ -288,6 +404,47 @@ mod properties {
             let mut bytes = b"PK\x03\x04".to_vec();
             bytes.extend(tail);
             let _ = super::read_table(&bytes);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Cells anywhere in a sheet, far apart: the reader never panics, never builds a
+        /// grid (what it hands on is at most the cells written, in rows of at most
+        /// `MAX_COLUMNS`), and refuses a cell past the bounds by naming it.
+        #[test]
+        fn sparse_far_away_cells_are_read_without_a_grid(
+            cells in proptest::collection::vec((0u32..1_048_576, 0u16..16_384, "[a-z0-9]{1,6}"), 1..12),
+        ) {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            for (row, column, text) in &cells {
+                sheet.write_string(*row, *column, text).unwrap();
+            }
+            let bytes = book.save_to_buffer().unwrap();
+            let mut rows = 0usize;
+            let mut held = 0usize;
+            let read = super::each_raw_row(&bytes, |row| {
+                rows += 1;
+                held += row.cells.len();
+                assert!(row.cells.len() <= super::MAX_COLUMNS);
+                Ok(())
+            });
+            let distinct: std::collections::HashSet<(u32, u16)> = cells.iter().map(|(r, c, _)| (*r, *c)).collect();
+            prop_assert!(rows <= distinct.len());
+            prop_assert!(held <= distinct.len() * super::MAX_COLUMNS);
+            let too_far = cells.iter().any(|(_, column, _)| usize::from(*column) >= super::MAX_COLUMNS);
+            match read {
+                Ok(()) => prop_assert!(!too_far),
+                Err(err) => {
+                    prop_assert!(too_far, "{}", err);
+                    prop_assert!(err.to_string().contains("新工作表"), "{}", err);
+                }
+            }
+            // The table readers over the same bytes never panic either.
+            let _ = super::read_table(&bytes);
+            let _ = super::read_rows(&bytes);
         }
     }
 }

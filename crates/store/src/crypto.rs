@@ -108,6 +108,27 @@ impl Keys {
         hex::encode(out)
     }
 
+    /// Seals a file's bytes: nonce ‖ ciphertext ‖ tag, as bytes.
+    pub(crate) fn seal_bytes(&self, plaintext: &[u8]) -> Vec<u8> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::thread_rng());
+        let sealed = self.cipher.encrypt(&nonce, plaintext).expect("encryption cannot fail below 256 GiB");
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// Opens what [`Keys::seal_bytes`] sealed.
+    pub(crate) fn open_bytes(&self, sealed: &[u8]) -> StoreResult<Vec<u8>> {
+        if sealed.len() < NONCE_LEN {
+            return Err(StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥"));
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        self.cipher
+            .decrypt(XNonce::from_slice(nonce), body)
+            .map_err(|_| StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥"))
+    }
+
     pub(crate) fn open(&self, sealed: &str) -> StoreResult<String> {
         let broken = || StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥");
         let bytes = hex::decode(sealed).map_err(|_| broken())?;
@@ -143,6 +164,17 @@ mod tests {
         let mut tampered = sealed.clone();
         tampered.replace_range(60..62, if &sealed[60..62] == "00" { "01" } else { "00" });
         assert!(keys.open(&tampered).is_err(), "authenticated");
+    }
+
+    #[test]
+    fn sealed_bytes_round_trip_and_hide_the_file() {
+        let keys = Keys::random();
+        let file = "姓名,身份证号\n张三,11010519491231002X\n".as_bytes();
+        let sealed = keys.seal_bytes(file);
+        assert!(!sealed.windows(18).any(|w| w == b"11010519491231002X"));
+        assert_eq!(keys.open_bytes(&sealed).unwrap(), file);
+        assert!(Keys::random().open_bytes(&sealed).is_err());
+        assert!(keys.open_bytes(b"short").is_err());
     }
 
     #[test]

@@ -312,6 +312,32 @@ impl Store {
         Ok(out)
     }
 
+    /// The active spouses (配偶) of these families, by family: an import adds no second one.
+    pub async fn family_spouses(
+        &self,
+        actor: &Actor,
+        family_ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, Vec<i64>>> {
+        actor.require(Permission::ManageFamilies)?;
+        let mut out: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+        for chunk in family_ids.chunks(BATCH) {
+            let rows: Vec<(i64, i64)> = persons::Entity::find()
+                .select_only()
+                .column(persons::Column::FamilyId)
+                .column(persons::Column::Id)
+                .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
+                .filter(persons::Column::Relationship.eq(Relationship::Spouse.as_str()))
+                .filter(persons::Column::Active.eq(true))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (family, person) in rows {
+                out.entry(family).or_default().push(person);
+            }
+        }
+        Ok(out)
+    }
+
     /// Writes one batch of an import in one transaction: new households, new members of
     /// registered families, and changed names or relationships. A household is never
     /// half-written: all of a batch lands, or none of it.

@@ -6,7 +6,7 @@ use guanai_domain::{Permission, RegionCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
@@ -17,6 +17,14 @@ use crate::{Actor, Store, StoreError, StoreResult};
 /// Largest file accepted (a 300,000-row roster is about 30 MB as CSV).
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
+/// A job left "committing" this long without progress is taken for abandoned (its
+/// server stopped): it may be claimed again. A running commit reports progress after each
+/// batch and beats every minute.
+pub const STALE_AFTER_MINUTES: i64 = 15;
+
+/// How long a file is kept after its job ended, unless configured otherwise.
+pub const DEFAULT_FILE_RETENTION_DAYS: u32 = 7;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
@@ -26,6 +34,8 @@ pub enum JobStatus {
     Committing,
     Done,
     Failed,
+    /// Given up by the user, or left unconfirmed past the file retention.
+    Cancelled,
 }
 
 impl JobStatus {
@@ -35,6 +45,7 @@ impl JobStatus {
             JobStatus::Committing => "committing",
             JobStatus::Done => "done",
             JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
         }
     }
 
@@ -43,6 +54,7 @@ impl JobStatus {
             "committing" => JobStatus::Committing,
             "done" => JobStatus::Done,
             "failed" => JobStatus::Failed,
+            "cancelled" => JobStatus::Cancelled,
             _ => JobStatus::Previewed,
         }
     }
@@ -53,7 +65,13 @@ impl JobStatus {
             JobStatus::Committing => "正在导入",
             JobStatus::Done => "已完成",
             JobStatus::Failed => "失败",
+            JobStatus::Cancelled => "已取消",
         }
+    }
+
+    /// The job is over: its file is kept only for the retention period.
+    pub const fn ended(self) -> bool {
+        matches!(self, JobStatus::Done | JobStatus::Failed | JobStatus::Cancelled)
     }
 }
 
@@ -74,6 +92,19 @@ pub struct ImportJob {
     pub done: i64,
     pub total: i64,
     pub message: String,
+    /// Last change of state or progress.
+    pub updated_at: DateTime<Utc>,
+    /// When the file was deleted; a job without its file can no longer be run.
+    pub file_deleted_at: Option<DateTime<Utc>>,
+}
+
+impl ImportJob {
+    /// A commit that has made no progress for [`STALE_AFTER_MINUTES`]: its server is
+    /// gone, and the job may be claimed again.
+    pub fn is_stale(&self) -> bool {
+        self.status == JobStatus::Committing
+            && self.updated_at < Utc::now() - chrono::Duration::minutes(STALE_AFTER_MINUTES)
+    }
 }
 
 fn to_job(row: import_jobs::Model) -> ImportJob {
@@ -90,6 +121,8 @@ fn to_job(row: import_jobs::Model) -> ImportJob {
         done: row.done,
         total: row.total,
         message: row.message,
+        updated_at: row.updated_at,
+        file_deleted_at: row.file_deleted_at,
     }
 }
 
@@ -117,7 +150,8 @@ impl Store {
             id: NotSet,
             kind: Set(kind.to_owned()),
             file_name: Set(file_name.chars().take(200).collect()),
-            file_bytes: Set(bytes),
+            // Sealed: a roster holds full ID and phone numbers.
+            file_bytes: Set(self.keys.seal_bytes(&bytes)),
             region_code: Set(actor.scope().to_string()),
             created_by: Set(actor.username().to_owned()),
             created_at: Set(now),
@@ -128,6 +162,7 @@ impl Store {
             total: Set(0),
             message: Set(String::new()),
             updated_at: Set(now),
+            file_deleted_at: Set(None),
         })
         .exec(&self.db)
         .await?
@@ -147,10 +182,15 @@ impl Store {
         }
     }
 
-    /// A job and its file.
+    /// A job and its file (opened; empty once deleted).
     pub async fn import_job(&self, actor: &Actor, id: i64) -> StoreResult<(ImportJob, Vec<u8>)> {
         let mut row = self.job_row(actor, id).await?;
-        let bytes = std::mem::take(&mut row.file_bytes);
+        let sealed = std::mem::take(&mut row.file_bytes);
+        let bytes = if row.file_deleted_at.is_some() || sealed.is_empty() {
+            Vec::new()
+        } else {
+            self.keys.open_bytes(&sealed)?
+        };
         Ok((to_job(row), bytes))
     }
 
@@ -170,6 +210,8 @@ impl Store {
             done: i64,
             total: i64,
             message: String,
+            updated_at: DateTime<Utc>,
+            file_deleted_at: Option<DateTime<Utc>>,
         }
         actor.require(Permission::ManageFamilies)?;
         let rows = import_jobs::Entity::find()
@@ -186,6 +228,8 @@ impl Store {
                 import_jobs::Column::Done,
                 import_jobs::Column::Total,
                 import_jobs::Column::Message,
+                import_jobs::Column::UpdatedAt,
+                import_jobs::Column::FileDeletedAt,
             ])
             .filter(actor.scope_condition(import_jobs::Column::RegionCode))
             .filter(import_jobs::Column::Kind.eq(kind))
@@ -209,8 +253,101 @@ impl Store {
                 done: row.done,
                 total: row.total,
                 message: row.message,
+                updated_at: row.updated_at,
+                file_deleted_at: row.file_deleted_at,
             })
             .collect())
+    }
+
+    /// Claims a job for its commit, in one conditional update: a job waiting for it (or
+    /// failed half way), or one left committing for [`STALE_AFTER_MINUTES`] without
+    /// progress. `false` when another request (or server) has it, it is over, or its file
+    /// is gone: of two claims at once, exactly one wins.
+    pub async fn claim_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
+        self.job_row(actor, id).await?;
+        let now = Utc::now();
+        let stale = now - chrono::Duration::minutes(STALE_AFTER_MINUTES);
+        let claimed = import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Committing.as_str()))
+            .col_expr(import_jobs::Column::Done, Expr::value(0i64))
+            .col_expr(import_jobs::Column::Total, Expr::value(0i64))
+            .col_expr(import_jobs::Column::Message, Expr::value(""))
+            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
+            .filter(import_jobs::Column::Id.eq(id))
+            .filter(import_jobs::Column::FileDeletedAt.is_null())
+            .filter(
+                Condition::any()
+                    .add(
+                        import_jobs::Column::Status
+                            .is_in([JobStatus::Previewed.as_str(), JobStatus::Failed.as_str()]),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(import_jobs::Column::Status.eq(JobStatus::Committing.as_str()))
+                            .add(import_jobs::Column::UpdatedAt.lt(stale)),
+                    ),
+            )
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        if claimed == 1 {
+            self.audit(actor, AuditEvent::ok("import.claim", "导入", id.to_string()).with_detail("开始写入"))
+                .await?;
+        }
+        Ok(claimed == 1)
+    }
+
+    /// Gives up a job that is not being written; its file goes with the retention.
+    pub async fn cancel_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
+        self.job_row(actor, id).await?;
+        let cancelled = import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
+            .col_expr(import_jobs::Column::Message, Expr::value("已取消，未写入任何数据"))
+            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(import_jobs::Column::Id.eq(id))
+            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.as_str()))
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        if cancelled == 1 {
+            self.audit(actor, AuditEvent::ok("import.cancel", "导入", id.to_string())).await?;
+        }
+        Ok(cancelled == 1)
+    }
+
+    /// Deletes the files of jobs that ended more than `retention_days` ago, and gives up
+    /// (and empties) jobs left unconfirmed that long. Returns how many files went.
+    pub async fn purge_import_files(&self, retention_days: u32) -> StoreResult<u64> {
+        let now = Utc::now();
+        let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+        let abandoned = import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
+            .col_expr(
+                import_jobs::Column::Message,
+                Expr::value(format!("超过{retention_days}天未确认导入，已自动取消")),
+            )
+            .col_expr(import_jobs::Column::FileBytes, Expr::value(Vec::<u8>::new()))
+            .col_expr(import_jobs::Column::FileDeletedAt, Expr::value(now))
+            .filter(import_jobs::Column::FileDeletedAt.is_null())
+            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.as_str()))
+            .filter(import_jobs::Column::UpdatedAt.lt(cutoff))
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        let ended = import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::FileBytes, Expr::value(Vec::<u8>::new()))
+            .col_expr(import_jobs::Column::FileDeletedAt, Expr::value(now))
+            .filter(import_jobs::Column::FileDeletedAt.is_null())
+            .filter(import_jobs::Column::Status.is_in([
+                JobStatus::Done.as_str(),
+                JobStatus::Failed.as_str(),
+                JobStatus::Cancelled.as_str(),
+            ]))
+            .filter(import_jobs::Column::UpdatedAt.lt(cutoff))
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        Ok(abandoned + ended)
     }
 
     /// Records the preview (and the column choices it was made with).
@@ -225,9 +362,20 @@ impl Store {
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Overrides, Expr::value(overrides))
             .col_expr(import_jobs::Column::Preview, Expr::value(preview))
-            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Previewed.as_str()))
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_jobs::Column::Id.eq(id))
+            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Tells that a claimed job's commit is still alive (so it is not taken for stale).
+    pub async fn touch_import_job(&self, id: i64) -> StoreResult<()> {
+        import_jobs::Entity::update_many()
+            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(import_jobs::Column::Id.eq(id))
+            .filter(import_jobs::Column::Status.eq(JobStatus::Committing.as_str()))
             .exec(&self.db)
             .await?;
         Ok(())

@@ -5,7 +5,7 @@ use guanai::cli::{run, Cli};
 
 use crate::util::TestDb;
 
-async fn guanai(db: &TestDb, args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
+pub async fn guanai(db: &TestDb, args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
     let mut argv = vec![
         "guanai",
         "--database-url",
@@ -30,7 +30,7 @@ async fn migrate_is_repeatable_and_keeps_data() {
     guanai(&db, &["migrate"]).await.unwrap();
     guanai(&db, &["migrate"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);
-    assert_eq!(store.applied_migrations().await.unwrap().len(), 5);
+    assert_eq!(store.applied_migrations().await.unwrap().len(), 6);
     // The demo is idempotent too.
     guanai(&db, &["demo"]).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), users);

@@ -15,6 +15,7 @@ mod exchange;
 mod families;
 mod funding;
 mod home;
+mod imports;
 mod ops;
 mod paging;
 mod privacy;

@@ -43,9 +43,14 @@ fn check_policy_no(raw: &str) -> Result<String, String> {
     Ok(no.to_owned())
 }
 
-/// Reads a returned file and plans it; writes nothing.
-pub async fn plan_return(store: &Store, actor: &Actor, bytes: &[u8]) -> Result<ReturnPlan, ImportError> {
-    let (headers, returns) = read_return(bytes)?;
+/// Reads a returned file (on a blocking thread) and plans it; writes nothing.
+pub async fn plan_return(
+    store: &Store,
+    actor: &Actor,
+    bytes: impl Into<Vec<u8>>,
+) -> Result<ReturnPlan, ImportError> {
+    let bytes = bytes.into();
+    let (headers, returns) = crate::blocking(move || read_return(&bytes)).await?;
     plan_rows(store, actor, headers, returns).await
 }
 

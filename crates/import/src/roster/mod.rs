@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::columns::{ColumnMap, Field};
 use crate::places::Places;
-use crate::table::{Scanned, SourceRow, Table};
+use crate::table::{Scanned, SourceRow};
 use crate::ImportError;
 
+mod group;
 mod read;
 
 pub use read::parse_roster_date;
@@ -107,15 +108,51 @@ pub struct RosterPlan {
 }
 
 /// Reads and plans an import; writes nothing. `overrides` assign columns the recogniser
-/// missed (or got wrong). The file is read row by row: only the rows read into persons
-/// are kept, and the cells of refused rows are read again for the report.
+/// missed (or got wrong). The file is read row by row on a blocking thread: only the rows
+/// read into persons are kept, and the cells of refused rows are read again for the report.
 pub async fn plan_roster(
     store: &Store,
     actor: &Actor,
-    bytes: &[u8],
+    bytes: impl Into<Vec<u8>>,
     overrides: &[(Field, usize)],
 ) -> Result<RosterPlan, ImportError> {
+    let bytes = bytes.into();
     let places = city_places(store, actor).await?;
+    let (reader, overrides) = (actor.clone(), overrides.to_vec());
+    let (reading, places, bytes) = crate::blocking(move || {
+        let reading = read_rows(&bytes, &places, &reader, &overrides)?;
+        Ok((reading, places, bytes))
+    })
+    .await?;
+    let mut plan = plan_people(store, actor, reading, &places).await?;
+    let wanted = plan.refused_indices();
+    if !wanted.is_empty() {
+        plan.refused_rows = crate::blocking(move || {
+            let mut rows = Vec::with_capacity(wanted.len());
+            let mut index = 0;
+            crate::table::scan_table(&bytes, |scanned| {
+                if let Scanned::Row(row) = scanned {
+                    if wanted.binary_search(&index).is_ok() {
+                        rows.push(row);
+                    }
+                    index += 1;
+                }
+                Ok(())
+            })?;
+            Ok(rows)
+        })
+        .await?;
+    }
+    Ok(plan)
+}
+
+/// Step 1, as the file is read.
+fn read_rows(
+    bytes: &[u8],
+    places: &Places,
+    actor: &Actor,
+    overrides: &[(Field, usize)],
+) -> Result<Reading, ImportError> {
     let mut reading: Option<Reading> = None;
     crate::table::scan_table(bytes, |scanned| {
         match scanned {
@@ -128,50 +165,11 @@ pub async fn plan_roster(
                 }
                 reading = Some(new);
             }
-            Scanned::Row(row) => reading.as_mut().expect("the header comes first").read(&row, &places, actor),
+            Scanned::Row(row) => reading.as_mut().expect("the header comes first").read(&row, places, actor),
         }
         Ok(())
     })?;
-    let reading = reading.ok_or(ImportError::NoHeader)?;
-    let mut plan = plan_people(store, actor, reading, &places).await?;
-    let wanted = plan.refused_indices();
-    if !wanted.is_empty() {
-        let mut index = 0;
-        crate::table::scan_table(bytes, |scanned| {
-            if let Scanned::Row(row) = scanned {
-                if wanted.binary_search(&index).is_ok() {
-                    plan.refused_rows.push(row);
-                }
-                index += 1;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(plan)
-}
-
-/// [`plan_roster`] for a table already read (the web page reads it to show the columns).
-pub async fn plan_table(
-    store: &Store,
-    actor: &Actor,
-    table: Table,
-    overrides: &[(Field, usize)],
-) -> Result<RosterPlan, ImportError> {
-    let places = city_places(store, actor).await?;
-    let mut reading = Reading::new(table.headers, overrides)?;
-    for row in &table.rows {
-        reading.read(row, &places, actor);
-    }
-    let mut plan = plan_people(store, actor, reading, &places).await?;
-    let wanted = plan.refused_indices();
-    plan.refused_rows = table
-        .rows
-        .into_iter()
-        .enumerate()
-        .filter(|(index, _)| wanted.binary_search(index).is_ok())
-        .map(|(_, row)| row)
-        .collect();
-    Ok(plan)
+    reading.ok_or(ImportError::NoHeader)
 }
 
 async fn city_places(store: &Store, actor: &Actor) -> Result<Places, ImportError> {
@@ -186,7 +184,7 @@ async fn plan_people(
     reading: Reading,
     places: &Places,
 ) -> Result<RosterPlan, ImportError> {
-    let Reading { headers, map, mut people, lines, mut outcome, memo } = reading;
+    let Reading { headers, map, mut people, lines, mut outcome, memo, marks } = reading;
     let refuse = |outcome: &mut Vec<Option<(Verdict, String)>>, index: usize, reason: String| {
         outcome[index] = Some((Verdict::Refused, reason));
     };
@@ -194,6 +192,8 @@ async fn plan_people(
     // 2. The same ID number twice in the file.
     // Sorted by number, then by position: the first of a run of one number is the earliest.
     let mut duplicates: HashSet<usize> = HashSet::new();
+    // Rows that repeat an earlier row of the same person, and that row.
+    let mut same_as: HashMap<usize, usize> = HashMap::new();
     {
         let mut by_id: Vec<(&str, u32)> =
             people.iter().enumerate().map(|(position, p)| (p.id.as_str(), position as u32)).collect();
@@ -210,6 +210,9 @@ async fn plan_people(
                 && earlier.relationship == person.relationship
                 && earlier.village == person.village;
             let line = lines[earlier.index];
+            if same {
+                same_as.insert(person.index, earlier.index);
+            }
             outcome[person.index] = Some(if same {
                 (Verdict::Unchanged, format!("与第{line}行重复，已忽略"))
             } else {
@@ -223,40 +226,32 @@ async fn plan_people(
     }
     people.retain(|p| !duplicates.contains(&p.index));
 
-    // 3. Households: by the head's ID column when there is one, else a head row starts
-    // a household and the rows below it are its members.
-    // Households hold positions in `people`, not copies of them.
-    let mut households: Vec<Vec<u32>> = Vec::new();
-    if map.get(Field::HeadIdNumber).is_some() {
-        let mut by_head: HashMap<&str, usize> = HashMap::new();
-        for (position, person) in people.iter().enumerate() {
-            let key = person.head_id.as_ref().unwrap_or(&person.id).as_str();
-            let slot = *by_head.entry(key).or_insert_with(|| {
-                households.push(Vec::new());
-                households.len() - 1
-            });
-            households[slot].push(position as u32);
-        }
+    // 3. Households: by the head's ID column when there is one, else by the rows (a
+    // household starts at its head's row, or where the village or the head's name
+    // changes). Households hold positions in `people`, not copies of them.
+    let households: Vec<Vec<u32>> = if map.get(Field::HeadIdNumber).is_some() {
+        group::by_head_id(&people)
     } else {
-        for (position, person) in people.iter().enumerate() {
-            if person.relationship == Relationship::Head {
-                households.push(vec![position as u32]);
-            } else if let Some(current) = households.last_mut() {
-                current.push(position as u32);
-            } else {
-                refuse(
-                    &mut outcome,
-                    person.index,
-                    "找不到所属户主：请把户主行放在家庭成员之前，或增加“户主身份证号”列".to_owned(),
-                );
-            }
-        }
-    }
+        let rows = group::Rows {
+            people: &people,
+            lines: &lines,
+            marks: &marks,
+            same_as: &same_as,
+            outcome: &mut outcome,
+        };
+        group::by_rows(rows, map.get(Field::HeadName).is_some())
+    };
+    drop(marks);
 
     // 4. Against the registry.
     let ids: Vec<&IdNumber> = households.iter().flatten().map(|&p| &people[p as usize].id).collect();
     let registered: HashMap<String, Registered> = store.registered_persons(actor, &ids).await?;
     drop(ids);
+    let mut family_ids: Vec<i64> = registered.values().map(|r| r.family_id).collect();
+    family_ids.sort_unstable();
+    family_ids.dedup();
+    let spouses_of: HashMap<i64, Vec<i64>> = store.family_spouses(actor, &family_ids).await?;
+    drop(family_ids);
     let mut plan_households = Vec::new();
     let mut plan_members = Vec::new();
     let mut plan_updates = Vec::new();
@@ -266,7 +261,7 @@ async fn plan_people(
             household.iter().copied().filter(|p| p.relationship == Relationship::Head).collect();
         if heads.len() != 1 {
             let reason = if heads.is_empty() {
-                "该户没有户主行"
+                "该户没有户主行：名单中没有该户主身份证号的户主行，或户主行未能导入。请补上或更正户主行后，本户一并重新导入"
             } else {
                 "该户有多个户主，请核对与户主关系"
             };
@@ -284,9 +279,67 @@ async fn plan_people(
                 }
                 continue;
             }
+            if existing.relationship != Relationship::Head {
+                let reason = format!(
+                    "户主（第{}行）在系统中登记为另一户的{}，不是户主：请核对与户主关系；如需变更户主，请在家庭页面办理",
+                    lines[head.index],
+                    existing.relationship.label()
+                );
+                for person in &household {
+                    refuse(&mut outcome, person.index, reason.clone());
+                }
+                continue;
+            }
+        }
+        // One spouse per household: a second one is held back, never written.
+        let registered_spouses =
+            family.and_then(|f| spouses_of.get(&f)).map(Vec::as_slice).unwrap_or_default();
+        let new_spouses: Vec<&PersonRow> = household
+            .iter()
+            .copied()
+            .filter(|p| p.relationship == Relationship::Spouse)
+            .filter(|p| {
+                !registered.get(p.id.as_str()).is_some_and(|r| registered_spouses.contains(&r.person_id))
+            })
+            .collect();
+        let spouse_lines = |rows: &[&PersonRow]| {
+            rows.iter().map(|p| lines[p.index].to_string()).collect::<Vec<_>>().join("、")
+        };
+        if family.is_none() && new_spouses.len() > 1 {
+            let reason = format!(
+                "本户有{}名配偶（第{}行），一户只能有一名配偶：请核对与户主关系，或是否把另一户的成员排在了本户之下（可增加“户主姓名”列区分各户）",
+                new_spouses.len(),
+                spouse_lines(&new_spouses)
+            );
+            for person in &household {
+                refuse(&mut outcome, person.index, reason.clone());
+            }
+            continue;
+        }
+        let mut held_back: HashSet<usize> = HashSet::new();
+        if family.is_some()
+            && !new_spouses.is_empty()
+            && (!registered_spouses.is_empty() || new_spouses.len() > 1)
+        {
+            let reason = if registered_spouses.is_empty() {
+                format!(
+                    "本户有{}名配偶（第{}行），一户只能有一名配偶：请核对与户主关系",
+                    new_spouses.len(),
+                    spouse_lines(&new_spouses)
+                )
+            } else {
+                "该户已登记配偶，一户只能有一名配偶：请核对本行的与户主关系，或是否把另一户的成员排在了本户之下".to_owned()
+            };
+            for person in &new_spouses {
+                refuse(&mut outcome, person.index, reason.clone());
+                held_back.insert(person.index);
+            }
         }
         let mut new_members: Vec<u32> = Vec::new();
         for (&position, person) in positions.iter().zip(&household) {
+            if held_back.contains(&person.index) {
+                continue;
+            }
             let remarks = person.remarks.to_string();
             let verdict_with = |changed: bool| -> (Verdict, String) {
                 match (changed, remarks.is_empty()) {

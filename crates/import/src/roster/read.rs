@@ -186,6 +186,18 @@ pub(super) fn read_person(
     })
 }
 
+/// What a row says about the household it belongs to, whether it was read into a person
+/// or refused: rows are grouped into households from these, so the members of a refused
+/// head are never taken for the household above.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Mark {
+    /// The household's key (its village and, when the roster has the column, its head's
+    /// name); `None` when the row does not say (the household goes on).
+    pub(super) key: Option<u64>,
+    /// The row is a head's (与户主关系 says 户主), read or refused.
+    pub(super) head: bool,
+}
+
 /// Step 1 of a plan: each row on its own, as the file is read.
 pub(super) struct Reading {
     pub(super) headers: Vec<String>,
@@ -195,6 +207,8 @@ pub(super) struct Reading {
     /// Per row: its line in the file, and its verdict once known.
     pub(super) lines: Vec<usize>,
     pub(super) outcome: Vec<Option<(Verdict, String)>>,
+    /// Per row: its household mark.
+    pub(super) marks: Vec<Mark>,
 }
 
 impl Reading {
@@ -215,12 +229,40 @@ impl Reading {
             people: Vec::new(),
             lines: Vec::new(),
             outcome: Vec::new(),
+            marks: Vec::new(),
         })
+    }
+
+    /// The row's household mark: its village (the code when the names are found, else
+    /// the names as written) and, in a roster with a head's-name column, that name (the
+    /// row's own name on a head's row that leaves it empty).
+    fn mark(&mut self, row: &SourceRow, places: &Places) -> Mark {
+        use std::hash::{Hash, Hasher};
+        let map = &self.map;
+        let head = Relationship::parse(cell(row, map, Field::Relationship)) == Some(Relationship::Head);
+        let (county, township, village) =
+            (cell(row, map, Field::County), cell(row, map, Field::Township), cell(row, map, Field::Village));
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        match self.memo.village(places, county, township, village) {
+            Ok(number) => (0u8, number).hash(&mut hasher),
+            Err(_) => (1u8, county, township, village).hash(&mut hasher),
+        }
+        if map.get(Field::HeadName).is_some() {
+            let named = cell(row, map, Field::HeadName);
+            let name = if named.is_empty() && head { cell(row, map, Field::Name) } else { named };
+            if name.is_empty() {
+                return Mark { key: None, head };
+            }
+            name.hash(&mut hasher);
+        }
+        Mark { key: Some(hasher.finish()), head }
     }
 
     pub(super) fn read(&mut self, row: &SourceRow, places: &Places, actor: &Actor) {
         let index = self.lines.len();
         self.lines.push(row.line);
+        let mark = self.mark(row, places);
+        self.marks.push(mark);
         let refused = match read_person(index, row, &self.map, places, &mut self.memo) {
             Ok(person) if !actor.sees(self.memo.code(person.village)) => {
                 Some(format!("{}不在您的管辖范围内", places.name(self.memo.code(person.village))))

@@ -20,6 +20,8 @@ pub struct Model {
     pub total: i64,
     pub message: String,
     pub updated_at: DateTimeUtc,
+    /// When the file was deleted (the job ended and its retention passed).
+    pub file_deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261130_000002_enrolment;
 mod m20261130_000003_imports;
 mod m20261130_000005_list_indexes;
 mod m20261130_000006_compact_lookups;
+mod m20261201_000007_sealed_import_files;
 mod m20261201_000008_login_failures_and_grants;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_imports::Migration),
             Box::new(m20261130_000005_list_indexes::Migration),
             Box::new(m20261130_000006_compact_lookups::Migration),
+            Box::new(m20261201_000007_sealed_import_files::Migration),
             Box::new(m20261201_000008_login_failures_and_grants::Migration),
         ]
     }

@@ -38,6 +38,7 @@ use crate::error::WebError;
 use crate::format::china_day_start;
 use crate::pages::families::FamilyFilter;
 use crate::pages::funding::{this_year, with_status, year_choices, year_or_current};
+use crate::pages::upload::{read_upload, Upload};
 use crate::pages::{forms, render, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
@@ -308,34 +309,16 @@ async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Underwrite, "/exchange/return").await?;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(_) => {
-                let message = format!("上传中断或文件超过{}MB，请重试", MAX_RETURN_BYTES / 1024 / 1024);
-                return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message))
-                    .await;
-            }
-        };
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("回传文件").to_owned();
-            match field.bytes().await {
-                Ok(bytes) => file = Some((name, bytes.to_vec())),
-                Err(_) => {
-                    let message = "文件读取失败，请重试".to_owned();
-                    return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message))
-                        .await;
-                }
-            }
+    let upload =
+        read_upload(&mut multipart, MAX_RETURN_BYTES, "回传文件", "请选择保险公司回传的 .xlsx 或 .csv 文件")
+            .await;
+    let Upload { name, bytes } = match upload {
+        Ok(upload) => upload,
+        Err(message) => {
+            return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message)).await
         }
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let message = "请选择保险公司回传的 .xlsx 或 .csv 文件".to_owned();
-        return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message)).await;
     };
-    match insurer::plan_return(&state.store, &user.session.actor, &bytes).await {
+    match insurer::plan_return(&state.store, &user.session.actor, bytes).await {
         Ok(plan) => preview_page(&state, &user, name, &plan, false).await,
         Err(ImportError::Store(err)) => Err(err.into()),
         Err(err) => {

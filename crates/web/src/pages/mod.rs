@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod policies;
 pub mod products;
 pub mod regions;
+pub mod upload;
 pub mod users;
 
 use askama::Template;
