@@ -96,6 +96,12 @@ impl Store {
     }
 
     /// Names of the migrations applied to this database, oldest first.
+    /// The names of every migration this binary knows, oldest first.
+    pub fn known_migrations() -> Vec<String> {
+        use sea_orm_migration::MigratorTrait;
+        migrations::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect()
+    }
+
     pub async fn applied_migrations(&self) -> StoreResult<Vec<String>> {
         use sea_orm_migration::MigratorTrait;
         let applied = migrations::Migrator::get_applied_migrations(&self.db).await?;

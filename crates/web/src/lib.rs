@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+mod config;
 mod error;
 mod format;
 mod limits;
@@ -18,8 +19,9 @@ mod session;
 mod state;
 
 pub use api::openapi::{document as openapi_document, operations as openapi_operations};
+pub use config::WebConfig;
 pub use error::{ApiError, WebError};
 pub use metrics::Metrics;
 pub use router::router;
 pub use session::{CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-pub use state::{AppState, WebConfig};
+pub use state::AppState;

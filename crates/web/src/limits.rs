@@ -10,7 +10,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::state::WebConfig;
+use crate::config::WebConfig;
 
 /// Beyond this many remembered addresses, those idle long enough to be full again are
 /// forgotten, so a flood from many addresses cannot grow the table for ever.

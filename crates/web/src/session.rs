@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use guanai_store::audit::AuditEvent;
 use guanai_store::sessions::Session;
 
+use crate::config::WebConfig;
 use crate::error::{ApiError, WebError};
-use crate::state::{AppState, WebConfig};
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "guanai_session";
 /// Double-submit token of the login form, which is posted before any session exists.
