@@ -49,6 +49,7 @@ pub fn roster_template_xlsx() -> Result<Vec<u8>, ImportError> {
         Field::County,
         Field::Township,
         Field::Village,
+        Field::HeadName,
         Field::Name,
         Field::IdNumber,
         Field::Relationship,
@@ -72,6 +73,7 @@ pub fn roster_template_xlsx() -> Result<Vec<u8>, ImportError> {
             "兴桥镇",
             "钓源村",
             "李建国",
+            "李建国",
             "11010519491231002X",
             "户主",
             "13812345678",
@@ -79,7 +81,7 @@ pub fn roster_template_xlsx() -> Result<Vec<u8>, ImportError> {
             "",
             "3组12号",
         ],
-        ["吉州区", "兴桥镇", "钓源村", "王秀英", "（填写18位身份证号）", "配偶", "", "", "", ""],
+        ["吉州区", "兴桥镇", "钓源村", "李建国", "王秀英", "（填写18位身份证号）", "配偶", "", "", "", ""],
     ];
     for (r, example) in examples.iter().enumerate() {
         for (c, value) in example.iter().enumerate() {
@@ -91,7 +93,7 @@ pub fn roster_template_xlsx() -> Result<Vec<u8>, ImportError> {
     help.set_column_width(0, 100).map_err(xlsx_error)?;
     let lines = [
         "计生家庭参保花名册 填写说明",
-        "1. 每行一人。同一户的成员紧接在户主行下面；或增加一列“户主身份证号”，在每个成员行填写户主的身份证号。",
+        "1. 每行一人。同一户的成员紧接在户主行下面，每行的“户主姓名”都填本户户主的姓名（户主姓名或村变化处即为新的一户）；也可增加一列“户主身份证号”，在每个成员行填写户主的身份证号。户主行未能导入时，本户成员也不会导入，请更正户主行后一并重新导入。",
         "2. 身份证号请填写18位（旧的15位号码会自动升级）。请先把身份证号这一列设为“文本”格式，否则表格软件会把它存成数字，末尾几位会丢失。",
         "3. 与户主关系：户主（或本人）、配偶（妻/夫）、子女（长子、次女等）、父母、孙子女、儿媳/女婿、兄弟姐妹、其他。",
         "4. 县、乡镇、村可写简称（如“钓源村”代替“钓源村委会”），系统会在所属乡镇内匹配；也可直接填写12位村级区划代码。",
@@ -116,7 +118,8 @@ mod tests {
         let table = crate::read_table(&bytes).unwrap();
         let map = crate::columns::recognise(&table.headers);
         assert!(map.missing().is_empty());
-        assert_eq!(map.recognised(), 10);
-        assert_eq!(table.rows[0].cells[4], "11010519491231002X");
+        assert_eq!(map.recognised(), 11);
+        assert_eq!(map.get(Field::HeadName), Some(3));
+        assert_eq!(table.rows[0].cells[5], "11010519491231002X");
     }
 }
