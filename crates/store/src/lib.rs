@@ -17,6 +17,7 @@ pub mod families;
 pub mod funding;
 pub mod households;
 pub mod imports;
+pub mod lookups;
 pub mod members;
 mod migrations;
 pub mod orgs;
@@ -26,6 +27,7 @@ pub mod products;
 pub mod regions;
 mod rows;
 pub mod sessions;
+pub mod shown;
 pub mod users;
 
 pub use access::Actor;

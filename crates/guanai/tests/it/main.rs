@@ -19,3 +19,4 @@ mod regions;
 mod roster;
 mod users;
 mod util;
+mod visibility;

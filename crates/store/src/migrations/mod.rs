@@ -8,6 +8,7 @@ mod m20261130_000002_enrolment;
 mod m20261130_000003_imports;
 mod m20261130_000005_list_indexes;
 mod m20261130_000006_compact_lookups;
+mod m20261201_000009_lookup_quotas;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_imports::Migration),
             Box::new(m20261130_000005_list_indexes::Migration),
             Box::new(m20261130_000006_compact_lookups::Migration),
+            Box::new(m20261201_000009_lookup_quotas::Migration),
         ]
     }
 }
