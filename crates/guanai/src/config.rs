@@ -22,6 +22,8 @@ pub struct FileConfig {
     pub session_idle_minutes: Option<i64>,
     pub login_max_failures: Option<i32>,
     pub login_lockout_minutes: Option<i64>,
+    /// Exact look-ups by ID or phone number per user in ten minutes (default 30).
+    pub lookup_limit: Option<i64>,
     pub log_format: Option<String>,
     /// The master key for personal data, 64 hex characters (prefer the environment
     /// variable GUANAI_ENCRYPTION_KEY or a key file to writing it here).
@@ -64,6 +66,7 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     pub login_max_failures: i32,
     pub login_lockout_minutes: i64,
+    pub lookup_limit: i64,
     pub log_json: bool,
     pub encryption_key: Option<String>,
     pub encryption_key_file: PathBuf,
@@ -129,6 +132,7 @@ impl Settings {
             login_max_failures: positive(file.login_max_failures.map(i64::from), 5, "login_max_failures")?
                 as i32,
             login_lockout_minutes: positive(file.login_lockout_minutes, 15, "login_lockout_minutes")?,
+            lookup_limit: positive(file.lookup_limit, guanai_store::lookups::LOOKUP_LIMIT, "lookup_limit")?,
             log_json,
         })
     }

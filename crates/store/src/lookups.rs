@@ -14,7 +14,7 @@ use crate::entities::{families, persons};
 use crate::families::FamilyPage;
 use crate::{Actor, Store, StoreError, StoreResult};
 
-/// Exact look-ups one user may make per window.
+/// Exact look-ups one user may make per window, unless configured otherwise.
 pub const LOOKUP_LIMIT: i64 = 30;
 /// The window, in seconds (ten minutes).
 pub const LOOKUP_WINDOW_SECS: i64 = 600;
@@ -29,7 +29,7 @@ pub struct FamilyLookup {
 impl Store {
     /// The families within the actor's scope with a member of this ID number or with this
     /// phone number. Counted against the user's limit ([`LOOKUP_LIMIT`] per
-    /// [`LOOKUP_WINDOW_SECS`]) and audit-logged as `family.lookup` with the ids of the
+    /// [`LOOKUP_WINDOW_SECS`], or as configured) and audit-logged as `family.lookup` with the ids of the
     /// families (and the person) found. The insurer finds only families sharing their data
     /// with it.
     pub async fn lookup_families(&self, actor: &Actor, lookup: &FamilyLookup) -> StoreResult<FamilyPage> {
@@ -105,7 +105,7 @@ impl Store {
             .and_where(
                 Expr::col(Alias::new("window_start"))
                     .ne(window)
-                    .or(Expr::col(Alias::new("used")).lt(LOOKUP_LIMIT)),
+                    .or(Expr::col(Alias::new("used")).lt(self.lookup_limit)),
             )
             .to_owned();
         for _ in 0..2 {
@@ -133,7 +133,7 @@ impl Store {
         Err(StoreError::Limited(format!(
             "查找过于频繁：每位用户每{}分钟最多按身份证号或手机号精确查找{}次，请稍后再试",
             LOOKUP_WINDOW_SECS / 60,
-            LOOKUP_LIMIT
+            self.lookup_limit
         )))
     }
 }

@@ -116,3 +116,21 @@ impl Store {
         Ok(self.visibility(actor, [family_id]).await?.open(family_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use guanai_domain::{Permission, Role};
+
+    /// Enrolment, gifting and the uninsured list read names and birth dates in full: only
+    /// roles that see them in full may use them.
+    #[test]
+    fn who_enrols_gifts_or_manages_families_sees_names_in_full() {
+        for role in Role::ALL {
+            if [Permission::Enrol, Permission::Gift, Permission::ManageFamilies].iter().any(|p| role.can(*p))
+            {
+                assert!(role.can(Permission::RevealPersonalData), "{role:?}");
+                assert!(!role.is_insurer(), "{role:?}: the insurer's view depends on consents");
+            }
+        }
+    }
+}

@@ -237,7 +237,8 @@ impl Store {
 
     /// Up to `limit` families within the actor's scope that have no policy in `year`, in
     /// the order they were registered, with their members: two queries (and one more per
-    /// 500 families), whatever the size of the city.
+    /// 500 families), whatever the size of the city. For those who enrol (names and birth
+    /// dates in full: every role that may enrol sees them, see `shown`).
     pub async fn uninsured_families(
         &self,
         actor: &Actor,
@@ -246,7 +247,7 @@ impl Store {
     ) -> StoreResult<Vec<Uninsured>> {
         use crate::entities::persons;
         use sea_orm::sea_query::Query;
-        actor.require(Permission::ViewFamilies)?;
+        actor.require(Permission::Enrol)?;
         let insured = Query::select()
             .column(policies::Column::FamilyId)
             .from(policies::Entity)
