@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub login_per_address_per_minute: Option<u32>,
     pub login_global_per_minute: Option<u32>,
     pub login_hash_concurrency: Option<u32>,
+    /// Exact look-ups by ID or phone number per user in ten minutes (default 30).
+    pub lookup_limit: Option<i64>,
     pub log_format: Option<String>,
     /// The master key for personal data, 64 hex characters (prefer the environment
     /// variable GUANAI_ENCRYPTION_KEY or a key file to writing it here).
@@ -73,6 +75,7 @@ pub struct Settings {
     pub login_per_address_per_minute: u32,
     pub login_global_per_minute: u32,
     pub login_hash_concurrency: u32,
+    pub lookup_limit: i64,
     pub log_json: bool,
     pub encryption_key: Option<String>,
     pub encryption_key_file: PathBuf,
@@ -157,6 +160,7 @@ impl Settings {
                 web.login_hash_concurrency as i64,
                 "login_hash_concurrency",
             )? as u32,
+            lookup_limit: positive(file.lookup_limit, guanai_store::lookups::LOOKUP_LIMIT, "lookup_limit")?,
             log_json,
         })
     }

@@ -8,9 +8,10 @@ use guanai_store::Store;
 use crate::config::Settings;
 
 pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open(&settings.database, settings.keys()?)
+    Ok(Store::open(&settings.database, settings.keys()?)
         .await
-        .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))
+        .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))?
+        .with_lookup_limit(settings.lookup_limit))
 }
 
 /// The city the command-line operator acts for: the only city loaded, or the configured one.

@@ -142,11 +142,11 @@ pub fn underwriting_xlsx(list: &UnderwritingList, title: &str) -> Result<Vec<u8>
             row.county.clone(),
             row.township.clone(),
             row.village.clone(),
-            row.head_name.clone(),
-            row.insured_name.clone(),
+            row.head_name.to_string(),
+            row.insured_name.to_string(),
             row.id_number.clone(),
             row.sex.to_owned(),
-            row.birth_date.format("%Y-%m-%d").to_string(),
+            row.birth_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
             row.relationship.to_owned(),
             row.package_name.clone(),
         ];
@@ -289,7 +289,7 @@ pub fn policies_xlsx(
         let [county, township, village] = places(&p.village_code, names);
         let texts = [
             (0, p.id.to_string()),
-            (1, p.head_name.clone()),
+            (1, p.head_name.to_string()),
             (2, county),
             (3, township),
             (4, village),
@@ -341,7 +341,7 @@ pub fn families_xlsx(
         let [county, township, village] = places(&f.village_code, names);
         let texts = [
             (0, f.code.clone()),
-            (1, f.head_name.clone()),
+            (1, f.head_name.to_string()),
             (2, county),
             (3, township),
             (4, village),

@@ -6,12 +6,13 @@ use guanai_domain::families::PersonName;
 use guanai_domain::Permission;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
 use crate::entities::{consents, persons};
+use crate::shown::{ShownName, Visibility};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Consents under PIPL, recorded per family.
@@ -55,14 +56,49 @@ pub struct Consent {
     pub id: i64,
     pub kind: ConsentKind,
     pub person_id: Option<i64>,
-    pub given_by: String,
+    pub given_by: ShownName,
     pub recorded_by: String,
     pub recorded_at: chrono::DateTime<Utc>,
 }
 
+/// `SELECT family_id FROM consents` of the consents to sharing with the insurer in force.
+pub(crate) fn sharing_families() -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(consents::Column::FamilyId)
+        .from(consents::Entity)
+        .and_where(consents::Column::Kind.eq(ConsentKind::InsurerSharing.as_str()))
+        .and_where(consents::Column::WithdrawnAt.is_null())
+        .to_owned()
+}
+
 impl Store {
+    /// The families among `family_ids` whose consent to sharing with the insurer is in force.
+    pub(crate) async fn sharing_with_insurer(
+        &self,
+        family_ids: &[i64],
+    ) -> StoreResult<std::collections::HashSet<i64>> {
+        let mut sharing = std::collections::HashSet::new();
+        for chunk in family_ids.chunks(500) {
+            let found: Vec<i64> = consents::Entity::find()
+                .select_only()
+                .column(consents::Column::FamilyId)
+                .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
+                .filter(consents::Column::Kind.eq(ConsentKind::InsurerSharing.as_str()))
+                .filter(consents::Column::WithdrawnAt.is_null())
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            sharing.extend(found);
+        }
+        Ok(sharing)
+    }
+
     /// The consents of a family not withdrawn, oldest first.
-    pub(crate) async fn family_consents(&self, family_id: i64) -> StoreResult<Vec<Consent>> {
+    pub(crate) async fn family_consents(
+        &self,
+        seen: &Visibility,
+        family_id: i64,
+    ) -> StoreResult<Vec<Consent>> {
         Ok(consents::Entity::find()
             .filter(consents::Column::FamilyId.eq(family_id))
             .filter(consents::Column::WithdrawnAt.is_null())
@@ -75,7 +111,7 @@ impl Store {
                     id: c.id,
                     kind: ConsentKind::parse(&c.kind)?,
                     person_id: c.person_id,
-                    given_by: c.given_by,
+                    given_by: seen.name(family_id, &c.given_by),
                     recorded_by: crate::audit_labels::shown_username(&c.recorded_by).to_owned(),
                     recorded_at: c.recorded_at,
                 })

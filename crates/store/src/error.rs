@@ -17,6 +17,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("没有权限：{0}")]
     Forbidden(String),
+    /// Too many requests of one kind by one user in a while (e.g. exact look-ups).
+    #[error("{0}")]
+    Limited(String),
     #[error("database error: {0}")]
     Database(DbErr),
 }

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons};
+use crate::shown::{ShownName, Visibility};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 pub use crate::consents::{Consent, ConsentKind};
@@ -49,19 +50,25 @@ pub struct FamilySummary {
     pub category_name: String,
     pub poverty: PovertyStatus,
     pub address: String,
-    pub head_name: String,
+    pub head_name: ShownName,
     pub phone_masked: Option<String>,
     pub members: u64,
 }
 
-/// A member as pages show them.
+/// A member as the actor may see them (see `shown`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Person {
     pub id: i64,
     pub family_id: i64,
-    pub name: String,
+    pub name: ShownName,
     pub id_masked: String,
-    pub birth_date: NaiveDate,
+    /// `None` for an actor who may see the age only.
+    pub birth_date: Option<NaiveDate>,
+    /// In full years, today (China time).
+    pub age: u32,
+    /// The birth date, for the store's own rules (eligibility); never shown.
+    #[serde(skip)]
+    pub(crate) born: NaiveDate,
     pub sex: Sex,
     pub relationship: Relationship,
     pub active: bool,
@@ -74,15 +81,18 @@ pub struct FamilyDetail {
     pub members: Vec<Person>,
     pub consents: Vec<Consent>,
     pub events: Vec<MemberEventRecord>,
+    /// Whether the actor may reveal this family's ID and phone numbers (see `shown`).
+    pub revealable: bool,
 }
 
-/// Filters of the family list; all optional, always within the actor's scope.
+/// Filters of the family list; all optional, always within the actor's scope. An exact
+/// ID or phone number is not a filter: it is a look-up (`Store::lookup_families`),
+/// audited and limited.
 #[derive(Debug, Clone, Default)]
 pub struct FamilyQuery {
     pub region: Option<RegionCode>,
+    /// The start of any member's name; only for roles that see names in full.
     pub name: Option<String>,
-    pub id_number: Option<IdNumber>,
-    pub phone: Option<Mobile>,
     pub category: Option<String>,
     pub poverty: Option<PovertyStatus>,
     pub page: u64,
@@ -107,13 +117,30 @@ pub(crate) fn family_code() -> String {
     format!("H{}", crate::passwords::readable_code(11))
 }
 
-pub(crate) fn person_from_row(row: persons::Model) -> Person {
+impl Person {
+    /// The birth date, or the age where only the age may be shown: `1980-03-05` or `46岁`.
+    pub fn born_shown(&self) -> String {
+        match self.birth_date {
+            Some(date) => date.format("%Y-%m-%d").to_string(),
+            None => format!("{}岁", self.age),
+        }
+    }
+}
+
+/// Today in China, where ages are counted.
+fn china_today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+pub(crate) fn person_from_row(seen: &Visibility, row: persons::Model) -> Person {
     Person {
         id: row.id,
         family_id: row.family_id,
-        name: row.name,
+        name: seen.name(row.family_id, &row.name),
         id_masked: row.id_masked,
-        birth_date: row.birth_date,
+        birth_date: seen.birth_date(row.family_id, row.birth_date),
+        age: guanai_domain::products::full_years(row.birth_date, china_today()),
+        born: row.birth_date,
         sex: if row.sex == "female" { Sex::Female } else { Sex::Male },
         relationship: Relationship::parse(&row.relationship).unwrap_or(Relationship::Other),
         active: row.active,
@@ -250,9 +277,18 @@ impl Store {
         actor.scope_condition(families::Column::VillageCode)
     }
 
-    /// Families within the actor's scope matching the filters, newest first.
+    /// Families within the actor's scope matching the filters, newest first. A name is
+    /// searched only by a role that sees names in full (letter by letter, a search would
+    /// tell a masked name), and for the insurer only among families sharing their data
+    /// with it.
     pub async fn search_families(&self, actor: &Actor, query: &FamilyQuery) -> StoreResult<FamilyPage> {
         actor.require(Permission::ViewFamilies)?;
+        let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if name.is_some() && !crate::shown::may_search_names(actor) {
+            return Err(StoreError::invalid(
+                "您的角色只能看到脱敏后的姓名，不能按姓名查找；请按区域、家庭类型或脱贫状态查找",
+            ));
+        }
         // One range on the village code, the narrower of scope and region: a region within
         // the scope implies the scope, and the index answers a single range directly (with
         // two, it takes the wider one and filters the rest row by row).
@@ -270,39 +306,41 @@ impl Store {
         if let Some(poverty) = query.poverty {
             select = select.filter(families::Column::Poverty.eq(poverty.as_str()));
         }
-        if let Some(phone) = &query.phone {
-            select = select.filter(families::Column::PhoneHash.eq(self.keys.lookup_hash(phone.as_str())));
-        }
-        let mut person_filter = sea_orm::Condition::all();
-        let mut by_person = false;
-        if let Some(id) = &query.id_number {
-            person_filter = person_filter.add(persons::Column::IdHash.eq(self.keys.lookup_hash(id.as_str())));
-            by_person = true;
-        }
-        if let Some(name) = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            person_filter = person_filter.add(self.name_starts_with(name));
-            by_person = true;
-        }
-        if by_person {
+        if let Some(name) = name {
             // Persons of families in scope only, and no cap: the outer filter keeps the
             // scope, the sub-query finds every matching family.
             use sea_orm::sea_query::Query;
             let matching = Query::select()
                 .column(persons::Column::FamilyId)
                 .from(persons::Entity)
-                .cond_where(person_filter)
+                .cond_where(self.name_starts_with(name))
                 .to_owned();
             select = select.filter(families::Column::Id.in_subquery(matching));
+            if crate::shown::needs_insurer_consent(actor) {
+                select = select.filter(families::Column::Id.in_subquery(crate::consents::sharing_families()));
+            }
         }
+        self.family_page(actor, select, query.page, query.per_page).await
+    }
+
+    /// One page of the families `select` finds, newest first, as the actor may see them.
+    pub(crate) async fn family_page(
+        &self,
+        actor: &Actor,
+        select: sea_orm::Select<families::Entity>,
+        page: u64,
+        per_page: u64,
+    ) -> StoreResult<FamilyPage> {
         let total = select.clone().count(&self.db).await?;
-        let per_page = query.per_page.clamp(1, 1000);
+        let per_page = per_page.clamp(1, 1000);
         let rows = select
             .order_by_desc(families::Column::Id)
-            .offset(crate::page_offset(query.page, per_page)?)
+            .offset(crate::page_offset(page, per_page)?)
             .limit(per_page)
             .all(&self.db)
             .await?;
-        let families = self.summaries(rows).await?;
+        let seen = self.visibility(actor, rows.iter().map(|r| r.id)).await?;
+        let families = self.summaries(&seen, rows).await?;
         Ok(FamilyPage { families, total })
     }
 
@@ -332,7 +370,11 @@ impl Store {
         }
     }
 
-    async fn summaries(&self, rows: Vec<families::Model>) -> StoreResult<Vec<FamilySummary>> {
+    async fn summaries(
+        &self,
+        seen: &Visibility,
+        rows: Vec<families::Model>,
+    ) -> StoreResult<Vec<FamilySummary>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let counts: Vec<(i64, i64)> = if ids.is_empty() {
             Vec::new()
@@ -359,7 +401,7 @@ impl Store {
                 village_code: row.village_code,
                 category: row.category,
                 address: row.address,
-                head_name: row.head_name,
+                head_name: seen.name(row.id, &row.head_name),
                 phone_masked: row.phone_masked,
             })
             .collect())
@@ -368,21 +410,23 @@ impl Store {
     /// One family with its members, consents and member events.
     pub async fn family(&self, actor: &Actor, id: i64) -> StoreResult<FamilyDetail> {
         let row = self.family_row(actor, id).await?;
-        let summary = self.summaries(vec![row]).await?.remove(0);
-        let members = self.members(id).await?;
-        let consents = self.family_consents(id).await?;
+        let seen = self.visibility(actor, [id]).await?;
+        let summary = self.summaries(&seen, vec![row]).await?.remove(0);
+        let members = self.members(&seen, id).await?;
+        let consents = self.family_consents(&seen, id).await?;
         let events = self.member_events(id).await?;
-        Ok(FamilyDetail { summary, members, consents, events })
+        let revealable = seen.open(id);
+        Ok(FamilyDetail { summary, members, consents, events, revealable })
     }
 
-    pub(crate) async fn members(&self, family_id: i64) -> StoreResult<Vec<Person>> {
+    pub(crate) async fn members(&self, seen: &Visibility, family_id: i64) -> StoreResult<Vec<Person>> {
         Ok(persons::Entity::find()
             .filter(persons::Column::FamilyId.eq(family_id))
             .order_by_asc(persons::Column::Id)
             .all(&self.db)
             .await?
             .into_iter()
-            .map(person_from_row)
+            .map(|row| person_from_row(seen, row))
             .collect())
     }
 }

@@ -20,6 +20,7 @@ pub mod grants;
 pub mod households;
 pub mod imports;
 pub mod logins;
+pub mod lookups;
 pub mod members;
 mod migrations;
 pub mod orgs;
@@ -29,6 +30,7 @@ pub mod products;
 pub mod regions;
 mod rows;
 pub mod sessions;
+pub mod shown;
 pub mod users;
 
 pub use access::Actor;
@@ -63,6 +65,8 @@ pub struct Store {
     write_gate: connect::WriteGate,
     /// The audit writer (see `audit`).
     audit_queue: audit::AuditQueue,
+    /// Exact look-ups by ID or phone number one user may make per window (`lookups`).
+    lookup_limit: i64,
 }
 
 impl Store {
@@ -81,11 +85,25 @@ impl Store {
         // The audit writer takes turns only: were it to hold the enrolment writer (which holds a
         // store, and so the audit queue), neither task would ever see its channel close.
         let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.without_writers());
-        let store = Store { db, engine, keys: std::sync::Arc::new(keys), write_gate, audit_queue };
+        let store = Store {
+            db,
+            engine,
+            keys: std::sync::Arc::new(keys),
+            write_gate,
+            audit_queue,
+            lookup_limit: lookups::LOOKUP_LIMIT,
+        };
         // The enrolment writer's own copy of the store has no writer: it writes directly.
         let writer = Store { write_gate: store.write_gate.without_writers(), ..store.clone() };
         store.write_gate.set_enrolments(policies::EnrolQueue::start(writer));
         Ok(store)
+    }
+
+    /// The same store with another limit of exact look-ups per user and window (default
+    /// [`lookups::LOOKUP_LIMIT`]; configuration `lookup_limit`).
+    pub fn with_lookup_limit(mut self, limit: i64) -> Self {
+        self.lookup_limit = limit.max(1);
+        self
     }
 
     /// Applies every migration not applied yet. Safe to run on every start.

@@ -64,7 +64,10 @@ impl Store {
     /// with whose number it was.
     pub async fn reveal_id_number(&self, actor: &Actor, person_id: i64) -> StoreResult<String> {
         actor.require(Permission::RevealPersonalData)?;
-        let (person, _) = self.person_in_scope(actor, person_id).await?;
+        let (person, family) = self.person_in_scope(actor, person_id).await?;
+        if !self.family_open(actor, family.id).await? {
+            return Err(self.refuse_reveal(actor, "person.reveal_id", "人员", person_id).await);
+        }
         let value = self.keys.open(&person.id_enc)?;
         self.audit(
             actor,
@@ -80,6 +83,9 @@ impl Store {
     pub async fn reveal_phone(&self, actor: &Actor, family_id: i64) -> StoreResult<Option<String>> {
         actor.require(Permission::RevealPersonalData)?;
         let family = self.family_row(actor, family_id).await?;
+        if !self.family_open(actor, family_id).await? {
+            return Err(self.refuse_reveal(actor, "family.reveal_phone", "家庭", family_id).await);
+        }
         let Some(sealed) = family.phone_enc else { return Ok(None) };
         let value = self.keys.open(&sealed)?;
         self.audit(
@@ -90,6 +96,23 @@ impl Store {
         )
         .await?;
         Ok(Some(value))
+    }
+
+    /// A reveal refused because the family does not share its data with the insurer:
+    /// written to the audit log, and answered with the reason.
+    async fn refuse_reveal(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        kind: &'static str,
+        id: i64,
+    ) -> StoreError {
+        let event = AuditEvent::denied(action, kind, id.to_string())
+            .with_detail("该家庭未同意（或已撤回）向保险公司提供个人信息");
+        if let Err(err) = self.audit(actor, event).await {
+            return err;
+        }
+        StoreError::Forbidden("该家庭未同意（或已撤回）向保险公司提供个人信息，不能查看完整号码".to_owned())
     }
 
     /// Records a birth, death, marriage or moving away; death and moving away end the

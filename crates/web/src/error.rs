@@ -15,6 +15,9 @@ pub enum WebError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests of one kind: `429`, with what to do.
+    #[error("{0}")]
+    TooMany(String),
     #[error("页面已过期或请求来源无法确认，请刷新页面后重试")]
     Csrf,
     #[error("请先登录")]
@@ -31,6 +34,7 @@ impl WebError {
             WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -41,6 +45,7 @@ impl WebError {
             WebError::BadRequest(_) => "bad_request",
             WebError::Forbidden(_) => "forbidden",
             WebError::Conflict(_) => "conflict",
+            WebError::TooMany(_) => "too_many_requests",
             WebError::Csrf => "csrf",
             WebError::Unauthenticated => "unauthenticated",
             WebError::Internal(_) => "internal",
@@ -61,6 +66,7 @@ impl From<StoreError> for WebError {
             StoreError::Invalid(m) => WebError::BadRequest(m),
             StoreError::Conflict(m) => WebError::Conflict(m),
             StoreError::Forbidden(m) => WebError::Forbidden(m),
+            StoreError::Limited(m) => WebError::TooMany(m),
             StoreError::Database(e) => WebError::Internal(e.to_string()),
         }
     }
@@ -89,6 +95,7 @@ impl IntoResponse for WebError {
             StatusCode::FORBIDDEN => "无法执行",
             StatusCode::CONFLICT => "数据冲突",
             StatusCode::BAD_REQUEST => "输入有误",
+            StatusCode::TOO_MANY_REQUESTS => "请求过于频繁",
             _ => "出错了",
         };
         let page = ErrorPage { status: status.as_u16(), title, message: self.to_string() };

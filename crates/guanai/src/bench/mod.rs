@@ -494,7 +494,11 @@ async fn look_up_over_http(
             for i in 0..per_client {
                 let id = &ids[(c * per_client + i) % ids.len()];
                 let sent = Instant::now();
-                let response = client.get(&format!("/api/v1/coverage?id_number={id}")).send().await?;
+                let response = client
+                    .post("/api/v1/coverage")
+                    .json(&serde_json::json!({ "id_number": id }))
+                    .send()
+                    .await?;
                 anyhow::ensure!(response.status().is_success(), "look-up answered {}", response.status());
                 let _ = response.bytes().await?;
                 latencies.push(sent.elapsed());

@@ -27,8 +27,14 @@ impl Server {
             Some(path) => std::path::PathBuf::from(path),
             None => std::env::current_exe()?,
         };
+        // The look-up step makes thousands of exact look-ups as one user: far past the
+        // limit a real user has (`lookup_limit`).
+        let config = data_dir.join("bench-server.toml");
+        std::fs::write(&config, "lookup_limit = 1000000000\n").context("无法写入被测服务器的配置文件")?;
         let child = Command::new(program)
-            .args(["--database-url", database_url, "--encryption-key", key_hex, "--data-dir"])
+            .args(["--database-url", database_url, "--encryption-key", key_hex, "--config"])
+            .arg(&config)
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("RUST_LOG", "warn")

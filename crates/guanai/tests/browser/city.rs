@@ -286,7 +286,7 @@ async fn check_family(v: &mut Visit<'_>, store: &Store, actor: &Actor, family: i
     for person in &active {
         let row = members
             .iter()
-            .find(|row| row.first() == Some(&person.name))
+            .find(|row| row.first().is_some_and(|cell| person.name == cell.as_str()))
             .with_context(|| format!("{page}: no row for member {}", person.name))?;
         let shown =
             row.get(1).map(|cell| cell.split_whitespace().next().unwrap_or_default()).unwrap_or_default();

@@ -12,7 +12,8 @@ use anyhow::{bail, ensure, Context, Result};
 use fantoccini::Locator;
 use guanai_domain::families::Relationship;
 use guanai_domain::{IdNumber, PovertyStatus, RegionCode};
-use guanai_store::families::{ConsentKind, FamilyQuery, NewFamily, NewPerson};
+use guanai_store::families::{ConsentKind, NewFamily, NewPerson};
+use guanai_store::lookups::FamilyLookup;
 use guanai_store::policies::{Channel, EnrolRequest, PolicyQuery, PolicyStatus};
 use guanai_store::{Actor, Store};
 use serde_json::json;
@@ -117,8 +118,8 @@ async fn policies_of(store: &Store, family: i64, status: Option<PolicyStatus>) -
 async fn family_awaiting_underwriting(store: &Store) -> Result<i64> {
     let system = system();
     let head = IdNumber::parse(&head_id())?.id;
-    let query = FamilyQuery { id_number: Some(head), per_page: 10, ..Default::default() };
-    let found = store.search_families(&system, &query).await?.families;
+    let lookup = FamilyLookup { id_number: Some(head), ..Default::default() };
+    let found = store.lookup_families(&system, &lookup).await?.families;
     let family = match found.first() {
         Some(family) => family.id,
         None => {

@@ -101,7 +101,7 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
 #[tokio::test]
 async fn hashes_stored_before_the_cut_are_found_after_it() {
     use guanai_domain::families::Relationship;
-    use guanai_store::families::FamilyQuery;
+    use guanai_store::lookups::FamilyLookup;
     use sea_orm::ConnectionTrait;
 
     let app = crate::util::TestApp::demo().await;
@@ -126,16 +126,16 @@ async fn hashes_stored_before_the_cut_are_found_after_it() {
     ] {
         raw.execute_unprepared(&sql).await.unwrap();
     }
-    let find = |query: FamilyQuery| {
+    let find = |query: FamilyLookup| {
         let store = app.store.clone();
         let system = app.system();
-        async move { store.search_families(&system, &query).await.unwrap().families }
+        async move { store.lookup_families(&system, &query).await.unwrap().families }
     };
-    let by_id = || FamilyQuery {
+    let by_id = || FamilyLookup {
         id_number: Some(guanai_domain::IdNumber::parse(&head_id).unwrap().id),
         ..Default::default()
     };
-    let by_phone = || FamilyQuery {
+    let by_phone = || FamilyLookup {
         phone: Some(guanai_domain::Mobile::parse("13812345678").unwrap()),
         ..Default::default()
     };

@@ -120,7 +120,7 @@ async fn the_coverage_look_up_lists_the_policies_of_the_person_found() {
         })
         .await;
     let county = app.login("demo.county").await;
-    let before = app.get(&county, &format!("/api/v1/coverage?id_number={head}")).await;
+    let before = app.post_json(&county, "/api/v1/coverage", serde_json::json!({"id_number": head})).await;
     assert_eq!(before.status, StatusCode::OK, "{}", before.body);
     assert_eq!(before.json()["name"], "周保障");
     assert_eq!(before.json()["policies"].as_array().unwrap().len(), 0, "registered, not insured");
@@ -134,7 +134,7 @@ async fn the_coverage_look_up_lists_the_policies_of_the_person_found() {
         expected_family_part: None,
     };
     let id = app.store.enrol(&system, &request).await.unwrap();
-    let after = app.get(&county, &format!("/api/v1/coverage?id_number={head}")).await;
+    let after = app.post_json(&county, "/api/v1/coverage", serde_json::json!({"id_number": head})).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.body);
     let json = after.json();
     assert_eq!(json["person_id"], members[0]);

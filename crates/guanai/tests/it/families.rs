@@ -237,22 +237,34 @@ async fn the_list_filters_within_scope_and_explains_bad_filters() {
     let all = app.get(&agent, "/families").await;
     assert!(all.body.contains("共 2 户"), "{}", all.body);
     assert!(all.body.contains("张大") && all.body.contains("李二") && !all.body.contains("王三"));
-    let by_id = app.get(&agent, &format!("/families?id_number={zhang}")).await;
+    // Exact numbers are looked up by POST, never in the URL.
+    let by_id = app.post_form(&agent, "/families/lookup", &[("id_number", &zhang)]).await;
     assert!(by_id.body.contains("张大") && !by_id.body.contains("李二"), "{}", by_id.body);
     let by_name = app.get(&agent, "/families?name=%E6%9D%8E").await;
     assert!(by_name.body.contains("李二") && !by_name.body.contains("张大"));
     let by_village = app.get(&agent, "/families?region=360802100201").await;
     assert!(by_village.body.contains("李二") && !by_village.body.contains("张大"));
-    let by_phone = app.get(&agent, "/families?phone=139-0000-1111").await;
-    assert!(by_phone.body.contains("共 2 户"));
+    let by_phone = app.post_form(&agent, "/families/lookup", &[("phone", "139-0000-1111")]).await;
+    assert!(by_phone.body.contains("共 2 户"), "{}", by_phone.body);
     let by_category = app.get(&agent, "/families?category=only_child").await;
     assert!(by_category.body.contains("共 0 户") && by_category.body.contains("没有符合条件的家庭"));
     let by_poverty = app.get(&agent, "/families?poverty=lifted").await;
     assert!(by_poverty.body.contains("共 2 户"));
-    let bad: [(&str, &str); 5] = [
-        ("/families?phone=12345", "手机号：手机号应为11位数字"),
-        ("/families?id_number=3.60802199001011E%2B17", "被表格软件存成了数字"),
-        (&format!("/families?id_number={}", wrong_check(&zhang)), "校验位不正确"),
+    let wrong = wrong_check(&zhang);
+    let bad_numbers: [(&str, &str, &str); 3] = [
+        ("phone", "12345", "手机号：手机号应为11位数字"),
+        ("id_number", "3.60802199001011E+17", "被表格软件存成了数字"),
+        ("id_number", &wrong, "校验位不正确"),
+    ];
+    for (field, value, message) in bad_numbers {
+        let response = app.post_form(&agent, "/families/lookup", &[(field, value)]).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{field}={value}");
+        assert!(response.body.contains(message), "{field}: expected “{message}” in {}", response.body);
+        assert!(!response.body.contains("张大"), "{field}: no results under an error");
+    }
+    let bad: [(&str, &str); 4] = [
+        (&format!("/families?id_number={zhang}"), "精确查找"),
+        ("/families?phone=13900001111", "精确查找"),
         ("/families?region=360803", "不在您的管理范围内"),
         ("/families?category=rich", "未知的家庭类型"),
     ];

@@ -24,3 +24,4 @@ mod roster;
 mod security;
 mod users;
 mod util;
+mod visibility;

@@ -94,7 +94,7 @@ async fn the_coverage_look_up_is_scoped_and_audited() {
     })
     .await;
     let county = app.login("demo.county").await;
-    let found = app.get(&county, &format!("/api/v1/coverage?id_number={head}")).await;
+    let found = app.post_json(&county, "/api/v1/coverage", serde_json::json!({"id_number": head})).await;
     assert_eq!(found.status, axum::http::StatusCode::OK, "{}", found.body);
     assert_eq!(found.json()["name"], "吴查询");
     assert!(!found.body.contains(&head), "the answer carries the masked number only");
@@ -118,10 +118,12 @@ async fn the_coverage_look_up_is_scoped_and_audited() {
         .await
         .unwrap();
     let other = app.login_with("qingyuan.branch", "qingyuan-2026").await;
-    let hidden = app.get(&other, &format!("/api/v1/coverage?id_number={head}")).await;
+    let hidden = app.post_json(&other, "/api/v1/coverage", serde_json::json!({"id_number": head})).await;
     assert_eq!(hidden.status, axum::http::StatusCode::NOT_FOUND);
     assert_eq!(app.audit_entries("qingyuan.branch", "denied").await.len(), 1);
-    let bad = app.get(&county, "/api/v1/coverage?id_number=360802198003059110").await;
+    let bad = app
+        .post_json(&county, "/api/v1/coverage", serde_json::json!({"id_number": "360802198003059110"}))
+        .await;
     assert_eq!(bad.status, axum::http::StatusCode::BAD_REQUEST);
     assert!(bad.json()["error"]["message"].as_str().unwrap().contains("校验位"));
 }

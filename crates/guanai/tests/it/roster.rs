@@ -477,9 +477,9 @@ async fn families_of_the_village(app: &TestApp) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for family in page.families {
         let detail = app.store.family(&system, family.id).await.unwrap();
-        let mut names: Vec<String> = detail.members.iter().map(|m| m.name.clone()).collect();
+        let mut names: Vec<String> = detail.members.iter().map(|m| m.name.to_string()).collect();
         names.sort();
-        out.push((family.head_name, names));
+        out.push((family.head_name.to_string(), names));
     }
     out.sort();
     out

@@ -158,6 +158,15 @@ impl TestApp {
         self.post_form_raw(Some(&client.cookie), path, &all).await
     }
 
+    /// Posts a JSON body to the API with the client's session and CSRF token.
+    pub async fn post_json(&self, client: &Client, path: &str, body: serde_json::Value) -> TestResponse {
+        let request = Request::post(path)
+            .header(header::COOKIE, format!("guanai_session={}", client.cookie))
+            .header("x-csrf-token", client.csrf.as_str())
+            .header(header::CONTENT_TYPE, "application/json");
+        self.send(request.body(Body::from(body.to_string())).unwrap()).await
+    }
+
     /// Posts exactly these fields, with the session cookie if given.
     pub async fn post_form_raw(
         &self,

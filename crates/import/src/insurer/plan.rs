@@ -169,7 +169,7 @@ async fn plan_rows(
             lines: lines.clone(),
             policy_id: Some(policy_id),
             known: true,
-            head_name: policy.head_name.clone(),
+            head_name: policy.head_name.to_string(),
             verdict: ReturnVerdict::Rejected,
             policy_no: String::new(),
             reason: String::new(),

@@ -10,6 +10,7 @@ mod m20261130_000005_list_indexes;
 mod m20261130_000006_compact_lookups;
 mod m20261201_000007_sealed_import_files;
 mod m20261201_000008_login_failures_and_grants;
+mod m20261201_000009_lookup_quotas;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_compact_lookups::Migration),
             Box::new(m20261201_000007_sealed_import_files::Migration),
             Box::new(m20261201_000008_login_failures_and_grants::Migration),
+            Box::new(m20261201_000009_lookup_quotas::Migration),
         ]
     }
 }

@@ -24,7 +24,7 @@ use crate::{Actor, Store, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
     pub family_id: i64,
-    pub head_name: String,
+    pub head_name: crate::shown::ShownName,
     pub reason: String,
 }
 
@@ -66,6 +66,7 @@ impl Store {
         status: PolicyStatus,
     ) -> StoreResult<(Vec<PolicyDraft>, Vec<Skipped>)> {
         let family_ids: Vec<i64> = selected.iter().map(|f| f.id).collect();
+        let seen = self.visibility(actor, family_ids.iter().copied()).await?;
         let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
         let mut consents_by_family: HashMap<i64, Vec<Consent>> = HashMap::new();
         let mut covered: HashSet<i64> = HashSet::new();
@@ -126,7 +127,7 @@ impl Store {
         for family in selected {
             let skip = |reason: String| Skipped {
                 family_id: family.id,
-                head_name: family.head_name.clone(),
+                head_name: seen.name(family.id, &family.head_name),
                 reason,
             };
             let given = consents_by_family.get(&family.id).map(Vec::as_slice).unwrap_or_default();

@@ -2,7 +2,6 @@
 //! confirm a certificate is genuine, and sees masked data only.
 
 use chrono::NaiveDate;
-use guanai_domain::identity::mask_name;
 use guanai_domain::products::CoverItem;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
@@ -90,8 +89,9 @@ impl Store {
         else {
             return Ok(None);
         };
-        let summary = self.summaries_of(vec![row]).await?.remove(0);
-        let members = self.insured_members(summary.id).await?;
+        let seen = crate::shown::Visibility::public();
+        let summary = self.summaries_of(&seen, vec![row]).await?.remove(0);
+        let members = self.insured_members(&seen, summary.family_id, summary.id).await?;
         let village_name = self.village_label(&summary.village_code).await?;
         let status =
             if summary.status == PolicyStatus::Cancelled { ShownStatus::Cancelled } else { summary.shown };
@@ -101,11 +101,11 @@ impl Store {
             policy_no: summary.policy_no,
             status,
             package_name: summary.package_name,
-            head_name_masked: mask_name(&summary.head_name),
+            head_name_masked: summary.head_name.to_string(),
             village_name,
             start_date: summary.start_date,
             end_date: summary.end_date,
-            insured: members.into_iter().map(|m| (mask_name(&m.name), m.id_masked)).collect(),
+            insured: members.into_iter().map(|m| (m.name.to_string(), m.id_masked)).collect(),
         }))
     }
 }

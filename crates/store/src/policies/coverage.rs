@@ -1,5 +1,6 @@
 //! Coverage look-up by ID number: which policies cover a person, within the caller's
-//! scope. A look-up by ID number is a view of personal data, so it is audit-logged.
+//! scope. A look-up by ID number is a view of personal data, so it is audit-logged, and
+//! counted against the user's limit of exact look-ups (`lookups`).
 
 use chrono::NaiveDate;
 use guanai_domain::identity::IdNumber;
@@ -17,6 +18,7 @@ use crate::{Actor, Store, StoreResult};
 #[derive(Debug, FromQueryResult)]
 struct CoverageRow {
     person_id: i64,
+    family_id: i64,
     name: String,
     id_masked: String,
     village_code: String,
@@ -31,7 +33,7 @@ struct CoverageRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
     pub person_id: i64,
-    pub name: String,
+    pub name: crate::shown::ShownName,
     pub id_masked: String,
     pub policies: Vec<CoveredBy>,
 }
@@ -51,12 +53,14 @@ impl Store {
     /// when nobody in the actor's scope has that number.
     pub async fn coverage_by_id_number(&self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
         actor.require(Permission::ViewFamilies)?;
+        self.take_lookup_turn(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());
         // The person, their family's village and the policies covering them (through their
         // memberships, if any), in one query.
         let rows = persons::Entity::find()
             .select_only()
             .column_as(persons::Column::Id, "person_id")
+            .column(persons::Column::FamilyId)
             .column(persons::Column::Name)
             .column(persons::Column::IdMasked)
             .column(families::Column::VillageCode)
@@ -97,7 +101,8 @@ impl Store {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let (person_id, name, id_masked) = (first.person_id, first.name.clone(), first.id_masked.clone());
+        let (person_id, family_id, id_masked) = (first.person_id, first.family_id, first.id_masked.clone());
+        let name = self.visibility(actor, [family_id]).await?.name(family_id, &first.name);
         if !first.village_code.starts_with(actor.scope().as_str()) {
             // Someone else's person: answer as if unknown, but keep a trace of the try.
             self.audit(actor, AuditEvent::denied("coverage.lookup", "人员", id.masked())).await?;

@@ -61,7 +61,7 @@ pub struct FundingLine {
 #[derive(Debug, Clone, Serialize)]
 pub struct Quote {
     pub family_id: i64,
-    pub head_name: String,
+    pub head_name: crate::shown::ShownName,
     pub package_id: i64,
     pub package_name: String,
     pub year: i32,
@@ -139,13 +139,13 @@ impl Store {
             let renewal = renewing.contains(&member.id);
             for product in package.products() {
                 if let Err(e) =
-                    product.terms.check_person(&product.name, &member.name, member.birth_date, renewal)
+                    product.terms.check_person(&product.name, member.name.as_str(), member.born, renewal)
                 {
                     problems.push(e.to_string());
                 }
             }
             quoted.push(QuotedMember {
-                age: full_years(member.birth_date, start),
+                age: full_years(member.born, start),
                 renewal,
                 person: member.clone(),
             });
@@ -197,7 +197,7 @@ impl Store {
         };
         Ok(Quote {
             family_id: family.id,
-            head_name: family.head_name.clone(),
+            head_name: self.visibility(actor, [family.id]).await?.name(family.id, &family.head_name),
             package_id: package.id,
             package_name: package.name.clone(),
             year: package.year,
@@ -286,10 +286,12 @@ impl Store {
             // Out of scope, or no such family (or none with members): the usual answer.
             _ => {
                 let family = self.family_row(actor, family_id).await?;
-                return Ok((family, self.members(family_id).await?));
+                let seen = self.visibility(actor, [family_id]).await?;
+                return Ok((family, self.members(&seen, family_id).await?));
             }
         };
-        Ok((family, rows.into_iter().map(|(person, _)| person_from_row(person)).collect()))
+        let seen = self.visibility(actor, [family_id]).await?;
+        Ok((family, rows.into_iter().map(|(person, _)| person_from_row(&seen, person)).collect()))
     }
 
     /// In one query, for the persons of an enrolment: who was insured last year under a
@@ -427,7 +429,7 @@ fn overlapping_cover(package: &Package, members: &[Person], taken: &[(i64, i64)]
             let product = package.products().find(|p| p.id == *product_id)?;
             Some(
                 EligibilityError::AlreadyCovered {
-                    person: person.name.clone(),
+                    person: person.name.to_string(),
                     product: product.name.clone(),
                     year: package.year,
                 }

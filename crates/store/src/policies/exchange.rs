@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use guanai_domain::identity::mask_name;
 use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
@@ -42,7 +41,8 @@ pub struct ExchangePolicy {
     pub policy_no: Option<String>,
     pub cancel_reason: Option<String>,
     pub year: i32,
-    pub head_name: String,
+    /// Empty outside the actor's scope.
+    pub head_name: crate::shown::ShownName,
 }
 
 impl Store {
@@ -88,7 +88,7 @@ impl Store {
                 .await?;
             heads.extend(rows);
         }
-        let reveal = actor.can(Permission::RevealPersonalData);
+        let seen = self.visibility(actor, family_ids.iter().copied()).await?;
         Ok(found
             .into_values()
             .map(|row| {
@@ -106,11 +106,7 @@ impl Store {
                     policy_no: row.policy_no.filter(|_| in_scope),
                     cancel_reason: row.cancel_reason.filter(|_| in_scope),
                     year: if in_scope { row.year } else { 0 },
-                    head_name: match (in_scope, reveal) {
-                        (false, _) => String::new(),
-                        (true, true) => head.to_owned(),
-                        (true, false) => mask_name(head),
-                    },
+                    head_name: seen.name(row.family_id, if in_scope { head } else { "" }),
                 }
             })
             .collect())

@@ -10,7 +10,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::families::Relationship;
-use guanai_domain::identity::mask_name;
 use guanai_domain::regions::short_region_name;
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -19,10 +18,10 @@ use serde::Serialize;
 use super::exchange::CHUNK;
 use super::{PolicyQuery, PolicyStatus, PolicySummary};
 use crate::audit::AuditEvent;
-use crate::consents::ConsentKind;
-use crate::entities::{consents, families, packages, persons, policies, policy_members};
+use crate::entities::{families, packages, persons, policies, policy_members};
 use crate::families::{FamilyQuery, FamilySummary};
 use crate::funding::LedgerLine;
+use crate::shown::ShownName;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Most rows one list export writes; a larger list must be narrowed by its filters.
@@ -48,12 +47,13 @@ pub struct UnderwritingRow {
     pub county: String,
     pub township: String,
     pub village: String,
-    pub head_name: String,
-    pub insured_name: String,
+    pub head_name: ShownName,
+    pub insured_name: ShownName,
     /// In full, or masked (`360***********1234`).
     pub id_number: String,
     pub sex: &'static str,
-    pub birth_date: NaiveDate,
+    /// `None` for a role that sees the age only (see `shown`).
+    pub birth_date: Option<NaiveDate>,
     pub relationship: &'static str,
     pub package_name: String,
     pub shares: i32,
@@ -79,7 +79,7 @@ pub struct UnderwritingList {
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilyExportRow {
     pub summary: FamilySummary,
-    /// In full for roles with `RevealPersonalData`, masked otherwise.
+    /// In full for a family open to the actor (see `shown`), masked otherwise.
     pub phone: Option<String>,
 }
 
@@ -144,7 +144,6 @@ impl Store {
         let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
         let mut people: HashMap<i64, persons::Model> = HashMap::new();
         let mut heads: HashMap<i64, String> = HashMap::new();
-        let mut sharing: HashSet<i64> = HashSet::new();
         let policy_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         for chunk in policy_ids.chunks(CHUNK) {
             let links = policy_members::Entity::find()
@@ -177,17 +176,9 @@ impl Store {
                 .all(&self.db)
                 .await?;
             heads.extend(found);
-            let consenting: Vec<i64> = consents::Entity::find()
-                .select_only()
-                .column(consents::Column::FamilyId)
-                .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
-                .filter(consents::Column::Kind.eq(ConsentKind::InsurerSharing.as_str()))
-                .filter(consents::Column::WithdrawnAt.is_null())
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            sharing.extend(consenting);
         }
+        let sharing = self.sharing_with_insurer(&family_ids).await?;
+        let seen = self.visibility(actor, family_ids.iter().copied()).await?;
         let package_names: HashMap<i64, String> = packages::Entity::find()
             .select_only()
             .column(packages::Column::Id)
@@ -207,7 +198,6 @@ impl Store {
             }
         }
         let names = self.region_names(&codes.into_iter().collect::<Vec<_>>()).await?;
-        let shown = |name: &str| if full_ids { name.to_owned() } else { mask_name(name) };
 
         let mut list = Vec::new();
         let mut withheld = 0;
@@ -221,7 +211,8 @@ impl Store {
             });
             let may_share = sharing.contains(&policy.family_id);
             for (index, person) in insured.into_iter().enumerate() {
-                let id_number = if full_ids && may_share {
+                let open = seen.open(policy.family_id);
+                let id_number = if full_ids && may_share && open {
                     self.keys.open(&person.id_enc)?
                 } else {
                     if full_ids {
@@ -235,11 +226,14 @@ impl Store {
                     county: county.clone(),
                     township: township.clone(),
                     village: village.clone(),
-                    head_name: shown(heads.get(&policy.family_id).map(String::as_str).unwrap_or_default()),
-                    insured_name: shown(&person.name),
+                    head_name: seen.name(
+                        policy.family_id,
+                        heads.get(&policy.family_id).map(String::as_str).unwrap_or_default(),
+                    ),
+                    insured_name: seen.name(policy.family_id, &person.name),
                     id_number,
                     sex: if person.sex == "female" { "女" } else { "男" },
-                    birth_date: person.birth_date,
+                    birth_date: seen.birth_date(policy.family_id, person.birth_date),
                     relationship: Relationship::parse(&person.relationship)
                         .unwrap_or(Relationship::Other)
                         .label(),
@@ -270,8 +264,8 @@ impl Store {
         Ok(UnderwritingList { rows: list, policies: rows.len(), full_ids, withheld })
     }
 
-    /// Every policy of the list as filtered (up to [`EXPORT_LIMIT`]), heads' names masked
-    /// for roles without `RevealPersonalData`; audit-logged as `policy.export`.
+    /// Every policy of the list as filtered (up to [`EXPORT_LIMIT`]), heads' names as the
+    /// actor may see them (`search_policies`); audit-logged as `policy.export`.
     pub async fn export_policies(
         &self,
         actor: &Actor,
@@ -292,11 +286,6 @@ impl Store {
             }
             page_query.page += 1;
         }
-        if !actor.can(Permission::RevealPersonalData) {
-            for policy in &mut all {
-                policy.head_name = mask_name(&policy.head_name);
-            }
-        }
         self.audit(
             actor,
             AuditEvent::ok("policy.export", "保单", "列表").with_detail(format!("导出{}份保单", all.len())),
@@ -306,8 +295,8 @@ impl Store {
     }
 
     /// Every family of the list as filtered (up to [`EXPORT_LIMIT`]): heads' names and
-    /// phone numbers in full for roles with `RevealPersonalData`, masked otherwise;
-    /// audit-logged as `family.export`.
+    /// phone numbers in full for the families open to the actor (see `shown`), masked
+    /// otherwise; audit-logged as `family.export`.
     pub async fn export_families(
         &self,
         actor: &Actor,
@@ -328,10 +317,11 @@ impl Store {
             }
             page_query.page += 1;
         }
+        let seen = self.visibility(actor, all.iter().map(|f| f.id)).await?;
         let reveal = actor.can(Permission::RevealPersonalData);
         let mut phones: HashMap<i64, String> = HashMap::new();
         if reveal {
-            let ids: Vec<i64> = all.iter().map(|f| f.id).collect();
+            let ids: Vec<i64> = all.iter().map(|f| f.id).filter(|id| seen.open(*id)).collect();
             for chunk in ids.chunks(CHUNK) {
                 let rows: Vec<(i64, Option<String>)> = families::Entity::find()
                     .select_only()
@@ -350,11 +340,12 @@ impl Store {
         }
         let rows: Vec<FamilyExportRow> = all
             .into_iter()
-            .map(|mut summary| {
-                let phone = if reveal { phones.remove(&summary.id) } else { summary.phone_masked.clone() };
-                if !reveal {
-                    summary.head_name = mask_name(&summary.head_name);
-                }
+            .map(|summary| {
+                let phone = if seen.open(summary.id) {
+                    phones.remove(&summary.id)
+                } else {
+                    summary.phone_masked.clone()
+                };
                 FamilyExportRow { summary, phone }
             })
             .collect();

@@ -147,6 +147,7 @@ impl Store {
             GiftSelection::Filter { .. } => select.order_by_asc(families::Column::Id).all(&self.db).await?,
         };
         // Families outside the source's region are not its to pay for.
+        let seen = self.visibility(actor, selected.iter().map(|f| f.id)).await?;
         let (in_region, mut skipped): (Vec<families::Model>, Vec<GiftSkip>) = {
             let mut keep = Vec::new();
             let mut out = Vec::new();
@@ -158,7 +159,7 @@ impl Store {
                 } else {
                     out.push(GiftSkip {
                         family_id: family.id,
-                        head_name: family.head_name.clone(),
+                        head_name: seen.name(family.id, &family.head_name),
                         reason: "不在资金来源的资助区域内".to_owned(),
                     });
                 }

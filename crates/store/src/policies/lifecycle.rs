@@ -41,7 +41,8 @@ impl Store {
         if row.status != PolicyStatus::Draft.as_str() {
             return Err(StoreError::invalid("只有草稿状态的保单可以提交承保"));
         }
-        self.check_consents(row.family_id, &self.insured_members(id).await?).await?;
+        let seen = self.visibility(actor, [row.family_id]).await?;
+        self.check_consents(row.family_id, &self.insured_members(&seen, row.family_id, id).await?).await?;
         let result = policies::Entity::update_many()
             .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Submitted.as_str()))
             .col_expr(policies::Column::SubmittedAt, Expr::value(Utc::now()))

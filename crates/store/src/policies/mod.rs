@@ -38,13 +38,14 @@ use serde::Serialize;
 
 use crate::audit_labels::shown_username;
 use crate::entities::{families, packages, policies, policy_members};
+use crate::shown::{ShownName, Visibility};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicySummary {
     pub id: i64,
     pub family_id: i64,
-    pub head_name: String,
+    pub head_name: ShownName,
     pub village_code: String,
     pub package_id: i64,
     pub package_name: String,
@@ -64,7 +65,7 @@ pub struct PolicySummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct InsuredMember {
     pub person_id: i64,
-    pub name: String,
+    pub name: ShownName,
     pub id_masked: String,
     pub age_at_start: i32,
     pub relationship: String,
@@ -130,7 +131,12 @@ impl Store {
         }
     }
 
-    async fn summaries_of(&self, rows: Vec<policies::Model>) -> StoreResult<Vec<PolicySummary>> {
+    /// The policies of `rows` as `seen` shows their families.
+    async fn summaries_of(
+        &self,
+        seen: &Visibility,
+        rows: Vec<policies::Model>,
+    ) -> StoreResult<Vec<PolicySummary>> {
         let family_ids: Vec<i64> = rows.iter().map(|r| r.family_id).collect();
         let package_ids: Vec<i64> = rows.iter().map(|r| r.package_id).collect();
         let heads: Vec<(i64, String)> = if family_ids.is_empty() {
@@ -163,11 +169,14 @@ impl Store {
             .map(|row| {
                 let status = PolicyStatus::parse(&row.status).unwrap_or(PolicyStatus::Draft);
                 PolicySummary {
-                    head_name: heads
-                        .iter()
-                        .find(|(id, _)| *id == row.family_id)
-                        .map(|(_, n)| n.clone())
-                        .unwrap_or_default(),
+                    head_name: seen.name(
+                        row.family_id,
+                        heads
+                            .iter()
+                            .find(|(id, _)| *id == row.family_id)
+                            .map(|(_, n)| n.as_str())
+                            .unwrap_or_default(),
+                    ),
                     package_name: names
                         .iter()
                         .find(|(id, _)| *id == row.package_id)
@@ -223,12 +232,14 @@ impl Store {
             .limit(per_page)
             .all(&self.db)
             .await?;
-        Ok(PolicyPage { policies: self.summaries_of(rows).await?, total })
+        let seen = self.visibility(actor, rows.iter().map(|r| r.family_id)).await?;
+        Ok(PolicyPage { policies: self.summaries_of(&seen, rows).await?, total })
     }
 
     /// Up to `limit` families within the actor's scope that have no policy in `year`, in
     /// the order they were registered, with their members: two queries (and one more per
-    /// 500 families), whatever the size of the city.
+    /// 500 families), whatever the size of the city. For those who enrol (names and birth
+    /// dates in full: every role that may enrol sees them, see `shown`).
     pub async fn uninsured_families(
         &self,
         actor: &Actor,
@@ -237,7 +248,7 @@ impl Store {
     ) -> StoreResult<Vec<Uninsured>> {
         use crate::entities::persons;
         use sea_orm::sea_query::Query;
-        actor.require(Permission::ViewFamilies)?;
+        actor.require(Permission::Enrol)?;
         let insured = Query::select()
             .column(policies::Column::FamilyId)
             .from(policies::Entity)
@@ -284,8 +295,9 @@ impl Store {
         let created_by = shown_username(&row.created_by).to_owned();
         let underwritten_by = row.underwritten_by.as_deref().map(|name| shown_username(name).to_owned());
         let cancel_reason = row.cancel_reason.clone();
-        let summary = self.summaries_of(vec![row]).await?.remove(0);
-        let members = self.insured_members(id).await?;
+        let seen = self.visibility(actor, [row.family_id]).await?;
+        let summary = self.summaries_of(&seen, vec![row]).await?.remove(0);
+        let members = self.insured_members(&seen, summary.family_id, id).await?;
         let lines = self.policy_lines(id).await?;
         let funding = self.policy_funding_lines(id, summary.family_part).await?;
         let payments = self.policy_payments(id).await?;
@@ -302,7 +314,13 @@ impl Store {
         })
     }
 
-    async fn insured_members(&self, policy_id: i64) -> StoreResult<Vec<InsuredMember>> {
+    /// The insured of a policy of `family_id`, as `seen` shows that family.
+    pub(crate) async fn insured_members(
+        &self,
+        seen: &Visibility,
+        family_id: i64,
+        policy_id: i64,
+    ) -> StoreResult<Vec<InsuredMember>> {
         use crate::entities::persons;
         let rows = policy_members::Entity::find()
             .filter(policy_members::Column::PolicyId.eq(policy_id))
@@ -316,7 +334,7 @@ impl Store {
                 let p = people.iter().find(|p| p.id == m.person_id)?;
                 Some(InsuredMember {
                     person_id: p.id,
-                    name: p.name.clone(),
+                    name: seen.name(family_id, &p.name),
                     id_masked: p.id_masked.clone(),
                     age_at_start: m.age_at_start,
                     relationship: guanai_domain::families::Relationship::parse(&p.relationship)

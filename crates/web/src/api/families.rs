@@ -1,6 +1,7 @@
-//! Families and members. ID and phone numbers are always masked here; names are masked
-//! too for roles that may not see personal data in full (supervisors). The same rules and
-//! messages as the pages: both parse through `pages::families`.
+//! Families and members. ID and phone numbers are always masked here; names and birth
+//! dates are as the store's read types give them to the caller (`guanai_store::shown`).
+//! The same rules and messages as the pages: both parse through `pages::families`. An
+//! exact look-up by ID or phone number is a POST (`/families/lookup`), never a URL.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{require, JsonBody};
 use crate::error::{ApiError, WebError};
-use crate::pages::families::{register, shown_name, FamilyFilter, MemberForm, NewFamilyForm};
+use crate::pages::families::{register, FamilyFilter, LookupForm, MemberForm, NewFamilyForm};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
@@ -21,6 +22,7 @@ const PER_PAGE: u64 = 50;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/families", get(list).post(create))
+        .route("/families/lookup", post(lookup))
         .route("/families/{id}", get(show))
         .route("/families/{id}/members", post(add_member))
 }
@@ -39,9 +41,10 @@ pub struct FamilyList {
 }
 
 /// The families within the caller's scope, newest first, 50 a page. Query parameters, all
-/// optional: `region` (9- or 12-digit code), `name` (start of any member's name),
-/// `id_number`, `phone`, `category` (code), `poverty` (`none`, `lifted`, `monitored`,
-/// `dibao`), `page` (from 0). A malformed filter is a 400 with the reason in Chinese.
+/// optional: `region` (9- or 12-digit code), `name` (start of any member's name; only for
+/// roles that see names in full), `category` (code), `poverty` (`none`, `lifted`,
+/// `monitored`, `dibao`), `page` (from 0). A malformed filter is a 400 with the reason in
+/// Chinese; so is an `id_number` or `phone` (use `POST /families/lookup`).
 pub async fn list(
     State(state): State<AppState>,
     user: ApiUser,
@@ -51,12 +54,27 @@ pub async fn list(
     require(&state, actor, Permission::ViewFamilies, "/api/v1/families").await?;
     let query = filter.to_query(actor, PER_PAGE).map_err(WebError::BadRequest)?;
     let found = state.store.search_families(actor, &query).await?;
-    let families = found
-        .families
-        .into_iter()
-        .map(|f| FamilySummary { head_name: shown_name(actor, &f.head_name), ..f })
-        .collect();
-    Ok(Json(FamilyList { total: found.total, page: query.page, per_page: PER_PAGE, families }))
+    Ok(Json(FamilyList {
+        total: found.total,
+        page: query.page,
+        per_page: PER_PAGE,
+        families: found.families,
+    }))
+}
+
+/// The families within the caller's scope with a member of this ID number, or with this
+/// phone number: a JSON body `{"id_number": "…"}`, `{"phone": "…"}` or both. Audit-logged
+/// with whose record matched; at most 30 look-ups per user in ten minutes, then `429`.
+pub async fn lookup(
+    State(state): State<AppState>,
+    user: ApiUser,
+    JsonBody(body): JsonBody<LookupForm>,
+) -> Result<Json<FamilyList>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewFamilies, "/api/v1/families/lookup").await?;
+    let lookup = body.to_lookup().map_err(WebError::BadRequest)?;
+    let found = state.store.lookup_families(actor, &lookup).await?;
+    Ok(Json(FamilyList { total: found.total, page: 0, per_page: PER_PAGE, families: found.families }))
 }
 
 #[derive(Deserialize)]
@@ -123,15 +141,7 @@ pub async fn show(
 ) -> Result<Json<FamilyDetail>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/families").await?;
-    let mut detail = state.store.family(actor, parse_id(&id)?).await?;
-    detail.summary.head_name = shown_name(actor, &detail.summary.head_name);
-    for member in &mut detail.members {
-        member.name = shown_name(actor, &member.name);
-    }
-    for consent in &mut detail.consents {
-        consent.given_by = shown_name(actor, &consent.given_by);
-    }
-    Ok(Json(detail))
+    Ok(Json(state.store.family(actor, parse_id(&id)?).await?))
 }
 
 #[derive(Deserialize)]

@@ -52,6 +52,14 @@ fn create_family() -> Value {
     ])
 }
 
+fn lookup() -> Value {
+    object(&[("id_number", "string", false), ("phone", "string", false)])
+}
+
+fn coverage() -> Value {
+    object(&[("id_number", "string", true)])
+}
+
 fn add_member() -> Value {
     object(&[("name", "string", true), ("id_number", "string", true), ("relationship", "string", true)])
 }
@@ -107,7 +115,8 @@ const OPERATIONS: &[Operation] = &[
     op("get", "/users", "users", "The users within the caller's scope."),
     with_body(op("post", "/users", "users", "Creates a user within the caller's scope, with a role the caller may grant."), create_user, 201),
     op("get", "/users/{id}", "users", "One user within the caller's scope; 404 otherwise."),
-    op("get", "/families", "families", "Families within the caller's scope; filters as on the family list page."),
+    op("get", "/families", "families", "Families within the caller's scope; filters as on the family list page (no ID or phone number: see the look-up)."),
+    with_body(op("post", "/families/lookup", "families", "Families with a member of this ID number or with this phone number. Audited; at most 30 look-ups per user in ten minutes (then 429)."), lookup, 200),
     with_body(op("post", "/families", "families", "Registers a family with its head (and its consents)."), create_family, 201),
     op("get", "/families/{id}", "families", "One family with its members (masked ID numbers), consents and member events."),
     with_body(op("post", "/families/{id}/members", "families", "Adds a member to a family."), add_member, 201),
@@ -119,7 +128,7 @@ const OPERATIONS: &[Operation] = &[
     op("post", "/policies/{id}/submit", "policies", "Submits a draft to the insurer (needs the family's consents)."),
     with_body(op("post", "/policies/{id}/underwrite", "policies", "The insurer confirms a submitted policy with its policy number."), underwrite, 200),
     with_body(op("post", "/policies/{id}/cancel", "policies", "Cancels a policy with a reason; its funding goes back to the sources."), cancel, 200),
-    op("get", "/coverage", "policies", "Who is covered: the person with this ID number (within the caller's scope) and the policies that cover them. Audit-logged."),
+    with_body(op("post", "/coverage", "policies", "Who is covered: the person with this ID number (within the caller's scope) and the policies that cover them. Audit-logged; counted as an exact look-up (429 past the limit)."), coverage, 200),
     Operation { public: true, ..op("get", "/verify/{code}", "policies", "The public check of a certificate code: masked data only, no login.") },
     op("get", "/funding/sources", "funding", "Funding sources visible to the caller, of one year when given."),
     op("get", "/funding/sources/{id}", "funding", "A source's ledger: pledged, allocated, received, remaining, rules, receipts and the policies it pays for."),
@@ -133,9 +142,6 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
         .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
         .collect();
-    if path == "/coverage" {
-        out.push(json!({"name": "id_number", "in": "query", "required": true, "schema": {"type": "string"}}));
-    }
     if method == "get" && matches!(path, "/policies" | "/families" | "/funding/sources" | "/packages") {
         out.push(json!({"name": "page", "in": "query", "required": false, "schema": {"type": "integer"}}));
     }

@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/{id}/submit", post(submit))
         .route("/policies/{id}/underwrite", post(underwrite))
         .route("/policies/{id}/cancel", post(cancel))
-        .route("/coverage", get(coverage))
+        .route("/coverage", post(coverage))
         .route("/verify/{code}", get(verify))
 }
 
@@ -220,11 +220,13 @@ pub struct CoverageQuery {
 }
 
 /// Who is covered: the person with this ID number (within the caller's scope) and the
-/// policies that cover them. Audit-logged. 404 when nobody in scope has the number.
+/// policies that cover them; a JSON body `{"id_number": "…"}` (a POST: the number is in no
+/// URL). Audit-logged and counted as an exact look-up (`429` past the limit). 404 when
+/// nobody in scope has the number.
 pub async fn coverage(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(q): Query<CoverageQuery>,
+    JsonBody(q): JsonBody<CoverageQuery>,
 ) -> Result<Json<Coverage>, ApiError> {
     let id = IdNumber::parse(&q.id_number).map_err(|e| bad(e.to_string()))?.id;
     state

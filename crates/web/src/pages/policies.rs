@@ -124,13 +124,13 @@ async fn enrol_page(
     let actor = &user.session.actor;
     let family = state.store.family(actor, family_id).await?;
     let packages = state.store.packages(None).await?;
-    let trail = enrol_trail(&family.summary.head_name, family_id, "参保");
+    let trail = enrol_trail(family.summary.head_name.as_str(), family_id, "参保");
     let shell = Shell::new(state, &user.session, "参保", "/families", trail).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let page = EnrolPage {
         shell,
         family_id,
-        head_name: family.summary.head_name,
+        head_name: family.summary.head_name.to_string(),
         packages,
         members: family.members.into_iter().filter(|m| m.active).collect(),
         form,
@@ -177,7 +177,7 @@ async fn enrol_quote(
         Ok(quote) => quote,
         Err(err) => return retry_enrol(&state, &user, family_id, form, err.into()).await,
     };
-    let head_name = quote.head_name.clone();
+    let head_name = quote.head_name.to_string();
     let trail = enrol_trail(&head_name, family_id, "确认参保");
     let shell = Shell::new(&state, &user.session, "确认参保", "/families", trail).await?;
     render(&QuotePage { shell, quote, head_name })

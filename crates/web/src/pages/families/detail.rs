@@ -12,7 +12,7 @@ use guanai_store::policies::{PolicyQuery, PolicySummary};
 use serde::Deserialize;
 
 use super::members::MemberForm;
-use super::{parse_id, shown_name, with_status, CONSENT_KINDS, EVENT_KINDS};
+use super::{parse_id, with_status, CONSENT_KINDS, EVENT_KINDS};
 use crate::error::WebError;
 use crate::format::china_time;
 use crate::pages::forms::china_today;
@@ -26,7 +26,8 @@ struct MemberRow {
     name: String,
     id_number: String,
     revealed: bool,
-    birth_date: NaiveDate,
+    /// The birth date, or the age for a role that sees the age only.
+    born: String,
     sex: &'static str,
     relationship: &'static str,
     active: bool,
@@ -101,7 +102,7 @@ pub(super) async fn family_page(
     extras: Extras,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let FamilyDetail { mut summary, members, consents, events } = detail;
+    let FamilyDetail { summary, members, consents, events, revealable } = detail;
     let today = china_today();
     let policies = state
         .store
@@ -118,11 +119,7 @@ pub(super) async fn family_page(
         .remove(&summary.village_code)
         .unwrap_or_else(|| summary.village_code.clone());
     let name_of = |id: i64| {
-        members
-            .iter()
-            .find(|m| m.id == id)
-            .map(|m| shown_name(actor, &m.name))
-            .unwrap_or_else(|| format!("人员{id}"))
+        members.iter().find(|m| m.id == id).map(|m| m.name.to_string()).unwrap_or_else(|| format!("人员{id}"))
     };
     let ended =
         |id: i64| events.iter().rev().find(|e| e.person_id == id && e.kind.ends_membership()).map(|e| e.kind);
@@ -132,10 +129,10 @@ pub(super) async fn family_page(
             let revealed = extras.revealed_id.as_ref().filter(|(id, _)| *id == m.id);
             MemberRow {
                 id: m.id,
-                name: shown_name(actor, &m.name),
+                name: m.name.to_string(),
                 id_number: revealed.map(|(_, full)| full.clone()).unwrap_or_else(|| m.id_masked.clone()),
                 revealed: revealed.is_some(),
-                birth_date: m.birth_date,
+                born: m.born_shown(),
                 sex: m.sex.label(),
                 relationship: m.relationship.label(),
                 active: m.active,
@@ -147,17 +144,21 @@ pub(super) async fn family_page(
             }
         })
         .collect();
-    let choice = |m: &Person| Choice { id: m.id, name: shown_name(actor, &m.name) };
+    let choice = |m: &Person| Choice { id: m.id, name: m.name.to_string() };
     let active: Vec<Choice> = members.iter().filter(|m| m.active).map(choice).collect();
     let movable =
         members.iter().filter(|m| m.active && m.relationship != Relationship::Head).map(choice).collect();
-    let children = members.iter().filter(|m| m.active && under_14(m.birth_date, today)).map(choice).collect();
+    let children = members
+        .iter()
+        .filter(|m| m.active && m.birth_date.is_some_and(|b| under_14(b, today)))
+        .map(choice)
+        .collect();
     let consents = consents
         .iter()
         .map(|c| ConsentRow {
             kind: c.kind.label(),
             child: c.person_id.map(name_of).unwrap_or_default(),
-            given_by: shown_name(actor, &c.given_by),
+            given_by: c.given_by.to_string(),
             recorded_by: c.recorded_by.clone(),
             recorded_at: china_time(&c.recorded_at),
         })
@@ -172,7 +173,6 @@ pub(super) async fn family_page(
             recorded_by: e.recorded_by.clone(),
         })
         .collect();
-    summary.head_name = shown_name(actor, &summary.head_name);
     let trail = vec![Crumb::link("家庭档案", "/families"), Crumb::here(format!("{}户", summary.head_name))];
     let title = format!("{}户 · 家庭档案", summary.head_name);
     let shell = Shell::new(state, &user.session, &title, "/families", trail).await?;
@@ -192,7 +192,7 @@ pub(super) async fn family_page(
         movable,
         children,
         can_manage: actor.can(Permission::ManageFamilies),
-        can_reveal: actor.can(Permission::RevealPersonalData),
+        can_reveal: revealable,
         can_enrol: actor.can(Permission::Enrol),
         extras,
         today,

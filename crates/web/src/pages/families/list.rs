@@ -1,16 +1,20 @@
-//! The family list and its filters (shared with the API and the data exchange).
+//! The family list and its filters (shared with the API and the data exchange), and the
+//! exact look-up by ID or phone number: a POST, so the number is in no URL or access log;
+//! the store audits and limits it.
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
+use axum::Form;
 use guanai_domain::families::{FamilyCategory, PovertyStatus};
 use guanai_domain::Permission;
-use guanai_store::families::FamilyQuery;
-use guanai_store::Actor;
+use guanai_store::families::{FamilyPage, FamilyQuery};
+use guanai_store::lookups::FamilyLookup;
+use guanai_store::{Actor, StoreError};
 use serde::Deserialize;
 
-use super::{shown_name, with_status};
+use super::with_status;
 use crate::error::WebError;
 use crate::pages::forms;
 use crate::pages::{render, require, Crumb, Shell};
@@ -26,8 +30,10 @@ pub struct FamilyFilter {
     pub region: String,
     #[serde(default)]
     pub name: String,
+    /// Refused: an exact number is looked up by POST ([`LookupForm`]), never in a URL.
     #[serde(default)]
     pub id_number: String,
+    /// Refused, as `id_number`.
     #[serde(default)]
     pub phone: String,
     #[serde(default)]
@@ -53,11 +59,9 @@ impl FamilyFilter {
                 return Err(format!("区域“{r}”不在您的管理范围内"));
             }
         }
-        let id_number = match self.id_number.trim() {
-            "" => None,
-            raw => Some(forms::id_number(raw).map_err(|e| format!("身份证号：{e}"))?.0),
-        };
-        let phone = forms::optional_mobile(&self.phone).map_err(|e| format!("手机号：{e}"))?;
+        if !self.id_number.trim().is_empty() || !self.phone.trim().is_empty() {
+            return Err("按身份证号或手机号查找请使用“精确查找”（号码不写入网址）".to_owned());
+        }
         let category = match self.category.trim() {
             "" => None,
             code if FamilyCategory::DEFAULTS.iter().any(|(c, _)| *c == code) => Some(code.to_owned()),
@@ -70,8 +74,6 @@ impl FamilyFilter {
         Ok(FamilyQuery {
             region,
             name: Some(self.name.trim().to_owned()).filter(|n| !n.is_empty()),
-            id_number,
-            phone,
             category,
             poverty,
             page: forms::page(&self.page)?,
@@ -83,8 +85,6 @@ impl FamilyFilter {
         serde_urlencoded::to_string([
             ("region", self.region.as_str()),
             ("name", self.name.as_str()),
-            ("id_number", self.id_number.as_str()),
-            ("phone", self.phone.as_str()),
             ("category", self.category.as_str()),
             ("poverty", self.poverty.as_str()),
             ("page", &page.to_string()),
@@ -117,9 +117,44 @@ struct FamiliesPage {
     pages: u64,
     prev_link: Option<String>,
     next_link: Option<String>,
+    /// The list answers an exact look-up.
+    looked_up: bool,
+    lookup_note: String,
     can_create: bool,
     categories: [(&'static str, &'static str); 6],
     statuses: [PovertyStatus; 4],
+}
+
+/// The exact look-up's form (page and API): an ID number, a phone number, or both.
+#[derive(Deserialize, Default, Clone)]
+pub struct LookupForm {
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+impl LookupForm {
+    /// The store's look-up; the first wrong number is reported in Chinese.
+    pub fn to_lookup(&self) -> Result<FamilyLookup, String> {
+        let id_number = match self.id_number.trim() {
+            "" => None,
+            raw => Some(forms::id_number(raw).map_err(|e| format!("身份证号：{e}"))?.0),
+        };
+        let phone = forms::optional_mobile(&self.phone).map_err(|e| format!("手机号：{e}"))?;
+        if id_number.is_none() && phone.is_none() {
+            return Err("请填写要查找的身份证号或手机号".to_owned());
+        }
+        Ok(FamilyLookup { id_number, phone })
+    }
+}
+
+/// A filter or look-up the user can fix is shown above the list; the rest are errors.
+pub(crate) fn filter_error(err: StoreError) -> Result<String, WebError> {
+    match err {
+        StoreError::Invalid(m) => Ok(m),
+        other => Err(other.into()),
+    }
 }
 
 pub(super) async fn list(
@@ -129,8 +164,46 @@ pub(super) async fn list(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
     let actor = &user.session.actor;
-    let (found, error) = match filter.to_query(actor, PER_PAGE) {
-        Ok(query) => (Some(state.store.search_families(actor, &query).await?), None),
+    let found = match filter.to_query(actor, PER_PAGE) {
+        Ok(query) => match state.store.search_families(actor, &query).await {
+            Ok(page) => Ok(page),
+            Err(err) => Err(filter_error(err)?),
+        },
+        Err(message) => Err(message),
+    };
+    list_page(&state, &user, filter, found, false).await
+}
+
+/// The list of the families with this ID or phone number (`POST /families/lookup`).
+pub(super) async fn lookup(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(form): Form<LookupForm>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
+    let actor = &user.session.actor;
+    let found = match form.to_lookup() {
+        Ok(lookup) => match state.store.lookup_families(actor, &lookup).await {
+            Ok(page) => Ok(page),
+            Err(err) => Err(filter_error(err)?),
+        },
+        Err(message) => Err(message),
+    };
+    let mut response = list_page(&state, &user, FamilyFilter::default(), found, true).await?;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn list_page(
+    state: &AppState,
+    user: &PageUser,
+    filter: FamilyFilter,
+    found: Result<FamilyPage, String>,
+    looked_up: bool,
+) -> Result<Response, WebError> {
+    let actor = &user.session.actor;
+    let (found, error) = match found {
+        Ok(found) => (Some(found), None),
         Err(message) => (None, Some(message)),
     };
     let (families, total) = found.map(|f| (f.families, f.total)).unwrap_or_default();
@@ -141,7 +214,7 @@ pub(super) async fn list(
         .map(|f| ListRow {
             id: f.id,
             code: f.code.clone(),
-            head: shown_name(actor, &f.head_name),
+            head: f.head_name.to_string(),
             village: names.get(&f.village_code).cloned().unwrap_or_else(|| f.village_code.clone()),
             category: f.category_name.clone(),
             poverty: f.poverty.label(),
@@ -152,18 +225,25 @@ pub(super) async fn list(
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = filter.page();
     let shell =
-        Shell::new(&state, &user.session, "家庭档案", "/families", vec![Crumb::here("家庭档案")]).await?;
+        Shell::new(state, &user.session, "家庭档案", "/families", vec![Crumb::here("家庭档案")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let response = render(&FamiliesPage {
         shell,
-        prev_link: (page > 0).then(|| format!("/families?{}", filter.query_string(page - 1))),
-        next_link: (page + 1 < pages).then(|| format!("/families?{}", filter.query_string(page + 1))),
+        prev_link: (!looked_up && page > 0).then(|| format!("/families?{}", filter.query_string(page - 1))),
+        next_link: (!looked_up && page + 1 < pages)
+            .then(|| format!("/families?{}", filter.query_string(page + 1))),
         filter,
         error,
         rows,
         total,
         page,
         pages,
+        looked_up,
+        lookup_note: format!(
+            "按身份证号或手机号精确查找会记入审计日志，每人每{}分钟最多{}次。",
+            guanai_store::lookups::LOOKUP_WINDOW_SECS / 60,
+            guanai_store::lookups::LOOKUP_LIMIT
+        ),
         can_create: actor.can(Permission::ManageFamilies),
         categories: FamilyCategory::DEFAULTS,
         statuses: PovertyStatus::ALL,

@@ -106,7 +106,7 @@ pub(super) async fn record_consent(
                 let child: i64 = raw.parse().map_err(|_| bad("请选择未成年成员"))?;
                 let detail = state.store.family(actor, id).await?;
                 let member = detail.members.iter().find(|m| m.id == child);
-                if !member.is_some_and(|m| under_14(m.birth_date, china_today())) {
+                if !member.and_then(|m| m.birth_date).is_some_and(|b| under_14(b, china_today())) {
                     return Err(bad("监护人同意只适用于本家庭未满14周岁的成员"));
                 }
                 Some(child)

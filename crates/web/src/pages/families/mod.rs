@@ -1,8 +1,10 @@
 //! Families and their members: list, register, detail, member events, moves, consents, reveals.
 //!
-//! Lists and pages show ID and phone numbers masked, and names masked too for roles without
-//! `RevealPersonalData` (supervisors). A full number is shown only after an explicit POST,
-//! which the store writes to the audit log; that answer is never cached.
+//! What each role sees of the people (full or masked names, birth dates or ages) comes
+//! from the store's read types (`guanai_store::shown`); nothing is masked here. A full
+//! number is shown only after an explicit POST, which the store writes to the audit log;
+//! that answer is never cached. Exact look-ups by ID or phone number are POSTed too
+//! (`/families/lookup`), never put in a URL.
 
 mod detail;
 mod list;
@@ -14,17 +16,16 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use guanai_domain::families::MemberEvent;
-use guanai_domain::{mask_name, IdNumber, Permission};
+use guanai_domain::IdNumber;
 use guanai_store::families::ConsentKind;
-use guanai_store::Actor;
 
 use crate::error::WebError;
 use crate::pages::forms::{self, china_today};
 use crate::state::AppState;
 
 use detail::show;
-use list::list;
-pub use list::FamilyFilter;
+use list::{list, lookup};
+pub use list::{FamilyFilter, LookupForm};
 pub(crate) use members::MemberForm;
 use members::{
     add_member, family_event, family_move, person_event, person_move, record_consent, reveal_id,
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/families", get(list).post(create))
         .route("/families/new", get(new_form))
+        .route("/families/lookup", post(lookup))
         .route("/families/{id}", get(show))
         .route("/families/{id}/members", post(add_member))
         .route("/families/{id}/consents", post(record_consent))
@@ -58,15 +60,6 @@ pub fn routes() -> Router<AppState> {
 
 fn parse_id(raw: &str, what: &str) -> Result<i64, WebError> {
     raw.trim().parse().map_err(|_| WebError::NotFound(format!("找不到{what}“{raw}”")))
-}
-
-/// A name as this actor may see it: in full, or `张*`.
-pub(crate) fn shown_name(actor: &Actor, name: &str) -> String {
-    if actor.can(Permission::RevealPersonalData) {
-        name.to_owned()
-    } else {
-        mask_name(name)
-    }
 }
 
 /// Errors the user can fix are shown on the form; the rest become error pages.
