@@ -90,6 +90,135 @@ pub struct ProductTerms {
     pub start_date: NaiveDate,
     pub term_months: u32,
     pub items: Vec<CoverItem>,
+    /// The last day it is sold (销售截止日); none: until the year's cover ends.
+    #[serde(default)]
+    pub sales_end: Option<NaiveDate>,
+    /// When the cover of an enrolment made after the start date begins.
+    #[serde(default)]
+    pub late_start: LateStart,
+    /// What an enrolment whose cover starts late pays.
+    #[serde(default)]
+    pub late_premium: LatePremium,
+}
+
+/// When the cover of a late enrolment (made on or after the scheme's start date) begins:
+/// at midnight of the day after (次日零时起保), never before the scheme's start date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateStart {
+    /// The day after the insurer underwrites the policy (the usual rule).
+    #[default]
+    AfterUnderwriting,
+    /// The day after the enrolment, whenever the insurer underwrites it.
+    AfterEnrolment,
+}
+
+impl LateStart {
+    pub const ALL: [LateStart; 2] = [LateStart::AfterUnderwriting, LateStart::AfterEnrolment];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LateStart::AfterUnderwriting => "after_underwriting",
+            LateStart::AfterEnrolment => "after_enrolment",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            LateStart::AfterUnderwriting => "承保次日零时起保",
+            LateStart::AfterEnrolment => "参保次日零时起保",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        LateStart::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// The premium of a late start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatePremium {
+    /// The full premium, whatever the cover left.
+    #[default]
+    Full,
+    /// By the months of cover left, a month begun counting whole (不足一月按一月计).
+    ByMonthsLeft,
+}
+
+impl LatePremium {
+    pub const ALL: [LatePremium; 2] = [LatePremium::Full, LatePremium::ByMonthsLeft];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LatePremium::Full => "full",
+            LatePremium::ByMonthsLeft => "by_months_left",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            LatePremium::Full => "全额保费",
+            LatePremium::ByMonthsLeft => "按剩余月数折算",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        LatePremium::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// The first day of cover of a policy of the scheme running from `scheme_start` to
+/// `scheme_end`: the scheme's start, or for a late enrolment the day after `event` (the
+/// enrolment or the underwriting, as the product's [`LateStart`] says). `None` when that day
+/// is past the scheme's end: there is no cover left to sell.
+pub fn cover_start(scheme_start: NaiveDate, scheme_end: NaiveDate, event: NaiveDate) -> Option<NaiveDate> {
+    let start = event.succ_opt()?.max(scheme_start);
+    (start <= scheme_end).then_some(start)
+}
+
+/// Whole months from `from` to the day after `end`, a month begun counting whole.
+pub fn months_left(from: NaiveDate, end: NaiveDate) -> u32 {
+    let Some(stop) = end.succ_opt() else { return 0 };
+    let mut months = 0;
+    let mut at = from;
+    while at < stop {
+        months += 1;
+        match from.checked_add_months(Months::new(months)) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    months
+}
+
+/// `premium` for cover from `start` to `end` of a term of `term_months`: the full premium,
+/// or by the months left (rounded to the nearest fen), never more than the full premium.
+pub fn late_premium(
+    premium: Fen,
+    rule: LatePremium,
+    start: NaiveDate,
+    end: NaiveDate,
+    term_months: u32,
+) -> Fen {
+    match rule {
+        LatePremium::Full => premium,
+        LatePremium::ByMonthsLeft => {
+            let term = i128::from(term_months.max(1));
+            let months = i128::from(months_left(start, end)).min(term);
+            let fen = (i128::from(premium.get()) * months * 2 + term) / (term * 2);
+            Fen::new(i64::try_from(fen).unwrap_or(premium.get()))
+        }
+    }
+}
+
+/// Why a product cannot be sold today.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SaleError {
+    #[error("《{product}》{year}年度的保险期间到{end}结束，已无可起保的日期，不能再参保；请选择当前年度的保障方案")]
+    Ended { product: String, year: i32, end: String },
+    #[error("《{product}》{year}年度的参保（销售）期已于{last_day}截止，不能再参保")]
+    Closed { product: String, year: i32, last_day: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,6 +233,8 @@ pub enum ProductError {
     BadTerm,
     #[error("至少需要一项保障责任")]
     NoCover,
+    #[error("销售截止日须在保险期间结束之前")]
+    BadSalesEnd,
 }
 
 /// Full years between `birth` and `on` (a person born on 29 February turns a year older on
@@ -164,7 +295,44 @@ impl ProductTerms {
         if self.items.is_empty() {
             return Err(ProductError::NoCover);
         }
+        if self.sales_end.is_some_and(|last| last > self.end_date()) {
+            return Err(ProductError::BadSalesEnd);
+        }
         Ok(())
+    }
+
+    /// The first day of cover of a policy enrolled (or underwritten, see [`LateStart`]) on
+    /// `event`; `None` when the year's cover is over.
+    pub fn cover_start(&self, event: NaiveDate) -> Option<NaiveDate> {
+        cover_start(self.start_date, self.end_date(), event)
+    }
+
+    /// Whether the product may be sold on `today`: its year's cover not over (a policy
+    /// enrolled today would still have a day of cover) and its sales window open.
+    pub fn check_on_sale(&self, product: &str, today: NaiveDate) -> Result<(), SaleError> {
+        let year = self.start_date.year();
+        if self.cover_start(today).is_none() {
+            return Err(SaleError::Ended {
+                product: product.to_owned(),
+                year,
+                end: prose_date(self.end_date()),
+            });
+        }
+        if let Some(last) = self.sales_end.filter(|last| today > *last) {
+            return Err(SaleError::Closed { product: product.to_owned(), year, last_day: prose_date(last) });
+        }
+        Ok(())
+    }
+
+    pub fn on_sale(&self, today: NaiveDate) -> bool {
+        self.check_on_sale("", today).is_ok()
+    }
+
+    /// [`ProductTerms::premium_for`] for cover from `start` (the policy's first day) to the
+    /// year's end, as [`LatePremium`] says.
+    pub fn premium_from(&self, shares: u32, members: u32, start: NaiveDate) -> Option<Fen> {
+        let full = self.premium_for(shares, members)?;
+        Some(late_premium(full, self.late_premium, start, self.end_date(), self.term_months))
     }
 
     /// The last day of cover: one term after the start, less a day.
@@ -261,6 +429,9 @@ mod tests {
             start_date: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
             term_months: 12,
             items: vec![CoverItem::AccidentDeathDisability { family_sum: Fen::from_yuan(150_000) }],
+            sales_end: None,
+            late_start: LateStart::AfterUnderwriting,
+            late_premium: LatePremium::Full,
         }
     }
 
@@ -310,5 +481,122 @@ mod tests {
         assert!(terms.validate().is_ok());
         terms.renewal_age_max = 60;
         assert!(matches!(terms.validate(), Err(ProductError::BadAges { .. })));
+    }
+
+    #[test]
+    fn a_late_enrolment_starts_the_day_after() {
+        let terms = base_terms();
+        // Before the scheme: its start date.
+        assert_eq!(terms.cover_start(date(2026, 7, 15)), Some(date(2026, 9, 1)));
+        assert_eq!(terms.cover_start(date(2026, 8, 31)), Some(date(2026, 9, 1)));
+        // On or after the start: the next day.
+        assert_eq!(terms.cover_start(date(2026, 9, 1)), Some(date(2026, 9, 2)));
+        assert_eq!(terms.cover_start(date(2026, 12, 1)), Some(date(2026, 12, 2)));
+        assert_eq!(terms.cover_start(date(2027, 8, 30)), Some(date(2027, 8, 31)));
+        // On the last day, or after: nothing left.
+        assert_eq!(terms.cover_start(date(2027, 8, 31)), None);
+        assert_eq!(terms.cover_start(date(2028, 1, 1)), None);
+    }
+
+    #[test]
+    fn sales_close_with_the_year_or_the_window() {
+        let mut terms = base_terms();
+        assert!(terms.on_sale(date(2026, 5, 1)));
+        assert!(terms.on_sale(date(2027, 8, 30)));
+        let ended = terms.check_on_sale("计生险", date(2027, 8, 31)).unwrap_err();
+        assert!(matches!(ended, SaleError::Ended { year: 2026, .. }), "{ended}");
+        assert!(!terms.on_sale(date(2030, 1, 1)));
+        terms.sales_end = Some(date(2026, 12, 31));
+        assert!(terms.validate().is_ok());
+        assert!(terms.on_sale(date(2026, 12, 31)));
+        let closed = terms.check_on_sale("计生险", date(2027, 1, 1)).unwrap_err();
+        assert_eq!(
+            closed.to_string(),
+            "《计生险》2026年度的参保（销售）期已于2026年12月31日截止，不能再参保"
+        );
+        terms.sales_end = Some(date(2027, 9, 1));
+        assert_eq!(terms.validate(), Err(ProductError::BadSalesEnd));
+    }
+
+    #[test]
+    fn months_left_count_a_month_begun_as_whole() {
+        let end = date(2027, 8, 31);
+        assert_eq!(months_left(date(2026, 9, 1), end), 12);
+        assert_eq!(months_left(date(2026, 9, 2), end), 12);
+        assert_eq!(months_left(date(2026, 10, 1), end), 11);
+        assert_eq!(months_left(date(2026, 12, 2), end), 9);
+        assert_eq!(months_left(date(2027, 8, 31), end), 1);
+        assert_eq!(months_left(date(2027, 9, 1), end), 0);
+    }
+
+    #[test]
+    fn a_late_premium_is_full_or_by_months_left() {
+        let mut terms = base_terms();
+        assert_eq!(terms.premium_from(1, 3, date(2026, 12, 2)), Some(Fen::from_yuan(100)));
+        terms.late_premium = LatePremium::ByMonthsLeft;
+        assert_eq!(terms.premium_from(1, 3, date(2026, 9, 1)), Some(Fen::from_yuan(100)));
+        assert_eq!(terms.premium_from(1, 3, date(2026, 12, 2)), Some(Fen::from_yuan(75)));
+        // 100 元 × 1/12 = 8.333… 元, to the nearest fen.
+        assert_eq!(terms.premium_from(1, 3, date(2027, 8, 31)), Some(Fen::new(833)));
+        assert_eq!(terms.premium_from(2, 3, date(2027, 3, 1)), Some(Fen::from_yuan(100)));
+    }
+
+    #[test]
+    fn late_rules_default_for_terms_stored_before_them() {
+        let mut stored = serde_json::to_value(base_terms()).unwrap();
+        let object = stored.as_object_mut().unwrap();
+        object.remove("sales_end");
+        object.remove("late_start");
+        object.remove("late_premium");
+        let terms: ProductTerms = serde_json::from_value(stored).unwrap();
+        assert_eq!(terms, base_terms());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_date() -> impl Strategy<Value = NaiveDate> {
+            (2020i32..2030, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| date(y, m, d))
+        }
+
+        proptest! {
+            #[test]
+            fn cover_never_starts_before_the_scheme_or_the_day_after(
+                start in any_date(), term in 1u32..=36, event in any_date()
+            ) {
+                let end = start.checked_add_months(Months::new(term)).unwrap().pred_opt().unwrap();
+                match cover_start(start, end, event) {
+                    Some(first) => {
+                        prop_assert!(first >= start);
+                        prop_assert!(first > event);
+                        prop_assert!(first <= end);
+                        prop_assert!(first == start || first == event.succ_opt().unwrap());
+                    }
+                    None => prop_assert!(event >= end),
+                }
+            }
+
+            #[test]
+            fn a_late_premium_never_exceeds_the_full_one_and_shrinks_with_time(
+                fen in 100i64..10_000_000, start in any_date(), term in 1u32..=36,
+                a in 0i64..1200, b in 0i64..1200
+            ) {
+                let end = start.checked_add_months(Months::new(term)).unwrap().pred_opt().unwrap();
+                let premium = Fen::new(fen);
+                let (early, late) = (a.min(b), a.max(b));
+                let first = start + chrono::Duration::days(early);
+                let second = start + chrono::Duration::days(late);
+                let rule = LatePremium::ByMonthsLeft;
+                let p1 = late_premium(premium, rule, first, end, term);
+                let p2 = late_premium(premium, rule, second, end, term);
+                prop_assert!(p1 <= premium && p2 <= p1 && !p2.is_negative());
+                prop_assert_eq!(late_premium(premium, rule, start, end, term), premium);
+                prop_assert_eq!(late_premium(premium, LatePremium::Full, second, end, term), premium);
+                if second <= end {
+                    prop_assert!(p2.get() > 0);
+                }
+            }
+        }
     }
 }

@@ -187,7 +187,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let name = check_name(&person.name)?;
         let id = &person.id_number;
-        if id.birth_date() > Utc::now().date_naive() {
+        if id.birth_date() > self.today() {
             return Err(StoreError::invalid(format!(
                 "身份证号 {} 中的出生日期 {} 晚于今天，请核对",
                 id.masked(),

@@ -48,6 +48,8 @@ pub struct Store {
     write_gate: connect::WriteGate,
     /// The audit writer (see `audit`).
     audit_queue: audit::AuditQueue,
+    /// What "today" is: every policy date, age and "not in the future" check asks it.
+    clock: guanai_domain::Clock,
 }
 
 impl Store {
@@ -66,7 +68,14 @@ impl Store {
         // The audit writer takes turns only: were it to hold the enrolment writer (which holds a
         // store, and so the audit queue), neither task would ever see its channel close.
         let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.without_writers());
-        let store = Store { db, engine, keys: std::sync::Arc::new(keys), write_gate, audit_queue };
+        let store = Store {
+            db,
+            engine,
+            keys: std::sync::Arc::new(keys),
+            write_gate,
+            audit_queue,
+            clock: guanai_domain::Clock::system(),
+        };
         // The enrolment writer's own copy of the store has no writer: it writes directly.
         let writer = Store { write_gate: store.write_gate.without_writers(), ..store.clone() };
         store.write_gate.set_enrolments(policies::EnrolQueue::start(writer));
@@ -100,6 +109,22 @@ impl Store {
             Engine::Postgres => Expr::expr(sum).cast_as(Alias::new("BIGINT")),
             Engine::MySql => Expr::expr(sum).cast_as(Alias::new("SIGNED")),
         }
+    }
+
+    /// The same store reading time from `clock` (a fixed clock in tests and for the demo's
+    /// history); the store it came from keeps its own.
+    pub fn with_clock(&self, clock: guanai_domain::Clock) -> Store {
+        Store { clock, ..self.clone() }
+    }
+
+    /// The store's clock: the web, the importer and the CLI take "today" from it.
+    pub fn clock(&self) -> &guanai_domain::Clock {
+        &self.clock
+    }
+
+    /// Today's date in China, by the store's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
     }
 
     pub fn engine(&self) -> Engine {

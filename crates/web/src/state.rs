@@ -42,4 +42,9 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         AppState { store, config: Arc::new(config), metrics: Arc::new(Metrics::default()) }
     }
+
+    /// Today's date in China, by the store's clock (the one clock of the instance).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.store.today()
+    }
 }

@@ -120,8 +120,18 @@ impl TestApp {
     }
 
     pub async fn demo_with(config: WebConfig) -> TestApp {
+        Self::demo_with_clock(config, guanai_domain::Clock::system()).await
+    }
+
+    /// The demo city on a clock of the test's choosing (`Clock::fixed_in_china`); the test
+    /// moves it through `app.store.clock().set(…)`.
+    pub async fn demo_at(clock: guanai_domain::Clock) -> TestApp {
+        Self::demo_with_clock(test_config(), clock).await
+    }
+
+    pub async fn demo_with_clock(config: WebConfig, clock: guanai_domain::Clock) -> TestApp {
         let db = TestDb::new().await;
-        let store = Store::open(&db.target(), db.keys()).await.expect("open store");
+        let store = Store::open(&db.target(), db.keys()).await.expect("open store").with_clock(clock);
         let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
         let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
         let router = guanai_web::router(AppState::new(store.clone(), config));

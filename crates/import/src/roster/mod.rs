@@ -120,7 +120,7 @@ pub async fn plan_roster(
     crate::table::scan_table(bytes, |scanned| {
         match scanned {
             Scanned::Header { cells, .. } => {
-                let mut new = Reading::new(cells, overrides)?;
+                let mut new = Reading::new(cells, overrides, store.today())?;
                 // A CSV has about as many rows as lines: room for them at once, not by
                 // doubling (which would hold two copies of a million rows for a moment).
                 if !bytes.starts_with(b"PK") {
@@ -158,7 +158,7 @@ pub async fn plan_table(
     overrides: &[(Field, usize)],
 ) -> Result<RosterPlan, ImportError> {
     let places = city_places(store, actor).await?;
-    let mut reading = Reading::new(table.headers, overrides)?;
+    let mut reading = Reading::new(table.headers, overrides, store.today())?;
     for row in &table.rows {
         reading.read(row, &places, actor);
     }
@@ -186,7 +186,7 @@ async fn plan_people(
     reading: Reading,
     places: &Places,
 ) -> Result<RosterPlan, ImportError> {
-    let Reading { headers, map, mut people, lines, mut outcome, memo } = reading;
+    let Reading { headers, map, mut people, lines, mut outcome, memo, .. } = reading;
     let refuse = |outcome: &mut Vec<Option<(Verdict, String)>>, index: usize, reason: String| {
         outcome[index] = Some((Verdict::Refused, reason));
     };

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
-use guanai_domain::families::{MemberEvent, Relationship};
+use guanai_domain::families::{needs_guardian_consent, MemberEvent, Relationship};
 use guanai_domain::Permission;
 use guanai_store::families::{ConsentKind, FamilyDetail, FamilySummary, Person};
 use guanai_store::policies::{PolicyQuery, PolicySummary};
@@ -15,7 +15,6 @@ use super::members::MemberForm;
 use super::{parse_id, shown_name, with_status, CONSENT_KINDS, EVENT_KINDS};
 use crate::error::WebError;
 use crate::format::china_time;
-use crate::pages::forms::china_today;
 use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
@@ -90,10 +89,6 @@ struct FamilyPage {
     consent_kinds: [ConsentKind; 3],
 }
 
-pub(super) fn under_14(birth: NaiveDate, today: NaiveDate) -> bool {
-    birth.checked_add_months(chrono::Months::new(14 * 12)).is_some_and(|d| d > today)
-}
-
 pub(super) async fn family_page(
     state: &AppState,
     user: &PageUser,
@@ -102,7 +97,7 @@ pub(super) async fn family_page(
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let FamilyDetail { mut summary, members, consents, events } = detail;
-    let today = china_today();
+    let today = state.today();
     let policies = state
         .store
         .search_policies(
@@ -151,7 +146,11 @@ pub(super) async fn family_page(
     let active: Vec<Choice> = members.iter().filter(|m| m.active).map(choice).collect();
     let movable =
         members.iter().filter(|m| m.active && m.relationship != Relationship::Head).map(choice).collect();
-    let children = members.iter().filter(|m| m.active && under_14(m.birth_date, today)).map(choice).collect();
+    let children = members
+        .iter()
+        .filter(|m| m.active && needs_guardian_consent(m.birth_date, today))
+        .map(choice)
+        .collect();
     let consents = consents
         .iter()
         .map(|c| ConsentRow {
@@ -237,18 +236,4 @@ pub(super) async fn show(
         _ => None,
     };
     load_family_page(&state, &user, id, Extras { notice, ..Default::default() }).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::under_14;
-    use chrono::NaiveDate;
-
-    #[test]
-    fn a_child_is_under_14_until_the_fourteenth_birthday() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        assert!(under_14(d(2012, 9, 2), d(2026, 9, 1)));
-        assert!(!under_14(d(2012, 9, 1), d(2026, 9, 1)));
-        assert!(!under_14(d(1990, 1, 1), d(2026, 9, 1)));
-    }
 }
