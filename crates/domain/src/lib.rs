@@ -6,6 +6,7 @@
 //! Chinese sentence a user can act on; the layers above show it unchanged.
 
 pub mod clock;
+pub mod cover;
 pub mod families;
 pub mod funding;
 pub mod identity;
