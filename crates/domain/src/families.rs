@@ -230,9 +230,29 @@ impl MemberEvent {
     }
 }
 
+/// Below this age (in full years) a child's personal data is processed only with a
+/// guardian's consent (PIPL art. 28 and 31: personal information of minors under 14 is
+/// sensitive and needs the consent of a parent or other guardian).
+pub const GUARDIAN_CONSENT_AGE: u32 = 14;
+
+/// Whether a person born on `birth` needs a guardian's consent on `on`: under
+/// [`GUARDIAN_CONSENT_AGE`] full years (the fourteenth birthday ends it).
+pub fn needs_guardian_consent(birth: chrono::NaiveDate, on: chrono::NaiveDate) -> bool {
+    crate::products::full_years(birth, on) < GUARDIAN_CONSENT_AGE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_guardian_consents_until_the_fourteenth_birthday() {
+        let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(needs_guardian_consent(d(2012, 9, 2), d(2026, 9, 1)), "13 the day before");
+        assert!(!needs_guardian_consent(d(2012, 9, 1), d(2026, 9, 1)), "14 on the birthday");
+        assert!(!needs_guardian_consent(d(2011, 6, 1), d(2026, 9, 1)), "15");
+        assert!(!needs_guardian_consent(d(1990, 1, 1), d(2026, 9, 1)));
+    }
 
     #[test]
     fn roster_words_map_to_relationships() {

@@ -5,6 +5,8 @@
 //! Error policy: each parser returns its own `thiserror` enum whose `Display` is a
 //! Chinese sentence a user can act on; the layers above show it unchanged.
 
+pub mod clock;
+pub mod cover;
 pub mod families;
 pub mod funding;
 pub mod identity;
@@ -13,6 +15,7 @@ pub mod products;
 pub mod regions;
 pub mod users;
 
+pub use clock::Clock;
 pub use families::PovertyStatus;
 pub use identity::{
     mask_name, IdNumber, IdNumberError, Mobile, MobileError, ParsedIdNumber, Sex, Uscc, UsccError,

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Fen;
 
+pub use crate::cover::{cover_start, late_premium, months_left, LatePremium, LateStart, SaleError};
+
 /// How the premium is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +92,15 @@ pub struct ProductTerms {
     pub start_date: NaiveDate,
     pub term_months: u32,
     pub items: Vec<CoverItem>,
+    /// The last day it is sold (销售截止日); none: until the year's cover ends.
+    #[serde(default)]
+    pub sales_end: Option<NaiveDate>,
+    /// When the cover of an enrolment made after the start date begins.
+    #[serde(default)]
+    pub late_start: LateStart,
+    /// What an enrolment whose cover starts late pays.
+    #[serde(default)]
+    pub late_premium: LatePremium,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,6 +115,8 @@ pub enum ProductError {
     BadTerm,
     #[error("至少需要一项保障责任")]
     NoCover,
+    #[error("销售截止日须在保险期间结束之前")]
+    BadSalesEnd,
 }
 
 /// Full years between `birth` and `on` (a person born on 29 February turns a year older on
@@ -164,7 +177,44 @@ impl ProductTerms {
         if self.items.is_empty() {
             return Err(ProductError::NoCover);
         }
+        if self.sales_end.is_some_and(|last| last > self.end_date()) {
+            return Err(ProductError::BadSalesEnd);
+        }
         Ok(())
+    }
+
+    /// The first day of cover of a policy enrolled (or underwritten, see [`LateStart`]) on
+    /// `event`; `None` when the year's cover is over.
+    pub fn cover_start(&self, event: NaiveDate) -> Option<NaiveDate> {
+        cover_start(self.start_date, self.end_date(), event)
+    }
+
+    /// Whether the product may be sold on `today`: its year's cover not over (a policy
+    /// enrolled today would still have a day of cover) and its sales window open.
+    pub fn check_on_sale(&self, product: &str, today: NaiveDate) -> Result<(), SaleError> {
+        let year = self.start_date.year();
+        if self.cover_start(today).is_none() {
+            return Err(SaleError::Ended {
+                product: product.to_owned(),
+                year,
+                end: prose_date(self.end_date()),
+            });
+        }
+        if let Some(last) = self.sales_end.filter(|last| today > *last) {
+            return Err(SaleError::Closed { product: product.to_owned(), year, last_day: prose_date(last) });
+        }
+        Ok(())
+    }
+
+    pub fn on_sale(&self, today: NaiveDate) -> bool {
+        self.check_on_sale("", today).is_ok()
+    }
+
+    /// [`ProductTerms::premium_for`] for cover from `start` (the policy's first day) to the
+    /// year's end, as [`LatePremium`] says.
+    pub fn premium_from(&self, shares: u32, members: u32, start: NaiveDate) -> Option<Fen> {
+        let full = self.premium_for(shares, members)?;
+        Some(late_premium(full, self.late_premium, start, self.end_date(), self.term_months))
     }
 
     /// The last day of cover: one term after the start, less a day.
@@ -261,6 +311,9 @@ mod tests {
             start_date: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
             term_months: 12,
             items: vec![CoverItem::AccidentDeathDisability { family_sum: Fen::from_yuan(150_000) }],
+            sales_end: None,
+            late_start: LateStart::AfterUnderwriting,
+            late_premium: LatePremium::Full,
         }
     }
 
@@ -310,5 +363,63 @@ mod tests {
         assert!(terms.validate().is_ok());
         terms.renewal_age_max = 60;
         assert!(matches!(terms.validate(), Err(ProductError::BadAges { .. })));
+    }
+
+    #[test]
+    fn a_late_enrolment_starts_the_day_after() {
+        let terms = base_terms();
+        // Before the scheme: its start date.
+        assert_eq!(terms.cover_start(date(2026, 7, 15)), Some(date(2026, 9, 1)));
+        assert_eq!(terms.cover_start(date(2026, 8, 31)), Some(date(2026, 9, 1)));
+        // On or after the start: the next day.
+        assert_eq!(terms.cover_start(date(2026, 9, 1)), Some(date(2026, 9, 2)));
+        assert_eq!(terms.cover_start(date(2026, 12, 1)), Some(date(2026, 12, 2)));
+        assert_eq!(terms.cover_start(date(2027, 8, 30)), Some(date(2027, 8, 31)));
+        // On the last day, or after: nothing left.
+        assert_eq!(terms.cover_start(date(2027, 8, 31)), None);
+        assert_eq!(terms.cover_start(date(2028, 1, 1)), None);
+    }
+
+    #[test]
+    fn sales_close_with_the_year_or_the_window() {
+        let mut terms = base_terms();
+        assert!(terms.on_sale(date(2026, 5, 1)));
+        assert!(terms.on_sale(date(2027, 8, 30)));
+        let ended = terms.check_on_sale("计生险", date(2027, 8, 31)).unwrap_err();
+        assert!(matches!(ended, SaleError::Ended { year: 2026, .. }), "{ended}");
+        assert!(!terms.on_sale(date(2030, 1, 1)));
+        terms.sales_end = Some(date(2026, 12, 31));
+        assert!(terms.validate().is_ok());
+        assert!(terms.on_sale(date(2026, 12, 31)));
+        let closed = terms.check_on_sale("计生险", date(2027, 1, 1)).unwrap_err();
+        assert_eq!(
+            closed.to_string(),
+            "《计生险》2026年度的参保（销售）期已于2026年12月31日截止，不能再参保"
+        );
+        terms.sales_end = Some(date(2027, 9, 1));
+        assert_eq!(terms.validate(), Err(ProductError::BadSalesEnd));
+    }
+
+    #[test]
+    fn a_late_premium_is_full_or_by_months_left() {
+        let mut terms = base_terms();
+        assert_eq!(terms.premium_from(1, 3, date(2026, 12, 2)), Some(Fen::from_yuan(100)));
+        terms.late_premium = LatePremium::ByMonthsLeft;
+        assert_eq!(terms.premium_from(1, 3, date(2026, 9, 1)), Some(Fen::from_yuan(100)));
+        assert_eq!(terms.premium_from(1, 3, date(2026, 12, 2)), Some(Fen::from_yuan(75)));
+        // 100 元 × 1/12 = 8.333… 元, to the nearest fen.
+        assert_eq!(terms.premium_from(1, 3, date(2027, 8, 31)), Some(Fen::new(833)));
+        assert_eq!(terms.premium_from(2, 3, date(2027, 3, 1)), Some(Fen::from_yuan(100)));
+    }
+
+    #[test]
+    fn late_rules_default_for_terms_stored_before_them() {
+        let mut stored = serde_json::to_value(base_terms()).unwrap();
+        let object = stored.as_object_mut().unwrap();
+        object.remove("sales_end");
+        object.remove("late_start");
+        object.remove("late_premium");
+        let terms: ProductTerms = serde_json::from_value(stored).unwrap();
+        assert_eq!(terms, base_terms());
     }
 }

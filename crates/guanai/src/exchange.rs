@@ -29,8 +29,7 @@ pub async fn export_underwriting(
 ) -> anyhow::Result<()> {
     let actor = Actor::system(city);
     let region = args.region.as_deref().map(RegionCode::parse).transpose().context("--region")?;
-    let year =
-        args.year.unwrap_or_else(|| (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive().year());
+    let year = args.year.unwrap_or_else(|| store.today().year());
     let query =
         UnderwritingQuery { region: region.clone(), year, submitted_from: None, submitted_until: None };
     let list = store.underwriting_list(&actor, &query).await?;

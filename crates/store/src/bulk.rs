@@ -36,6 +36,7 @@ impl Store {
             write_gate: self.write_gate.clone(),
             audit_queue: self.audit_queue.clone(),
             lookup_limit: self.lookup_limit,
+            clock: self.clock.clone(),
         })
     }
 

@@ -139,8 +139,13 @@ impl Store {
             let Some(member) = member.filter(|m| m.family_id == family_id && m.active) else {
                 return Err(StoreError::invalid("该未成年人不是本家庭的在册成员"));
             };
-            if guanai_domain::products::full_years(member.birth_date, Utc::now().date_naive()) >= 18 {
-                return Err(StoreError::invalid(format!("{}已成年，无需监护人同意", member.name)));
+            if !guanai_domain::families::needs_guardian_consent(member.birth_date, self.today()) {
+                return Err(StoreError::invalid(format!(
+                    "{}已满{}周岁，无需监护人同意（监护人同意只适用于未满{}周岁的成员）",
+                    member.name,
+                    guanai_domain::families::GUARDIAN_CONSENT_AGE,
+                    guanai_domain::families::GUARDIAN_CONSENT_AGE
+                )));
             }
         }
         consents::Entity::insert(consents::ActiveModel {

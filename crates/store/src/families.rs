@@ -66,6 +66,8 @@ pub struct Person {
     pub birth_date: Option<NaiveDate>,
     /// In full years, today (China time).
     pub age: u32,
+    /// A child whose consents a guardian gives (PIPL: under 14).
+    pub needs_guardian_consent: bool,
     /// The birth date, for the store's own rules (eligibility); never shown.
     #[serde(skip)]
     pub(crate) born: NaiveDate,
@@ -127,19 +129,16 @@ impl Person {
     }
 }
 
-/// Today in China, where ages are counted.
-fn china_today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
-pub(crate) fn person_from_row(seen: &Visibility, row: persons::Model) -> Person {
+/// `today` is the store's clock: ages are counted in China.
+pub(crate) fn person_from_row(seen: &Visibility, row: persons::Model, today: NaiveDate) -> Person {
     Person {
         id: row.id,
         family_id: row.family_id,
         name: seen.name(row.family_id, &row.name),
         id_masked: row.id_masked,
         birth_date: seen.birth_date(row.family_id, row.birth_date),
-        age: guanai_domain::products::full_years(row.birth_date, china_today()),
+        age: guanai_domain::products::full_years(row.birth_date, today),
+        needs_guardian_consent: guanai_domain::families::needs_guardian_consent(row.birth_date, today),
         born: row.birth_date,
         sex: if row.sex == "female" { Sex::Female } else { Sex::Male },
         relationship: Relationship::parse(&row.relationship).unwrap_or(Relationship::Other),
@@ -206,7 +205,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let name = PersonName::parse(&person.name)?.into_string();
         let id = &person.id_number;
-        if id.birth_date() > Utc::now().date_naive() {
+        if id.birth_date() > self.today() {
             return Err(StoreError::invalid(format!(
                 "身份证号 {} 中的出生日期 {} 晚于今天，请核对",
                 id.masked(),
@@ -426,7 +425,7 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|row| person_from_row(seen, row))
+            .map(|row| person_from_row(seen, row, self.today()))
             .collect())
     }
 }

@@ -32,8 +32,9 @@ pub struct HouseholdDraft {
     /// (name, ID number, relationship); the first is the head.
     pub members: Vec<(String, IdNumber, Relationship)>,
     /// Consents given, recorded as given by the head. `Guardian` records the head's
-    /// consent as guardian for every member under 18 today (the law asks it under 14 at the
-    /// start date; a minor's guardian consent covers that whatever the start date).
+    /// consent as guardian for every member under 14 today
+    /// (`domain::families::needs_guardian_consent`; a policy's start is never before today,
+    /// so no one older needs it at a start date).
     pub consents: Vec<ConsentKind>,
 }
 
@@ -197,7 +198,7 @@ impl Store {
             if !guardian_families.is_empty() {
                 // The children are read back: their rows must be written first.
                 persons_out.flush(db).await.map_err(duplicate)?;
-                let today = now.date_naive();
+                let today = self.today();
                 let children: Vec<(i64, i64, chrono::NaiveDate)> = persons::Entity::find()
                     .select_only()
                     .column(persons::Column::Id)
@@ -208,7 +209,7 @@ impl Store {
                     .all(db)
                     .await?;
                 for (person, family, birth) in children {
-                    if guanai_domain::products::full_years(birth, today) < 18 {
+                    if guanai_domain::families::needs_guardian_consent(birth, today) {
                         let head = guardian_families
                             .iter()
                             .find(|(f, _)| *f == family)

@@ -67,6 +67,8 @@ pub struct Store {
     audit_queue: audit::AuditQueue,
     /// Exact look-ups by ID or phone number one user may make per window (`lookups`).
     lookup_limit: i64,
+    /// What "today" is: every policy date, age and "not in the future" check asks it.
+    clock: guanai_domain::Clock,
 }
 
 impl Store {
@@ -92,6 +94,7 @@ impl Store {
             write_gate,
             audit_queue,
             lookup_limit: lookups::LOOKUP_LIMIT,
+            clock: guanai_domain::Clock::system(),
         };
         // The enrolment writer's own copy of the store has no writer: it writes directly.
         let writer = Store { write_gate: store.write_gate.without_writers(), ..store.clone() };
@@ -139,6 +142,22 @@ impl Store {
             Engine::Postgres => Expr::expr(sum).cast_as(Alias::new("BIGINT")),
             Engine::MySql => Expr::expr(sum).cast_as(Alias::new("SIGNED")),
         }
+    }
+
+    /// The same store reading time from `clock` (a fixed clock in tests and for the demo's
+    /// history); the store it came from keeps its own.
+    pub fn with_clock(&self, clock: guanai_domain::Clock) -> Store {
+        Store { clock, ..self.clone() }
+    }
+
+    /// The store's clock: the web, the importer and the CLI take "today" from it.
+    pub fn clock(&self) -> &guanai_domain::Clock {
+        &self.clock
+    }
+
+    /// Today's date in China, by the store's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
     }
 
     pub fn engine(&self) -> Engine {

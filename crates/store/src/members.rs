@@ -133,7 +133,7 @@ impl Store {
         if !person.active {
             return Err(StoreError::invalid(format!("{}已死亡或迁出，不能再登记变动", person.name)));
         }
-        if date > Utc::now().date_naive() {
+        if date > self.today() {
             return Err(StoreError::invalid("事件日期不能晚于今天"));
         }
         if date < person.birth_date {
@@ -211,7 +211,7 @@ impl Store {
         if !person.active {
             return Err(StoreError::invalid(format!("{}已死亡或迁出，不能迁入其他家庭", person.name)));
         }
-        if date > Utc::now().date_naive() || date < person.birth_date {
+        if date > self.today() || date < person.birth_date {
             return Err(StoreError::invalid("迁移日期不能晚于今天，也不能早于出生日期"));
         }
         let txn = self.db.begin().await?;

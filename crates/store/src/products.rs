@@ -1,8 +1,8 @@
 //! Products (险种) versioned by year, and "1+N" packages: one base product and N add-ons.
 //! Products are the same for the whole city, so they are not region-scoped.
 
-use chrono::Utc;
-use guanai_domain::products::ProductTerms;
+use chrono::{NaiveDate, Utc};
+use guanai_domain::products::{LateStart, ProductTerms, SaleError};
 use guanai_domain::Permission;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -87,6 +87,33 @@ impl Package {
     /// The base product first, then the add-ons.
     pub fn products(&self) -> impl Iterator<Item = &Product> {
         std::iter::once(&self.base).chain(self.addons.iter())
+    }
+
+    /// Whether the package may be sold on `today`: every product of it on sale (its year's
+    /// cover not over, its sales window open).
+    pub fn check_on_sale(&self, today: NaiveDate) -> Result<(), SaleError> {
+        self.products().try_for_each(|p| p.terms.check_on_sale(&p.name, today))
+    }
+
+    pub fn on_sale(&self, today: NaiveDate) -> bool {
+        self.check_on_sale(today).is_ok()
+    }
+
+    /// The first day of cover of a policy enrolled on `today`, or why none can be sold: the
+    /// scheme's start date, or the day after (次日零时起保). Under
+    /// [`LateStart::AfterUnderwriting`] this is what the family is told to expect;
+    /// underwriting sets the policy's start again from its own day.
+    pub fn enrolment_start(&self, today: NaiveDate) -> StoreResult<NaiveDate> {
+        self.check_on_sale(today).map_err(|e| StoreError::invalid(e.to_string()))?;
+        self.base
+            .terms
+            .cover_start(today)
+            .ok_or_else(|| StoreError::invalid("本年度保险期间已结束，不能再参保"))
+    }
+
+    /// How the start of a late enrolment is set (the base product's rule).
+    pub fn late_start(&self) -> LateStart {
+        self.base.terms.late_start
     }
 }
 
@@ -245,6 +272,13 @@ impl Store {
             addons.push(self.product(id).await?);
         }
         Ok(Package { id: row.id, code: row.code, year: row.year, name: row.name, base, addons })
+    }
+
+    /// The packages on sale today by the store's clock (see [`Package::on_sale`]), newest
+    /// year first; of one year when given. What enrolment and gifting offer.
+    pub async fn packages_on_sale(&self, year: Option<i32>) -> StoreResult<Vec<Package>> {
+        let today = self.today();
+        Ok(self.packages(year).await?.into_iter().filter(|p| p.on_sale(today)).collect())
     }
 
     /// Packages, newest year first; of one year when given.

@@ -1,11 +1,9 @@
 //! How values are written for people: China time, dates.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-/// China Standard Time, UTC+8, no daylight saving.
-pub fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
+/// China Standard Time, UTC+8, no daylight saving (the one clock's zone).
+pub use guanai_domain::clock::china;
 
 /// `2026-09-01 08:30` in China time.
 pub fn china_time(at: &DateTime<Utc>) -> String {

@@ -25,4 +25,9 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
         }
     }
+
+    /// Today's date in China, by the store's clock (the one clock of the instance).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.store.today()
+    }
 }

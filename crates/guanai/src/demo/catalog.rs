@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use guanai_domain::funding::{FundingKind, RuleScope, SubsidyAmount};
 use guanai_domain::identity::Uscc;
-use guanai_domain::products::{CoverItem, PremiumBasis, ProductTerms};
+use guanai_domain::products::{CoverItem, LatePremium, LateStart, PremiumBasis, ProductTerms};
 use guanai_domain::{Fen, PovertyStatus, RegionCode, RegionLevel};
 use guanai_store::funding::{NewRule, NewSource};
 use guanai_store::orgs::OrgKind;
@@ -32,6 +32,9 @@ fn terms(year: i32, premium: i64, basis: PremiumBasis, items: Vec<CoverItem>) ->
         start_date: start_date(year),
         term_months: 12,
         items,
+        sales_end: None,
+        late_start: LateStart::AfterUnderwriting,
+        late_premium: LatePremium::Full,
     }
 }
 

@@ -65,6 +65,17 @@ pub async fn populate_years(
     Ok(report)
 }
 
+/// The days of each year's season (month, day) the demo enrols and underwrites on, before
+/// the scheme's start on 1 September.
+const ENROLMENT_DAY: (u32, u32) = (8, 10);
+const UNDERWRITING_DAY: (u32, u32) = (8, 25);
+
+/// A clock standing at 10:00 China time on `(month, day)` of `year`.
+fn season_clock(year: i32, (month, day): (u32, u32)) -> guanai_domain::Clock {
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a valid season day");
+    guanai_domain::Clock::fixed_in_china(date, 10, 0)
+}
+
 /// Registration batches: households per transaction (and per audit entry).
 const REGISTER_BATCH: usize = 20_000;
 
@@ -119,6 +130,10 @@ async fn populate_into(
     for year in years {
         catalog::products_and_packages(store, &system, year).await?;
         catalog::funding(store, &system, set, year).await?;
+        // The year's season, on a clock of its own: families enrol in the weeks before the
+        // scheme starts, so their cover starts with it (nothing is sold for the past).
+        let season = store.with_clock(season_clock(year, ENROLMENT_DAY));
+        let store = &season;
         let packages = store.packages(Some(year)).await?;
         let mut by_package: Vec<Vec<i64>> = vec![Vec::new(); packages.len()];
         for id in &families {
@@ -149,6 +164,7 @@ async fn populate_into(
             "demo: enrolled"
         );
         let past = year < catalog::DEMO_YEAR;
+        store.clock().set(season_clock(year, UNDERWRITING_DAY).now());
         report.underwritten += underwrite(store, &insurer, year, past).await?;
         tracing::info!(
             year,

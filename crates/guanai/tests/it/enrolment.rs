@@ -36,7 +36,7 @@ async fn policy_count(app: &TestApp) -> u64 {
 
 #[tokio::test]
 async fn county_staff_enrol_with_an_add_on_funded_by_three_sources_and_the_insurer_underwrites() {
-    let app = TestApp::demo().await;
+    let app = TestApp::demo_in_season(2026).await;
     let (family, members) = three_person_family(&app, 1).await;
     let package = app.package("P1N1", 2026).await;
     let county = app.login("demo.county").await;
@@ -184,7 +184,7 @@ async fn eligibility_refusals_name_the_person_and_the_rule_and_save_nothing() {
 
 #[tokio::test]
 async fn renewal_ages_apply_to_those_insured_last_year() {
-    let app = TestApp::demo().await;
+    let app = TestApp::demo_in_season(2025).await;
     let system = app.system();
     guanai::demo::catalog::products_and_packages(&app.store, &system, 2025).await.unwrap();
     let (family, members) = app
@@ -206,6 +206,7 @@ async fn renewal_ages_apply_to_those_insured_last_year() {
         expected_family_part: None,
     };
     app.store.enrol(&system, &request(app.package("P1", 2025).await.id)).await.unwrap();
+    app.store.clock().set(crate::util::season_clock(2026).now());
     let id = app.store.enrol(&system, &request(app.package("P1", 2026).await.id)).await.unwrap();
     let detail = app.store.policy(&system, id).await.unwrap();
     assert_eq!(detail.members[0].age_at_start, 66);

@@ -107,7 +107,8 @@ async fn concurrent_enrolments_each_get_their_own_answer_and_one_refusal_fails_n
 
 #[tokio::test]
 async fn the_coverage_look_up_lists_the_policies_of_the_person_found() {
-    let app = TestApp::demo().await;
+    // Before the scheme starts: the cover starts with it.
+    let app = TestApp::demo_in_season(2026).await;
     let system = app.system();
     let head = id_number("19790101", 777);
     let (family, members) = app

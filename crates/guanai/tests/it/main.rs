@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod batches;
 mod cli;
+mod dates;
 mod demo;
 mod enrolment;
 mod enrolment_group;

@@ -126,8 +126,24 @@ impl TestApp {
     }
 
     pub async fn demo_with(config: WebConfig) -> TestApp {
+        Self::demo_with_clock(config, guanai_domain::Clock::system()).await
+    }
+
+    /// The demo city on a clock of the test's choosing (`Clock::fixed_in_china`); the test
+    /// moves it through `app.store.clock().set(…)`.
+    pub async fn demo_at(clock: guanai_domain::Clock) -> TestApp {
+        Self::demo_with_clock(test_config(), clock).await
+    }
+
+    /// The demo city on a clock standing in `year`'s enrolment season (20 August, 10:00 in
+    /// China), before the scheme's cover starts on 1 September: policies start with it.
+    pub async fn demo_in_season(year: i32) -> TestApp {
+        Self::demo_at(season_clock(year)).await
+    }
+
+    pub async fn demo_with_clock(config: WebConfig, clock: guanai_domain::Clock) -> TestApp {
         let db = TestDb::new().await;
-        let store = Store::open(&db.target(), db.keys()).await.expect("open store");
+        let store = Store::open(&db.target(), db.keys()).await.expect("open store").with_clock(clock);
         let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
         let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
         let router = guanai_web::router(AppState::new(store.clone(), config));
@@ -236,6 +252,13 @@ impl TestApp {
         };
         self.store.search_audit(&auditor, &query).await.expect("audit search").entries
     }
+}
+
+/// A clock standing on 20 August of `year`, 10:00 in China: the enrolment season, before the
+/// demo schemes start on 1 September. Move the app's clock with `app.store.clock().set(…)`.
+pub fn season_clock(year: i32) -> guanai_domain::Clock {
+    let day = chrono::NaiveDate::from_ymd_opt(year, 8, 20).expect("a valid date");
+    guanai_domain::Clock::fixed_in_china(day, 10, 0)
 }
 
 pub fn serde_urlencoded_body(fields: &[(&str, &str)]) -> String {

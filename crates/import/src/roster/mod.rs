@@ -118,9 +118,9 @@ pub async fn plan_roster(
 ) -> Result<RosterPlan, ImportError> {
     let bytes = bytes.into();
     let places = city_places(store, actor).await?;
-    let (reader, overrides) = (actor.clone(), overrides.to_vec());
+    let (reader, overrides, today) = (actor.clone(), overrides.to_vec(), store.today());
     let (reading, places, bytes) = crate::blocking(move || {
-        let reading = read_rows(&bytes, &places, &reader, &overrides)?;
+        let reading = read_rows(&bytes, &places, &reader, &overrides, today)?;
         Ok((reading, places, bytes))
     })
     .await?;
@@ -152,12 +152,13 @@ fn read_rows(
     places: &Places,
     actor: &Actor,
     overrides: &[(Field, usize)],
+    today: chrono::NaiveDate,
 ) -> Result<Reading, ImportError> {
     let mut reading: Option<Reading> = None;
     crate::table::scan_table(bytes, |scanned| {
         match scanned {
             Scanned::Header { cells, .. } => {
-                let mut new = Reading::new(cells, overrides)?;
+                let mut new = Reading::new(cells, overrides, today)?;
                 // A CSV has about as many rows as lines: room for them at once, not by
                 // doubling (which would hold two copies of a million rows for a moment).
                 if !bytes.starts_with(b"PK") {
@@ -184,7 +185,7 @@ async fn plan_people(
     reading: Reading,
     places: &Places,
 ) -> Result<RosterPlan, ImportError> {
-    let Reading { headers, map, mut people, lines, mut outcome, memo, marks } = reading;
+    let Reading { headers, map, mut people, lines, mut outcome, memo, marks, .. } = reading;
     let refuse = |outcome: &mut Vec<Option<(Verdict, String)>>, index: usize, reason: String| {
         outcome[index] = Some((Verdict::Refused, reason));
     };

@@ -102,6 +102,7 @@ pub(super) fn read_person(
     map: &ColumnMap,
     places: &Places,
     memo: &mut VillageMemo,
+    today: NaiveDate,
 ) -> Result<PersonRow, String> {
     let name = cell(row, map, Field::Name);
     if name.is_empty() {
@@ -116,7 +117,7 @@ pub(super) fn read_person(
         remarks.push(format!("15位旧身份证号已升级为18位（{}）", parsed.id.masked()));
     }
     let id = parsed.id;
-    if id.birth_date() > chrono::Utc::now().date_naive() {
+    if id.birth_date() > today {
         return Err(format!("身份证号中的出生日期 {} 晚于今天，请核对", id.birth_date()));
     }
     let relationship_text = cell(row, map, Field::Relationship);
@@ -206,13 +207,20 @@ pub(super) struct Reading {
     pub(super) people: Vec<PersonRow>,
     /// Per row: its line in the file, and its verdict once known.
     pub(super) lines: Vec<usize>,
+    /// Today in China: no one is born after it.
+    today: NaiveDate,
     pub(super) outcome: Vec<Option<(Verdict, String)>>,
     /// Per row: its household mark.
     pub(super) marks: Vec<Mark>,
 }
 
 impl Reading {
-    pub(super) fn new(headers: Vec<String>, overrides: &[(Field, usize)]) -> Result<Reading, ImportError> {
+    /// `today` (the store's clock, a China date) bounds the birth dates.
+    pub(super) fn new(
+        headers: Vec<String>,
+        overrides: &[(Field, usize)],
+        today: NaiveDate,
+    ) -> Result<Reading, ImportError> {
         let mut map = recognise(&headers);
         for (field, column) in overrides {
             map.assign(*field, *column);
@@ -225,6 +233,7 @@ impl Reading {
         Ok(Reading {
             headers,
             map,
+            today,
             memo: VillageMemo::default(),
             people: Vec::new(),
             lines: Vec::new(),
@@ -263,7 +272,7 @@ impl Reading {
         self.lines.push(row.line);
         let mark = self.mark(row, places);
         self.marks.push(mark);
-        let refused = match read_person(index, row, &self.map, places, &mut self.memo) {
+        let refused = match read_person(index, row, &self.map, places, &mut self.memo, self.today) {
             Ok(person) if !actor.sees(self.memo.code(person.village)) => {
                 Some(format!("{}不在您的管辖范围内", places.name(self.memo.code(person.village))))
             }

@@ -122,6 +122,8 @@ impl Store {
         let all_persons: Vec<i64> =
             family_ids.iter().flat_map(|f| members.get(f).into_iter().flatten().map(|p| p.id)).collect();
         let renewing = self.renewing_persons(package, &all_persons).await?;
+        let today = self.today();
+        let start = package.enrolment_start(today)?;
         let mut skipped = Vec::new();
         let mut drafts = Vec::new();
         for family in selected {
@@ -136,8 +138,16 @@ impl Store {
                 skipped.push(skip("未签署个人信息处理及向保险公司提供的同意书".to_owned()));
                 continue;
             }
-            let draft =
-                family_draft(actor, family, members.get(&family.id), &covered, &renewing, given, package);
+            let draft = family_draft(
+                actor,
+                family,
+                members.get(&family.id),
+                &covered,
+                &renewing,
+                given,
+                package,
+                (today, start),
+            );
             match draft {
                 Ok(mut draft) => {
                     draft.channel = channel;
@@ -233,6 +243,7 @@ impl Store {
 }
 
 /// The policy one family would get, or why it cannot.
+#[allow(clippy::too_many_arguments)]
 fn family_draft(
     actor: &Actor,
     family: &families::Model,
@@ -241,8 +252,10 @@ fn family_draft(
     renewing: &HashSet<i64>,
     consents: &[Consent],
     package: &Package,
+    (today, start): (NaiveDate, NaiveDate),
 ) -> Result<PolicyDraft, String> {
-    let start = package.base.terms.start_date;
+    // Ages on the scheme's start date; the cover from `start` (see `Package::enrolment_start`).
+    let scheme_start = package.base.terms.start_date;
     let mut candidates: Vec<&Member> = members.map(|m| m.iter().collect()).unwrap_or_default();
     candidates.sort_by_key(|p| (household_order(&p.relationship), p.birth_date));
     let mut insured = Vec::new();
@@ -258,11 +271,12 @@ fn family_draft(
         let eligible = package
             .products()
             .all(|p| p.terms.check_person(&p.name, &person.name, person.birth_date, renewal).is_ok());
-        let age = full_years(person.birth_date, start);
-        let child_without_guardian = age < 14
-            && !consents
-                .iter()
-                .any(|c| c.kind == ConsentKind::Guardian.as_str() && c.person_id == Some(person.id));
+        let age = full_years(person.birth_date, scheme_start);
+        let child_without_guardian =
+            guanai_domain::families::needs_guardian_consent(person.birth_date, today)
+                && !consents
+                    .iter()
+                    .any(|c| c.kind == ConsentKind::Guardian.as_str() && c.person_id == Some(person.id));
         if eligible && !child_without_guardian {
             insured.push((person.id, age as i32));
         }
@@ -274,7 +288,8 @@ fn family_draft(
     let mut products = Vec::new();
     let mut premium = Fen::ZERO;
     for product in package.products() {
-        let part = product.terms.premium_for(product.terms.min_shares, count).ok_or("保费计算溢出")?;
+        let part =
+            product.terms.premium_from(product.terms.min_shares, count, start).ok_or("保费计算溢出")?;
         premium = premium.checked_add(part).ok_or("保费计算溢出")?;
         products.push((product.id, part));
     }

@@ -108,7 +108,7 @@ impl Store {
             self.audit(actor, AuditEvent::denied("coverage.lookup", "人员", id.masked())).await?;
             return Ok(None);
         }
-        let today = super::today();
+        let today = self.today();
         let covered = rows
             .into_iter()
             .filter_map(|row| {

@@ -65,8 +65,14 @@ pub struct Quote {
     pub package_id: i64,
     pub package_name: String,
     pub year: i32,
+    /// The first day of cover: the scheme's start date, or for a late enrolment the day
+    /// after today (次日零时起保).
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    /// The scheme's own start date (ages are taken on it).
+    pub scheme_start: NaiveDate,
+    /// The start is expected, not fixed: it is set again to the day after underwriting.
+    pub start_after_underwriting: bool,
     pub shares: u32,
     pub members: Vec<QuotedMember>,
     pub lines: Vec<QuoteLine>,
@@ -133,7 +139,10 @@ impl Store {
             problems.push(format!("{}已不在本户（死亡或迁出），不能参保", member.name));
         }
         let base = &package.base;
-        let start = base.terms.start_date;
+        // Sold today only; a late enrolment's cover starts the next day at the earliest.
+        let start = package.enrolment_start(self.today())?;
+        // Ages are those on the scheme's start date, the same for every family of the year.
+        let scheme_start = base.terms.start_date;
         let mut quoted = Vec::new();
         for member in &members {
             let renewal = renewing.contains(&member.id);
@@ -145,7 +154,7 @@ impl Store {
                 }
             }
             quoted.push(QuotedMember {
-                age: full_years(member.born, start),
+                age: full_years(member.born, scheme_start),
                 renewal,
                 person: member.clone(),
             });
@@ -166,7 +175,7 @@ impl Store {
         for product in package.products() {
             let part = product
                 .terms
-                .premium_for(request.shares, count)
+                .premium_from(request.shares, count, start)
                 .ok_or_else(|| StoreError::invalid("保费计算溢出，请检查份数"))?;
             premium =
                 premium.checked_add(part).ok_or_else(|| StoreError::invalid("保费计算溢出，请检查份数"))?;
@@ -203,6 +212,9 @@ impl Store {
             year: package.year,
             start_date: start,
             end_date: base.terms.end_date(),
+            scheme_start,
+            start_after_underwriting: start > scheme_start
+                && package.late_start() == guanai_domain::products::LateStart::AfterUnderwriting,
             shares: request.shares,
             members: quoted,
             lines,
@@ -291,7 +303,7 @@ impl Store {
             }
         };
         let seen = self.visibility(actor, [family_id]).await?;
-        Ok((family, rows.into_iter().map(|(person, _)| person_from_row(&seen, person)).collect()))
+        Ok((family, rows.into_iter().map(|(person, _)| person_from_row(&seen, person, self.today())).collect()))
     }
 
     /// In one query, for the persons of an enrolment: who was insured last year under a

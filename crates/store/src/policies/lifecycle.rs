@@ -4,7 +4,8 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
+use guanai_domain::products::LateStart;
 use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
@@ -73,7 +74,22 @@ impl Store {
         if !has(ConsentKind::InsurerSharing) {
             missing.push("家庭未签署“同意向保险公司提供个人信息”".to_owned());
         }
-        for member in members.iter().filter(|m| m.age_at_start < 14) {
+        // A guardian consents for a child under 14 when the data goes to the insurer: today.
+        let births: Vec<(i64, chrono::NaiveDate)> = crate::entities::persons::Entity::find()
+            .select_only()
+            .column(crate::entities::persons::Column::Id)
+            .column(crate::entities::persons::Column::BirthDate)
+            .filter(crate::entities::persons::Column::Id.is_in(members.iter().map(|m| m.person_id)))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let today = self.today();
+        let child = |m: &&InsuredMember| {
+            births.iter().any(|(id, birth)| {
+                *id == m.person_id && guanai_domain::families::needs_guardian_consent(*birth, today)
+            })
+        };
+        for member in members.iter().filter(child) {
             let guardian = given
                 .iter()
                 .any(|c| c.kind == ConsentKind::Guardian.as_str() && c.person_id == Some(member.person_id));
@@ -99,10 +115,16 @@ impl Store {
         if row.status != PolicyStatus::Submitted.as_str() {
             return Err(StoreError::invalid("只有待承保的保单可以确认承保"));
         }
+        let now = self.clock().now();
+        let start = self
+            .start_on_underwriting(&[(row.id, row.package_id, row.start_date, row.end_date)], now)
+            .await?;
+        let start = start.first().map_or(row.start_date, |(_, day)| *day);
         let result = policies::Entity::update_many()
             .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
             .col_expr(policies::Column::PolicyNo, Expr::value(policy_no))
-            .col_expr(policies::Column::UnderwrittenAt, Expr::value(Utc::now()))
+            .col_expr(policies::Column::StartDate, Expr::value(start))
+            .col_expr(policies::Column::UnderwrittenAt, Expr::value(now))
             .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
             .filter(policies::Column::Id.eq(id))
             .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
@@ -182,7 +204,27 @@ impl Store {
         if items.is_empty() {
             return Ok(0);
         }
-        let now = Utc::now();
+        let now = self.clock().now();
+        // Read before the transaction (see ARCHITECTURE.md): the starts underwriting moves.
+        let mut found = Vec::with_capacity(items.len());
+        for chunk in items.chunks(500) {
+            let rows: Vec<(i64, i64, NaiveDate, NaiveDate)> = policies::Entity::find()
+                .select_only()
+                .column(policies::Column::Id)
+                .column(policies::Column::PackageId)
+                .column(policies::Column::StartDate)
+                .column(policies::Column::EndDate)
+                .filter(policies::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                .filter(actor.scope_condition(policies::Column::VillageCode))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            found.extend(rows);
+        }
+        let moved: HashSet<i64> =
+            self.start_on_underwriting(&found, now).await?.into_iter().map(|(id, _)| id).collect();
+        let tomorrow = self.clock().today().succ_opt().unwrap_or(NaiveDate::MAX);
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         for chunk in items.chunks(UNDERWRITE_CHUNK) {
@@ -191,7 +233,17 @@ impl Store {
                 numbers = numbers.case(policies::Column::Id.eq(*id), Expr::value(policy_no.trim()));
             }
             let numbers = numbers.finally(Expr::col(policies::Column::PolicyNo));
-            let result = policies::Entity::update_many()
+            let mut update = policies::Entity::update_many();
+            let late: Vec<i64> = chunk.iter().map(|(id, _)| *id).filter(|id| moved.contains(id)).collect();
+            if !late.is_empty() {
+                // 次日零时起保: the day after underwriting, for the policies whose rule says so
+                // and whose start has passed (only those are in `moved`).
+                let start = CaseStatement::new()
+                    .case(policies::Column::Id.is_in(late), Expr::value(tomorrow))
+                    .finally(Expr::col(policies::Column::StartDate));
+                update = update.col_expr(policies::Column::StartDate, start.into());
+            }
+            let result = update
                 .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
                 .col_expr(policies::Column::PolicyNo, numbers.into())
                 .col_expr(policies::Column::UnderwrittenAt, Expr::value(now))
@@ -241,6 +293,42 @@ impl Store {
         self.audit(actor, AuditEvent::ok("policy.underwrite_batch", "保单", format!("{}份", items.len())))
             .await?;
         Ok(items.len())
+    }
+
+    /// Of submitted policies `(id, package, start, end)` underwritten at `now`, those whose
+    /// cover start moves to the day after (the package's rule is
+    /// [`LateStart::AfterUnderwriting`] and the start is not after it yet), with that day.
+    /// A policy whose year's cover is over by then cannot be underwritten: it is named.
+    async fn start_on_underwriting(
+        &self,
+        policies: &[(i64, i64, NaiveDate, NaiveDate)],
+        now: chrono::DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, NaiveDate)>> {
+        let day = guanai_domain::clock::china_date(now);
+        let mut moved = Vec::new();
+        let mut rules: std::collections::HashMap<i64, LateStart> = std::collections::HashMap::new();
+        for (id, package_id, start, end) in policies {
+            let rule = match rules.get(package_id) {
+                Some(rule) => *rule,
+                None => {
+                    let rule = self.cached_package(*package_id).await?.late_start();
+                    rules.insert(*package_id, rule);
+                    rule
+                }
+            };
+            if rule != LateStart::AfterUnderwriting {
+                continue;
+            }
+            let Some(first) = guanai_domain::products::cover_start(*start, *end, day) else {
+                return Err(StoreError::invalid(format!(
+                    "保单 {id} 的保险期间到{end}为止，承保次日已无保障可言，不能承保；请撤销该保单"
+                )));
+            };
+            if first != *start {
+                moved.push((*id, first));
+            }
+        }
+        Ok(moved)
     }
 
     /// What a failed underwriting statement means: a policy number another policy holds

@@ -31,7 +31,7 @@ pub(crate) use group::EnrolQueue;
 pub use payments::{Payment, PAYMENT_METHODS};
 pub use status::{CertificateState, Channel, PolicyStatus, ShownStatus};
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -82,6 +82,11 @@ pub struct PolicyDetail {
     pub created_by: String,
     pub underwritten_by: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The scheme's own start date; the policy's starts later when enrolled late.
+    pub scheme_start: NaiveDate,
+    /// The start shown is expected, not fixed: the insurer has not underwritten the policy
+    /// yet, and its cover starts the day after it does (at the earliest the date shown).
+    pub start_after_underwriting: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -114,11 +119,6 @@ pub struct UninsuredMember {
     pub birth_date: NaiveDate,
     /// Still in the household (not dead or moved away).
     pub active: bool,
-}
-
-fn today() -> NaiveDate {
-    // Policy dates are China dates.
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 impl Store {
@@ -163,7 +163,7 @@ impl Store {
                 .all(&self.db)
                 .await?
         };
-        let today = today();
+        let today = self.today();
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -295,8 +295,20 @@ impl Store {
         let created_by = shown_username(&row.created_by).to_owned();
         let underwritten_by = row.underwritten_by.as_deref().map(|name| shown_username(name).to_owned());
         let cancel_reason = row.cancel_reason.clone();
+        let package = self.cached_package(row.package_id).await?;
         let seen = self.visibility(actor, [row.family_id]).await?;
-        let summary = self.summaries_of(&seen, vec![row]).await?.remove(0);
+        let mut summary = self.summaries_of(&seen, vec![row]).await?.remove(0);
+        let scheme_start = package.base.terms.start_date;
+        let pending = matches!(summary.status, PolicyStatus::Draft | PolicyStatus::Submitted);
+        let start_after_underwriting = pending
+            && package.late_start() == guanai_domain::products::LateStart::AfterUnderwriting
+            && summary.start_date > scheme_start;
+        if start_after_underwriting {
+            // Waiting since its enrolment: the day after today at the earliest now.
+            let earliest =
+                guanai_domain::products::cover_start(summary.start_date, summary.end_date, self.today());
+            summary.start_date = earliest.unwrap_or(summary.start_date);
+        }
         let members = self.insured_members(&seen, summary.family_id, id).await?;
         let lines = self.policy_lines(id).await?;
         let funding = self.policy_funding_lines(id, summary.family_part).await?;
@@ -311,6 +323,8 @@ impl Store {
             created_by,
             underwritten_by,
             cancel_reason,
+            scheme_start,
+            start_after_underwriting,
         })
     }
 

@@ -165,7 +165,7 @@ pub async fn add_member(
     require(&state, actor, Permission::ManageFamilies, "/api/v1/families/members").await?;
     let family_id = parse_id(&id)?;
     let form = MemberForm { name: body.name, id_number: body.id_number, relationship: body.relationship };
-    let (person, id_upgraded_from_15) = form.parse().map_err(WebError::BadRequest)?;
+    let (person, id_upgraded_from_15) = form.parse(state.today()).map_err(WebError::BadRequest)?;
     let id = state.store.add_member(actor, family_id, person).await?;
     Ok((StatusCode::CREATED, Json(Created { id, id_upgraded_from_15 })))
 }

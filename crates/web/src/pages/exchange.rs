@@ -124,7 +124,7 @@ pub struct UnderwritingFilter {
 }
 
 impl UnderwritingFilter {
-    fn to_query(&self) -> Result<UnderwritingQuery, String> {
+    fn to_query(&self, today: chrono::NaiveDate) -> Result<UnderwritingQuery, String> {
         let from = forms::optional_date("提交日期（起）", &self.from)?;
         let to = forms::optional_date("提交日期（止）", &self.to)?;
         if let (Some(from), Some(to)) = (from, to) {
@@ -134,7 +134,7 @@ impl UnderwritingFilter {
         }
         Ok(UnderwritingQuery {
             region: forms::optional_region("区域代码", &self.region)?,
-            year: year_or_current(&self.year)?,
+            year: year_or_current(&self.year, today)?,
             submitted_from: from.map(china_day_start),
             submitted_until: to.and_then(|d| d.succ_opt()).map(china_day_start),
         })
@@ -174,7 +174,7 @@ async fn exchange_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let year = year_or_current(&filter.year).unwrap_or_else(|_| this_year());
+    let year = year_or_current(&filter.year, state.today()).unwrap_or_else(|_| this_year(state.today()));
     let submitted = state.store.policy_counts(actor, year).await?.submitted;
     let shell =
         Shell::new(state, &user.session, "承保交换", "/policies", vec![Crumb::here("承保交换")]).await?;
@@ -188,7 +188,7 @@ async fn exchange_page(
     let response = render(&ExchangePage {
         shell,
         filter,
-        years: year_choices(),
+        years: year_choices(state.today()),
         year,
         submitted,
         can_upload: actor.can(Permission::Underwrite),
@@ -226,7 +226,7 @@ async fn underwriting(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/exchange/underwriting.xlsx").await?;
     let actor = &user.session.actor;
-    let query = filter.to_query().map_err(WebError::BadRequest)?;
+    let query = filter.to_query(state.today()).map_err(WebError::BadRequest)?;
     let list = state.store.underwriting_list(actor, &query).await?;
     let region = query.region.as_ref().unwrap_or(actor.scope());
     let region_name = state

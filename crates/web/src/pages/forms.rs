@@ -6,8 +6,6 @@ use guanai_domain::families::FamilyCategory;
 use guanai_domain::identity::{IdNumber, Mobile};
 use guanai_domain::{Fen, PovertyStatus, RegionCode};
 
-use crate::format::china;
-
 /// A date as `2026-09-01` (the HTML date input's format) or `2026/9/1`.
 pub fn date(label: &str, raw: &str) -> Result<NaiveDate, String> {
     let text = raw.trim();
@@ -91,20 +89,16 @@ pub fn optional_region(label: &str, raw: &str) -> Result<Option<RegionCode>, Str
     }
 }
 
-/// Today's date in China.
-pub fn china_today() -> NaiveDate {
-    chrono::Utc::now().with_timezone(&china()).date_naive()
+/// The current scheme year of `today` (the store's clock, `AppState::today`), the default
+/// of every year filter.
+pub fn this_year(today: NaiveDate) -> i32 {
+    today.year()
 }
 
-/// The current scheme year (China time), the default of every year filter.
-pub fn this_year() -> i32 {
-    china_today().year()
-}
-
-/// A year from a filter or form; empty means the current year.
-pub fn year_or_current(raw: &str) -> Result<i32, String> {
+/// A year from a filter or form; empty means the current year (of `today`).
+pub fn year_or_current(raw: &str, today: NaiveDate) -> Result<i32, String> {
     if raw.trim().is_empty() {
-        Ok(this_year())
+        Ok(this_year(today))
     } else {
         number("年度", raw, 2000, 2100)
     }

@@ -163,17 +163,17 @@ async fn form_page(
     mut form: GiftForm,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let year = year_or_current(&form.year).map_err(WebError::BadRequest)?;
+    let year = year_or_current(&form.year, state.today()).map_err(WebError::BadRequest)?;
     form.year = year.to_string();
     let sources = state.store.spendable_sources(&session.actor, Some(year)).await?;
-    let packages = state.store.packages(Some(year)).await?;
+    let packages = state.store.packages_on_sale(Some(year)).await?;
     let shell = Shell::new(state, session, "送保", "/gifting", vec![Crumb::here("送保")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let response = render(&GiftFormPage {
         shell,
         form,
         year,
-        years: year_choices(),
+        years: year_choices(state.today()),
         sources,
         packages,
         categories: &FamilyCategory::DEFAULTS,

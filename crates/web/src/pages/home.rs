@@ -68,7 +68,7 @@ fn audit_items(entries: Vec<AuditEntry>) -> Vec<PanelItem> {
 /// This year's policies of the user's region: counts by status and who is insured; for
 /// the insurer, what waits for underwriting first. Two queries on the policies' index.
 async fn enrolment_panel(state: &AppState, actor: &Actor) -> Result<Panel, WebError> {
-    let year = this_year();
+    let year = this_year(state.today());
     let counts = state.store.policy_counts(actor, year).await?;
     let insured = state.store.insured_counts(actor, year).await?;
     let list = |status: PolicyStatus| Some(format!("/policies?year={year}&status={}", status.as_str()));

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Datelike;
+use guanai_domain::products::LateStart;
 use guanai_domain::{Fen, Permission};
 use guanai_store::families::Person;
 use guanai_store::policies::{
@@ -105,9 +106,22 @@ struct EnrolPage {
     members: Vec<Person>,
     form: EnrolForm,
     error: Option<String>,
+    today: chrono::NaiveDate,
 }
 
 impl EnrolPage {
+    /// When the cover of `package` would start if the family enrolled today.
+    fn start_of(&self, package: &Package) -> String {
+        match package.enrolment_start(self.today) {
+            Ok(start) if start > package.base.terms.start_date => match package.late_start() {
+                LateStart::AfterUnderwriting => format!("承保次日起保，最早 {start}"),
+                LateStart::AfterEnrolment => format!("{start} 起保"),
+            },
+            Ok(start) => format!("{start} 起保"),
+            Err(e) => e.to_string(),
+        }
+    }
+
     fn chosen(&self, person: &i64) -> bool {
         // Everyone is ticked on a fresh form; after a submission, exactly who was ticked.
         (!self.form.submitted && self.form.members.is_empty()) || self.form.members.contains(person)
@@ -123,7 +137,8 @@ async fn enrol_page(
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let family = state.store.family(actor, family_id).await?;
-    let packages = state.store.packages(None).await?;
+    // Only what may be sold today: a year whose cover is over is not offered.
+    let packages = state.store.packages_on_sale(None).await?;
     let trail = enrol_trail(family.summary.head_name.as_str(), family_id, "参保");
     let shell = Shell::new(state, &user.session, "参保", "/families", trail).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -135,6 +150,7 @@ async fn enrol_page(
         members: family.members.into_iter().filter(|m| m.active).collect(),
         form,
         error,
+        today: state.today(),
     };
     let mut response = render(&page)?;
     *response.status_mut() = status;
@@ -392,7 +408,7 @@ async fn policy_page(
     let trail = vec![Crumb::link("保单", "/policies"), Crumb::here(format!("保单 {id}"))];
     let shell = Shell::new(state, &user.session, &format!("保单 {id}"), "/policies", trail).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let today = state.today();
     let mut response = render(&PolicyPage {
         shell,
         village_name,

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use guanai_domain::products::{prose_date, CoverItem, PremiumBasis, ProductTerms};
+use guanai_domain::products::{prose_date, CoverItem, LatePremium, LateStart, PremiumBasis, ProductTerms};
 use guanai_domain::{Fen, Permission};
 use guanai_store::orgs::{Org, OrgKind};
 use guanai_store::products::{NewPackage, NewProduct, Package, Product, ProductKind};
@@ -55,7 +55,14 @@ fn product_row(product: Product) -> ProductRow {
         },
         members: if t.max_members == 0 { "不限".to_owned() } else { format!("{} 人", t.max_members) },
         ages: format!("初保 {}–{} 周岁，续保至 {} 周岁", t.first_age_min, t.first_age_max, t.renewal_age_max),
-        period: format!("{} 起，{} 个月", t.start_date.format("%Y-%m-%d"), t.term_months),
+        period: format!(
+            "{} 起，{} 个月；{}{}，{}",
+            t.start_date.format("%Y-%m-%d"),
+            t.term_months,
+            t.sales_end.map(|d| format!("销售至 {}，", d.format("%Y-%m-%d"))).unwrap_or_default(),
+            t.late_start.label(),
+            t.late_premium.label()
+        ),
         items: t.items.iter().map(CoverItem::describe).collect(),
         product,
     }
@@ -225,9 +232,9 @@ impl ProductForm {
         ProductForm { fields, items }
     }
 
-    fn blank() -> Self {
+    fn blank(today: chrono::NaiveDate) -> Self {
         let defaults = [
-            ("year", this_year().to_string()),
+            ("year", this_year(today).to_string()),
             ("kind", "base".to_owned()),
             ("basis", "household_share".to_owned()),
             ("min_shares", "1".to_owned()),
@@ -236,8 +243,10 @@ impl ProductForm {
             ("first_age_min", "1".to_owned()),
             ("first_age_max", "65".to_owned()),
             ("renewal_age_max", "70".to_owned()),
-            ("start_date", format!("{}-09-01", this_year())),
+            ("start_date", format!("{}-09-01", this_year(today))),
             ("term_months", "12".to_owned()),
+            ("late_start", LateStart::default().as_str().to_owned()),
+            ("late_premium", LatePremium::default().as_str().to_owned()),
         ];
         Self::from_pairs(defaults.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
@@ -274,6 +283,16 @@ impl ProductForm {
             start_date: forms::date("起保日", self.get("start_date"))?,
             term_months: number("term_months", "保险期间", 0, 120)?,
             items,
+            sales_end: forms::optional_date("销售截止日", self.get("sales_end"))?,
+            // Absent from older forms and API clients: the defaults.
+            late_start: match self.get("late_start").trim() {
+                "" => LateStart::default(),
+                raw => LateStart::parse(raw).ok_or("请选择起保日之后参保的起保规则")?,
+            },
+            late_premium: match self.get("late_premium").trim() {
+                "" => LatePremium::default(),
+                raw => LatePremium::parse(raw).ok_or("请选择起保日之后参保的保费规则")?,
+            },
         };
         Ok(NewProduct {
             code: self.get("code").to_owned(),
@@ -294,6 +313,8 @@ struct NewProductPage {
     item_kinds: [(&'static str, &'static str); 4],
     insurers: Vec<Org>,
     error: Option<String>,
+    late_starts: [LateStart; 2],
+    late_premiums: [LatePremium; 2],
 }
 
 async fn new_product_page(
@@ -312,14 +333,22 @@ async fn new_product_page(
     let trail = vec![Crumb::link("险种与方案", "/products"), Crumb::here("新增险种")];
     let shell = Shell::new(state, session, "新增险种", "/products", trail).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let response = render(&NewProductPage { shell, form, item_kinds: ITEM_KINDS, insurers, error })?;
+    let response = render(&NewProductPage {
+        shell,
+        form,
+        item_kinds: ITEM_KINDS,
+        insurers,
+        error,
+        late_starts: LateStart::ALL,
+        late_premiums: LatePremium::ALL,
+    })?;
     Ok(with_status(response, status))
 }
 
 /// The form defining a product for one year.
 pub async fn new_product(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageProducts, "/products/new").await?;
-    new_product_page(&state, &user.session, ProductForm::blank(), None).await
+    new_product_page(&state, &user.session, ProductForm::blank(state.today()), None).await
 }
 
 /// Defines a product; its terms are checked by the store (`ProductTerms::validate`).
@@ -417,7 +446,7 @@ async fn new_package_page(
 /// The form composing a "1+N" package from one base product and add-ons.
 pub async fn new_package(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageProducts, "/packages/new").await?;
-    let form = PackageForm { year: this_year().to_string(), ..Default::default() };
+    let form = PackageForm { year: this_year(state.today()).to_string(), ..Default::default() };
     new_package_page(&state, &user.session, form, None).await
 }
 

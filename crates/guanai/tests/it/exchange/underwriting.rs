@@ -14,7 +14,8 @@ use crate::util::{id_number, TestApp};
 
 #[tokio::test]
 async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_nothing() {
-    let app = TestApp::demo().await;
+    // In the season: the policies start with the scheme on 1 September.
+    let app = TestApp::demo_in_season(2026).await;
     let a = submitted(
         &app,
         JIZHOU_VILLAGE,

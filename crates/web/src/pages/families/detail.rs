@@ -15,7 +15,6 @@ use super::members::MemberForm;
 use super::{parse_id, with_status, CONSENT_KINDS, EVENT_KINDS};
 use crate::error::WebError;
 use crate::format::china_time;
-use crate::pages::forms::china_today;
 use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
@@ -91,10 +90,6 @@ struct FamilyPage {
     consent_kinds: [ConsentKind; 3],
 }
 
-pub(super) fn under_14(birth: NaiveDate, today: NaiveDate) -> bool {
-    birth.checked_add_months(chrono::Months::new(14 * 12)).is_some_and(|d| d > today)
-}
-
 pub(super) async fn family_page(
     state: &AppState,
     user: &PageUser,
@@ -103,7 +98,7 @@ pub(super) async fn family_page(
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let FamilyDetail { summary, members, consents, events, revealable } = detail;
-    let today = china_today();
+    let today = state.today();
     let policies = state
         .store
         .search_policies(
@@ -150,7 +145,7 @@ pub(super) async fn family_page(
         members.iter().filter(|m| m.active && m.relationship != Relationship::Head).map(choice).collect();
     let children = members
         .iter()
-        .filter(|m| m.active && m.birth_date.is_some_and(|b| under_14(b, today)))
+        .filter(|m| m.active && m.needs_guardian_consent)
         .map(choice)
         .collect();
     let consents = consents
@@ -237,18 +232,4 @@ pub(super) async fn show(
         _ => None,
     };
     load_family_page(&state, &user, id, Extras { notice, ..Default::default() }).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::under_14;
-    use chrono::NaiveDate;
-
-    #[test]
-    fn a_child_is_under_14_until_the_fourteenth_birthday() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        assert!(under_14(d(2012, 9, 2), d(2026, 9, 1)));
-        assert!(!under_14(d(2012, 9, 1), d(2026, 9, 1)));
-        assert!(!under_14(d(1990, 1, 1), d(2026, 9, 1)));
-    }
 }

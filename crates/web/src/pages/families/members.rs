@@ -10,10 +10,10 @@ use guanai_store::families::{ConsentKind, NewPerson};
 use guanai_store::Actor;
 use serde::Deserialize;
 
-use super::detail::{family_page, load_family_page, under_14, Extras};
+use super::detail::{family_page, load_family_page, Extras};
 use super::{form_error, parse_id, person_id_number, EVENT_KINDS};
 use crate::error::WebError;
-use crate::pages::forms::{self, china_today};
+use crate::pages::forms;
 use crate::pages::require;
 use crate::session::PageUser;
 use crate::state::AppState;
@@ -30,11 +30,12 @@ pub(crate) struct MemberForm {
 }
 
 impl MemberForm {
-    pub fn parse(&self) -> Result<(NewPerson, bool), String> {
+    /// `today`: the store's clock (`AppState::today`); no one is born after it.
+    pub fn parse(&self, today: chrono::NaiveDate) -> Result<(NewPerson, bool), String> {
         if self.name.trim().is_empty() {
             return Err("请填写成员姓名".to_owned());
         }
-        let (id_number, upgraded) = person_id_number("身份证号", &self.id_number)?;
+        let (id_number, upgraded) = person_id_number("身份证号", &self.id_number, today)?;
         let relationship = Relationship::parse(&self.relationship)
             .filter(|r| *r != Relationship::Head)
             .ok_or("请选择与户主的关系（每户只有一位户主）")?;
@@ -69,7 +70,7 @@ pub(super) async fn add_member(
     require(&state, &user.session, Permission::ManageFamilies, "/families/members").await?;
     let id = parse_id(&id, "家庭")?;
     let outcome = async {
-        let (person, upgraded) = form.parse().map_err(WebError::BadRequest)?;
+        let (person, upgraded) = form.parse(state.today()).map_err(WebError::BadRequest)?;
         state.store.add_member(&user.session.actor, id, person).await?;
         Ok(upgraded)
     }
@@ -106,7 +107,7 @@ pub(super) async fn record_consent(
                 let child: i64 = raw.parse().map_err(|_| bad("请选择未成年成员"))?;
                 let detail = state.store.family(actor, id).await?;
                 let member = detail.members.iter().find(|m| m.id == child);
-                if !member.and_then(|m| m.birth_date).is_some_and(|b| under_14(b, china_today())) {
+                if !member.is_some_and(|m| m.needs_guardian_consent) {
                     return Err(bad("监护人同意只适用于本家庭未满14周岁的成员"));
                 }
                 Some(child)
@@ -218,7 +219,7 @@ async fn member_move(
             .filter(|r| *r != Relationship::Head)
             .ok_or_else(|| bad("请选择在新家庭中与户主的关系".to_owned()))?;
         let date = forms::date("迁移日期", &form.date).map_err(bad)?;
-        if date > china_today() {
+        if date > state.today() {
             return Err(bad("迁移日期不能晚于今天".to_owned()));
         }
         state.store.move_person(actor, person_id, to, relationship, date).await?;

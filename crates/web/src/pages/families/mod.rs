@@ -20,7 +20,7 @@ use guanai_domain::IdNumber;
 use guanai_store::families::ConsentKind;
 
 use crate::error::WebError;
-use crate::pages::forms::{self, china_today};
+use crate::pages::forms;
 use crate::state::AppState;
 
 use detail::show;
@@ -76,9 +76,9 @@ fn with_status(mut response: Response, status: StatusCode) -> Response {
 }
 
 /// A parsed ID number of someone to register: valid, and not born in the future.
-fn person_id_number(label: &str, raw: &str) -> Result<(IdNumber, bool), String> {
+fn person_id_number(label: &str, raw: &str, today: chrono::NaiveDate) -> Result<(IdNumber, bool), String> {
     let (id, upgraded) = forms::id_number(raw).map_err(|e| format!("{label}：{e}"))?;
-    if id.birth_date() > china_today() {
+    if id.birth_date() > today {
         return Err(format!("{label}：出生日期晚于今天，请核对号码"));
     }
     Ok((id, upgraded))

@@ -52,7 +52,7 @@ pub(crate) struct NewFamilyForm {
 impl NewFamilyForm {
     /// Parses every field; the first problem is reported in Chinese. The flag says the
     /// head's ID number was upgraded from 15 digits.
-    fn parse(&self) -> Result<(NewFamily, bool), String> {
+    fn parse(&self, today: chrono::NaiveDate) -> Result<(NewFamily, bool), String> {
         let village = forms::region("村（社区）代码", &self.village)?;
         if village.level() != RegionLevel::Village {
             return Err("村（社区）代码须为12位的村级区划代码".to_owned());
@@ -65,7 +65,7 @@ impl NewFamilyForm {
         if self.head_name.trim().is_empty() {
             return Err("请填写户主姓名".to_owned());
         }
-        let (id_number, upgraded) = person_id_number("户主身份证号", &self.head_id_number)?;
+        let (id_number, upgraded) = person_id_number("户主身份证号", &self.head_id_number, today)?;
         if self.consent_by.trim().chars().count() > 50 {
             return Err("签署人姓名不超过50个字".to_owned());
         }
@@ -102,7 +102,7 @@ pub(crate) async fn register(
     actor: &Actor,
     form: &NewFamilyForm,
 ) -> Result<(i64, bool), WebError> {
-    let (family, upgraded) = form.parse().map_err(WebError::BadRequest)?;
+    let (family, upgraded) = form.parse(state.today()).map_err(WebError::BadRequest)?;
     let head_name = family.head.name.clone();
     let id = state.store.create_family(actor, family).await?;
     let given_by = Some(form.consent_by.trim()).filter(|s| !s.is_empty()).unwrap_or(&head_name);

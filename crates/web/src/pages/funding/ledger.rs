@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::{category_name, names_of, refusal, with_status, POVERTY_CHOICES};
 use crate::error::WebError;
-use crate::pages::forms::{self, china_today, optional_category, optional_poverty, percent_bp};
+use crate::pages::forms::{self, optional_category, optional_poverty, percent_bp};
 use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
@@ -148,13 +148,13 @@ struct LedgerForms {
 }
 
 impl LedgerForms {
-    fn blank(gifted: Option<usize>) -> Self {
+    fn blank(gifted: Option<usize>, today: chrono::NaiveDate) -> Self {
         LedgerForms {
             gifted,
             rule_form: RuleForm { priority: "100".to_owned(), ..Default::default() },
             rule_error: None,
             receipt_form: ReceiptForm {
-                received_on: china_today().format("%Y-%m-%d").to_string(),
+                received_on: today.format("%Y-%m-%d").to_string(),
                 ..Default::default()
             },
             receipt_error: None,
@@ -251,7 +251,7 @@ pub async fn ledger(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFunding, "/funding").await?;
     let id = source_id(&id)?;
-    ledger_page(&state, &user.session, id, LedgerForms::blank(query.gifted.parse().ok())).await
+    ledger_page(&state, &user.session, id, LedgerForms::blank(query.gifted.parse().ok(), state.today())).await
 }
 
 impl RuleForm {
@@ -336,8 +336,11 @@ pub async fn add_rule(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/funding/{id}#rules")).into_response()),
         Err(message) => {
-            let forms =
-                LedgerForms { rule_form: form, rule_error: Some(message?), ..LedgerForms::blank(None) };
+            let forms = LedgerForms {
+                rule_form: form,
+                rule_error: Some(message?),
+                ..LedgerForms::blank(None, state.today())
+            };
             ledger_page(&state, &user.session, id, forms).await
         }
     }
@@ -362,7 +365,7 @@ pub async fn add_receipt(
     };
     let result = match parsed {
         Ok((amount, on)) => {
-            if on > china_today() {
+            if on > state.today() {
                 Err(Ok("到账日期不能晚于今天".to_owned()))
             } else {
                 state.store.record_receipt(actor, id, amount, on, &form.note).await.map_err(refusal)
@@ -373,8 +376,11 @@ pub async fn add_receipt(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/funding/{id}#receipts")).into_response()),
         Err(message) => {
-            let forms =
-                LedgerForms { receipt_form: form, receipt_error: Some(message?), ..LedgerForms::blank(None) };
+            let forms = LedgerForms {
+                receipt_form: form,
+                receipt_error: Some(message?),
+                ..LedgerForms::blank(None, state.today())
+            };
             ledger_page(&state, &user.session, id, forms).await
         }
     }

@@ -39,8 +39,8 @@ pub fn routes() -> Router<AppState> {
 
 /// The years a year filter offers: next year back to 2021, when the programme's records
 /// start.
-pub(crate) fn year_choices() -> Vec<i32> {
-    (2021..=this_year() + 1).rev().collect()
+pub(crate) fn year_choices(today: chrono::NaiveDate) -> Vec<i32> {
+    (2021..=this_year(today) + 1).rev().collect()
 }
 
 /// The message a form shows again for a store refusal the user can act on; anything else

@@ -59,7 +59,7 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFunding, "/funding").await?;
     let actor = &user.session.actor;
-    let year = year_or_current(&filter.year).map_err(WebError::BadRequest)?;
+    let year = year_or_current(&filter.year, state.today()).map_err(WebError::BadRequest)?;
     let sources = state.store.sources(actor, Some(year)).await?;
     let codes: Vec<&str> = sources.iter().map(|s| s.region_code.as_str()).collect();
     let region_names = names_of(&state, &codes).await?;
@@ -68,7 +68,7 @@ pub async fn list(
     render(&FundingPage {
         shell,
         year,
-        years: year_choices(),
+        years: year_choices(state.today()),
         sources,
         region_names,
         can_manage: actor.can(Permission::ManageFunding),
@@ -143,7 +143,7 @@ async fn new_source_page(
 pub async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/new").await?;
     let form = SourceForm {
-        year: this_year().to_string(),
+        year: this_year(state.today()).to_string(),
         region: user.session.actor.scope().to_string(),
         ..Default::default()
     };
