@@ -107,7 +107,7 @@ async fn county_staff_enrol_with_an_add_on_funded_by_three_sources_and_the_insur
     assert!(certificate.body.contains(&code));
     let public = app.get_anonymous(&format!("/verify?code={}", code.to_lowercase())).await;
     assert_eq!(public.status, StatusCode::OK);
-    assert!(public.body.contains("凭证真实有效") && public.body.contains("李**户"), "{}", public.body);
+    assert!(public.body.contains("已承保，尚未起保") && public.body.contains("李**户"), "{}", public.body);
     assert!(!public.body.contains("李建国") && !public.body.contains(&id_number("19800305", 4)));
     let unknown = app.get_anonymous("/verify?code=ABCDEFGHJKLM").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
