@@ -303,7 +303,10 @@ impl Store {
             }
         };
         let seen = self.visibility(actor, [family_id]).await?;
-        Ok((family, rows.into_iter().map(|(person, _)| person_from_row(&seen, person, self.today())).collect()))
+        Ok((
+            family,
+            rows.into_iter().map(|(person, _)| person_from_row(&seen, person, self.today())).collect(),
+        ))
     }
 
     /// In one query, for the persons of an enrolment: who was insured last year under a

@@ -143,11 +143,7 @@ pub(super) async fn family_page(
     let active: Vec<Choice> = members.iter().filter(|m| m.active).map(choice).collect();
     let movable =
         members.iter().filter(|m| m.active && m.relationship != Relationship::Head).map(choice).collect();
-    let children = members
-        .iter()
-        .filter(|m| m.active && m.needs_guardian_consent)
-        .map(choice)
-        .collect();
+    let children = members.iter().filter(|m| m.active && m.needs_guardian_consent).map(choice).collect();
     let consents = consents
         .iter()
         .map(|c| ConsentRow {
