@@ -14,6 +14,7 @@ mod format;
 mod limits;
 mod metrics;
 mod pages;
+mod requests;
 mod router;
 mod session;
 mod state;

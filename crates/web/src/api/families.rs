@@ -1,6 +1,6 @@
 //! Families and members. ID and phone numbers are always masked here; names and birth
 //! dates are as the store's read types give them to the caller (`guanai_store::shown`).
-//! The same rules and messages as the pages: both parse through `pages::families`. An
+//! The same rules and messages as the pages: both parse through `requests::families`. An
 //! exact look-up by ID or phone number is a POST (`/families/lookup`), never a URL.
 
 use axum::extract::{Path, Query, State};
@@ -8,12 +8,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use guanai_domain::Permission;
-use guanai_store::families::{FamilyDetail, FamilySummary};
+use guanai_store::families::{ConsentKind, FamilyDetail, FamilySummary};
 use serde::{Deserialize, Serialize};
 
 use super::{require, JsonBody};
 use crate::error::{ApiError, WebError};
-use crate::pages::families::{register, FamilyFilter, LookupForm, MemberForm, NewFamilyForm};
+use crate::requests::families::{new_member, register, FamilyFilter, LookupForm, NewFamilyRequest};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
@@ -115,8 +115,9 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ManageFamilies, "/api/v1/families").await?;
-    let consent = if body.consents { "on".to_owned() } else { String::new() };
-    let form = NewFamilyForm {
+    let consents =
+        if body.consents { vec![ConsentKind::Processing, ConsentKind::InsurerSharing] } else { Vec::new() };
+    let request = NewFamilyRequest {
         village: body.village_code,
         category: body.category,
         poverty: body.poverty,
@@ -124,11 +125,10 @@ pub async fn create(
         phone: body.phone.unwrap_or_default(),
         head_name: body.head_name,
         head_id_number: body.head_id_number,
-        consent_processing: consent.clone(),
-        consent_insurer: consent,
+        consents,
         consent_by: String::new(),
     };
-    let (id, id_upgraded_from_15) = register(&state, actor, &form).await?;
+    let (id, id_upgraded_from_15) = register(&state, actor, &request).await?;
     Ok((StatusCode::CREATED, Json(Created { id, id_upgraded_from_15 })))
 }
 
@@ -164,8 +164,9 @@ pub async fn add_member(
     let actor = &user.session.actor;
     require(&state, actor, Permission::ManageFamilies, "/api/v1/families/members").await?;
     let family_id = parse_id(&id)?;
-    let form = MemberForm { name: body.name, id_number: body.id_number, relationship: body.relationship };
-    let (person, id_upgraded_from_15) = form.parse(state.today()).map_err(WebError::BadRequest)?;
+    let (person, id_upgraded_from_15) =
+        new_member(&body.name, &body.id_number, &body.relationship, state.today())
+            .map_err(WebError::BadRequest)?;
     let id = state.store.add_member(actor, family_id, person).await?;
     Ok((StatusCode::CREATED, Json(Created { id, id_upgraded_from_15 })))
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{require, JsonBody};
 use crate::error::{ApiError, WebError};
-use crate::pages::gifting::selection;
+use crate::requests::gifting::selection;
 use crate::session::ApiUser;
 use crate::state::AppState;
 

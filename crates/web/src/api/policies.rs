@@ -8,13 +8,13 @@ use axum::{Json, Router};
 use guanai_domain::identity::IdNumber;
 use guanai_domain::{Fen, Permission};
 use guanai_store::policies::{
-    Channel, Coverage, EnrolRequest, PolicyDetail, PolicyQuery, PolicyStatus, PolicySummary,
-    PublicCertificate, Quote,
+    Channel, Coverage, EnrolRequest, PolicyDetail, PolicyStatus, PolicySummary, PublicCertificate, Quote,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::api::{require, JsonBody};
 use crate::error::{ApiError, WebError};
+use crate::requests::policies::PolicyListQuery;
 use crate::session::ApiUser;
 use crate::state::AppState;
 
@@ -104,19 +104,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(Created { id, status })))
 }
 
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    /// 2000 to 2100.
-    #[serde(default)]
-    year: String,
-    status: Option<String>,
-    #[serde(default)]
-    family_id: String,
-    /// From 0, at most `guanai_store::MAX_PAGE`.
-    #[serde(default)]
-    page: String,
-}
-
 #[derive(Serialize)]
 pub struct PolicyList {
     total: u64,
@@ -127,33 +114,11 @@ pub struct PolicyList {
 pub async fn list(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<PolicyListQuery>,
 ) -> Result<Json<PolicyList>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/policies").await?;
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(PolicyStatus::parse(raw).ok_or_else(|| bad(format!("未知的保单状态“{raw}”")))?),
-    };
-    fn optional<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
-        label: &str,
-        raw: &str,
-        min: T,
-        max: T,
-    ) -> Result<Option<T>, ApiError> {
-        match raw.trim() {
-            "" => Ok(None),
-            text => crate::pages::forms::number(label, text, min, max).map(Some).map_err(bad),
-        }
-    }
-    let query = PolicyQuery {
-        year: optional("年度", &q.year, 2000, 2100)?,
-        status,
-        family_id: optional("家庭编号", &q.family_id, 1, i64::MAX)?,
-        page: crate::pages::forms::page(&q.page).map_err(bad)?,
-        per_page: 100,
-        region: None,
-    };
+    let query = q.to_query(100).map_err(bad)?;
     let found = state.store.search_policies(actor, &query).await?;
     Ok(Json(PolicyList { total: found.total, policies: found.policies }))
 }

@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::{china_day_start, china_time};
-use crate::pages::{forms, render, require, Crumb, Shell};
+use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::forms;
 use crate::session::PageUser;
 use crate::state::AppState;
 

@@ -36,10 +36,11 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::china_day_start;
-use crate::pages::families::FamilyFilter;
 use crate::pages::funding::{this_year, with_status, year_choices, year_or_current};
 use crate::pages::upload::{read_upload, Upload};
-use crate::pages::{forms, render, Crumb, Shell};
+use crate::pages::{render, Crumb, Shell};
+use crate::requests::families::FamilyFilter;
+use crate::requests::forms;
 use crate::session::PageUser;
 use crate::state::AppState;
 

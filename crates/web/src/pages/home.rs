@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::china_time;
-use crate::pages::forms::this_year;
 use crate::pages::{render, Shell};
+use crate::requests::forms::this_year;
 use crate::session::PageUser;
 use crate::state::AppState;
 

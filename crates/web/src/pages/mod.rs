@@ -5,7 +5,6 @@ pub mod account;
 pub mod audit;
 pub mod exchange;
 pub mod families;
-pub mod forms;
 pub mod funding;
 pub mod gifting;
 pub mod home;

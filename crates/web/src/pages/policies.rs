@@ -22,7 +22,8 @@ use guanai_store::products::Package;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::pages::{forms, render, require, Crumb, Shell};
+use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::forms;
 use crate::session::PageUser;
 use crate::state::AppState;
 

@@ -16,9 +16,9 @@ use guanai_store::products::{NewPackage, NewProduct, Package, Product, ProductKi
 use guanai_store::sessions::Session;
 
 use crate::error::WebError;
-use crate::pages::forms::{self, this_year};
 use crate::pages::funding::{refusal, with_status};
 use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::forms::{self, this_year};
 use crate::session::PageUser;
 use crate::state::AppState;
 

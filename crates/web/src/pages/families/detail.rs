@@ -11,11 +11,11 @@ use guanai_store::families::{ConsentKind, FamilyDetail, FamilySummary, Person};
 use guanai_store::policies::{PolicyQuery, PolicySummary};
 use serde::Deserialize;
 
-use super::members::MemberForm;
 use super::{parse_id, with_status, CONSENT_KINDS, EVENT_KINDS};
 use crate::error::WebError;
 use crate::format::china_time;
 use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::families::MemberForm;
 use crate::session::PageUser;
 use crate::state::AppState;
 

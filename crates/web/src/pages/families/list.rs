@@ -1,4 +1,5 @@
-//! The family list and its filters (shared with the API and the data exchange), and the
+//! The family list (its filters are `requests::families`, shared with the API and the data
+//! exchange), and the
 //! exact look-up by ID or phone number: a POST, so the number is in no URL or access log;
 //! the store audits and limits it.
 
@@ -9,89 +10,17 @@ use axum::response::Response;
 use axum::Form;
 use guanai_domain::families::{FamilyCategory, PovertyStatus};
 use guanai_domain::Permission;
-use guanai_store::families::{FamilyPage, FamilyQuery};
-use guanai_store::lookups::FamilyLookup;
-use guanai_store::{Actor, StoreError};
-use serde::Deserialize;
+use guanai_store::families::FamilyPage;
+use guanai_store::StoreError;
 
 use super::with_status;
 use crate::error::WebError;
-use crate::pages::forms;
 use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::families::{FamilyFilter, LookupForm};
 use crate::session::PageUser;
 use crate::state::AppState;
 
 const PER_PAGE: u64 = 50;
-
-/// Filters of the family list (page and API), as typed.
-#[derive(Deserialize, Default, Clone)]
-pub struct FamilyFilter {
-    #[serde(default)]
-    pub region: String,
-    #[serde(default)]
-    pub name: String,
-    /// Refused: an exact number is looked up by POST ([`LookupForm`]), never in a URL.
-    #[serde(default)]
-    pub id_number: String,
-    /// Refused, as `id_number`.
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub category: String,
-    #[serde(default)]
-    pub poverty: String,
-    #[serde(default)]
-    pub page: String,
-}
-
-impl FamilyFilter {
-    /// The page asked for (from 0); a wrong one is the first page here, and refused by
-    /// [`FamilyFilter::to_query`].
-    pub fn page(&self) -> u64 {
-        forms::page(&self.page).unwrap_or(0)
-    }
-
-    /// The store's query; the first wrong filter is reported in Chinese.
-    pub fn to_query(&self, actor: &Actor, per_page: u64) -> Result<FamilyQuery, String> {
-        let region = forms::optional_region("区域代码", &self.region)?;
-        if let Some(r) = &region {
-            if !actor.sees(r) && !r.contains(actor.scope()) {
-                return Err(format!("区域“{r}”不在您的管理范围内"));
-            }
-        }
-        if !self.id_number.trim().is_empty() || !self.phone.trim().is_empty() {
-            return Err("按身份证号或手机号查找请使用“精确查找”（号码不写入网址）".to_owned());
-        }
-        let category = match self.category.trim() {
-            "" => None,
-            code if FamilyCategory::DEFAULTS.iter().any(|(c, _)| *c == code) => Some(code.to_owned()),
-            other => return Err(format!("未知的家庭类型“{other}”")),
-        };
-        let poverty = match self.poverty.trim() {
-            "" => None,
-            raw => Some(PovertyStatus::parse(raw).ok_or_else(|| format!("未知的脱贫状态“{raw}”"))?),
-        };
-        Ok(FamilyQuery {
-            region,
-            name: Some(self.name.trim().to_owned()).filter(|n| !n.is_empty()),
-            category,
-            poverty,
-            page: forms::page(&self.page)?,
-            per_page,
-        })
-    }
-
-    fn query_string(&self, page: u64) -> String {
-        serde_urlencoded::to_string([
-            ("region", self.region.as_str()),
-            ("name", self.name.as_str()),
-            ("category", self.category.as_str()),
-            ("poverty", self.poverty.as_str()),
-            ("page", &page.to_string()),
-        ])
-        .unwrap_or_default()
-    }
-}
 
 /// One line of the list, as shown.
 struct ListRow {
@@ -123,30 +52,6 @@ struct FamiliesPage {
     can_create: bool,
     categories: [(&'static str, &'static str); 6],
     statuses: [PovertyStatus; 4],
-}
-
-/// The exact look-up's form (page and API): an ID number, a phone number, or both.
-#[derive(Deserialize, Default, Clone)]
-pub struct LookupForm {
-    #[serde(default)]
-    pub id_number: String,
-    #[serde(default)]
-    pub phone: String,
-}
-
-impl LookupForm {
-    /// The store's look-up; the first wrong number is reported in Chinese.
-    pub fn to_lookup(&self) -> Result<FamilyLookup, String> {
-        let id_number = match self.id_number.trim() {
-            "" => None,
-            raw => Some(forms::id_number(raw).map_err(|e| format!("身份证号：{e}"))?.0),
-        };
-        let phone = forms::optional_mobile(&self.phone).map_err(|e| format!("手机号：{e}"))?;
-        if id_number.is_none() && phone.is_none() {
-            return Err("请填写要查找的身份证号或手机号".to_owned());
-        }
-        Ok(FamilyLookup { id_number, phone })
-    }
 }
 
 /// A filter or look-up the user can fix is shown above the list; the rest are errors.

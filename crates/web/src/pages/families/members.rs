@@ -6,42 +6,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use guanai_domain::families::{MemberEvent, Relationship};
 use guanai_domain::Permission;
-use guanai_store::families::{ConsentKind, NewPerson};
+use guanai_store::families::ConsentKind;
 use guanai_store::Actor;
 use serde::Deserialize;
 
 use super::detail::{family_page, load_family_page, Extras};
-use super::{form_error, parse_id, person_id_number, EVENT_KINDS};
+use super::{form_error, parse_id, EVENT_KINDS};
 use crate::error::WebError;
-use crate::pages::forms;
 use crate::pages::require;
+use crate::requests::families::MemberForm;
+use crate::requests::forms;
 use crate::session::PageUser;
 use crate::state::AppState;
-
-/// The add-member form, kept as typed after an error.
-#[derive(Deserialize, Default)]
-pub(crate) struct MemberForm {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub id_number: String,
-    #[serde(default)]
-    pub relationship: String,
-}
-
-impl MemberForm {
-    /// `today`: the store's clock (`AppState::today`); no one is born after it.
-    pub fn parse(&self, today: chrono::NaiveDate) -> Result<(NewPerson, bool), String> {
-        if self.name.trim().is_empty() {
-            return Err("请填写成员姓名".to_owned());
-        }
-        let (id_number, upgraded) = person_id_number("身份证号", &self.id_number, today)?;
-        let relationship = Relationship::parse(&self.relationship)
-            .filter(|r| *r != Relationship::Head)
-            .ok_or("请选择与户主的关系（每户只有一位户主）")?;
-        Ok((NewPerson { name: self.name.trim().to_owned(), id_number, relationship }, upgraded))
-    }
-}
 
 /// After a change: back to the family page, or the page again with what went wrong.
 async fn done(

@@ -16,23 +16,18 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use guanai_domain::families::MemberEvent;
-use guanai_domain::IdNumber;
 use guanai_store::families::ConsentKind;
 
 use crate::error::WebError;
-use crate::pages::forms;
 use crate::state::AppState;
 
 use detail::show;
 use list::{list, lookup};
-pub use list::{FamilyFilter, LookupForm};
-pub(crate) use members::MemberForm;
 use members::{
     add_member, family_event, family_move, person_event, person_move, record_consent, reveal_id,
     reveal_phone, withdraw_consent,
 };
 use register::{create, new_form};
-pub(crate) use register::{register, NewFamilyForm};
 
 /// The kinds of member event recorded by hand (a move has its own form).
 const EVENT_KINDS: [MemberEvent; 4] =
@@ -73,13 +68,4 @@ fn form_error(err: WebError) -> Result<String, WebError> {
 fn with_status(mut response: Response, status: StatusCode) -> Response {
     *response.status_mut() = status;
     response
-}
-
-/// A parsed ID number of someone to register: valid, and not born in the future.
-fn person_id_number(label: &str, raw: &str, today: chrono::NaiveDate) -> Result<(IdNumber, bool), String> {
-    let (id, upgraded) = forms::id_number(raw).map_err(|e| format!("{label}：{e}"))?;
-    if id.birth_date() > today {
-        return Err(format!("{label}：出生日期晚于今天，请核对号码"));
-    }
-    Ok((id, upgraded))
 }

@@ -18,8 +18,8 @@ use serde::Deserialize;
 
 use super::{category_name, names_of, refusal, with_status, POVERTY_CHOICES};
 use crate::error::WebError;
-use crate::pages::forms::{self, optional_category, optional_poverty, percent_bp};
 use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::forms::{self, optional_category, optional_poverty, percent_bp};
 use crate::session::PageUser;
 use crate::state::AppState;
 

@@ -21,8 +21,8 @@ use crate::state::AppState;
 
 pub use ledger::{add_receipt, add_rule, ledger};
 pub use sources::{create, list, new_form};
-// The form helpers moved to `pages::forms`; re-exported for pages still importing them here.
-pub(crate) use crate::pages::forms::{this_year, year_or_current};
+// The form helpers moved to `requests::forms`; re-exported for pages still importing them here.
+pub(crate) use crate::requests::forms::{this_year, year_or_current};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -15,8 +15,8 @@ use serde::Deserialize;
 
 use super::{names_of, refusal, with_status, year_choices};
 use crate::error::WebError;
-use crate::pages::forms::{self, this_year, year_or_current};
 use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::forms::{self, this_year, year_or_current};
 use crate::session::PageUser;
 use crate::state::AppState;
 
