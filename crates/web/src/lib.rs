@@ -1,6 +1,7 @@
 //! Guanai's web layer: server-rendered pages (askama templates) and the JSON API under
-//! `/api/v1`, on axum. Handlers are thin: they parse the request into domain types, call
-//! the store with the request's [`guanai_store::Actor`], and render the answer.
+//! `/api/v1`, on axum. Handlers are thin twins: they parse the request into domain types
+//! through the one request layer (`requests`, shared by pages and API), call the store with
+//! the request's [`guanai_store::Actor`], and render the answer.
 //!
 //! Error policy: handlers return [`WebError`] (pages) or [`ApiError`] (JSON). Both show a
 //! Chinese sentence the user can act on, map a store conflict to 409 and a missing or
