@@ -294,7 +294,7 @@ pub async fn county_registers_and_enrols(b: Browser) -> Result<()> {
 }
 
 /// Scenario 7: The insurer's county user finds the policy among those awaiting underwriting,
-/// confirms it with a policy number (保障中, the cover having started), prints the
+/// confirms it with a policy number (已承保待生效: cover from the next day), prints the
 /// certificate; logged out, anyone can check its code and sees only masked names.
 pub async fn insurer_underwrites_and_public_verifies(b: Browser) -> Result<()> {
     let family = family_awaiting_underwriting(&b.app.store).await?;
@@ -325,10 +325,15 @@ pub async fn insurer_underwrites_and_public_verifies(b: Browser) -> Result<()> {
     fill(&b, "form[action$='/underwrite'] input[name=policy_no]", POLICY_NO).await?;
     press(&b, "form[action$='/underwrite'] button[type=submit]", "确认承保").await?;
     wait_text(&b, "[data-testid=notice]", "已确认承保").await.context("underwriting should be confirmed")?;
+    // Enrolled and underwritten today (by the app's clock): covered from the day after
+    // underwriting (次日零时起保), or from the scheme's start if that is later.
+    let today = b.app.store.today();
+    let scheme_start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("a valid date");
+    let cover_start = today.succ_opt().expect("a next day").max(scheme_start);
     let status = b.text("[data-testid=policy-status]").await?;
     ensure!(
-        status == "保障中",
-        "underwritten, the cover started 2026-09-01: expected 保障中, got {status:?}"
+        status == "已承保待生效",
+        "underwritten, the cover starts {cover_start}: expected 已承保待生效, got {status:?}"
     );
     let number = b.text("[data-testid=policy-no]").await?;
     ensure!(number == POLICY_NO, "the policy number should read {POLICY_NO}, reads {number:?}");
@@ -355,7 +360,8 @@ pub async fn insurer_underwrites_and_public_verifies(b: Browser) -> Result<()> {
         ensure!(heading.contains("保险凭证"), "certificate heading: {heading:?}");
         let body = b.text("main.certificate").await?;
         ensure!(body.contains(POLICY_NO), "the certificate should show the policy number {POLICY_NO}");
-        ensure!(body.contains("2026年9月1日零时起"), "the certificate should show the cover's start");
+        let starts = format!("{}零时起", guanai_domain::products::prose_date(cover_start));
+        ensure!(body.contains(&starts), "the certificate should show the cover's start {starts}");
         let code = b.text("[data-testid=cert-code]").await?;
         ensure!(
             code.len() >= 8 && code.chars().all(|c| c.is_ascii_alphanumeric()),
@@ -377,7 +383,7 @@ pub async fn insurer_underwrites_and_public_verifies(b: Browser) -> Result<()> {
     b.goto(&format!("/verify?code={code}")).await?;
     let result = b.text("[data-testid=verify-result]").await.context("the verify page shows a result")?;
     ensure!(result.contains("凭证真实有效"), "code {code}: expected 凭证真实有效, got {result:?}");
-    ensure!(result.contains("保障中"), "the check should show the status 保障中: {result:?}");
+    ensure!(result.contains("已承保待生效"), "the check should show the status 已承保待生效: {result:?}");
     ensure!(result.contains(POLICY_NO), "the check should show the policy number: {result:?}");
     ensure!(result.contains("李**户"), "the head should be shown masked as 李**户: {result:?}");
     let source = b.client.source().await?;
