@@ -1,5 +1,5 @@
-//! Background work of a running server: expired sessions out every hour, audit entries
-//! past retention out once a day. Several instances may run it at once; both deletions are
+//! Background work of a running server: expired sessions and login failure streaks idle
+//! for a day out every hour, audit entries past retention out once a day. Several instances may run it at once; both deletions are
 //! idempotent.
 
 use std::time::Duration;
@@ -15,6 +15,9 @@ pub async fn maintenance(store: Store, audit_retention_days: u32) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "purging sessions failed"),
+        }
+        if let Err(err) = store.purge_stale_login_failures(chrono::Duration::days(1)).await {
+            tracing::warn!(%err, "purging login failures failed");
         }
         if hours.is_multiple_of(24) {
             match store.prune_audit(audit_retention_days).await {
