@@ -169,6 +169,11 @@ impl Role {
         }
     }
 
+    /// Whether this role may create, and unlock, users of `other`.
+    pub fn manages(self, other: Role) -> bool {
+        self.grantable_roles().contains(&other)
+    }
+
     /// Whether a user of this role may see the account of a user of `other`: the insurer's
     /// users see only the insurer's accounts; everyone else, every account in scope.
     pub const fn sees_accounts_of(self, other: Role) -> bool {

@@ -1,6 +1,7 @@
-//! Background work of a running server: expired sessions out every hour; once a day,
-//! audit entries past retention out and the files of ended imports past theirs. Several
-//! instances may run it at once; every deletion is idempotent.
+//! Background work of a running server: expired sessions and login failure streaks idle
+//! for a day out every hour; once a day, audit entries past retention out and the files of
+//! ended imports past theirs. Several instances may run it at once; every deletion is
+//! idempotent.
 
 use std::time::Duration;
 
@@ -15,6 +16,9 @@ pub async fn maintenance(store: Store, audit_retention_days: u32, import_file_re
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "purging sessions failed"),
+        }
+        if let Err(err) = store.purge_stale_login_failures(chrono::Duration::days(1)).await {
+            tracing::warn!(%err, "purging login failures failed");
         }
         if hours.is_multiple_of(24) {
             daily(&store, audit_retention_days, import_file_retention_days).await;

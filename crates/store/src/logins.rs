@@ -208,6 +208,23 @@ impl Store {
         .await
     }
 
+    /// Forgets failure streaks with no failure for `idle` and no lock in force (the
+    /// maintenance job, hourly), so guesses at made-up names do not pile up for ever.
+    pub async fn purge_stale_login_failures(&self, idle: chrono::Duration) -> StoreResult<u64> {
+        let now = Utc::now();
+        let _turn = self.write_gate.turn().await;
+        let deleted = login_failures::Entity::delete_many()
+            .filter(login_failures::Column::LastFailureAt.lte(now - idle))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(login_failures::Column::LockedUntil.is_null())
+                    .add(login_failures::Column::LockedUntil.lte(now)),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected)
+    }
+
     /// Forgets every failed login of `username`; returns how many addresses had some.
     pub(crate) async fn clear_login_failures(&self, username: &str, user_id: i64) -> StoreResult<u64> {
         let _turn = self.write_gate.turn().await;

@@ -169,7 +169,7 @@ impl Store {
     /// Refuses unless `actor` may manage users of `role` (its own side; see
     /// `Role::grantable_roles`). The operator of the command line may create any.
     pub(crate) fn require_manages(&self, actor: &Actor, role: Role, verb: &str) -> StoreResult<()> {
-        if actor.is_system() || actor.role().grantable_roles().contains(&role) {
+        if actor.is_system() || actor.role().manages(role) {
             return Ok(());
         }
         Err(StoreError::Forbidden(format!("{}不能{verb}“{}”角色的用户", actor.role().label(), role.label())))

@@ -330,3 +330,19 @@ async fn the_command_line_password_reset_unlocks_too() {
     let after = app.store.login("demo.agent", "reset-pass-2026", "203.0.113.11", &policy).await.unwrap();
     assert!(matches!(after, LoginOutcome::LoggedIn { .. }), "{after:?}");
 }
+
+#[tokio::test]
+async fn idle_failure_streaks_are_forgotten_but_locks_in_force_are_kept() {
+    let app = TestApp::demo().await;
+    let policy = guanai_store::users::LoginPolicy::default();
+    app.store.login("made.up.name", "guessing-12345", "203.0.113.12", &policy).await.unwrap();
+    for _ in 0..5 {
+        app.store.login("demo.agent", "guessing-12345", "203.0.113.13", &policy).await.unwrap();
+    }
+    // Not idle for a day yet: nothing goes.
+    assert_eq!(app.store.purge_stale_login_failures(chrono::Duration::days(1)).await.unwrap(), 0);
+    // Idle streaks go; the lock in force stays.
+    assert_eq!(app.store.purge_stale_login_failures(chrono::Duration::zero()).await.unwrap(), 1);
+    let locked = app.store.login("demo.agent", &app.passwords["demo.agent"], "203.0.113.13", &policy).await;
+    assert!(matches!(locked.unwrap(), LoginOutcome::Locked { .. }));
+}

@@ -77,9 +77,8 @@ pub async fn show(
     let actor = &user.session.actor;
     let failures = state.store.login_failures(actor, id).await?;
     let locked = failures.iter().any(|f| f.locked_until.is_some_and(|t| t > now));
-    let can_unlock = !failures.is_empty()
-        && actor.can(Permission::ManageUsers)
-        && actor.role().grantable_roles().contains(&shown.role);
+    let can_unlock =
+        !failures.is_empty() && actor.can(Permission::ManageUsers) && actor.role().manages(shown.role);
     render(&UserPage {
         shell,
         created_at: china_time(&shown.created_at),
