@@ -441,7 +441,7 @@ async fn audit(v: &mut Visit<'_>) -> Result<()> {
     v.open("/audit?action=login").await?;
     let rows = table(v.b, "[data-testid=audit]").await?;
     ensure!(
-        rows.iter().any(|r| r[1] == "demo.city" && r[3] == "login"),
+        rows.iter().any(|r| r[1] == "demo.city" && r[3] == "登录"),
         "/audit?action=login: the city administrator's login is not listed: {rows:?}"
     );
     Ok(())

@@ -470,7 +470,9 @@ async fn the_public_certificate_check_says_what_state_the_policy_is_in() {
     let verdict = check(in_force).await;
     if started {
         assert!(
-            verdict.contains("凭证真实有效") && verdict.contains(">有效<") && verdict.contains("tag green"),
+            verdict.contains("凭证真实有效")
+                && verdict.contains(">有效（保障中）<")
+                && verdict.contains("tag green"),
             "{verdict}"
         );
     } else {

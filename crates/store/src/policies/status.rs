@@ -186,7 +186,7 @@ impl CertificateState {
             CertificateState::Draft => "草稿，未生效",
             CertificateState::AwaitingUnderwriting => "待承保，未生效",
             CertificateState::NotYetInForce => "已承保，尚未起保",
-            CertificateState::InForce => "有效",
+            CertificateState::InForce => "有效（保障中）",
             CertificateState::Expired => "已过期",
             CertificateState::Withdrawn => "已撤销，未生效",
             CertificateState::Surrendered => "已退保（已注销）",
@@ -251,6 +251,7 @@ mod tests {
         }
         assert!(InForce.verdict().contains("真实有效") && InForce.is_valid());
         assert_eq!(Surrendered.label(), "已退保（已注销）");
+        assert_eq!(InForce.label(), "有效（保障中）");
         assert_eq!(Draft.label(), "草稿，未生效");
     }
 }
