@@ -382,8 +382,15 @@ pub async fn insurer_underwrites_and_public_verifies(b: Browser) -> Result<()> {
     b.wait_path("/login").await?;
     b.goto(&format!("/verify?code={code}")).await?;
     let result = b.text("[data-testid=verify-result]").await.context("the verify page shows a result")?;
-    ensure!(result.contains("凭证真实有效"), "code {code}: expected 凭证真实有效, got {result:?}");
-    ensure!(result.contains("已承保待生效"), "the check should show the status 已承保待生效: {result:?}");
+    // Underwritten today, covered from tomorrow at the earliest: genuine, not yet in force.
+    ensure!(
+        result.contains("凭证真实，保单已承保"),
+        "code {code}: expected a genuine certificate, got {result:?}"
+    );
+    ensure!(
+        result.contains("已承保，尚未起保"),
+        "the check should show the state 已承保，尚未起保: {result:?}"
+    );
     ensure!(result.contains(POLICY_NO), "the check should show the policy number: {result:?}");
     ensure!(result.contains("李**户"), "the head should be shown masked as 李**户: {result:?}");
     let source = b.client.source().await?;
