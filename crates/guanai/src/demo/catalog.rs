@@ -254,5 +254,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
             },
         )
         .await?;
+    // The company gives through 兴桥镇's association too: its staff may gift from it.
+    store.grant_source(system, company, &RegionCode::parse(super::DEMO_TOWNSHIP)?).await?;
     Ok(())
 }
