@@ -91,8 +91,10 @@ fn is_tls(request: &Request, config: &WebConfig) -> bool {
             && request.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"))
 }
 
+/// Compares tokens in time that does not depend on where they differ (`subtle`).
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 fn is_form(parts: &Parts) -> bool {
@@ -248,4 +250,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
 
 pub fn encode(raw: &str) -> String {
     serde_urlencoded::to_string([("", raw)]).map(|s| s[1..].to_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_match_only_when_equal() {
+        assert!(super::constant_time_eq("a1b2c3", "a1b2c3"));
+        assert!(!super::constant_time_eq("a1b2c3", "a1b2c4"));
+        assert!(!super::constant_time_eq("a1b2c3", "a1b2c"));
+        assert!(!super::constant_time_eq("", "a"));
+    }
 }
