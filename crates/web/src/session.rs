@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use guanai_store::audit::AuditEvent;
 use guanai_store::sessions::Session;
 
@@ -38,28 +39,22 @@ pub struct RequestContext {
     pub had_session_cookie: bool,
 }
 
+/// The value of the cookie `name` the request came with (`None` when absent or empty).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-        .filter(|value| !value.is_empty())
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned()).filter(|value| !value.is_empty())
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, whole site, Secure over TLS.
 pub fn set_cookie(name: &str, value: &str, secure: bool, max_age_seconds: Option<i64>) -> String {
-    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    let mut cookie = Cookie::build((name.to_owned(), value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure);
     if let Some(age) = max_age_seconds {
-        cookie.push_str(&format!("; Max-Age={age}"));
+        cookie = cookie.max_age(cookie::time::Duration::seconds(age));
     }
-    if secure {
-        cookie.push_str("; Secure");
-    }
-    cookie
+    cookie.build().to_string()
 }
 
 /// The client's address. Behind a trusted proxy it is the right-most `X-Forwarded-For`
