@@ -94,21 +94,13 @@ impl Keys {
         Ok(Keys::from_master(&master))
     }
 
-    /// Seals `plaintext`; the result is hex(nonce ‖ ciphertext ‖ tag). The 192-bit nonce is
-    /// random, from the thread's CSPRNG (seeded from the OS, reseeded periodically): no
-    /// system call per value.
+    /// Seals `plaintext`; the result is hex(nonce ‖ ciphertext ‖ tag) (see [`Keys::seal_bytes`]).
     pub(crate) fn seal(&self, plaintext: &str) -> String {
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::thread_rng());
-        let sealed = self
-            .cipher
-            .encrypt(&nonce, plaintext.as_bytes())
-            .expect("encryption cannot fail for small inputs");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        hex::encode(out)
+        hex::encode(self.seal_bytes(plaintext.as_bytes()))
     }
 
-    /// Seals a file's bytes: nonce ‖ ciphertext ‖ tag, as bytes.
+    /// Seals bytes: nonce ‖ ciphertext ‖ tag. The 192-bit nonce is random, from the
+    /// thread's CSPRNG (seeded from the OS, reseeded periodically): no system call per value.
     pub(crate) fn seal_bytes(&self, plaintext: &[u8]) -> Vec<u8> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::thread_rng());
         let sealed = self.cipher.encrypt(&nonce, plaintext).expect("encryption cannot fail below 256 GiB");
@@ -120,24 +112,14 @@ impl Keys {
 
     /// Opens what [`Keys::seal_bytes`] sealed.
     pub(crate) fn open_bytes(&self, sealed: &[u8]) -> StoreResult<Vec<u8>> {
-        if sealed.len() < NONCE_LEN {
-            return Err(StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥"));
-        }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
-        self.cipher
-            .decrypt(XNonce::from_slice(nonce), body)
-            .map_err(|_| StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥"))
+        let (nonce, body) = sealed.split_at_checked(NONCE_LEN).ok_or_else(unreadable)?;
+        self.cipher.decrypt(XNonce::from_slice(nonce), body).map_err(|_| unreadable())
     }
 
+    /// Opens what [`Keys::seal`] sealed.
     pub(crate) fn open(&self, sealed: &str) -> StoreResult<String> {
-        let broken = || StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥");
-        let bytes = hex::decode(sealed).map_err(|_| broken())?;
-        if bytes.len() < NONCE_LEN {
-            return Err(broken());
-        }
-        let (nonce, body) = bytes.split_at(NONCE_LEN);
-        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), body).map_err(|_| broken())?;
-        String::from_utf8(plain).map_err(|_| broken())
+        let bytes = hex::decode(sealed).map_err(|_| unreadable())?;
+        String::from_utf8(self.open_bytes(&bytes)?).map_err(|_| unreadable())
     }
 
     /// The keyed hash used to find a value without decrypting anything: the first
@@ -147,6 +129,10 @@ impl Keys {
         mac.update(value.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..LOOKUP_HASH_BYTES])
     }
+}
+
+fn unreadable() -> StoreError {
+    StoreError::invalid("加密数据无法解密：密钥可能不对，请检查配置的加密密钥")
 }
 
 #[cfg(test)]

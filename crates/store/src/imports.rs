@@ -126,6 +126,66 @@ fn to_job(row: import_jobs::Model) -> ImportJob {
     }
 }
 
+/// A job's row without its file.
+#[derive(sea_orm::FromQueryResult)]
+struct JobRow {
+    id: i64,
+    kind: String,
+    file_name: String,
+    region_code: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    overrides: String,
+    status: String,
+    preview: Option<String>,
+    done: i64,
+    total: i64,
+    message: String,
+    updated_at: DateTime<Utc>,
+    file_deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Every column of a job but its file.
+fn without_file() -> sea_orm::Select<import_jobs::Entity> {
+    import_jobs::Entity::find().select_only().columns([
+        import_jobs::Column::Id,
+        import_jobs::Column::Kind,
+        import_jobs::Column::FileName,
+        import_jobs::Column::RegionCode,
+        import_jobs::Column::CreatedBy,
+        import_jobs::Column::CreatedAt,
+        import_jobs::Column::Overrides,
+        import_jobs::Column::Status,
+        import_jobs::Column::Preview,
+        import_jobs::Column::Done,
+        import_jobs::Column::Total,
+        import_jobs::Column::Message,
+        import_jobs::Column::UpdatedAt,
+        import_jobs::Column::FileDeletedAt,
+    ])
+}
+
+impl From<JobRow> for ImportJob {
+    fn from(row: JobRow) -> Self {
+        ImportJob {
+            id: row.id,
+            kind: row.kind,
+            file_name: row.file_name,
+            region_code: row.region_code,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            overrides: row.overrides,
+            status: JobStatus::parse(&row.status),
+            preview: row.preview,
+            done: row.done,
+            total: row.total,
+            message: row.message,
+            updated_at: row.updated_at,
+            file_deleted_at: row.file_deleted_at,
+        }
+    }
+}
+
 impl Store {
     /// Keeps an uploaded file as a new job of `kind` in the actor's region.
     pub async fn create_import_job(
@@ -172,11 +232,19 @@ impl Store {
         Ok(id)
     }
 
+    /// A job's row with its sealed file, if the actor's region holds it.
     async fn job_row(&self, actor: &Actor, id: i64) -> StoreResult<import_jobs::Model> {
         actor.require(Permission::ManageFamilies)?;
         let row = import_jobs::Entity::find_by_id(id).one(&self.db).await?;
-        match row {
-            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => Ok(row),
+        self.in_scope(actor, id, row.as_ref().map(|r| r.region_code.as_str())).await?;
+        Ok(row.expect("in scope, so found"))
+    }
+
+    /// Whether the actor's region holds job `id` found in `region` (`None`: not found);
+    /// an attempt outside it is audited.
+    async fn in_scope(&self, actor: &Actor, id: i64, region: Option<&str>) -> StoreResult<()> {
+        match region {
+            Some(region) if region.starts_with(actor.scope().as_str()) => Ok(()),
             Some(_) => Err(self.deny(actor, "import.view", "导入", id.to_string()).await),
             None => Err(StoreError::not_found(format!("找不到导入任务“{id}”"))),
         }
@@ -194,43 +262,22 @@ impl Store {
         Ok((to_job(row), bytes))
     }
 
+    /// A job without its file: its page, refreshed while it runs, never reads the file.
+    pub async fn import_job_info(&self, actor: &Actor, id: i64) -> StoreResult<ImportJob> {
+        actor.require(Permission::ManageFamilies)?;
+        let row = without_file()
+            .filter(import_jobs::Column::Id.eq(id))
+            .into_model::<JobRow>()
+            .one(&self.db)
+            .await?;
+        self.in_scope(actor, id, row.as_ref().map(|r| r.region_code.as_str())).await?;
+        Ok(row.expect("in scope, so found").into())
+    }
+
     /// The actor's region's recent jobs, newest first, without their files.
     pub async fn import_jobs(&self, actor: &Actor, kind: &str) -> StoreResult<Vec<ImportJob>> {
-        /// A job's row without its file.
-        #[derive(sea_orm::FromQueryResult)]
-        struct JobRow {
-            id: i64,
-            kind: String,
-            file_name: String,
-            region_code: String,
-            created_by: String,
-            created_at: DateTime<Utc>,
-            overrides: String,
-            status: String,
-            done: i64,
-            total: i64,
-            message: String,
-            updated_at: DateTime<Utc>,
-            file_deleted_at: Option<DateTime<Utc>>,
-        }
         actor.require(Permission::ManageFamilies)?;
-        let rows = import_jobs::Entity::find()
-            .select_only()
-            .columns([
-                import_jobs::Column::Id,
-                import_jobs::Column::Kind,
-                import_jobs::Column::FileName,
-                import_jobs::Column::RegionCode,
-                import_jobs::Column::CreatedBy,
-                import_jobs::Column::CreatedAt,
-                import_jobs::Column::Overrides,
-                import_jobs::Column::Status,
-                import_jobs::Column::Done,
-                import_jobs::Column::Total,
-                import_jobs::Column::Message,
-                import_jobs::Column::UpdatedAt,
-                import_jobs::Column::FileDeletedAt,
-            ])
+        let rows = without_file()
             .filter(actor.scope_condition(import_jobs::Column::RegionCode))
             .filter(import_jobs::Column::Kind.eq(kind))
             .order_by_desc(import_jobs::Column::Id)
@@ -238,25 +285,7 @@ impl Store {
             .into_model::<JobRow>()
             .all(&self.db)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ImportJob {
-                id: row.id,
-                kind: row.kind,
-                file_name: row.file_name,
-                region_code: row.region_code,
-                created_by: row.created_by,
-                created_at: row.created_at,
-                overrides: row.overrides,
-                status: JobStatus::parse(&row.status),
-                preview: None,
-                done: row.done,
-                total: row.total,
-                message: row.message,
-                updated_at: row.updated_at,
-                file_deleted_at: row.file_deleted_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ImportJob::from).collect())
     }
 
     /// Claims a job for its commit, in one conditional update: a job waiting for it (or
@@ -264,7 +293,7 @@ impl Store {
     /// progress. `false` when another request (or server) has it, it is over, or its file
     /// is gone: of two claims at once, exactly one wins.
     pub async fn claim_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
-        self.job_row(actor, id).await?;
+        self.import_job_info(actor, id).await?;
         let now = Utc::now();
         let stale = now - chrono::Duration::minutes(STALE_AFTER_MINUTES);
         let claimed = import_jobs::Entity::update_many()
@@ -299,7 +328,7 @@ impl Store {
 
     /// Gives up a job that is not being written; its file goes with the retention.
     pub async fn cancel_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
-        self.job_row(actor, id).await?;
+        self.import_job_info(actor, id).await?;
         let cancelled = import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
             .col_expr(import_jobs::Column::Message, Expr::value("已取消，未写入任何数据"))
@@ -358,7 +387,7 @@ impl Store {
         overrides: &str,
         preview: &str,
     ) -> StoreResult<()> {
-        self.job_row(actor, id).await?;
+        self.import_job_info(actor, id).await?;
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Overrides, Expr::value(overrides))
             .col_expr(import_jobs::Column::Preview, Expr::value(preview))

@@ -54,7 +54,7 @@ impl Store {
             .filter(login_failures::Column::Ip.eq(ip.as_str()))
             .one(&self.db)
             .await?;
-        if let Some(until) = count.and_then(|c| c.locked_until).filter(|until| *until > now) {
+        if let Some(until) = count.as_ref().and_then(|c| c.locked_until).filter(|until| *until > now) {
             self.audit_anonymous(
                 &name,
                 &ip,
@@ -75,14 +75,18 @@ impl Store {
             Some(row) if verified => row,
             row => return self.count_failure(&name, &ip, row.map(|r| r.id), policy).await,
         };
-        {
+        // A streak from this address ends; a lock from before per-address counting is lifted.
+        let stale_account_lock = row.failed_logins != 0 || row.locked_until.is_some();
+        if count.is_some() || stale_account_lock {
             let _turn = self.write_gate.turn().await;
-            login_failures::Entity::delete_many()
-                .filter(login_failures::Column::Username.eq(name.as_str()))
-                .filter(login_failures::Column::Ip.eq(ip.as_str()))
-                .exec(&self.db)
-                .await?;
-            if row.failed_logins != 0 || row.locked_until.is_some() {
+            if count.is_some() {
+                login_failures::Entity::delete_many()
+                    .filter(login_failures::Column::Username.eq(name.as_str()))
+                    .filter(login_failures::Column::Ip.eq(ip.as_str()))
+                    .exec(&self.db)
+                    .await?;
+            }
+            if stale_account_lock {
                 users::Entity::update_many()
                     .col_expr(users::Column::FailedLogins, Expr::value(0))
                     .col_expr(users::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
@@ -130,13 +134,6 @@ impl Store {
                 )
                 .exec_without_returning(&self.db)
                 .await?;
-            if let Some(id) = user_id {
-                users::Entity::update_many()
-                    .col_expr(users::Column::FailedLogins, Expr::col(users::Column::FailedLogins).add(1))
-                    .filter(users::Column::Id.eq(id))
-                    .exec(&self.db)
-                    .await?;
-            }
             login_failures::Entity::update_many()
                 .col_expr(login_failures::Column::LockedUntil, Expr::value(Some(now + policy.lockout)))
                 .filter(login_failures::Column::Username.eq(name))

@@ -72,6 +72,17 @@ impl From<StoreError> for WebError {
     }
 }
 
+/// What is wrong with a file is the user's to fix (400); a database failure is ours (500,
+/// the detail in the log only).
+impl From<guanai_import::ImportError> for WebError {
+    fn from(err: guanai_import::ImportError) -> Self {
+        match err {
+            guanai_import::ImportError::Store(err) => err.into(),
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(err: askama::Error) -> Self {
         WebError::Internal(format!("template: {err}"))

@@ -261,7 +261,14 @@ async fn files_of_ended_imports_are_deleted_after_their_retention() {
     assert!(page.body.contains("data-testid=\"import-file-gone\""), "{}", page.body);
     let commit = app.post_form(&township, &format!("{}/commit", jobs[2]), &[]).await;
     assert_eq!(commit.status, StatusCode::SEE_OTHER);
-    assert_eq!(families(&app).await, 4, "the abandoned job is not run");
+    let system = app.system();
+    assert!(
+        !app.store.claim_import_job(&system, job_id(&jobs[2])).await.unwrap(),
+        "a cancelled job is never claimed"
+    );
+    let (abandoned, _) = app.store.import_job(&system, job_id(&jobs[2])).await.unwrap();
+    assert_eq!(abandoned.status, guanai_store::imports::JobStatus::Cancelled, "the abandoned job is not run");
+    assert_eq!(families(&app).await, 4);
 }
 
 #[tokio::test]

@@ -254,8 +254,6 @@ impl TestApp {
     }
 }
 
-/// A clock standing on 20 August of `year`, 10:00 in China: the enrolment season, before the
-/// demo schemes start on 1 September. Move the app's clock with `app.store.clock().set(…)`.
 /// The day the suite runs on unless a test says otherwise: fixed, so that a test that sells
 /// the demo's 2026 packages does not start failing once their year is over.
 pub fn test_day_clock() -> guanai_domain::Clock {
@@ -263,6 +261,8 @@ pub fn test_day_clock() -> guanai_domain::Clock {
     guanai_domain::Clock::fixed_in_china(day, 10, 0)
 }
 
+/// A clock standing on 20 August of `year`, 10:00 in China: the enrolment season, before the
+/// demo schemes start on 1 September. Move the app's clock with `app.store.clock().set(…)`.
 pub fn season_clock(year: i32) -> guanai_domain::Clock {
     let day = chrono::NaiveDate::from_ymd_opt(year, 8, 20).expect("a valid date");
     guanai_domain::Clock::fixed_in_china(day, 10, 0)

@@ -224,7 +224,8 @@ impl Store {
         }
         let moved: HashSet<i64> =
             self.start_on_underwriting(&found, now).await?.into_iter().map(|(id, _)| id).collect();
-        let tomorrow = self.clock().today().succ_opt().unwrap_or(NaiveDate::MAX);
+        // The day after `now`, the same day `start_on_underwriting` checked each start against.
+        let tomorrow = guanai_domain::clock::china_date(now).succ_opt().unwrap_or(NaiveDate::MAX);
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         for chunk in items.chunks(UNDERWRITE_CHUNK) {

@@ -61,13 +61,6 @@ pub fn routes() -> Router<AppState> {
         .route("/funding/{id}/export.xlsx", get(export_ledger))
 }
 
-fn import_error(err: ImportError) -> WebError {
-    match err {
-        ImportError::Store(err) => err.into(),
-        other => WebError::BadRequest(other.to_string()),
-    }
-}
-
 /// A spreadsheet download; `ascii_name` for browsers that ignore `filename*`.
 fn xlsx(file_name: &str, ascii_name: &str, bytes: Vec<u8>) -> Response {
     let disposition = format!(
@@ -238,7 +231,7 @@ async fn underwriting(
         .map(|n| short_region_name(&n))
         .unwrap_or_else(|| region.to_string());
     let title = format!("{region_name}{}年度计生家庭保险承保清单", query.year);
-    let bytes = exports::underwriting_xlsx(&list, &title).map_err(import_error)?;
+    let bytes = exports::underwriting_xlsx(&list, &title)?;
     Ok(xlsx(
         &format!("承保清单-{region_name}-{}.xlsx", query.year),
         &format!("underwriting-{region}-{}.xlsx", query.year),
@@ -352,13 +345,13 @@ async fn confirm(
     }
     let file_name = fields(&pairs, "file_name").next().unwrap_or_default().to_owned();
     let unchanged: usize = fields(&pairs, "unchanged").next().and_then(|n| n.parse().ok()).unwrap_or(0);
-    let plan = insurer::plan_decisions(&state.store, actor, &decisions).await.map_err(import_error)?;
+    let plan = insurer::plan_decisions(&state.store, actor, &decisions).await?;
     let posted: HashSet<&Decision> = decisions.iter().collect();
     let still = plan.decisions().len() == posted.len() && plan.decisions().iter().all(|d| posted.contains(d));
     if !still {
         return preview_page(&state, &user, file_name, &plan, true).await;
     }
-    let outcome = plan.commit(&state.store, actor).await.map_err(import_error)?;
+    let outcome = plan.commit(&state.store, actor).await?;
     Ok(Redirect::to(&format!(
         "/exchange?underwritten={}&refused={}&unchanged={unchanged}",
         outcome.underwritten, outcome.refused
@@ -379,7 +372,7 @@ async fn refused_report(
                 .ok_or_else(|| WebError::BadRequest("提交的内容无效，请重新上传文件".to_owned()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let bytes = exports::refused_return_xlsx(&rows).map_err(import_error)?;
+    let bytes = exports::refused_return_xlsx(&rows)?;
     Ok(xlsx("承保回传-未导入的行.xlsx", "refused-rows.xlsx", bytes))
 }
 
@@ -430,7 +423,7 @@ async fn export_policies(
     let query = filter.to_query().map_err(WebError::BadRequest)?;
     let policies = state.store.export_policies(&user.session.actor, &query).await?;
     let names = place_names(&state, policies.iter().map(|p| p.village_code.as_str())).await?;
-    let bytes = exports::policies_xlsx(&policies, &names).map_err(import_error)?;
+    let bytes = exports::policies_xlsx(&policies, &names)?;
     Ok(xlsx("保单.xlsx", "policies.xlsx", bytes))
 }
 
@@ -445,7 +438,7 @@ async fn export_families(
     let query = filter.to_query(actor, 1000).map_err(WebError::BadRequest)?;
     let rows = state.store.export_families(actor, &query).await?;
     let names = place_names(&state, rows.iter().map(|r| r.summary.village_code.as_str())).await?;
-    let bytes = exports::families_xlsx(&rows, &names).map_err(import_error)?;
+    let bytes = exports::families_xlsx(&rows, &names)?;
     Ok(xlsx("家庭档案.xlsx", "families.xlsx", bytes))
 }
 
@@ -462,6 +455,6 @@ async fn export_ledger(
     let lines = state.store.export_ledger_lines(actor, id).await?;
     let mut names = place_names(&state, lines.iter().map(|l| l.village_code.as_str())).await?;
     names.extend(state.store.region_names(&[ledger.source.region_code.as_str()]).await?);
-    let bytes = exports::ledger_xlsx(&ledger.source, &lines, &names).map_err(import_error)?;
+    let bytes = exports::ledger_xlsx(&ledger.source, &lines, &names)?;
     Ok(xlsx(&format!("资金台账-{}.xlsx", ledger.source.name), &format!("ledger-{id}.xlsx"), bytes))
 }

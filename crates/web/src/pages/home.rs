@@ -69,15 +69,33 @@ fn audit_items(entries: Vec<AuditEntry>) -> Vec<PanelItem> {
 /// the insurer, what waits for underwriting first. Two queries on the policies' index.
 async fn enrolment_panel(state: &AppState, actor: &Actor) -> Result<Panel, WebError> {
     let year = this_year(state.today());
-    let counts = state.store.policy_counts(actor, year).await?;
-    let insured = state.store.insured_counts(actor, year).await?;
+    let (counts, insured) =
+        tokio::try_join!(state.store.policy_counts(actor, year), state.store.insured_counts(actor, year))?;
     let list = |status: PolicyStatus| Some(format!("/policies?year={year}&status={}", status.as_str()));
     let figure = |key, label, value, unit, href| Figure { key, label, value, unit, href };
     let by_status = [
-        figure("home-submitted", "待承保", counts.submitted, "份", list(PolicyStatus::Submitted)),
-        figure("home-underwritten", "已承保", counts.underwritten, "份", list(PolicyStatus::Underwritten)),
+        figure(
+            "home-submitted",
+            PolicyStatus::Submitted.label(),
+            counts.submitted,
+            "份",
+            list(PolicyStatus::Submitted),
+        ),
+        figure(
+            "home-underwritten",
+            PolicyStatus::Underwritten.label(),
+            counts.underwritten,
+            "份",
+            list(PolicyStatus::Underwritten),
+        ),
         figure("home-draft", "草稿（未提交）", counts.draft, "份", list(PolicyStatus::Draft)),
-        figure("home-cancelled", "已撤销", counts.cancelled, "份", list(PolicyStatus::Cancelled)),
+        figure(
+            "home-cancelled",
+            PolicyStatus::Cancelled.label(),
+            counts.cancelled,
+            "份",
+            list(PolicyStatus::Cancelled),
+        ),
     ];
     let who = [
         figure("home-households", "已承保家庭", insured.households, "户", None),
@@ -122,13 +140,13 @@ pub async fn show(
             .collect(),
     });
     if actor.can(Permission::ViewAudit) {
-        let recent =
-            state.store.search_audit(actor, &AuditQuery { per_page: 5, ..Default::default() }).await?;
+        // The five newest, without counting the whole log as the audit page does.
+        let recent = state.store.audit_entries_before(actor, &AuditQuery::default(), None, 5).await?;
         panels.push(Panel {
             title: "最近操作记录".to_owned(),
             figures: Vec::new(),
             empty_text: "暂无记录",
-            items: audit_items(recent.entries),
+            items: audit_items(recent),
         });
     }
     let shell = Shell::new(&state, &user.session, "首页", "/", vec![]).await?;

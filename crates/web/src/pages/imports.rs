@@ -53,15 +53,6 @@ struct Preview {
     rows: Vec<RowVerdict>,
 }
 
-/// An import error as the pages show it: what is wrong with the file is the user's to
-/// fix (400); a database failure is ours (500, the detail in the log only).
-fn import_error(err: ImportError) -> WebError {
-    match err {
-        ImportError::Store(err) => err.into(),
-        other => WebError::BadRequest(other.to_string()),
-    }
-}
-
 /// The preview of a file: what is wrong with the file goes into the preview for the user
 /// to fix; a database failure is an error of the page.
 async fn make_preview(
@@ -259,7 +250,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
-    let (job, _) = state.store.import_job(&user.session.actor, parse_id(&id)?).await?;
+    let job = state.store.import_job_info(&user.session.actor, parse_id(&id)?).await?;
     let preview: Preview =
         job.preview.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
     let chosen = ColumnMap::decode_overrides(&job.overrides);
@@ -430,8 +421,7 @@ async fn refused_report(
         return Err(WebError::NotFound("该导入的文件已按保留期限删除，无法再生成未导入的行".to_owned()));
     }
     let overrides = ColumnMap::decode_overrides(&job.overrides);
-    let plan =
-        guanai_import::plan_roster(&state.store, actor, bytes, &overrides).await.map_err(import_error)?;
+    let plan = guanai_import::plan_roster(&state.store, actor, bytes, &overrides).await?;
     let report =
         guanai_import::report::refused_rows_xlsx(&plan).map_err(|e| WebError::Internal(e.to_string()))?;
     state
