@@ -63,16 +63,26 @@ impl Store {
         Err(StoreError::Forbidden(format!("资金来源“{}”由上级管理，须经其授权后才能用于送保", source.name)))
     }
 
-    /// The sources of `year` the actor may spend (for the gift form).
+    /// The sources of `year` the actor may spend (for the gift form): those it runs, and
+    /// those granted to its region or one above it, the grants read in one query.
     pub async fn spendable_sources(&self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
-        let mut spendable = Vec::new();
-        for source in self.sources(actor, year).await? {
-            let row = self.source_row(actor, source.id).await?;
-            if self.may_spend(actor, &row).await? {
-                spendable.push(source);
-            }
-        }
-        Ok(spendable)
+        let sources = self.sources(actor, year).await?;
+        let runs = |source: &Source| RegionCode::parse(&source.region_code).is_ok_and(|r| actor.sees(&r));
+        let others: Vec<i64> = sources.iter().filter(|s| !runs(s)).map(|s| s.id).collect();
+        let granted: std::collections::HashSet<i64> = if others.is_empty() {
+            Default::default()
+        } else {
+            let chain: Vec<String> = actor.scope().ancestry().iter().map(|r| r.to_string()).collect();
+            funding_grants::Entity::find()
+                .filter(funding_grants::Column::SourceId.is_in(others))
+                .filter(funding_grants::Column::RegionCode.is_in(chain))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|grant| grant.source_id)
+                .collect()
+        };
+        Ok(sources.into_iter().filter(|s| runs(s) || granted.contains(&s.id)).collect())
     }
 
     /// The grants of a source the actor may see.

@@ -115,6 +115,12 @@ impl Package {
     pub fn late_start(&self) -> LateStart {
         self.base.terms.late_start
     }
+
+    /// Whether a policy starting on `start` (set at enrolment) is a late one whose cover
+    /// begins only the day after the insurer underwrites it.
+    pub fn starts_after_underwriting(&self, start: NaiveDate) -> bool {
+        start > self.base.terms.start_date && self.late_start() == LateStart::AfterUnderwriting
+    }
 }
 
 fn to_product(row: products::Model) -> StoreResult<Product> {

@@ -111,6 +111,13 @@ impl Store {
         Ok(Visibility { reveal, sharing })
     }
 
+    /// [`Store::visibility`] for a read that has already fetched which of its families
+    /// share their data with the insurer (`sharing`).
+    pub(crate) fn visibility_with_sharing(&self, actor: &Actor, sharing: &HashSet<i64>) -> Visibility {
+        let reveal = actor.can(Permission::RevealPersonalData);
+        Visibility { reveal, sharing: (reveal && needs_insurer_consent(actor)).then(|| sharing.clone()) }
+    }
+
     /// Whether one family's data is open to the actor.
     pub(crate) async fn family_open(&self, actor: &Actor, family_id: i64) -> StoreResult<bool> {
         Ok(self.visibility(actor, [family_id]).await?.open(family_id))

@@ -339,6 +339,9 @@ async fn every_role_sees_names_ids_and_phones_only_where_it_may() {
         ];
         let preview = app.post_form(&client, "/gifting/preview", &fields).await;
         let shown = preview.status == StatusCode::OK;
+        if !shown {
+            assert!(preview.status.is_client_error(), "{who} /gifting/preview: {}", preview.status);
+        }
         check(
             &who,
             "/gifting/preview",
@@ -347,6 +350,12 @@ async fn every_role_sees_names_ids_and_phones_only_where_it_may() {
             false,
             &never,
         );
+        // Those who may gift see the families they picked by their heads, named as their
+        // role may see them.
+        for k in [&a, &b].into_iter().filter(|_| shown) {
+            let named = if open(k) { k.names[0] } else { k.masked };
+            assert!(preview.body.contains(named), "{who} /gifting/preview: {named} not shown");
+        }
     }
 }
 

@@ -213,8 +213,7 @@ impl Store {
             start_date: start,
             end_date: base.terms.end_date(),
             scheme_start,
-            start_after_underwriting: start > scheme_start
-                && package.late_start() == guanai_domain::products::LateStart::AfterUnderwriting,
+            start_after_underwriting: package.starts_after_underwriting(start),
             shares: request.shares,
             members: quoted,
             lines,

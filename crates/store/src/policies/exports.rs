@@ -178,7 +178,7 @@ impl Store {
             heads.extend(found);
         }
         let sharing = self.sharing_with_insurer(&family_ids).await?;
-        let seen = self.visibility(actor, family_ids.iter().copied()).await?;
+        let seen = self.visibility_with_sharing(actor, &sharing);
         let package_names: HashMap<i64, String> = packages::Entity::find()
             .select_only()
             .column(packages::Column::Id)

@@ -300,9 +300,7 @@ impl Store {
         let mut summary = self.summaries_of(&seen, vec![row]).await?.remove(0);
         let scheme_start = package.base.terms.start_date;
         let pending = matches!(summary.status, PolicyStatus::Draft | PolicyStatus::Submitted);
-        let start_after_underwriting = pending
-            && package.late_start() == guanai_domain::products::LateStart::AfterUnderwriting
-            && summary.start_date > scheme_start;
+        let start_after_underwriting = pending && package.starts_after_underwriting(summary.start_date);
         if start_after_underwriting {
             // Waiting since its enrolment: the day after today at the earliest now.
             let earliest =

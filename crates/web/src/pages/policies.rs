@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Datelike;
-use guanai_domain::products::LateStart;
 use guanai_domain::{Fen, Permission};
 use guanai_store::families::Person;
 use guanai_store::policies::{
@@ -114,10 +113,7 @@ impl EnrolPage {
     /// When the cover of `package` would start if the family enrolled today.
     fn start_of(&self, package: &Package) -> String {
         match package.enrolment_start(self.today) {
-            Ok(start) if start > package.base.terms.start_date => match package.late_start() {
-                LateStart::AfterUnderwriting => format!("承保次日起保，最早 {start}"),
-                LateStart::AfterEnrolment => format!("{start} 起保"),
-            },
+            Ok(start) if package.starts_after_underwriting(start) => format!("承保次日起保，最早 {start}"),
             Ok(start) => format!("{start} 起保"),
             Err(e) => e.to_string(),
         }

@@ -51,15 +51,8 @@ impl FamilyFilter {
         if !self.id_number.trim().is_empty() || !self.phone.trim().is_empty() {
             return Err("按身份证号或手机号查找请使用“精确查找”（号码不写入网址）".to_owned());
         }
-        let category = match self.category.trim() {
-            "" => None,
-            code if FamilyCategory::DEFAULTS.iter().any(|(c, _)| *c == code) => Some(code.to_owned()),
-            other => return Err(format!("未知的家庭类型“{other}”")),
-        };
-        let poverty = match self.poverty.trim() {
-            "" => None,
-            raw => Some(PovertyStatus::parse(raw).ok_or_else(|| format!("未知的脱贫状态“{raw}”"))?),
-        };
+        let category = forms::optional_category(&self.category)?;
+        let poverty = forms::optional_poverty("脱贫状态", &self.poverty)?;
         Ok(FamilyQuery {
             region,
             name: Some(self.name.trim().to_owned()).filter(|n| !n.is_empty()),

@@ -143,11 +143,11 @@ pub fn optional_category(raw: &str) -> Result<Option<String>, String> {
     }
 }
 
-/// A poverty status from a select: empty is "any".
-pub fn optional_poverty(raw: &str) -> Result<Option<PovertyStatus>, String> {
+/// A poverty status from a select: empty is "any"; `label` names the field.
+pub fn optional_poverty(label: &str, raw: &str) -> Result<Option<PovertyStatus>, String> {
     match raw.trim() {
         "" => Ok(None),
-        other => PovertyStatus::parse(other).map(Some).ok_or_else(|| format!("未知的帮扶类别“{other}”")),
+        other => PovertyStatus::parse(other).map(Some).ok_or_else(|| format!("未知的{label}“{other}”")),
     }
 }
 

@@ -47,7 +47,7 @@ pub fn selection(
     Ok(GiftSelection::Filter {
         region,
         category: optional_category(category)?,
-        poverty: optional_poverty(poverty)?,
+        poverty: optional_poverty("帮扶类别", poverty)?,
     })
 }
 

@@ -306,7 +306,7 @@ impl RuleForm {
             scope: RuleScope {
                 region,
                 category: optional_category(&self.category)?,
-                poverty: optional_poverty(&self.poverty)?,
+                poverty: optional_poverty("帮扶类别", &self.poverty)?,
                 package_id,
             },
             amount,
