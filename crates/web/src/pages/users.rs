@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::error::WebError;
 use crate::format::china_time;
 use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::ids::{self, PathId};
 use crate::session::PageUser;
 use crate::state::AppState;
 
@@ -60,10 +61,9 @@ struct UserPage {
 pub async fn show(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<ids::User>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewUsers, "/users").await?;
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
     let shown = state.store.user(&user.session.actor, id).await?;
     let region_name = state
         .store
@@ -100,10 +100,9 @@ pub async fn show(
 pub async fn unlock(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<ids::User>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageUsers, "/users").await?;
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
     state.store.unlock_user(&user.session.actor, id).await?;
     Ok(Redirect::to(&format!("/users/{id}")).into_response())
 }

@@ -7,4 +7,5 @@
 pub mod families;
 pub mod forms;
 pub mod gifting;
+pub mod ids;
 pub mod policies;
