@@ -14,6 +14,7 @@ pub mod money;
 pub mod products;
 pub mod regions;
 pub mod users;
+pub mod workdays;
 
 pub use clock::Clock;
 pub use families::PovertyStatus;
