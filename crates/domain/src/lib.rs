@@ -5,6 +5,7 @@
 //! Error policy: each parser returns its own `thiserror` enum whose `Display` is a
 //! Chinese sentence a user can act on; the layers above show it unchanged.
 
+pub mod claims;
 pub mod clock;
 pub mod cover;
 pub mod families;
