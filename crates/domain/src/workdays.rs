@@ -241,6 +241,12 @@ pub const NOTICE_2026: &str = "\
 2026-10-10 班 国庆节调休
 ";
 
+/// [`NOTICE_2026`] read, for tests.
+#[cfg(test)]
+pub(crate) fn notice_2026() -> WorkCalendar {
+    WorkCalendar::parse(NOTICE_2026).expect("the 2026 notice parses")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,16 +255,12 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn notice() -> WorkCalendar {
-        WorkCalendar::parse(NOTICE_2026).unwrap()
-    }
-
     #[test]
     fn weekends_are_off_unless_made_up_and_holidays_are_off() {
         let plain = WorkCalendar::weekends_only();
         assert!(plain.is_working_day(date(2026, 10, 1)), "a Thursday, without the notice");
         assert!(!plain.is_working_day(date(2026, 10, 10)), "a Saturday");
-        let cal = notice();
+        let cal = notice_2026();
         assert!(!cal.is_working_day(date(2026, 10, 1)));
         assert!(!cal.is_working_day(date(2026, 10, 7)));
         assert!(cal.is_working_day(date(2026, 10, 8)));
@@ -272,7 +274,7 @@ mod tests {
 
     #[test]
     fn adds_working_days_across_the_national_day_week_of_2026() {
-        let cal = notice();
+        let cal = notice_2026();
         // Wednesday 30 September: the next working day is Thursday 8 October.
         assert_eq!(cal.add_working_days(date(2026, 9, 30), 1), Some(date(2026, 10, 8)));
         // 8 Thu, 9 Fri, 10 Sat (调休), then Monday 12.
@@ -317,7 +319,7 @@ mod tests {
             "2026-10-01 至 2026-10-02 休 国庆节 假期\n2026-10-03 休\n2026-10-10 班\n"
         );
         assert_eq!(WorkCalendar::parse(&cal.to_string()), Ok(cal));
-        assert_eq!(WorkCalendar::parse(&notice().to_string()), Ok(notice()));
+        assert_eq!(WorkCalendar::parse(&notice_2026().to_string()), Ok(notice_2026()));
         assert_eq!(WorkCalendar::parse(""), Ok(WorkCalendar::weekends_only()));
     }
 
@@ -352,7 +354,7 @@ mod tests {
         proptest! {
             #[test]
             fn adding_then_counting_gives_back_n(offset in 0i64..1200, n in 0u32..60) {
-                let cal = notice();
+                let cal = notice_2026();
                 let from = date(2025, 6, 1) + chrono::Duration::days(offset);
                 let to = cal.add_working_days(from, n).unwrap();
                 prop_assert_eq!(cal.working_days_between(from, to), n);

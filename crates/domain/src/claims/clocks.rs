@@ -315,14 +315,10 @@ pub fn most_urgent(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workdays::NOTICE_2026;
+    use crate::workdays::notice_2026 as notice;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn notice() -> WorkCalendar {
-        WorkCalendar::parse(NOTICE_2026).unwrap()
     }
 
     fn clock(clocks: &[ClaimClock], deadline: Deadline) -> ClaimClock {

@@ -126,7 +126,7 @@ pub fn check_time_limit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workdays::NOTICE_2026;
+    use crate::workdays::notice_2026;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -183,7 +183,7 @@ mod tests {
         // 29 February: no such day two years later, the period ends on 28 February.
         assert_eq!(last_day_to_claim(date(2024, 2, 29), &weekends, false), date(2026, 2, 28));
         // Ending on a holiday: the day after the holidays (民法典 art. 203), unless not rolled.
-        let notice = WorkCalendar::parse(NOTICE_2026).unwrap();
+        let notice = notice_2026();
         assert_eq!(last_day_to_claim(date(2024, 10, 3), &notice, true), date(2026, 10, 8));
         assert_eq!(last_day_to_claim(date(2024, 10, 3), &notice, false), date(2026, 10, 3));
         assert!(check_time_limit(date(2024, 10, 3), date(2026, 10, 8), &notice, true).is_ok());
