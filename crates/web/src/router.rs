@@ -1,7 +1,8 @@
-//! Every route in one place.
+//! The app: every feature's pages (each module's `routes()`), the JSON API under `/api/v1`,
+//! the session, metrics and security layers.
 
 use axum::http::{header, HeaderName, HeaderValue};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -10,27 +11,6 @@ use crate::state::AppState;
 use crate::{api, assets, metrics, pages, session};
 
 pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::home::show))
-        .route("/login", get(pages::login::form).post(pages::login::submit))
-        .route("/logout", post(pages::login::logout))
-        .route("/account/password", get(pages::account::form).post(pages::account::submit))
-        .route("/regions", get(pages::regions::root))
-        .route("/regions/{code}", get(pages::regions::show))
-        .route("/orgs", get(pages::orgs::list))
-        .route("/users", get(pages::users::list).post(pages::users::create))
-        .route("/users/new", get(pages::users::new_form))
-        .route("/users/{id}", get(pages::users::show))
-        .route("/users/{id}/unlock", post(pages::users::unlock))
-        .route("/audit", get(pages::audit::search))
-        .route("/audit/export", get(pages::audit::export))
-        .merge(pages::families::routes())
-        .merge(pages::policies::routes())
-        .merge(pages::funding::routes())
-        .merge(pages::products::routes())
-        .merge(pages::gifting::routes())
-        .merge(pages::imports::routes())
-        .merge(pages::exchange::routes());
     let api = Router::new()
         .route("/me", get(api::me))
         .route("/openapi.json", get(api::openapi::serve))
@@ -41,7 +21,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::policies::routes())
         .merge(api::funding::routes());
     let app = Router::new()
-        .merge(pages)
+        .merge(pages::routes())
         .nest("/api/v1", api)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer))

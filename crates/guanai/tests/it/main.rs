@@ -19,6 +19,7 @@ mod home;
 mod imports;
 mod ops;
 mod paging;
+mod path_ids;
 mod privacy;
 mod regions;
 mod roster;

@@ -3,14 +3,21 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use axum::Form;
+use axum::Router;
 use guanai_domain::Password;
 use serde::Deserialize;
 
 use crate::error::WebError;
+use crate::pages::form::render_form;
 use crate::pages::{render, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/account/password", get(form).post(submit))
+}
 
 #[derive(Template)]
 #[template(path = "password.html")]
@@ -54,11 +61,7 @@ pub async fn submit(
     .await;
     match result {
         Ok(()) => Ok(Redirect::to("/?password_changed=1").into_response()),
-        Err(WebError::BadRequest(message)) => {
-            let mut response = render(&page(&state, &user, Some(message)).await?)?;
-            *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-            Ok(response)
-        }
+        Err(WebError::BadRequest(message)) => render_form(&page(&state, &user, Some(message)).await?, true),
         Err(other) => Err(other),
     }
 }

@@ -3,8 +3,9 @@
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use chrono::NaiveDate;
 use futures_util::stream::{self, StreamExt};
 use guanai_domain::Permission;
@@ -14,10 +15,14 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::{china_day_start, china_time};
-use crate::pages::{render, require, Crumb, Shell};
+use crate::pages::{download, render, require, Crumb, Shell};
 use crate::requests::forms;
 use crate::session::PageUser;
 use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/audit", get(search)).route("/audit/export", get(export))
+}
 
 const PER_PAGE: u64 = 50;
 /// Entries an export reads at a time; the whole export is never held.
@@ -219,12 +224,5 @@ pub async fn export(
     let body =
         stream::once(async move { Ok::<_, std::io::Error>(header) }).chain(stream::unfold(walk, next_step));
     let filename = format!("audit-{}.csv", chrono::Utc::now().format("%Y%m%d%H%M%S"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(download::csv(&filename, &filename, Body::from_stream(body)))
 }

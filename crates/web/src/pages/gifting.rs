@@ -19,8 +19,9 @@ use guanai_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use crate::error::WebError;
-use crate::pages::funding::{category_name, refusal, with_status, year_choices, POVERTY_CHOICES};
-use crate::pages::{render, require, Crumb, Shell};
+use crate::pages::form::{form_error, render_form, render_status};
+use crate::pages::funding::{category_name, year_choices, POVERTY_CHOICES};
+use crate::pages::{require, Crumb, Shell};
 use crate::requests::forms::year_or_current;
 use crate::requests::gifting::{family_ids, selection};
 use crate::session::PageUser;
@@ -125,8 +126,8 @@ async fn form_page(
     let sources = state.store.spendable_sources(&session.actor, Some(year)).await?;
     let packages = state.store.packages_on_sale(Some(year)).await?;
     let shell = Shell::new(state, session, "送保", "/gifting", vec![Crumb::here("送保")]).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let response = render(&GiftFormPage {
+    let failed = error.is_some();
+    let page = GiftFormPage {
         shell,
         form,
         year,
@@ -136,8 +137,8 @@ async fn form_page(
         categories: &FamilyCategory::DEFAULTS,
         poverty_choices: POVERTY_CHOICES,
         error,
-    })?;
-    Ok(with_status(response, status))
+    };
+    render_form(&page, failed)
 }
 
 /// The gift form; its values may come in the query (to change a previewed selection).
@@ -187,7 +188,7 @@ async fn preview_page(
     let preview = match state.store.gift_preview(actor, request).await {
         Ok(preview) => preview,
         Err(err) => {
-            let message = refusal(err)?;
+            let message = form_error(err)?;
             let message = match error {
                 Some((_, first)) => format!("{first}（{message}）"),
                 None => message,
@@ -209,7 +210,7 @@ async fn preview_page(
     let trail = vec![Crumb::link("送保", format!("/gifting?{}", form.query())), Crumb::here("核对送保")];
     let shell = Shell::new(state, session, "核对送保", "/gifting", trail).await?;
     let status = error.as_ref().map(|(status, _)| *status).unwrap_or(StatusCode::OK);
-    let response = render(&PreviewPage {
+    let page = PreviewPage {
         shell,
         selection: describe(&request.selection, &region_name),
         enough: preview.eligible > 0 && preview.coverable >= preview.eligible,
@@ -218,8 +219,8 @@ async fn preview_page(
         error: error.map(|(_, message)| message),
         preview,
         form,
-    })?;
-    Ok(with_status(response, status))
+    };
+    render_status(&page, status)
 }
 
 /// Shows which families the gift would insure, which are skipped and why, what it costs
@@ -255,7 +256,7 @@ pub async fn confirm(
     if !form.expect_count.is_empty() || !form.expect_total.is_empty() {
         let now = match state.store.gift_preview(actor, &request).await {
             Ok(now) => now,
-            Err(err) => return form_page(&state, &user.session, form, Some(refusal(err)?)).await,
+            Err(err) => return form_page(&state, &user.session, form, Some(form_error(err)?)).await,
         };
         if now.eligible.to_string() != form.expect_count.trim()
             || now.total.get().to_string() != form.expect_total.trim()
@@ -282,7 +283,7 @@ pub async fn confirm(
             } else {
                 StatusCode::BAD_REQUEST
             };
-            let message = refusal(err)?;
+            let message = form_error(err)?;
             preview_page(&state, &user.session, form, &request, Some((status, message))).await
         }
     }

@@ -3,6 +3,8 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use guanai_domain::{Permission, Role};
 use guanai_store::audit::{AuditEntry, AuditQuery};
 use guanai_store::policies::PolicyStatus;
@@ -16,6 +18,10 @@ use crate::pages::{render, Shell};
 use crate::requests::forms::this_year;
 use crate::session::PageUser;
 use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(show))
+}
 
 /// A panel of the home page: figures, or a list (`items`, `empty_text` when empty).
 struct Panel {

@@ -4,7 +4,9 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Form;
+use axum::Router;
 use guanai_store::users::LoginOutcome;
 use serde::Deserialize;
 
@@ -13,6 +15,10 @@ use crate::format::china_time;
 use crate::pages::render;
 use crate::session::{set_cookie, PageUser, RequestContext, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/login", get(form).post(submit)).route("/logout", post(logout))
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]

@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod audit;
+pub mod download;
 pub mod exchange;
 pub mod families;
+pub mod form;
 pub mod funding;
 pub mod gifting;
 pub mod home;
@@ -20,11 +22,31 @@ pub mod users;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
 use guanai_domain::Permission;
 use guanai_store::sessions::Session;
 
 use crate::error::WebError;
 use crate::state::AppState;
+
+/// Every page, feature by feature: each feature lists its own routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(home::routes())
+        .merge(login::routes())
+        .merge(account::routes())
+        .merge(regions::routes())
+        .merge(orgs::routes())
+        .merge(users::routes())
+        .merge(audit::routes())
+        .merge(families::routes())
+        .merge(policies::routes())
+        .merge(funding::routes())
+        .merge(products::routes())
+        .merge(gifting::routes())
+        .merge(imports::routes())
+        .merge(exchange::routes())
+}
 
 /// One entry of the left-hand navigation.
 pub struct NavItem {

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use guanai_domain::Permission;
 use guanai_store::orgs::Org;
 
@@ -12,6 +14,10 @@ use crate::error::WebError;
 use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/orgs", get(list))
+}
 
 #[derive(Template)]
 #[template(path = "orgs.html")]

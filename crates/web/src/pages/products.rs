@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -16,7 +15,7 @@ use guanai_store::products::{NewPackage, NewProduct, Package, Product, ProductKi
 use guanai_store::sessions::Session;
 
 use crate::error::WebError;
-use crate::pages::funding::{refusal, with_status};
+use crate::pages::form::{form_error, render_form};
 use crate::pages::{render, require, Crumb, Shell};
 use crate::requests::forms::{self, this_year};
 use crate::session::PageUser;
@@ -332,8 +331,8 @@ async fn new_product_page(
         .collect();
     let trail = vec![Crumb::link("险种与方案", "/products"), Crumb::here("新增险种")];
     let shell = Shell::new(state, session, "新增险种", "/products", trail).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let response = render(&NewProductPage {
+    let failed = error.is_some();
+    let page = NewProductPage {
         shell,
         form,
         item_kinds: ITEM_KINDS,
@@ -341,8 +340,8 @@ async fn new_product_page(
         error,
         late_starts: LateStart::ALL,
         late_premiums: LatePremium::ALL,
-    })?;
-    Ok(with_status(response, status))
+    };
+    render_form(&page, failed)
 }
 
 /// The form defining a product for one year.
@@ -365,7 +364,7 @@ pub async fn create_product(
     };
     match state.store.create_product(&user.session.actor, new).await {
         Ok(_) => Ok(Redirect::to("/products#products").into_response()),
-        Err(err) => new_product_page(&state, &user.session, form, Some(refusal(err)?)).await,
+        Err(err) => new_product_page(&state, &user.session, form, Some(form_error(err)?)).await,
     }
 }
 
@@ -438,9 +437,8 @@ async fn new_package_page(
         state.store.products(None).await?.into_iter().partition(|p| p.kind == ProductKind::Base);
     let trail = vec![Crumb::link("险种与方案", "/products"), Crumb::here("新增方案")];
     let shell = Shell::new(state, session, "新增方案", "/products", trail).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let response = render(&NewPackagePage { shell, form, bases, addons, error })?;
-    Ok(with_status(response, status))
+    let failed = error.is_some();
+    render_form(&NewPackagePage { shell, form, bases, addons, error }, failed)
 }
 
 /// The form composing a "1+N" package from one base product and add-ons.
@@ -468,7 +466,7 @@ pub async fn create_package(
             // A product id that does not exist is a form mistake here, not a missing page.
             let message = match err {
                 guanai_store::StoreError::NotFound(m) => m,
-                other => refusal(other)?,
+                other => form_error(other)?,
             };
             new_package_page(&state, &user.session, form, Some(message)).await
         }

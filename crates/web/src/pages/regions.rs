@@ -3,6 +3,8 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
 use guanai_domain::{Permission, RegionCode};
 use guanai_store::regions::Region;
 
@@ -10,6 +12,10 @@ use crate::error::WebError;
 use crate::pages::{render, require, Crumb, Shell};
 use crate::session::PageUser;
 use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/regions", get(root)).route("/regions/{code}", get(show))
+}
 
 #[derive(Template)]
 #[template(path = "regions.html")]

@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Form;
+use axum::Router;
 use guanai_domain::{Password, Permission, RegionCode, Role, Username};
 use guanai_store::orgs::Org;
 use guanai_store::users::{NewUser, User};
@@ -14,10 +15,19 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::china_time;
+use crate::pages::form::{form_error, render_form};
 use crate::pages::{render, require, Crumb, Shell};
 use crate::requests::ids::{self, PathId};
 use crate::session::PageUser;
 use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list).post(create))
+        .route("/users/new", get(new_form))
+        .route("/users/{id}", get(show))
+        .route("/users/{id}/unlock", post(unlock))
+}
 
 #[derive(Template)]
 #[template(path = "users.html")]
@@ -144,11 +154,8 @@ async fn new_user_page(
     let orgs = state.store.list_orgs(actor).await.unwrap_or_default();
     let trail = vec![Crumb::link("用户管理", "/users"), Crumb::here("新建用户")];
     let shell = Shell::new(state, &user.session, "新建用户", "/users", trail).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let mut response =
-        render(&NewUserPage { shell, form, roles: actor.role().grantable_roles(), orgs, error })?;
-    *response.status_mut() = status;
-    Ok(response)
+    let failed = error.is_some();
+    render_form(&NewUserPage { shell, form, roles: actor.role().grantable_roles(), orgs, error }, failed)
 }
 
 pub async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
@@ -191,11 +198,6 @@ pub async fn create(
     };
     match state.store.create_user(&user.session.actor, new).await {
         Ok(created) => Ok(Redirect::to(&format!("/users/{}", created.id)).into_response()),
-        Err(err) => match WebError::from(err) {
-            WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Forbidden(m) => {
-                new_user_page(&state, &user, form, Some(m)).await
-            }
-            other => Err(other),
-        },
+        Err(err) => new_user_page(&state, &user, form, Some(form_error(err)?)).await,
     }
 }

@@ -1,8 +1,8 @@
 //! One family's page: members, consents, events and policies, with the forms acting on them.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use chrono::NaiveDate;
 use guanai_domain::families::{MemberEvent, Relationship};
@@ -11,11 +11,13 @@ use guanai_store::families::{ConsentKind, FamilyDetail, FamilySummary, Person};
 use guanai_store::policies::{PolicyQuery, PolicySummary};
 use serde::Deserialize;
 
-use super::{parse_id, with_status, CONSENT_KINDS, EVENT_KINDS};
+use super::{CONSENT_KINDS, EVENT_KINDS};
 use crate::error::WebError;
 use crate::format::china_time;
-use crate::pages::{render, require, Crumb, Shell};
+use crate::pages::form::render_form;
+use crate::pages::{require, Crumb, Shell};
 use crate::requests::families::MemberForm;
+use crate::requests::ids::{Family, PathId};
 use crate::session::PageUser;
 use crate::state::AppState;
 
@@ -167,7 +169,7 @@ pub(super) async fn family_page(
     let trail = vec![Crumb::link("家庭档案", "/families"), Crumb::here(format!("{}户", summary.head_name))];
     let title = format!("{}户 · 家庭档案", summary.head_name);
     let shell = Shell::new(state, &user.session, &title, "/families", trail).await?;
-    let status = if extras.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let failed = extras.error.is_some();
     let revealing = extras.revealed_id.is_some() || extras.revealed_phone.is_some();
     let page = FamilyPage {
         shell,
@@ -191,7 +193,7 @@ pub(super) async fn family_page(
         event_kinds: EVENT_KINDS,
         consent_kinds: CONSENT_KINDS,
     };
-    let mut response = with_status(render(&page)?, status);
+    let mut response = render_form(&page, failed)?;
     if revealing {
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -218,11 +220,10 @@ pub(super) struct ShowQuery {
 pub(super) async fn show(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Family>,
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
-    let id = parse_id(&id, "家庭")?;
     let notice = match query.notice.as_str() {
         "upgraded" => Some("身份证号是15位旧号码，已按国家标准自动升级为18位；请与本人身份证核对无误"),
         _ => None,

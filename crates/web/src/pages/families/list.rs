@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::Form;
 use guanai_domain::families::{FamilyCategory, PovertyStatus};
@@ -13,9 +13,9 @@ use guanai_domain::Permission;
 use guanai_store::families::FamilyPage;
 use guanai_store::StoreError;
 
-use super::with_status;
 use crate::error::WebError;
-use crate::pages::{render, require, Crumb, Shell};
+use crate::pages::form::render_form;
+use crate::pages::{require, Crumb, Shell};
 use crate::requests::families::{FamilyFilter, LookupForm};
 use crate::session::PageUser;
 use crate::state::AppState;
@@ -131,27 +131,31 @@ async fn list_page(
     let page = filter.page();
     let shell =
         Shell::new(state, &user.session, "家庭档案", "/families", vec![Crumb::here("家庭档案")]).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let response = render(&FamiliesPage {
-        shell,
-        prev_link: (!looked_up && page > 0).then(|| format!("/families?{}", filter.query_string(page - 1))),
-        next_link: (!looked_up && page + 1 < pages)
-            .then(|| format!("/families?{}", filter.query_string(page + 1))),
-        filter,
-        error,
-        rows,
-        total,
-        page,
-        pages,
-        looked_up,
-        lookup_note: format!(
-            "按身份证号或手机号精确查找会记入审计日志，每人每{}分钟最多{}次。",
-            guanai_store::lookups::LOOKUP_WINDOW_SECS / 60,
-            guanai_store::lookups::LOOKUP_LIMIT
-        ),
-        can_create: actor.can(Permission::ManageFamilies),
-        categories: FamilyCategory::DEFAULTS,
-        statuses: PovertyStatus::ALL,
-    })?;
-    Ok(with_status(response, status))
+    let failed = error.is_some();
+    let response = render_form(
+        &FamiliesPage {
+            shell,
+            prev_link: (!looked_up && page > 0)
+                .then(|| format!("/families?{}", filter.query_string(page - 1))),
+            next_link: (!looked_up && page + 1 < pages)
+                .then(|| format!("/families?{}", filter.query_string(page + 1))),
+            filter,
+            error,
+            rows,
+            total,
+            page,
+            pages,
+            looked_up,
+            lookup_note: format!(
+                "按身份证号或手机号精确查找会记入审计日志，每人每{}分钟最多{}次。",
+                guanai_store::lookups::LOOKUP_WINDOW_SECS / 60,
+                guanai_store::lookups::LOOKUP_LIMIT
+            ),
+            can_create: actor.can(Permission::ManageFamilies),
+            categories: FamilyCategory::DEFAULTS,
+            statuses: PovertyStatus::ALL,
+        },
+        failed,
+    )?;
+    Ok(response)
 }

@@ -1,21 +1,23 @@
 //! The family page's POST handlers: adding members, member events and moves, consents, and
 //! revealing a full ID or phone number.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use guanai_domain::families::{MemberEvent, Relationship};
 use guanai_domain::Permission;
-use guanai_store::families::ConsentKind;
+use guanai_store::families::{ConsentKind, FamilyDetail};
 use guanai_store::Actor;
 use serde::Deserialize;
 
 use super::detail::{family_page, load_family_page, Extras};
-use super::{form_error, parse_id, EVENT_KINDS};
+use super::EVENT_KINDS;
 use crate::error::WebError;
+use crate::pages::form::form_error;
 use crate::pages::require;
 use crate::requests::families::MemberForm;
 use crate::requests::forms;
+use crate::requests::ids::{self, Family, PathId, Person};
 use crate::session::PageUser;
 use crate::state::AppState;
 
@@ -40,11 +42,10 @@ async fn done(
 pub(super) async fn add_member(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Family>,
     Form(form): Form<MemberForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/families/members").await?;
-    let id = parse_id(&id, "家庭")?;
     let outcome = async {
         let (person, upgraded) = form.parse(state.today()).map_err(WebError::BadRequest)?;
         state.store.add_member(&user.session.actor, id, person).await?;
@@ -68,11 +69,10 @@ pub(super) struct ConsentForm {
 pub(super) async fn record_consent(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Family>,
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/families/consents").await?;
-    let id = parse_id(&id, "家庭")?;
     let actor = &user.session.actor;
     let outcome = async {
         let bad = |m: &str| WebError::BadRequest(m.to_owned());
@@ -100,11 +100,10 @@ pub(super) async fn record_consent(
 pub(super) async fn withdraw_consent(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Family>,
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/families/consents").await?;
-    let id = parse_id(&id, "家庭")?;
     let outcome = async {
         let kind = ConsentKind::parse(form.kind.trim())
             .ok_or_else(|| WebError::BadRequest("请选择要撤回的同意事项".to_owned()))?;
@@ -135,127 +134,144 @@ pub(super) struct MemberActionForm {
     relationship: String,
 }
 
-/// The family and member of a member action; the member must belong to the family (else
-/// "not found"), so the page shown afterwards is the member's own family.
+/// The family, loaded, if the member belongs to it (else "not found"), so the page shown
+/// afterwards is the member's own family.
 async fn member_of(
     state: &AppState,
     actor: &Actor,
-    family: &str,
-    person: &str,
-) -> Result<(i64, i64), WebError> {
-    let family_id = parse_id(family, "家庭")?;
+    family_id: i64,
+    person_id: i64,
+) -> Result<FamilyDetail, WebError> {
     let detail = state.store.family(actor, family_id).await?;
-    let person_id: i64 = person.trim().parse().map_err(|_| WebError::BadRequest("请选择成员".to_owned()))?;
     if !detail.members.iter().any(|m| m.id == person_id) {
         return Err(WebError::NotFound(format!("本家庭没有人员“{person_id}”")));
     }
-    Ok((family_id, person_id))
+    Ok(detail)
 }
 
-async fn member_event(
-    state: &AppState,
-    user: &PageUser,
-    family: &str,
-    person: &str,
-    form: &MemberActionForm,
-) -> Result<Response, WebError> {
-    require(state, &user.session, Permission::ManageFamilies, "/persons/events").await?;
-    let actor = &user.session.actor;
-    let family_id = parse_id(family, "家庭")?;
-    let outcome = async {
-        let (_, person_id) = member_of(state, actor, family, person).await?;
-        let bad = WebError::BadRequest;
-        let kind = MemberEvent::parse(&form.kind)
-            .filter(|k| EVENT_KINDS.contains(k))
-            .ok_or_else(|| bad("请选择变动类型".to_owned()))?;
-        let date = forms::date("变动日期", &form.date).map_err(bad)?;
-        state.store.record_member_event(actor, person_id, kind, date, &form.note).await?;
-        Ok(false)
-    }
-    .await;
-    done(state, user, family_id, outcome, MemberForm::default()).await
+/// The member chosen on the family page's form.
+fn chosen(raw: &str) -> Result<i64, WebError> {
+    raw.trim().parse().map_err(|_| WebError::BadRequest("请选择成员".to_owned()))
 }
 
-async fn member_move(
+/// The family named by a person route's hidden field.
+fn family_field(form: &MemberActionForm) -> Result<i64, WebError> {
+    ids::parse_id::<Family>(&form.family)
+}
+
+#[derive(Clone, Copy)]
+enum MemberAction {
+    Event,
+    Move,
+}
+
+/// A member event or move, from the family page (member chosen) or a person route.
+async fn member_action(
     state: &AppState,
     user: &PageUser,
-    family: &str,
-    person: &str,
+    family_id: i64,
+    person: Result<i64, WebError>,
     form: &MemberActionForm,
+    action: MemberAction,
 ) -> Result<Response, WebError> {
-    require(state, &user.session, Permission::ManageFamilies, "/persons/move").await?;
+    let page = match action {
+        MemberAction::Event => "/persons/events",
+        MemberAction::Move => "/persons/move",
+    };
+    require(state, &user.session, Permission::ManageFamilies, page).await?;
     let actor = &user.session.actor;
-    let family_id = parse_id(family, "家庭")?;
     let outcome = async {
-        let (_, person_id) = member_of(state, actor, family, person).await?;
-        let bad = |m: String| WebError::BadRequest(m);
-        let to: i64 =
-            form.to_family.trim().parse().map_err(|_| bad("请填写迁入家庭的系统编号（数字）".to_owned()))?;
-        let relationship = Relationship::parse(&form.relationship)
-            .filter(|r| *r != Relationship::Head)
-            .ok_or_else(|| bad("请选择在新家庭中与户主的关系".to_owned()))?;
-        let date = forms::date("迁移日期", &form.date).map_err(bad)?;
-        if date > state.today() {
-            return Err(bad("迁移日期不能晚于今天".to_owned()));
+        let person_id = person?;
+        member_of(state, actor, family_id, person_id).await?;
+        match action {
+            MemberAction::Event => record_event(state, actor, person_id, form).await?,
+            MemberAction::Move => move_member(state, actor, person_id, form).await?,
         }
-        state.store.move_person(actor, person_id, to, relationship, date).await?;
         Ok(false)
     }
     .await;
     done(state, user, family_id, outcome, MemberForm::default()).await
+}
+
+async fn record_event(
+    state: &AppState,
+    actor: &Actor,
+    person_id: i64,
+    form: &MemberActionForm,
+) -> Result<(), WebError> {
+    let bad = WebError::BadRequest;
+    let kind = MemberEvent::parse(&form.kind)
+        .filter(|k| EVENT_KINDS.contains(k))
+        .ok_or_else(|| bad("请选择变动类型".to_owned()))?;
+    let date = forms::date("变动日期", &form.date).map_err(bad)?;
+    Ok(state.store.record_member_event(actor, person_id, kind, date, &form.note).await?)
+}
+
+async fn move_member(
+    state: &AppState,
+    actor: &Actor,
+    person_id: i64,
+    form: &MemberActionForm,
+) -> Result<(), WebError> {
+    let bad = WebError::BadRequest;
+    let to: i64 =
+        form.to_family.trim().parse().map_err(|_| bad("请填写迁入家庭的系统编号（数字）".to_owned()))?;
+    let relationship = Relationship::parse(&form.relationship)
+        .filter(|r| *r != Relationship::Head)
+        .ok_or_else(|| bad("请选择在新家庭中与户主的关系".to_owned()))?;
+    let date = forms::date("迁移日期", &form.date).map_err(bad)?;
+    if date > state.today() {
+        return Err(bad("迁移日期不能晚于今天".to_owned()));
+    }
+    Ok(state.store.move_person(actor, person_id, to, relationship, date).await?)
 }
 
 pub(super) async fn family_event(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Family>,
     Form(form): Form<MemberActionForm>,
 ) -> Result<Response, WebError> {
-    member_event(&state, &user, &id, &form.person, &form).await
+    member_action(&state, &user, id, chosen(&form.person), &form, MemberAction::Event).await
 }
 
 pub(super) async fn person_event(
     State(state): State<AppState>,
     user: PageUser,
-    Path(pid): Path<String>,
+    PathId { id, .. }: PathId<Person>,
     Form(form): Form<MemberActionForm>,
 ) -> Result<Response, WebError> {
-    member_event(&state, &user, &form.family, &pid, &form).await
+    member_action(&state, &user, family_field(&form)?, Ok(id), &form, MemberAction::Event).await
 }
 
 pub(super) async fn family_move(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Family>,
     Form(form): Form<MemberActionForm>,
 ) -> Result<Response, WebError> {
-    member_move(&state, &user, &id, &form.person, &form).await
+    member_action(&state, &user, id, chosen(&form.person), &form, MemberAction::Move).await
 }
 
 pub(super) async fn person_move(
     State(state): State<AppState>,
     user: PageUser,
-    Path(pid): Path<String>,
+    PathId { id, .. }: PathId<Person>,
     Form(form): Form<MemberActionForm>,
 ) -> Result<Response, WebError> {
-    member_move(&state, &user, &form.family, &pid, &form).await
+    member_action(&state, &user, family_field(&form)?, Ok(id), &form, MemberAction::Move).await
 }
 
 /// Shows the family page with one member's full ID number; the store logs the view.
 pub(super) async fn reveal_id(
     State(state): State<AppState>,
     user: PageUser,
-    Path(pid): Path<String>,
+    PathId { id: person_id, .. }: PathId<Person>,
     Form(form): Form<MemberActionForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::RevealPersonalData, "/persons/reveal").await?;
     let actor = &user.session.actor;
-    let family_id = parse_id(&form.family, "家庭")?;
-    let detail = state.store.family(actor, family_id).await?;
-    let person_id = parse_id(&pid, "人员")?;
-    if !detail.members.iter().any(|m| m.id == person_id) {
-        return Err(WebError::NotFound(format!("本家庭没有人员“{person_id}”")));
-    }
+    let detail = member_of(&state, actor, family_field(&form)?, person_id).await?;
     let full = state.store.reveal_id_number(actor, person_id).await?;
     let extras = Extras { revealed_id: Some((person_id, full)), ..Default::default() };
     family_page(&state, &user, detail, extras).await
@@ -265,10 +281,9 @@ pub(super) async fn reveal_id(
 pub(super) async fn reveal_phone(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<Family>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::RevealPersonalData, "/families/reveal-phone").await?;
-    let id = parse_id(&id, "家庭")?;
     let full = state.store.reveal_phone(&user.session.actor, id).await?;
     load_family_page(&state, &user, id, Extras { revealed_phone: full, ..Default::default() }).await
 }

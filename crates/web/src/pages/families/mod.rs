@@ -11,14 +11,11 @@ mod list;
 mod members;
 mod register;
 
-use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use guanai_domain::families::MemberEvent;
 use guanai_store::families::ConsentKind;
 
-use crate::error::WebError;
 use crate::state::AppState;
 
 use detail::show;
@@ -51,21 +48,4 @@ pub fn routes() -> Router<AppState> {
         .route("/persons/{pid}/events", post(person_event))
         .route("/persons/{pid}/move", post(person_move))
         .route("/persons/{pid}/reveal", post(reveal_id))
-}
-
-fn parse_id(raw: &str, what: &str) -> Result<i64, WebError> {
-    raw.trim().parse().map_err(|_| WebError::NotFound(format!("找不到{what}“{raw}”")))
-}
-
-/// Errors the user can fix are shown on the form; the rest become error pages.
-fn form_error(err: WebError) -> Result<String, WebError> {
-    match err {
-        WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Forbidden(m) => Ok(m),
-        other => Err(other),
-    }
-}
-
-fn with_status(mut response: Response, status: StatusCode) -> Response {
-    *response.status_mut() = status;
-    response
 }

@@ -3,16 +3,15 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use guanai_domain::families::{FamilyCategory, PovertyStatus};
 use guanai_domain::{Permission, RegionLevel};
 use guanai_store::Actor;
 
-use super::{form_error, with_status};
 use crate::error::WebError;
-use crate::pages::{render, require, Crumb, Shell};
+use crate::pages::form::{form_error, render_form};
+use crate::pages::{require, Crumb, Shell};
 use crate::requests::families::{register, NewFamilyForm};
 use crate::session::PageUser;
 use crate::state::AppState;
@@ -66,7 +65,7 @@ async fn new_family_page(
     let villages = villages_in_scope(state, &user.session.actor).await?;
     let trail = vec![Crumb::link("家庭档案", "/families"), Crumb::here("登记家庭")];
     let shell = Shell::new(state, &user.session, "登记家庭", "/families", trail).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let failed = error.is_some();
     let page = NewFamilyPage {
         shell,
         form,
@@ -75,7 +74,7 @@ async fn new_family_page(
         statuses: PovertyStatus::ALL,
         error,
     };
-    Ok(with_status(render(&page)?, status))
+    render_form(&page, failed)
 }
 
 pub(super) async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {

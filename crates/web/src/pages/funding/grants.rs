@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::pages::require;
+use crate::requests::ids::{self, FundingSource, PathId};
 use crate::session::PageUser;
 use crate::state::AppState;
 
@@ -18,20 +19,18 @@ pub struct GrantForm {
     region: String,
 }
 
-fn parse(id: &str, region: &str) -> Result<(i64, RegionCode), WebError> {
-    let id = id.parse().map_err(|_| WebError::NotFound(format!("找不到资金来源“{id}”")))?;
-    let region = RegionCode::parse(region).map_err(|e| WebError::BadRequest(format!("授权区划：{e}")))?;
-    Ok((id, region))
+fn parse_region(region: &str) -> Result<RegionCode, WebError> {
+    RegionCode::parse(region).map_err(|e| WebError::BadRequest(format!("授权区划：{e}")))
 }
 
 pub async fn grant(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<FundingSource>,
     Form(form): Form<GrantForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/grants").await?;
-    let (id, region) = parse(&id, &form.region)?;
+    let region = parse_region(&form.region)?;
     state.store.grant_source(&user.session.actor, id, &region).await?;
     Ok(Redirect::to(&format!("/funding/{id}#grants")).into_response())
 }
@@ -42,7 +41,7 @@ pub async fn revoke(
     Path((id, region)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/grants").await?;
-    let (id, region) = parse(&id, &region)?;
+    let (id, region) = (ids::parse_id::<FundingSource>(&id)?, parse_region(&region)?);
     state.store.revoke_source_grant(&user.session.actor, id, &region).await?;
     Ok(Redirect::to(&format!("/funding/{id}#grants")).into_response())
 }

@@ -3,8 +3,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use guanai_domain::families::FamilyCategory;
@@ -16,10 +15,12 @@ use guanai_store::policies::PolicyStatus;
 use guanai_store::sessions::Session;
 use serde::Deserialize;
 
-use super::{category_name, names_of, refusal, with_status, POVERTY_CHOICES};
+use super::{category_name, names_of, POVERTY_CHOICES};
 use crate::error::WebError;
-use crate::pages::{render, require, Crumb, Shell};
+use crate::pages::form::{form_error, render_form};
+use crate::pages::{require, Crumb, Shell};
 use crate::requests::forms::{self, optional_category, optional_poverty, percent_bp};
+use crate::requests::ids::{FundingSource, PathId};
 use crate::session::PageUser;
 use crate::state::AppState;
 
@@ -217,40 +218,37 @@ async fn ledger_page(
     let trail = vec![Crumb::link("资金来源", "/funding"), Crumb::here(ledger.source.name.clone())];
     let shell = Shell::new(state, session, &ledger.source.name, "/funding", trail).await?;
     let failed = forms.rule_error.is_some() || forms.receipt_error.is_some();
-    let response = render(&LedgerPage {
-        shell,
-        kind_label: ledger.source.kind.label(),
-        can_manage: may_manage(session, &ledger.source),
-        region_name,
-        rules,
-        lines,
-        gifted: forms.gifted,
-        packages,
-        categories: &FamilyCategory::DEFAULTS,
-        poverty_choices: POVERTY_CHOICES,
-        rule_form: forms.rule_form,
-        rule_error: forms.rule_error,
-        receipt_form: forms.receipt_form,
-        receipt_error: forms.receipt_error,
-        grants,
-        ledger,
-    })?;
-    Ok(with_status(response, if failed { StatusCode::BAD_REQUEST } else { StatusCode::OK }))
-}
-
-fn source_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse().map_err(|_| WebError::NotFound(format!("找不到资金来源“{raw}”")))
+    render_form(
+        &LedgerPage {
+            shell,
+            kind_label: ledger.source.kind.label(),
+            can_manage: may_manage(session, &ledger.source),
+            region_name,
+            rules,
+            lines,
+            gifted: forms.gifted,
+            packages,
+            categories: &FamilyCategory::DEFAULTS,
+            poverty_choices: POVERTY_CHOICES,
+            rule_form: forms.rule_form,
+            rule_error: forms.rule_error,
+            receipt_form: forms.receipt_form,
+            receipt_error: forms.receipt_error,
+            grants,
+            ledger,
+        },
+        failed,
+    )
 }
 
 /// One source's ledger: totals, rules, receipts and the policies it pays for.
 pub async fn ledger(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<FundingSource>,
     Query(query): Query<LedgerQuery>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFunding, "/funding").await?;
-    let id = source_id(&id)?;
     ledger_page(&state, &user.session, id, LedgerForms::blank(query.gifted.parse().ok(), state.today())).await
 }
 
@@ -318,16 +316,15 @@ impl RuleForm {
 pub async fn add_rule(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<FundingSource>,
     Form(form): Form<RuleForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/rules").await?;
-    let id = source_id(&id)?;
     let actor = &user.session.actor;
     let source = state.store.ledger(actor, id).await?.source;
     let result = if may_manage(&user.session, &source) {
         match form.parse(&state, &source).await {
-            Ok(new) => state.store.create_rule(actor, new).await.map(|_| ()).map_err(refusal),
+            Ok(new) => state.store.create_rule(actor, new).await.map(|_| ()).map_err(form_error),
             Err(message) => Err(Ok(message)),
         }
     } else {
@@ -350,11 +347,10 @@ pub async fn add_rule(
 pub async fn add_receipt(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<FundingSource>,
     Form(form): Form<ReceiptForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/receipts").await?;
-    let id = source_id(&id)?;
     let actor = &user.session.actor;
     let source = state.store.ledger(actor, id).await?.source;
     let parsed = if may_manage(&user.session, &source) {
@@ -368,7 +364,7 @@ pub async fn add_receipt(
             if on > state.today() {
                 Err(Ok("到账日期不能晚于今天".to_owned()))
             } else {
-                state.store.record_receipt(actor, id, amount, on, &form.note).await.map_err(refusal)
+                state.store.record_receipt(actor, id, amount, on, &form.note).await.map_err(form_error)
             }
         }
         Err(message) => Err(Ok(message)),

@@ -8,13 +8,10 @@ mod sources;
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use guanai_domain::families::FamilyCategory;
 use guanai_domain::PovertyStatus;
-use guanai_store::StoreError;
 
 use crate::error::WebError;
 use crate::state::AppState;
@@ -23,6 +20,8 @@ pub use ledger::{add_receipt, add_rule, ledger};
 pub use sources::{create, list, new_form};
 // The form helpers moved to `requests::forms`; re-exported for pages still importing them here.
 pub(crate) use crate::requests::forms::{this_year, year_or_current};
+// Moved to `pages::form`; re-exported for the exchange pages still importing it here.
+pub(crate) use crate::pages::form::with_status;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -41,21 +40,6 @@ pub fn routes() -> Router<AppState> {
 /// start.
 pub(crate) fn year_choices(today: chrono::NaiveDate) -> Vec<i32> {
     (2021..=this_year(today) + 1).rev().collect()
-}
-
-/// The message a form shows again for a store refusal the user can act on; anything else
-/// (a database failure, "not found") stays an error page.
-pub(crate) fn refusal(err: StoreError) -> Result<String, WebError> {
-    match WebError::from(err) {
-        WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Forbidden(m) => Ok(m),
-        other => Err(other),
-    }
-}
-
-/// A rendered page with another status (a form shown again with its error).
-pub(crate) fn with_status(mut response: Response, status: StatusCode) -> Response {
-    *response.status_mut() = status;
-    response
 }
 
 /// The name users read for a family category code.

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use guanai_domain::funding::FundingKind;
@@ -13,8 +12,9 @@ use guanai_store::funding::{NewSource, Source};
 use guanai_store::sessions::Session;
 use serde::Deserialize;
 
-use super::{names_of, refusal, with_status, year_choices};
+use super::{names_of, year_choices};
 use crate::error::WebError;
+use crate::pages::form::{form_error, render_form};
 use crate::pages::{render, require, Crumb, Shell};
 use crate::requests::forms::{self, this_year, year_or_current};
 use crate::session::PageUser;
@@ -134,9 +134,8 @@ async fn new_source_page(
 ) -> Result<Response, WebError> {
     let trail = vec![Crumb::link("资金来源", "/funding"), Crumb::here("新增资金来源")];
     let shell = Shell::new(state, session, "新增资金来源", "/funding", trail).await?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let response = render(&NewSourcePage { shell, form, kinds: source_kinds(), error })?;
-    Ok(with_status(response, status))
+    let failed = error.is_some();
+    render_form(&NewSourcePage { shell, form, kinds: source_kinds(), error }, failed)
 }
 
 /// The form registering a funding source; the region defaults to the user's own.
@@ -163,6 +162,6 @@ pub async fn create(
     };
     match state.store.create_source(&user.session.actor, new).await {
         Ok(id) => Ok(Redirect::to(&format!("/funding/{id}")).into_response()),
-        Err(err) => new_source_page(&state, &user.session, form, Some(refusal(err)?)).await,
+        Err(err) => new_source_page(&state, &user.session, form, Some(form_error(err)?)).await,
     }
 }
