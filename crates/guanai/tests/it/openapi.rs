@@ -210,6 +210,19 @@ async fn every_operation_answers_as_the_document_says() {
         assert_eq!(refused.status, StatusCode::NOT_FOUND, "{path}: {}", refused.body);
         assert_eq!(api.check("get", &template, &refused)["error"]["code"], "not_found");
     }
+    // A path id that is no number answers as an unknown one, naming what was looked for.
+    for (path, template, named) in [
+        ("/families/abc", "/families/{id}", "找不到家庭“abc”"),
+        ("/policies/1.5", "/policies/{id}", "找不到保单“1.5”"),
+        ("/users/-3", "/users/{id}", "找不到用户“-3”"),
+        ("/funding/sources/x", "/funding/sources/{id}", "找不到资金来源“x”"),
+    ] {
+        let refused = get(&app, &county, path).await;
+        assert_eq!(api.check("get", template, &refused)["error"]["message"], named, "{path}");
+    }
+    let path = "/policies/abc/cancel";
+    let refused = post(&app, &county, path, json!({"reason": "无"})).await;
+    assert_eq!(api.check("post", "/policies/{id}/cancel", &refused)["error"]["message"], "找不到保单“abc”");
     let unknown = app.get_anonymous("/api/v1/verify/NO-SUCH-CODE").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     api.check("get", "/verify/{code}", &unknown);
