@@ -11,6 +11,7 @@ use crate::money::Fen;
 /// When the cover of a late enrolment (made on or after the scheme's start date) begins:
 /// at midnight of the day after (次日零时起保), never before the scheme's start date.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LateStart {
     /// The day after the insurer underwrites the policy (the usual rule).
@@ -44,6 +45,7 @@ impl LateStart {
 
 /// The premium of a late start.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LatePremium {
     /// The full premium, whatever the cover left.

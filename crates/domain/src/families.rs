@@ -66,6 +66,7 @@ impl PersonName {
 
 /// Poverty status (脱贫户 / 监测户 / 低保户), used by subsidy rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PovertyStatus {
     None,
@@ -109,6 +110,7 @@ impl PovertyStatus {
 
 /// A member's relationship to the head of the household (与户主关系).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Relationship {
     Head,
@@ -181,6 +183,7 @@ impl Relationship {
 
 /// What happened to a member, recorded with its date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberEvent {
     Birth,

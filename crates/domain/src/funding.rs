@@ -13,6 +13,7 @@ use crate::regions::RegionCode;
 
 /// Who pays (筹资来源).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FundingKind {
     /// 政府财政
@@ -73,6 +74,7 @@ impl FundingKind {
 
 /// How much a rule pays for one policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum SubsidyAmount {
     /// A fixed amount per household (policy).
@@ -140,6 +142,7 @@ impl SubsidyAmount {
 
 /// Which families a rule pays for; an empty field matches every family.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleScope {
     /// The family's village must lie within this region.
     pub region: Option<RegionCode>,

@@ -13,6 +13,7 @@ use crate::identity::half_width;
 /// An amount of money in fen. May be negative (a refund, a correction); amounts users
 /// enter go through [`Fen::parse_yuan`], which accepts only non-negative ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Fen(i64);
 

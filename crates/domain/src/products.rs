@@ -11,6 +11,7 @@ pub use crate::cover::{cover_start, late_premium, months_left, LatePremium, Late
 
 /// How the premium is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PremiumBasis {
     /// Per household per share (份), whatever the number of members.
@@ -41,6 +42,7 @@ impl PremiumBasis {
 
 /// One cover of a product, with its limits (per share).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CoverItem {
     /// 意外身故/伤残: a family sum split equally among the insured members.
@@ -75,6 +77,7 @@ impl CoverItem {
 
 /// The terms of one product for one scheme year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductTerms {
     /// Premium per share, counted by `basis`.
     pub premium: Fen,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The level of a region in the hierarchy the product uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RegionLevel {
     Province,
     City,
@@ -75,6 +76,7 @@ impl RegionLevel {
 
 /// A valid statistical division code: 2, 4, 6, 9 or 12 ASCII digits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct RegionCode(String);
 

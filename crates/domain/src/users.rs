@@ -9,6 +9,7 @@ use crate::regions::RegionLevel;
 
 /// The roles of PRODUCT.md. The string form is what the database and the API store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     CityAdmin,

@@ -17,6 +17,7 @@ use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Consents under PIPL, recorded per family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentKind {
     /// 同意处理个人信息
@@ -52,6 +53,7 @@ impl ConsentKind {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     pub id: i64,
     pub kind: ConsentKind,

@@ -41,6 +41,7 @@ pub struct NewFamily {
 
 /// A family as lists show it: never a full ID or phone number.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FamilySummary {
     pub id: i64,
     /// The family number (户编号), printable and unique.
@@ -57,6 +58,7 @@ pub struct FamilySummary {
 
 /// A member as the actor may see them (see `shown`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: i64,
     pub family_id: i64,
@@ -78,6 +80,7 @@ pub struct Person {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FamilyDetail {
     pub summary: FamilySummary,
     pub members: Vec<Person>,

@@ -32,6 +32,7 @@ pub struct NewSource {
 
 /// A source with its ledger totals.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Source {
     pub id: i64,
     pub name: String,
@@ -56,6 +57,7 @@ pub struct NewRule {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rule {
     pub id: i64,
     pub source_id: i64,
@@ -68,6 +70,7 @@ pub struct Rule {
 
 /// One policy a source pays for.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerLine {
     pub policy_id: i64,
     pub village_code: String,
@@ -76,6 +79,7 @@ pub struct LedgerLine {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ledger {
     pub source: Source,
     pub rules: Vec<Rule>,
@@ -84,6 +88,7 @@ pub struct Ledger {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub amount: Fen,
     pub received_on: NaiveDate,

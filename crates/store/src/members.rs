@@ -16,6 +16,7 @@ use crate::entities::{families, person_events, persons};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberEventRecord {
     pub person_id: i64,
     pub kind: MemberEvent,

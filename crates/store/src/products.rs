@@ -15,6 +15,7 @@ use crate::entities::{package_addons, packages, products};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductKind {
     /// The base cover every package starts from (the "1").
@@ -54,6 +55,7 @@ pub struct NewProduct {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub id: i64,
     pub code: String,
@@ -74,6 +76,7 @@ pub struct NewPackage {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Package {
     pub id: i64,
     pub code: String,

@@ -22,6 +22,7 @@ use crate::{Actor, Store, StoreResult};
 /// A person's name as the actor may see it: in full, or masked (`张*`). Made only by the
 /// store, from the actor's [`Visibility`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ShownName(String);
 

@@ -15,6 +15,7 @@ use crate::{passwords, Actor, Store, StoreError, StoreResult};
 
 /// A user as pages and the API show it; never the password hash.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: i64,
     pub username: String,

@@ -121,14 +121,18 @@ impl IntoResponse for WebError {
 #[derive(Debug)]
 pub struct ApiError(pub WebError);
 
-#[derive(Serialize)]
-struct ApiErrorBody<'a> {
+/// Every error the API answers (its schema in the OpenAPI document).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApiErrorBody<'a> {
     error: ApiErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ApiErrorDetail<'a> {
+    /// `not_found`, `bad_request`, `forbidden`, `conflict`, `too_many_requests`, `csrf`,
+    /// `unauthenticated` or `internal`.
     code: &'a str,
+    /// What went wrong, in Chinese, to show to the user as it is.
     message: String,
 }
 

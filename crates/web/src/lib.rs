@@ -20,7 +20,7 @@ mod router;
 mod session;
 mod state;
 
-pub use api::openapi::{document as openapi_document, operations as openapi_operations};
+pub use api::openapi::document as openapi_document;
 pub use config::WebConfig;
 pub use error::{ApiError, WebError};
 pub use metrics::Metrics;

@@ -11,18 +11,11 @@ use crate::state::AppState;
 use crate::{api, assets, metrics, pages, session};
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/me", get(api::me))
-        .route("/openapi.json", get(api::openapi::serve))
-        .route("/regions/{code}", get(api::region))
-        .route("/users", get(api::list_users).post(api::create_user))
-        .route("/users/{id}", get(api::user))
-        .merge(api::families::routes())
-        .merge(api::policies::routes())
-        .merge(api::funding::routes());
+    // Every route under /api/v1, each documented (`api::routes`).
+    let (api, _) = api::routes().split_for_parts();
     let app = Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api)
+        .merge(api)
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::session_layer))
         .route("/healthz", get(pages::ops::healthz))

@@ -9,6 +9,7 @@ use super::half_width;
 
 /// A person's sex as the ID number records it (odd sequence digit = male).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Sex {
     Male,
     Female,

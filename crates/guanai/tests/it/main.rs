@@ -17,6 +17,7 @@ mod families;
 mod funding;
 mod home;
 mod imports;
+mod openapi;
 mod ops;
 mod paging;
 mod path_ids;

@@ -22,6 +22,7 @@ use crate::{Actor, Store, StoreError, StoreResult};
 
 /// A family left out of a batch, and why.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Skipped {
     pub family_id: i64,
     pub head_name: crate::shown::ShownName,

@@ -23,6 +23,7 @@ pub struct Certificate {
 
 /// What the public verification page shows: nothing that identifies anyone.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicCertificate {
     pub cert_code: String,
     pub policy_no: Option<String>,

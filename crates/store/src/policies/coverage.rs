@@ -31,6 +31,7 @@ struct CoverageRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Coverage {
     pub person_id: i64,
     pub name: crate::shown::ShownName,
@@ -39,6 +40,7 @@ pub struct Coverage {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CoveredBy {
     pub policy_id: i64,
     pub policy_no: Option<String>,

@@ -35,6 +35,7 @@ pub struct EnrolRequest {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuotedMember {
     pub person: Person,
     pub age: u32,
@@ -43,6 +44,7 @@ pub struct QuotedMember {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuoteLine {
     pub product_id: i64,
     pub product_name: String,
@@ -52,6 +54,7 @@ pub struct QuoteLine {
 
 /// Who pays what: the sources, then the family (`source_id` none).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FundingLine {
     pub source_id: Option<i64>,
     pub name: String,
@@ -59,6 +62,7 @@ pub struct FundingLine {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     pub family_id: i64,
     pub head_name: crate::shown::ShownName,

@@ -32,6 +32,7 @@ pub struct GiftRequest {
 pub use super::batch::Skipped as GiftSkip;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GiftPreview {
     pub source_name: String,
     pub package_name: String,
@@ -47,6 +48,7 @@ pub struct GiftPreview {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GiftOutcome {
     pub created: usize,
     pub total: Fen,

@@ -42,6 +42,7 @@ use crate::shown::{ShownName, Visibility};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicySummary {
     pub id: i64,
     pub family_id: i64,
@@ -63,6 +64,7 @@ pub struct PolicySummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InsuredMember {
     pub person_id: i64,
     pub name: ShownName,
@@ -72,6 +74,7 @@ pub struct InsuredMember {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyDetail {
     pub summary: PolicySummary,
     pub members: Vec<InsuredMember>,

@@ -15,6 +15,7 @@ use crate::entities::{payments, policies};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Payment {
     pub amount: Fen,
     pub method: String,

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyStatus {
     Draft,
@@ -57,6 +58,7 @@ impl PolicyStatus {
 
 /// How a policy came about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// 代办: a village agent on the family's behalf.
@@ -106,6 +108,7 @@ impl Channel {
 
 /// A policy's state as people read it, dates taken into account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShownStatus {
     Draft,
@@ -154,6 +157,7 @@ impl ShownStatus {
 /// policy in force. A cancelled policy that had been underwritten was surrendered (退保);
 /// one cancelled before (or refused by the insurer) never took effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateState {
     Draft,

@@ -18,6 +18,7 @@ use crate::{Actor, Store, StoreResult};
 
 /// A region as pages and the API show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Region {
     pub code: RegionCode,
     pub name: String,

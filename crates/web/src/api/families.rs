@@ -3,35 +3,34 @@
 //! The same rules and messages as the pages: both parse through `requests::families`. An
 //! exact look-up by ID or phone number is a POST (`/families/lookup`), never a URL.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use guanai_domain::Permission;
 use guanai_store::families::{ConsentKind, FamilyDetail, FamilySummary};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{require, JsonBody};
-use crate::error::{ApiError, WebError};
+use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::families::{new_member, register, FamilyFilter, LookupForm, NewFamilyRequest};
+use crate::requests::ids::{Family, PathId};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
 const PER_PAGE: u64 = 50;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/families", get(list).post(create))
-        .route("/families/lookup", post(lookup))
-        .route("/families/{id}", get(show))
-        .route("/families/{id}/members", post(add_member))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(lookup))
+        .routes(routes!(show))
+        .routes(routes!(add_member))
 }
 
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.trim().parse().map_err(|_| ApiError(WebError::NotFound(format!("找不到家庭“{raw}”"))))
-}
-
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct FamilyList {
     total: u64,
     /// From 0.
@@ -45,6 +44,13 @@ pub struct FamilyList {
 /// roles that see names in full), `category` (code), `poverty` (`none`, `lifted`,
 /// `monitored`, `dibao`), `page` (from 0). A malformed filter is a 400 with the reason in
 /// Chinese; so is an `id_number` or `phone` (use `POST /families/lookup`).
+#[utoipa::path(
+    get,
+    path = "/families",
+    tag = "families",
+    params(FamilyFilter),
+    responses((status = 200, description = "一页家庭", body = FamilyList)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: ApiUser,
@@ -65,6 +71,16 @@ pub async fn list(
 /// The families within the caller's scope with a member of this ID number, or with this
 /// phone number: a JSON body `{"id_number": "…"}`, `{"phone": "…"}` or both. Audit-logged
 /// with whose record matched; at most 30 look-ups per user in ten minutes, then `429`.
+#[utoipa::path(
+    post,
+    path = "/families/lookup",
+    tag = "families",
+    request_body = LookupForm,
+    responses(
+        (status = 200, description = "匹配的家庭", body = FamilyList),
+        (status = 429, description = "十分钟内精确查找次数已达上限", body = ApiErrorBody),
+    ),
+)]
 pub async fn lookup(
     State(state): State<AppState>,
     user: ApiUser,
@@ -77,7 +93,7 @@ pub async fn lookup(
     Ok(Json(FamilyList { total: found.total, page: 0, per_page: PER_PAGE, families: found.families }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateFamily {
     /// 12-digit village code within the caller's scope.
     village_code: String,
@@ -97,7 +113,7 @@ pub struct CreateFamily {
     consents: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Created {
     id: i64,
     /// Set when the head's 15-digit ID number was upgraded to 18: check it with the person.
@@ -108,6 +124,16 @@ pub struct Created {
 /// Registers a family with its head in a village within the caller's scope: `201` with
 /// the new family's `id`. A head already registered in another family is a `409`;
 /// malformed input (ID number, phone, village) a `400` with the reason in Chinese.
+#[utoipa::path(
+    post,
+    path = "/families",
+    tag = "families",
+    request_body = CreateFamily,
+    responses(
+        (status = 201, description = "已登记的家庭", body = Created),
+        (status = 409, description = "户主已在另一户登记", body = ApiErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     user: ApiUser,
@@ -134,17 +160,24 @@ pub async fn create(
 
 /// One family within the caller's scope: summary, members (ID numbers masked), consents
 /// in force and member events. Outside the scope: `404`, and the attempt is audit-logged.
+#[utoipa::path(
+    get,
+    path = "/families/{id}",
+    tag = "families",
+    params(("id" = i64, Path, description = "家庭编号")),
+    responses((status = 200, description = "家庭及其成员", body = FamilyDetail)),
+)]
 pub async fn show(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<String>,
+    id: PathId<Family, ApiError>,
 ) -> Result<Json<FamilyDetail>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/families").await?;
-    Ok(Json(state.store.family(actor, parse_id(&id)?).await?))
+    Ok(Json(state.store.family(actor, id.id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct AddMember {
     name: String,
     id_number: String,
@@ -155,15 +188,26 @@ pub struct AddMember {
 
 /// Adds a member to a family within the caller's scope: `201` with the person's `id`. A
 /// person already registered in a family is a `409`.
+#[utoipa::path(
+    post,
+    path = "/families/{id}/members",
+    tag = "families",
+    params(("id" = i64, Path, description = "家庭编号")),
+    request_body = AddMember,
+    responses(
+        (status = 201, description = "已添加的成员", body = Created),
+        (status = 409, description = "此人已在某户登记", body = ApiErrorBody),
+    ),
+)]
 pub async fn add_member(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<String>,
+    id: PathId<Family, ApiError>,
     JsonBody(body): JsonBody<AddMember>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ManageFamilies, "/api/v1/families/members").await?;
-    let family_id = parse_id(&id)?;
+    let family_id = id.id;
     let (person, id_upgraded_from_15) =
         new_member(&body.name, &body.id_number, &body.relationship, state.today())
             .map_err(WebError::BadRequest)?;

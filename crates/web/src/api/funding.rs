@@ -1,35 +1,40 @@
 //! Funding sources and ledgers, the year's packages, and gifted policies in bulk (送保).
 //! Money is in fen (integers) throughout.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use guanai_domain::Permission;
 use guanai_store::funding::{Ledger, Source};
 use guanai_store::policies::{GiftOutcome, GiftPreview, GiftRequest};
 use guanai_store::products::Package;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{require, JsonBody};
-use crate::error::{ApiError, WebError};
+use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::gifting::selection;
+use crate::requests::ids::{FundingSource, PathId};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/funding/sources", get(sources))
-        .route("/funding/sources/{id}", get(ledger))
-        .route("/packages", get(packages))
-        .route("/gifting/preview", post(gift_preview))
-        .route("/gifting", post(gift))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sources))
+        .routes(routes!(ledger))
+        .routes(routes!(packages))
+        .routes(routes!(gift_preview))
+        .routes(routes!(gift))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// The scheme year; every year when absent.
     #[serde(default)]
+    #[param(value_type = Option<i32>)]
     year: Option<String>,
 }
 
@@ -47,6 +52,13 @@ impl YearQuery {
 
 /// The funding sources visible to the caller (its region, below and above), of one year
 /// when `year` is given, with their ledger totals (pledged, allocated, received, remaining).
+#[utoipa::path(
+    get,
+    path = "/funding/sources",
+    tag = "funding",
+    params(YearQuery),
+    responses((status = 200, description = "资金来源", body = Vec<Source>)),
+)]
 pub async fn sources(
     State(state): State<AppState>,
     user: ApiUser,
@@ -59,19 +71,32 @@ pub async fn sources(
 
 /// One source's ledger: the source with its totals, its subsidy rules, its receipts and
 /// the policies within the caller's scope it pays for (newest 500). 404 outside the scope.
+#[utoipa::path(
+    get,
+    path = "/funding/sources/{id}",
+    tag = "funding",
+    params(("id" = i64, Path, description = "资金来源编号")),
+    responses((status = 200, description = "资金来源的台账", body = Ledger)),
+)]
 pub async fn ledger(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<String>,
+    id: PathId<FundingSource, ApiError>,
 ) -> Result<Json<Ledger>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFunding, "/api/v1/funding/sources").await?;
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到资金来源“{id}”")))?;
-    Ok(Json(state.store.ledger(actor, id).await?))
+    Ok(Json(state.store.ledger(actor, id.id).await?))
 }
 
 /// The "1+N" packages, each with its base product and add-ons and their terms; of one
 /// year when `year` is given.
+#[utoipa::path(
+    get,
+    path = "/packages",
+    tag = "products",
+    params(YearQuery),
+    responses((status = 200, description = "套餐", body = Vec<Package>)),
+)]
 pub async fn packages(
     State(state): State<AppState>,
     user: ApiUser,
@@ -84,7 +109,7 @@ pub async fn packages(
 /// A gift: the source paying, the package, and the families — `family_ids` when given,
 /// else every family of `region_code` (the caller's scope when absent), optionally of one
 /// `category` and `poverty` status.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct GiftBody {
     source_id: i64,
     package_id: i64,
@@ -110,6 +135,13 @@ impl GiftBody {
 
 /// What a gift would do, changing nothing: families selected, eligible and skipped (with
 /// reasons), the total premium, what the source has left and how many it can cover.
+#[utoipa::path(
+    post,
+    path = "/gifting/preview",
+    tag = "funding",
+    request_body = GiftBody,
+    responses((status = 200, description = "送保预览", body = GiftPreview)),
+)]
 pub async fn gift_preview(
     State(state): State<AppState>,
     user: ApiUser,
@@ -124,6 +156,16 @@ pub async fn gift_preview(
 /// Creates a gifted policy, paid in full by the source, for every eligible family of the
 /// selection — or none at all: `409` when the source cannot pay for them all, `400` when
 /// no family qualifies. `201` with the number created and the total.
+#[utoipa::path(
+    post,
+    path = "/gifting",
+    tag = "funding",
+    request_body = GiftBody,
+    responses(
+        (status = 201, description = "已送保的保单数与总保费", body = GiftOutcome),
+        (status = 409, description = "资金来源不足以支付全部保费，未送保", body = ApiErrorBody),
+    ),
+)]
 pub async fn gift(
     State(state): State<AppState>,
     user: ApiUser,

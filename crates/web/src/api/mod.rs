@@ -10,15 +10,34 @@ use guanai_store::regions::Region;
 use guanai_store::users::{NewUser, User};
 use guanai_store::Actor;
 use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub mod families;
 pub mod funding;
 pub mod openapi;
 pub mod policies;
 
-use crate::error::{ApiError, WebError};
+use crate::error::{ApiError, ApiErrorBody, WebError};
+use crate::requests::ids::{self, PathId};
 use crate::session::ApiUser;
 use crate::state::AppState;
+
+/// Every route of the API with its documentation, paths under `/api/v1`: a handler is
+/// routed only through `routes!`, which needs its `#[utoipa::path]`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(region))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(user))
+        .merge(families::routes())
+        .merge(policies::routes())
+        .merge(funding::routes());
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", api)
+}
 
 /// A JSON request body whose parse errors answer in the API's own shape, in Chinese.
 pub struct JsonBody<T>(pub T);
@@ -54,7 +73,7 @@ pub(crate) async fn require(
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Me {
     username: String,
     display_name: String,
@@ -65,6 +84,7 @@ pub struct Me {
 }
 
 /// The logged-in user, with the CSRF token to send on state-changing calls.
+#[utoipa::path(get, path = "/me", tag = "users", responses((status = 200, description = "当前用户", body = Me)))]
 pub async fn me(user: ApiUser) -> Json<Me> {
     let actor = &user.session.actor;
     Json(Me {
@@ -77,7 +97,7 @@ pub async fn me(user: ApiUser) -> Json<Me> {
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RegionWithChildren {
     #[serde(flatten)]
     region: Region,
@@ -85,6 +105,13 @@ pub struct RegionWithChildren {
 }
 
 /// One region within the caller's scope and the regions directly below it.
+#[utoipa::path(
+    get,
+    path = "/regions/{code}",
+    tag = "regions",
+    params(("code" = String, Path, description = "区划代码（2、4、6、9 或 12 位）")),
+    responses((status = 200, description = "区域及其下一级区域", body = RegionWithChildren)),
+)]
 pub async fn region(
     State(state): State<AppState>,
     user: ApiUser,
@@ -98,33 +125,53 @@ pub async fn region(
 }
 
 /// The users within the caller's scope.
+#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, description = "用户列表", body = Vec<User>)))]
 pub async fn list_users(State(state): State<AppState>, user: ApiUser) -> Result<Json<Vec<User>>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
     Ok(Json(state.store.list_users(&user.session.actor).await?))
 }
 
 /// One user within the caller's scope; 404 otherwise.
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "users",
+    params(("id" = i64, Path, description = "用户编号")),
+    responses((status = 200, description = "用户", body = User)),
+)]
 pub async fn user(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<String>,
+    id: PathId<ids::User, ApiError>,
 ) -> Result<Json<User>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
-    Ok(Json(state.store.user(&user.session.actor, id).await?))
+    Ok(Json(state.store.user(&user.session.actor, id.id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateUser {
     username: String,
     display_name: String,
+    /// A role the caller may grant, e.g. `village_agent`.
     role: String,
+    /// The region the user works in, within the caller's scope.
     region_code: String,
     org_id: Option<i64>,
+    /// The initial password, to be changed at first login.
     password: String,
 }
 
 /// Creates a user within the caller's scope, with a role the caller may grant.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "users",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "已创建的用户", body = User),
+        (status = 409, description = "用户名已被使用", body = ApiErrorBody),
+    ),
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     user: ApiUser,

@@ -1,216 +1,128 @@
-//! The OpenAPI document of `/api/v1`, served at `/api/v1/openapi.json`. One table lists
-//! every operation with the words of its handler's doc comment; a test checks that each
-//! one is routed, and a snapshot of the whole document shows any drift in review.
+//! The OpenAPI document of `/api/v1`, generated from the handlers: each carries
+//! `#[utoipa::path]` (its parameters, body and answers) and the router is built from them
+//! (`utoipa_axum`'s `routes!`), so no route exists undocumented. What every operation shares
+//! is added here once: its security (the session cookie; a state-changing call also the
+//! CSRF header) and the error answers its shape implies (see [`SharedAnswers`]). Served at
+//! `/api/v1/openapi.json`; `crates/web/openapi.json` is its snapshot for review.
+
+use std::sync::LazyLock;
 
 use axum::Json;
-use serde_json::{json, Map, Value};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
-/// One operation: method, path (relative to /api/v1), tag, summary, request body schema.
-struct Operation {
-    method: &'static str,
-    path: &'static str,
-    tag: &'static str,
-    summary: &'static str,
-    body: Option<fn() -> Value>,
-    /// The success status.
-    status: u16,
-    /// Needs no session (the public certificate check).
-    public: bool,
-}
+use crate::error::ApiErrorBody;
 
-const fn op(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str) -> Operation {
-    Operation { method, path, tag, summary, body: None, status: 200, public: false }
-}
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "关爱 Guanai API",
+        description = "计生家庭保险服务平台的 JSON 接口。登录后凭会话 Cookie 调用；修改数据的请求须在 X-CSRF-Token 头中带上 GET /api/v1/me 返回的 csrf_token。金额为以分（fen）计的整数。错误统一为 {\"error\": {\"code\", \"message\"}}，message 为可直接展示给用户的中文说明。",
+    ),
+    components(schemas(ApiErrorBody))
+)]
+pub struct ApiDoc;
 
-const fn with_body(mut operation: Operation, body: fn() -> Value, status: u16) -> Operation {
-    operation.body = Some(body);
-    operation.status = status;
-    operation
-}
+/// The session cookie and the CSRF header, and on each operation the answers its shape
+/// implies, unless the handler documents that status itself:
+/// - every operation may fail with `500`;
+/// - one that needs a session (no `security` of its own) gets `session` (and `csrf` when it
+///   is not a GET) and may answer `401` (no session), `403` (the initial password is still
+///   to be changed, or the CSRF token is missing) and `404` (the role may not use it: the
+///   attempt is audited and answered like an unknown record);
+/// - one with a request body or query parameters may answer `400`;
+/// - one with a path parameter may answer `404`.
+///
+/// Each operation's id is its method and path (`get_policies_id`), unique by construction
+/// (utoipa would name it after the handler, and two modules both have a `list`).
+struct SharedAnswers;
 
-fn create_user() -> Value {
-    object(&[
-        ("username", "string", true),
-        ("display_name", "string", true),
-        ("role", "string", true),
-        ("region_code", "string", true),
-        ("org_id", "integer", false),
-        ("password", "string", true),
-    ])
-}
-
-fn create_family() -> Value {
-    object(&[
-        ("village_code", "string", true),
-        ("category", "string", true),
-        ("poverty", "string", true),
-        ("address", "string", false),
-        ("phone", "string", false),
-        ("head_name", "string", true),
-        ("head_id_number", "string", true),
-        ("consents", "boolean", false),
-    ])
-}
-
-fn lookup() -> Value {
-    object(&[("id_number", "string", false), ("phone", "string", false)])
-}
-
-fn coverage() -> Value {
-    object(&[("id_number", "string", true)])
-}
-
-fn add_member() -> Value {
-    object(&[("name", "string", true), ("id_number", "string", true), ("relationship", "string", true)])
-}
-
-fn enrol() -> Value {
-    let mut schema = object(&[
-        ("family_id", "integer", true),
-        ("package_id", "integer", true),
-        ("shares", "integer", false),
-        ("expected_family_part_fen", "integer", false),
-        ("submit", "boolean", false),
-    ]);
-    schema["properties"]["member_ids"] = json!({"type": "array", "items": {"type": "integer"}});
-    schema["required"].as_array_mut().expect("array").push(json!("member_ids"));
-    schema
-}
-
-fn underwrite() -> Value {
-    object(&[("policy_no", "string", true)])
-}
-
-fn cancel() -> Value {
-    object(&[("reason", "string", true)])
-}
-
-fn gift() -> Value {
-    let mut schema = object(&[
-        ("source_id", "integer", true),
-        ("package_id", "integer", true),
-        ("region_code", "string", false),
-        ("category", "string", false),
-        ("poverty", "string", false),
-    ]);
-    schema["properties"]["family_ids"] = json!({"type": "array", "items": {"type": "integer"}});
-    schema
-}
-
-fn object(fields: &[(&str, &str, bool)]) -> Value {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for (name, kind, needed) in fields {
-        properties.insert((*name).to_owned(), json!({"type": kind}));
-        if *needed {
-            required.push(json!(name));
+impl Modify for SharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.security_schemes.insert(
+            "session".to_owned(),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::SESSION_COOKIE))),
+        );
+        components.security_schemes.insert(
+            "csrf".to_owned(),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if let Some(get) = item.get.as_mut() {
+                shared_answers(get, false);
+                get.operation_id = Some(operation_id("get", path));
+            }
+            if let Some(post) = item.post.as_mut() {
+                shared_answers(post, true);
+                post.operation_id = Some(operation_id("post", path));
+            }
         }
     }
-    json!({"type": "object", "properties": properties, "required": required})
 }
 
-const OPERATIONS: &[Operation] = &[
-    op("get", "/me", "users", "The logged-in user, with the CSRF token to send on state-changing calls."),
-    op("get", "/regions/{code}", "regions", "One region within the caller's scope and the regions directly below it."),
-    op("get", "/users", "users", "The users within the caller's scope."),
-    with_body(op("post", "/users", "users", "Creates a user within the caller's scope, with a role the caller may grant."), create_user, 201),
-    op("get", "/users/{id}", "users", "One user within the caller's scope; 404 otherwise."),
-    op("get", "/families", "families", "Families within the caller's scope; filters as on the family list page (no ID or phone number: see the look-up)."),
-    with_body(op("post", "/families/lookup", "families", "Families with a member of this ID number or with this phone number. Audited; at most 30 look-ups per user in ten minutes (then 429)."), lookup, 200),
-    with_body(op("post", "/families", "families", "Registers a family with its head (and its consents)."), create_family, 201),
-    op("get", "/families/{id}", "families", "One family with its members (masked ID numbers), consents and member events."),
-    with_body(op("post", "/families/{id}/members", "families", "Adds a member to a family."), add_member, 201),
-    op("get", "/packages", "products", "The \"1+N\" packages with their base product and add-ons, of one year when given."),
-    with_body(op("post", "/quotes", "policies", "Prices an enrolment and checks every eligibility rule; changes nothing."), enrol, 200),
-    op("get", "/policies", "policies", "Policies within the caller's scope, newest first, 100 a page."),
-    with_body(op("post", "/policies", "policies", "Enrols a family: writes the policy with its premium split, and submits it when asked."), enrol, 201),
-    op("get", "/policies/{id}", "policies", "One policy with its insured members (masked IDs), products, funding and payments."),
-    op("post", "/policies/{id}/submit", "policies", "Submits a draft to the insurer (needs the family's consents)."),
-    with_body(op("post", "/policies/{id}/underwrite", "policies", "The insurer confirms a submitted policy with its policy number."), underwrite, 200),
-    with_body(op("post", "/policies/{id}/cancel", "policies", "Cancels a policy with a reason; its funding goes back to the sources."), cancel, 200),
-    with_body(op("post", "/coverage", "policies", "Who is covered: the person with this ID number (within the caller's scope) and the policies that cover them. Audit-logged; counted as an exact look-up (429 past the limit)."), coverage, 200),
-    Operation { public: true, ..op("get", "/verify/{code}", "policies", "The public check of a certificate code: masked data only, no login.") },
-    op("get", "/funding/sources", "funding", "Funding sources visible to the caller, of one year when given."),
-    op("get", "/funding/sources/{id}", "funding", "A source's ledger: pledged, allocated, received, remaining, rules, receipts and the policies it pays for."),
-    with_body(op("post", "/gifting/preview", "funding", "How many of the selected families a source can gift a package to; changes nothing."), gift, 200),
-    with_body(op("post", "/gifting", "funding", "Gifts the package to every eligible selected family, paid by the source; all or nothing."), gift, 200),
-];
+fn operation_id(method: &str, path: &str) -> String {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let words: Vec<&str> =
+        path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    format!("{method}_{}", words.join("_"))
+}
 
-fn parameters(path: &str, method: &str) -> Vec<Value> {
-    let mut out: Vec<Value> = path
-        .split('/')
-        .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-        .collect();
-    if method == "get" && matches!(path, "/policies" | "/families" | "/funding/sources" | "/packages") {
-        out.push(json!({"name": "page", "in": "query", "required": false, "schema": {"type": "integer"}}));
+fn shared_answers(operation: &mut Operation, changes_state: bool) {
+    let mut answers: Vec<(u16, &str)> = vec![(500, "系统内部错误（详情只记入服务器日志）")];
+    if operation.security.is_none() {
+        let mut schemes = vec!["session"];
+        if changes_state {
+            schemes.push("csrf");
+        }
+        let requirement =
+            schemes.iter().fold(SecurityRequirement::default(), |r, s| r.add::<_, _, String>(*s, []));
+        operation.security = Some(vec![requirement]);
+        answers.push((401, "未登录或会话已过期"));
+        answers.push((403, "须先修改初始密码，或缺少、带错了 CSRF 令牌"));
+        answers.push((404, "本角色不能使用该接口（已记入审计日志），或找不到所指的记录"));
     }
-    out
-}
-
-/// The whole document.
-pub fn document() -> Value {
-    let mut paths = Map::new();
-    for operation in OPERATIONS {
-        let mut entry = json!({
-            "operationId": format!("{}{}", operation.method, operation.path.replace(['/', '{', '}'], "_")),
-            "tags": [operation.tag],
-            "summary": operation.summary,
-            "parameters": parameters(operation.path, operation.method),
-            "responses": {
-                operation.status.to_string(): {"description": "成功", "content": {"application/json": {}}},
-                "400": {"$ref": "#/components/responses/Error"},
-                "401": {"$ref": "#/components/responses/Error"},
-                "403": {"$ref": "#/components/responses/Error"},
-                "404": {"$ref": "#/components/responses/Error"},
-                "409": {"$ref": "#/components/responses/Error"},
-            },
+    let parameters = operation.parameters.as_deref().unwrap_or_default();
+    if operation.request_body.is_some() || parameters.iter().any(|p| p.parameter_in == ParameterIn::Query) {
+        answers.push((400, "请求内容或查询条件有误，message 说明原因"));
+    }
+    if parameters.iter().any(|p| p.parameter_in == ParameterIn::Path) {
+        answers.push((404, "找不到所指的记录，或它不在您的管辖范围内（已记入审计日志）"));
+    }
+    for (status, description) in answers {
+        operation.responses.responses.entry(status.to_string()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiErrorBody"))).build(),
+                )
+                .build()
+                .into()
         });
-        if let Some(body) = operation.body {
-            entry["requestBody"] =
-                json!({"required": true, "content": {"application/json": {"schema": body()}}});
-        }
-        if operation.public {
-            entry["security"] = json!([]);
-        }
-        let path = paths.entry(format!("/api/v1{}", operation.path)).or_insert_with(|| json!({}));
-        path[operation.method] = entry;
     }
-    json!({
-        "openapi": "3.0.3",
-        "info": {
-            "title": "关爱 Guanai API",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "计生家庭保险服务平台的 JSON 接口。登录后凭会话 Cookie 调用；修改数据的请求须在 X-CSRF-Token 头中带上 GET /api/v1/me 返回的 csrf_token。金额以分（fen）为单位的整数字段以 _fen 结尾，其余金额为分的整数。错误统一为 {\"error\": {\"code\", \"message\"}}，message 为中文说明。",
-        },
-        "security": [{"session": [], "csrf": []}],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE},
-                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
-            },
-            "responses": {
-                "Error": {
-                    "description": "错误，message 为可直接展示给用户的中文说明",
-                    "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "properties": {"error": {"type": "object", "properties": {
-                            "code": {"type": "string"}, "message": {"type": "string"}
-                        }}}
-                    }}},
-                },
-            },
-        },
-    })
 }
 
-/// The OpenAPI document of this API.
-pub async fn serve() -> Json<Value> {
+/// The whole document, built once from the API's router.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+        let mut document = super::routes().split_for_parts().1;
+        SharedAnswers.modify(&mut document);
+        document
+    });
+    &DOCUMENT
+}
+
+/// The OpenAPI document of this API (OpenAPI 3.1).
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "本接口的 OpenAPI 文档", body = Object)),
+)]
+pub async fn serve() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(document())
-}
-
-/// Every documented operation, as (method, path), for the routing test.
-pub fn operations() -> Vec<(&'static str, &'static str)> {
-    OPERATIONS.iter().map(|o| (o.method, o.path)).collect()
 }

@@ -13,23 +13,32 @@ use crate::error::WebError;
 use crate::state::AppState;
 
 /// Filters of the family list (page and API), as typed.
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FamilyFilter {
+    /// A 9- or 12-digit region code (township or village) within the caller's scope.
     #[serde(default)]
     pub region: String,
+    /// The start of any member's name (only for roles that see names in full).
     #[serde(default)]
     pub name: String,
     /// Refused: an exact number is looked up by POST ([`LookupForm`]), never in a URL.
     #[serde(default)]
+    #[param(ignore)]
     pub id_number: String,
     /// Refused, as `id_number`.
     #[serde(default)]
+    #[param(ignore)]
     pub phone: String,
+    /// A family category code, e.g. `only_child`.
     #[serde(default)]
     pub category: String,
+    /// `none`, `lifted`, `monitored` or `dibao`.
     #[serde(default)]
     pub poverty: String,
+    /// The page, from 0.
     #[serde(default)]
+    #[param(value_type = Option<u64>)]
     pub page: String,
 }
 
@@ -77,7 +86,7 @@ impl FamilyFilter {
 }
 
 /// The exact look-up's form (page and API): an ID number, a phone number, or both.
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct LookupForm {
     #[serde(default)]
     pub id_number: String,

@@ -7,16 +7,23 @@ use serde::Deserialize;
 use super::forms;
 
 /// The filters of the policy list (API), as typed.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PolicyListQuery {
-    /// 2000 to 2100.
+    /// The scheme year, 2000 to 2100.
     #[serde(default)]
+    #[param(value_type = Option<i32>)]
     year: String,
+    /// A policy status.
+    #[param(value_type = Option<PolicyStatus>)]
     status: Option<String>,
+    /// The family's id.
     #[serde(default)]
+    #[param(value_type = Option<i64>)]
     family_id: String,
     /// From 0, at most `guanai_store::MAX_PAGE`.
     #[serde(default)]
+    #[param(value_type = Option<u64>)]
     page: String,
 }
 

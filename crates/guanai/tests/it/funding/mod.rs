@@ -57,7 +57,13 @@ fn source_form<'a>(
 }
 
 /// Registers a source through the page; returns its id.
-async fn create_source(app: &TestApp, client: &Client, name: &str, region: &str, pledged: &str) -> i64 {
+pub(crate) async fn create_source(
+    app: &TestApp,
+    client: &Client,
+    name: &str,
+    region: &str,
+    pledged: &str,
+) -> i64 {
     let response =
         app.post_form(client, "/funding", &source_form(name, "donation", "", region, pledged)).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);

@@ -1,0 +1,267 @@
+//! The generated OpenAPI document against the API's real answers: every operation is
+//! called on the demo city as a user allowed to, its status must be one the document lists
+//! and its JSON body must fit that status's schema (objects may carry no field the schema
+//! does not name); a few refusals per family are checked against the error schema; and an
+//! operation of the document that no call reached fails the test.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::util::{Client, TestApp, TestResponse};
+
+/// The document, and which operations (method, path template) answered with success.
+struct Checker {
+    document: Value,
+    exercised: BTreeSet<(String, String)>,
+}
+
+impl Checker {
+    /// Checks `response` of `method template` against the document; returns its body.
+    fn check(&mut self, method: &str, template: &str, response: &TestResponse) -> Value {
+        let path = format!("/api/v1{template}");
+        let operation = &self.document["paths"][&path][method];
+        assert!(operation.is_object(), "{method} {path} is not in the document");
+        let status = response.status.as_u16().to_string();
+        let schema = &operation["responses"][&status]["content"]["application/json"]["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {path} answered {status}, which the document does not list: {}",
+            response.body
+        );
+        let body: Value = serde_json::from_str(&response.body)
+            .unwrap_or_else(|e| panic!("{method} {path} {status}: not JSON ({e}): {}", response.body));
+        let root = json!({ "allOf": [schema], "components": self.document["components"] });
+        let validator = jsonschema::validator_for(&root).expect("a valid schema");
+        let errors: Vec<String> =
+            validator.iter_errors(&body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{method} {path} {status} does not fit its schema: {errors:#?}\n{body:#}");
+        if response.status.is_success() {
+            self.exercised.insert((method.to_owned(), path));
+        }
+        body
+    }
+
+    /// As [`Checker::check`], for a call that must succeed.
+    fn ok(&mut self, method: &str, template: &str, response: &TestResponse) -> Value {
+        assert!(response.status.is_success(), "{method} {template}: {} {}", response.status, response.body);
+        self.check(method, template, response)
+    }
+
+    /// Every operation of the document.
+    fn operations(&self) -> BTreeSet<(String, String)> {
+        let paths = self.document["paths"].as_object().expect("paths");
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object().expect("path item").keys().map(move |m| (m.clone(), path.clone()))
+            })
+            .collect()
+    }
+}
+
+/// The document with every object schema closed: a field a response carries must be named
+/// by its schema. A flattened struct is an `allOf` of its parts, so a part named by an
+/// `allOf` stays open and the `allOf` is closed instead (`unevaluatedProperties` sees the
+/// fields of every part).
+fn closed(mut document: Value) -> Value {
+    fn parts_of_all_of(value: &Value, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for part in map.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+                    if let Some(name) = part["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+                        found.insert(name.to_owned());
+                    }
+                }
+                map.values().for_each(|v| parts_of_all_of(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| parts_of_all_of(v, found)),
+            _ => {}
+        }
+    }
+    fn close(value: &mut Value, parts: &BTreeSet<String>, name: Option<&str>) {
+        if let Value::Object(map) = value {
+            let is_part = name.is_some_and(|n| parts.contains(n));
+            if (map.contains_key("properties") && !is_part) || map.contains_key("allOf") {
+                map.insert("unevaluatedProperties".to_owned(), json!(false));
+            }
+            for (key, inner) in map.iter_mut() {
+                if key != "allOf" {
+                    close(inner, parts, None);
+                }
+            }
+        } else if let Value::Array(items) = value {
+            items.iter_mut().for_each(|v| close(v, parts, None));
+        }
+    }
+    let mut parts = BTreeSet::new();
+    parts_of_all_of(&document, &mut parts);
+    for (name, schema) in document["components"]["schemas"].as_object_mut().expect("schemas") {
+        close(schema, &parts, Some(name));
+    }
+    document
+}
+
+async fn post(app: &TestApp, client: &Client, path: &str, body: Value) -> TestResponse {
+    app.post_json(client, &format!("/api/v1{path}"), body).await
+}
+
+async fn get(app: &TestApp, client: &Client, path: &str) -> TestResponse {
+    app.get(client, &format!("/api/v1{path}")).await
+}
+
+#[tokio::test]
+async fn every_operation_answers_as_the_document_says() {
+    let app = TestApp::demo().await;
+    let served = app.get_anonymous("/api/v1/openapi.json").await;
+    assert_eq!(served.status, StatusCode::OK);
+    let mut api = Checker { document: closed(served.json()), exercised: BTreeSet::new() };
+    api.check("get", "/openapi.json", &served);
+    let county = app.login("demo.county").await;
+    let branch = app.login("demo.branch").await;
+
+    // Users and regions.
+    let me = api.ok("get", "/me", &get(&app, &county, "/me").await);
+    assert_eq!(me["region_code"], "360802");
+    let region = api.ok("get", "/regions/{code}", &get(&app, &county, "/regions/360802100").await);
+    let village = region["children_list"][0]["code"].as_str().expect("a village").to_owned();
+    api.ok("get", "/users", &get(&app, &county, "/users").await);
+    let new_user = json!({"username": "api.agent", "display_name": "接口专员", "role": "village_agent",
+        "region_code": "360802100", "password": "Api-agent-2026"});
+    let created = api.ok("post", "/users", &post(&app, &county, "/users", new_user).await);
+    let user_id = created["id"].as_i64().expect("the new user's id");
+    api.ok("get", "/users/{id}", &get(&app, &county, &format!("/users/{user_id}")).await);
+
+    // Families.
+    let head_id = crate::util::id_number("19800101", 771);
+    let family = json!({"village_code": village, "category": "only_child", "poverty": "none",
+        "head_name": "接口户主", "head_id_number": head_id, "phone": "13912345678", "consents": true});
+    let created = api.ok("post", "/families", &post(&app, &county, "/families", family).await);
+    let family_id = created["id"].as_i64().expect("the family's id");
+    let member = json!({"name": "接口孩子", "id_number": crate::util::id_number("20050601", 772),
+        "relationship": "child"});
+    let path = format!("/families/{family_id}/members");
+    api.ok("post", "/families/{id}/members", &post(&app, &county, &path, member).await);
+    let list = get(&app, &county, &format!("/families?region={village}&poverty=none&page=0")).await;
+    api.ok("get", "/families", &list);
+    let lookup = post(&app, &county, "/families/lookup", json!({"id_number": head_id})).await;
+    assert_eq!(api.ok("post", "/families/lookup", &lookup)["total"], 1);
+    let detail =
+        api.ok("get", "/families/{id}", &get(&app, &county, &format!("/families/{family_id}")).await);
+    let members: Vec<i64> =
+        detail["members"].as_array().expect("members").iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert_eq!(members.len(), 2);
+
+    // Packages, quotes, policies, underwriting, the certificate check, coverage.
+    let packages = api.ok("get", "/packages", &get(&app, &county, "/packages?year=2026").await);
+    let package_id = packages[0]["id"].as_i64().expect("a package");
+    let enrol = json!({"family_id": family_id, "package_id": package_id, "member_ids": members});
+    api.ok("post", "/quotes", &post(&app, &county, "/quotes", enrol.clone()).await);
+    let draft = api.ok("post", "/policies", &post(&app, &county, "/policies", enrol.clone()).await);
+    let path = format!("/policies/{}/cancel", draft["id"]);
+    api.ok(
+        "post",
+        "/policies/{id}/cancel",
+        &post(&app, &county, &path, json!({"reason": "接口测试撤销"})).await,
+    );
+    let policy = api.ok("post", "/policies", &post(&app, &county, "/policies", enrol.clone()).await);
+    let policy_id = policy["id"].as_i64().expect("the policy's id");
+    let list = get(&app, &county, &format!("/policies?year=2026&status=draft&family_id={family_id}")).await;
+    assert_eq!(api.ok("get", "/policies", &list)["total"], 1);
+    let path = format!("/policies/{policy_id}/submit");
+    api.ok("post", "/policies/{id}/submit", &post(&app, &county, &path, json!({})).await);
+    let path = format!("/policies/{policy_id}/underwrite");
+    let underwritten = post(&app, &branch, &path, json!({"policy_no": "PJA-API-0001"})).await;
+    api.ok("post", "/policies/{id}/underwrite", &underwritten);
+    let shown = api.ok("get", "/policies/{id}", &get(&app, &county, &format!("/policies/{policy_id}")).await);
+    let code = shown["cert_code"].as_str().expect("a certificate code").to_owned();
+    api.ok("get", "/verify/{code}", &app.get_anonymous(&format!("/api/v1/verify/{code}")).await);
+    let coverage = post(&app, &county, "/coverage", json!({"id_number": head_id})).await;
+    assert_eq!(api.ok("post", "/coverage", &coverage)["policies"][0]["policy_id"], policy_id);
+
+    // Funding and gifting.
+    let sources = api.ok("get", "/funding/sources", &get(&app, &county, "/funding/sources?year=2026").await);
+    let source_id = sources[0]["id"].as_i64().expect("a source");
+    api.ok(
+        "get",
+        "/funding/sources/{id}",
+        &get(&app, &county, &format!("/funding/sources/{source_id}")).await,
+    );
+    let fund = crate::funding::create_source(&app, &county, "接口送保资金", "360802", "500").await;
+    let other = json!({"village_code": village, "category": "only_child", "head_name": "接口二户",
+        "head_id_number": crate::util::id_number("19810101", 773), "consents": true});
+    let other = api.ok("post", "/families", &post(&app, &county, "/families", other).await)["id"].clone();
+    let gift = json!({"source_id": fund, "package_id": package_id, "family_ids": [other]});
+    api.ok("post", "/gifting/preview", &post(&app, &county, "/gifting/preview", gift.clone()).await);
+    api.ok("post", "/gifting", &post(&app, &county, "/gifting", gift).await);
+
+    // Refusals of each family answer in the error schema the document gives them.
+    for path in [
+        "/users/999999",
+        "/families/999999",
+        "/policies/999999",
+        "/funding/sources/999999",
+        "/regions/369999",
+    ] {
+        let template = path.rsplit_once('/').map(|(head, _)| head).unwrap().to_owned();
+        let template = if template == "/regions" { "/regions/{code}".to_owned() } else { template + "/{id}" };
+        let refused = get(&app, &county, path).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{path}: {}", refused.body);
+        assert_eq!(api.check("get", &template, &refused)["error"]["code"], "not_found");
+    }
+    // A path id that is no number answers as an unknown one, naming what was looked for.
+    for (path, template, named) in [
+        ("/families/abc", "/families/{id}", "找不到家庭“abc”"),
+        ("/policies/1.5", "/policies/{id}", "找不到保单“1.5”"),
+        ("/users/-3", "/users/{id}", "找不到用户“-3”"),
+        ("/funding/sources/x", "/funding/sources/{id}", "找不到资金来源“x”"),
+    ] {
+        let refused = get(&app, &county, path).await;
+        assert_eq!(api.check("get", template, &refused)["error"]["message"], named, "{path}");
+    }
+    let path = "/policies/abc/cancel";
+    let refused = post(&app, &county, path, json!({"reason": "无"})).await;
+    assert_eq!(api.check("post", "/policies/{id}/cancel", &refused)["error"]["message"], "找不到保单“abc”");
+    let unknown = app.get_anonymous("/api/v1/verify/NO-SUCH-CODE").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    api.check("get", "/verify/{code}", &unknown);
+    for (path, template) in [
+        ("/users", "/users"),
+        ("/families", "/families"),
+        ("/families/lookup", "/families/lookup"),
+        ("/quotes", "/quotes"),
+        ("/policies", "/policies"),
+        ("/gifting", "/gifting"),
+        ("/coverage", "/coverage"),
+    ] {
+        let refused = post(&app, &county, path, json!({"unexpected": true})).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path}: {}", refused.body);
+        assert_eq!(api.check("post", template, &refused)["error"]["code"], "bad_request");
+    }
+    let bad_filter = get(&app, &county, "/policies?status=unknown").await;
+    assert_eq!(bad_filter.status, StatusCode::BAD_REQUEST);
+    api.check("get", "/policies", &bad_filter);
+    let anonymous = app.get_anonymous("/api/v1/families").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    api.check("get", "/families", &anonymous);
+    let taken = post(
+        &app,
+        &county,
+        "/families",
+        json!({"village_code": village, "category": "only_child",
+        "head_name": "接口户主", "head_id_number": head_id}),
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    api.check("post", "/families", &taken);
+
+    let ids: Vec<&str> = api
+        .operations()
+        .iter()
+        .map(|(method, path)| api.document["paths"][path][method]["operationId"].as_str().expect("an id"))
+        .collect();
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len(), "operation ids repeat: {ids:?}");
+    let missed: Vec<_> = api.operations().difference(&api.exercised).cloned().collect();
+    assert!(missed.is_empty(), "operations of the document no call reached with success: {missed:?}");
+}
