@@ -180,26 +180,6 @@ impl ImportJob {
     }
 }
 
-fn to_job(row: import_jobs::Model) -> StoreResult<ImportJob> {
-    Ok(ImportJob {
-        id: row.id,
-        kind: JobKind::parse(&row.kind)?,
-        file_name: row.file_name,
-        region_code: row.region_code,
-        created_by: row.created_by,
-        created_at: row.created_at,
-        overrides: row.overrides,
-        status: JobStatus::parse(&row.status)?,
-        preview: row.preview,
-        plan_version: row.plan_version,
-        done: row.done,
-        total: row.total,
-        message: row.message,
-        updated_at: row.updated_at,
-        file_deleted_at: row.file_deleted_at,
-    })
-}
-
 /// A job's row without its file.
 #[derive(sea_orm::FromQueryResult)]
 struct JobRow {
@@ -319,15 +299,6 @@ impl Store {
         Ok(id)
     }
 
-    /// A job's row with its sealed file, if it is of `kind` and the actor's region holds it.
-    async fn job_row(&self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<import_jobs::Model> {
-        actor.require(kind.permission())?;
-        let row = import_jobs::Entity::find_by_id(id).one(&self.db).await?;
-        let row = row.filter(|r| r.kind == kind.as_str());
-        self.in_scope(actor, kind, id, row.as_ref().map(|r| r.region_code.as_str())).await?;
-        Ok(row.expect("in scope, so found"))
-    }
-
     /// Whether the actor's region holds job `id` found in `region` (`None`: not found);
     /// an attempt outside it is audited.
     async fn in_scope(&self, actor: &Actor, kind: JobKind, id: i64, region: Option<&str>) -> StoreResult<()> {
@@ -345,14 +316,19 @@ impl Store {
         kind: JobKind,
         id: i64,
     ) -> StoreResult<(ImportJob, Vec<u8>)> {
-        let mut row = self.job_row(actor, kind, id).await?;
-        let sealed = std::mem::take(&mut row.file_bytes);
-        let bytes = if row.file_deleted_at.is_some() || sealed.is_empty() {
-            Vec::new()
-        } else {
-            self.keys.open_bytes(&sealed)?
-        };
-        Ok((to_job(row)?, bytes))
+        let job = self.import_job_info(actor, kind, id).await?;
+        if job.file_deleted_at.is_some() {
+            return Ok((job, Vec::new()));
+        }
+        let sealed: Option<Vec<u8>> = import_jobs::Entity::find_by_id(id)
+            .select_only()
+            .column(import_jobs::Column::FileBytes)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let sealed = sealed.unwrap_or_default();
+        let bytes = if sealed.is_empty() { Vec::new() } else { self.keys.open_bytes(&sealed)? };
+        Ok((job, bytes))
     }
 
     /// A job without its file: its page, refreshed while it runs, never reads the file.
