@@ -9,6 +9,7 @@ use anyhow::Context;
 use chrono::Datelike;
 use guanai_domain::{RegionCode, Role};
 use guanai_import::insurer::ReturnVerdict;
+use guanai_import::jobs::returns::{self, Confirmed};
 use guanai_store::policies::UnderwritingQuery;
 use guanai_store::{Actor, Store};
 
@@ -57,13 +58,21 @@ pub struct InsurerArgs {
     pub report: Option<PathBuf>,
 }
 
-/// Imports the insurer's returned file as the city branch of the insurer. Exit status 2
-/// when rows were not imported.
+/// Imports the insurer's returned file as the city branch of the insurer, as an import job
+/// of its own (on the web with the others; the file stays where it is): planned once,
+/// then, unless `--dry-run` (which makes no job and writes nothing), confirmed — the
+/// decisions checked again and written. Exit status 2 when rows were not imported.
 pub async fn import_insurer(store: &Store, city: RegionCode, args: InsurerArgs) -> anyhow::Result<ExitCode> {
     let actor = Actor::system(city).acting_as(Role::InsurerCity);
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("无法读取文件“{}”", args.file.display()))?;
-    let plan = guanai_import::insurer::plan_return(store, &actor, bytes).await?;
+    let name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (job, plan) = if args.dry_run {
+        (None, guanai_import::insurer::plan_return(store, &actor, bytes).await?)
+    } else {
+        let uploaded = returns::upload(store, &actor, &name, bytes, false).await?;
+        (Some(uploaded.id), uploaded.plan)
+    };
     let t = &plan.totals;
     println!(
         "共{}行：承保{}份，拒保{}份，无变化{}份，不能导入{}行",
@@ -81,13 +90,16 @@ pub async fn import_insurer(store: &Store, city: RegionCode, args: InsurerArgs) 
             .with_context(|| format!("无法写入“{}”", path.display()))?;
         println!("不能导入的行已写入 {}", path.display());
     }
-    if args.dry_run {
-        println!("预检完成，未写入任何数据（去掉 --dry-run 即导入）");
-    } else if plan.decisions().is_empty() {
-        println!("没有需要写入的结果");
-    } else {
-        let outcome = plan.commit(store, &actor).await?;
-        println!("导入完成：承保{}份，拒保{}份", outcome.underwritten, outcome.refused);
+    match job {
+        None => println!("预检完成，未写入任何数据（去掉 --dry-run 即导入）"),
+        Some(_) if plan.decisions().is_empty() => println!("没有需要写入的结果"),
+        Some(id) => match returns::confirm(store, &actor, id, true).await? {
+            Confirmed::Written(outcome) => {
+                println!("导入完成：承保{}份，拒保{}份", outcome.underwritten, outcome.refused)
+            }
+            Confirmed::Changed => anyhow::bail!("预检之后部分保单的情况已有变化，未写入任何数据，请重新导入"),
+            Confirmed::Busy => anyhow::bail!("回传任务{id}已被其他进程执行"),
+        },
     }
     Ok(if t.rejected_rows > 0 { ExitCode::from(EXIT_REFUSED) } else { ExitCode::SUCCESS })
 }

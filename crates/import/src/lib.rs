@@ -10,6 +10,7 @@ pub mod columns;
 pub mod csv_out;
 pub mod exports;
 pub mod insurer;
+pub mod jobs;
 pub mod places;
 pub mod report;
 pub mod roster;
@@ -28,8 +29,9 @@ pub enum ImportError {
         "找不到表头：前15行中没有一行同时含有“姓名”“身份证号”等列名。请保留名单的表头行，或下载模板对照填写"
     )]
     NoHeader,
-    #[error("缺少必填列：{0}。请在“列对应”中指定哪一列是它")]
-    MissingColumns(String),
+    /// Required fields no column holds; `headers` is the file's header row, for choosing.
+    #[error("缺少必填列：{names}。请在“列对应”中指定哪一列是它")]
+    MissingColumns { names: String, headers: Vec<String> },
     #[error("{0}")]
     Store(#[from] guanai_store::StoreError),
     /// A reader stopped on purpose once it had what it wanted; never returned to callers.

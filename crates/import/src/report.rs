@@ -3,24 +3,26 @@
 
 use rust_xlsxwriter::{Color, Format, Workbook, XlsxError};
 
+use guanai_store::imports::PlanRow;
+
 use crate::columns::Field;
-use crate::roster::RosterPlan;
 use crate::ImportError;
 
 fn xlsx_error(err: XlsxError) -> ImportError {
     ImportError::Unreadable(format!("无法生成 Excel 文件：{err}"))
 }
 
-/// The refused rows: the header of the original file plus 问题说明 and 原行号, one row each.
-/// Every cell is written as text, so ID numbers keep all 18 characters when reopened.
-pub fn refused_rows_xlsx(plan: &RosterPlan) -> Result<Vec<u8>, ImportError> {
+/// The refused rows as a plan keeps them (their original cells and reason): the header of
+/// the original file plus 问题说明 and 原行号, one row each. Every cell is written as text,
+/// so ID numbers keep all 18 characters when reopened.
+pub fn refused_rows_xlsx(headers: &[String], rows: &[PlanRow]) -> Result<Vec<u8>, ImportError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("未导入的行").map_err(xlsx_error)?;
     let header = Format::new().set_bold().set_background_color(Color::RGB(0xFDECEA));
     let text = Format::new().set_num_format("@");
     let mut column = 0u16;
-    for name in &plan.headers {
+    for name in headers {
         sheet.write_string_with_format(0, column, name, &header).map_err(xlsx_error)?;
         sheet.set_column_format(column, &text).map_err(xlsx_error)?;
         column += 1;
@@ -28,13 +30,13 @@ pub fn refused_rows_xlsx(plan: &RosterPlan) -> Result<Vec<u8>, ImportError> {
     sheet.write_string_with_format(0, column, "问题说明", &header).map_err(xlsx_error)?;
     sheet.write_string_with_format(0, column + 1, "原行号", &header).map_err(xlsx_error)?;
     sheet.set_column_width(column, 60).map_err(xlsx_error)?;
-    for (index, (row, verdict)) in plan.refused_rows().enumerate() {
+    for (index, row) in rows.iter().enumerate() {
         let at = index as u32 + 1;
-        for (c, value) in row.cells.iter().enumerate().take(plan.headers.len()) {
+        for (c, value) in row.cells.iter().enumerate().take(headers.len()) {
             sheet.write_string_with_format(at, c as u16, value, &text).map_err(xlsx_error)?;
         }
-        sheet.write_string(at, column, &verdict.reason).map_err(xlsx_error)?;
-        sheet.write_number(at, column + 1, verdict.line as f64).map_err(xlsx_error)?;
+        sheet.write_string(at, column, &row.reason).map_err(xlsx_error)?;
+        sheet.write_number(at, column + 1, row.line as f64).map_err(xlsx_error)?;
     }
     workbook.save_to_buffer().map_err(xlsx_error)
 }

@@ -5,6 +5,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use guanai_store::families::FamilyQuery;
+use guanai_store::imports::JobKind;
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -119,11 +120,12 @@ async fn of_many_claims_at_once_exactly_one_wins() {
     let app = TestApp::demo().await;
     let system = app.system();
     let (text, _) = roster(311);
-    let job = app.store.create_import_job(&system, "roster", "r.csv", text.into_bytes()).await.unwrap();
+    let job =
+        app.store.create_import_job(&system, JobKind::Roster, "r.csv", Some(text.as_bytes())).await.unwrap();
     let claims = futures_claims(&app, job, 8).await;
     assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
     // Claimed and fresh: nobody else gets it; stale: it is claimed again, once.
-    assert!(!app.store.claim_import_job(&system, job).await.unwrap());
+    assert!(!app.store.claim_import_job(&system, JobKind::Roster, job, false).await.unwrap());
     age_job(&app, job, "committing", 20).await;
     let claims = futures_claims(&app, job, 8).await;
     assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
@@ -134,7 +136,9 @@ async fn futures_claims(app: &TestApp, job: i64, n: usize) -> Vec<bool> {
     for _ in 0..n {
         let store = app.store.clone();
         let system = app.system();
-        tasks.push(tokio::spawn(async move { store.claim_import_job(&system, job).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            store.claim_import_job(&system, JobKind::Roster, job, false).await.unwrap()
+        }));
     }
     let mut out = Vec::new();
     for task in tasks {
@@ -248,7 +252,7 @@ async fn files_of_ended_imports_are_deleted_after_their_retention() {
         let store = app.store.clone();
         let system = system.clone();
         let id = job_id(job);
-        async move { store.import_job(&system, id).await.unwrap() }
+        async move { store.import_job(&system, JobKind::Roster, id).await.unwrap() }
     };
     let (old, bytes) = file(&jobs[0]).await;
     assert!(bytes.is_empty() && old.file_deleted_at.is_some(), "8 days after its end the file is gone");
@@ -263,10 +267,10 @@ async fn files_of_ended_imports_are_deleted_after_their_retention() {
     assert_eq!(commit.status, StatusCode::SEE_OTHER);
     let system = app.system();
     assert!(
-        !app.store.claim_import_job(&system, job_id(&jobs[2])).await.unwrap(),
+        !app.store.claim_import_job(&system, JobKind::Roster, job_id(&jobs[2]), false).await.unwrap(),
         "a cancelled job is never claimed"
     );
-    let (abandoned, _) = app.store.import_job(&system, job_id(&jobs[2])).await.unwrap();
+    let (abandoned, _) = app.store.import_job(&system, JobKind::Roster, job_id(&jobs[2])).await.unwrap();
     assert_eq!(abandoned.status, guanai_store::imports::JobStatus::Cancelled, "the abandoned job is not run");
     assert_eq!(families(&app).await, 4);
 }
@@ -354,9 +358,9 @@ async fn database_errors_on_the_import_pages_are_500_and_show_no_sql() {
     let mapped = app.post_form(&county, &format!("{job}/map"), &[("col_name", "1")]).await;
     assert_eq!(mapped.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", mapped.body);
     no_sql(&mapped);
+    // The refused rows come from the job's stored plan: the registry is not asked.
     let report = app.get(&county, &format!("{job}/refused.xlsx")).await;
-    assert_eq!(report.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", report.body);
-    no_sql(&report);
+    assert_eq!(report.status, StatusCode::OK);
     let again = upload_to(&app, &county, "/imports", "r.csv", text.as_bytes()).await;
     assert_eq!(again.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", again.body);
     no_sql(&again);
@@ -378,7 +382,7 @@ async fn the_migration_deletes_files_stored_in_the_clear() {
     let (text, ids) = roster(391);
     let job = app
         .store
-        .create_import_job(&app.system(), "roster", "r.csv", text.clone().into_bytes())
+        .create_import_job(&app.system(), JobKind::Roster, "r.csv", Some(text.as_bytes()))
         .await
         .unwrap();
     // As the schema was before migration 000007, with the file in the clear.
@@ -393,7 +397,7 @@ async fn the_migration_deletes_files_stored_in_the_clear() {
     db.execute_unprepared("ALTER TABLE import_jobs DROP COLUMN file_deleted_at").await.unwrap();
     db.execute_unprepared("DELETE FROM seaql_migrations WHERE version LIKE '%000007%'").await.unwrap();
     app.store.migrate().await.unwrap();
-    let (migrated, bytes) = app.store.import_job(&app.system(), job).await.unwrap();
+    let (migrated, bytes) = app.store.import_job(&app.system(), JobKind::Roster, job).await.unwrap();
     assert!(bytes.is_empty() && migrated.file_deleted_at.is_some());
     assert_eq!(migrated.status, guanai_store::imports::JobStatus::Failed);
     assert!(migrated.message.contains("请重新上传"), "{}", migrated.message);
@@ -405,4 +409,88 @@ async fn the_migration_deletes_files_stored_in_the_clear() {
         let bytes: Vec<u8> = row.try_get("", "file_bytes").unwrap();
         assert!(!bytes.windows(ids[0].len()).any(|w| w == ids[0].as_bytes()), "the plain file is gone");
     }
+}
+
+/// Overwrites a job's stored file with bytes that cannot be opened: whatever reads the
+/// file from now on fails.
+async fn spoil_file(app: &TestApp, table_job: i64) {
+    let db = db(app).await;
+    let statement = Query::update()
+        .table(Alias::new("import_jobs"))
+        .value(Alias::new("file_bytes"), b"not a sealed file at all, not even close".to_vec())
+        .and_where(Expr::col(Alias::new("id")).eq(table_job))
+        .to_owned();
+    db.execute(db.get_database_backend().build(&statement)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_previewed_job_is_shown_and_reported_from_its_stored_plan_without_reading_its_file() {
+    let app = TestApp::demo().await;
+    let county = app.login("demo.county").await;
+    let (text, ids) = roster(401);
+    let text = format!("{text}钓源村,无关系,{},邻居,\n", id_number("19900101", 404));
+    let uploaded = upload_to(&app, &county, "/imports", "r.csv", text.as_bytes()).await;
+    let job = uploaded.location().to_owned();
+    spoil_file(&app, job_id(&job)).await;
+    let page = app.get(&county, &job).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<h2>新增</h2><p class=\"big\">3</p>"), "{}", page.body);
+    assert!(page.body.contains("与户主关系“邻居”无法识别"), "{}", page.body);
+    let report = crate::exchange::get_file(&app, &county, &format!("{job}/refused.xlsx")).await;
+    assert_eq!(report.status, StatusCode::OK);
+    let table = guanai_import::read_table(&report.bytes).unwrap();
+    assert_eq!(table.rows.len(), 1, "the refused row");
+    assert_eq!(table.rows[0].cells[1], "无关系");
+    assert_eq!(table.rows[0].cells[2], id_number("19900101", 404), "the cells as in the file");
+    // The stored rows keep the refused row's cells sealed, like the file.
+    for bytes in stored_bytes(&app).await {
+        for secret in ids.iter().chain([&id_number("19900101", 404)]) {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "a raw number is stored");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_bad_stored_status_is_an_error_never_a_waiting_job() {
+    let app = TestApp::demo().await;
+    let county = app.login("demo.county").await;
+    let (text, _) = roster(411);
+    let uploaded = upload_to(&app, &county, "/imports", "r.csv", text.as_bytes()).await;
+    let job = uploaded.location().to_owned();
+    age_job(&app, job_id(&job), "previewd", 0).await;
+    let page = app.get(&county, &job).await;
+    assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", page.body);
+    assert!(!page.body.contains("确认导入"));
+    let commit = app.post_form(&county, &format!("{job}/commit"), &[]).await;
+    assert_eq!(commit.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(families(&app).await, 0);
+}
+
+#[tokio::test]
+async fn the_command_line_import_is_a_job_on_the_web_list() {
+    let app = TestApp::demo().await;
+    let (text, _) = roster(421);
+    let file = app._db.dir().join("命令行名单.csv");
+    std::fs::write(&file, &text).unwrap();
+    let dry = crate::cli::guanai(&app._db, &["import", "roster", file.to_str().unwrap(), "--dry-run"]).await;
+    assert_eq!(dry.unwrap(), std::process::ExitCode::SUCCESS);
+    let city = app.login("demo.city").await;
+    let list = app.get(&city, "/imports").await;
+    assert!(!list.body.contains("命令行名单.csv"), "a dry run makes no job: {}", list.body);
+    let run = crate::cli::guanai(&app._db, &["import", "roster", file.to_str().unwrap()]).await;
+    assert_eq!(run.unwrap(), std::process::ExitCode::SUCCESS);
+    assert_eq!(families(&app).await, 2);
+    let list = app.get(&city, "/imports").await;
+    assert!(list.body.contains("命令行名单.csv"), "{}", list.body);
+    let job =
+        list.body.split("href=\"/imports/").find(|s| s.starts_with(|c: char| c.is_ascii_digit())).unwrap();
+    let job: i64 = job.split('"').next().unwrap().parse().unwrap();
+    let page = app.get(&city, &format!("/imports/{job}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("导入完成：新增3人"), "{}", page.body);
+    assert!(page.body.contains("<h2>新增</h2><p class=\"big\">3</p>"), "the stored plan: {}", page.body);
+    // Its file stayed with the command line: nothing to run again from the web.
+    assert!(!page.body.contains("确认导入"));
+    let (stored, bytes) = app.store.import_job(&app.system(), JobKind::Roster, job).await.unwrap();
+    assert!(bytes.is_empty() && stored.file_never_kept());
 }

@@ -158,7 +158,7 @@ async fn households_break_on_their_own_rules() {
     assert_eq!(reason(5).0, Verdict::Created, "a second head starts a second household");
     assert!(reason(6).1.contains("与户主关系“邻居”无法识别"), "{:?}", reason(6));
     assert!(reason(7).1.contains("晚于今天"), "{:?}", reason(7));
-    let report = guanai_import::report::refused_rows_xlsx(&plan).unwrap();
+    let report = guanai_import::jobs::roster::plan_report(&plan).unwrap();
     let table = guanai_import::read_table(&report).unwrap();
     assert_eq!(table.headers.last().unwrap(), "原行号");
     assert_eq!(table.rows.len(), 4, "the refused rows, ready to fix");

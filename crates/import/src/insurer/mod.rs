@@ -11,7 +11,7 @@ mod read;
 
 use serde::{Deserialize, Serialize};
 
-pub use plan::{plan_decisions, plan_return};
+pub use plan::{plan_decisions, plan_return, plan_return_and_keep};
 pub use read::ReturnField;
 
 /// What the insurer decided for a policy.
@@ -28,33 +28,13 @@ impl Decision {
             Decision::Underwrite { policy_id, .. } | Decision::Refuse { policy_id, .. } => *policy_id,
         }
     }
-
-    /// One line of text (`U<TAB>12<TAB>PJA001`, `R<TAB>13<TAB>原因`), for a hidden field.
-    pub fn encode(&self) -> String {
-        match self {
-            Decision::Underwrite { policy_id, policy_no } => format!("U\t{policy_id}\t{policy_no}"),
-            Decision::Refuse { policy_id, reason } => format!("R\t{policy_id}\t{}", one_line(reason)),
-        }
-    }
-
-    pub fn decode(raw: &str) -> Option<Self> {
-        let mut parts = raw.splitn(3, '\t');
-        let kind = parts.next()?;
-        let policy_id = parts.next()?.trim().parse().ok()?;
-        let value = parts.next()?.to_owned();
-        match kind {
-            "U" => Some(Decision::Underwrite { policy_id, policy_no: value }),
-            "R" => Some(Decision::Refuse { policy_id, reason: value }),
-            _ => None,
-        }
-    }
 }
 
 fn one_line(text: &str) -> String {
     text.split(['\t', '\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnVerdict {
     Underwrite,
@@ -66,6 +46,23 @@ pub enum ReturnVerdict {
 }
 
 impl ReturnVerdict {
+    pub const ALL: [ReturnVerdict; 4] =
+        [ReturnVerdict::Underwrite, ReturnVerdict::Refuse, ReturnVerdict::Unchanged, ReturnVerdict::Rejected];
+
+    /// The code a job's stored rows carry.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ReturnVerdict::Underwrite => "underwrite",
+            ReturnVerdict::Refuse => "refuse",
+            ReturnVerdict::Unchanged => "unchanged",
+            ReturnVerdict::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        ReturnVerdict::ALL.into_iter().find(|v| v.as_str() == raw)
+    }
+
     pub const fn label(self) -> &'static str {
         match self {
             ReturnVerdict::Underwrite => "承保",
@@ -86,7 +83,7 @@ impl ReturnVerdict {
 }
 
 /// The verdict for one policy (or for a row that names none).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReturnEntry {
     /// Rows of the file (1-based, as the user's spreadsheet numbers them).
     pub lines: Vec<usize>,
@@ -110,7 +107,7 @@ impl ReturnEntry {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnTotals {
     /// Data rows read.
     pub rows: usize,
@@ -133,32 +130,6 @@ pub struct RefusedRow {
     pub reason: String,
     /// Why it was not imported.
     pub problem: String,
-}
-
-impl RefusedRow {
-    /// One line of text, for a hidden field.
-    pub fn encode(&self) -> String {
-        let line = self.line.to_string();
-        [&line, &self.policy_id, &self.cert_code, &self.result, &self.policy_no, &self.reason, &self.problem]
-            .map(|cell| one_line(cell))
-            .join("\t")
-    }
-
-    pub fn decode(raw: &str) -> Option<Self> {
-        let cells: Vec<&str> = raw.split('\t').collect();
-        let [line, policy_id, cert_code, result, policy_no, reason, problem] = cells.as_slice() else {
-            return None;
-        };
-        Some(RefusedRow {
-            line: line.trim().parse().ok()?,
-            policy_id: (*policy_id).to_owned(),
-            cert_code: (*cert_code).to_owned(),
-            result: (*result).to_owned(),
-            policy_no: (*policy_no).to_owned(),
-            reason: (*reason).to_owned(),
-            problem: (*problem).to_owned(),
-        })
-    }
 }
 
 /// A planned import of a returned file: the verdicts, and the decisions to write.
@@ -196,33 +167,5 @@ impl ReturnRow {
 
     fn answered(&self) -> bool {
         !(self.result.is_empty() && self.policy_no.is_empty() && self.reason.is_empty())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decisions_survive_a_hidden_field() {
-        let u = Decision::Underwrite { policy_id: 12, policy_no: "PJA-001".to_owned() };
-        let r = Decision::Refuse { policy_id: 13, reason: "年龄\t超限\n请核对".to_owned() };
-        assert_eq!(Decision::decode(&u.encode()), Some(u));
-        assert_eq!(
-            Decision::decode(&r.encode()),
-            Some(Decision::Refuse { policy_id: 13, reason: "年龄 超限 请核对".to_owned() })
-        );
-        assert_eq!(Decision::decode("X\t1\tz"), None);
-        let row = RefusedRow {
-            line: 7,
-            policy_id: "x1".to_owned(),
-            cert_code: String::new(),
-            result: "承保".to_owned(),
-            policy_no: "P1".to_owned(),
-            reason: String::new(),
-            problem: "找不到保单".to_owned(),
-        };
-        assert_eq!(RefusedRow::decode(&row.encode()), Some(row));
-        assert_eq!(Decision::decode("U\tabc\tz"), None);
     }
 }

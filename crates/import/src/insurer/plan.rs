@@ -49,9 +49,21 @@ pub async fn plan_return(
     actor: &Actor,
     bytes: impl Into<Vec<u8>>,
 ) -> Result<ReturnPlan, ImportError> {
-    let bytes = bytes.into();
-    let (headers, returns) = crate::blocking(move || read_return(&bytes)).await?;
-    plan_rows(store, actor, headers, returns).await
+    Ok(plan_return_and_keep(store, actor, bytes.into()).await?.0)
+}
+
+/// [`plan_return`], handing the file back (for its job to keep).
+pub async fn plan_return_and_keep(
+    store: &Store,
+    actor: &Actor,
+    bytes: Vec<u8>,
+) -> Result<(ReturnPlan, Vec<u8>), ImportError> {
+    let (headers, returns, bytes) = crate::blocking(move || {
+        let (headers, returns) = read_return(&bytes)?;
+        Ok((headers, returns, bytes))
+    })
+    .await?;
+    Ok((plan_rows(store, actor, headers, returns).await?, bytes))
 }
 
 /// Plans decisions posted back from a preview, as if they were a file of their own: the

@@ -36,6 +36,24 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    pub const ALL: [Verdict; 5] =
+        [Verdict::Created, Verdict::Updated, Verdict::Unchanged, Verdict::Warned, Verdict::Refused];
+
+    /// The code a job's stored rows carry.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Created => "created",
+            Verdict::Updated => "updated",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Warned => "warned",
+            Verdict::Refused => "refused",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == raw)
+    }
+
     pub const fn label(self) -> &'static str {
         match self {
             Verdict::Created => "新增",

@@ -228,7 +228,7 @@ impl Reading {
         let missing = map.missing();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|f| f.label()).collect();
-            return Err(ImportError::MissingColumns(names.join("、")));
+            return Err(ImportError::MissingColumns { names: names.join("、"), headers });
         }
         Ok(Reading {
             headers,

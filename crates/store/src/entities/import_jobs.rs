@@ -22,6 +22,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When the file was deleted (the job ended and its retention passed).
     pub file_deleted_at: Option<DateTimeUtc>,
+    /// The shape of `preview` (0: written before plans were typed; planned again).
+    pub plan_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod cover_slots;
 pub mod families;
 pub mod funding_grants;
 pub mod funding_sources;
+pub mod import_job_rows;
 pub mod import_jobs;
 pub mod login_failures;
 pub mod orgs;

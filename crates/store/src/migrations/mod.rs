@@ -11,6 +11,7 @@ mod m20261130_000006_compact_lookups;
 mod m20261201_000007_sealed_import_files;
 mod m20261201_000008_login_failures_and_grants;
 mod m20261201_000009_lookup_quotas;
+mod m20261201_000010_import_job_rows;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_sealed_import_files::Migration),
             Box::new(m20261201_000008_login_failures_and_grants::Migration),
             Box::new(m20261201_000009_lookup_quotas::Migration),
+            Box::new(m20261201_000010_import_job_rows::Migration),
         ]
     }
 }

@@ -4,12 +4,10 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-#[allow(dead_code)]
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CSV: &str = "text/csv; charset=utf-8";
 
 /// An `.xlsx` download named `file_name`; `ascii_name` for browsers that ignore `filename*`.
-#[allow(dead_code)] // until the import and exchange pages drop their own copies
 pub fn xlsx(file_name: &str, ascii_name: &str, bytes: Vec<u8>) -> Response {
     attachment(XLSX, file_name, ascii_name, Body::from(bytes))
 }

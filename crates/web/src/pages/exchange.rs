@@ -4,31 +4,34 @@
 //!   upload of its returned file.
 //! - `GET /exchange/underwriting.xlsx`: the list to underwrite (docs/EXCHANGE.md), ID
 //!   numbers in full only for roles that may see them; the store audit-logs every export.
-//! - `POST /exchange/return`: the returned file is read and planned, and the preview shows
-//!   a verdict per policy. Nothing is kept on the server: the preview's confirm form carries
-//!   the decisions themselves (one hidden `decision` field per policy to underwrite or
-//!   refuse), and the report form carries the rows not imported.
-//! - `POST /exchange/return/confirm`: the posted decisions are checked again against the
-//!   database exactly as a file would be. Only if every one is still to be done, as
-//!   previewed, are they written; otherwise the new preview is shown to confirm again. A
-//!   posted decision is no more trusted than a file: the user could upload the same.
-//! - `POST /exchange/return/refused.xlsx`: the rows not imported as a spreadsheet, made
-//!   from the posted rows (a POST, because the rows travel in the body, not the URL).
+//! - `POST /exchange/return`: the returned file is read and planned once, and kept as an
+//!   import job with its plan (`guanai_import::jobs::returns`): a verdict per policy,
+//!   stored as rows. A file that cannot be read is answered on the exchange page.
+//! - `GET /exchange/returns/{id}`: the job's preview, from its stored plan.
+//! - `POST /exchange/returns/{id}/confirm`: the stored decisions are checked again against
+//!   the database exactly as a file would be (a stored decision is no more trusted than a
+//!   file). Only if every one is still to be done, as previewed, are they written;
+//!   otherwise the file is planned again and the new preview shown to confirm again. Of two
+//!   confirmations at once, one writes.
+//! - `GET /exchange/returns/{id}/refused.xlsx`: the rows not imported as a spreadsheet,
+//!   from the stored plan.
 //! - `GET /policies/export.xlsx`, `/families/export.xlsx`, `/funding/{id}/export.xlsx`:
 //!   the lists as filtered on screen (the same query parameters), audit-logged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use guanai_domain::regions::short_region_name;
 use guanai_domain::Permission;
 use guanai_import::exports::{self, FilledBy, UNDERWRITING_COLUMNS};
-use guanai_import::insurer::{self, Decision, RefusedRow, ReturnEntry, ReturnPlan, ReturnTotals};
+use guanai_import::insurer::{ReturnEntry, ReturnTotals};
+use guanai_import::jobs::returns::{self, Confirmed};
+use guanai_import::jobs::{ImportJob, JobStatus};
 use guanai_import::ImportError;
 use guanai_store::policies::{PolicyQuery, PolicyStatus, UnderwritingQuery};
 use guanai_store::sessions::Session;
@@ -36,11 +39,14 @@ use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::format::china_day_start;
-use crate::pages::funding::{this_year, with_status, year_choices, year_or_current};
+use crate::pages::download::xlsx;
+use crate::pages::form::with_status;
+use crate::pages::funding::{this_year, year_choices, year_or_current};
 use crate::pages::upload::{read_upload, Upload};
 use crate::pages::{render, Crumb, Shell};
 use crate::requests::families::FamilyFilter;
 use crate::requests::forms;
+use crate::requests::ids::{self, PathId};
 use crate::session::PageUser;
 use crate::state::AppState;
 
@@ -54,31 +60,12 @@ pub fn routes() -> Router<AppState> {
         .route("/exchange", get(page))
         .route("/exchange/underwriting.xlsx", get(underwriting))
         .route("/exchange/return", post(upload).layer(DefaultBodyLimit::max(MAX_RETURN_BYTES + 64 * 1024)))
-        .route("/exchange/return/confirm", post(confirm))
-        .route("/exchange/return/refused.xlsx", post(refused_report))
+        .route("/exchange/returns/{id}", get(show))
+        .route("/exchange/returns/{id}/confirm", post(confirm))
+        .route("/exchange/returns/{id}/refused.xlsx", get(refused_report))
         .route("/policies/export.xlsx", get(export_policies))
         .route("/families/export.xlsx", get(export_families))
         .route("/funding/{id}/export.xlsx", get(export_ledger))
-}
-
-/// A spreadsheet download; `ascii_name` for browsers that ignore `filename*`.
-fn xlsx(file_name: &str, ascii_name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}",
-        crate::session::encode(file_name)
-    );
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 /// The exchange pages are for those who enrol (association staff) and the insurer.
@@ -250,53 +237,50 @@ struct Shown {
 #[template(path = "exchange_preview.html")]
 struct PreviewPage {
     shell: Shell,
-    file_name: String,
+    job: ImportJob,
     totals: ReturnTotals,
     shown: Vec<Shown>,
     hidden: usize,
-    decisions: Vec<String>,
-    refused: Vec<String>,
-    /// The plan was made from re-posted decisions: their rows are not the file's.
+    /// Policies to underwrite or refuse: there is something to confirm.
+    to_write: bool,
+    /// The plan was made again at a confirmation: the database had changed.
     changed: bool,
+    /// The job waits for its confirmation.
+    waiting: bool,
+    status: &'static str,
 }
 
+/// The job's preview from its stored plan; `status` is the answer's (409 after a
+/// confirmation found the database changed).
 async fn preview_page(
     state: &AppState,
     user: &PageUser,
-    file_name: String,
-    plan: &ReturnPlan,
-    changed: bool,
+    id: i64,
+    status: StatusCode,
 ) -> Result<Response, WebError> {
-    let mut entries: Vec<&ReturnEntry> = plan.entries.iter().collect();
-    // Problems first, then what will be written, then what is done already.
-    entries.sort_by_key(|e| match e.verdict {
-        insurer::ReturnVerdict::Rejected => 0,
-        insurer::ReturnVerdict::Refuse => 1,
-        insurer::ReturnVerdict::Underwrite => 2,
-        insurer::ReturnVerdict::Unchanged => 3,
-    });
-    let hidden = entries.len().saturating_sub(SHOWN_ENTRIES);
-    let shown = entries
-        .into_iter()
-        .take(SHOWN_ENTRIES)
-        .map(|e| Shown { lines: if changed { String::new() } else { e.lines_label() }, entry: e.clone() })
-        .collect();
+    let view = returns::view(&state.store, &user.session.actor, id, SHOWN_ENTRIES).await?;
+    let summary = view.summary.unwrap_or_default();
+    let totals = summary.totals;
+    let shown = view.entries.into_iter().map(|entry| Shown { lines: entry.lines_label(), entry }).collect();
     let trail = vec![Crumb::link("承保交换", "/exchange"), Crumb::here("核对回传结果")];
     let shell = Shell::new(state, &user.session, "核对回传结果", "/policies", trail).await?;
+    let waiting = view.job.status == JobStatus::Previewed;
     let response = render(&PreviewPage {
         shell,
-        file_name,
-        totals: plan.totals.clone(),
+        to_write: totals.underwrite + totals.refuse > 0,
+        totals,
         shown,
-        hidden,
-        decisions: plan.decisions().iter().map(Decision::encode).collect(),
-        refused: plan.refused_rows().iter().map(RefusedRow::encode).collect(),
-        changed,
+        hidden: view.hidden,
+        changed: summary.changed && waiting,
+        waiting,
+        status: view.job.status.label(),
+        job: view.job,
     })?;
-    Ok(with_status(response, if changed { StatusCode::CONFLICT } else { StatusCode::OK }))
+    Ok(with_status(response, status))
 }
 
-/// Reads the returned file and shows a verdict per policy; writes nothing.
+/// Reads the returned file, keeps it as a job with its plan, and shows the plan; writes
+/// nothing else.
 async fn upload(
     State(state): State<AppState>,
     user: PageUser,
@@ -312,8 +296,8 @@ async fn upload(
             return exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(message)).await
         }
     };
-    match insurer::plan_return(&state.store, &user.session.actor, bytes).await {
-        Ok(plan) => preview_page(&state, &user, name, &plan, false).await,
+    match returns::upload(&state.store, &user.session.actor, &name, bytes, true).await {
+        Ok(uploaded) => Ok(Redirect::to(&format!("/exchange/returns/{}", uploaded.id)).into_response()),
         Err(ImportError::Store(err)) => Err(err.into()),
         Err(err) => {
             exchange_page(&state, &user, UnderwritingFilter::default(), None, Some(err.to_string())).await
@@ -321,57 +305,46 @@ async fn upload(
     }
 }
 
-/// Fields of a posted form, repeated ones kept.
-fn fields<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+/// A returned file's job: its verdicts, and the confirmation while it waits.
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    PathId { id, .. }: PathId<ids::ExchangeJob>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::Underwrite, "/exchange/return").await?;
+    preview_page(&state, &user, id, StatusCode::OK).await
 }
 
-/// Writes the decisions of a preview, if they are all still to be done as previewed.
+/// Writes the job's decisions, if they are all still to be done as previewed.
 async fn confirm(
     State(state): State<AppState>,
     user: PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PathId { id, .. }: PathId<ids::ExchangeJob>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Underwrite, "/exchange/return").await?;
-    let actor = &user.session.actor;
-    let decisions = fields(&pairs, "decision")
-        .map(|raw| {
-            Decision::decode(raw)
-                .ok_or_else(|| WebError::BadRequest("提交的内容无效，请重新上传文件".to_owned()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if decisions.is_empty() {
-        return Err(WebError::BadRequest("没有需要写入的承保结果，请重新上传文件".to_owned()));
+    match returns::confirm(&state.store, &user.session.actor, id, false).await? {
+        Confirmed::Written(outcome) => {
+            let view = returns::view(&state.store, &user.session.actor, id, 0).await?;
+            let unchanged = view.summary.map_or(0, |s| s.totals.unchanged);
+            Ok(Redirect::to(&format!(
+                "/exchange?underwritten={}&refused={}&unchanged={unchanged}",
+                outcome.underwritten, outcome.refused
+            ))
+            .into_response())
+        }
+        Confirmed::Changed => preview_page(&state, &user, id, StatusCode::CONFLICT).await,
+        Confirmed::Busy => Ok(Redirect::to(&format!("/exchange/returns/{id}")).into_response()),
     }
-    let file_name = fields(&pairs, "file_name").next().unwrap_or_default().to_owned();
-    let unchanged: usize = fields(&pairs, "unchanged").next().and_then(|n| n.parse().ok()).unwrap_or(0);
-    let plan = insurer::plan_decisions(&state.store, actor, &decisions).await?;
-    let posted: HashSet<&Decision> = decisions.iter().collect();
-    let still = plan.decisions().len() == posted.len() && plan.decisions().iter().all(|d| posted.contains(d));
-    if !still {
-        return preview_page(&state, &user, file_name, &plan, true).await;
-    }
-    let outcome = plan.commit(&state.store, actor).await?;
-    Ok(Redirect::to(&format!(
-        "/exchange?underwritten={}&refused={}&unchanged={unchanged}",
-        outcome.underwritten, outcome.refused
-    ))
-    .into_response())
 }
 
-/// The rows not imported, from the rows the preview posts back.
+/// The rows not imported, from the job's stored plan.
 async fn refused_report(
     State(state): State<AppState>,
     user: PageUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PathId { id, .. }: PathId<ids::ExchangeJob>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Underwrite, "/exchange/return").await?;
-    let rows = fields(&pairs, "row")
-        .map(|raw| {
-            RefusedRow::decode(raw)
-                .ok_or_else(|| WebError::BadRequest("提交的内容无效，请重新上传文件".to_owned()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = returns::refused_rows(&state.store, &user.session.actor, id).await?;
     let bytes = exports::refused_return_xlsx(&rows)?;
     Ok(xlsx("承保回传-未导入的行.xlsx", "refused-rows.xlsx", bytes))
 }

@@ -4,28 +4,29 @@
 //! instance can show it; a large file never holds a request open while it is written.
 
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use guanai_domain::Permission;
-use guanai_import::{ColumnMap, Field, ImportError, RowVerdict, Totals, Verdict};
-use guanai_store::imports::{ImportJob, JobStatus, MAX_IMPORT_BYTES, STALE_AFTER_MINUTES};
+use guanai_import::jobs::roster::{self, RosterSummary};
+use guanai_import::jobs::{self as import_jobs, ImportJob, JobKind, JobStatus};
+use guanai_import::{ColumnMap, Field, ImportError, RowVerdict};
+use guanai_store::imports::{MAX_IMPORT_BYTES, STALE_AFTER_MINUTES};
 use guanai_store::StoreError;
-use guanai_store::{Actor, Store};
-use serde::{Deserialize, Serialize};
 
 use crate::error::WebError;
 use crate::format::china_time;
+use crate::pages::download::xlsx;
 use crate::pages::upload::{read_upload, Upload};
 use crate::pages::{render, require, Crumb, Shell};
+use crate::requests::ids::{self, PathId};
 use crate::session::PageUser;
 use crate::state::AppState;
 
-const KIND: &str = "roster";
-/// Rows listed on the preview page per verdict (all are in the downloadable report).
-const SHOWN_ROWS: usize = 200;
+/// Rows listed on the preview page (every refused one is in the downloadable report).
+const SHOWN_ROWS: u64 = 200;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,78 +37,6 @@ pub fn routes() -> Router<AppState> {
         .route("/imports/{id}/commit", post(commit))
         .route("/imports/{id}/cancel", post(cancel))
         .route("/imports/{id}/refused.xlsx", get(refused_report))
-}
-
-/// What the preview page shows, kept with the job as JSON.
-#[derive(Serialize, Deserialize, Default)]
-struct Preview {
-    headers: Vec<String>,
-    /// (field label, column index) recognised or chosen.
-    mapped: Vec<(String, usize)>,
-    /// Required fields still without a column.
-    missing: Vec<String>,
-    /// Why the file cannot be read at all.
-    error: Option<String>,
-    totals: Option<Totals>,
-    /// Refused and warned rows first, then the others, up to SHOWN_ROWS.
-    rows: Vec<RowVerdict>,
-}
-
-/// The preview of a file: what is wrong with the file goes into the preview for the user
-/// to fix; a database failure is an error of the page.
-async fn make_preview(
-    store: &Store,
-    actor: &Actor,
-    bytes: &[u8],
-    overrides: &[(Field, usize)],
-) -> Result<Preview, WebError> {
-    let unreadable = |err: ImportError| -> Result<Preview, WebError> {
-        match err {
-            ImportError::Store(err) => Err(err.into()),
-            other => Ok(Preview { error: Some(other.to_string()), ..Default::default() }),
-        }
-    };
-    let headers = match guanai_import::read_header(bytes.to_vec()).await {
-        Ok(headers) => headers,
-        Err(err) => return unreadable(err),
-    };
-    let mut map = guanai_import::columns::recognise(&headers);
-    for (field, column) in overrides {
-        map.assign(*field, *column);
-    }
-    let mapped = map.fields.iter().map(|(f, c)| (f.label().to_owned(), *c)).collect();
-    let missing: Vec<String> = map.missing().iter().map(|f| f.as_str().to_owned()).collect();
-    if !missing.is_empty() {
-        return Ok(Preview { headers, mapped, missing, ..Default::default() });
-    }
-    let plan = match guanai_import::plan_roster(store, actor, bytes, overrides).await {
-        Ok(plan) => plan,
-        Err(err) => {
-            return unreadable(err).map(|p| Preview {
-                headers,
-                mapped,
-                missing,
-                error: p.error,
-                ..Default::default()
-            })
-        }
-    };
-    let mut rows: Vec<RowVerdict> = plan
-        .verdicts
-        .iter()
-        .filter(|v| matches!(v.verdict, Verdict::Refused | Verdict::Warned))
-        .take(SHOWN_ROWS)
-        .cloned()
-        .collect();
-    let room = SHOWN_ROWS.saturating_sub(rows.len()).min(50);
-    rows.extend(
-        plan.verdicts
-            .iter()
-            .filter(|v| !matches!(v.verdict, Verdict::Refused | Verdict::Warned))
-            .take(room)
-            .cloned(),
-    );
-    Ok(Preview { headers, mapped, missing, error: None, totals: Some(plan.totals.clone()), rows })
 }
 
 #[derive(Template)]
@@ -126,7 +55,7 @@ impl ListPage {
 }
 
 async fn list_page(state: &AppState, user: &PageUser, error: Option<String>) -> Result<Response, WebError> {
-    let jobs = state.store.import_jobs(&user.session.actor, KIND).await?;
+    let jobs = state.store.import_jobs(&user.session.actor, JobKind::Roster).await?;
     let shell =
         Shell::new(state, &user.session, "名单导入", "/imports", vec![Crumb::here("名单导入")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -146,26 +75,7 @@ async fn template(State(state): State<AppState>, user: PageUser) -> Result<Respo
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let bytes =
         guanai_import::report::roster_template_xlsx().map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(xlsx("计生家庭参保花名册模板.xlsx", bytes))
-}
-
-fn xlsx(file_name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"roster.xlsx\"; filename*=UTF-8''{}",
-        crate::session::encode(file_name)
-    );
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
+    Ok(xlsx("计生家庭参保花名册模板.xlsx", "roster-template.xlsx", bytes))
 }
 
 /// Takes the uploaded file, previews it, and shows the preview.
@@ -182,14 +92,14 @@ async fn upload(
         Ok(upload) => upload,
         Err(message) => return list_page(&state, &user, Some(message)).await,
     };
-    let id = match state.store.create_import_job(actor, KIND, &name, bytes.clone()).await {
-        Ok(id) => id,
-        Err(err @ StoreError::Database(_)) => return Err(err.into()),
-        Err(err) => return list_page(&state, &user, Some(WebError::from(err).to_string())).await,
+    let id = match roster::upload(&state.store, actor, &name, bytes, true, &[]).await {
+        Ok(uploaded) => uploaded.id,
+        Err(ImportError::Store(err @ StoreError::Database(_))) => return Err(err.into()),
+        Err(ImportError::Store(err)) => {
+            return list_page(&state, &user, Some(WebError::from(err).to_string())).await
+        }
+        Err(err) => return Err(err.into()),
     };
-    let preview = make_preview(&state.store, actor, &bytes, &[]).await?;
-    let json = serde_json::to_string(&preview).map_err(|e| WebError::Internal(e.to_string()))?;
-    state.store.set_import_preview(actor, id, "", &json).await?;
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
@@ -198,7 +108,8 @@ async fn upload(
 struct JobPage {
     shell: Shell,
     job: ImportJob,
-    preview: Preview,
+    preview: RosterSummary,
+    rows: Vec<RowVerdict>,
     fields: Vec<(&'static str, &'static str, Option<usize>)>,
     percent: i64,
     /// Committing without progress for too long: it may be started again.
@@ -239,20 +150,16 @@ impl JobPage {
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64, WebError> {
-    raw.parse().map_err(|_| WebError::NotFound(format!("找不到导入任务“{raw}”")))
-}
-
 /// The job: its preview with the column choices, or the progress of its commit.
 async fn show(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<ids::ImportJob>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
-    let job = state.store.import_job_info(&user.session.actor, parse_id(&id)?).await?;
-    let preview: Preview =
-        job.preview.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+    let view = roster::view(&state.store, &user.session.actor, id, SHOWN_ROWS).await?;
+    let (job, rows) = (view.job, view.rows);
+    let preview = view.summary.unwrap_or_default();
     let chosen = ColumnMap::decode_overrides(&job.overrides);
     let mut map = guanai_import::columns::recognise(&preview.headers);
     for (field, column) in &chosen {
@@ -267,6 +174,7 @@ async fn show(
         shell,
         job,
         preview,
+        rows,
         fields,
         percent,
         stale,
@@ -279,23 +187,15 @@ async fn show(
 async fn map_columns(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<ids::ImportJob>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
-    let id = parse_id(&id)?;
-    let actor = &user.session.actor;
-    let (job, bytes) = state.store.import_job(actor, id).await?;
-    if job.status != JobStatus::Previewed || job.file_deleted_at.is_some() {
-        return Err(WebError::BadRequest("该导入已开始、已结束或文件已删除，不能再修改列对应".to_owned()));
-    }
     let overrides: Vec<(Field, usize)> = pairs
         .iter()
         .filter_map(|(key, value)| Some((Field::parse(key.strip_prefix("col_")?)?, value.parse().ok()?)))
         .collect();
-    let preview = make_preview(&state.store, actor, &bytes, &overrides).await?;
-    let json = serde_json::to_string(&preview).map_err(|e| WebError::Internal(e.to_string()))?;
-    state.store.set_import_preview(actor, id, &ColumnMap::encode_overrides(&overrides), &json).await?;
+    roster::remap(&state.store, &user.session.actor, id, &overrides).await?;
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
@@ -306,124 +206,47 @@ async fn map_columns(
 async fn commit(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<ids::ImportJob>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
-    let id = parse_id(&id)?;
     let actor = user.session.actor.clone();
-    if !state.store.claim_import_job(&actor, id).await? {
-        return Ok(Redirect::to(&format!("/imports/{id}")).into_response());
+    if import_jobs::claim(&state.store, &actor, JobKind::Roster, id, false).await? {
+        let store = state.store.clone();
+        // The job records its own end (and a failure's reason) for its page.
+        tokio::spawn(async move {
+            let batch = guanai_import::roster::COMMIT_BATCH;
+            let _ = roster::run(&store, &actor, id, None, batch, |_, _| {}).await;
+        });
     }
-    let (job, bytes) = state.store.import_job(&actor, id).await?;
-    let overrides = ColumnMap::decode_overrides(&job.overrides);
-    tokio::spawn(run_job(state.store.clone(), actor, id, bytes, overrides));
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
-}
-
-/// A claimed job: planned again from its file, then written batch by batch, beating
-/// every minute so that it is not taken for stale; its end is recorded with the job.
-async fn run_job(store: Store, actor: Actor, id: i64, bytes: Vec<u8>, overrides: Vec<(Field, usize)>) {
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
-    let total = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
-    let work = async {
-        let plan = guanai_import::plan_roster(&store, &actor, bytes, &overrides).await?;
-        let households = plan.totals.households_new as i64;
-        total.store(households, std::sync::atomic::Ordering::Relaxed);
-        store.set_import_progress(id, JobStatus::Committing, 0, households, "").await?;
-        plan.commit(&store, &actor, |written, all| {
-            let store = store.clone();
-            let done = done.clone();
-            async move {
-                done.store(written as i64, std::sync::atomic::Ordering::Relaxed);
-                if let Err(err) =
-                    store.set_import_progress(id, JobStatus::Committing, written as i64, all as i64, "").await
-                {
-                    tracing::warn!(%err, job = id, "could not record an import's progress");
-                }
-            }
-        })
-        .await
-    };
-    let heartbeat = async {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            if let Err(err) = store.touch_import_job(id).await {
-                tracing::warn!(%err, job = id, "could not record that an import is alive");
-            }
-        }
-    };
-    let outcome = tokio::select! {
-        outcome = work => outcome,
-        () = heartbeat => unreachable!("the heartbeat never ends"),
-    };
-    let (done, total) =
-        (done.load(std::sync::atomic::Ordering::Relaxed), total.load(std::sync::atomic::Ordering::Relaxed));
-    let (status, message, done) = match outcome {
-        Ok(t) => (
-            JobStatus::Done,
-            format!(
-                "导入完成：新增{}人，更新{}人，无变化{}人，有提示{}人，拒绝{}行",
-                t.created, t.updated, t.unchanged, t.warned, t.refused
-            ),
-            total,
-        ),
-        Err(ImportError::Store(StoreError::Database(err))) => {
-            tracing::error!(%err, job = id, "an import failed on the database");
-            (
-                JobStatus::Failed,
-                "导入中断：系统内部错误（详情已记入日志）。已写入的家庭保持完整，可稍后再次执行导入以补全其余部分".to_owned(),
-                done,
-            )
-        }
-        Err(err) => (
-            JobStatus::Failed,
-            format!("导入中断：{err}。已写入的家庭保持完整，可再次执行导入以补全其余部分"),
-            done,
-        ),
-    };
-    let _ = store
-        .audit(
-            &actor,
-            guanai_store::audit::AuditEvent::ok("import.commit", "导入", id.to_string())
-                .with_detail(message.clone()),
-        )
-        .await;
-    if let Err(err) = store.set_import_progress(id, status, done, total, &message).await {
-        tracing::error!(%err, job = id, "could not record the end of an import");
-    }
 }
 
 /// Gives up a previewed job: nothing is written; the file goes with the retention.
 async fn cancel(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<ids::ImportJob>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
-    let id = parse_id(&id)?;
-    if !state.store.cancel_import_job(&user.session.actor, id).await? {
+    if !import_jobs::cancel(&state.store, &user.session.actor, JobKind::Roster, id).await? {
         return Err(WebError::BadRequest("该导入已开始或已结束，不能取消".to_owned()));
     }
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
-/// The refused rows with their reasons, as .xlsx, ready to correct and import again.
+/// The refused rows with their reasons, as .xlsx, ready to correct and import again: made
+/// from the job's stored plan, never from the file.
 async fn refused_report(
     State(state): State<AppState>,
     user: PageUser,
-    Path(id): Path<String>,
+    PathId { id, .. }: PathId<ids::ImportJob>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let actor = &user.session.actor;
-    let (job, bytes) = state.store.import_job(actor, parse_id(&id)?).await?;
-    if job.file_deleted_at.is_some() {
+    let (job, report) = roster::refused_report(&state.store, actor, id).await?;
+    let Some(report) = report else {
         return Err(WebError::NotFound("该导入的文件已按保留期限删除，无法再生成未导入的行".to_owned()));
-    }
-    let overrides = ColumnMap::decode_overrides(&job.overrides);
-    let plan = guanai_import::plan_roster(&state.store, actor, bytes, &overrides).await?;
-    let report =
-        guanai_import::report::refused_rows_xlsx(&plan).map_err(|e| WebError::Internal(e.to_string()))?;
+    };
     state
         .store
         .audit(
@@ -434,6 +257,7 @@ async fn refused_report(
         .await?;
     Ok(xlsx(
         &format!("未导入的行-{}.xlsx", job.file_name.trim_end_matches(".xlsx").trim_end_matches(".csv")),
+        "refused-rows.xlsx",
         report,
     ))
 }

@@ -20,7 +20,6 @@ macro_rules! records {
     ($($kind:ident => $name:literal),* $(,)?) => {
         $(
             #[doc = concat!("Ids of ", $name, ".")]
-            #[allow(dead_code)] // until every page and API handler takes its ids this way
             pub enum $kind {}
             impl Record for $kind {
                 const NAME: &'static str = $name;
@@ -37,10 +36,6 @@ records! {
     ImportJob => "导入任务",
     ExchangeJob => "回盘任务",
     FundingSource => "资金来源",
-    SubsidyRule => "补贴规则",
-    Product => "产品",
-    Package => "套餐",
-    Org => "单位",
 }
 
 /// The one path parameter of a route, parsed as the id of a `K`. `E` is how a handler

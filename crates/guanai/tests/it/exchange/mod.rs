@@ -5,6 +5,7 @@
 
 mod cli;
 mod lists;
+mod returns;
 mod underwriting;
 
 use std::io::Cursor;
@@ -80,10 +81,10 @@ async fn other_county_village(app: &TestApp) -> String {
     rows.into_iter().find(|r| r.code.as_str().len() == 12).expect("a village in 青原区").code.to_string()
 }
 
-struct Download {
-    status: StatusCode,
+pub(crate) struct Download {
+    pub(crate) status: StatusCode,
     content_type: String,
-    bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 async fn download(app: &TestApp, request: Request<Body>) -> Download {
@@ -99,7 +100,7 @@ async fn download(app: &TestApp, request: Request<Body>) -> Download {
     Download { status, content_type, bytes }
 }
 
-async fn get_file(app: &TestApp, client: &Client, path: &str) -> Download {
+pub(crate) async fn get_file(app: &TestApp, client: &Client, path: &str) -> Download {
     let request = Request::get(path)
         .header(header::COOKIE, format!("guanai_session={}", client.cookie))
         .body(Body::empty());
@@ -143,7 +144,8 @@ fn xlsx_of(rows: &[Vec<String>]) -> Vec<u8> {
     workbook.save_to_buffer().unwrap()
 }
 
-/// Uploads a returned file as a browser does (multipart, token in the query string).
+/// Uploads a returned file as a browser does (multipart, token in the query string), and
+/// follows the answer to the job's page (a file that cannot be read is answered at once).
 async fn upload(app: &TestApp, client: &Client, name: &str, bytes: &[u8]) -> TestResponse {
     let boundary = "----guanai-test-boundary";
     let mut body = format!(
@@ -157,28 +159,20 @@ async fn upload(app: &TestApp, client: &Client, name: &str, bytes: &[u8]) -> Tes
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .body(Body::from(body))
         .unwrap();
-    app.send(request).await
+    let answer = app.send(request).await;
+    if answer.status != StatusCode::SEE_OTHER {
+        return answer;
+    }
+    assert!(answer.location().starts_with("/exchange/returns/"), "{}", answer.location());
+    app.get(client, answer.location()).await
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The values of the hidden fields called `name` in a page.
-fn hidden(body: &str, name: &str) -> Vec<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    body.match_indices(&marker)
-        .map(|(at, _)| {
-            let start = at + marker.len();
-            let end = start + body[start..].find('"').expect("closing quote");
-            unescape(&body[start..end])
-        })
-        .collect()
+/// The path of the returned file's job a page shows (`/exchange/returns/12`).
+fn job_path(body: &str) -> String {
+    let marker = "/exchange/returns/";
+    let start = body.find(marker).unwrap_or_else(|| panic!("no job in {body}"));
+    let digits: String = body[start + marker.len()..].chars().take_while(char::is_ascii_digit).collect();
+    format!("{marker}{digits}")
 }
 
 /// The number a totals card shows.

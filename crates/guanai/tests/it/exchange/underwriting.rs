@@ -1,14 +1,13 @@
 //! The insurer's round trip: the list to underwrite, the returned file (preview, commit,
 //! refusals releasing funding, a second run changing nothing; .xlsx and GBK .csv).
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use guanai_domain::families::Relationship;
 use guanai_store::policies::{Channel, EnrolRequest, PolicyStatus};
 
 use super::{
-    allocated, column, download, drafted, get_file, hidden, other_county_village, sheet, submitted, total,
-    upload, xlsx_of, HEADERS, JIZHOU_VILLAGE,
+    allocated, column, drafted, get_file, job_path, other_county_village, sheet, submitted, total, upload,
+    xlsx_of, HEADERS, JIZHOU_VILLAGE,
 };
 use crate::util::{id_number, TestApp};
 
@@ -182,20 +181,11 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     }
     assert!(!preview.body.contains(&id_number("19800305", 1)), "the preview shows no ID number");
     assert_eq!(app.store.policy(&app.system(), a).await.unwrap().summary.status, PolicyStatus::Submitted);
-    let decisions = hidden(&preview.body, "decision");
-    assert_eq!(decisions.len(), 3);
-    let refused_rows = hidden(&preview.body, "row");
-    assert_eq!(refused_rows.len(), 5);
+    assert!(preview.body.contains("data-testid=\"return-confirm\""), "{}", preview.body);
+    let job = job_path(&preview.body);
 
-    // The report of the rows not imported, from the rows the preview posts back.
-    let mut fields: Vec<(&str, &str)> = vec![("csrf", branch.csrf.as_str())];
-    fields.extend(refused_rows.iter().map(|r| ("row", r.as_str())));
-    let request = Request::post("/exchange/return/refused.xlsx")
-        .header(header::COOKIE, format!("guanai_session={}", branch.cookie))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(crate::util::serde_urlencoded_body(&fields)))
-        .unwrap();
-    let report = download(&app, request).await;
+    // The report of the rows not imported, from the job's stored plan.
+    let report = get_file(&app, &branch, &format!("{job}/refused.xlsx")).await;
     assert_eq!(report.status, StatusCode::OK);
     let report = sheet(&report.bytes);
     assert_eq!(report[0][..5], ["系统保单编号", "证书编号", "承保结果", "保单号", "拒保原因"]);
@@ -205,9 +195,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
 
     // Confirm: A and B underwritten, C cancelled with the insurer's reason and its funding
     // given back, D untouched.
-    let mut fields: Vec<(&str, &str)> = vec![("file_name", "承保回传.xlsx"), ("unchanged", "0")];
-    fields.extend(decisions.iter().map(|d| ("decision", d.as_str())));
-    let done = app.post_form(&branch, "/exchange/return/confirm", &fields).await;
+    let done = app.post_form(&branch, &format!("{job}/confirm"), &[]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), "/exchange?underwritten=2&refused=1&unchanged=0");
     let notice = app.get(&branch, done.location()).await;
@@ -255,11 +243,13 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     assert_eq!(total(&second.body, "total-unchanged"), 3);
     assert_eq!(total(&second.body, "total-rejected"), 5);
     assert!(second.body.contains("没有需要写入的结果"));
-    assert!(hidden(&second.body, "decision").is_empty());
-    // A stale confirmation of the first preview writes nothing and shows the news.
-    let stale = app.post_form(&branch, "/exchange/return/confirm", &fields).await;
-    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
-    assert!(stale.body.contains("情况已有变化"));
+    assert!(!second.body.contains("data-testid=\"return-confirm\""));
+    // The first job confirmed again writes nothing: it is done.
+    let again = app.post_form(&branch, &format!("{job}/confirm"), &[]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(again.location(), job);
+    let page = app.get(&branch, &job).await;
+    assert!(page.body.contains("已完成"), "{}", page.body);
     assert_eq!(allocated(&app).await, allocated_now);
     assert_eq!(policy(renewed).await.summary.status, PolicyStatus::Draft);
 
@@ -302,10 +292,7 @@ async fn a_gbk_csv_matched_by_certificate_code_refuses_a_policy_number_used_twic
         format!("证书编号,承保结果,保单号,拒保原因\n{},承保,PJA-1,\n{c2},承保,PJA-2,\n", c1.to_lowercase());
     let preview = upload(&app, &branch, "回传.csv", &gbk(&text)).await;
     assert_eq!(total(&preview.body, "total-underwrite"), 2, "{}", preview.body);
-    let mut fields: Vec<(&str, &str)> = vec![("file_name", "回传.csv")];
-    let decisions = hidden(&preview.body, "decision");
-    fields.extend(decisions.iter().map(|d| ("decision", d.as_str())));
-    let done = app.post_form(&branch, "/exchange/return/confirm", &fields).await;
+    let done = app.post_form(&branch, &format!("{}/confirm", job_path(&preview.body)), &[]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
 
     // A number already in use by another policy; an unreadable result; a refusal without
@@ -318,7 +305,7 @@ async fn a_gbk_csv_matched_by_certificate_code_refuses_a_policy_number_used_twic
     assert!(preview.body.contains(&format!("找不到证书编号为 {c3}X 的保单")));
     assert!(preview.body.contains("承保结果“待定”无法识别"));
     assert!(preview.body.contains("该保单已承保（保单号 PJA-2），不能再拒保"));
-    assert!(hidden(&preview.body, "decision").is_empty());
+    assert!(!preview.body.contains("data-testid=\"return-confirm\""));
     let text = format!("系统保单编号,承保结果,保单号,拒保原因\n{three},承保,8.80012345678901E+19,\n");
     let preview = upload(&app, &branch, "回传.csv", &gbk(&text)).await;
     assert!(preview.body.contains("被表格软件存成了数字"), "{}", preview.body);

@@ -21,7 +21,6 @@ pub use sources::{create, list, new_form};
 // The form helpers moved to `requests::forms`; re-exported for pages still importing them here.
 pub(crate) use crate::requests::forms::{this_year, year_or_current};
 // Moved to `pages::form`; re-exported for the exchange pages still importing it here.
-pub(crate) use crate::pages::form::with_status;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,8 +1,9 @@
-//! Import jobs: the uploaded file and the state of its preview and commit, in the database
-//! (not in process memory), so any instance can show the progress or finish the job.
+//! Import jobs: the uploaded file, its stored plan (`plan.rs`) and the state of its commit,
+//! in the database (not in process memory), so any instance can show the progress or
+//! finish the job. Two kinds: a county's roster and the insurer's returned file.
 
 use chrono::{DateTime, Utc};
-use guanai_domain::{Permission, RegionCode};
+use guanai_domain::Permission;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -13,6 +14,10 @@ use serde::Serialize;
 use crate::audit::AuditEvent;
 use crate::entities::import_jobs;
 use crate::{Actor, Store, StoreError, StoreResult};
+
+mod plan;
+
+pub use plan::{corrupt, PlanRow};
 
 /// Largest file accepted (a 300,000-row roster is about 30 MB as CSV).
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
@@ -49,14 +54,20 @@ impl JobStatus {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
-        match raw {
+    /// A stored status; anything else is an error, never taken for a status.
+    pub fn parse(raw: &str) -> StoreResult<Self> {
+        Ok(match raw {
+            "previewed" => JobStatus::Previewed,
             "committing" => JobStatus::Committing,
             "done" => JobStatus::Done,
             "failed" => JobStatus::Failed,
             "cancelled" => JobStatus::Cancelled,
-            _ => JobStatus::Previewed,
-        }
+            other => {
+                return Err(StoreError::Database(sea_orm::DbErr::Custom(format!(
+                    "unknown import job status “{other}”"
+                ))))
+            }
+        })
     }
 
     pub const fn label(self) -> &'static str {
@@ -75,11 +86,65 @@ impl JobStatus {
     }
 }
 
+/// What a job imports; each kind is for the role that may write what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// A county's roster of families (花名册).
+    Roster,
+    /// The insurer's returned list to underwrite (承保结果回传).
+    InsurerReturn,
+}
+
+impl JobKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Roster => "roster",
+            JobKind::InsurerReturn => "insurer_return",
+        }
+    }
+
+    /// A stored kind; anything else is an error.
+    pub fn parse(raw: &str) -> StoreResult<Self> {
+        match raw {
+            "roster" => Ok(JobKind::Roster),
+            "insurer_return" => Ok(JobKind::InsurerReturn),
+            other => Err(StoreError::Database(sea_orm::DbErr::Custom(format!(
+                "unknown import job kind “{other}”"
+            )))),
+        }
+    }
+
+    /// Who may upload, see and run a job of this kind.
+    pub const fn permission(self) -> Permission {
+        match self {
+            JobKind::Roster => Permission::ManageFamilies,
+            JobKind::InsurerReturn => Permission::Underwrite,
+        }
+    }
+
+    /// The audit log's word for the job.
+    const fn target(self) -> &'static str {
+        match self {
+            JobKind::Roster => "导入",
+            JobKind::InsurerReturn => "承保回传",
+        }
+    }
+
+    /// "Not found" in the words of the kind.
+    fn not_found(self, id: i64) -> StoreError {
+        match self {
+            JobKind::Roster => StoreError::not_found(format!("找不到导入任务“{id}”")),
+            JobKind::InsurerReturn => StoreError::not_found(format!("找不到回传文件“{id}”")),
+        }
+    }
+}
+
 /// A job without its file.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportJob {
     pub id: i64,
-    pub kind: String,
+    pub kind: JobKind,
     pub file_name: String,
     pub region_code: String,
     pub created_by: String,
@@ -87,8 +152,11 @@ pub struct ImportJob {
     /// The user's column choices, as the import crate writes them.
     pub overrides: String,
     pub status: JobStatus,
-    /// The preview's totals and verdicts, as the import crate writes them.
+    /// The plan's summary (totals, mapping, file error), as the import crate writes it;
+    /// its rows are [`PlanRow`]s.
     pub preview: Option<String>,
+    /// The shape of `preview`, as the import crate numbers it (0: none, or from before).
+    pub plan_version: i32,
     pub done: i64,
     pub total: i64,
     pub message: String,
@@ -105,24 +173,10 @@ impl ImportJob {
         self.status == JobStatus::Committing
             && self.updated_at < Utc::now() - chrono::Duration::minutes(STALE_AFTER_MINUTES)
     }
-}
 
-fn to_job(row: import_jobs::Model) -> ImportJob {
-    ImportJob {
-        id: row.id,
-        kind: row.kind,
-        file_name: row.file_name,
-        region_code: row.region_code,
-        created_by: row.created_by,
-        created_at: row.created_at,
-        overrides: row.overrides,
-        status: JobStatus::parse(&row.status),
-        preview: row.preview,
-        done: row.done,
-        total: row.total,
-        message: row.message,
-        updated_at: row.updated_at,
-        file_deleted_at: row.file_deleted_at,
+    /// The file was never kept: a job of the command line, which holds the file itself.
+    pub fn file_never_kept(&self) -> bool {
+        self.file_deleted_at == Some(self.created_at)
     }
 }
 
@@ -143,6 +197,7 @@ struct JobRow {
     message: String,
     updated_at: DateTime<Utc>,
     file_deleted_at: Option<DateTime<Utc>>,
+    plan_version: i32,
 }
 
 /// Every column of a job but its file.
@@ -162,56 +217,64 @@ fn without_file() -> sea_orm::Select<import_jobs::Entity> {
         import_jobs::Column::Message,
         import_jobs::Column::UpdatedAt,
         import_jobs::Column::FileDeletedAt,
+        import_jobs::Column::PlanVersion,
     ])
 }
 
-impl From<JobRow> for ImportJob {
-    fn from(row: JobRow) -> Self {
-        ImportJob {
+impl TryFrom<JobRow> for ImportJob {
+    type Error = StoreError;
+
+    fn try_from(row: JobRow) -> StoreResult<Self> {
+        Ok(ImportJob {
             id: row.id,
-            kind: row.kind,
+            kind: JobKind::parse(&row.kind)?,
             file_name: row.file_name,
             region_code: row.region_code,
             created_by: row.created_by,
             created_at: row.created_at,
             overrides: row.overrides,
-            status: JobStatus::parse(&row.status),
+            status: JobStatus::parse(&row.status)?,
             preview: row.preview,
+            plan_version: row.plan_version,
             done: row.done,
             total: row.total,
             message: row.message,
             updated_at: row.updated_at,
             file_deleted_at: row.file_deleted_at,
-        }
+        })
     }
 }
 
 impl Store {
-    /// Keeps an uploaded file as a new job of `kind` in the actor's region.
+    /// A new job of `kind` in the actor's region, with its file sealed; `None`: the file
+    /// stays with the command line that runs the job at once (it is never kept, and the
+    /// job can only be run with its plan in hand).
     pub async fn create_import_job(
         &self,
         actor: &Actor,
-        kind: &str,
+        kind: JobKind,
         file_name: &str,
-        bytes: Vec<u8>,
+        file: Option<&[u8]>,
     ) -> StoreResult<i64> {
-        actor.require(Permission::ManageFamilies)?;
-        if bytes.is_empty() {
-            return Err(StoreError::invalid("上传的文件是空的，请重新选择文件"));
-        }
-        if bytes.len() > MAX_IMPORT_BYTES {
-            return Err(StoreError::invalid(format!(
-                "文件超过{}MB，请拆分后分批导入",
-                MAX_IMPORT_BYTES / 1024 / 1024
-            )));
+        actor.require(kind.permission())?;
+        if let Some(bytes) = file {
+            if bytes.is_empty() {
+                return Err(StoreError::invalid("上传的文件是空的，请重新选择文件"));
+            }
+            if bytes.len() > MAX_IMPORT_BYTES {
+                return Err(StoreError::invalid(format!(
+                    "文件超过{}MB，请拆分后分批导入",
+                    MAX_IMPORT_BYTES / 1024 / 1024
+                )));
+            }
         }
         let now = Utc::now();
         let id = import_jobs::Entity::insert(import_jobs::ActiveModel {
             id: NotSet,
-            kind: Set(kind.to_owned()),
+            kind: Set(kind.as_str().to_owned()),
             file_name: Set(file_name.chars().take(200).collect()),
             // Sealed: a roster holds full ID and phone numbers.
-            file_bytes: Set(self.keys.seal_bytes(&bytes)),
+            file_bytes: Set(file.map(|bytes| self.keys.seal_bytes(bytes)).unwrap_or_default()),
             region_code: Set(actor.scope().to_string()),
             created_by: Set(actor.username().to_owned()),
             created_at: Set(now),
@@ -222,88 +285,106 @@ impl Store {
             total: Set(0),
             message: Set(String::new()),
             updated_at: Set(now),
-            file_deleted_at: Set(None),
+            file_deleted_at: Set(file.is_none().then_some(now)),
+            plan_version: Set(0),
         })
         .exec(&self.db)
         .await?
         .last_insert_id;
-        self.audit(actor, AuditEvent::ok("import.upload", "导入", id.to_string()).with_detail(file_name))
-            .await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("import.upload", kind.target(), id.to_string()).with_detail(file_name),
+        )
+        .await?;
         Ok(id)
-    }
-
-    /// A job's row with its sealed file, if the actor's region holds it.
-    async fn job_row(&self, actor: &Actor, id: i64) -> StoreResult<import_jobs::Model> {
-        actor.require(Permission::ManageFamilies)?;
-        let row = import_jobs::Entity::find_by_id(id).one(&self.db).await?;
-        self.in_scope(actor, id, row.as_ref().map(|r| r.region_code.as_str())).await?;
-        Ok(row.expect("in scope, so found"))
     }
 
     /// Whether the actor's region holds job `id` found in `region` (`None`: not found);
     /// an attempt outside it is audited.
-    async fn in_scope(&self, actor: &Actor, id: i64, region: Option<&str>) -> StoreResult<()> {
+    async fn in_scope(&self, actor: &Actor, kind: JobKind, id: i64, region: Option<&str>) -> StoreResult<()> {
         match region {
             Some(region) if region.starts_with(actor.scope().as_str()) => Ok(()),
-            Some(_) => Err(self.deny(actor, "import.view", "导入", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到导入任务“{id}”"))),
+            Some(_) => Err(self.deny(actor, "import.view", kind.target(), id.to_string()).await),
+            None => Err(kind.not_found(id)),
         }
     }
 
-    /// A job and its file (opened; empty once deleted).
-    pub async fn import_job(&self, actor: &Actor, id: i64) -> StoreResult<(ImportJob, Vec<u8>)> {
-        let mut row = self.job_row(actor, id).await?;
-        let sealed = std::mem::take(&mut row.file_bytes);
-        let bytes = if row.file_deleted_at.is_some() || sealed.is_empty() {
-            Vec::new()
-        } else {
-            self.keys.open_bytes(&sealed)?
-        };
-        Ok((to_job(row), bytes))
+    /// A job and its file (opened; empty once deleted, or never kept).
+    pub async fn import_job(
+        &self,
+        actor: &Actor,
+        kind: JobKind,
+        id: i64,
+    ) -> StoreResult<(ImportJob, Vec<u8>)> {
+        let job = self.import_job_info(actor, kind, id).await?;
+        if job.file_deleted_at.is_some() {
+            return Ok((job, Vec::new()));
+        }
+        let sealed: Option<Vec<u8>> = import_jobs::Entity::find_by_id(id)
+            .select_only()
+            .column(import_jobs::Column::FileBytes)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let sealed = sealed.unwrap_or_default();
+        let bytes = if sealed.is_empty() { Vec::new() } else { self.keys.open_bytes(&sealed)? };
+        Ok((job, bytes))
     }
 
     /// A job without its file: its page, refreshed while it runs, never reads the file.
-    pub async fn import_job_info(&self, actor: &Actor, id: i64) -> StoreResult<ImportJob> {
-        actor.require(Permission::ManageFamilies)?;
+    pub async fn import_job_info(&self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<ImportJob> {
+        actor.require(kind.permission())?;
         let row = without_file()
             .filter(import_jobs::Column::Id.eq(id))
+            .filter(import_jobs::Column::Kind.eq(kind.as_str()))
             .into_model::<JobRow>()
             .one(&self.db)
             .await?;
-        self.in_scope(actor, id, row.as_ref().map(|r| r.region_code.as_str())).await?;
-        Ok(row.expect("in scope, so found").into())
+        self.in_scope(actor, kind, id, row.as_ref().map(|r| r.region_code.as_str())).await?;
+        row.expect("in scope, so found").try_into()
     }
 
     /// The actor's region's recent jobs, newest first, without their files.
-    pub async fn import_jobs(&self, actor: &Actor, kind: &str) -> StoreResult<Vec<ImportJob>> {
-        actor.require(Permission::ManageFamilies)?;
+    pub async fn import_jobs(&self, actor: &Actor, kind: JobKind) -> StoreResult<Vec<ImportJob>> {
+        actor.require(kind.permission())?;
         let rows = without_file()
             .filter(actor.scope_condition(import_jobs::Column::RegionCode))
-            .filter(import_jobs::Column::Kind.eq(kind))
+            .filter(import_jobs::Column::Kind.eq(kind.as_str()))
             .order_by_desc(import_jobs::Column::Id)
             .limit(30)
             .into_model::<JobRow>()
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(ImportJob::from).collect())
+        rows.into_iter().map(ImportJob::try_from).collect()
     }
 
     /// Claims a job for its commit, in one conditional update: a job waiting for it (or
     /// failed half way), or one left committing for [`STALE_AFTER_MINUTES`] without
     /// progress. `false` when another request (or server) has it, it is over, or its file
-    /// is gone: of two claims at once, exactly one wins.
-    pub async fn claim_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
-        self.import_job_info(actor, id).await?;
+    /// is gone: of two claims at once, exactly one wins. `plan_in_hand`: the caller holds
+    /// the plan (the command line that just made it), so a job without its file may be
+    /// claimed too.
+    pub async fn claim_import_job(
+        &self,
+        actor: &Actor,
+        kind: JobKind,
+        id: i64,
+        plan_in_hand: bool,
+    ) -> StoreResult<bool> {
+        self.import_job_info(actor, kind, id).await?;
         let now = Utc::now();
         let stale = now - chrono::Duration::minutes(STALE_AFTER_MINUTES);
-        let claimed = import_jobs::Entity::update_many()
+        let mut claim = import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Committing.as_str()))
             .col_expr(import_jobs::Column::Done, Expr::value(0i64))
             .col_expr(import_jobs::Column::Total, Expr::value(0i64))
             .col_expr(import_jobs::Column::Message, Expr::value(""))
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(now))
-            .filter(import_jobs::Column::Id.eq(id))
-            .filter(import_jobs::Column::FileDeletedAt.is_null())
+            .filter(import_jobs::Column::Id.eq(id));
+        if !plan_in_hand {
+            claim = claim.filter(import_jobs::Column::FileDeletedAt.is_null());
+        }
+        let claimed = claim
             .filter(
                 Condition::any()
                     .add(
@@ -320,15 +401,18 @@ impl Store {
             .await?
             .rows_affected;
         if claimed == 1 {
-            self.audit(actor, AuditEvent::ok("import.claim", "导入", id.to_string()).with_detail("开始写入"))
-                .await?;
+            self.audit(
+                actor,
+                AuditEvent::ok("import.claim", kind.target(), id.to_string()).with_detail("开始写入"),
+            )
+            .await?;
         }
         Ok(claimed == 1)
     }
 
     /// Gives up a job that is not being written; its file goes with the retention.
-    pub async fn cancel_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
-        self.import_job_info(actor, id).await?;
+    pub async fn cancel_import_job(&self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<bool> {
+        self.import_job_info(actor, kind, id).await?;
         let cancelled = import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
             .col_expr(import_jobs::Column::Message, Expr::value("已取消，未写入任何数据"))
@@ -339,13 +423,14 @@ impl Store {
             .await?
             .rows_affected;
         if cancelled == 1 {
-            self.audit(actor, AuditEvent::ok("import.cancel", "导入", id.to_string())).await?;
+            self.audit(actor, AuditEvent::ok("import.cancel", kind.target(), id.to_string())).await?;
         }
         Ok(cancelled == 1)
     }
 
     /// Deletes the files of jobs that ended more than `retention_days` ago, and gives up
-    /// (and empties) jobs left unconfirmed that long. Returns how many files went.
+    /// (and empties) jobs left unconfirmed that long; the original cells of their stored
+    /// rows go with the files. Returns how many files went.
     pub async fn purge_import_files(&self, retention_days: u32) -> StoreResult<u64> {
         let now = Utc::now();
         let cutoff = now - chrono::Duration::days(i64::from(retention_days));
@@ -376,27 +461,8 @@ impl Store {
             .exec(&self.db)
             .await?
             .rows_affected;
+        self.purge_plan_cells().await?;
         Ok(abandoned + ended)
-    }
-
-    /// Records the preview (and the column choices it was made with).
-    pub async fn set_import_preview(
-        &self,
-        actor: &Actor,
-        id: i64,
-        overrides: &str,
-        preview: &str,
-    ) -> StoreResult<()> {
-        self.import_job_info(actor, id).await?;
-        import_jobs::Entity::update_many()
-            .col_expr(import_jobs::Column::Overrides, Expr::value(overrides))
-            .col_expr(import_jobs::Column::Preview, Expr::value(preview))
-            .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(import_jobs::Column::Id.eq(id))
-            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.as_str()))
-            .exec(&self.db)
-            .await?;
-        Ok(())
     }
 
     /// Tells that a claimed job's commit is still alive (so it is not taken for stale).
@@ -432,10 +498,5 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
-    }
-
-    /// The region a job belongs to (for the actor that runs it in the background).
-    pub fn job_region(job: &ImportJob) -> Option<RegionCode> {
-        RegionCode::parse(&job.region_code).ok()
     }
 }
