@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::error::stored;
 use crate::audit::AuditEvent;
 use crate::entities::{families, person_events, persons};
 use crate::{Actor, Store, StoreError, StoreResult};
@@ -33,16 +34,16 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .filter_map(|e| {
-                Some(MemberEventRecord {
+            .map(|e| {
+                Ok(MemberEventRecord {
                     person_id: e.person_id,
-                    kind: MemberEvent::parse(&e.kind)?,
+                    kind: stored("person_events.kind", &e.kind)?,
                     event_date: e.event_date,
                     note: e.note,
                     recorded_by: crate::audit_labels::shown_username(&e.recorded_by).to_owned(),
                 })
             })
-            .collect())
+            .collect::<StoreResult<_>>()?)
     }
 
     async fn person_in_scope(
@@ -176,7 +177,7 @@ impl Store {
             id: NotSet,
             person_id: Set(person.id),
             family_id: Set(family_id),
-            kind: Set(kind.as_str().to_owned()),
+            kind: Set(kind.code().to_owned()),
             event_date: Set(date),
             note: Set(note.trim().chars().take(200).collect()),
             recorded_by: Set(actor.username().to_owned()),
@@ -205,7 +206,7 @@ impl Store {
         if relationship == Relationship::Head {
             return Err(StoreError::invalid("迁入的成员不能作为户主；请选择与新户主的关系"));
         }
-        if person.relationship == Relationship::Head.as_str() {
+        if person.relationship == Relationship::Head.code() {
             return Err(StoreError::invalid("户主不能迁出；请先为原家庭指定新的户主"));
         }
         if !person.active {
@@ -220,7 +221,7 @@ impl Store {
         persons::Entity::update(persons::ActiveModel {
             id: Set(person.id),
             family_id: Set(to.id),
-            relationship: Set(relationship.as_str().to_owned()),
+            relationship: Set(relationship.code().to_owned()),
             active: Set(true),
             left_on: Set(None),
             ..Default::default()

@@ -25,7 +25,7 @@ pub struct Certificate {
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicCertificate {
     pub cert_code: String,
-    pub policy_no: Option<String>,
+    pub policy_no: Option<super::PolicyNo>,
     pub status: ShownStatus,
     /// What the check says the policy is (draft, cancelled, in force …).
     pub state: CertificateState,
