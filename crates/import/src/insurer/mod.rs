@@ -9,6 +9,7 @@ mod commit;
 mod plan;
 mod read;
 
+use guanai_store::policies::PolicyNo;
 use serde::{Deserialize, Serialize};
 
 pub use plan::{plan_decisions, plan_return};
@@ -18,7 +19,7 @@ pub use read::ReturnField;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
-    Underwrite { policy_id: i64, policy_no: String },
+    Underwrite { policy_id: i64, policy_no: PolicyNo },
     Refuse { policy_id: i64, reason: String },
 }
 
@@ -43,7 +44,7 @@ impl Decision {
         let policy_id = parts.next()?.trim().parse().ok()?;
         let value = parts.next()?.to_owned();
         match kind {
-            "U" => Some(Decision::Underwrite { policy_id, policy_no: value }),
+            "U" => Some(Decision::Underwrite { policy_id, policy_no: PolicyNo::parse(&value).ok()? }),
             "R" => Some(Decision::Refuse { policy_id, reason: value }),
             _ => None,
         }
@@ -205,7 +206,7 @@ mod tests {
 
     #[test]
     fn decisions_survive_a_hidden_field() {
-        let u = Decision::Underwrite { policy_id: 12, policy_no: "PJA-001".to_owned() };
+        let u = Decision::Underwrite { policy_id: 12, policy_no: PolicyNo::parse("PJA-001").unwrap() };
         let r = Decision::Refuse { policy_id: 13, reason: "年龄\t超限\n请核对".to_owned() };
         assert_eq!(Decision::decode(&u.encode()), Some(u));
         assert_eq!(
@@ -224,5 +225,6 @@ mod tests {
         };
         assert_eq!(RefusedRow::decode(&row.encode()), Some(row));
         assert_eq!(Decision::decode("U\tabc\tz"), None);
+        assert_eq!(Decision::decode("U\t12\tPJA 001"), None, "a policy number is checked when read back");
     }
 }

@@ -21,6 +21,7 @@ use guanai_store::products::Package;
 use serde::Deserialize;
 
 use crate::error::WebError;
+use crate::format::TagColor;
 use crate::pages::{render, require, Crumb, Shell};
 use crate::requests::forms;
 use crate::session::PageUser;
@@ -321,7 +322,7 @@ async fn list(
             },
             status: match filter.status.trim() {
                 "" => None,
-                raw => Some(PolicyStatus::parse(raw).ok_or("未知的保单状态")?),
+                raw => Some(PolicyStatus::from_code(raw).ok().ok_or("未知的保单状态")?),
             },
             region: forms::optional_region("区域", &filter.region)?,
             family_id: None,

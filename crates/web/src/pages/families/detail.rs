@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{parse_id, with_status, CONSENT_KINDS, EVENT_KINDS};
 use crate::error::WebError;
-use crate::format::china_time;
+use crate::format::{china_time, TagColor};
 use crate::pages::{render, require, Crumb, Shell};
 use crate::requests::families::MemberForm;
 use crate::session::PageUser;

@@ -12,7 +12,7 @@ use guanai_domain::funding::{RuleScope, SubsidyAmount};
 use guanai_domain::regions::short_region_name;
 use guanai_domain::{Permission, PovertyStatus, RegionCode};
 use guanai_store::funding::{Ledger, NewRule, Rule, Source};
-use guanai_store::policies::PolicyStatus;
+use crate::format::TagColor;
 use guanai_store::sessions::Session;
 use serde::Deserialize;
 
@@ -207,8 +207,8 @@ async fn ledger_page(
                 .get(&line.village_code)
                 .map(|n| short_region_name(n))
                 .unwrap_or_else(|| line.village_code.clone()),
-            status: PolicyStatus::label_of(&line.status),
-            color: PolicyStatus::parse(&line.status).map(PolicyStatus::color).unwrap_or_default(),
+            status: line.status.label(),
+            color: line.status.color(),
             amount: line.amount,
         })
         .collect();
