@@ -12,8 +12,8 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
-use crate::error::stored;
 use crate::entities::{consents, persons};
+use crate::error::stored;
 use crate::shown::{ShownName, Visibility};
 use crate::{Actor, Store, StoreError, StoreResult};
 

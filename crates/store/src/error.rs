@@ -56,7 +56,8 @@ pub(crate) fn stored<T: StoredCode>(column: &str, raw: &str) -> StoreResult<T> {
 
 /// A policy number read from the database, or the internal error naming it.
 pub(crate) fn stored_policy_no(raw: &str) -> StoreResult<PolicyNo> {
-    PolicyNo::parse(raw).map_err(|_| StoreError::Corrupt(format!("bad policy number '{raw}' in policies.policy_no")))
+    PolicyNo::parse(raw)
+        .map_err(|_| StoreError::Corrupt(format!("bad policy number '{raw}' in policies.policy_no")))
 }
 
 impl From<guanai_domain::policies::PolicyNoError> for StoreError {

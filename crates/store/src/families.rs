@@ -130,7 +130,11 @@ impl Person {
 }
 
 /// `today` is the store's clock: ages are counted in China.
-pub(crate) fn person_from_row(seen: &Visibility, row: persons::Model, today: NaiveDate) -> StoreResult<Person> {
+pub(crate) fn person_from_row(
+    seen: &Visibility,
+    row: persons::Model,
+    today: NaiveDate,
+) -> StoreResult<Person> {
     Ok(Person {
         id: row.id,
         family_id: row.family_id,
@@ -393,16 +397,16 @@ impl Store {
             .into_iter()
             .map(|row| {
                 Ok(FamilySummary {
-                members: counts.iter().find(|(id, _)| *id == row.id).map(|(_, n)| *n as u64).unwrap_or(0),
-                id: row.id,
-                code: row.code,
-                category_name: category_name(&row.category),
-                poverty: crate::error::stored("families.poverty", &row.poverty)?,
-                village_code: row.village_code,
-                category: row.category,
-                address: row.address,
-                head_name: seen.name(row.id, &row.head_name),
-                phone_masked: row.phone_masked,
+                    members: counts.iter().find(|(id, _)| *id == row.id).map(|(_, n)| *n as u64).unwrap_or(0),
+                    id: row.id,
+                    code: row.code,
+                    category_name: category_name(&row.category),
+                    poverty: crate::error::stored("families.poverty", &row.poverty)?,
+                    village_code: row.village_code,
+                    category: row.category,
+                    address: row.address,
+                    head_name: seen.name(row.id, &row.head_name),
+                    phone_masked: row.phone_masked,
                 })
             })
             .collect::<StoreResult<_>>()?)

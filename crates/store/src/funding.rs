@@ -110,11 +110,21 @@ fn to_source(row: funding_sources::Model) -> StoreResult<Source> {
 fn to_rule(row: subsidy_rules::Model) -> StoreResult<Rule> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("subsidy rule {}: bad {what}", row.id));
     Ok(Rule {
-        amount: SubsidyAmount::from_parts(&row.amount_kind, row.amount_value).ok_or_else(|| corrupt("amount"))?,
+        amount: SubsidyAmount::from_parts(&row.amount_kind, row.amount_value)
+            .ok_or_else(|| corrupt("amount"))?,
         scope: RuleScope {
-            region: row.region_code.as_deref().map(RegionCode::parse).transpose().map_err(|_| corrupt("region"))?,
+            region: row
+                .region_code
+                .as_deref()
+                .map(RegionCode::parse)
+                .transpose()
+                .map_err(|_| corrupt("region"))?,
             category: row.category,
-            poverty: row.poverty.as_deref().map(|p| crate::error::stored("subsidy_rules.poverty", p)).transpose()?,
+            poverty: row
+                .poverty
+                .as_deref()
+                .map(|p| crate::error::stored("subsidy_rules.poverty", p))
+                .transpose()?,
             package_id: row.package_id,
         },
         id: row.id,

@@ -11,9 +11,9 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::error::stored;
 use crate::audit::AuditEvent;
 use crate::entities::{families, person_events, persons};
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]

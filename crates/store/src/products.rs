@@ -12,8 +12,8 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
-use crate::error::stored;
 use crate::entities::{package_addons, packages, products};
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone)]

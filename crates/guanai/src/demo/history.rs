@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 
-use guanai_store::families::FamilyQuery;
 use guanai_domain::policies::PolicyNoError;
+use guanai_store::families::FamilyQuery;
 use guanai_store::policies::{Channel, GiftRequest, GiftSelection, PolicyNo};
 use guanai_store::regions::DivisionSet;
 use guanai_store::{Actor, Store};

@@ -381,7 +381,10 @@ async fn todays_enrolment_starts_the_day_after_underwriting_on_the_quote_policy_
     app.store.submit_policy(&system, second).await.unwrap();
     set_clock(&app, date(2026, 12, 9), 9, 0);
     let insurer_actor = system.clone().acting_as(guanai_domain::Role::InsurerCity);
-    app.store.underwrite_many(&insurer_actor, &[(second, PolicyNo::parse("PJA-DATES-2").unwrap())]).await.unwrap();
+    app.store
+        .underwrite_many(&insurer_actor, &[(second, PolicyNo::parse("PJA-DATES-2").unwrap())])
+        .await
+        .unwrap();
     assert_eq!(app.store.policy(&system, second).await.unwrap().summary.start_date, date(2026, 12, 10));
     assert_eq!(
         app.store.policy(&system, id).await.unwrap().summary.start_date,

@@ -7,8 +7,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use super::PolicyStatus;
-use crate::error::stored;
 use crate::entities::{policies, policy_members};
+use crate::error::stored;
 use crate::{Actor, Store, StoreResult};
 
 /// Counts for a home page: policies of a year by status, within the scope.

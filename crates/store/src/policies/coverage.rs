@@ -9,9 +9,9 @@ use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, 
 use serde::Serialize;
 
 use super::{PolicyNo, PolicyStatus, ShownStatus};
-use crate::error::{stored, stored_policy_no};
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons, policies, policy_members};
+use crate::error::{stored, stored_policy_no};
 use crate::{Actor, Store, StoreResult};
 
 /// One row of the look-up: the person, and one policy covering them (none when the

@@ -15,9 +15,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
 use super::{PolicyNo, PolicyStatus};
-use crate::error::{stored, stored_policy_no};
 use crate::audit::AuditEvent;
 use crate::entities::{cover_slots, families, policies, policy_funding};
+use crate::error::{stored, stored_policy_no};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Ids looked up per query (well under every engine's parameter limit).
@@ -99,8 +99,17 @@ impl Store {
                     id: row.id,
                     cert_code: row.cert_code,
                     in_scope,
-                    status: if in_scope { stored("policies.status", &row.status)? } else { PolicyStatus::Draft },
-                    policy_no: row.policy_no.as_deref().filter(|_| in_scope).map(stored_policy_no).transpose()?,
+                    status: if in_scope {
+                        stored("policies.status", &row.status)?
+                    } else {
+                        PolicyStatus::Draft
+                    },
+                    policy_no: row
+                        .policy_no
+                        .as_deref()
+                        .filter(|_| in_scope)
+                        .map(stored_policy_no)
+                        .transpose()?,
                     cancel_reason: row.cancel_reason.filter(|_| in_scope),
                     year: if in_scope { row.year } else { 0 },
                     head_name: seen.name(row.family_id, if in_scope { head } else { "" }),

@@ -234,7 +234,11 @@ impl Store {
                     id_number,
                     sex: if person.sex == "female" { "女" } else { "男" },
                     birth_date: seen.birth_date(policy.family_id, person.birth_date),
-                    relationship: crate::error::stored::<Relationship>("persons.relationship", &person.relationship)?.label(),
+                    relationship: crate::error::stored::<Relationship>(
+                        "persons.relationship",
+                        &person.relationship,
+                    )?
+                    .label(),
                     package_name: package_names.get(&policy.package_id).cloned().unwrap_or_default(),
                     shares: policy.shares,
                     start_date: policy.start_date,

@@ -11,10 +11,10 @@ use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
 use super::{InsuredMember, PolicyNo, PolicyStatus};
-use crate::error::stored;
 use crate::audit::AuditEvent;
 use crate::consents::ConsentKind;
 use crate::entities::{cover_slots, policies, policy_funding};
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Policies per underwriting statement. The database reads a `CASE` of this many arms for
@@ -125,8 +125,11 @@ impl Store {
         if result.rows_affected != 1 {
             return Err(StoreError::Conflict("保单状态已被他人修改，请刷新后重试".to_owned()));
         }
-        self.audit(actor, AuditEvent::ok("policy.underwrite", "保单", id.to_string()).with_detail(policy_no.as_str()))
-            .await
+        self.audit(
+            actor,
+            AuditEvent::ok("policy.underwrite", "保单", id.to_string()).with_detail(policy_no.as_str()),
+        )
+        .await
     }
 
     /// Cancels a policy with a reason: the association before underwriting, the insurer

@@ -27,8 +27,8 @@ pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
 pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow, EXPORT_LIMIT};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
 pub(crate) use group::EnrolQueue;
-pub use payments::{Payment, PAYMENT_METHODS};
 pub use guanai_domain::policies::{CertificateState, Channel, PolicyNo, PolicyStatus, ShownStatus};
+pub use payments::{Payment, PAYMENT_METHODS};
 
 use chrono::NaiveDate;
 use guanai_domain::{Fen, Permission, RegionCode};
@@ -344,7 +344,8 @@ impl Store {
             .into_iter()
             .filter_map(|m| {
                 let p = people.iter().find(|p| p.id == m.person_id)?;
-                let relationship = stored::<guanai_domain::families::Relationship>("persons.relationship", &p.relationship);
+                let relationship =
+                    stored::<guanai_domain::families::Relationship>("persons.relationship", &p.relationship);
                 Some(relationship.map(|r| InsuredMember {
                     person_id: p.id,
                     name: seen.name(family_id, &p.name),

@@ -37,7 +37,9 @@ impl PolicyListQuery {
     pub fn to_query(&self, per_page: u64) -> Result<PolicyQuery, String> {
         let status = match self.status.as_deref() {
             None | Some("") => None,
-            Some(raw) => Some(PolicyStatus::from_code(raw).ok().ok_or_else(|| format!("未知的保单状态“{raw}”"))?),
+            Some(raw) => {
+                Some(PolicyStatus::from_code(raw).ok().ok_or_else(|| format!("未知的保单状态“{raw}”"))?)
+            }
         };
         Ok(PolicyQuery {
             year: optional("年度", &self.year, 2000, 2100)?,

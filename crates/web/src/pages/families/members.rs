@@ -106,7 +106,8 @@ pub(super) async fn withdraw_consent(
     require(&state, &user.session, Permission::ManageFamilies, "/families/consents").await?;
     let id = parse_id(&id, "家庭")?;
     let outcome = async {
-        let kind = ConsentKind::from_code(form.kind.trim()).ok()
+        let kind = ConsentKind::from_code(form.kind.trim())
+            .ok()
             .ok_or_else(|| WebError::BadRequest("请选择要撤回的同意事项".to_owned()))?;
         state.store.withdraw_consent(&user.session.actor, id, kind, None).await?;
         Ok(false)
@@ -165,7 +166,8 @@ async fn member_event(
     let outcome = async {
         let (_, person_id) = member_of(state, actor, family, person).await?;
         let bad = WebError::BadRequest;
-        let kind = MemberEvent::from_code(form.kind.trim()).ok()
+        let kind = MemberEvent::from_code(form.kind.trim())
+            .ok()
             .filter(|k| EVENT_KINDS.contains(k))
             .ok_or_else(|| bad("请选择变动类型".to_owned()))?;
         let date = forms::date("变动日期", &form.date).map_err(bad)?;

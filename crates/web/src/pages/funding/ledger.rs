@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::format::TagColor;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,7 +13,6 @@ use guanai_domain::funding::{RuleScope, SubsidyAmount};
 use guanai_domain::regions::short_region_name;
 use guanai_domain::{Permission, PovertyStatus, RegionCode};
 use guanai_store::funding::{Ledger, NewRule, Rule, Source};
-use crate::format::TagColor;
 use guanai_store::sessions::Session;
 use serde::Deserialize;
 
