@@ -65,7 +65,7 @@ impl Store {
         seen: &Visibility,
         family_id: i64,
     ) -> StoreResult<Vec<Consent>> {
-        Ok(consents::Entity::find()
+        consents::Entity::find()
             .filter(consents::Column::FamilyId.eq(family_id))
             .filter(consents::Column::WithdrawnAt.is_null())
             .order_by_asc(consents::Column::Id)
@@ -82,7 +82,7 @@ impl Store {
                     recorded_at: c.recorded_at,
                 })
             })
-            .collect::<StoreResult<_>>()?)
+            .collect::<StoreResult<_>>()
     }
 
     /// Records a consent given by `given_by` (a guardian's names the child).

@@ -393,8 +393,7 @@ impl Store {
                 .all(&self.db)
                 .await?
         };
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|row| {
                 Ok(FamilySummary {
                     members: counts.iter().find(|(id, _)| *id == row.id).map(|(_, n)| *n as u64).unwrap_or(0),
@@ -409,7 +408,7 @@ impl Store {
                     phone_masked: row.phone_masked,
                 })
             })
-            .collect::<StoreResult<_>>()?)
+            .collect::<StoreResult<_>>()
     }
 
     /// One family with its members, consents and member events.
@@ -425,13 +424,13 @@ impl Store {
     }
 
     pub(crate) async fn members(&self, seen: &Visibility, family_id: i64) -> StoreResult<Vec<Person>> {
-        Ok(persons::Entity::find()
+        persons::Entity::find()
             .filter(persons::Column::FamilyId.eq(family_id))
             .order_by_asc(persons::Column::Id)
             .all(&self.db)
             .await?
             .into_iter()
             .map(|row| person_from_row(seen, row, self.today()))
-            .collect::<StoreResult<_>>()?)
+            .collect::<StoreResult<_>>()
     }
 }

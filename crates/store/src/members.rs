@@ -28,7 +28,7 @@ pub struct MemberEventRecord {
 impl Store {
     /// The member events of a family, by date.
     pub(crate) async fn member_events(&self, family_id: i64) -> StoreResult<Vec<MemberEventRecord>> {
-        Ok(person_events::Entity::find()
+        person_events::Entity::find()
             .filter(person_events::Column::FamilyId.eq(family_id))
             .order_by_asc(person_events::Column::EventDate)
             .all(&self.db)
@@ -43,7 +43,7 @@ impl Store {
                     recorded_by: crate::audit_labels::shown_username(&e.recorded_by).to_owned(),
                 })
             })
-            .collect::<StoreResult<_>>()?)
+            .collect::<StoreResult<_>>()
     }
 
     async fn person_in_scope(

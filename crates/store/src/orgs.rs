@@ -67,13 +67,13 @@ impl Store {
 
     /// The organisation of `kind` attached to exactly `region`, if any.
     pub async fn org_at(&self, kind: OrgKind, region: &RegionCode) -> StoreResult<Option<Org>> {
-        Ok(orgs::Entity::find()
+        orgs::Entity::find()
             .filter(orgs::Column::Kind.eq(kind.code()))
             .filter(orgs::Column::RegionCode.eq(region.as_str()))
             .one(&self.db)
             .await?
             .map(Org::try_from)
-            .transpose()?)
+            .transpose()
     }
 
     /// The organisations within the actor's scope, by region.

@@ -90,7 +90,7 @@ impl Store {
             heads.extend(rows);
         }
         let seen = self.visibility(actor, family_ids.iter().copied()).await?;
-        Ok(found
+        found
             .into_values()
             .map(|row| {
                 let in_scope = row.village_code.starts_with(actor.scope().as_str());
@@ -115,7 +115,7 @@ impl Store {
                     head_name: seen.name(row.family_id, if in_scope { head } else { "" }),
                 })
             })
-            .collect::<StoreResult<_>>()?)
+            .collect::<StoreResult<_>>()
     }
 
     /// Which of these policy numbers are taken, and by which policy.

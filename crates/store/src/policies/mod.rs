@@ -164,8 +164,7 @@ impl Store {
                 .await?
         };
         let today = self.today();
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|row| {
                 let status: PolicyStatus = stored("policies.status", &row.status)?;
                 Ok(PolicySummary {
@@ -199,7 +198,7 @@ impl Store {
                     policy_no: row.policy_no.as_deref().map(stored_policy_no).transpose()?,
                 })
             })
-            .collect::<StoreResult<_>>()?)
+            .collect::<StoreResult<_>>()
     }
 
     /// Policies within the actor's scope, newest first.
@@ -340,8 +339,7 @@ impl Store {
             .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
         let people = persons::Entity::find().filter(persons::Column::Id.is_in(ids)).all(&self.db).await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .filter_map(|m| {
                 let p = people.iter().find(|p| p.id == m.person_id)?;
                 let relationship =
@@ -354,6 +352,6 @@ impl Store {
                     relationship: r.label().to_owned(),
                 }))
             })
-            .collect::<StoreResult<_>>()?)
+            .collect::<StoreResult<_>>()
     }
 }
