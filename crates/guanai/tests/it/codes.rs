@@ -4,7 +4,6 @@
 use axum::http::StatusCode;
 use guanai_domain::families::Relationship;
 use guanai_domain::PovertyStatus;
-use guanai_store::policies::{Channel, EnrolRequest};
 use guanai_store::StoreError;
 use sea_orm::ConnectionTrait;
 
@@ -23,16 +22,7 @@ async fn family_with_policy(app: &TestApp) -> (i64, i64) {
             consents: true,
         })
         .await;
-    let request = EnrolRequest {
-        family_id: family,
-        package_id: app.package("P1", 2026).await.id,
-        shares: 1,
-        member_ids,
-        channel: Channel::Staff,
-        expected_family_part: None,
-    };
-    let policy = app.store.enrol(&app.system(), &request).await.expect("enrol");
-    (family, policy)
+    (family, app.enrol(family, member_ids, "P1", 2026).await)
 }
 
 async fn corrupt(app: &TestApp, sql: &str) {
