@@ -4,76 +4,31 @@
 //! the caller's [`crate::Clock`].
 
 use chrono::{Months, NaiveDate};
-use serde::{Deserialize, Serialize};
 
 use crate::money::Fen;
 
-/// When the cover of a late enrolment (made on or after the scheme's start date) begins:
-/// at midnight of the day after (次日零时起保), never before the scheme's start date.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum LateStart {
-    /// The day after the insurer underwrites the policy (the usual rule).
-    #[default]
-    AfterUnderwriting,
-    /// The day after the enrolment, whenever the insurer underwrites it.
-    AfterEnrolment,
-}
-
-impl LateStart {
-    pub const ALL: [LateStart; 2] = [LateStart::AfterUnderwriting, LateStart::AfterEnrolment];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            LateStart::AfterUnderwriting => "after_underwriting",
-            LateStart::AfterEnrolment => "after_enrolment",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            LateStart::AfterUnderwriting => "承保次日零时起保",
-            LateStart::AfterEnrolment => "参保次日零时起保",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        LateStart::ALL.into_iter().find(|r| r.as_str() == raw)
+crate::stored_code! {
+    /// When the cover of a late enrolment (made on or after the scheme's start date) begins:
+    /// at midnight of the day after (次日零时起保), never before the scheme's start date.
+    #[derive(Default)]
+    pub enum LateStart {
+        /// The day after the insurer underwrites the policy (the usual rule).
+        #[default]
+        AfterUnderwriting => ("after_underwriting", "承保次日零时起保"),
+        /// The day after the enrolment, whenever the insurer underwrites it.
+        AfterEnrolment => ("after_enrolment", "参保次日零时起保"),
     }
 }
 
-/// The premium of a late start.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum LatePremium {
-    /// The full premium, whatever the cover left.
-    #[default]
-    Full,
-    /// By the months of cover left, a month begun counting whole (不足一月按一月计).
-    ByMonthsLeft,
-}
-
-impl LatePremium {
-    pub const ALL: [LatePremium; 2] = [LatePremium::Full, LatePremium::ByMonthsLeft];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            LatePremium::Full => "full",
-            LatePremium::ByMonthsLeft => "by_months_left",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            LatePremium::Full => "全额保费",
-            LatePremium::ByMonthsLeft => "按剩余月数折算",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        LatePremium::ALL.into_iter().find(|r| r.as_str() == raw)
+crate::stored_code! {
+    /// The premium of a late start.
+    #[derive(Default)]
+    pub enum LatePremium {
+        /// The full premium, whatever the cover left.
+        #[default]
+        Full => ("full", "全额保费"),
+        /// By the months of cover left, a month begun counting whole (不足一月按一月计).
+        ByMonthsLeft => ("by_months_left", "按剩余月数折算"),
     }
 }
 

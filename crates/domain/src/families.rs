@@ -64,107 +64,48 @@ impl PersonName {
     }
 }
 
-/// Poverty status (脱贫户 / 监测户 / 低保户), used by subsidy rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PovertyStatus {
-    None,
-    /// 脱贫户: lifted out of poverty, still supported.
-    Lifted,
-    /// 监测户: monitored for relapse.
-    Monitored,
-    /// 低保户: on minimum living allowance.
-    Dibao,
+crate::stored_code! {
+    /// Poverty status (脱贫户 / 监测户 / 低保户), used by subsidy rules.
+    pub enum PovertyStatus {
+        None => ("none", "无"),
+        /// 脱贫户: lifted out of poverty, still supported.
+        Lifted => ("lifted", "脱贫户"),
+        /// 监测户: monitored for relapse.
+        Monitored => ("monitored", "监测户"),
+        /// 低保户: on minimum living allowance.
+        Dibao => ("dibao", "低保户"),
+    }
 }
 
 impl PovertyStatus {
-    pub const ALL: [PovertyStatus; 4] =
-        [PovertyStatus::None, PovertyStatus::Lifted, PovertyStatus::Monitored, PovertyStatus::Dibao];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            PovertyStatus::None => "none",
-            PovertyStatus::Lifted => "lifted",
-            PovertyStatus::Monitored => "monitored",
-            PovertyStatus::Dibao => "dibao",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            PovertyStatus::None => "无",
-            PovertyStatus::Lifted => "脱贫户",
-            PovertyStatus::Monitored => "监测户",
-            PovertyStatus::Dibao => "低保户",
-        }
-    }
-
+    /// Reads what a person typed: the code, the label, or nothing for none.
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
         Self::ALL
             .into_iter()
-            .find(|s| s.as_str() == raw || s.label() == raw || (raw.is_empty() && *s == PovertyStatus::None))
+            .find(|s| s.code() == raw || s.label() == raw || (raw.is_empty() && *s == PovertyStatus::None))
     }
 }
 
-/// A member's relationship to the head of the household (与户主关系).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Relationship {
-    Head,
-    Spouse,
-    Child,
-    Parent,
-    Grandchild,
-    ChildInLaw,
-    Sibling,
-    Other,
+crate::stored_code! {
+    /// A member's relationship to the head of the household (与户主关系).
+    pub enum Relationship {
+        Head => ("head", "户主"),
+        Spouse => ("spouse", "配偶"),
+        Child => ("child", "子女"),
+        Parent => ("parent", "父母"),
+        Grandchild => ("grandchild", "孙子女"),
+        ChildInLaw => ("child_in_law", "儿媳/女婿"),
+        Sibling => ("sibling", "兄弟姐妹"),
+        Other => ("other", "其他"),
+    }
 }
 
 impl Relationship {
-    pub const ALL: [Relationship; 8] = [
-        Relationship::Head,
-        Relationship::Spouse,
-        Relationship::Child,
-        Relationship::Parent,
-        Relationship::Grandchild,
-        Relationship::ChildInLaw,
-        Relationship::Sibling,
-        Relationship::Other,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Relationship::Head => "head",
-            Relationship::Spouse => "spouse",
-            Relationship::Child => "child",
-            Relationship::Parent => "parent",
-            Relationship::Grandchild => "grandchild",
-            Relationship::ChildInLaw => "child_in_law",
-            Relationship::Sibling => "sibling",
-            Relationship::Other => "other",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            Relationship::Head => "户主",
-            Relationship::Spouse => "配偶",
-            Relationship::Child => "子女",
-            Relationship::Parent => "父母",
-            Relationship::Grandchild => "孙子女",
-            Relationship::ChildInLaw => "儿媳/女婿",
-            Relationship::Sibling => "兄弟姐妹",
-            Relationship::Other => "其他",
-        }
-    }
-
     /// Reads the code or the words rosters use (本人, 妻, 长子, 之女 …).
     pub fn parse(raw: &str) -> Option<Self> {
         let raw = raw.trim();
-        if let Some(found) = Self::ALL.into_iter().find(|r| r.as_str() == raw || r.label() == raw) {
+        if let Some(found) = Self::ALL.into_iter().find(|r| r.code() == raw || r.label() == raw) {
             return Some(found);
         }
         let found = match raw {
@@ -181,52 +122,19 @@ impl Relationship {
     }
 }
 
-/// What happened to a member, recorded with its date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum MemberEvent {
-    Birth,
-    Death,
-    Marriage,
-    MoveAway,
-    /// Moved to another family (an explicit, audited action).
-    Transfer,
+crate::stored_code! {
+    /// What happened to a member, recorded with its date.
+    pub enum MemberEvent {
+        Birth => ("birth", "出生"),
+        Death => ("death", "死亡"),
+        Marriage => ("marriage", "婚姻"),
+        MoveAway => ("move_away", "迁出"),
+        /// Moved to another family (an explicit, audited action).
+        Transfer => ("transfer", "转入其他家庭"),
+    }
 }
 
 impl MemberEvent {
-    pub const ALL: [MemberEvent; 5] = [
-        MemberEvent::Birth,
-        MemberEvent::Death,
-        MemberEvent::Marriage,
-        MemberEvent::MoveAway,
-        MemberEvent::Transfer,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            MemberEvent::Birth => "birth",
-            MemberEvent::Death => "death",
-            MemberEvent::Marriage => "marriage",
-            MemberEvent::MoveAway => "move_away",
-            MemberEvent::Transfer => "transfer",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            MemberEvent::Birth => "出生",
-            MemberEvent::Death => "死亡",
-            MemberEvent::Marriage => "婚姻",
-            MemberEvent::MoveAway => "迁出",
-            MemberEvent::Transfer => "转入其他家庭",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == raw.trim())
-    }
-
     /// Whether the member stops being part of the household from that date.
     pub const fn ends_membership(self) -> bool {
         matches!(self, MemberEvent::Death | MemberEvent::MoveAway | MemberEvent::Transfer)

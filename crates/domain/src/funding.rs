@@ -11,59 +11,22 @@ use crate::families::PovertyStatus;
 use crate::money::Fen;
 use crate::regions::RegionCode;
 
-/// Who pays (筹资来源).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum FundingKind {
-    /// 政府财政
-    Government,
-    /// 生育关怀资金
-    BirthCareFund,
-    /// 社会捐助
-    Donation,
-    /// 爱心企业
-    Company,
-    /// 扶贫挂点单位
-    PairedUnit,
-    /// 家庭自缴
-    Family,
+crate::stored_code! {
+    /// Who pays (筹资来源).
+    pub enum FundingKind {
+        Government => ("government", "政府财政"),
+        BirthCareFund => ("birth_care_fund", "生育关怀资金"),
+        Donation => ("donation", "社会捐助"),
+        Company => ("company", "爱心企业"),
+        PairedUnit => ("paired_unit", "扶贫挂点单位"),
+        Family => ("family", "家庭自缴"),
+    }
 }
 
 impl FundingKind {
-    pub const ALL: [FundingKind; 6] = [
-        FundingKind::Government,
-        FundingKind::BirthCareFund,
-        FundingKind::Donation,
-        FundingKind::Company,
-        FundingKind::PairedUnit,
-        FundingKind::Family,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            FundingKind::Government => "government",
-            FundingKind::BirthCareFund => "birth_care_fund",
-            FundingKind::Donation => "donation",
-            FundingKind::Company => "company",
-            FundingKind::PairedUnit => "paired_unit",
-            FundingKind::Family => "family",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            FundingKind::Government => "政府财政",
-            FundingKind::BirthCareFund => "生育关怀资金",
-            FundingKind::Donation => "社会捐助",
-            FundingKind::Company => "爱心企业",
-            FundingKind::PairedUnit => "扶贫挂点单位",
-            FundingKind::Family => "家庭自缴",
-        }
-    }
-
+    /// Reads what a person typed: the code or the label.
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == raw.trim() || k.label() == raw.trim())
+        Self::ALL.into_iter().find(|k| k.code() == raw.trim() || k.label() == raw.trim())
     }
 
     /// Organisations that pay carry a 统一社会信用代码.

@@ -5,19 +5,25 @@
 //! Error policy: each parser returns its own `thiserror` enum whose `Display` is a
 //! Chinese sentence a user can act on; the layers above show it unchanged.
 
+pub mod audit;
 pub mod claims;
 pub mod clock;
+pub mod codes;
+pub mod consents;
 pub mod cover;
 pub mod families;
 pub mod funding;
 pub mod identity;
 pub mod money;
+pub mod orgs;
+pub mod policies;
 pub mod products;
 pub mod regions;
 pub mod users;
 pub mod workdays;
 
 pub use clock::Clock;
+pub use codes::{StoredCode, UnknownCode};
 pub use families::PovertyStatus;
 pub use identity::{
     mask_name, IdNumber, IdNumberError, Mobile, MobileError, ParsedIdNumber, Sex, Uscc, UsccError,

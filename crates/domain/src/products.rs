@@ -9,6 +9,16 @@ use crate::money::Fen;
 
 pub use crate::cover::{cover_start, late_premium, months_left, LatePremium, LateStart, SaleError};
 
+crate::stored_code! {
+    /// A product's place in a "1+N" package.
+    pub enum ProductKind {
+        /// The base cover every package starts from (the "1").
+        Base => ("base", "基础险"),
+        /// An optional cover (one of the "N").
+        Addon => ("addon", "附加险"),
+    }
+}
+
 /// How the premium is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -3,23 +3,22 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::regions::RegionLevel;
 
-/// The roles of PRODUCT.md. The string form is what the database and the API store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    CityAdmin,
-    CountyStaff,
-    TownshipStaff,
-    VillageAgent,
-    InsurerCity,
-    InsurerCounty,
-    Supervisor,
-    Auditor,
+crate::stored_code! {
+    /// The roles of PRODUCT.md. The code is what the database and the API store.
+    pub enum Role {
+        CityAdmin => ("city_admin", "市计生协管理员"),
+        CountyStaff => ("county_staff", "县计生协工作人员"),
+        TownshipStaff => ("township_staff", "乡镇计生协工作人员"),
+        VillageAgent => ("village_agent", "村级服务专员"),
+        InsurerCity => ("insurer_city", "保险公司分公司"),
+        InsurerCounty => ("insurer_county", "保险公司支公司"),
+        Supervisor => ("supervisor", "督导人员"),
+        Auditor => ("auditor", "审计人员"),
+    }
 }
 
 /// What a user may do; each page and API route names the one it needs.
@@ -60,49 +59,9 @@ pub enum Permission {
 pub struct RoleError(pub String);
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::CityAdmin,
-        Role::CountyStaff,
-        Role::TownshipStaff,
-        Role::VillageAgent,
-        Role::InsurerCity,
-        Role::InsurerCounty,
-        Role::Supervisor,
-        Role::Auditor,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Role::CityAdmin => "city_admin",
-            Role::CountyStaff => "county_staff",
-            Role::TownshipStaff => "township_staff",
-            Role::VillageAgent => "village_agent",
-            Role::InsurerCity => "insurer_city",
-            Role::InsurerCounty => "insurer_county",
-            Role::Supervisor => "supervisor",
-            Role::Auditor => "auditor",
-        }
-    }
-
+    /// Reads a role a person named (its code, spaces around it ignored).
     pub fn parse(input: &str) -> Result<Self, RoleError> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == input.trim())
-            .ok_or_else(|| RoleError(input.trim().to_owned()))
-    }
-
-    /// The role's name as users read it.
-    pub const fn label(self) -> &'static str {
-        match self {
-            Role::CityAdmin => "市计生协管理员",
-            Role::CountyStaff => "县计生协工作人员",
-            Role::TownshipStaff => "乡镇计生协工作人员",
-            Role::VillageAgent => "村级服务专员",
-            Role::InsurerCity => "保险公司分公司",
-            Role::InsurerCounty => "保险公司支公司",
-            Role::Supervisor => "督导人员",
-            Role::Auditor => "审计人员",
-        }
+        Role::from_code(input.trim()).map_err(|_| RoleError(input.trim().to_owned()))
     }
 
     /// The region levels a user of this role may be scoped to.
@@ -285,7 +244,7 @@ mod tests {
     #[test]
     fn roles_round_trip_through_their_names() {
         for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Ok(role));
+            assert_eq!(Role::parse(role.code()), Ok(role));
         }
         assert_eq!(Role::parse("root"), Err(RoleError("root".into())));
     }

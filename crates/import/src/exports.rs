@@ -12,7 +12,7 @@ use guanai_domain::regions::short_region_name;
 use guanai_domain::Fen;
 use guanai_store::families::FamilySummary;
 use guanai_store::funding::{LedgerLine, Source};
-use guanai_store::policies::{FamilyExportRow, PolicyStatus, PolicySummary, UnderwritingList};
+use guanai_store::policies::{FamilyExportRow, PolicySummary, UnderwritingList};
 use rust_xlsxwriter::{Color, DataValidation, Format, Workbook, Worksheet, XlsxError};
 
 use crate::insurer::RefusedRow;
@@ -408,7 +408,7 @@ pub fn ledger_xlsx(
         text(sheet, r, 1, &county, &formats)?;
         text(sheet, r, 2, &township, &formats)?;
         text(sheet, r, 3, &village, &formats)?;
-        text(sheet, r, 4, PolicyStatus::label_of(&line.status), &formats)?;
+        text(sheet, r, 4, line.status.label(), &formats)?;
         money(sheet, r, 5, line.amount, &formats)?;
     }
     workbook.save_to_buffer().map_err(xlsx_error)

@@ -20,8 +20,7 @@ pub struct Actor {
 
 impl Actor {
     pub(crate) fn from_user(user: &users::Model, ip: &str) -> StoreResult<Self> {
-        let role = Role::parse(&user.role)
-            .map_err(|e| StoreError::invalid(format!("用户“{}”的角色无效：{e}", user.username)))?;
+        let role: Role = crate::error::stored("users.role", &user.role)?;
         let scope = RegionCode::parse(&user.region_code)
             .map_err(|e| StoreError::invalid(format!("用户“{}”的区域无效：{e}", user.username)))?;
         Ok(Actor {

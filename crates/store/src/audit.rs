@@ -8,6 +8,7 @@
 //! gets the error if it could not be; nothing is written later or dropped.
 
 use chrono::{DateTime, Utc};
+pub use guanai_domain::audit::Outcome;
 use guanai_domain::{Permission, RegionLevel};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -20,37 +21,6 @@ use tokio::sync::{mpsc, oneshot};
 use crate::connect::WriteGate;
 use crate::entities::audit_log;
 use crate::{Actor, Store, StoreError, StoreResult};
-
-/// How an audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    /// Refused: out of scope, not permitted, or a bad credential.
-    Denied,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 2] = [Outcome::Ok, Outcome::Denied];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Denied => "denied",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Ok => "成功",
-            Outcome::Denied => "拒绝",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| o.as_str() == raw)
-    }
-}
 
 /// One thing to write down.
 #[derive(Debug, Clone)]
@@ -105,7 +75,7 @@ pub struct AuditEntry {
     pub target_kind: String,
     pub target_id: String,
     pub subject: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub detail: String,
 }
 
@@ -119,11 +89,6 @@ impl AuditEntry {
     /// not.
     pub fn action_known(&self) -> bool {
         crate::audit_labels::is_known_action(&self.action)
-    }
-
-    /// How it ended, in Chinese.
-    pub fn outcome_label(&self) -> &'static str {
-        Outcome::parse(&self.outcome).map(Outcome::label).unwrap_or("其他")
     }
 
     /// Who acted: the user name, or the system actor by its Chinese label (someone not
@@ -167,8 +132,8 @@ pub struct AuditPage {
 /// Entries are kept at least this long (network security law: six months).
 pub const MIN_RETENTION_DAYS: u32 = 180;
 
-fn to_entry(row: audit_log::Model) -> AuditEntry {
-    AuditEntry {
+fn to_entry(row: audit_log::Model) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
         id: row.id,
         at: row.at,
         actor_id: row.actor_id,
@@ -179,9 +144,9 @@ fn to_entry(row: audit_log::Model) -> AuditEntry {
         target_kind: row.target_kind,
         target_id: row.target_id,
         subject: row.subject,
-        outcome: row.outcome,
+        outcome: crate::error::stored("audit_log.outcome", &row.outcome)?,
         detail: row.detail,
-    }
+    })
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -206,7 +171,7 @@ fn entry(
         target_kind: Set(event.target_kind.to_owned()),
         target_id: Set(truncate(&event.target_id, 128)),
         subject: Set(event.subject.map(|s| truncate(&s, 128))),
-        outcome: Set(event.outcome.as_str().to_owned()),
+        outcome: Set(event.outcome.code().to_owned()),
         detail: Set(truncate(&event.detail, 1000)),
     }
 }
@@ -427,7 +392,7 @@ impl Store {
             .limit(per_page)
             .all(&self.db)
             .await?;
-        Ok(AuditPage { entries: rows.into_iter().map(to_entry).collect(), total })
+        Ok(AuditPage { entries: rows.into_iter().map(to_entry).collect::<StoreResult<_>>()?, total })
     }
 
     /// One step of a walk through every entry `query` finds (its page is ignored), newest
@@ -451,7 +416,7 @@ impl Store {
             .limit(limit.clamp(1, 10_000))
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(to_entry).collect())
+        rows.into_iter().map(to_entry).collect()
     }
 
     /// Deletes entries older than `retention_days` (never less than the legal minimum).

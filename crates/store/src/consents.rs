@@ -2,6 +2,7 @@
 //! and a guardian's for a child. Withdrawn, never deleted.
 
 use chrono::Utc;
+pub use guanai_domain::consents::ConsentKind;
 use guanai_domain::families::PersonName;
 use guanai_domain::Permission;
 use sea_orm::{
@@ -12,45 +13,9 @@ use serde::Serialize;
 
 use crate::audit::AuditEvent;
 use crate::entities::{consents, persons};
+use crate::error::stored;
 use crate::shown::{ShownName, Visibility};
 use crate::{Actor, Store, StoreError, StoreResult};
-
-/// Consents under PIPL, recorded per family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentKind {
-    /// 同意处理个人信息
-    Processing,
-    /// 同意向保险公司提供个人信息 (separate consent, PIPL art. 23)
-    InsurerSharing,
-    /// 监护人同意 for a child under 14 (PIPL art. 31); names the child.
-    Guardian,
-}
-
-impl ConsentKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ConsentKind::Processing => "processing",
-            ConsentKind::InsurerSharing => "insurer_sharing",
-            ConsentKind::Guardian => "guardian",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            ConsentKind::Processing => "同意处理个人信息",
-            ConsentKind::InsurerSharing => "同意向保险公司提供个人信息",
-            ConsentKind::Guardian => "监护人同意（未满14周岁）",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [ConsentKind::Processing, ConsentKind::InsurerSharing, ConsentKind::Guardian]
-            .into_iter()
-            .find(|k| k.as_str() == raw)
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -68,7 +33,7 @@ pub(crate) fn sharing_families() -> sea_orm::sea_query::SelectStatement {
     sea_orm::sea_query::Query::select()
         .column(consents::Column::FamilyId)
         .from(consents::Entity)
-        .and_where(consents::Column::Kind.eq(ConsentKind::InsurerSharing.as_str()))
+        .and_where(consents::Column::Kind.eq(ConsentKind::InsurerSharing.code()))
         .and_where(consents::Column::WithdrawnAt.is_null())
         .to_owned()
 }
@@ -85,7 +50,7 @@ impl Store {
                 .select_only()
                 .column(consents::Column::FamilyId)
                 .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
-                .filter(consents::Column::Kind.eq(ConsentKind::InsurerSharing.as_str()))
+                .filter(consents::Column::Kind.eq(ConsentKind::InsurerSharing.code()))
                 .filter(consents::Column::WithdrawnAt.is_null())
                 .into_tuple()
                 .all(&self.db)
@@ -101,24 +66,24 @@ impl Store {
         seen: &Visibility,
         family_id: i64,
     ) -> StoreResult<Vec<Consent>> {
-        Ok(consents::Entity::find()
+        consents::Entity::find()
             .filter(consents::Column::FamilyId.eq(family_id))
             .filter(consents::Column::WithdrawnAt.is_null())
             .order_by_asc(consents::Column::Id)
             .all(&self.db)
             .await?
             .into_iter()
-            .filter_map(|c| {
-                Some(Consent {
+            .map(|c| {
+                Ok(Consent {
                     id: c.id,
-                    kind: ConsentKind::parse(&c.kind)?,
+                    kind: stored("consents.kind", &c.kind)?,
                     person_id: c.person_id,
                     given_by: seen.name(family_id, &c.given_by),
                     recorded_by: crate::audit_labels::shown_username(&c.recorded_by).to_owned(),
                     recorded_at: c.recorded_at,
                 })
             })
-            .collect())
+            .collect::<StoreResult<_>>()
     }
 
     /// Records a consent given by `given_by` (a guardian's names the child).
@@ -153,7 +118,7 @@ impl Store {
         consents::Entity::insert(consents::ActiveModel {
             id: NotSet,
             family_id: Set(family_id),
-            kind: Set(kind.as_str().to_owned()),
+            kind: Set(kind.code().to_owned()),
             person_id: Set(if kind == ConsentKind::Guardian { person_id } else { None }),
             given_by: Set(given_by),
             recorded_by: Set(actor.username().to_owned()),
@@ -186,7 +151,7 @@ impl Store {
         let mut update = consents::Entity::update_many()
             .col_expr(consents::Column::WithdrawnAt, sea_orm::sea_query::Expr::value(Utc::now()))
             .filter(consents::Column::FamilyId.eq(family_id))
-            .filter(consents::Column::Kind.eq(kind.as_str()))
+            .filter(consents::Column::Kind.eq(kind.code()))
             .filter(consents::Column::WithdrawnAt.is_null());
         if let Some(person) = person_id {
             update = update.filter(consents::Column::PersonId.eq(person));

@@ -5,6 +5,8 @@
 //! anything the database itself failed at is `Database`, which is never shown to a user as
 //! anything but an internal error and never becomes "not found".
 
+use guanai_domain::policies::PolicyNo;
+use guanai_domain::StoredCode;
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +24,10 @@ pub enum StoreError {
     Limited(String),
     #[error("database error: {0}")]
     Database(DbErr),
+    /// A stored value no version of Guanai writes (an unknown code in a status column):
+    /// an internal error, never read as some default.
+    #[error("stored data: {0}")]
+    Corrupt(String),
 }
 
 impl StoreError {
@@ -40,6 +46,23 @@ impl StoreError {
             Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(conflict_message.to_owned()),
             _ => StoreError::Database(err),
         }
+    }
+}
+
+/// A code read from `column` (`"policies.status"`), or the internal error naming it.
+pub(crate) fn stored<T: StoredCode>(column: &str, raw: &str) -> StoreResult<T> {
+    T::from_code(raw).map_err(|_| StoreError::Corrupt(format!("unknown code '{raw}' in {column}")))
+}
+
+/// A policy number read from the database, or the internal error naming it.
+pub(crate) fn stored_policy_no(raw: &str) -> StoreResult<PolicyNo> {
+    PolicyNo::parse(raw)
+        .map_err(|_| StoreError::Corrupt(format!("bad policy number '{raw}' in policies.policy_no")))
+}
+
+impl From<guanai_domain::policies::PolicyNoError> for StoreError {
+    fn from(err: guanai_domain::policies::PolicyNoError) -> Self {
+        StoreError::invalid(err.to_string())
     }
 }
 

@@ -133,8 +133,12 @@ impl Person {
 }
 
 /// `today` is the store's clock: ages are counted in China.
-pub(crate) fn person_from_row(seen: &Visibility, row: persons::Model, today: NaiveDate) -> Person {
-    Person {
+pub(crate) fn person_from_row(
+    seen: &Visibility,
+    row: persons::Model,
+    today: NaiveDate,
+) -> StoreResult<Person> {
+    Ok(Person {
         id: row.id,
         family_id: row.family_id,
         name: seen.name(row.family_id, &row.name),
@@ -144,10 +148,10 @@ pub(crate) fn person_from_row(seen: &Visibility, row: persons::Model, today: Nai
         needs_guardian_consent: guanai_domain::families::needs_guardian_consent(row.birth_date, today),
         born: row.birth_date,
         sex: if row.sex == "female" { Sex::Female } else { Sex::Male },
-        relationship: Relationship::parse(&row.relationship).unwrap_or(Relationship::Other),
+        relationship: crate::error::stored("persons.relationship", &row.relationship)?,
         active: row.active,
         left_on: row.left_on,
-    }
+    })
 }
 
 impl Store {
@@ -176,7 +180,7 @@ impl Store {
             code: Set(family_code()),
             village_code: Set(new.village.to_string()),
             category: Set(new.category.clone()),
-            poverty: Set(new.poverty.as_str().to_owned()),
+            poverty: Set(new.poverty.code().to_owned()),
             address: Set(address),
             phone_enc: Set(new.phone.as_ref().map(|p| self.keys.seal(p.as_str()))),
             phone_hash: Set(new.phone.as_ref().map(|p| self.keys.lookup_hash(p.as_str()))),
@@ -238,7 +242,7 @@ impl Store {
                 Sex::Female => "female",
             }
             .to_owned()),
-            relationship: Set(person.relationship.as_str().to_owned()),
+            relationship: Set(person.relationship.code().to_owned()),
             active: Set(true),
             left_on: Set(None),
             created_at: Set(Utc::now()),
@@ -306,7 +310,7 @@ impl Store {
             select = select.filter(families::Column::Category.eq(category));
         }
         if let Some(poverty) = query.poverty {
-            select = select.filter(families::Column::Poverty.eq(poverty.as_str()));
+            select = select.filter(families::Column::Poverty.eq(poverty.code()));
         }
         if let Some(name) = name {
             // Persons of families in scope only, and no cap: the outer filter keeps the
@@ -392,21 +396,22 @@ impl Store {
                 .all(&self.db)
                 .await?
         };
-        Ok(rows
-            .into_iter()
-            .map(|row| FamilySummary {
-                members: counts.iter().find(|(id, _)| *id == row.id).map(|(_, n)| *n as u64).unwrap_or(0),
-                id: row.id,
-                code: row.code,
-                category_name: category_name(&row.category),
-                poverty: PovertyStatus::parse(&row.poverty).unwrap_or(PovertyStatus::None),
-                village_code: row.village_code,
-                category: row.category,
-                address: row.address,
-                head_name: seen.name(row.id, &row.head_name),
-                phone_masked: row.phone_masked,
+        rows.into_iter()
+            .map(|row| {
+                Ok(FamilySummary {
+                    members: counts.iter().find(|(id, _)| *id == row.id).map(|(_, n)| *n as u64).unwrap_or(0),
+                    id: row.id,
+                    code: row.code,
+                    category_name: category_name(&row.category),
+                    poverty: crate::error::stored("families.poverty", &row.poverty)?,
+                    village_code: row.village_code,
+                    category: row.category,
+                    address: row.address,
+                    head_name: seen.name(row.id, &row.head_name),
+                    phone_masked: row.phone_masked,
+                })
             })
-            .collect())
+            .collect::<StoreResult<_>>()
     }
 
     /// One family with its members, consents and member events.
@@ -422,13 +427,13 @@ impl Store {
     }
 
     pub(crate) async fn members(&self, seen: &Visibility, family_id: i64) -> StoreResult<Vec<Person>> {
-        Ok(persons::Entity::find()
+        persons::Entity::find()
             .filter(persons::Column::FamilyId.eq(family_id))
             .order_by_asc(persons::Column::Id)
             .all(&self.db)
             .await?
             .into_iter()
             .map(|row| person_from_row(seen, row, self.today()))
-            .collect())
+            .collect::<StoreResult<_>>()
     }
 }

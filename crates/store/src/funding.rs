@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, Utc};
 use guanai_domain::funding::{FamilyFacts, FundingKind, RuleInput, RuleScope, SubsidyAmount};
 use guanai_domain::identity::Uscc;
-use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode, MAX_RECEIPT};
+use guanai_domain::{Fen, Permission, RegionCode, MAX_RECEIPT};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -74,7 +74,7 @@ pub struct Rule {
 pub struct LedgerLine {
     pub policy_id: i64,
     pub village_code: String,
-    pub status: String,
+    pub status: guanai_domain::policies::PolicyStatus,
     pub amount: Fen,
 }
 
@@ -96,9 +96,9 @@ pub struct Receipt {
     pub recorded_by: String,
 }
 
-fn to_source(row: funding_sources::Model) -> Source {
-    Source {
-        kind: FundingKind::parse(&row.kind).unwrap_or(FundingKind::Donation),
+fn to_source(row: funding_sources::Model) -> StoreResult<Source> {
+    Ok(Source {
+        kind: crate::error::stored("funding_sources.kind", &row.kind)?,
         pledged: Fen::new(row.pledged_fen),
         allocated: Fen::new(row.allocated_fen),
         received: Fen::new(row.received_fen),
@@ -109,16 +109,27 @@ fn to_source(row: funding_sources::Model) -> Source {
         uscc: row.uscc,
         year: row.year,
         region_code: row.region_code,
-    }
+    })
 }
 
-fn to_rule(row: subsidy_rules::Model) -> Option<Rule> {
-    Some(Rule {
-        amount: SubsidyAmount::from_parts(&row.amount_kind, row.amount_value)?,
+fn to_rule(row: subsidy_rules::Model) -> StoreResult<Rule> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("subsidy rule {}: bad {what}", row.id));
+    Ok(Rule {
+        amount: SubsidyAmount::from_parts(&row.amount_kind, row.amount_value)
+            .ok_or_else(|| corrupt("amount"))?,
         scope: RuleScope {
-            region: row.region_code.as_deref().and_then(|c| RegionCode::parse(c).ok()),
+            region: row
+                .region_code
+                .as_deref()
+                .map(RegionCode::parse)
+                .transpose()
+                .map_err(|_| corrupt("region"))?,
             category: row.category,
-            poverty: row.poverty.as_deref().and_then(PovertyStatus::parse),
+            poverty: row
+                .poverty
+                .as_deref()
+                .map(|p| crate::error::stored("subsidy_rules.poverty", p))
+                .transpose()?,
             package_id: row.package_id,
         },
         id: row.id,
@@ -165,7 +176,7 @@ impl Store {
         let id = funding_sources::Entity::insert(funding_sources::ActiveModel {
             id: NotSet,
             name: Set(name.to_owned()),
-            kind: Set(new.kind.as_str().to_owned()),
+            kind: Set(new.kind.code().to_owned()),
             payer: Set(payer.to_owned()),
             uscc: Set(new.uscc.map(|u| u.as_str().to_owned())),
             year: Set(new.year),
@@ -196,7 +207,7 @@ impl Store {
             .order_by_asc(funding_sources::Column::Id)
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(to_source).collect())
+        rows.into_iter().map(to_source).collect()
     }
 
     pub(crate) async fn source_row(&self, actor: &Actor, id: i64) -> StoreResult<funding_sources::Model> {
@@ -215,15 +226,15 @@ impl Store {
     /// A source with its rules, receipts and the policies it pays for (newest 500).
     pub async fn ledger(&self, actor: &Actor, id: i64) -> StoreResult<Ledger> {
         actor.require(Permission::ViewFunding)?;
-        let source = to_source(self.source_row(actor, id).await?);
+        let source = to_source(self.source_row(actor, id).await?)?;
         let rules = subsidy_rules::Entity::find()
             .filter(subsidy_rules::Column::SourceId.eq(id))
             .order_by_asc(subsidy_rules::Column::Priority)
             .all(&self.db)
             .await?
             .into_iter()
-            .filter_map(to_rule)
-            .collect();
+            .map(to_rule)
+            .collect::<StoreResult<_>>()?;
         let lines = self.ledger_lines(actor, id, true, 500).await?;
         let receipts = source_receipts::Entity::find()
             .filter(source_receipts::Column::SourceId.eq(id))
@@ -271,15 +282,17 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await?;
-        Ok(lines
+        lines
             .into_iter()
-            .map(|(policy_id, amount, village_code, status)| LedgerLine {
-                policy_id,
-                village_code,
-                status,
-                amount: Fen::new(amount),
+            .map(|(policy_id, amount, village_code, status)| {
+                Ok(LedgerLine {
+                    policy_id,
+                    village_code,
+                    status: crate::error::stored("policies.status", &status)?,
+                    amount: Fen::new(amount),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Adds a subsidy rule to a source; the rule's region must lie within the source's.
@@ -334,7 +347,7 @@ impl Store {
             priority: Set(new.priority),
             region_code: Set(new.scope.region.as_ref().map(|r| r.to_string())),
             category: Set(new.scope.category.clone().filter(|c| !c.is_empty())),
-            poverty: Set(new.scope.poverty.map(|p| p.as_str().to_owned())),
+            poverty: Set(new.scope.poverty.map(|p| p.code().to_owned())),
             package_id: Set(new.scope.package_id),
             amount_kind: Set(new.amount.kind_str().to_owned()),
             amount_value: Set(new.amount.value()),
@@ -430,7 +443,8 @@ impl Store {
         let mut inputs = Vec::with_capacity(rows.len());
         let mut names: Vec<(i64, String)> = Vec::new();
         for (rule, source) in rows {
-            let (Some(source), Some(rule)) = (source, to_rule(rule)) else { continue };
+            let Some(source) = source else { continue };
+            let rule = to_rule(rule)?;
             if !names.iter().any(|(id, _)| *id == source.id) {
                 names.push((source.id, source.name.clone()));
             }

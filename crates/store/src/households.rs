@@ -89,7 +89,7 @@ impl Store {
                 Sex::Female => "female",
             }
             .into(),
-            relationship.as_str().into(),
+            relationship.code().into(),
             true.into(),
             Option::<chrono::NaiveDate>::None.into(),
             now.into(),
@@ -143,7 +143,7 @@ impl Store {
                     code.clone().into(),
                     d.village.to_string().into(),
                     d.category.clone().into(),
-                    d.poverty.as_str().into(),
+                    d.poverty.code().into(),
                     d.address.chars().take(200).collect::<String>().into(),
                     phone.map(|p| self.keys.seal(p.as_str())).into(),
                     phone.map(|p| self.keys.lookup_hash(p.as_str())).into(),
@@ -177,7 +177,7 @@ impl Store {
                 |family: i64, kind: ConsentKind, person: Option<i64>, head: &str| consents::ActiveModel {
                     id: NotSet,
                     family_id: Set(family),
-                    kind: Set(kind.as_str().to_owned()),
+                    kind: Set(kind.code().to_owned()),
                     person_id: Set(person),
                     given_by: Set(head.chars().take(50).collect()),
                     recorded_by: Set(actor.username().to_owned()),
@@ -304,7 +304,7 @@ impl Store {
                         person_id,
                         family_id,
                         name,
-                        relationship: Relationship::parse(&relationship).unwrap_or(Relationship::Other),
+                        relationship: crate::error::stored("persons.relationship", &relationship)?,
                         village_code: villages.get(&family_id).cloned().unwrap_or_default(),
                     },
                 );
@@ -327,7 +327,7 @@ impl Store {
                 .column(persons::Column::FamilyId)
                 .column(persons::Column::Id)
                 .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
-                .filter(persons::Column::Relationship.eq(Relationship::Spouse.as_str()))
+                .filter(persons::Column::Relationship.eq(Relationship::Spouse.code()))
                 .filter(persons::Column::Active.eq(true))
                 .into_tuple()
                 .all(&self.db)
@@ -363,7 +363,7 @@ impl Store {
             persons::Entity::update(persons::ActiveModel {
                 id: Set(update.person_id),
                 name: Set(update.name.chars().take(50).collect()),
-                relationship: Set(update.relationship.as_str().to_owned()),
+                relationship: Set(update.relationship.code().to_owned()),
                 ..Default::default()
             })
             .exec(&txn)

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::audit::AuditEvent;
 use crate::entities::{families, person_events, persons};
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -28,22 +29,22 @@ pub struct MemberEventRecord {
 impl Store {
     /// The member events of a family, by date.
     pub(crate) async fn member_events(&self, family_id: i64) -> StoreResult<Vec<MemberEventRecord>> {
-        Ok(person_events::Entity::find()
+        person_events::Entity::find()
             .filter(person_events::Column::FamilyId.eq(family_id))
             .order_by_asc(person_events::Column::EventDate)
             .all(&self.db)
             .await?
             .into_iter()
-            .filter_map(|e| {
-                Some(MemberEventRecord {
+            .map(|e| {
+                Ok(MemberEventRecord {
                     person_id: e.person_id,
-                    kind: MemberEvent::parse(&e.kind)?,
+                    kind: stored("person_events.kind", &e.kind)?,
                     event_date: e.event_date,
                     note: e.note,
                     recorded_by: crate::audit_labels::shown_username(&e.recorded_by).to_owned(),
                 })
             })
-            .collect())
+            .collect::<StoreResult<_>>()
     }
 
     async fn person_in_scope(
@@ -177,7 +178,7 @@ impl Store {
             id: NotSet,
             person_id: Set(person.id),
             family_id: Set(family_id),
-            kind: Set(kind.as_str().to_owned()),
+            kind: Set(kind.code().to_owned()),
             event_date: Set(date),
             note: Set(note.trim().chars().take(200).collect()),
             recorded_by: Set(actor.username().to_owned()),
@@ -206,7 +207,7 @@ impl Store {
         if relationship == Relationship::Head {
             return Err(StoreError::invalid("迁入的成员不能作为户主；请选择与新户主的关系"));
         }
-        if person.relationship == Relationship::Head.as_str() {
+        if person.relationship == Relationship::Head.code() {
             return Err(StoreError::invalid("户主不能迁出；请先为原家庭指定新的户主"));
         }
         if !person.active {
@@ -221,7 +222,7 @@ impl Store {
         persons::Entity::update(persons::ActiveModel {
             id: Set(person.id),
             family_id: Set(to.id),
-            relationship: Set(relationship.as_str().to_owned()),
+            relationship: Set(relationship.code().to_owned()),
             active: Set(true),
             left_on: Set(None),
             ..Default::default()

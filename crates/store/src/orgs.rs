@@ -1,6 +1,7 @@
 //! Organisations: association units (市/县/乡 计生协) and insurer branches (分公司/支公司),
 //! each attached to a region.
 
+pub use guanai_domain::orgs::OrgKind;
 use guanai_domain::{Permission, RegionCode};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -9,40 +10,8 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::entities::orgs;
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    /// 计生协会 at city, county or township level.
-    Association,
-    /// 保险公司: the city branch (分公司) or a county sub-branch (支公司).
-    Insurer,
-}
-
-impl OrgKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Association => "association",
-            OrgKind::Insurer => "insurer",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OrgKind::Association => "计生协会",
-            OrgKind::Insurer => "保险公司",
-        }
-    }
-
-    fn parse(raw: &str) -> Self {
-        if raw == "insurer" {
-            OrgKind::Insurer
-        } else {
-            OrgKind::Association
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {
@@ -53,15 +22,17 @@ pub struct Org {
     pub parent_id: Option<i64>,
 }
 
-impl From<orgs::Model> for Org {
-    fn from(row: orgs::Model) -> Self {
-        Org {
+impl TryFrom<orgs::Model> for Org {
+    type Error = StoreError;
+
+    fn try_from(row: orgs::Model) -> StoreResult<Self> {
+        Ok(Org {
             id: row.id,
             name: row.name,
-            kind: OrgKind::parse(&row.kind),
+            kind: stored("orgs.kind", &row.kind)?,
             region_code: row.region_code,
             parent_id: row.parent_id,
-        }
+        })
     }
 }
 
@@ -83,7 +54,7 @@ impl Store {
         let row = orgs::ActiveModel {
             id: NotSet,
             name: Set(name.to_owned()),
-            kind: Set(kind.as_str().to_owned()),
+            kind: Set(kind.code().to_owned()),
             region_code: Set(region.to_string()),
             parent_id: Set(parent_id),
         };
@@ -96,12 +67,13 @@ impl Store {
 
     /// The organisation of `kind` attached to exactly `region`, if any.
     pub async fn org_at(&self, kind: OrgKind, region: &RegionCode) -> StoreResult<Option<Org>> {
-        Ok(orgs::Entity::find()
-            .filter(orgs::Column::Kind.eq(kind.as_str()))
+        orgs::Entity::find()
+            .filter(orgs::Column::Kind.eq(kind.code()))
             .filter(orgs::Column::RegionCode.eq(region.as_str()))
             .one(&self.db)
             .await?
-            .map(Org::from))
+            .map(Org::try_from)
+            .transpose()
     }
 
     /// The organisations within the actor's scope, by region.
@@ -113,7 +85,7 @@ impl Store {
             .order_by_asc(orgs::Column::RegionCode)
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(Org::from).collect())
+        rows.into_iter().map(Org::try_from).collect()
     }
 
     /// One organisation by id, if it is within the actor's scope.
@@ -121,7 +93,7 @@ impl Store {
         actor.require(Permission::ViewOrgs)?;
         let row = orgs::Entity::find_by_id(id).one(&self.db).await?;
         match row {
-            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => Ok(row.into()),
+            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => row.try_into(),
             Some(_) => Err(self.deny(actor, "org.view", "机构", id.to_string()).await),
             None => Err(StoreError::not_found(format!("找不到机构“{id}”"))),
         }

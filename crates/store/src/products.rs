@@ -2,6 +2,7 @@
 //! Products are the same for the whole city, so they are not region-scoped.
 
 use chrono::{NaiveDate, Utc};
+pub use guanai_domain::products::ProductKind;
 use guanai_domain::products::{LateStart, ProductTerms, SaleError};
 use guanai_domain::Permission;
 use sea_orm::{
@@ -12,37 +13,8 @@ use serde::Serialize;
 
 use crate::audit::AuditEvent;
 use crate::entities::{package_addons, packages, products};
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ProductKind {
-    /// The base cover every package starts from (the "1").
-    Base,
-    /// An optional cover (one of the "N").
-    Addon,
-}
-
-impl ProductKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ProductKind::Base => "base",
-            ProductKind::Addon => "addon",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            ProductKind::Base => "基础险",
-            ProductKind::Addon => "附加险",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [ProductKind::Base, ProductKind::Addon].into_iter().find(|k| k.as_str() == raw)
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct NewProduct {
@@ -131,7 +103,7 @@ fn to_product(row: products::Model) -> StoreResult<Product> {
         .map_err(|e| StoreError::invalid(format!("险种“{}”的条款数据损坏：{e}", row.name)))?;
     Ok(Product {
         id: row.id,
-        kind: ProductKind::parse(&row.kind).unwrap_or(ProductKind::Addon),
+        kind: stored("products.kind", &row.kind)?,
         code: row.code,
         year: row.year,
         name: row.name,
@@ -171,7 +143,7 @@ impl Store {
             code: Set(code.clone()),
             year: Set(new.year),
             name: Set(name.to_owned()),
-            kind: Set(new.kind.as_str().to_owned()),
+            kind: Set(new.kind.code().to_owned()),
             insurer_org_id: Set(new.insurer_org_id),
             terms: Set(terms),
             created_at: Set(Utc::now()),

@@ -32,7 +32,7 @@ pub struct User {
 impl User {
     fn from_row(row: users::Model) -> StoreResult<Self> {
         Ok(User {
-            role: Role::parse(&row.role).map_err(|e| StoreError::invalid(e.to_string()))?,
+            role: crate::error::stored("users.role", &row.role)?,
             id: row.id,
             username: row.username,
             display_name: row.display_name,
@@ -119,7 +119,7 @@ impl Store {
             let org = orgs::Entity::find_by_id(org_id).one(&self.db).await?;
             match org {
                 Some(org) if org.region_code.starts_with(actor.scope().as_str()) => {
-                    let insurer_org = org.kind == crate::orgs::OrgKind::Insurer.as_str();
+                    let insurer_org = org.kind == crate::orgs::OrgKind::Insurer.code();
                     if insurer_org != new.role.is_insurer() {
                         return Err(StoreError::invalid(format!(
                             "“{}”须属于{}",
@@ -138,7 +138,7 @@ impl Store {
             id: NotSet,
             username: Set(new.username.to_string()),
             display_name: Set(display_name.to_owned()),
-            role: Set(new.role.as_str().to_owned()),
+            role: Set(new.role.code().to_owned()),
             region_code: Set(new.region.to_string()),
             org_id: Set(new.org_id),
             password_hash: Set(hash),
@@ -159,7 +159,7 @@ impl Store {
             actor,
             AuditEvent::ok("user.create", "用户", user.username.clone()).with_detail(format!(
                 "角色 {}，区域 {}",
-                new.role.as_str(),
+                new.role.code(),
                 new.region
             )),
         )

@@ -68,6 +68,7 @@ impl From<StoreError> for WebError {
             StoreError::Forbidden(m) => WebError::Forbidden(m),
             StoreError::Limited(m) => WebError::TooMany(m),
             StoreError::Database(e) => WebError::Internal(e.to_string()),
+            StoreError::Corrupt(detail) => WebError::Internal(detail),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! How values are written for people: China time, dates.
+//! How values are written for people: China time, dates, the colours of status tags.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use guanai_domain::policies::{CertificateState, PolicyStatus, ShownStatus};
 
 /// China Standard Time, UTC+8, no daylight saving (the one clock's zone).
 pub use guanai_domain::clock::china;
@@ -19,9 +20,58 @@ pub fn china_day_start(date: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The colour of a status's tag (a class of the stylesheet): green done or valid, orange
+/// waiting, red cancelled or void, grey otherwise.
+pub trait TagColor {
+    fn color(self) -> &'static str;
+}
+
+impl TagColor for PolicyStatus {
+    fn color(self) -> &'static str {
+        match self {
+            PolicyStatus::Underwritten => "green",
+            PolicyStatus::Submitted => "orange",
+            PolicyStatus::Cancelled => "red",
+            PolicyStatus::Draft => "",
+        }
+    }
+}
+
+impl TagColor for ShownStatus {
+    fn color(self) -> &'static str {
+        match self {
+            ShownStatus::Underwritten | ShownStatus::InForce => "green",
+            ShownStatus::AwaitingUnderwriting => "orange",
+            ShownStatus::Cancelled => "red",
+            ShownStatus::Draft | ShownStatus::Expired => "grey",
+        }
+    }
+}
+
+impl TagColor for CertificateState {
+    fn color(self) -> &'static str {
+        match self {
+            CertificateState::InForce | CertificateState::NotYetInForce => "green",
+            CertificateState::AwaitingUnderwriting => "orange",
+            CertificateState::Draft | CertificateState::Withdrawn | CertificateState::Surrendered => "red",
+            CertificateState::Expired => "grey",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_valid_certificate_is_green() {
+        for state in CertificateState::ALL {
+            assert_eq!(state.color() == "green", state.is_valid(), "{state:?}");
+        }
+        assert_eq!(ShownStatus::InForce.color(), "green");
+        assert_eq!(ShownStatus::Cancelled.color(), "red");
+        assert_eq!(PolicyStatus::Submitted.color(), "orange");
+    }
 
     #[test]
     fn utc_is_shown_eight_hours_later() {

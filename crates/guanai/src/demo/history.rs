@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 
+use guanai_domain::policies::PolicyNoError;
 use guanai_store::families::FamilyQuery;
-use guanai_store::policies::{Channel, GiftRequest, GiftSelection};
+use guanai_store::policies::{Channel, GiftRequest, GiftSelection, PolicyNo};
 use guanai_store::regions::DivisionSet;
 use guanai_store::{Actor, Store};
 use rand::rngs::StdRng;
@@ -226,7 +227,10 @@ async fn underwrite(store: &Store, insurer: &Actor, year: i32, all: bool) -> any
     let waiting = store.submitted_policy_ids(insurer, year).await?;
     let mut done = 0;
     for page in pages_to_underwrite(&waiting, all) {
-        let items: Vec<(i64, String)> = page.iter().map(|id| (*id, format!("PJA{year}{id:08}"))).collect();
+        let items = page
+            .iter()
+            .map(|id| Ok((*id, PolicyNo::parse(&format!("PJA{year}{id:08}"))?)))
+            .collect::<Result<Vec<_>, PolicyNoError>>()?;
         done += store.underwrite_many(insurer, &items).await?;
     }
     Ok(done)

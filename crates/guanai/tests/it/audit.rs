@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 
 use guanai_domain::families::Relationship;
 use guanai_domain::PovertyStatus;
-use guanai_store::policies::{Channel, EnrolRequest};
+use guanai_store::policies::{Channel, EnrolRequest, PolicyNo};
 
 use crate::util::{id_number, FamilySpec, TestApp};
 
@@ -197,7 +197,10 @@ async fn the_audit_page_shows_no_raw_action_or_actor_codes() {
     let policy = app.store.enrol(&system, &request).await.unwrap();
     app.store.submit_policy(&system, policy).await.unwrap();
     let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
-    app.store.underwrite_many(&insurer, &[(policy, "PJA2026000001".to_owned())]).await.unwrap();
+    app.store
+        .underwrite_many(&insurer, &[(policy, PolicyNo::parse("PJA2026000001").unwrap())])
+        .await
+        .unwrap();
     app.store.certificate(&system, policy).await.unwrap();
     app.store.audit(&system, AuditEvent::ok("claim.approve", "理赔", "1")).await.unwrap();
     let auditor = app.login("demo.auditor").await;

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use guanai_domain::{Fen, RegionCode, Role};
-use guanai_store::policies::{Channel, PolicyStatus};
+use guanai_store::policies::{Channel, PolicyNo, PolicyStatus};
 use guanai_store::{Actor, StoreError};
 
 use crate::util::TestApp;
@@ -111,8 +111,9 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     let ids = enrolled(&app, "P1", &families).await;
     assert!(ids.len() > 330, "{} policies", ids.len());
     let insurer = insurer();
-    let numbers = |ids: &[i64], prefix: &str| -> Vec<(i64, String)> {
-        ids.iter().map(|id| (*id, format!("{prefix}-{id}"))).collect()
+    let no = |raw: &str| PolicyNo::parse(raw).unwrap();
+    let numbers = |ids: &[i64], prefix: &str| -> Vec<(i64, PolicyNo)> {
+        ids.iter().map(|id| (*id, no(&format!("{prefix}-{id}")))).collect()
     };
 
     // A batch of several statements.
@@ -142,7 +143,7 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     };
     // One policy of the batch (in its second statement) is underwritten already.
     let mut batch = numbers(&ids[230..], "B");
-    batch.insert(120, (first[7], "B-again".to_owned()));
+    batch.insert(120, (first[7], no("B-again")));
     match app.store.underwrite_many(&insurer, &batch).await {
         Err(StoreError::Conflict(message)) => assert!(message.contains(&first[7].to_string()), "{message}"),
         other => panic!("underwrote a policy twice: {other:?}"),
@@ -151,7 +152,7 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     // A number another policy holds.
     let mut batch = numbers(&ids[230..], "C");
     let last = batch.len() - 1;
-    batch[last].1 = format!("A-{}", first[3]);
+    batch[last].1 = no(&format!("A-{}", first[3]));
     match app.store.underwrite_many(&insurer, &batch).await {
         Err(StoreError::Conflict(message)) => {
             assert!(message.contains(&format!("保单号“A-{}”已被其他保单使用", first[3])), "{message}")
@@ -165,7 +166,7 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     assert!(matches!(app.store.underwrite_many(&insurer, &batch).await, Err(StoreError::Conflict(_))));
     // One policy twice, with two numbers, in different statements: refused by its own id.
     let mut batch = numbers(&ids[230..], "G");
-    batch.push((ids[231], "G-again".to_owned()));
+    batch.push((ids[231], no("G-again")));
     match app.store.underwrite_many(&insurer, &batch).await {
         Err(StoreError::Conflict(message)) => {
             assert!(message.contains(&format!("保单 {} 在本批中出现多次", ids[231])), "{message}")
@@ -180,7 +181,7 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     let outside: Vec<i64> = waiting.iter().copied().filter(|id| !theirs.contains(id)).collect();
     assert!(!outside.is_empty());
     let mut batch = numbers(&theirs, "E");
-    batch.push((outside[0], "E-outside".to_owned()));
+    batch.push((outside[0], no("E-outside")));
     match app.store.underwrite_many(&branch, &batch).await {
         Err(StoreError::Conflict(message)) => assert!(message.contains(&outside[0].to_string()), "{message}"),
         other => panic!("underwrote outside the county: {other:?}"),

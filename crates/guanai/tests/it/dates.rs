@@ -10,7 +10,7 @@ use guanai_domain::products::{CoverItem, LatePremium, LateStart, PremiumBasis, P
 use guanai_domain::{Clock, Fen, IdNumber, PovertyStatus};
 use guanai_store::consents::ConsentKind;
 use guanai_store::families::NewPerson;
-use guanai_store::policies::{Channel, EnrolRequest, GiftRequest, GiftSelection, PolicyStatus};
+use guanai_store::policies::{Channel, EnrolRequest, GiftRequest, GiftSelection, PolicyNo, PolicyStatus};
 use guanai_store::products::{NewPackage, NewProduct, ProductKind};
 
 use crate::util::{id_number, Client, FamilySpec, TestApp, TestResponse};
@@ -381,7 +381,10 @@ async fn todays_enrolment_starts_the_day_after_underwriting_on_the_quote_policy_
     app.store.submit_policy(&system, second).await.unwrap();
     set_clock(&app, date(2026, 12, 9), 9, 0);
     let insurer_actor = system.clone().acting_as(guanai_domain::Role::InsurerCity);
-    app.store.underwrite_many(&insurer_actor, &[(second, "PJA-DATES-2".to_owned())]).await.unwrap();
+    app.store
+        .underwrite_many(&insurer_actor, &[(second, PolicyNo::parse("PJA-DATES-2").unwrap())])
+        .await
+        .unwrap();
     assert_eq!(app.store.policy(&system, second).await.unwrap().summary.start_date, date(2026, 12, 10));
     assert_eq!(
         app.store.policy(&system, id).await.unwrap().summary.start_date,

@@ -481,7 +481,7 @@ async fn members_events_moves_and_consents_are_recorded_and_audited() {
         .await;
     assert_eq!(withdraw.status, StatusCode::SEE_OTHER);
     let consents = app.store.family(&system(), b).await.unwrap().consents;
-    let kinds: Vec<&str> = consents.iter().map(|c| c.kind.as_str()).collect();
+    let kinds: Vec<&str> = consents.iter().map(|c| c.kind.code()).collect();
     assert_eq!(kinds, ["processing", "guardian"]);
     assert_eq!(consents[1].person_id, Some(child_pid));
     let page = app.get(&agent, &format!("/families/{b}")).await;

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod batches;
 mod cli;
+mod codes;
 mod dates;
 mod demo;
 mod enrolment;

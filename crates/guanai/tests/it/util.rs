@@ -357,4 +357,18 @@ impl TestApp {
             .find(|p| p.code == code)
             .expect("demo package")
     }
+
+    /// Enrols these members of a family in one share of the demo package `code` of `year`
+    /// by staff (a draft); returns the policy's id.
+    pub async fn enrol(&self, family_id: i64, member_ids: Vec<i64>, code: &str, year: i32) -> i64 {
+        let request = guanai_store::policies::EnrolRequest {
+            family_id,
+            package_id: self.package(code, year).await.id,
+            shares: 1,
+            member_ids,
+            channel: guanai_store::policies::Channel::Staff,
+            expected_family_part: None,
+        };
+        self.store.enrol(&self.system(), &request).await.expect("enrol")
+    }
 }

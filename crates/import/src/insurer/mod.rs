@@ -9,6 +9,7 @@ mod commit;
 mod plan;
 mod read;
 
+use guanai_store::policies::PolicyNo;
 use serde::{Deserialize, Serialize};
 
 pub use plan::{plan_decisions, plan_return, plan_return_and_keep};
@@ -18,7 +19,7 @@ pub use read::ReturnField;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
-    Underwrite { policy_id: i64, policy_no: String },
+    Underwrite { policy_id: i64, policy_no: PolicyNo },
     Refuse { policy_id: i64, reason: String },
 }
 

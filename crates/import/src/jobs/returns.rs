@@ -189,16 +189,23 @@ pub async fn refused_rows(store: &Store, actor: &Actor, id: i64) -> Result<Vec<R
 async fn stored_decisions(store: &Store, actor: &Actor, id: i64) -> Result<Vec<Decision>, ImportError> {
     let verdicts = [ReturnVerdict::Underwrite.as_str(), ReturnVerdict::Refuse.as_str()];
     let entries = stored_entries(store, actor, id, &verdicts, None).await?;
-    let mut decisions: Vec<Decision> = entries
-        .into_iter()
-        .filter_map(|(e, _)| {
-            let policy_id = e.policy_id?;
-            Some(match e.verdict {
-                ReturnVerdict::Underwrite => Decision::Underwrite { policy_id, policy_no: e.policy_no },
-                _ => Decision::Refuse { policy_id, reason: e.reason },
-            })
-        })
-        .collect();
+    let mut decisions = Vec::with_capacity(entries.len());
+    for (e, _) in entries {
+        let Some(policy_id) = e.policy_id else { continue };
+        decisions.push(match e.verdict {
+            ReturnVerdict::Underwrite => Decision::Underwrite {
+                policy_id,
+                // Planned from a checked number: one that no longer reads is a corrupt row.
+                policy_no: guanai_domain::policies::PolicyNo::parse(&e.policy_no).map_err(|_| {
+                    guanai_store::StoreError::Corrupt(format!(
+                        "bad policy number '{}' in import_job_rows.data",
+                        e.policy_no
+                    ))
+                })?,
+            },
+            _ => Decision::Refuse { policy_id, reason: e.reason },
+        });
+    }
     decisions.sort_by_key(Decision::policy_id);
     Ok(decisions)
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use guanai_domain::families::Relationship;
 use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput};
 use guanai_domain::products::full_years;
-use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
+use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::Serialize;
 
@@ -51,7 +51,7 @@ struct Consent {
 
 /// Members first by their place in the household, then by age.
 fn household_order(relationship: &str) -> usize {
-    Relationship::ALL.iter().position(|r| r.as_str() == relationship).unwrap_or(Relationship::ALL.len())
+    Relationship::ALL.iter().position(|r| r.code() == relationship).unwrap_or(Relationship::ALL.len())
 }
 
 impl Store {
@@ -134,7 +134,7 @@ impl Store {
                 reason,
             };
             let given = consents_by_family.get(&family.id).map(Vec::as_slice).unwrap_or_default();
-            let has = |kind: ConsentKind| given.iter().any(|c| c.kind == kind.as_str());
+            let has = |kind: ConsentKind| given.iter().any(|c| c.kind == kind.code());
             if !has(ConsentKind::Processing) || !has(ConsentKind::InsurerSharing) {
                 skipped.push(skip("未签署个人信息处理及向保险公司提供的同意书".to_owned()));
                 continue;
@@ -209,7 +209,7 @@ impl Store {
             let facts = FamilyFacts {
                 village: &village,
                 category: &family.category,
-                poverty: PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None),
+                poverty: crate::error::stored("families.poverty", &family.poverty)?,
                 package_id: package.id,
             };
             let matching: Vec<RuleInput> = rules
@@ -277,7 +277,7 @@ fn family_draft(
             guanai_domain::families::needs_guardian_consent(person.birth_date, today)
                 && !consents
                     .iter()
-                    .any(|c| c.kind == ConsentKind::Guardian.as_str() && c.person_id == Some(person.id));
+                    .any(|c| c.kind == ConsentKind::Guardian.code() && c.person_id == Some(person.id));
         if eligible && !child_without_guardian {
             insured.push((person.id, age as i32));
         }

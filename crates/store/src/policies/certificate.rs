@@ -26,7 +26,7 @@ pub struct Certificate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicCertificate {
     pub cert_code: String,
-    pub policy_no: Option<String>,
+    pub policy_no: Option<super::PolicyNo>,
     pub status: ShownStatus,
     /// What the check says the policy is (draft, cancelled, in force …).
     pub state: CertificateState,

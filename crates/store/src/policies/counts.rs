@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::PolicyStatus;
 use crate::entities::{policies, policy_members};
+use crate::error::stored;
 use crate::{Actor, Store, StoreResult};
 
 /// Counts for a home page: policies of a year by status, within the scope.
@@ -48,7 +49,7 @@ impl Store {
             )
             .filter(actor.scope_condition(policies::Column::VillageCode))
             .filter(policies::Column::Year.eq(year))
-            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.as_str()))
+            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
             .into_tuple()
             .one(&self.db)
             .await?;
@@ -74,14 +75,14 @@ impl Store {
         let mut premium = 0i64;
         for (status, n, sum) in rows {
             let n = n.max(0) as u64;
-            match PolicyStatus::parse(&status) {
-                Some(PolicyStatus::Draft) => counts.draft = n,
-                Some(PolicyStatus::Submitted) => counts.submitted = n,
-                Some(PolicyStatus::Underwritten) => counts.underwritten = n,
-                Some(PolicyStatus::Cancelled) => counts.cancelled = n,
-                None => {}
+            let status = stored("policies.status", &status)?;
+            match status {
+                PolicyStatus::Draft => counts.draft = n,
+                PolicyStatus::Submitted => counts.submitted = n,
+                PolicyStatus::Underwritten => counts.underwritten = n,
+                PolicyStatus::Cancelled => counts.cancelled = n,
             }
-            if status != PolicyStatus::Cancelled.as_str() {
+            if status != PolicyStatus::Cancelled {
                 premium += sum.unwrap_or(0);
             }
         }

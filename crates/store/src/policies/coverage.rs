@@ -8,9 +8,10 @@ use guanai_domain::Permission;
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
-use super::{PolicyStatus, ShownStatus};
+use super::{PolicyNo, PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons, policies, policy_members};
+use crate::error::{stored, stored_policy_no};
 use crate::{Actor, Store, StoreResult};
 
 /// One row of the look-up: the person, and one policy covering them (none when the
@@ -43,7 +44,7 @@ pub struct Coverage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CoveredBy {
     pub policy_id: i64,
-    pub policy_no: Option<String>,
+    pub policy_no: Option<PolicyNo>,
     pub year: i32,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -111,21 +112,24 @@ impl Store {
             return Ok(None);
         }
         let today = self.today();
-        let covered = rows
-            .into_iter()
-            .filter_map(|row| {
-                let status = PolicyStatus::parse(&row.status?).unwrap_or(PolicyStatus::Draft);
-                let (start_date, end_date) = (row.start_date?, row.end_date?);
-                Some(CoveredBy {
-                    policy_id: row.policy_id?,
-                    policy_no: row.policy_no,
-                    year: row.year?,
-                    start_date,
-                    end_date,
-                    status: ShownStatus::of(status, start_date, end_date, today),
-                })
-            })
-            .collect();
+        let mut covered = Vec::new();
+        for row in rows {
+            // The person's row without a policy (the join found none) names no cover.
+            let (Some(policy_id), Some(status), Some(year), Some(start_date), Some(end_date)) =
+                (row.policy_id, row.status, row.year, row.start_date, row.end_date)
+            else {
+                continue;
+            };
+            let status: PolicyStatus = stored("policies.status", &status)?;
+            covered.push(CoveredBy {
+                policy_id,
+                policy_no: row.policy_no.as_deref().map(stored_policy_no).transpose()?,
+                year,
+                start_date,
+                end_date,
+                status: ShownStatus::of(status, start_date, end_date, today),
+            });
+        }
         self.audit(
             actor,
             AuditEvent::ok("coverage.lookup", "人员", person_id.to_string())

@@ -190,7 +190,7 @@ impl Store {
                 premium: part,
             });
         }
-        let poverty = PovertyStatus::parse(&family.poverty).unwrap_or(PovertyStatus::None);
+        let poverty: PovertyStatus = crate::error::stored("families.poverty", &family.poverty)?;
         let (split, funding) = match pricing {
             Pricing::Now => {
                 self.funding_split(
@@ -308,7 +308,9 @@ impl Store {
         let seen = self.visibility(actor, [family_id]).await?;
         Ok((
             family,
-            rows.into_iter().map(|(person, _)| person_from_row(&seen, person, self.today())).collect(),
+            rows.into_iter()
+                .map(|(person, _)| person_from_row(&seen, person, self.today()))
+                .collect::<StoreResult<_>>()?,
         ))
     }
 

@@ -14,9 +14,10 @@ use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
-use super::PolicyStatus;
+use super::{PolicyNo, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::entities::{cover_slots, families, policies, policy_funding};
+use crate::error::{stored, stored_policy_no};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Ids looked up per query (well under every engine's parameter limit).
@@ -38,7 +39,7 @@ pub struct ExchangePolicy {
     /// Outside the actor's scope: nothing else is told.
     pub in_scope: bool,
     pub status: PolicyStatus,
-    pub policy_no: Option<String>,
+    pub policy_no: Option<PolicyNo>,
     pub cancel_reason: Option<String>,
     pub year: i32,
     /// Empty outside the actor's scope.
@@ -89,27 +90,32 @@ impl Store {
             heads.extend(rows);
         }
         let seen = self.visibility(actor, family_ids.iter().copied()).await?;
-        Ok(found
+        found
             .into_values()
             .map(|row| {
                 let in_scope = row.village_code.starts_with(actor.scope().as_str());
                 let head = heads.get(&row.family_id).map(String::as_str).unwrap_or_default();
-                ExchangePolicy {
+                Ok(ExchangePolicy {
                     id: row.id,
                     cert_code: row.cert_code,
                     in_scope,
                     status: if in_scope {
-                        PolicyStatus::parse(&row.status).unwrap_or(PolicyStatus::Draft)
+                        stored("policies.status", &row.status)?
                     } else {
                         PolicyStatus::Draft
                     },
-                    policy_no: row.policy_no.filter(|_| in_scope),
+                    policy_no: row
+                        .policy_no
+                        .as_deref()
+                        .filter(|_| in_scope)
+                        .map(stored_policy_no)
+                        .transpose()?,
                     cancel_reason: row.cancel_reason.filter(|_| in_scope),
                     year: if in_scope { row.year } else { 0 },
                     head_name: seen.name(row.family_id, if in_scope { head } else { "" }),
-                }
+                })
             })
-            .collect())
+            .collect::<StoreResult<_>>()
     }
 
     /// Which of these policy numbers are taken, and by which policy.
@@ -146,11 +152,11 @@ impl Store {
         let txn = self.db.begin().await?;
         for (id, reason) in items {
             let result = policies::Entity::update_many()
-                .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Cancelled.as_str()))
+                .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Cancelled.code()))
                 .col_expr(policies::Column::CancelledAt, Expr::value(Utc::now()))
                 .col_expr(policies::Column::CancelReason, Expr::value(refusal_reason(reason)))
                 .filter(policies::Column::Id.eq(*id))
-                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.code()))
                 .filter(actor.scope_condition(policies::Column::VillageCode))
                 .exec(&txn)
                 .await?;

@@ -118,7 +118,7 @@ impl Store {
         check_region(actor, query.region.as_ref())?;
         let mut select = policies::Entity::find()
             .filter(actor.scope_condition(policies::Column::VillageCode))
-            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.code()))
             .filter(policies::Column::Year.eq(query.year));
         if let Some(region) = &query.region {
             select =
@@ -206,7 +206,7 @@ impl Store {
             let mut insured: Vec<&persons::Model> =
                 members.get(&policy.id).into_iter().flatten().filter_map(|id| people.get(id)).collect();
             insured.sort_by_key(|p| {
-                let place = Relationship::ALL.iter().position(|r| r.as_str() == p.relationship);
+                let place = Relationship::ALL.iter().position(|r| r.code() == p.relationship);
                 (place.unwrap_or(Relationship::ALL.len()), p.birth_date, p.id)
             });
             let may_share = sharing.contains(&policy.family_id);
@@ -234,9 +234,11 @@ impl Store {
                     id_number,
                     sex: if person.sex == "female" { "女" } else { "男" },
                     birth_date: seen.birth_date(policy.family_id, person.birth_date),
-                    relationship: Relationship::parse(&person.relationship)
-                        .unwrap_or(Relationship::Other)
-                        .label(),
+                    relationship: crate::error::stored::<Relationship>(
+                        "persons.relationship",
+                        &person.relationship,
+                    )?
+                    .label(),
                     package_name: package_names.get(&policy.package_id).cloned().unwrap_or_default(),
                     shares: policy.shares,
                     start_date: policy.start_date,

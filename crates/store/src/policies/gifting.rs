@@ -125,7 +125,7 @@ impl Store {
                     select = select.filter(families::Column::Category.eq(category));
                 }
                 if let Some(poverty) = poverty {
-                    select = select.filter(families::Column::Poverty.eq(poverty.as_str()));
+                    select = select.filter(families::Column::Poverty.eq(poverty.code()));
                 }
             }
             GiftSelection::Families(_) => {}

@@ -10,10 +10,11 @@ use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
-use super::{InsuredMember, PolicyStatus};
+use super::{InsuredMember, PolicyNo, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::consents::ConsentKind;
 use crate::entities::{cover_slots, policies, policy_funding};
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Policies per underwriting statement. The database reads a `CASE` of this many arms for
@@ -21,34 +22,22 @@ use crate::{Actor, Store, StoreError, StoreResult};
 /// prepared once.
 const UNDERWRITE_CHUNK: usize = 100;
 
-/// An insurer's policy number: 1 to 40 letters, digits or dashes.
-pub(crate) fn check_policy_no(raw: &str) -> StoreResult<&str> {
-    let policy_no = raw.trim();
-    if policy_no.is_empty()
-        || policy_no.len() > 40
-        || !policy_no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(StoreError::invalid(format!("保单号“{policy_no}”须为1到40位英文字母、数字或短横线")));
-    }
-    Ok(policy_no)
-}
-
 impl Store {
     /// Sends a draft to the insurer. Needs the family's consent to processing and to
     /// sharing with the insurer, and a guardian's consent for every insured child under 14.
     pub async fn submit_policy(&self, actor: &Actor, id: i64) -> StoreResult<()> {
         actor.require(Permission::Enrol)?;
         let row = self.policy_row(actor, id).await?;
-        if row.status != PolicyStatus::Draft.as_str() {
+        if row.status != PolicyStatus::Draft.code() {
             return Err(StoreError::invalid("只有草稿状态的保单可以提交承保"));
         }
         let seen = self.visibility(actor, [row.family_id]).await?;
         self.check_consents(row.family_id, &self.insured_members(&seen, row.family_id, id).await?).await?;
         let result = policies::Entity::update_many()
-            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Submitted.as_str()))
+            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Submitted.code()))
             .col_expr(policies::Column::SubmittedAt, Expr::value(Utc::now()))
             .filter(policies::Column::Id.eq(id))
-            .filter(policies::Column::Status.eq(PolicyStatus::Draft.as_str()))
+            .filter(policies::Column::Status.eq(PolicyStatus::Draft.code()))
             .exec(&self.db)
             .await?;
         if result.rows_affected != 1 {
@@ -66,7 +55,7 @@ impl Store {
             .filter(consents::Column::WithdrawnAt.is_null())
             .all(&self.db)
             .await?;
-        let has = |kind: ConsentKind| given.iter().any(|c| c.kind == kind.as_str());
+        let has = |kind: ConsentKind| given.iter().any(|c| c.kind == kind.code());
         let mut missing = Vec::new();
         if !has(ConsentKind::Processing) {
             missing.push("家庭未签署“同意处理个人信息”".to_owned());
@@ -92,7 +81,7 @@ impl Store {
         for member in members.iter().filter(child) {
             let guardian = given
                 .iter()
-                .any(|c| c.kind == ConsentKind::Guardian.as_str() && c.person_id == Some(member.person_id));
+                .any(|c| c.kind == ConsentKind::Guardian.code() && c.person_id == Some(member.person_id));
             if !guardian {
                 missing.push(format!("{}未满14周岁，缺少监护人同意", member.name));
             }
@@ -110,9 +99,9 @@ impl Store {
     /// The insurer confirms a submitted policy with its own policy number.
     pub async fn underwrite_policy(&self, actor: &Actor, id: i64, policy_no: &str) -> StoreResult<()> {
         actor.require(Permission::Underwrite)?;
-        let policy_no = check_policy_no(policy_no)?;
+        let policy_no = PolicyNo::parse(policy_no)?;
         let row = self.policy_row(actor, id).await?;
-        if row.status != PolicyStatus::Submitted.as_str() {
+        if row.status != PolicyStatus::Submitted.code() {
             return Err(StoreError::invalid("只有待承保的保单可以确认承保"));
         }
         let now = self.clock().now();
@@ -121,13 +110,13 @@ impl Store {
             .await?;
         let start = start.first().map_or(row.start_date, |(_, day)| *day);
         let result = policies::Entity::update_many()
-            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
-            .col_expr(policies::Column::PolicyNo, Expr::value(policy_no))
+            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.code()))
+            .col_expr(policies::Column::PolicyNo, Expr::value(policy_no.as_str()))
             .col_expr(policies::Column::StartDate, Expr::value(start))
             .col_expr(policies::Column::UnderwrittenAt, Expr::value(now))
             .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
             .filter(policies::Column::Id.eq(id))
-            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.code()))
             .exec(&self.db)
             .await
             .map_err(|e| {
@@ -136,8 +125,11 @@ impl Store {
         if result.rows_affected != 1 {
             return Err(StoreError::Conflict("保单状态已被他人修改，请刷新后重试".to_owned()));
         }
-        self.audit(actor, AuditEvent::ok("policy.underwrite", "保单", id.to_string()).with_detail(policy_no))
-            .await
+        self.audit(
+            actor,
+            AuditEvent::ok("policy.underwrite", "保单", id.to_string()).with_detail(policy_no.as_str()),
+        )
+        .await
     }
 
     /// Cancels a policy with a reason: the association before underwriting, the insurer
@@ -148,7 +140,7 @@ impl Store {
             return Err(StoreError::invalid("请填写撤销原因"));
         }
         let row = self.policy_row(actor, id).await?;
-        let status = PolicyStatus::parse(&row.status).unwrap_or(PolicyStatus::Draft);
+        let status: PolicyStatus = stored("policies.status", &row.status)?;
         match status {
             PolicyStatus::Draft | PolicyStatus::Submitted => actor.require(Permission::Enrol)?,
             PolicyStatus::Underwritten => actor.require(Permission::Underwrite)?,
@@ -156,14 +148,14 @@ impl Store {
         }
         let txn = self.db.begin().await?;
         let result = policies::Entity::update_many()
-            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Cancelled.as_str()))
+            .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Cancelled.code()))
             .col_expr(policies::Column::CancelledAt, Expr::value(Utc::now()))
             .col_expr(
                 policies::Column::CancelReason,
                 Expr::value(reason.chars().take(200).collect::<String>()),
             )
             .filter(policies::Column::Id.eq(id))
-            .filter(policies::Column::Status.eq(status.as_str()))
+            .filter(policies::Column::Status.eq(status.code()))
             .exec(&txn)
             .await?;
         if result.rows_affected != 1 {
@@ -186,12 +178,11 @@ impl Store {
     /// [`UNDERWRITE_CHUNK`] policies (`policy_no = CASE WHEN id = … THEN … END`, `WHERE id
     /// IN (…)`, still submitted and within scope) and must change every one of them; the
     /// write gate is taken once for the batch.
-    pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
+    pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, PolicyNo)]) -> StoreResult<usize> {
         actor.require(Permission::Underwrite)?;
         let mut numbers = HashSet::with_capacity(items.len());
         let mut ids = HashSet::with_capacity(items.len());
         for (id, policy_no) in items {
-            let policy_no = check_policy_no(policy_no)?;
             if !numbers.insert(policy_no) {
                 return Err(StoreError::Conflict(format!("保单号“{policy_no}”在本批中用于多份保单")));
             }
@@ -215,7 +206,7 @@ impl Store {
                 .column(policies::Column::StartDate)
                 .column(policies::Column::EndDate)
                 .filter(policies::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
-                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.code()))
                 .filter(actor.scope_condition(policies::Column::VillageCode))
                 .into_tuple()
                 .all(&self.db)
@@ -231,7 +222,7 @@ impl Store {
         for chunk in items.chunks(UNDERWRITE_CHUNK) {
             let mut numbers = CaseStatement::new();
             for (id, policy_no) in chunk {
-                numbers = numbers.case(policies::Column::Id.eq(*id), Expr::value(policy_no.trim()));
+                numbers = numbers.case(policies::Column::Id.eq(*id), Expr::value(policy_no.as_str()));
             }
             let numbers = numbers.finally(Expr::col(policies::Column::PolicyNo));
             let mut update = policies::Entity::update_many();
@@ -245,12 +236,12 @@ impl Store {
                 update = update.col_expr(policies::Column::StartDate, start.into());
             }
             let result = update
-                .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.as_str()))
+                .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Underwritten.code()))
                 .col_expr(policies::Column::PolicyNo, numbers.into())
                 .col_expr(policies::Column::UnderwrittenAt, Expr::value(now))
                 .col_expr(policies::Column::UnderwrittenBy, Expr::value(actor.username()))
                 .filter(policies::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
-                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                .filter(policies::Column::Status.eq(PolicyStatus::Submitted.code()))
                 .filter(actor.scope_condition(policies::Column::VillageCode))
                 .exec(&txn)
                 .await;
@@ -273,7 +264,7 @@ impl Store {
                     .select_only()
                     .column(policies::Column::Id)
                     .filter(policies::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
-                    .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+                    .filter(policies::Column::Status.eq(PolicyStatus::Submitted.code()))
                     .filter(actor.scope_condition(policies::Column::VillageCode))
                     .into_tuple()
                     .all(&self.db)
@@ -334,14 +325,14 @@ impl Store {
 
     /// What a failed underwriting statement means: a policy number another policy holds
     /// already (named), or the database's own error.
-    async fn underwrite_failure(&self, err: sea_orm::DbErr, chunk: &[(i64, String)]) -> StoreError {
+    async fn underwrite_failure(&self, err: sea_orm::DbErr, chunk: &[(i64, PolicyNo)]) -> StoreError {
         if !matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
             return StoreError::Database(err);
         }
         let taken: Vec<String> = policies::Entity::find()
             .select_only()
             .column(policies::Column::PolicyNo)
-            .filter(policies::Column::PolicyNo.is_in(chunk.iter().map(|(_, n)| n.trim().to_owned())))
+            .filter(policies::Column::PolicyNo.is_in(chunk.iter().map(|(_, n)| n.as_str())))
             .into_tuple::<Option<String>>()
             .all(&self.db)
             .await
@@ -349,8 +340,8 @@ impl Store {
             .into_iter()
             .flatten()
             .collect();
-        let policy_no = chunk.iter().map(|(_, n)| n.trim()).find(|n| taken.iter().any(|t| t == n));
-        StoreError::Conflict(format!("保单号“{}”已被其他保单使用", policy_no.unwrap_or(chunk[0].1.trim())))
+        let policy_no = chunk.iter().map(|(_, n)| n.as_str()).find(|n| taken.iter().any(|t| t == n));
+        StoreError::Conflict(format!("保单号“{}”已被其他保单使用", policy_no.unwrap_or(chunk[0].1.as_str())))
     }
 
     /// The ids of a year's policies waiting for the insurer within the actor's scope, newest
@@ -363,7 +354,7 @@ impl Store {
             .column(policies::Column::Id)
             .filter(actor.scope_condition(policies::Column::VillageCode))
             .filter(policies::Column::Year.eq(year))
-            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.as_str()))
+            .filter(policies::Column::Status.eq(PolicyStatus::Submitted.code()))
             .order_by_desc(policies::Column::Id)
             .into_tuple()
             .all(&self.db)

@@ -16,7 +16,6 @@ mod gifting;
 mod group;
 mod lifecycle;
 mod payments;
-mod status;
 mod write;
 
 pub use batch::{BatchOutcome, Skipped};
@@ -28,8 +27,8 @@ pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
 pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow, EXPORT_LIMIT};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
 pub(crate) use group::EnrolQueue;
+pub use guanai_domain::policies::{CertificateState, Channel, PolicyNo, PolicyStatus, ShownStatus};
 pub use payments::{Payment, PAYMENT_METHODS};
-pub use status::{CertificateState, Channel, PolicyStatus, ShownStatus};
 
 use chrono::NaiveDate;
 use guanai_domain::{Fen, Permission, RegionCode};
@@ -38,6 +37,7 @@ use serde::Serialize;
 
 use crate::audit_labels::shown_username;
 use crate::entities::{families, packages, policies, policy_members};
+use crate::error::{stored, stored_policy_no};
 use crate::shown::{ShownName, Visibility};
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -60,7 +60,7 @@ pub struct PolicySummary {
     pub premium: Fen,
     pub family_part: Fen,
     pub paid: Fen,
-    pub policy_no: Option<String>,
+    pub policy_no: Option<PolicyNo>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,11 +167,10 @@ impl Store {
                 .await?
         };
         let today = self.today();
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|row| {
-                let status = PolicyStatus::parse(&row.status).unwrap_or(PolicyStatus::Draft);
-                PolicySummary {
+                let status: PolicyStatus = stored("policies.status", &row.status)?;
+                Ok(PolicySummary {
                     head_name: seen.name(
                         row.family_id,
                         heads
@@ -187,7 +186,7 @@ impl Store {
                         .unwrap_or_default(),
                     shown: ShownStatus::of(status, row.start_date, row.end_date, today),
                     status,
-                    channel: Channel::parse(&row.channel).unwrap_or(Channel::Staff),
+                    channel: stored("policies.channel", &row.channel)?,
                     premium: Fen::new(row.premium_fen),
                     family_part: Fen::new(row.family_fen),
                     paid: Fen::new(row.paid_fen),
@@ -199,10 +198,10 @@ impl Store {
                     start_date: row.start_date,
                     end_date: row.end_date,
                     shares: row.shares,
-                    policy_no: row.policy_no,
-                }
+                    policy_no: row.policy_no.as_deref().map(stored_policy_no).transpose()?,
+                })
             })
-            .collect())
+            .collect::<StoreResult<_>>()
     }
 
     /// Policies within the actor's scope, newest first.
@@ -222,7 +221,7 @@ impl Store {
             select = select.filter(policies::Column::Year.eq(year));
         }
         if let Some(status) = query.status {
-            select = select.filter(policies::Column::Status.eq(status.as_str()));
+            select = select.filter(policies::Column::Status.eq(status.code()));
         }
         if let Some(family) = query.family_id {
             select = select.filter(policies::Column::FamilyId.eq(family));
@@ -343,20 +342,19 @@ impl Store {
             .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
         let people = persons::Entity::find().filter(persons::Column::Id.is_in(ids)).all(&self.db).await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .filter_map(|m| {
                 let p = people.iter().find(|p| p.id == m.person_id)?;
-                Some(InsuredMember {
+                let relationship =
+                    stored::<guanai_domain::families::Relationship>("persons.relationship", &p.relationship);
+                Some(relationship.map(|r| InsuredMember {
                     person_id: p.id,
                     name: seen.name(family_id, &p.name),
                     id_masked: p.id_masked.clone(),
                     age_at_start: m.age_at_start,
-                    relationship: guanai_domain::families::Relationship::parse(&p.relationship)
-                        .map(|r| r.label().to_owned())
-                        .unwrap_or_default(),
-                })
+                    relationship: r.label().to_owned(),
+                }))
             })
-            .collect())
+            .collect::<StoreResult<_>>()
     }
 }

@@ -63,7 +63,7 @@ impl Store {
     ) -> StoreResult<()> {
         actor.require(Permission::Enrol)?;
         let row = self.policy_row(actor, id).await?;
-        if row.status == PolicyStatus::Cancelled.as_str() {
+        if row.status == PolicyStatus::Cancelled.code() {
             return Err(StoreError::invalid("已撤销的保单不能收款"));
         }
         if !PAYMENT_METHODS.iter().any(|(code, _)| *code == method) {

@@ -164,7 +164,7 @@ fn csv_row(e: &AuditEntry) -> String {
         e.target_kind.as_str(),
         e.target_id.as_str(),
         e.subject_label().as_str(),
-        e.outcome_label(),
+        e.outcome.label(),
         e.detail.as_str(),
     ])
 }

@@ -371,7 +371,7 @@ impl PolicyFilter {
             },
             status: match self.status.trim() {
                 "" => None,
-                raw => Some(PolicyStatus::parse(raw).ok_or("未知的保单状态")?),
+                raw => Some(PolicyStatus::from_code(raw).ok().ok_or("未知的保单状态")?),
             },
             region: forms::optional_region("区域", &self.region)?,
             ..Default::default()

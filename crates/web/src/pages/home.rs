@@ -77,7 +77,7 @@ async fn enrolment_panel(state: &AppState, actor: &Actor) -> Result<Panel, WebEr
     let year = this_year(state.today());
     let (counts, insured) =
         tokio::try_join!(state.store.policy_counts(actor, year), state.store.insured_counts(actor, year))?;
-    let list = |status: PolicyStatus| Some(format!("/policies?year={year}&status={}", status.as_str()));
+    let list = |status: PolicyStatus| Some(format!("/policies?year={year}&status={}", status.code()));
     let figure = |key, label, value, unit, href| Figure { key, label, value, unit, href };
     let by_status = [
         figure(

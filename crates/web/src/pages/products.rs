@@ -244,8 +244,8 @@ impl ProductForm {
             ("renewal_age_max", "70".to_owned()),
             ("start_date", format!("{}-09-01", this_year(today))),
             ("term_months", "12".to_owned()),
-            ("late_start", LateStart::default().as_str().to_owned()),
-            ("late_premium", LatePremium::default().as_str().to_owned()),
+            ("late_start", LateStart::default().code().to_owned()),
+            ("late_premium", LatePremium::default().code().to_owned()),
         ];
         Self::from_pairs(defaults.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
@@ -256,7 +256,7 @@ impl ProductForm {
     }
 
     fn parse(&self) -> Result<NewProduct, String> {
-        let kind = ProductKind::parse(self.get("kind")).ok_or("请选择险种类别")?;
+        let kind = ProductKind::from_code(self.get("kind")).ok().ok_or("请选择险种类别")?;
         let basis = PremiumBasis::parse(self.get("basis")).ok_or("请选择保费计算方式")?;
         let insurer_org_id = match self.get("insurer").trim() {
             "" => None,
@@ -286,11 +286,11 @@ impl ProductForm {
             // Absent from older forms and API clients: the defaults.
             late_start: match self.get("late_start").trim() {
                 "" => LateStart::default(),
-                raw => LateStart::parse(raw).ok_or("请选择起保日之后参保的起保规则")?,
+                raw => LateStart::from_code(raw).ok().ok_or("请选择起保日之后参保的起保规则")?,
             },
             late_premium: match self.get("late_premium").trim() {
                 "" => LatePremium::default(),
-                raw => LatePremium::parse(raw).ok_or("请选择起保日之后参保的保费规则")?,
+                raw => LatePremium::from_code(raw).ok().ok_or("请选择起保日之后参保的保费规则")?,
             },
         };
         Ok(NewProduct {

@@ -69,7 +69,7 @@ impl PolicyFilter {
 fn policy_query(year: &str, status: &str, page: &str, per_page: u64) -> Result<PolicyQuery, String> {
     let status = match status.trim() {
         "" => None,
-        raw => Some(PolicyStatus::parse(raw).ok_or_else(|| format!("未知的保单状态“{raw}”"))?),
+        raw => Some(PolicyStatus::from_code(raw).ok().ok_or_else(|| format!("未知的保单状态“{raw}”"))?),
     };
     Ok(PolicyQuery {
         year: optional("年度", year, 2000, 2100)?,

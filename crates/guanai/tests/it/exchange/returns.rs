@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 use guanai_domain::families::Relationship;
+use guanai_domain::policies::PolicyNo;
 use guanai_domain::{RegionCode, Role};
 use guanai_store::policies::PolicyStatus;
 use sea_orm::sea_query::{Alias, Expr, Query};
@@ -96,7 +97,10 @@ async fn a_database_changed_since_the_preview_shows_the_new_preview_and_writes_n
     let insurer =
         guanai_store::Actor::system(RegionCode::parse("3608").unwrap()).acting_as(Role::InsurerCity);
     app.store
-        .underwrite_many(&insurer, &[(a, "PJY-1".to_owned()), (b, "PJY-OTHER".to_owned())])
+        .underwrite_many(
+            &insurer,
+            &[(a, PolicyNo::parse("PJY-1").unwrap()), (b, PolicyNo::parse("PJY-OTHER").unwrap())],
+        )
         .await
         .unwrap();
     let before = app.audit_entries("demo.branch", "ok").await.len();

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{CONSENT_KINDS, EVENT_KINDS};
 use crate::error::WebError;
-use crate::format::china_time;
+use crate::format::{china_time, TagColor};
 use crate::pages::form::render_form;
 use crate::pages::{require, Crumb, Shell};
 use crate::requests::families::MemberForm;

@@ -76,7 +76,7 @@ pub(super) async fn record_consent(
     let actor = &user.session.actor;
     let outcome = async {
         let bad = |m: &str| WebError::BadRequest(m.to_owned());
-        let kind = ConsentKind::parse(form.kind.trim()).ok_or_else(|| bad("请选择同意事项"))?;
+        let kind = ConsentKind::from_code(form.kind.trim()).ok().ok_or_else(|| bad("请选择同意事项"))?;
         let child = match (kind, form.person.trim()) {
             (ConsentKind::Guardian, "") => return Err(bad("监护人同意须选择是哪位未满14周岁的成员")),
             (ConsentKind::Guardian, raw) => {
@@ -105,7 +105,8 @@ pub(super) async fn withdraw_consent(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/families/consents").await?;
     let outcome = async {
-        let kind = ConsentKind::parse(form.kind.trim())
+        let kind = ConsentKind::from_code(form.kind.trim())
+            .ok()
             .ok_or_else(|| WebError::BadRequest("请选择要撤回的同意事项".to_owned()))?;
         state.store.withdraw_consent(&user.session.actor, id, kind, None).await?;
         Ok(false)
@@ -200,7 +201,8 @@ async fn record_event(
     form: &MemberActionForm,
 ) -> Result<(), WebError> {
     let bad = WebError::BadRequest;
-    let kind = MemberEvent::parse(&form.kind)
+    let kind = MemberEvent::from_code(form.kind.trim())
+        .ok()
         .filter(|k| EVENT_KINDS.contains(k))
         .ok_or_else(|| bad("请选择变动类型".to_owned()))?;
     let date = forms::date("变动日期", &form.date).map_err(bad)?;

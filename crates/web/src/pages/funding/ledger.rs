@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::format::TagColor;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,7 +12,6 @@ use guanai_domain::funding::{RuleScope, SubsidyAmount};
 use guanai_domain::regions::short_region_name;
 use guanai_domain::{Permission, PovertyStatus, RegionCode};
 use guanai_store::funding::{Ledger, NewRule, Rule, Source};
-use guanai_store::policies::PolicyStatus;
 use guanai_store::sessions::Session;
 use serde::Deserialize;
 
@@ -208,8 +208,8 @@ async fn ledger_page(
                 .get(&line.village_code)
                 .map(|n| short_region_name(n))
                 .unwrap_or_else(|| line.village_code.clone()),
-            status: PolicyStatus::label_of(&line.status),
-            color: PolicyStatus::parse(&line.status).map(PolicyStatus::color).unwrap_or_default(),
+            status: line.status.label(),
+            color: line.status.color(),
             amount: line.amount,
         })
         .collect();

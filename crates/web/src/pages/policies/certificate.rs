@@ -9,6 +9,7 @@ use guanai_store::policies::{Certificate, PolicyStatus, PublicCertificate};
 use serde::Deserialize;
 
 use crate::error::WebError;
+use crate::format::TagColor;
 use crate::pages::form::render_status;
 use crate::pages::{render, require};
 use crate::requests::ids::{PathId, Policy};

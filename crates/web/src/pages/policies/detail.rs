@@ -9,6 +9,7 @@ use guanai_store::policies::{PolicyDetail, PAYMENT_METHODS};
 use serde::Deserialize;
 
 use crate::error::WebError;
+use crate::format::TagColor;
 use crate::pages::form::render_form;
 use crate::pages::{require, Crumb, Shell};
 use crate::requests::ids::{PathId, Policy};

@@ -9,6 +9,7 @@ use guanai_domain::Permission;
 use guanai_store::policies::{PolicyStatus, PolicySummary};
 
 use crate::error::WebError;
+use crate::format::TagColor;
 use crate::pages::form::render_form;
 use crate::pages::{query, require, Crumb, Shell};
 use crate::requests::policies::PolicyFilter;
