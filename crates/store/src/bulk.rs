@@ -6,7 +6,10 @@
 //! bulk store has one connection with a large cache, and leaves the WAL to grow during the
 //! import instead of copying the same index pages into the database after every few
 //! batches: `finish` checkpoints once at the end. On PostgreSQL and MySQL the server
-//! manages its own memory, and a bulk store is the ordinary one.
+//! manages its own memory, and a bulk store is the ordinary one; `finish` refreshes the
+//! planner's statistics of the tables a bulk load fills, so that the next statements (the
+//! next import's look-ups, the lists) are planned for the tables' new size rather than
+//! for the empty tables they were when the import began.
 
 use sea_orm::{ConnectionTrait, SqlxSqliteConnector};
 use sqlx::sqlite::SqlitePoolOptions;
@@ -46,10 +49,48 @@ impl Store {
         if self.engine == Engine::Sqlite {
             self.db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await?;
             self.db.close().await?;
+        } else {
+            self.refresh_statistics().await?;
+        }
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics of the tables bulk writes fill (`ANALYZE` on
+    /// PostgreSQL, `ANALYZE TABLE` on MySQL; both read a sample, a second or two for a
+    /// city). SQLite plans each statement from its indexes alone, and its `ANALYZE` would
+    /// read every index in full, so there it does nothing.
+    pub async fn refresh_statistics(&self) -> StoreResult<()> {
+        let tables = BULK_TABLES.join(", ");
+        match self.engine {
+            Engine::Sqlite => {}
+            Engine::Postgres => {
+                self.db.execute_unprepared(&format!("ANALYZE {tables}")).await?;
+            }
+            Engine::MySql => {
+                // `ANALYZE TABLE` answers with a result set, which must be read.
+                self.db
+                    .query_all(sea_orm::Statement::from_string(
+                        self.db.get_database_backend(),
+                        format!("ANALYZE TABLE {tables}"),
+                    ))
+                    .await?;
+            }
         }
         Ok(())
     }
 }
+
+/// The tables a roster import or the demo city fills in bulk.
+const BULK_TABLES: [&str; 8] = [
+    "families",
+    "persons",
+    "consents",
+    "policies",
+    "policy_members",
+    "cover_slots",
+    "policy_products",
+    "policy_funding",
+];
 
 /// Rows per statement of [`Store::reference_insert`], as [`crate::rows`] writes them.
 const REFERENCE_ROWS_PER_STATEMENT: usize = 256;

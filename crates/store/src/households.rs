@@ -15,7 +15,7 @@ use sea_orm::{
 use crate::audit::AuditEvent;
 use crate::entities::{consents, families, persons};
 use crate::families::{family_code, ConsentKind};
-use crate::rows::RowsWriter;
+use crate::rows::{KeyedRows, RowsWriter};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Rows per INSERT statement (under every engine's parameter limit).
@@ -67,11 +67,12 @@ const PERSON_COLUMNS: [persons::Column; 11] = [
 ];
 
 impl Store {
-    /// One person's values in the order of `PERSON_COLUMNS`: the ID number sealed, hashed
-    /// and masked.
+    /// One person's values in the order of `PERSON_COLUMNS`: the ID number sealed, masked
+    /// and with its look-up hash `hash` (`Keys::lookup_hash`).
     fn person_values(
         &self,
         family_id: i64,
+        hash: String,
         name: &str,
         id: &IdNumber,
         relationship: Relationship,
@@ -80,7 +81,7 @@ impl Store {
         [
             family_id.into(),
             name.chars().take(50).collect::<String>().into(),
-            self.keys.lookup_hash(id.as_str()).into(),
+            hash.into(),
             self.keys.seal(id.as_str()).into(),
             id.masked().into(),
             id.birth_date().into(),
@@ -123,6 +124,10 @@ impl Store {
         Ok(ids)
     }
 
+    /// Writes the households and returns their ids, in order. No statement reads back what
+    /// the batch wrote: family ids come from the INSERT ([`KeyedRows`], keyed by the family
+    /// code), and so do the ids of the members of families that give a guardian's consent
+    /// (keyed by their ID-number hash), whose ages are known from their ID numbers.
     pub(crate) async fn insert_households(
         &self,
         db: &impl ConnectionTrait,
@@ -130,14 +135,18 @@ impl Store {
         drafts: &[HouseholdDraft],
     ) -> StoreResult<Vec<i64>> {
         let now = Utc::now();
+        let today = self.today();
+        let backend = db.get_database_backend();
         let mut ids = Vec::with_capacity(drafts.len());
         let mut families_out =
-            RowsWriter::<families::Entity>::new(db.get_database_backend(), &FAMILY_COLUMNS);
-        let mut persons_out = RowsWriter::<persons::Entity>::new(db.get_database_backend(), &PERSON_COLUMNS);
+            KeyedRows::<families::Entity>::new(backend, &FAMILY_COLUMNS, families::Column::Code);
+        let mut persons_out = RowsWriter::<persons::Entity>::new(backend, &PERSON_COLUMNS);
+        let mut guarded_out =
+            KeyedRows::<persons::Entity>::new(backend, &PERSON_COLUMNS, persons::Column::IdHash);
         let duplicate = |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记，同一人只能属于一个家庭");
         for chunk in drafts.chunks(BATCH) {
-            let codes: Vec<String> = chunk.iter().map(|_| family_code()).collect();
-            for (d, code) in chunk.iter().zip(&codes) {
+            for d in chunk {
+                let code = family_code();
                 let phone = d.phone.as_ref();
                 let row = [
                     code.clone().into(),
@@ -152,27 +161,26 @@ impl Store {
                     now.into(),
                     now.into(),
                 ];
-                families_out.push(db, row).await?;
+                families_out.push(code, row);
             }
-            families_out.flush(db).await?;
-            let found: Vec<(i64, String)> = families::Entity::find()
-                .select_only()
-                .column(families::Column::Id)
-                .column(families::Column::Code)
-                .filter(families::Column::Code.is_in(codes.clone()))
-                .into_tuple()
-                .all(db)
-                .await?;
-            let by_code: std::collections::HashMap<&str, i64> =
-                found.iter().map(|(id, code)| (code.as_str(), *id)).collect();
-            let chunk_ids: Vec<i64> = codes.iter().map(|c| by_code[c.as_str()]).collect();
+            let chunk_ids = families_out.write(db).await?;
 
+            // Members of families giving a guardian's consent: their ids are needed for it.
+            let mut minors: Vec<(i64, &str, chrono::NaiveDate)> = Vec::new();
             for (d, family) in chunk.iter().zip(&chunk_ids) {
+                let guarded = d.consents.contains(&ConsentKind::Guardian);
                 for (name, id, relationship) in &d.members {
-                    let row = self.person_values(*family, name, id, *relationship, now);
-                    persons_out.push(db, row).await.map_err(duplicate)?;
+                    let hash = self.keys.lookup_hash(id.as_str());
+                    let row = self.person_values(*family, hash.clone(), name, id, *relationship, now);
+                    if guarded {
+                        minors.push((*family, d.members[0].0.as_str(), id.birth_date()));
+                        guarded_out.push(hash, row);
+                    } else {
+                        persons_out.push(db, row).await.map_err(duplicate)?;
+                    }
                 }
             }
+            let guarded_ids = guarded_out.write(db).await.map_err(duplicate)?;
             let consent =
                 |family: i64, kind: ConsentKind, person: Option<i64>, head: &str| consents::ActiveModel {
                     id: NotSet,
@@ -185,38 +193,14 @@ impl Store {
                     withdrawn_at: Set(None),
                 };
             let mut given: Vec<consents::ActiveModel> = Vec::new();
-            let mut guardian_families = Vec::new();
             for (draft, family) in chunk.iter().zip(&chunk_ids) {
-                for kind in &draft.consents {
-                    if *kind == ConsentKind::Guardian {
-                        guardian_families.push((*family, draft.members[0].0.as_str()));
-                    } else {
-                        given.push(consent(*family, *kind, None, &draft.members[0].0));
-                    }
+                for kind in draft.consents.iter().filter(|k| **k != ConsentKind::Guardian) {
+                    given.push(consent(*family, *kind, None, &draft.members[0].0));
                 }
             }
-            if !guardian_families.is_empty() {
-                // The children are read back: their rows must be written first.
-                persons_out.flush(db).await.map_err(duplicate)?;
-                let today = self.today();
-                let children: Vec<(i64, i64, chrono::NaiveDate)> = persons::Entity::find()
-                    .select_only()
-                    .column(persons::Column::Id)
-                    .column(persons::Column::FamilyId)
-                    .column(persons::Column::BirthDate)
-                    .filter(persons::Column::FamilyId.is_in(guardian_families.iter().map(|(f, _)| *f)))
-                    .into_tuple()
-                    .all(db)
-                    .await?;
-                for (person, family, birth) in children {
-                    if guanai_domain::families::needs_guardian_consent(birth, today) {
-                        let head = guardian_families
-                            .iter()
-                            .find(|(f, _)| *f == family)
-                            .map(|(_, h)| *h)
-                            .unwrap_or("");
-                        given.push(consent(family, ConsentKind::Guardian, Some(person), head));
-                    }
+            for ((family, head, birth), person) in minors.into_iter().zip(guarded_ids) {
+                if guanai_domain::families::needs_guardian_consent(birth, today) {
+                    given.push(consent(family, ConsentKind::Guardian, Some(person), head));
                 }
             }
             for part in given.chunks(BATCH) {
@@ -372,7 +356,8 @@ impl Store {
         let mut people = RowsWriter::<persons::Entity>::new(txn.get_database_backend(), &PERSON_COLUMNS);
         let duplicate = |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记");
         for m in members {
-            let row = self.person_values(m.family_id, &m.name, &m.id_number, m.relationship, now);
+            let hash = self.keys.lookup_hash(m.id_number.as_str());
+            let row = self.person_values(m.family_id, hash, &m.name, &m.id_number, m.relationship, now);
             people.push(&txn, row).await.map_err(duplicate)?;
         }
         people.flush(&txn).await.map_err(duplicate)?;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use guanai_store::{DatabaseTarget, Keys, Store};
 
-use super::stats::median;
+use super::stats::{median, tenth_rates};
 use super::{hex_key, server, BenchSize, Figure, Figures, Target};
 use crate::demo;
 
@@ -32,6 +32,7 @@ pub(super) async fn import_roster(
     };
     let mut seconds = Vec::new();
     let mut memory = Vec::new();
+    let (mut first_tenth, mut last_tenth, mut batches) = (Vec::new(), Vec::new(), 0);
     for run in 0..size.runs {
         let db = target.fresh(&format!("import{run}")).await?;
         let key = hex_key();
@@ -42,6 +43,13 @@ pub(super) async fn import_roster(
         println!("  (planned in {:.1} s, written in {:.1} s)", run.planned, run.seconds - run.planned);
         seconds.push(run.seconds);
         memory.push(run.peak_mb);
+        // Persons per second: the file's persons per household times households per second.
+        if let Some((first, last)) = tenth_rates(&run.progress) {
+            let households = run.progress.last().map_or(1, |p| p.1) as f64;
+            first_tenth.push(first * persons as f64 / households);
+            last_tenth.push(last * persons as f64 / households);
+            batches = run.progress.len() - 1;
+        }
         let _ = std::fs::remove_dir_all(&db.dir);
     }
     let import = median(&seconds);
@@ -50,6 +58,18 @@ pub(super) async fn import_roster(
         value: format!("{persons} persons in {import:.1} s ({:.0} persons/s)", persons as f64 / import),
         target: "< 15 s for 1,000,000",
     });
+    if !first_tenth.is_empty() {
+        let (first, last) = (median(&first_tenth), median(&last_tenth));
+        figures.push(Figure {
+            name: "  import rate, first → last tenth",
+            value: format!(
+                "{first:.0} → {last:.0} persons/s (last ÷ first {:.2}; {batches} batch{})",
+                last / first,
+                if batches == 1 { "" } else { "es" }
+            ),
+            target: "≥ 0.7",
+        });
+    }
     // The yardstick, run beside it: a plain bulk insert of as many random 32-byte keys
     // under a unique index, in transactions as large as the import's.
     let reference = reference_insert(size, target, persons).await?;

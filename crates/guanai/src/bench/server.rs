@@ -145,12 +145,21 @@ impl ApiClient {
     }
 }
 
-/// One `guanai import roster` run: seconds in all, seconds until the plan was printed, and
-/// the process's peak memory.
+/// One `guanai import roster` run: seconds in all, seconds until the plan was printed, the
+/// process's peak memory, and its progress while writing: `(seconds, households written)`
+/// from the plan on (the moment the plan was printed, none written), one point per
+/// `已写入 {done}/{total} 户` line, timed as it arrived.
 pub struct ImportRun {
     pub seconds: f64,
     pub planned: f64,
     pub peak_mb: f64,
+    pub progress: Vec<(f64, usize)>,
+}
+
+/// The households written, from a progress line of `guanai import roster`
+/// (`已写入 {done}/{total} 户`).
+fn written(line: &str) -> Option<usize> {
+    line.strip_prefix("已写入 ")?.split('/').next()?.parse().ok()
 }
 
 /// Runs `guanai import roster FILE` against the database and times it. The peak memory is
@@ -175,14 +184,19 @@ pub async fn import_roster(
     let pid = child.id().context("导入进程没有进程号")?;
     let mut lines = tokio::io::BufReader::new(child.stdout.take().context("no stdout")?).lines();
     let mut planned = None;
+    let mut progress = Vec::new();
     let mut peak_mb: f64 = 0.0;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tokio::select! {
             line = lines.next_line() => match line? {
                 Some(line) => {
+                    let now = started.elapsed().as_secs_f64();
                     if line.starts_with("共") && planned.is_none() {
-                        planned = Some(started.elapsed().as_secs_f64());
+                        planned = Some(now);
+                        progress.push((now, 0));
+                    } else if let Some(done) = written(&line) {
+                        progress.push((now, done));
                     }
                 }
                 None => break,
@@ -193,5 +207,17 @@ pub async fn import_roster(
     let status = child.wait().await?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(status.success(), "the import failed or refused rows: {status}");
-    Ok(ImportRun { seconds, planned: planned.unwrap_or(seconds), peak_mb })
+    Ok(ImportRun { seconds, planned: planned.unwrap_or(seconds), peak_mb, progress })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::written;
+
+    #[test]
+    fn progress_lines_are_read() {
+        assert_eq!(written("已写入 50000/330000 户"), Some(50_000));
+        assert_eq!(written("共9行：新增9，更新0，无变化0，有提示0，拒绝0（新家庭3户）"), None);
+        assert_eq!(written("导入完成"), None);
+    }
 }

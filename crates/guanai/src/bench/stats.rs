@@ -32,6 +32,31 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// The rates at which an import wrote the first and the last tenth of its households, in
+/// households per second, from its progress: `(seconds, households written)` points, the
+/// first one the start of the writing with none written, the last one all of them. The
+/// moment a count was reached is read off the points by linear interpolation, so where a
+/// batch of the import is larger than a tenth, the tenth's rate is its batch's. `None`
+/// without progress to read.
+pub fn tenth_rates(progress: &[(f64, usize)]) -> Option<(f64, f64)> {
+    let total = progress.last()?.1;
+    if progress.len() < 2 || total == 0 {
+        return None;
+    }
+    // When the `count`-th household was written.
+    let at = |count: f64| {
+        let after = progress.iter().position(|&(_, done)| done as f64 >= count).unwrap_or(progress.len() - 1);
+        if after == 0 {
+            return progress[0].0;
+        }
+        let ((t0, d0), (t1, d1)) = (progress[after - 1], progress[after]);
+        t0 + (t1 - t0) * (count - d0 as f64) / (d1 - d0) as f64
+    };
+    let tenth = total as f64 / 10.0;
+    let rate = |from: f64, to: f64| tenth / (at(to) - at(from)).max(f64::EPSILON);
+    Some((rate(0.0, tenth), rate(total as f64 - tenth, total as f64)))
+}
+
 /// Peak resident memory (VmHWM) of a process, in MB, from /proc; 0 where unknown.
 pub fn peak_memory_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -78,5 +103,26 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert_eq!(Latencies::default().percentile(99.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn tenth_rates_show_a_slowing_import() {
+        // 1,000 households in batches of 100: the first written in 1 s, each next one
+        // taking a second longer (a cost growing with the table).
+        let mut progress = vec![(0.0, 0)];
+        let mut t = 0.0;
+        for batch in 1..=10 {
+            t += batch as f64;
+            progress.push((t, batch * 100));
+        }
+        let (first, last) = tenth_rates(&progress).unwrap();
+        assert!((first - 100.0).abs() < 1e-9, "{first}");
+        assert!((last - 10.0).abs() < 1e-9, "{last}");
+        // Batches of a third: a tenth is read inside its batch, at that batch's rate.
+        let (first, last) = tenth_rates(&[(5.0, 0), (6.0, 300), (8.0, 600), (12.0, 900)]).unwrap();
+        assert!((first - 300.0).abs() < 1e-9, "{first}");
+        assert!((last - 75.0).abs() < 1e-9, "{last}");
+        assert_eq!(tenth_rates(&[(1.0, 0)]), None);
+        assert_eq!(tenth_rates(&[]), None);
     }
 }

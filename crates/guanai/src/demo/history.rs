@@ -118,6 +118,9 @@ async fn populate_into(
     }
     making.await?;
     report.households = families.len();
+    // The years' reads (members, consents, cover slots by family) are planned for the
+    // tables as they now are, not as they were before the first batch.
+    store.refresh_statistics().await?;
     tracing::info!(
         households = report.households,
         persons = report.persons,
@@ -174,6 +177,8 @@ async fn populate_into(
             "demo: underwritten"
         );
         last_year = this_year;
+        // Next year's renewals read this year's policies and cover slots.
+        store.refresh_statistics().await?;
     }
     Ok(())
 }

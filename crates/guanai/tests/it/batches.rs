@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use guanai_domain::{Fen, RegionCode, Role};
+use guanai_store::consents::ConsentKind;
 use guanai_store::policies::{Channel, PolicyNo, PolicyStatus};
 use guanai_store::{Actor, StoreError};
 
@@ -19,6 +20,90 @@ async fn households(app: &TestApp, households: usize, seed: u64) -> Vec<i64> {
     let mut generator = guanai::demo::households::Generator::new(&set, seed, today);
     let drafts: Vec<_> = (0..households).map(|_| generator.household()).collect();
     app.store.register_households(&app.system(), &drafts).await.unwrap()
+}
+
+/// Households registered in bulk (several chunks, several statements each) get their own
+/// ids back in order, with their own members, and a guardian's consent for exactly the
+/// members under 14 of the households that gave one, naming that member.
+#[tokio::test]
+async fn households_in_bulk_get_their_own_ids_members_and_guardian_consents() {
+    let app = TestApp::demo().await;
+    let set = guanai_store::regions::demo_city();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut generator = guanai::demo::households::Generator::new(&set, 11, today);
+    let drafts: Vec<_> = (0..1100).map(|_| generator.household()).collect();
+    let system = app.system();
+    let ids = app.store.register_households(&system, &drafts).await.unwrap();
+    assert_eq!(ids.len(), drafts.len());
+    let (mut guarded, mut unguarded, mut children_consented) = (0, 0, 0);
+    for (draft, id) in drafts.iter().zip(&ids) {
+        let family = app.store.family(&system, *id).await.unwrap();
+        assert_eq!(family.summary.head_name.as_str(), draft.members[0].0, "family {id}");
+        let masked = |ids: Vec<String>| {
+            let mut ids = ids;
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            masked(family.members.iter().map(|m| m.id_masked.clone()).collect()),
+            masked(draft.members.iter().map(|(_, number, _)| number.masked()).collect()),
+            "family {id}"
+        );
+        let consented: HashSet<i64> = family
+            .consents
+            .iter()
+            .filter(|c| c.kind == ConsentKind::Guardian)
+            .map(|c| c.person_id.expect("a guardian's consent names the child"))
+            .collect();
+        let children: HashSet<i64> =
+            family.members.iter().filter(|m| m.needs_guardian_consent).map(|m| m.id).collect();
+        if draft.consents.contains(&ConsentKind::Guardian) {
+            guarded += 1;
+            assert_eq!(consented, children, "family {id}");
+            children_consented += children.len();
+        } else {
+            unguarded += 1;
+            assert!(consented.is_empty(), "family {id}");
+        }
+        let kinds = family.consents.iter().filter(|c| c.kind != ConsentKind::Guardian).count();
+        assert_eq!(kinds, draft.consents.iter().filter(|k| **k != ConsentKind::Guardian).count());
+    }
+    assert!(
+        guarded > 0 && unguarded > 0 && children_consented > 0,
+        "{guarded} {unguarded} {children_consented}"
+    );
+}
+
+/// A bulk load ends with the planner's statistics refreshed on PostgreSQL, so that what
+/// runs next (another import's look-ups, the lists) is not planned for the empty tables
+/// the load began with. (MySQL refreshes InnoDB's in the background anyway; SQLite plans
+/// from its indexes.)
+#[tokio::test]
+async fn a_bulk_load_leaves_the_planner_the_tables_new_size_on_postgres() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::demo().await;
+    if app.store.engine() != guanai_store::Engine::Postgres {
+        return;
+    }
+    let set = guanai_store::regions::demo_city();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut generator = guanai::demo::households::Generator::new(&set, 13, today);
+    let drafts: Vec<_> = (0..300).map(|_| generator.household()).collect();
+    let bulk = app.store.bulk().await.unwrap();
+    bulk.register_households(&app.system(), &drafts).await.unwrap();
+    bulk.finish_bulk().await.unwrap();
+    let raw = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+    for table in ["families", "persons", "consents"] {
+        let sql = format!(
+            "SELECT (SELECT reltuples::BIGINT FROM pg_class WHERE relname = '{table}'), \
+             (SELECT COUNT(*) FROM {table})"
+        );
+        let row =
+            raw.query_one(Statement::from_string(raw.get_database_backend(), sql)).await.unwrap().unwrap();
+        let (planned, counted): (i64, i64) =
+            (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+        assert_eq!(planned, counted, "{table}");
+    }
 }
 
 /// Enrols `families` in the 2026 package `code`, submitted to the insurer; the new policy

@@ -1,18 +1,16 @@
 //! Writing policies: one path for a single enrolment and for a batch of gifted policies,
 //! so both get the same rows, the same cover-slot guarantee and the same batching.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::Fen;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Value,
+    ConnectionTrait, DbBackend, EntityTrait, Value,
 };
 
 use super::{Channel, PolicyStatus};
 use crate::entities::{cover_slots, policies, policy_funding, policy_members, policy_products};
-use crate::rows::RowsWriter;
+use crate::rows::{KeyedRows, RowsWriter};
 use crate::{StoreError, StoreResult};
 
 /// Everything one policy needs written; funding already allocated by the caller.
@@ -43,9 +41,9 @@ pub(crate) fn certificate_code() -> String {
     crate::passwords::readable_code(12)
 }
 
-/// Policies per multi-row INSERT: each chunk's ids are then read back by their
-/// certificate codes. 256 rows of 21 columns stay under every engine's parameter limit.
-const POLICY_CHUNK: usize = 256;
+/// Policies held in memory at once before they are written (in statements of 256 rows of
+/// 21 columns, under every engine's parameter limit) and their ids returned.
+const POLICY_CHUNK: usize = 1024;
 
 const POLICY_COLUMNS: [policies::Column; 21] = [
     policies::Column::FamilyId,
@@ -177,9 +175,9 @@ fn policy_values(d: &PolicyDraft, code: &str, now: DateTime<Utc>) -> [Value; POL
 /// that year makes the whole call fail with a conflict.
 ///
 /// One draft (an enrolment) is one INSERT that returns its id. Many are written in
-/// fixed-size multi-row INSERTs (`rows.rs`), each engine preparing each statement once;
-/// their ids are read back through the unique certificate codes (engines differ in what an
-/// insert of many rows returns).
+/// fixed-size multi-row INSERTs (`rows.rs`), each engine preparing each statement once,
+/// keyed by their unique certificate codes so that the ids come from the INSERT
+/// ([`KeyedRows`]).
 pub(crate) async fn insert_policies(
     db: &impl ConnectionTrait,
     drafts: &[PolicyDraft],
@@ -218,24 +216,14 @@ pub(crate) async fn insert_policies(
         let id = policies::Entity::insert(row).exec(db).await.map_err(code_taken)?.last_insert_id;
         ids.push(id);
     } else {
-        let mut rows = RowsWriter::<policies::Entity>::new(backend, &POLICY_COLUMNS);
+        let mut rows =
+            KeyedRows::<policies::Entity>::new(backend, &POLICY_COLUMNS, policies::Column::CertCode);
         for chunk in drafts.chunks(POLICY_CHUNK) {
-            let codes: Vec<String> = chunk.iter().map(|_| certificate_code()).collect();
-            for (d, code) in chunk.iter().zip(&codes) {
-                rows.push(db, policy_values(d, code, now)).await.map_err(code_taken)?;
+            for d in chunk {
+                let code = certificate_code();
+                rows.push(code.clone(), policy_values(d, &code, now));
             }
-            rows.flush(db).await.map_err(code_taken)?;
-            let found: HashMap<String, i64> = policies::Entity::find()
-                .select_only()
-                .column(policies::Column::CertCode)
-                .column(policies::Column::Id)
-                .filter(policies::Column::CertCode.is_in(codes.iter().cloned()))
-                .into_tuple()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
-            ids.extend(codes.iter().map(|code| found[code]));
+            ids.extend(rows.write(db).await.map_err(code_taken)?);
         }
     }
     for (d, id) in drafts.iter().zip(&ids) {
