@@ -3,10 +3,10 @@
 //! other way to make one, and no query of scoped data without one.
 
 use guanai_domain::{Permission, RegionCode, Role};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PrimaryKeyTrait};
 
 use crate::entities::users;
-use crate::{StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -94,6 +94,12 @@ impl Actor {
         self.scope.contains(region)
     }
 
+    /// Whether a stored region code (a row's region column) lies within this actor's scope:
+    /// the one scope test on rows already read.
+    pub(crate) fn holds(&self, region: &str) -> bool {
+        region.starts_with(self.scope.as_str())
+    }
+
     pub(crate) fn require(&self, permission: Permission) -> StoreResult<()> {
         if self.can(permission) {
             Ok(())
@@ -105,6 +111,51 @@ impl Actor {
     /// A condition keeping rows whose region column lies within the scope.
     pub(crate) fn scope_condition(&self, region_column: impl ColumnTrait) -> Condition {
         within_region(region_column, self.scope.as_str())
+    }
+}
+
+/// What a scoped look-up looks for: the audit action of a denied attempt and the record's
+/// kind in Chinese, which both "not found" answers name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub action: &'static str,
+    pub kind: &'static str,
+}
+
+impl Store {
+    /// The row `id` of entity `E` if its region (`region_of`) lies within the actor's scope;
+    /// otherwise "not found", and an attempt on a row outside the scope is audited
+    /// ([`Store::deny`]), so that guessing ids reveals nothing and leaves a trace.
+    pub(crate) async fn scoped_find<E>(
+        &self,
+        actor: &Actor,
+        what: Target,
+        id: i64,
+        region_of: impl Fn(&E::Model) -> &str,
+    ) -> StoreResult<E::Model>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+    {
+        let row = E::find_by_id(id).one(&self.db).await?;
+        self.check_scope(actor, what, id, row.as_ref().map(&region_of)).await?;
+        Ok(row.expect("in scope, so found"))
+    }
+
+    /// The scope check of [`Store::scoped_find`] for a record `id` found in `region`
+    /// (`None`: no such record), for look-ups that read their row another way.
+    pub(crate) async fn check_scope(
+        &self,
+        actor: &Actor,
+        what: Target,
+        id: impl ToString,
+        region: Option<&str>,
+    ) -> StoreResult<()> {
+        match region {
+            Some(region) if actor.holds(region) => Ok(()),
+            Some(_) => Err(self.deny(actor, what.action, what.kind, id.to_string()).await),
+            None => Err(StoreError::not_found(format!("找不到{}“{}”", what.kind, id.to_string()))),
+        }
     }
 }
 

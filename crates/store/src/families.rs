@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons};
 use crate::shown::{ShownName, Visibility};
@@ -20,6 +21,9 @@ use crate::{Actor, Store, StoreError, StoreResult};
 
 pub use crate::consents::{Consent, ConsentKind};
 pub use crate::members::MemberEventRecord;
+
+/// A family, as scoped look-ups name it.
+pub(crate) const FAMILY: Target = Target { action: "family.view", kind: "家庭" };
 
 /// A person to register, already parsed.
 #[derive(Debug, Clone)]
@@ -249,11 +253,7 @@ impl Store {
     /// The family row, if it lies within the actor's scope; otherwise "not found", logged.
     pub(crate) async fn family_row(&self, actor: &Actor, id: i64) -> StoreResult<families::Model> {
         actor.require(Permission::ViewFamilies)?;
-        match families::Entity::find_by_id(id).one(&self.db).await? {
-            Some(row) if row.village_code.starts_with(actor.scope().as_str()) => Ok(row),
-            Some(_) => Err(self.deny(actor, "family.view", "家庭", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到家庭“{id}”"))),
-        }
+        self.scoped_find::<families::Entity>(actor, FAMILY, id, |f| &f.village_code).await
     }
 
     /// Adds a member to a family.

@@ -355,7 +355,7 @@ impl Store {
     ) -> StoreResult<()> {
         actor.require(Permission::ManageFunding)?;
         let source = self.source_row(actor, source_id).await?;
-        if !source.region_code.starts_with(actor.scope().as_str()) {
+        if !actor.holds(&source.region_code) {
             return Err(StoreError::Forbidden("只能为本辖区的资金来源登记到账".to_owned()));
         }
         let amount = amount

@@ -243,11 +243,8 @@ impl Store {
     /// Whether the actor's region holds job `id` found in `region` (`None`: not found);
     /// an attempt outside it is audited.
     async fn in_scope(&self, actor: &Actor, id: i64, region: Option<&str>) -> StoreResult<()> {
-        match region {
-            Some(region) if region.starts_with(actor.scope().as_str()) => Ok(()),
-            Some(_) => Err(self.deny(actor, "import.view", "导入", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到导入任务“{id}”"))),
-        }
+        self.check_scope(actor, crate::access::Target { action: "import.view", kind: "导入任务" }, id, region)
+            .await
     }
 
     /// A job and its file (opened; empty once deleted).

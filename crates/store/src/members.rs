@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit::AuditEvent;
 use crate::entities::{families, person_events, persons};
 use crate::{Actor, Store, StoreError, StoreResult};
@@ -53,11 +54,12 @@ impl Store {
         let Some(person) = persons::Entity::find_by_id(person_id).one(&self.db).await? else {
             return Err(StoreError::not_found(format!("找不到人员“{person_id}”")));
         };
+        const PERSON: Target = Target { action: "person.view", kind: "人员" };
         let family = families::Entity::find_by_id(person.family_id).one(&self.db).await?;
-        match family {
-            Some(family) if family.village_code.starts_with(actor.scope().as_str()) => Ok((person, family)),
-            _ => Err(self.deny(actor, "person.view", "人员", person_id.to_string()).await),
-        }
+        // A person is where the family is; a person without one is denied like one outside.
+        let region = Some(family.as_ref().map_or("", |f| f.village_code.as_str()));
+        self.check_scope(actor, PERSON, person_id, region).await?;
+        Ok((person, family.expect("in scope, so found")))
     }
 
     /// The full ID number of a member, for a role that needs it. The view is audit-logged

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::entities::orgs;
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -119,11 +120,7 @@ impl Store {
     /// One organisation by id, if it is within the actor's scope.
     pub async fn org(&self, actor: &Actor, id: i64) -> StoreResult<Org> {
         actor.require(Permission::ViewOrgs)?;
-        let row = orgs::Entity::find_by_id(id).one(&self.db).await?;
-        match row {
-            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => Ok(row.into()),
-            Some(_) => Err(self.deny(actor, "org.view", "机构", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到机构“{id}”"))),
-        }
+        const ORG: Target = Target { action: "org.view", kind: "机构" };
+        Ok(self.scoped_find::<orgs::Entity>(actor, ORG, id, |o| &o.region_code).await?.into())
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit::AuditEvent;
 use crate::entities::{orgs, users};
 use crate::{passwords, Actor, Store, StoreError, StoreResult};
@@ -117,7 +118,7 @@ impl Store {
         if let Some(org_id) = new.org_id {
             let org = orgs::Entity::find_by_id(org_id).one(&self.db).await?;
             match org {
-                Some(org) if org.region_code.starts_with(actor.scope().as_str()) => {
+                Some(org) if actor.holds(&org.region_code) => {
                     let insurer_org = org.kind == crate::orgs::OrgKind::Insurer.as_str();
                     if insurer_org != new.role.is_insurer() {
                         return Err(StoreError::invalid(format!(
@@ -220,18 +221,13 @@ impl Store {
     /// One user, if within the actor's scope; otherwise "not found", audit-logged.
     pub async fn user(&self, actor: &Actor, id: i64) -> StoreResult<User> {
         actor.require(Permission::ViewUsers)?;
-        let row = users::Entity::find_by_id(id).one(&self.db).await?;
-        match row {
-            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => {
-                let user = User::from_row(row)?;
-                if !actor.role().sees_accounts_of(user.role) {
-                    return Err(self.deny(actor, "user.view", "用户", id.to_string()).await);
-                }
-                Ok(user)
-            }
-            Some(_) => Err(self.deny(actor, "user.view", "用户", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到用户“{id}”"))),
+        const USER: Target = Target { action: "user.view", kind: "用户" };
+        let user =
+            User::from_row(self.scoped_find::<users::Entity>(actor, USER, id, |u| &u.region_code).await?)?;
+        if !actor.role().sees_accounts_of(user.role) {
+            return Err(self.deny(actor, USER.action, USER.kind, id.to_string()).await);
         }
+        Ok(user)
     }
 
     /// The actor's own account.

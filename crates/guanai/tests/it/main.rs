@@ -10,6 +10,7 @@ mod batches;
 mod cli;
 mod dates;
 mod demo;
+mod denials;
 mod enrolment;
 mod enrolment_group;
 mod exchange;

@@ -103,7 +103,7 @@ impl Store {
         };
         let (person_id, family_id, id_masked) = (first.person_id, first.family_id, first.id_masked.clone());
         let name = self.visibility(actor, [family_id]).await?.name(family_id, &first.name);
-        if !first.village_code.starts_with(actor.scope().as_str()) {
+        if !actor.holds(&first.village_code) {
             // Someone else's person: answer as if unknown, but keep a trace of the try.
             self.audit(actor, AuditEvent::denied("coverage.lookup", "人员", id.masked())).await?;
             return Ok(None);

@@ -291,9 +291,7 @@ impl Store {
             .all(&self.db)
             .await?;
         let family = match rows.first() {
-            Some((_, Some(family))) if family.village_code.starts_with(actor.scope().as_str()) => {
-                family.clone()
-            }
+            Some((_, Some(family))) if actor.holds(&family.village_code) => family.clone(),
             // Out of scope, or no such family (or none with members): the usual answer.
             _ => {
                 let family = self.family_row(actor, family_id).await?;

@@ -92,7 +92,7 @@ impl Store {
         Ok(found
             .into_values()
             .map(|row| {
-                let in_scope = row.village_code.starts_with(actor.scope().as_str());
+                let in_scope = actor.holds(&row.village_code);
                 let head = heads.get(&row.family_id).map(String::as_str).unwrap_or_default();
                 ExchangePolicy {
                     id: row.id,

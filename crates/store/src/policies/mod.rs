@@ -36,10 +36,11 @@ use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit_labels::shown_username;
 use crate::entities::{families, packages, policies, policy_members};
 use crate::shown::{ShownName, Visibility};
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{Actor, Store, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicySummary {
@@ -124,11 +125,8 @@ pub struct UninsuredMember {
 impl Store {
     pub(crate) async fn policy_row(&self, actor: &Actor, id: i64) -> StoreResult<policies::Model> {
         actor.require(Permission::ViewFamilies)?;
-        match policies::Entity::find_by_id(id).one(&self.db).await? {
-            Some(row) if row.village_code.starts_with(actor.scope().as_str()) => Ok(row),
-            Some(_) => Err(self.deny(actor, "policy.view", "保单", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到保单“{id}”"))),
-        }
+        const POLICY: Target = Target { action: "policy.view", kind: "保单" };
+        self.scoped_find::<policies::Entity>(actor, POLICY, id, |p| &p.village_code).await
     }
 
     /// The policies of `rows` as `seen` shows their families.

@@ -1,0 +1,111 @@
+//! Refusals leave a trace: a look-up of a record outside the actor's region answers "not
+//! found" exactly as a record that does not exist, and is audited; a call the actor's role
+//! may not make is audited in the store's permission check itself.
+
+use guanai_domain::families::Relationship;
+use guanai_domain::{Password, PovertyStatus, RegionCode, Role, Username};
+use guanai_store::orgs::OrgKind;
+use guanai_store::policies::{Channel, EnrolRequest};
+use guanai_store::users::NewUser;
+use guanai_store::{Actor, StoreError};
+
+use crate::util::{id_number, FamilySpec, TestApp};
+
+/// The scoped look-ups, one per kind of record.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Family,
+    Person,
+    Policy,
+    User,
+    Org,
+    Import,
+}
+
+/// Looks `id` of `kind` up as `actor`, through the store method the pages use.
+async fn look_up(app: &TestApp, actor: &Actor, kind: Kind, id: i64) -> Result<(), StoreError> {
+    let store = &app.store;
+    match kind {
+        Kind::Family => store.family(actor, id).await.map(drop),
+        Kind::Person => store.reveal_id_number(actor, id).await.map(drop),
+        Kind::Policy => store.policy(actor, id).await.map(drop),
+        Kind::User => store.user(actor, id).await.map(drop),
+        Kind::Org => store.org(actor, id).await.map(drop),
+        Kind::Import => store.import_job_info(actor, id).await.map(drop),
+    }
+}
+
+/// One record of every kind in 青原区 (360803), outside 吉州区.
+async fn records_in_qingyuan(app: &TestApp) -> Vec<(Kind, &'static str, i64)> {
+    let system = app.system();
+    let qingyuan = RegionCode::parse("360803").unwrap();
+    let (family, members) = app
+        .family(FamilySpec {
+            village: "360803001003",
+            category: "only_child",
+            poverty: PovertyStatus::None,
+            members: vec![("王三", id_number("19900101", 31), Relationship::Head)],
+            consents: true,
+        })
+        .await;
+    let request = EnrolRequest {
+        family_id: family,
+        package_id: app.package("P1", 2026).await.id,
+        shares: 1,
+        member_ids: members.clone(),
+        channel: Channel::Staff,
+        expected_family_part: None,
+    };
+    let policy = app.store.enrol(&system, &request).await.unwrap();
+    let user = NewUser {
+        username: Username::parse("qingyuan.staff").unwrap(),
+        display_name: "青原区 工作人员".to_owned(),
+        role: Role::CountyStaff,
+        region: qingyuan.clone(),
+        org_id: None,
+        password: Password::parse("qingyuan-2026").unwrap(),
+        must_change_password: false,
+    };
+    let user = app.store.create_user(&system, user).await.unwrap().id;
+    let org = app.store.org_at(OrgKind::Association, &qingyuan).await.unwrap().expect("demo org").id;
+    let import = app
+        .store
+        .create_import_job(&Actor::system(qingyuan), "roster", "r.csv", b"a,b\n1,2\n".to_vec())
+        .await
+        .unwrap();
+    vec![
+        (Kind::Family, "family.view", family),
+        (Kind::Person, "person.view", members[0]),
+        (Kind::Policy, "policy.view", policy),
+        (Kind::User, "user.view", user),
+        (Kind::Org, "org.view", org),
+        (Kind::Import, "import.view", import),
+    ]
+}
+
+#[tokio::test]
+async fn an_out_of_scope_id_of_every_kind_answers_not_found_and_is_audited() {
+    let app = TestApp::demo().await;
+    let records = records_in_qingyuan(&app).await;
+    let city = app.system();
+    // 吉州区's operator, a city administrator's role in a county's scope.
+    let county = Actor::system(RegionCode::parse("360802").unwrap());
+    for (kind, action, id) in records {
+        look_up(&app, &city, kind, id).await.unwrap_or_else(|e| panic!("{kind:?} {id} within the city: {e}"));
+        let outside = look_up(&app, &county, kind, id).await.expect_err("outside the county");
+        let missing = look_up(&app, &county, kind, 999_999).await.expect_err("no such record");
+        match (&outside, &missing) {
+            (StoreError::NotFound(outside), StoreError::NotFound(missing)) => {
+                // The same sentence but for the id: nothing tells the two apart.
+                assert_eq!(outside.replace(&id.to_string(), "#"), missing.replace("999999", "#"), "{kind:?}");
+            }
+            other => panic!("{kind:?}: both answer not found, got {other:?}"),
+        }
+        let denied = app.audit_entries("system", "denied").await;
+        let traces: Vec<_> = denied.iter().filter(|e| e.action == action).collect();
+        assert_eq!(traces.len(), 1, "{kind:?}: one trace of the attempt: {denied:?}");
+        assert_eq!(traces[0].target_id, id.to_string(), "{kind:?}");
+        assert_eq!(traces[0].actor_region.as_deref(), Some("360802"), "{kind:?}");
+        assert!(!denied.iter().any(|e| e.target_id == "999999"), "{kind:?}: a missing id is no attempt");
+    }
+}
