@@ -5,6 +5,7 @@
 use guanai_domain::{Permission, RegionCode, Role};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PrimaryKeyTrait};
 
+use crate::audit::AuditEvent;
 use crate::entities::users;
 use crate::{Store, StoreError, StoreResult};
 
@@ -100,14 +101,6 @@ impl Actor {
         region.starts_with(self.scope.as_str())
     }
 
-    pub(crate) fn require(&self, permission: Permission) -> StoreResult<()> {
-        if self.can(permission) {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(format!("{}不能进行此操作", self.role.label())))
-        }
-    }
-
     /// A condition keeping rows whose region column lies within the scope.
     pub(crate) fn scope_condition(&self, region_column: impl ColumnTrait) -> Condition {
         within_region(region_column, self.scope.as_str())
@@ -123,6 +116,22 @@ pub(crate) struct Target {
 }
 
 impl Store {
+    /// Lets the call through if the actor's role has `permission`; otherwise writes the
+    /// refusal to the audit log (naming the permission) and answers `Forbidden`. The store's
+    /// one permission check: every method that checks a permission audits its refusals,
+    /// and a call let through costs nothing.
+    pub(crate) async fn require(&self, actor: &Actor, permission: Permission) -> StoreResult<()> {
+        if actor.can(permission) {
+            return Ok(());
+        }
+        let refusal = format!("{}不能进行此操作", actor.role().label());
+        let event =
+            AuditEvent::denied(crate::audit_labels::PERMISSION_ACTION, "权限", format!("{permission:?}"))
+                .with_detail(&refusal);
+        self.audit(actor, event).await?;
+        Err(StoreError::Forbidden(refusal))
+    }
+
     /// The row `id` of entity `E` if its region (`region_of`) lies within the actor's scope;
     /// otherwise "not found", and an attempt on a row outside the scope is audited
     /// ([`Store::deny`]), so that guessing ids reveals nothing and leaves a trace.

@@ -390,8 +390,8 @@ impl Store {
     }
 
     /// The conditions of a search: the auditor's scope and the query's filters.
-    fn audit_filter(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<Condition> {
-        actor.require(Permission::ViewAudit)?;
+    async fn audit_filter(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<Condition> {
+        self.require(actor, Permission::ViewAudit).await?;
         let mut scope = actor.scope_condition(audit_log::Column::ActorRegion);
         if actor.scope().level() <= RegionLevel::City {
             scope = Condition::any().add(scope).add(audit_log::Column::ActorRegion.is_null());
@@ -418,7 +418,7 @@ impl Store {
     /// Searches the entries of actors within the auditor's scope, newest first. City-level
     /// auditors also see entries without a region (failed logins of unknown names).
     pub async fn search_audit(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
-        let select = audit_log::Entity::find().filter(self.audit_filter(actor, query)?);
+        let select = audit_log::Entity::find().filter(self.audit_filter(actor, query).await?);
         let total = select.clone().count(&self.db).await?;
         let per_page = query.per_page.clamp(1, 10_000);
         let rows = select
@@ -441,7 +441,7 @@ impl Store {
         before: Option<i64>,
         limit: u64,
     ) -> StoreResult<Vec<AuditEntry>> {
-        let mut filter = self.audit_filter(actor, query)?;
+        let mut filter = self.audit_filter(actor, query).await?;
         if let Some(before) = before {
             filter = filter.add(audit_log::Column::Id.lt(before));
         }

@@ -128,7 +128,7 @@ impl Store {
         person_id: Option<i64>,
         given_by: &str,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         self.family_row(actor, family_id).await?;
         let given_by = PersonName::parse(given_by)?.into_string();
         if kind == ConsentKind::Guardian {
@@ -179,7 +179,7 @@ impl Store {
         kind: ConsentKind,
         person_id: Option<i64>,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         self.family_row(actor, family_id).await?;
         let mut update = consents::Entity::update_many()
             .col_expr(consents::Column::WithdrawnAt, sea_orm::sea_query::Expr::value(Utc::now()))

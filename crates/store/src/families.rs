@@ -155,7 +155,7 @@ impl Store {
     /// Registers a family with its head. The head's ID number must not be registered yet
     /// (one person, one record).
     pub async fn create_family(&self, actor: &Actor, new: NewFamily) -> StoreResult<i64> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if new.village.level() != RegionLevel::Village {
             return Err(StoreError::invalid("家庭须登记到村（社区），请选择12位的村级区划代码"));
         }
@@ -252,13 +252,13 @@ impl Store {
 
     /// The family row, if it lies within the actor's scope; otherwise "not found", logged.
     pub(crate) async fn family_row(&self, actor: &Actor, id: i64) -> StoreResult<families::Model> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         self.scoped_find::<families::Entity>(actor, FAMILY, id, |f| &f.village_code).await
     }
 
     /// Adds a member to a family.
     pub async fn add_member(&self, actor: &Actor, family_id: i64, person: NewPerson) -> StoreResult<i64> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         self.family_row(actor, family_id).await?;
         if person.relationship == Relationship::Head {
             return Err(StoreError::invalid("每户只能有一位户主；新成员请选择与户主的关系"));
@@ -281,7 +281,7 @@ impl Store {
     /// tell a masked name), and for the insurer only among families sharing their data
     /// with it.
     pub async fn search_families(&self, actor: &Actor, query: &FamilyQuery) -> StoreResult<FamilyPage> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
         if name.is_some() && !crate::shown::may_search_names(actor) {
             return Err(StoreError::invalid(

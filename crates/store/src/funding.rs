@@ -136,7 +136,7 @@ impl Store {
     }
 
     pub async fn create_source(&self, actor: &Actor, new: NewSource) -> StoreResult<i64> {
-        actor.require(Permission::ManageFunding)?;
+        self.require(actor, Permission::ManageFunding).await?;
         if new.kind == FundingKind::Family {
             return Err(StoreError::invalid("家庭自缴部分由系统按保费自动计算，无需登记为资金来源"));
         }
@@ -181,7 +181,7 @@ impl Store {
 
     /// The sources the actor may see, for one year when given.
     pub async fn sources(&self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
-        actor.require(Permission::ViewFunding)?;
+        self.require(actor, Permission::ViewFunding).await?;
         let mut select = funding_sources::Entity::find().filter(self.source_visibility(actor));
         if let Some(year) = year {
             select = select.filter(funding_sources::Column::Year.eq(year));
@@ -209,7 +209,7 @@ impl Store {
 
     /// A source with its rules, receipts and the policies it pays for (newest 500).
     pub async fn ledger(&self, actor: &Actor, id: i64) -> StoreResult<Ledger> {
-        actor.require(Permission::ViewFunding)?;
+        self.require(actor, Permission::ViewFunding).await?;
         let source = to_source(self.source_row(actor, id).await?);
         let rules = subsidy_rules::Entity::find()
             .filter(subsidy_rules::Column::SourceId.eq(id))
@@ -279,7 +279,7 @@ impl Store {
 
     /// Adds a subsidy rule to a source; the rule's region must lie within the source's.
     pub async fn create_rule(&self, actor: &Actor, new: NewRule) -> StoreResult<i64> {
-        actor.require(Permission::ManageFunding)?;
+        self.require(actor, Permission::ManageFunding).await?;
         let source = self.source_row(actor, new.source_id).await?;
         if !actor
             .sees(&RegionCode::parse(&source.region_code).map_err(|e| StoreError::invalid(e.to_string()))?)
@@ -353,7 +353,7 @@ impl Store {
         received_on: NaiveDate,
         note: &str,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFunding)?;
+        self.require(actor, Permission::ManageFunding).await?;
         let source = self.source_row(actor, source_id).await?;
         if !actor.holds(&source.region_code) {
             return Err(StoreError::Forbidden("只能为本辖区的资金来源登记到账".to_owned()));

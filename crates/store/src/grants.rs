@@ -87,7 +87,7 @@ impl Store {
 
     /// The grants of a source the actor may see.
     pub async fn source_grants(&self, actor: &Actor, source_id: i64) -> StoreResult<Vec<SourceGrant>> {
-        actor.require(Permission::ViewFunding)?;
+        self.require(actor, Permission::ViewFunding).await?;
         self.source_row(actor, source_id).await?;
         let rows = funding_grants::Entity::find()
             .filter(funding_grants::Column::SourceId.eq(source_id))
@@ -157,7 +157,7 @@ impl Store {
 
     /// A source the actor manages: funding managers at the source's level or above.
     async fn managed_source(&self, actor: &Actor, source_id: i64) -> StoreResult<funding_sources::Model> {
-        actor.require(Permission::ManageFunding)?;
+        self.require(actor, Permission::ManageFunding).await?;
         let source = self.source_row(actor, source_id).await?;
         if !actor.sees(&region_of(&source)?) {
             return Err(StoreError::Forbidden("只能管理本辖区的资金来源的授权".to_owned()));

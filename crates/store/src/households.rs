@@ -104,7 +104,7 @@ impl Store {
         actor: &Actor,
         drafts: &[HouseholdDraft],
     ) -> StoreResult<Vec<i64>> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if let Some(outside) = drafts.iter().find(|d| !actor.sees(&d.village)) {
             return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", outside.village)));
         }
@@ -265,7 +265,7 @@ impl Store {
         actor: &Actor,
         ids: &[&IdNumber],
     ) -> StoreResult<std::collections::HashMap<String, Registered>> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let mut out = std::collections::HashMap::new();
         // Chunk by chunk, so a million numbers never need a million hashes in memory.
         for ids in ids.chunks(BATCH) {
@@ -319,7 +319,7 @@ impl Store {
         actor: &Actor,
         family_ids: &[i64],
     ) -> StoreResult<std::collections::HashMap<i64, Vec<i64>>> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let mut out: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
         for chunk in family_ids.chunks(BATCH) {
             let rows: Vec<(i64, i64)> = persons::Entity::find()
@@ -349,7 +349,7 @@ impl Store {
         members: &[NewMember],
         updates: &[MemberUpdate],
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if let Some(outside) = households.iter().find(|d| !actor.sees(&d.village)) {
             return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", outside.village)));
         }

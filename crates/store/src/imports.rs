@@ -195,7 +195,7 @@ impl Store {
         file_name: &str,
         bytes: Vec<u8>,
     ) -> StoreResult<i64> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if bytes.is_empty() {
             return Err(StoreError::invalid("上传的文件是空的，请重新选择文件"));
         }
@@ -234,7 +234,7 @@ impl Store {
 
     /// A job's row with its sealed file, if the actor's region holds it.
     async fn job_row(&self, actor: &Actor, id: i64) -> StoreResult<import_jobs::Model> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let row = import_jobs::Entity::find_by_id(id).one(&self.db).await?;
         self.in_scope(actor, id, row.as_ref().map(|r| r.region_code.as_str())).await?;
         Ok(row.expect("in scope, so found"))
@@ -261,7 +261,7 @@ impl Store {
 
     /// A job without its file: its page, refreshed while it runs, never reads the file.
     pub async fn import_job_info(&self, actor: &Actor, id: i64) -> StoreResult<ImportJob> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let row = without_file()
             .filter(import_jobs::Column::Id.eq(id))
             .into_model::<JobRow>()
@@ -273,7 +273,7 @@ impl Store {
 
     /// The actor's region's recent jobs, newest first, without their files.
     pub async fn import_jobs(&self, actor: &Actor, kind: &str) -> StoreResult<Vec<ImportJob>> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let rows = without_file()
             .filter(actor.scope_condition(import_jobs::Column::RegionCode))
             .filter(import_jobs::Column::Kind.eq(kind))

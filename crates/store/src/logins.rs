@@ -193,7 +193,7 @@ impl Store {
     /// Clears a user's failed logins at every address: an administrator who may manage
     /// the user unlocks the account. Audit-logged.
     pub async fn unlock_user(&self, actor: &Actor, user_id: i64) -> StoreResult<()> {
-        actor.require(Permission::ManageUsers)?;
+        self.require(actor, Permission::ManageUsers).await?;
         let user = self.user(actor, user_id).await?;
         self.require_manages(actor, user.role, "解锁")?;
         let cleared = self.clear_login_failures(&user.username, user.id).await?;

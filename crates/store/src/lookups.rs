@@ -33,7 +33,7 @@ impl Store {
     /// families (and the person) found. The insurer finds only families sharing their data
     /// with it.
     pub async fn lookup_families(&self, actor: &Actor, lookup: &FamilyLookup) -> StoreResult<FamilyPage> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         if lookup.id_number.is_none() && lookup.phone.is_none() {
             return Err(StoreError::invalid("请填写要查找的身份证号或手机号"));
         }

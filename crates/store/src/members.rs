@@ -65,7 +65,7 @@ impl Store {
     /// The full ID number of a member, for a role that needs it. The view is audit-logged
     /// with whose number it was.
     pub async fn reveal_id_number(&self, actor: &Actor, person_id: i64) -> StoreResult<String> {
-        actor.require(Permission::RevealPersonalData)?;
+        self.require(actor, Permission::RevealPersonalData).await?;
         let (person, family) = self.person_in_scope(actor, person_id).await?;
         if !self.family_open(actor, family.id).await? {
             return Err(self.refuse_reveal(actor, "person.reveal_id", "人员", person_id).await);
@@ -83,7 +83,7 @@ impl Store {
 
     /// The full phone number of a family, for a role that needs it; audit-logged.
     pub async fn reveal_phone(&self, actor: &Actor, family_id: i64) -> StoreResult<Option<String>> {
-        actor.require(Permission::RevealPersonalData)?;
+        self.require(actor, Permission::RevealPersonalData).await?;
         let family = self.family_row(actor, family_id).await?;
         if !self.family_open(actor, family_id).await? {
             return Err(self.refuse_reveal(actor, "family.reveal_phone", "家庭", family_id).await);
@@ -127,7 +127,7 @@ impl Store {
         date: NaiveDate,
         note: &str,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if kind == MemberEvent::Transfer {
             return Err(StoreError::invalid("迁入其他家庭请使用“迁移成员”"));
         }
@@ -198,7 +198,7 @@ impl Store {
         relationship: Relationship,
         date: NaiveDate,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let (person, from) = self.person_in_scope(actor, person_id).await?;
         let to = self.family_row(actor, to_family).await?;
         if from.id == to.id {

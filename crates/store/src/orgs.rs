@@ -107,7 +107,7 @@ impl Store {
 
     /// The organisations within the actor's scope, by region.
     pub async fn list_orgs(&self, actor: &Actor) -> StoreResult<Vec<Org>> {
-        actor.require(Permission::ViewOrgs)?;
+        self.require(actor, Permission::ViewOrgs).await?;
         let rows = orgs::Entity::find()
             .filter(actor.scope_condition(orgs::Column::RegionCode))
             .order_by_asc(orgs::Column::Kind)
@@ -119,7 +119,7 @@ impl Store {
 
     /// One organisation by id, if it is within the actor's scope.
     pub async fn org(&self, actor: &Actor, id: i64) -> StoreResult<Org> {
-        actor.require(Permission::ViewOrgs)?;
+        self.require(actor, Permission::ViewOrgs).await?;
         const ORG: Target = Target { action: "org.view", kind: "机构" };
         Ok(self.scoped_find::<orgs::Entity>(actor, ORG, id, |o| &o.region_code).await?.into())
     }

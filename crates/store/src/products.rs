@@ -152,7 +152,7 @@ impl Store {
     /// Defines a product for one year. Changing next year's terms means a new product
     /// for that year; this year's policies keep theirs.
     pub async fn create_product(&self, actor: &Actor, new: NewProduct) -> StoreResult<i64> {
-        actor.require(Permission::ManageProducts)?;
+        self.require(actor, Permission::ManageProducts).await?;
         let code = check_code(&new.code)?;
         let name = new.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
@@ -204,7 +204,7 @@ impl Store {
 
     /// Composes a package: a base product and add-ons of the same year and start date.
     pub async fn create_package(&self, actor: &Actor, new: NewPackage) -> StoreResult<i64> {
-        actor.require(Permission::ManageProducts)?;
+        self.require(actor, Permission::ManageProducts).await?;
         let code = check_code(&new.code)?;
         let name = new.name.trim();
         if name.is_empty() || name.chars().count() > 100 {

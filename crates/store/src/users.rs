@@ -95,7 +95,7 @@ impl Store {
     /// Creates a user on behalf of `actor`: only a role the actor may grant, only within
     /// the actor's scope, and only at a region level that fits the role.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
-        actor.require(Permission::ManageUsers)?;
+        self.require(actor, Permission::ManageUsers).await?;
         self.require_manages(actor, new.role, "创建")?;
         if !actor.sees(&new.region) {
             return Err(StoreError::Forbidden(format!("区划“{}”不在您的管理范围内", new.region)));
@@ -207,7 +207,7 @@ impl Store {
 
     /// The users within the actor's scope.
     pub async fn list_users(&self, actor: &Actor) -> StoreResult<Vec<User>> {
-        actor.require(Permission::ViewUsers)?;
+        self.require(actor, Permission::ViewUsers).await?;
         let rows = users::Entity::find()
             .filter(actor.scope_condition(users::Column::RegionCode))
             .order_by_asc(users::Column::RegionCode)
@@ -220,7 +220,7 @@ impl Store {
 
     /// One user, if within the actor's scope; otherwise "not found", audit-logged.
     pub async fn user(&self, actor: &Actor, id: i64) -> StoreResult<User> {
-        actor.require(Permission::ViewUsers)?;
+        self.require(actor, Permission::ViewUsers).await?;
         const USER: Target = Target { action: "user.view", kind: "用户" };
         let user =
             User::from_row(self.scoped_find::<users::Entity>(actor, USER, id, |u| &u.region_code).await?)?;

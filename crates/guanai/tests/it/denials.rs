@@ -6,7 +6,7 @@ use guanai_domain::families::Relationship;
 use guanai_domain::{Password, PovertyStatus, RegionCode, Role, Username};
 use guanai_store::orgs::OrgKind;
 use guanai_store::policies::{Channel, EnrolRequest};
-use guanai_store::users::NewUser;
+use guanai_store::users::{LoginOutcome, LoginPolicy, NewUser};
 use guanai_store::{Actor, StoreError};
 
 use crate::util::{id_number, FamilySpec, TestApp};
@@ -108,4 +108,35 @@ async fn an_out_of_scope_id_of_every_kind_answers_not_found_and_is_audited() {
         assert_eq!(traces[0].actor_region.as_deref(), Some("360802"), "{kind:?}");
         assert!(!denied.iter().any(|e| e.target_id == "999999"), "{kind:?}: a missing id is no attempt");
     }
+}
+
+/// The actor of a real session of `login`, as the web gets it.
+async fn session_actor(app: &TestApp, login: &str) -> Actor {
+    let policy = LoginPolicy::default();
+    let password = app.passwords[login].clone();
+    let LoginOutcome::LoggedIn { session_token, .. } =
+        app.store.login(login, &password, "192.0.2.8", &policy).await.unwrap()
+    else {
+        panic!("{login} logs in");
+    };
+    app.store.session(&session_token, "192.0.2.8", &policy).await.unwrap().expect("a session").actor
+}
+
+#[tokio::test]
+async fn a_call_the_role_may_not_make_is_audited_by_the_store_and_an_allowed_one_is_not() {
+    let app = TestApp::demo().await;
+    let agent = session_actor(&app, "demo.agent").await;
+    // Allowed: the agent's own township.
+    app.store.region(&agent, &RegionCode::parse("360802100").unwrap()).await.unwrap();
+    assert!(app.audit_entries("demo.agent", "denied").await.is_empty(), "an allowed call leaves no refusal");
+    // Not allowed: a village agent sees no organisations.
+    let refused = app.store.list_orgs(&agent).await.expect_err("agents see no organisations");
+    assert!(matches!(&refused, StoreError::Forbidden(m) if m.contains("不能进行此操作")), "{refused:?}");
+    let denied = app.audit_entries("demo.agent", "denied").await;
+    assert_eq!(denied.len(), 1, "one trace of the refusal: {denied:?}");
+    assert_eq!(denied[0].action, "permission");
+    assert_eq!(denied[0].action_label(), "无权限的操作");
+    assert_eq!(denied[0].target_id, "ViewOrgs");
+    assert_eq!(denied[0].actor_id, agent.user_id());
+    assert_eq!(denied[0].outcome, "denied");
 }

@@ -171,7 +171,7 @@ impl Store {
         channel: Channel,
         submit: bool,
     ) -> StoreResult<BatchOutcome> {
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         let package = self.package(package_id).await?;
         let mut selected = Vec::new();
         for chunk in family_ids.chunks(500) {

@@ -32,7 +32,7 @@ impl Store {
     /// The households and persons insured by underwritten policies of `year` within the
     /// actor's scope (each counted once, however many policies hold them).
     pub async fn insured_counts(&self, actor: &Actor, year: i32) -> StoreResult<InsuredCounts> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         let family = Expr::col((policies::Entity, policies::Column::FamilyId)).count_distinct();
         let person = Expr::col((policy_members::Entity, policy_members::Column::PersonId)).count_distinct();
         let row: Option<(i64, i64)> = policy_members::Entity::find()
@@ -58,7 +58,7 @@ impl Store {
 
     /// This year's policies within the actor's scope, by status.
     pub async fn policy_counts(&self, actor: &Actor, year: i32) -> StoreResult<PolicyCounts> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         let rows: Vec<(String, i64, Option<i64>)> = policies::Entity::find()
             .select_only()
             .column(policies::Column::Status)

@@ -52,7 +52,7 @@ impl Store {
     /// The person with this ID number and the policies covering them, newest first; `None`
     /// when nobody in the actor's scope has that number.
     pub async fn coverage_by_id_number(&self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         self.take_lookup_turn(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());
         // The person, their family's village and the policies covering them (through their

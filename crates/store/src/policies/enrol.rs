@@ -102,7 +102,7 @@ impl Store {
     /// Prices an enrolment and checks every rule, changing nothing. Each rule broken is
     /// named, with the person it concerns.
     pub async fn quote(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         let package = self.cached_package(request.package_id).await?;
         self.prepare_quote(actor, request, &package, Pricing::Now).await
     }
@@ -276,7 +276,7 @@ impl Store {
         actor: &Actor,
         family_id: i64,
     ) -> StoreResult<(families::Model, Vec<Person>)> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         let rows = persons::Entity::find()
             .select_also(families::Entity)
             .join(

@@ -55,7 +55,7 @@ impl Store {
         ids: &[i64],
         cert_codes: &[String],
     ) -> StoreResult<Vec<ExchangePolicy>> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let mut found: HashMap<i64, policies::Model> = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
             for row in policies::Entity::find()
@@ -118,7 +118,7 @@ impl Store {
         actor: &Actor,
         numbers: &[String],
     ) -> StoreResult<HashMap<String, i64>> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let mut taken = HashMap::new();
         for chunk in numbers.chunks(CHUNK) {
             let rows: Vec<(i64, Option<String>)> = policies::Entity::find()
@@ -139,7 +139,7 @@ impl Store {
     /// its cover slots are freed, as `cancel_policy` does. All or nothing; returns how many
     /// were refused.
     pub async fn refuse_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         if let Some((id, _)) = items.iter().find(|(_, reason)| reason.trim().is_empty()) {
             return Err(StoreError::invalid(format!("保单 {id} 拒保须写明原因")));
         }

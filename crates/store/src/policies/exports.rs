@@ -114,7 +114,7 @@ impl Store {
         actor: &Actor,
         query: &UnderwritingQuery,
     ) -> StoreResult<UnderwritingList> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         check_region(actor, query.region.as_ref())?;
         let mut select = policies::Entity::find()
             .filter(actor.scope_condition(policies::Column::VillageCode))
@@ -358,7 +358,7 @@ impl Store {
     /// Every policy a funding source pays for within the actor's scope (the ledger page
     /// shows the newest 500), oldest first; audit-logged as `funding.export`.
     pub async fn export_ledger_lines(&self, actor: &Actor, source_id: i64) -> StoreResult<Vec<LedgerLine>> {
-        actor.require(Permission::ViewFunding)?;
+        self.require(actor, Permission::ViewFunding).await?;
         self.source_row(actor, source_id).await?;
         let lines = self.ledger_lines(actor, source_id, false, EXPORT_LIMIT + 1).await?;
         if lines.len() as u64 > EXPORT_LIMIT {

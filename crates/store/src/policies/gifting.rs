@@ -98,7 +98,7 @@ impl Store {
     }
 
     async fn plan_gift(&self, actor: &Actor, request: &GiftRequest) -> StoreResult<Plan> {
-        actor.require(Permission::Gift)?;
+        self.require(actor, Permission::Gift).await?;
         let source = self.source_row(actor, request.source_id).await?;
         self.require_spend(actor, &source).await?;
         let package = self.package(request.package_id).await?;

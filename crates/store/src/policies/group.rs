@@ -90,7 +90,7 @@ struct PackageCache(Arc<std::sync::RwLock<HashMap<i64, Arc<Package>>>>);
 
 impl Store {
     pub(super) async fn cached_package(&self, id: i64) -> StoreResult<Arc<Package>> {
-        let Some(cache) = self.write_gate.enrolments().map(|q| &q.packages) else {
+        let Some(cache) = self.enrolments.get().map(|q| &q.packages) else {
             return Ok(Arc::new(self.package(id).await?));
         };
         if let Some(found) = cache.0.read().expect("not poisoned").get(&id) {
@@ -104,7 +104,7 @@ impl Store {
     /// Writes a draft policy from a fresh quote, taking each source's part from its budget.
     /// All or nothing: a budget that ran short since the quote fails the whole enrolment.
     pub async fn enrol(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         // Every rule is checked before the transaction; inside it only the budgets are read
         // again (a person covered twice meanwhile is still refused by the cover slots).
         let package = self.cached_package(request.package_id).await?;
@@ -116,7 +116,7 @@ impl Store {
             package,
             quote,
         };
-        let Some(sender) = self.write_gate.enrolments().and_then(|q| q.sender.as_ref()) else {
+        let Some(sender) = self.enrolments.get().and_then(|q| q.sender.as_ref()) else {
             return self.enrol_alone(enrolment).await;
         };
         let (done, committed) = oneshot::channel();

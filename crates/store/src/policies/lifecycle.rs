@@ -37,7 +37,7 @@ impl Store {
     /// Sends a draft to the insurer. Needs the family's consent to processing and to
     /// sharing with the insurer, and a guardian's consent for every insured child under 14.
     pub async fn submit_policy(&self, actor: &Actor, id: i64) -> StoreResult<()> {
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         let row = self.policy_row(actor, id).await?;
         if row.status != PolicyStatus::Draft.as_str() {
             return Err(StoreError::invalid("只有草稿状态的保单可以提交承保"));
@@ -109,7 +109,7 @@ impl Store {
 
     /// The insurer confirms a submitted policy with its own policy number.
     pub async fn underwrite_policy(&self, actor: &Actor, id: i64, policy_no: &str) -> StoreResult<()> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let policy_no = check_policy_no(policy_no)?;
         let row = self.policy_row(actor, id).await?;
         if row.status != PolicyStatus::Submitted.as_str() {
@@ -150,8 +150,8 @@ impl Store {
         let row = self.policy_row(actor, id).await?;
         let status = PolicyStatus::parse(&row.status).unwrap_or(PolicyStatus::Draft);
         match status {
-            PolicyStatus::Draft | PolicyStatus::Submitted => actor.require(Permission::Enrol)?,
-            PolicyStatus::Underwritten => actor.require(Permission::Underwrite)?,
+            PolicyStatus::Draft | PolicyStatus::Submitted => self.require(actor, Permission::Enrol).await?,
+            PolicyStatus::Underwritten => self.require(actor, Permission::Underwrite).await?,
             PolicyStatus::Cancelled => return Err(StoreError::invalid("该保单已撤销")),
         }
         let txn = self.db.begin().await?;
@@ -187,7 +187,7 @@ impl Store {
     /// IN (…)`, still submitted and within scope) and must change every one of them; the
     /// write gate is taken once for the batch.
     pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let mut numbers = HashSet::with_capacity(items.len());
         let mut ids = HashSet::with_capacity(items.len());
         for (id, policy_no) in items {
@@ -357,7 +357,7 @@ impl Store {
     /// first: the work list of an insurer that underwrites a whole year (the demo). Ids
     /// only, in one query, so a city's year costs no paging through policy summaries.
     pub async fn submitted_policy_ids(&self, actor: &Actor, year: i32) -> StoreResult<Vec<i64>> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         Ok(policies::Entity::find()
             .select_only()
             .column(policies::Column::Id)

@@ -124,7 +124,7 @@ pub struct UninsuredMember {
 
 impl Store {
     pub(crate) async fn policy_row(&self, actor: &Actor, id: i64) -> StoreResult<policies::Model> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         const POLICY: Target = Target { action: "policy.view", kind: "保单" };
         self.scoped_find::<policies::Entity>(actor, POLICY, id, |p| &p.village_code).await
     }
@@ -202,7 +202,7 @@ impl Store {
 
     /// Policies within the actor's scope, newest first.
     pub async fn search_policies(&self, actor: &Actor, query: &PolicyQuery) -> StoreResult<PolicyPage> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         // One range on the village code, the narrower of scope and region (see
         // `search_families`).
         let mut select = match &query.region {
@@ -246,7 +246,7 @@ impl Store {
     ) -> StoreResult<Vec<Uninsured>> {
         use crate::entities::persons;
         use sea_orm::sea_query::Query;
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         let insured = Query::select()
             .column(policies::Column::FamilyId)
             .from(policies::Entity)

@@ -60,7 +60,7 @@ impl Store {
         receipt_no: &str,
         paid_on: NaiveDate,
     ) -> StoreResult<()> {
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         let row = self.policy_row(actor, id).await?;
         if row.status == PolicyStatus::Cancelled.as_str() {
             return Err(StoreError::invalid("已撤销的保单不能收款"));

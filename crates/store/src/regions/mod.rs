@@ -104,7 +104,7 @@ impl Store {
     /// One region within the actor's scope, with its child count. Outside the scope the
     /// answer is "not found", and the attempt is audit-logged.
     pub async fn region(&self, actor: &Actor, code: &RegionCode) -> StoreResult<Region> {
-        actor.require(Permission::ViewRegions)?;
+        self.require(actor, Permission::ViewRegions).await?;
         if !actor.sees(code) {
             return Err(self.deny(actor, "region.view", "区划", code.as_str()).await);
         }
