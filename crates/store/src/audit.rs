@@ -414,10 +414,12 @@ impl Store {
         }
         Ok(filter)
     }
+}
 
+impl crate::handles::AuditLog<'_> {
     /// Searches the entries of actors within the auditor's scope, newest first. City-level
     /// auditors also see entries without a region (failed logins of unknown names).
-    pub async fn search_audit(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
+    pub async fn search_audit(self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
         let select = audit_log::Entity::find().filter(self.audit_filter(actor, query).await?);
         let total = select.clone().count(&self.db).await?;
         let per_page = query.per_page.clamp(1, 10_000);
@@ -435,7 +437,7 @@ impl Store {
     /// `None`). The next step takes the last id of this one, so each step is one range of
     /// the primary key however far the walk has come, and only one step is ever held.
     pub async fn audit_entries_before(
-        &self,
+        self,
         actor: &Actor,
         query: &AuditQuery,
         before: Option<i64>,
@@ -456,7 +458,7 @@ impl Store {
 
     /// Deletes entries older than `retention_days` (never less than the legal minimum).
     /// Returns how many were removed.
-    pub async fn prune_audit(&self, retention_days: u32) -> StoreResult<u64> {
+    pub async fn prune_audit(self, retention_days: u32) -> StoreResult<u64> {
         if retention_days < MIN_RETENTION_DAYS {
             return Err(StoreError::invalid(format!(
                 "审计日志至少保存{MIN_RETENTION_DAYS}天，不能设为{retention_days}天"

@@ -118,10 +118,12 @@ impl Store {
             })
             .collect())
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Records a consent given by `given_by` (a guardian's names the child).
     pub async fn record_consent(
-        &self,
+        self,
         actor: &Actor,
         family_id: i64,
         kind: ConsentKind,
@@ -173,7 +175,7 @@ impl Store {
     /// `person_id` names the child of a guardian's consent; `None` withdraws that kind for
     /// the whole family.
     pub async fn withdraw_consent(
-        &self,
+        self,
         actor: &Actor,
         family_id: i64,
         kind: ConsentKind,

@@ -151,10 +151,10 @@ pub(crate) fn person_from_row(seen: &Visibility, row: persons::Model, today: Nai
     }
 }
 
-impl Store {
+impl crate::handles::Families<'_> {
     /// Registers a family with its head. The head's ID number must not be registered yet
     /// (one person, one record).
-    pub async fn create_family(&self, actor: &Actor, new: NewFamily) -> StoreResult<i64> {
+    pub async fn create_family(self, actor: &Actor, new: NewFamily) -> StoreResult<i64> {
         self.require(actor, Permission::ManageFamilies).await?;
         if new.village.level() != RegionLevel::Village {
             return Err(StoreError::invalid("家庭须登记到村（社区），请选择12位的村级区划代码"));
@@ -162,7 +162,7 @@ impl Store {
         if !actor.sees(&new.village) {
             return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", new.village)));
         }
-        if !self.region_exists(&new.village).await? {
+        if !self.regions().region_exists(&new.village).await? {
             return Err(StoreError::invalid(format!("村（社区）代码“{}”不存在", new.village)));
         }
         if !FamilyCategory::DEFAULTS.iter().any(|(code, _)| *code == new.category) {
@@ -200,7 +200,9 @@ impl Store {
         .await?;
         Ok(family)
     }
+}
 
+impl Store {
     async fn insert_person(
         &self,
         db: &impl ConnectionTrait,
@@ -255,9 +257,11 @@ impl Store {
         self.require(actor, Permission::ViewFamilies).await?;
         self.scoped_find::<families::Entity>(actor, FAMILY, id, |f| &f.village_code).await
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Adds a member to a family.
-    pub async fn add_member(&self, actor: &Actor, family_id: i64, person: NewPerson) -> StoreResult<i64> {
+    pub async fn add_member(self, actor: &Actor, family_id: i64, person: NewPerson) -> StoreResult<i64> {
         self.require(actor, Permission::ManageFamilies).await?;
         self.family_row(actor, family_id).await?;
         if person.relationship == Relationship::Head {
@@ -271,16 +275,20 @@ impl Store {
         .await?;
         Ok(id)
     }
+}
 
+impl Store {
     fn summaries_condition(&self, actor: &Actor) -> sea_orm::Condition {
         actor.scope_condition(families::Column::VillageCode)
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Families within the actor's scope matching the filters, newest first. A name is
     /// searched only by a role that sees names in full (letter by letter, a search would
     /// tell a masked name), and for the insurer only among families sharing their data
     /// with it.
-    pub async fn search_families(&self, actor: &Actor, query: &FamilyQuery) -> StoreResult<FamilyPage> {
+    pub async fn search_families(self, actor: &Actor, query: &FamilyQuery) -> StoreResult<FamilyPage> {
         self.require(actor, Permission::ViewFamilies).await?;
         let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
         if name.is_some() && !crate::shown::may_search_names(actor) {
@@ -321,7 +329,9 @@ impl Store {
         }
         self.family_page(actor, select, query.page, query.per_page).await
     }
+}
 
+impl Store {
     /// One page of the families `select` finds, newest first, as the actor may see them.
     pub(crate) async fn family_page(
         &self,
@@ -405,9 +415,11 @@ impl Store {
             })
             .collect())
     }
+}
 
+impl crate::handles::Families<'_> {
     /// One family with its members, consents and member events.
-    pub async fn family(&self, actor: &Actor, id: i64) -> StoreResult<FamilyDetail> {
+    pub async fn family(self, actor: &Actor, id: i64) -> StoreResult<FamilyDetail> {
         let row = self.family_row(actor, id).await?;
         let seen = self.visibility(actor, [id]).await?;
         let summary = self.summaries(&seen, vec![row]).await?.remove(0);
@@ -417,7 +429,9 @@ impl Store {
         let revealable = seen.open(id);
         Ok(FamilyDetail { summary, members, consents, events, revealable })
     }
+}
 
+impl Store {
     pub(crate) async fn members(&self, seen: &Visibility, family_id: i64) -> StoreResult<Vec<Person>> {
         Ok(persons::Entity::find()
             .filter(persons::Column::FamilyId.eq(family_id))

@@ -134,8 +134,10 @@ impl Store {
         }
         visible
     }
+}
 
-    pub async fn create_source(&self, actor: &Actor, new: NewSource) -> StoreResult<i64> {
+impl crate::handles::Funding<'_> {
+    pub async fn create_source(self, actor: &Actor, new: NewSource) -> StoreResult<i64> {
         self.require(actor, Permission::ManageFunding).await?;
         if new.kind == FundingKind::Family {
             return Err(StoreError::invalid("家庭自缴部分由系统按保费自动计算，无需登记为资金来源"));
@@ -143,7 +145,7 @@ impl Store {
         if !actor.sees(&new.region) {
             return Err(StoreError::Forbidden(format!("区划“{}”不在您的管理范围内", new.region)));
         }
-        if !self.region_exists(&new.region).await? {
+        if !self.regions().region_exists(&new.region).await? {
             return Err(StoreError::invalid(format!("区划代码“{}”不存在", new.region)));
         }
         if matches!(new.kind, FundingKind::Company | FundingKind::PairedUnit) && new.uscc.is_none() {
@@ -180,7 +182,7 @@ impl Store {
     }
 
     /// The sources the actor may see, for one year when given.
-    pub async fn sources(&self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
+    pub async fn sources(self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
         self.require(actor, Permission::ViewFunding).await?;
         let mut select = funding_sources::Entity::find().filter(self.source_visibility(actor));
         if let Some(year) = year {
@@ -193,7 +195,9 @@ impl Store {
             .await?;
         Ok(rows.into_iter().map(to_source).collect())
     }
+}
 
+impl Store {
     pub(crate) async fn source_row(&self, actor: &Actor, id: i64) -> StoreResult<funding_sources::Model> {
         let row = funding_sources::Entity::find_by_id(id).one(&self.db).await?;
         let Some(row) = row else {
@@ -206,9 +210,11 @@ impl Store {
             Err(self.deny(actor, "funding.view", "资金来源", id.to_string()).await)
         }
     }
+}
 
+impl crate::handles::Funding<'_> {
     /// A source with its rules, receipts and the policies it pays for (newest 500).
-    pub async fn ledger(&self, actor: &Actor, id: i64) -> StoreResult<Ledger> {
+    pub async fn ledger(self, actor: &Actor, id: i64) -> StoreResult<Ledger> {
         self.require(actor, Permission::ViewFunding).await?;
         let source = to_source(self.source_row(actor, id).await?);
         let rules = subsidy_rules::Entity::find()
@@ -235,7 +241,9 @@ impl Store {
             .collect();
         Ok(Ledger { source, rules, lines, receipts })
     }
+}
 
+impl Store {
     /// The policies a source pays for within the actor's scope: the newest `limit` or, in
     /// order of payment, the first `limit`.
     pub(crate) async fn ledger_lines(
@@ -276,9 +284,11 @@ impl Store {
             })
             .collect())
     }
+}
 
+impl crate::handles::Funding<'_> {
     /// Adds a subsidy rule to a source; the rule's region must lie within the source's.
-    pub async fn create_rule(&self, actor: &Actor, new: NewRule) -> StoreResult<i64> {
+    pub async fn create_rule(self, actor: &Actor, new: NewRule) -> StoreResult<i64> {
         self.require(actor, Permission::ManageFunding).await?;
         let source = self.source_row(actor, new.source_id).await?;
         if !actor
@@ -295,7 +305,7 @@ impl Store {
             }
         }
         if let Some(region) = &new.scope.region {
-            if !self.region_exists(region).await? {
+            if !self.regions().region_exists(region).await? {
                 return Err(StoreError::invalid(format!("区划代码“{region}”不存在")));
             }
         }
@@ -305,7 +315,7 @@ impl Store {
             }
         }
         if let Some(package_id) = new.scope.package_id {
-            let package = self.package(package_id).await?;
+            let package = self.products().package(package_id).await?;
             if package.year != source.year {
                 return Err(StoreError::invalid(format!(
                     "保障方案“{}”是{}年度的，资金来源是{}年度的",
@@ -346,7 +356,7 @@ impl Store {
 
     /// Records money a funder actually transferred.
     pub async fn record_receipt(
-        &self,
+        self,
         actor: &Actor,
         source_id: i64,
         amount: Fen,
@@ -398,7 +408,9 @@ impl Store {
         )
         .await
     }
+}
 
+impl Store {
     /// Every active rule of `year` in priority order, with its scope and what its source
     /// has left; and the names of those sources. One query (rules joined to their sources),
     /// as enrolment reads it inside its write transaction.

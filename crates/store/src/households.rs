@@ -95,12 +95,14 @@ impl Store {
             now.into(),
         ]
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Writes the households in one transaction and returns their ids, in order. Fails as
     /// a whole (nothing written) when a village is outside the actor's scope or an ID
     /// number is already registered.
     pub async fn register_households(
-        &self,
+        self,
         actor: &Actor,
         drafts: &[HouseholdDraft],
     ) -> StoreResult<Vec<i64>> {
@@ -122,7 +124,9 @@ impl Store {
         .await?;
         Ok(ids)
     }
+}
 
+impl Store {
     pub(crate) async fn insert_households(
         &self,
         db: &impl ConnectionTrait,
@@ -256,12 +260,12 @@ pub struct NewMember {
     pub relationship: Relationship,
 }
 
-impl Store {
+impl crate::handles::Families<'_> {
     /// The registered persons among these ID numbers, by number. Families outside the
     /// actor's scope are returned too (the import must refuse those rows, not duplicate
     /// the person), with their village so the caller can tell.
     pub async fn registered_persons(
-        &self,
+        self,
         actor: &Actor,
         ids: &[&IdNumber],
     ) -> StoreResult<std::collections::HashMap<String, Registered>> {
@@ -315,7 +319,7 @@ impl Store {
 
     /// The active spouses (配偶) of these families, by family: an import adds no second one.
     pub async fn family_spouses(
-        &self,
+        self,
         actor: &Actor,
         family_ids: &[i64],
     ) -> StoreResult<std::collections::HashMap<i64, Vec<i64>>> {
@@ -343,7 +347,7 @@ impl Store {
     /// registered families, and changed names or relationships. A household is never
     /// half-written: all of a batch lands, or none of it.
     pub async fn apply_roster_batch(
-        &self,
+        self,
         actor: &Actor,
         households: &[HouseholdDraft],
         members: &[NewMember],

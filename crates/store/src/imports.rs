@@ -186,10 +186,10 @@ impl From<JobRow> for ImportJob {
     }
 }
 
-impl Store {
+impl crate::handles::Imports<'_> {
     /// Keeps an uploaded file as a new job of `kind` in the actor's region.
     pub async fn create_import_job(
-        &self,
+        self,
         actor: &Actor,
         kind: &str,
         file_name: &str,
@@ -231,7 +231,9 @@ impl Store {
             .await?;
         Ok(id)
     }
+}
 
+impl Store {
     /// A job's row with its sealed file, if the actor's region holds it.
     async fn job_row(&self, actor: &Actor, id: i64) -> StoreResult<import_jobs::Model> {
         self.require(actor, Permission::ManageFamilies).await?;
@@ -246,9 +248,11 @@ impl Store {
         self.check_scope(actor, crate::access::Target { action: "import.view", kind: "导入任务" }, id, region)
             .await
     }
+}
 
+impl crate::handles::Imports<'_> {
     /// A job and its file (opened; empty once deleted).
-    pub async fn import_job(&self, actor: &Actor, id: i64) -> StoreResult<(ImportJob, Vec<u8>)> {
+    pub async fn import_job(self, actor: &Actor, id: i64) -> StoreResult<(ImportJob, Vec<u8>)> {
         let mut row = self.job_row(actor, id).await?;
         let sealed = std::mem::take(&mut row.file_bytes);
         let bytes = if row.file_deleted_at.is_some() || sealed.is_empty() {
@@ -260,7 +264,7 @@ impl Store {
     }
 
     /// A job without its file: its page, refreshed while it runs, never reads the file.
-    pub async fn import_job_info(&self, actor: &Actor, id: i64) -> StoreResult<ImportJob> {
+    pub async fn import_job_info(self, actor: &Actor, id: i64) -> StoreResult<ImportJob> {
         self.require(actor, Permission::ManageFamilies).await?;
         let row = without_file()
             .filter(import_jobs::Column::Id.eq(id))
@@ -272,7 +276,7 @@ impl Store {
     }
 
     /// The actor's region's recent jobs, newest first, without their files.
-    pub async fn import_jobs(&self, actor: &Actor, kind: &str) -> StoreResult<Vec<ImportJob>> {
+    pub async fn import_jobs(self, actor: &Actor, kind: &str) -> StoreResult<Vec<ImportJob>> {
         self.require(actor, Permission::ManageFamilies).await?;
         let rows = without_file()
             .filter(actor.scope_condition(import_jobs::Column::RegionCode))
@@ -289,7 +293,7 @@ impl Store {
     /// failed half way), or one left committing for [`STALE_AFTER_MINUTES`] without
     /// progress. `false` when another request (or server) has it, it is over, or its file
     /// is gone: of two claims at once, exactly one wins.
-    pub async fn claim_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
+    pub async fn claim_import_job(self, actor: &Actor, id: i64) -> StoreResult<bool> {
         self.import_job_info(actor, id).await?;
         let now = Utc::now();
         let stale = now - chrono::Duration::minutes(STALE_AFTER_MINUTES);
@@ -324,7 +328,7 @@ impl Store {
     }
 
     /// Gives up a job that is not being written; its file goes with the retention.
-    pub async fn cancel_import_job(&self, actor: &Actor, id: i64) -> StoreResult<bool> {
+    pub async fn cancel_import_job(self, actor: &Actor, id: i64) -> StoreResult<bool> {
         self.import_job_info(actor, id).await?;
         let cancelled = import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
@@ -343,7 +347,7 @@ impl Store {
 
     /// Deletes the files of jobs that ended more than `retention_days` ago, and gives up
     /// (and empties) jobs left unconfirmed that long. Returns how many files went.
-    pub async fn purge_import_files(&self, retention_days: u32) -> StoreResult<u64> {
+    pub async fn purge_import_files(self, retention_days: u32) -> StoreResult<u64> {
         let now = Utc::now();
         let cutoff = now - chrono::Duration::days(i64::from(retention_days));
         let abandoned = import_jobs::Entity::update_many()
@@ -378,7 +382,7 @@ impl Store {
 
     /// Records the preview (and the column choices it was made with).
     pub async fn set_import_preview(
-        &self,
+        self,
         actor: &Actor,
         id: i64,
         overrides: &str,
@@ -397,7 +401,7 @@ impl Store {
     }
 
     /// Tells that a claimed job's commit is still alive (so it is not taken for stale).
-    pub async fn touch_import_job(&self, id: i64) -> StoreResult<()> {
+    pub async fn touch_import_job(self, id: i64) -> StoreResult<()> {
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_jobs::Column::Id.eq(id))
@@ -409,7 +413,7 @@ impl Store {
 
     /// Progress of a job; `message` for a failure or the outcome.
     pub async fn set_import_progress(
-        &self,
+        self,
         id: i64,
         status: JobStatus,
         done: i64,
@@ -430,7 +434,9 @@ impl Store {
             .await?;
         Ok(())
     }
+}
 
+impl Store {
     /// The region a job belongs to (for the actor that runs it in the background).
     pub fn job_region(job: &ImportJob) -> Option<RegionCode> {
         RegionCode::parse(&job.region_code).ok()

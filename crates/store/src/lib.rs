@@ -3,7 +3,8 @@
 //! writes each engine's own SQL, and the schema comes from one migration source.
 //!
 //! Every read or write of scoped data takes an [`Actor`], the handle a request gets from its
-//! session; feature modules add their methods to [`Store`] in `impl` blocks of their own.
+//! session. Each feature's methods hang off a handle, `store.policies()`, `store.families()`
+//! … (see `handles`), written in the feature's own file; [`Store`] keeps the infrastructure.
 
 mod access;
 pub mod audit;
@@ -17,6 +18,7 @@ mod error;
 pub mod families;
 pub mod funding;
 pub mod grants;
+mod handles;
 pub mod households;
 pub mod imports;
 pub mod logins;
@@ -37,6 +39,7 @@ pub use access::Actor;
 pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{StoreError, StoreResult};
+pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;
 

@@ -61,10 +61,12 @@ impl Store {
         self.check_scope(actor, PERSON, person_id, region).await?;
         Ok((person, family.expect("in scope, so found")))
     }
+}
 
+impl crate::handles::Families<'_> {
     /// The full ID number of a member, for a role that needs it. The view is audit-logged
     /// with whose number it was.
-    pub async fn reveal_id_number(&self, actor: &Actor, person_id: i64) -> StoreResult<String> {
+    pub async fn reveal_id_number(self, actor: &Actor, person_id: i64) -> StoreResult<String> {
         self.require(actor, Permission::RevealPersonalData).await?;
         let (person, family) = self.person_in_scope(actor, person_id).await?;
         if !self.family_open(actor, family.id).await? {
@@ -82,7 +84,7 @@ impl Store {
     }
 
     /// The full phone number of a family, for a role that needs it; audit-logged.
-    pub async fn reveal_phone(&self, actor: &Actor, family_id: i64) -> StoreResult<Option<String>> {
+    pub async fn reveal_phone(self, actor: &Actor, family_id: i64) -> StoreResult<Option<String>> {
         self.require(actor, Permission::RevealPersonalData).await?;
         let family = self.family_row(actor, family_id).await?;
         if !self.family_open(actor, family_id).await? {
@@ -99,7 +101,9 @@ impl Store {
         .await?;
         Ok(Some(value))
     }
+}
 
+impl Store {
     /// A reveal refused because the family does not share its data with the insurer:
     /// written to the audit log, and answered with the reason.
     async fn refuse_reveal(
@@ -116,11 +120,13 @@ impl Store {
         }
         StoreError::Forbidden("该家庭未同意（或已撤回）向保险公司提供个人信息，不能查看完整号码".to_owned())
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Records a birth, death, marriage or moving away; death and moving away end the
     /// membership from that date.
     pub async fn record_member_event(
-        &self,
+        self,
         actor: &Actor,
         person_id: i64,
         kind: MemberEvent,
@@ -162,7 +168,9 @@ impl Store {
         )
         .await
     }
+}
 
+impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn insert_event(
         &self,
@@ -188,10 +196,12 @@ impl Store {
         .await?;
         Ok(())
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Moves a person to another family (both within scope): an explicit, audited action.
     pub async fn move_person(
-        &self,
+        self,
         actor: &Actor,
         person_id: i64,
         to_family: i64,

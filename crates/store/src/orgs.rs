@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::access::Target;
 use crate::entities::orgs;
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{Actor, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,10 +66,10 @@ impl From<orgs::Model> for Org {
     }
 }
 
-impl Store {
+impl crate::handles::Orgs<'_> {
     /// The organisation of `kind` at `region`, created with `name` if there is none yet.
     pub async fn ensure_org(
-        &self,
+        self,
         kind: OrgKind,
         region: &RegionCode,
         name: &str,
@@ -78,7 +78,7 @@ impl Store {
         if let Some(existing) = self.org_at(kind, region).await? {
             return Ok(existing.id);
         }
-        if !self.region_exists(region).await? {
+        if !self.regions().region_exists(region).await? {
             return Err(StoreError::invalid(format!("区划“{region}”尚未导入")));
         }
         let row = orgs::ActiveModel {
@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// The organisation of `kind` attached to exactly `region`, if any.
-    pub async fn org_at(&self, kind: OrgKind, region: &RegionCode) -> StoreResult<Option<Org>> {
+    pub async fn org_at(self, kind: OrgKind, region: &RegionCode) -> StoreResult<Option<Org>> {
         Ok(orgs::Entity::find()
             .filter(orgs::Column::Kind.eq(kind.as_str()))
             .filter(orgs::Column::RegionCode.eq(region.as_str()))
@@ -106,7 +106,7 @@ impl Store {
     }
 
     /// The organisations within the actor's scope, by region.
-    pub async fn list_orgs(&self, actor: &Actor) -> StoreResult<Vec<Org>> {
+    pub async fn list_orgs(self, actor: &Actor) -> StoreResult<Vec<Org>> {
         self.require(actor, Permission::ViewOrgs).await?;
         let rows = orgs::Entity::find()
             .filter(actor.scope_condition(orgs::Column::RegionCode))
@@ -118,7 +118,7 @@ impl Store {
     }
 
     /// One organisation by id, if it is within the actor's scope.
-    pub async fn org(&self, actor: &Actor, id: i64) -> StoreResult<Org> {
+    pub async fn org(self, actor: &Actor, id: i64) -> StoreResult<Org> {
         self.require(actor, Permission::ViewOrgs).await?;
         const ORG: Target = Target { action: "org.view", kind: "机构" };
         Ok(self.scoped_find::<orgs::Entity>(actor, ORG, id, |o| &o.region_code).await?.into())

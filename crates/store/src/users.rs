@@ -91,10 +91,10 @@ pub enum LoginOutcome {
     },
 }
 
-impl Store {
+impl crate::handles::Users<'_> {
     /// Creates a user on behalf of `actor`: only a role the actor may grant, only within
     /// the actor's scope, and only at a region level that fits the role.
-    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
+    pub async fn create_user(self, actor: &Actor, new: NewUser) -> StoreResult<User> {
         self.require(actor, Permission::ManageUsers).await?;
         self.require_manages(actor, new.role, "创建")?;
         if !actor.sees(&new.region) {
@@ -108,7 +108,7 @@ impl Store {
                 levels.join("或")
             )));
         }
-        if !self.region_exists(&new.region).await? {
+        if !self.regions().region_exists(&new.region).await? {
             return Err(StoreError::invalid(format!("区划代码“{}”不存在，请检查后重试", new.region)));
         }
         let display_name = new.display_name.trim();
@@ -166,7 +166,9 @@ impl Store {
         .await?;
         User::from_row(user)
     }
+}
 
+impl Store {
     /// Refuses unless `actor` may manage users of `role` (its own side; see
     /// `Role::grantable_roles`). The operator of the command line may create any.
     pub(crate) fn require_manages(&self, actor: &Actor, role: Role, verb: &str) -> StoreResult<()> {
@@ -175,10 +177,12 @@ impl Store {
         }
         Err(StoreError::Forbidden(format!("{}不能{verb}“{}”角色的用户", actor.role().label(), role.label())))
     }
+}
 
+impl crate::handles::Users<'_> {
     /// Creates the first city administrator when there are no users at all, with a random
     /// password to be changed at first login. Returns its name and password, once.
-    pub async fn bootstrap_admin(&self, city: &RegionCode) -> StoreResult<Option<(String, String)>> {
+    pub async fn bootstrap_admin(self, city: &RegionCode) -> StoreResult<Option<(String, String)>> {
         if self.count_users().await? > 0 {
             return Ok(None);
         }
@@ -201,12 +205,12 @@ impl Store {
         Ok(Some((user.username, password)))
     }
 
-    pub async fn count_users(&self) -> StoreResult<u64> {
+    pub async fn count_users(self) -> StoreResult<u64> {
         Ok(users::Entity::find().count(&self.db).await?)
     }
 
     /// The users within the actor's scope.
-    pub async fn list_users(&self, actor: &Actor) -> StoreResult<Vec<User>> {
+    pub async fn list_users(self, actor: &Actor) -> StoreResult<Vec<User>> {
         self.require(actor, Permission::ViewUsers).await?;
         let rows = users::Entity::find()
             .filter(actor.scope_condition(users::Column::RegionCode))
@@ -219,7 +223,7 @@ impl Store {
     }
 
     /// One user, if within the actor's scope; otherwise "not found", audit-logged.
-    pub async fn user(&self, actor: &Actor, id: i64) -> StoreResult<User> {
+    pub async fn user(self, actor: &Actor, id: i64) -> StoreResult<User> {
         self.require(actor, Permission::ViewUsers).await?;
         const USER: Target = Target { action: "user.view", kind: "用户" };
         let user =
@@ -231,22 +235,26 @@ impl Store {
     }
 
     /// The actor's own account.
-    pub async fn me(&self, actor: &Actor) -> StoreResult<User> {
+    pub async fn me(self, actor: &Actor) -> StoreResult<User> {
         let id = actor.user_id().ok_or_else(|| StoreError::invalid("系统账号没有个人资料"))?;
         User::from_row(self.user_row(id).await?)
     }
+}
 
+impl Store {
     async fn user_row(&self, id: i64) -> StoreResult<users::Model> {
         users::Entity::find_by_id(id)
             .one(&self.db)
             .await?
             .ok_or_else(|| StoreError::not_found(format!("找不到用户“{id}”")))
     }
+}
 
+impl crate::handles::Users<'_> {
     /// Changes the actor's own password after checking the current one. Ends every other
     /// session of the user.
     pub async fn change_password(
-        &self,
+        self,
         actor: &Actor,
         current: &str,
         new: &Password,
@@ -281,7 +289,7 @@ impl Store {
     /// Sets a user's password from the command line (an operator's reset); it must be
     /// changed at next login. Unlocks the account.
     pub async fn reset_password(
-        &self,
+        self,
         username: &Username,
         password: &Password,
         city: &RegionCode,

@@ -26,12 +26,12 @@ enum Kind {
 async fn look_up(app: &TestApp, actor: &Actor, kind: Kind, id: i64) -> Result<(), StoreError> {
     let store = &app.store;
     match kind {
-        Kind::Family => store.family(actor, id).await.map(drop),
-        Kind::Person => store.reveal_id_number(actor, id).await.map(drop),
-        Kind::Policy => store.policy(actor, id).await.map(drop),
-        Kind::User => store.user(actor, id).await.map(drop),
-        Kind::Org => store.org(actor, id).await.map(drop),
-        Kind::Import => store.import_job_info(actor, id).await.map(drop),
+        Kind::Family => store.families().family(actor, id).await.map(drop),
+        Kind::Person => store.families().reveal_id_number(actor, id).await.map(drop),
+        Kind::Policy => store.policies().policy(actor, id).await.map(drop),
+        Kind::User => store.users().user(actor, id).await.map(drop),
+        Kind::Org => store.orgs().org(actor, id).await.map(drop),
+        Kind::Import => store.imports().import_job_info(actor, id).await.map(drop),
     }
 }
 
@@ -56,7 +56,7 @@ async fn records_in_qingyuan(app: &TestApp) -> Vec<(Kind, &'static str, i64)> {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let policy = app.store.enrol(&system, &request).await.unwrap();
+    let policy = app.store.policies().enrol(&system, &request).await.unwrap();
     let user = NewUser {
         username: Username::parse("qingyuan.staff").unwrap(),
         display_name: "青原区 工作人员".to_owned(),
@@ -66,10 +66,11 @@ async fn records_in_qingyuan(app: &TestApp) -> Vec<(Kind, &'static str, i64)> {
         password: Password::parse("qingyuan-2026").unwrap(),
         must_change_password: false,
     };
-    let user = app.store.create_user(&system, user).await.unwrap().id;
-    let org = app.store.org_at(OrgKind::Association, &qingyuan).await.unwrap().expect("demo org").id;
+    let user = app.store.users().create_user(&system, user).await.unwrap().id;
+    let org = app.store.orgs().org_at(OrgKind::Association, &qingyuan).await.unwrap().expect("demo org").id;
     let import = app
         .store
+        .imports()
         .create_import_job(&Actor::system(qingyuan), "roster", "r.csv", b"a,b\n1,2\n".to_vec())
         .await
         .unwrap();
@@ -115,11 +116,17 @@ async fn session_actor(app: &TestApp, login: &str) -> Actor {
     let policy = LoginPolicy::default();
     let password = app.passwords[login].clone();
     let LoginOutcome::LoggedIn { session_token, .. } =
-        app.store.login(login, &password, "192.0.2.8", &policy).await.unwrap()
+        app.store.users().login(login, &password, "192.0.2.8", &policy).await.unwrap()
     else {
         panic!("{login} logs in");
     };
-    app.store.session(&session_token, "192.0.2.8", &policy).await.unwrap().expect("a session").actor
+    app.store
+        .sessions()
+        .session(&session_token, "192.0.2.8", &policy)
+        .await
+        .unwrap()
+        .expect("a session")
+        .actor
 }
 
 #[tokio::test]
@@ -127,10 +134,10 @@ async fn a_call_the_role_may_not_make_is_audited_by_the_store_and_an_allowed_one
     let app = TestApp::demo().await;
     let agent = session_actor(&app, "demo.agent").await;
     // Allowed: the agent's own township.
-    app.store.region(&agent, &RegionCode::parse("360802100").unwrap()).await.unwrap();
+    app.store.regions().region(&agent, &RegionCode::parse("360802100").unwrap()).await.unwrap();
     assert!(app.audit_entries("demo.agent", "denied").await.is_empty(), "an allowed call leaves no refusal");
     // Not allowed: a village agent sees no organisations.
-    let refused = app.store.list_orgs(&agent).await.expect_err("agents see no organisations");
+    let refused = app.store.orgs().list_orgs(&agent).await.expect_err("agents see no organisations");
     assert!(matches!(&refused, StoreError::Forbidden(m) if m.contains("不能进行此操作")), "{refused:?}");
     let denied = app.audit_entries("demo.agent", "denied").await;
     assert_eq!(denied.len(), 1, "one trace of the refusal: {denied:?}");

@@ -40,6 +40,7 @@ fn roster(seq: u32) -> (String, Vec<String>) {
 
 async fn families(app: &TestApp) -> u64 {
     app.store
+        .families()
         .search_families(&app.system(), &FamilyQuery { per_page: 1, ..Default::default() })
         .await
         .unwrap()
@@ -119,11 +120,12 @@ async fn of_many_claims_at_once_exactly_one_wins() {
     let app = TestApp::demo().await;
     let system = app.system();
     let (text, _) = roster(311);
-    let job = app.store.create_import_job(&system, "roster", "r.csv", text.into_bytes()).await.unwrap();
+    let job =
+        app.store.imports().create_import_job(&system, "roster", "r.csv", text.into_bytes()).await.unwrap();
     let claims = futures_claims(&app, job, 8).await;
     assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
     // Claimed and fresh: nobody else gets it; stale: it is claimed again, once.
-    assert!(!app.store.claim_import_job(&system, job).await.unwrap());
+    assert!(!app.store.imports().claim_import_job(&system, job).await.unwrap());
     age_job(&app, job, "committing", 20).await;
     let claims = futures_claims(&app, job, 8).await;
     assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
@@ -134,7 +136,8 @@ async fn futures_claims(app: &TestApp, job: i64, n: usize) -> Vec<bool> {
     for _ in 0..n {
         let store = app.store.clone();
         let system = app.system();
-        tasks.push(tokio::spawn(async move { store.claim_import_job(&system, job).await.unwrap() }));
+        tasks
+            .push(tokio::spawn(async move { store.imports().claim_import_job(&system, job).await.unwrap() }));
     }
     let mut out = Vec::new();
     for task in tasks {
@@ -248,7 +251,7 @@ async fn files_of_ended_imports_are_deleted_after_their_retention() {
         let store = app.store.clone();
         let system = system.clone();
         let id = job_id(job);
-        async move { store.import_job(&system, id).await.unwrap() }
+        async move { store.imports().import_job(&system, id).await.unwrap() }
     };
     let (old, bytes) = file(&jobs[0]).await;
     assert!(bytes.is_empty() && old.file_deleted_at.is_some(), "8 days after its end the file is gone");
@@ -263,10 +266,10 @@ async fn files_of_ended_imports_are_deleted_after_their_retention() {
     assert_eq!(commit.status, StatusCode::SEE_OTHER);
     let system = app.system();
     assert!(
-        !app.store.claim_import_job(&system, job_id(&jobs[2])).await.unwrap(),
+        !app.store.imports().claim_import_job(&system, job_id(&jobs[2])).await.unwrap(),
         "a cancelled job is never claimed"
     );
-    let (abandoned, _) = app.store.import_job(&system, job_id(&jobs[2])).await.unwrap();
+    let (abandoned, _) = app.store.imports().import_job(&system, job_id(&jobs[2])).await.unwrap();
     assert_eq!(abandoned.status, guanai_store::imports::JobStatus::Cancelled, "the abandoned job is not run");
     assert_eq!(families(&app).await, 4);
 }
@@ -378,6 +381,7 @@ async fn the_migration_deletes_files_stored_in_the_clear() {
     let (text, ids) = roster(391);
     let job = app
         .store
+        .imports()
         .create_import_job(&app.system(), "roster", "r.csv", text.clone().into_bytes())
         .await
         .unwrap();
@@ -393,7 +397,7 @@ async fn the_migration_deletes_files_stored_in_the_clear() {
     db.execute_unprepared("ALTER TABLE import_jobs DROP COLUMN file_deleted_at").await.unwrap();
     db.execute_unprepared("DELETE FROM seaql_migrations WHERE version LIKE '%000007%'").await.unwrap();
     app.store.migrate().await.unwrap();
-    let (migrated, bytes) = app.store.import_job(&app.system(), job).await.unwrap();
+    let (migrated, bytes) = app.store.imports().import_job(&app.system(), job).await.unwrap();
     assert!(bytes.is_empty() && migrated.file_deleted_at.is_some());
     assert_eq!(migrated.status, guanai_store::imports::JobStatus::Failed);
     assert!(migrated.message.contains("请重新上传"), "{}", migrated.message);

@@ -250,7 +250,7 @@ impl TestApp {
             per_page: 1000,
             ..Default::default()
         };
-        self.store.search_audit(&auditor, &query).await.expect("audit search").entries
+        self.store.audit_log().search_audit(&auditor, &query).await.expect("audit search").entries
     }
 }
 
@@ -313,6 +313,7 @@ impl TestApp {
         let (head_name, head_id, _) = members.next().expect("a head");
         let family = self
             .store
+            .families()
             .create_family(
                 &system,
                 NewFamily {
@@ -336,20 +337,30 @@ impl TestApp {
                 id_number: guanai_domain::IdNumber::parse(&id).unwrap().id,
                 relationship,
             };
-            self.store.add_member(&system, family, person).await.expect("add member");
+            self.store.families().add_member(&system, family, person).await.expect("add member");
         }
         if spec.consents {
             for kind in [ConsentKind::Processing, ConsentKind::InsurerSharing] {
-                self.store.record_consent(&system, family, kind, None, head_name).await.unwrap();
+                self.store.families().record_consent(&system, family, kind, None, head_name).await.unwrap();
             }
         }
-        let ids = self.store.family(&system, family).await.unwrap().members.iter().map(|m| m.id).collect();
+        let ids = self
+            .store
+            .families()
+            .family(&system, family)
+            .await
+            .unwrap()
+            .members
+            .iter()
+            .map(|m| m.id)
+            .collect();
         (family, ids)
     }
 
     /// The demo package with this code (P1, P1N1, P1N2) of `year`.
     pub async fn package(&self, code: &str, year: i32) -> guanai_store::products::Package {
         self.store
+            .products()
             .packages(Some(year))
             .await
             .unwrap()

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons, policies, policy_members};
-use crate::{Actor, Store, StoreResult};
+use crate::{Actor, StoreResult};
 
 /// One row of the look-up: the person, and one policy covering them (none when the
 /// person has no policy: the policy columns come from a left join).
@@ -48,10 +48,10 @@ pub struct CoveredBy {
     pub status: ShownStatus,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// The person with this ID number and the policies covering them, newest first; `None`
     /// when nobody in the actor's scope has that number.
-    pub async fn coverage_by_id_number(&self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
+    pub async fn coverage_by_id_number(self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
         self.require(actor, Permission::ViewFamilies).await?;
         self.take_lookup_turn(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());

@@ -98,15 +98,17 @@ pub(super) enum Pricing {
     InTransaction,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// Prices an enrolment and checks every rule, changing nothing. Each rule broken is
     /// named, with the person it concerns.
-    pub async fn quote(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
+    pub async fn quote(self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
         self.require(actor, Permission::Enrol).await?;
         let package = self.cached_package(request.package_id).await?;
         self.prepare_quote(actor, request, &package, Pricing::Now).await
     }
+}
 
+impl Store {
     /// Checks the request and prices it; with `Pricing::InTransaction` the split among the
     /// sources is left for the caller to make with the budgets its transaction sees.
     pub(super) async fn prepare_quote(
@@ -363,7 +365,7 @@ impl Store {
             .await?;
         let mut lines = Vec::new();
         for row in rows {
-            let product = self.product(row.product_id).await?;
+            let product = self.products().product(row.product_id).await?;
             lines.push(QuoteLine {
                 product_id: product.id,
                 product_name: product.name,

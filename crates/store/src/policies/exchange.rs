@@ -17,7 +17,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTra
 use super::PolicyStatus;
 use crate::audit::AuditEvent;
 use crate::entities::{cover_slots, families, policies, policy_funding};
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{Actor, StoreError, StoreResult};
 
 /// Ids looked up per query (well under every engine's parameter limit).
 pub(super) const CHUNK: usize = 500;
@@ -45,12 +45,12 @@ pub struct ExchangePolicy {
     pub head_name: crate::shown::ShownName,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// The policies named by a returned file, by id or certificate code. Those outside the
     /// actor's scope come back with `in_scope: false` and nothing else, so a row can say
     /// why it is refused without telling whose policy it is.
     pub async fn exchange_policies(
-        &self,
+        self,
         actor: &Actor,
         ids: &[i64],
         cert_codes: &[String],
@@ -114,7 +114,7 @@ impl Store {
 
     /// Which of these policy numbers are taken, and by which policy.
     pub async fn policy_numbers_taken(
-        &self,
+        self,
         actor: &Actor,
         numbers: &[String],
     ) -> StoreResult<HashMap<String, i64>> {
@@ -138,7 +138,7 @@ impl Store {
     /// cancelled with the reason `保险公司拒保：…`, its funding goes back to its sources and
     /// its cover slots are freed, as `cancel_policy` does. All or nothing; returns how many
     /// were refused.
-    pub async fn refuse_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
+    pub async fn refuse_many(self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
         self.require(actor, Permission::Underwrite).await?;
         if let Some((id, _)) = items.iter().find(|(_, reason)| reason.trim().is_empty()) {
             return Err(StoreError::invalid(format!("保单 {id} 拒保须写明原因")));

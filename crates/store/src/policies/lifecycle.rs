@@ -33,10 +33,10 @@ pub(crate) fn check_policy_no(raw: &str) -> StoreResult<&str> {
     Ok(policy_no)
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// Sends a draft to the insurer. Needs the family's consent to processing and to
     /// sharing with the insurer, and a guardian's consent for every insured child under 14.
-    pub async fn submit_policy(&self, actor: &Actor, id: i64) -> StoreResult<()> {
+    pub async fn submit_policy(self, actor: &Actor, id: i64) -> StoreResult<()> {
         self.require(actor, Permission::Enrol).await?;
         let row = self.policy_row(actor, id).await?;
         if row.status != PolicyStatus::Draft.as_str() {
@@ -56,7 +56,9 @@ impl Store {
         }
         self.audit(actor, AuditEvent::ok("policy.submit", "保单", id.to_string())).await
     }
+}
 
+impl Store {
     /// What consents are missing before the family's data may go to the insurer; an
     /// `Invalid` naming each.
     pub(crate) async fn check_consents(&self, family_id: i64, members: &[InsuredMember]) -> StoreResult<()> {
@@ -106,9 +108,11 @@ impl Store {
             )))
         }
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// The insurer confirms a submitted policy with its own policy number.
-    pub async fn underwrite_policy(&self, actor: &Actor, id: i64, policy_no: &str) -> StoreResult<()> {
+    pub async fn underwrite_policy(self, actor: &Actor, id: i64, policy_no: &str) -> StoreResult<()> {
         self.require(actor, Permission::Underwrite).await?;
         let policy_no = check_policy_no(policy_no)?;
         let row = self.policy_row(actor, id).await?;
@@ -142,7 +146,7 @@ impl Store {
 
     /// Cancels a policy with a reason: the association before underwriting, the insurer
     /// after. The funding it took goes back to its sources and its cover slots are freed.
-    pub async fn cancel_policy(&self, actor: &Actor, id: i64, reason: &str) -> StoreResult<()> {
+    pub async fn cancel_policy(self, actor: &Actor, id: i64, reason: &str) -> StoreResult<()> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(StoreError::invalid("请填写撤销原因"));
@@ -186,7 +190,7 @@ impl Store {
     /// [`UNDERWRITE_CHUNK`] policies (`policy_no = CASE WHEN id = … THEN … END`, `WHERE id
     /// IN (…)`, still submitted and within scope) and must change every one of them; the
     /// write gate is taken once for the batch.
-    pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
+    pub async fn underwrite_many(self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
         self.require(actor, Permission::Underwrite).await?;
         let mut numbers = HashSet::with_capacity(items.len());
         let mut ids = HashSet::with_capacity(items.len());
@@ -295,7 +299,9 @@ impl Store {
             .await?;
         Ok(items.len())
     }
+}
 
+impl Store {
     /// Of submitted policies `(id, package, start, end)` underwritten at `now`, those whose
     /// cover start moves to the day after (the package's rule is
     /// [`LateStart::AfterUnderwriting`] and the start is not after it yet), with that day.
@@ -352,11 +358,13 @@ impl Store {
         let policy_no = chunk.iter().map(|(_, n)| n.trim()).find(|n| taken.iter().any(|t| t == n));
         StoreError::Conflict(format!("保单号“{}”已被其他保单使用", policy_no.unwrap_or(chunk[0].1.trim())))
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// The ids of a year's policies waiting for the insurer within the actor's scope, newest
     /// first: the work list of an insurer that underwrites a whole year (the demo). Ids
     /// only, in one query, so a city's year costs no paging through policy summaries.
-    pub async fn submitted_policy_ids(&self, actor: &Actor, year: i32) -> StoreResult<Vec<i64>> {
+    pub async fn submitted_policy_ids(self, actor: &Actor, year: i32) -> StoreResult<Vec<i64>> {
         self.require(actor, Permission::Underwrite).await?;
         Ok(policies::Entity::find()
             .select_only()

@@ -199,9 +199,11 @@ impl Store {
             })
             .collect())
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// Policies within the actor's scope, newest first.
-    pub async fn search_policies(&self, actor: &Actor, query: &PolicyQuery) -> StoreResult<PolicyPage> {
+    pub async fn search_policies(self, actor: &Actor, query: &PolicyQuery) -> StoreResult<PolicyPage> {
         self.require(actor, Permission::ViewFamilies).await?;
         // One range on the village code, the narrower of scope and region (see
         // `search_families`).
@@ -239,7 +241,7 @@ impl Store {
     /// 500 families), whatever the size of the city. For those who enrol (names and birth
     /// dates in full: every role that may enrol sees them, see `shown`).
     pub async fn uninsured_families(
-        &self,
+        self,
         actor: &Actor,
         year: i32,
         limit: u64,
@@ -287,7 +289,7 @@ impl Store {
         Ok(found)
     }
 
-    pub async fn policy(&self, actor: &Actor, id: i64) -> StoreResult<PolicyDetail> {
+    pub async fn policy(self, actor: &Actor, id: i64) -> StoreResult<PolicyDetail> {
         let row = self.policy_row(actor, id).await?;
         let cert_code = row.cert_code.clone();
         let created_by = shown_username(&row.created_by).to_owned();
@@ -323,7 +325,9 @@ impl Store {
             start_after_underwriting,
         })
     }
+}
 
+impl Store {
     /// The insured of a policy of `family_id`, as `seen` shows that family.
     pub(crate) async fn insured_members(
         &self,

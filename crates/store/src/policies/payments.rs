@@ -49,10 +49,12 @@ impl Store {
             })
             .collect())
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// Records (part of) the family's payment, with its receipt number.
     pub async fn record_payment(
-        &self,
+        self,
         actor: &Actor,
         id: i64,
         amount: Fen,

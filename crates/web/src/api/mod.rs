@@ -92,15 +92,15 @@ pub async fn region(
 ) -> Result<Json<RegionWithChildren>, ApiError> {
     let actor = &user.session.actor;
     let code = RegionCode::parse(&code).map_err(|e| WebError::NotFound(e.to_string()))?;
-    let region = state.store.region(actor, &code).await?;
-    let children_list = state.store.region_children(actor, &code).await?;
+    let region = state.store.regions().region(actor, &code).await?;
+    let children_list = state.store.regions().region_children(actor, &code).await?;
     Ok(Json(RegionWithChildren { region, children_list }))
 }
 
 /// The users within the caller's scope.
 pub async fn list_users(State(state): State<AppState>, user: ApiUser) -> Result<Json<Vec<User>>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
-    Ok(Json(state.store.list_users(&user.session.actor).await?))
+    Ok(Json(state.store.users().list_users(&user.session.actor).await?))
 }
 
 /// One user within the caller's scope; 404 otherwise.
@@ -111,7 +111,7 @@ pub async fn user(
 ) -> Result<Json<User>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
     let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到用户“{id}”")))?;
-    Ok(Json(state.store.user(&user.session.actor, id).await?))
+    Ok(Json(state.store.users().user(&user.session.actor, id).await?))
 }
 
 #[derive(Deserialize)]
@@ -141,6 +141,6 @@ pub async fn create_user(
         password: Password::parse(&body.password).map_err(|e| bad(e.to_string()))?,
         must_change_password: true,
     };
-    let created = state.store.create_user(&user.session.actor, new).await?;
+    let created = state.store.users().create_user(&user.session.actor, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

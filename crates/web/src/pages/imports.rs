@@ -126,7 +126,7 @@ impl ListPage {
 }
 
 async fn list_page(state: &AppState, user: &PageUser, error: Option<String>) -> Result<Response, WebError> {
-    let jobs = state.store.import_jobs(&user.session.actor, KIND).await?;
+    let jobs = state.store.imports().import_jobs(&user.session.actor, KIND).await?;
     let shell =
         Shell::new(state, &user.session, "名单导入", "/imports", vec![Crumb::here("名单导入")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -182,14 +182,14 @@ async fn upload(
         Ok(upload) => upload,
         Err(message) => return list_page(&state, &user, Some(message)).await,
     };
-    let id = match state.store.create_import_job(actor, KIND, &name, bytes.clone()).await {
+    let id = match state.store.imports().create_import_job(actor, KIND, &name, bytes.clone()).await {
         Ok(id) => id,
         Err(err @ StoreError::Database(_)) => return Err(err.into()),
         Err(err) => return list_page(&state, &user, Some(WebError::from(err).to_string())).await,
     };
     let preview = make_preview(&state.store, actor, &bytes, &[]).await?;
     let json = serde_json::to_string(&preview).map_err(|e| WebError::Internal(e.to_string()))?;
-    state.store.set_import_preview(actor, id, "", &json).await?;
+    state.store.imports().set_import_preview(actor, id, "", &json).await?;
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
@@ -250,7 +250,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
-    let job = state.store.import_job_info(&user.session.actor, parse_id(&id)?).await?;
+    let job = state.store.imports().import_job_info(&user.session.actor, parse_id(&id)?).await?;
     let preview: Preview =
         job.preview.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
     let chosen = ColumnMap::decode_overrides(&job.overrides);
@@ -285,7 +285,7 @@ async fn map_columns(
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let id = parse_id(&id)?;
     let actor = &user.session.actor;
-    let (job, bytes) = state.store.import_job(actor, id).await?;
+    let (job, bytes) = state.store.imports().import_job(actor, id).await?;
     if job.status != JobStatus::Previewed || job.file_deleted_at.is_some() {
         return Err(WebError::BadRequest("该导入已开始、已结束或文件已删除，不能再修改列对应".to_owned()));
     }
@@ -295,7 +295,11 @@ async fn map_columns(
         .collect();
     let preview = make_preview(&state.store, actor, &bytes, &overrides).await?;
     let json = serde_json::to_string(&preview).map_err(|e| WebError::Internal(e.to_string()))?;
-    state.store.set_import_preview(actor, id, &ColumnMap::encode_overrides(&overrides), &json).await?;
+    state
+        .store
+        .imports()
+        .set_import_preview(actor, id, &ColumnMap::encode_overrides(&overrides), &json)
+        .await?;
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
@@ -311,10 +315,10 @@ async fn commit(
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let id = parse_id(&id)?;
     let actor = user.session.actor.clone();
-    if !state.store.claim_import_job(&actor, id).await? {
+    if !state.store.imports().claim_import_job(&actor, id).await? {
         return Ok(Redirect::to(&format!("/imports/{id}")).into_response());
     }
-    let (job, bytes) = state.store.import_job(&actor, id).await?;
+    let (job, bytes) = state.store.imports().import_job(&actor, id).await?;
     let overrides = ColumnMap::decode_overrides(&job.overrides);
     tokio::spawn(run_job(state.store.clone(), actor, id, bytes, overrides));
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
@@ -329,14 +333,16 @@ async fn run_job(store: Store, actor: Actor, id: i64, bytes: Vec<u8>, overrides:
         let plan = guanai_import::plan_roster(&store, &actor, bytes, &overrides).await?;
         let households = plan.totals.households_new as i64;
         total.store(households, std::sync::atomic::Ordering::Relaxed);
-        store.set_import_progress(id, JobStatus::Committing, 0, households, "").await?;
+        store.imports().set_import_progress(id, JobStatus::Committing, 0, households, "").await?;
         plan.commit(&store, &actor, |written, all| {
             let store = store.clone();
             let done = done.clone();
             async move {
                 done.store(written as i64, std::sync::atomic::Ordering::Relaxed);
-                if let Err(err) =
-                    store.set_import_progress(id, JobStatus::Committing, written as i64, all as i64, "").await
+                if let Err(err) = store
+                    .imports()
+                    .set_import_progress(id, JobStatus::Committing, written as i64, all as i64, "")
+                    .await
                 {
                     tracing::warn!(%err, job = id, "could not record an import's progress");
                 }
@@ -348,7 +354,7 @@ async fn run_job(store: Store, actor: Actor, id: i64, bytes: Vec<u8>, overrides:
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
-            if let Err(err) = store.touch_import_job(id).await {
+            if let Err(err) = store.imports().touch_import_job(id).await {
                 tracing::warn!(%err, job = id, "could not record that an import is alive");
             }
         }
@@ -389,7 +395,7 @@ async fn run_job(store: Store, actor: Actor, id: i64, bytes: Vec<u8>, overrides:
                 .with_detail(message.clone()),
         )
         .await;
-    if let Err(err) = store.set_import_progress(id, status, done, total, &message).await {
+    if let Err(err) = store.imports().set_import_progress(id, status, done, total, &message).await {
         tracing::error!(%err, job = id, "could not record the end of an import");
     }
 }
@@ -402,7 +408,7 @@ async fn cancel(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let id = parse_id(&id)?;
-    if !state.store.cancel_import_job(&user.session.actor, id).await? {
+    if !state.store.imports().cancel_import_job(&user.session.actor, id).await? {
         return Err(WebError::BadRequest("该导入已开始或已结束，不能取消".to_owned()));
     }
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
@@ -416,7 +422,7 @@ async fn refused_report(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFamilies, "/imports").await?;
     let actor = &user.session.actor;
-    let (job, bytes) = state.store.import_job(actor, parse_id(&id)?).await?;
+    let (job, bytes) = state.store.imports().import_job(actor, parse_id(&id)?).await?;
     if job.file_deleted_at.is_some() {
         return Err(WebError::NotFound("该导入的文件已按保留期限删除，无法再生成未导入的行".to_owned()));
     }

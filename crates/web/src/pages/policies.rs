@@ -133,9 +133,9 @@ async fn enrol_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let family = state.store.family(actor, family_id).await?;
+    let family = state.store.families().family(actor, family_id).await?;
     // Only what may be sold today: a year whose cover is over is not offered.
-    let packages = state.store.packages_on_sale(None).await?;
+    let packages = state.store.products().packages_on_sale(None).await?;
     let trail = enrol_trail(family.summary.head_name.as_str(), family_id, "参保");
     let shell = Shell::new(state, &user.session, "参保", "/families", trail).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -186,7 +186,7 @@ async fn enrol_quote(
         Err(back_to_form) => return Ok(back_to_form),
     };
     let actor = &user.session.actor;
-    let quote = match state.store.quote(actor, &request).await {
+    let quote = match state.store.policies().quote(actor, &request).await {
         Ok(quote) => quote,
         Err(err) => return retry_enrol(&state, &user, family_id, form, err.into()).await,
     };
@@ -250,12 +250,12 @@ async fn enrol_confirm(
         Err(back_to_form) => return Ok(back_to_form),
     };
     let actor = &user.session.actor;
-    let policy_id = match state.store.enrol(actor, &request).await {
+    let policy_id = match state.store.policies().enrol(actor, &request).await {
         Ok(id) => id,
         Err(err) => return retry_enrol(&state, &user, family_id, form, err.into()).await,
     };
     if form.submit_now {
-        if let Err(err) = state.store.submit_policy(actor, policy_id).await {
+        if let Err(err) = state.store.policies().submit_policy(actor, policy_id).await {
             let message = WebError::from(err).to_string();
             let target = format!(
                 "/policies/{policy_id}?{}",
@@ -331,13 +331,13 @@ async fn list(
     })();
     let (policies, total, error) = match parsed {
         Ok(query) => {
-            let found = state.store.search_policies(actor, &query).await?;
+            let found = state.store.policies().search_policies(actor, &query).await?;
             (found.policies, found.total, None)
         }
         Err(message) => (Vec::new(), 0, Some(message)),
     };
     let codes: Vec<&str> = policies.iter().map(|p| p.village_code.as_str()).collect();
-    let village_names = state.store.region_names(&codes).await?;
+    let village_names = state.store.regions().region_names(&codes).await?;
     let pages = total.div_ceil(PER_PAGE).max(1);
     let link = |page: u64| {
         format!(
@@ -399,8 +399,8 @@ async fn policy_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let policy = state.store.policy(actor, id).await?;
-    let village_name = state.store.village_label(&policy.summary.village_code).await?;
+    let policy = state.store.policies().policy(actor, id).await?;
+    let village_name = state.store.policies().village_label(&policy.summary.village_code).await?;
     let owed = Fen::new(policy.summary.family_part.get() - policy.summary.paid.get());
     let trail = vec![Crumb::link("保单", "/policies"), Crumb::here(format!("保单 {id}"))];
     let shell = Shell::new(state, &user.session, &format!("保单 {id}"), "/policies", trail).await?;
@@ -465,7 +465,7 @@ async fn submit(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Enrol, "/policies/submit").await?;
     let id = parse_id(&id, "保单")?;
-    let result = state.store.submit_policy(&user.session.actor, id).await;
+    let result = state.store.policies().submit_policy(&user.session.actor, id).await;
     act(&state, &user, id, result, "submitted").await
 }
 
@@ -483,7 +483,7 @@ async fn underwrite(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Underwrite, "/policies/underwrite").await?;
     let id = parse_id(&id, "保单")?;
-    let result = state.store.underwrite_policy(&user.session.actor, id, &form.policy_no).await;
+    let result = state.store.policies().underwrite_policy(&user.session.actor, id, &form.policy_no).await;
     act(&state, &user, id, result, "underwritten").await
 }
 
@@ -500,7 +500,7 @@ async fn cancel(
     Form(form): Form<CancelForm>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id, "保单")?;
-    let result = state.store.cancel_policy(&user.session.actor, id, &form.reason).await;
+    let result = state.store.policies().cancel_policy(&user.session.actor, id, &form.reason).await;
     act(&state, &user, id, result, "cancelled").await
 }
 
@@ -532,6 +532,7 @@ async fn payment(
     };
     let result = state
         .store
+        .policies()
         .record_payment(&user.session.actor, id, amount, &form.method, &form.receipt_no, paid_on)
         .await;
     act(&state, &user, id, result, "paid").await
@@ -555,7 +556,7 @@ async fn certificate(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/policies/certificate").await?;
     let id = parse_id(&id, "保单")?;
-    let certificate = state.store.certificate(&user.session.actor, id).await?;
+    let certificate = state.store.policies().certificate(&user.session.actor, id).await?;
     if certificate.policy.status != PolicyStatus::Underwritten {
         return Err(WebError::BadRequest("保险公司确认承保后才能打印保险凭证".to_owned()));
     }
@@ -584,7 +585,8 @@ async fn verify(
     Query(query): Query<VerifyQuery>,
 ) -> Result<Response, WebError> {
     let code = query.code.trim().to_owned();
-    let result = if code.is_empty() { None } else { state.store.verify_certificate(&code).await? };
+    let result =
+        if code.is_empty() { None } else { state.store.policies().verify_certificate(&code).await? };
     let not_found = !code.is_empty() && result.is_none();
     let mut response = render(&VerifyPage { code, result, not_found })?;
     if not_found {

@@ -71,7 +71,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     assert_eq!(first[0][column("起保日期")], "2026-09-01");
     assert_eq!(first[0][column("保费（元）")], "100", "the household's premium on its first row");
     assert_eq!(first[1][column("保费（元）")], "", "and only there");
-    let cert = app.store.policy(&app.system(), a).await.unwrap().cert_code;
+    let cert = app.store.policies().policy(&app.system(), a).await.unwrap().cert_code;
     assert_eq!(first[0][column("证书编号")], cert);
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let range = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
@@ -152,6 +152,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     let before = allocated(&app).await;
     let funded_c: i64 = app
         .store
+        .policies()
         .policy(&app.system(), c)
         .await
         .unwrap()
@@ -181,7 +182,10 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
         assert!(preview.body.contains(reason), "missing {reason}");
     }
     assert!(!preview.body.contains(&id_number("19800305", 1)), "the preview shows no ID number");
-    assert_eq!(app.store.policy(&app.system(), a).await.unwrap().summary.status, PolicyStatus::Submitted);
+    assert_eq!(
+        app.store.policies().policy(&app.system(), a).await.unwrap().summary.status,
+        PolicyStatus::Submitted
+    );
     let decisions = hidden(&preview.body, "decision");
     assert_eq!(decisions.len(), 3);
     let refused_rows = hidden(&preview.body, "row");
@@ -215,7 +219,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     let policy = |id| {
         let store = app.store.clone();
         let system = app.system();
-        async move { store.policy(&system, id).await.unwrap() }
+        async move { store.policies().policy(&system, id).await.unwrap() }
     };
     let pa = policy(a).await;
     assert_eq!(pa.summary.status, PolicyStatus::Underwritten);
@@ -244,7 +248,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let renewed = app.store.enrol(&app.system(), &again).await.expect("cover slots were freed");
+    let renewed = app.store.policies().enrol(&app.system(), &again).await.expect("cover slots were freed");
 
     // The same file again: everything done is unchanged, nothing is written.
     let allocated_now = allocated(&app).await;
@@ -283,7 +287,7 @@ async fn a_gbk_csv_matched_by_certificate_code_refuses_a_policy_number_used_twic
     let cert = |id| {
         let store = app.store.clone();
         let system = app.system();
-        async move { store.policy(&system, id).await.unwrap().cert_code }
+        async move { store.policies().policy(&system, id).await.unwrap().cert_code }
     };
     let (c1, c2, c3) = (cert(one).await, cert(two).await, cert(three).await);
     let branch = app.login("demo.branch").await;
@@ -328,6 +332,12 @@ async fn a_gbk_csv_matched_by_certificate_code_refuses_a_policy_number_used_twic
     assert_eq!(preview.status, StatusCode::BAD_REQUEST);
     assert!(preview.body.contains("找不到表头"), "{}", preview.body);
     let system = app.system();
-    assert_eq!(app.store.policy(&system, one).await.unwrap().summary.policy_no.as_deref(), Some("PJA-1"));
-    assert_eq!(app.store.policy(&system, three).await.unwrap().summary.status, PolicyStatus::Submitted);
+    assert_eq!(
+        app.store.policies().policy(&system, one).await.unwrap().summary.policy_no.as_deref(),
+        Some("PJA-1")
+    );
+    assert_eq!(
+        app.store.policies().policy(&system, three).await.unwrap().summary.status,
+        PolicyStatus::Submitted
+    );
 }
