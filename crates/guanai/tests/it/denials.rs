@@ -5,7 +5,6 @@
 use guanai_domain::families::Relationship;
 use guanai_domain::{Password, PovertyStatus, RegionCode, Role, Username};
 use guanai_store::orgs::OrgKind;
-use guanai_store::policies::{Channel, EnrolRequest};
 use guanai_store::users::{LoginOutcome, LoginPolicy, NewUser};
 use guanai_store::{Actor, StoreError};
 
@@ -48,15 +47,7 @@ async fn records_in_qingyuan(app: &TestApp) -> Vec<(Kind, &'static str, i64)> {
             consents: true,
         })
         .await;
-    let request = EnrolRequest {
-        family_id: family,
-        package_id: app.package("P1", 2026).await.id,
-        shares: 1,
-        member_ids: members.clone(),
-        channel: Channel::Staff,
-        expected_family_part: None,
-    };
-    let policy = app.store.policies().enrol(&system, &request).await.unwrap();
+    let policy = app.enrol_all(family, &members, "P1").await;
     let user = NewUser {
         username: Username::parse("qingyuan.staff").unwrap(),
         display_name: "青原区 工作人员".to_owned(),

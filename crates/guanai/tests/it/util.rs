@@ -357,6 +357,20 @@ impl TestApp {
         (family, ids)
     }
 
+    /// Enrols all `members` of `family` in the 2026 package `code` as the system actor, by
+    /// staff; the new (draft) policy's id.
+    pub async fn enrol_all(&self, family: i64, members: &[i64], code: &str) -> i64 {
+        let request = guanai_store::policies::EnrolRequest {
+            family_id: family,
+            package_id: self.package(code, 2026).await.id,
+            shares: 1,
+            member_ids: members.to_vec(),
+            channel: guanai_store::policies::Channel::Staff,
+            expected_family_part: None,
+        };
+        self.store.policies().enrol(&self.system(), &request).await.expect("enrolment")
+    }
+
     /// The demo package with this code (P1, P1N1, P1N2) of `year`.
     pub async fn package(&self, code: &str, year: i32) -> guanai_store::products::Package {
         self.store
