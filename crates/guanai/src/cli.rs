@@ -287,7 +287,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let city = RegionCode::parse(&city).map_err(|e| anyhow::anyhow!("--city：{e}"))?;
             let set = guanai_store::regions::read_division_dir(&from, &city)?;
             let store = open(&settings).await?;
-            let summary = store.import_regions(&set).await?;
+            let summary = store.regions().import_regions(&set).await?;
             println!(
                 "已导入 {}：新增{}个，更名{}个，未变{}个（县{}个，乡镇{}个，村{}个）",
                 city,
@@ -315,7 +315,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         password: Password::parse(&password)?,
                         must_change_password: true,
                     };
-                    let user = store.create_user(&Actor::system(city), new).await?;
+                    let user = store.users().create_user(&Actor::system(city), new).await?;
                     println!("已创建用户 {}（{}）", user.username, user.role.label());
                     if generated {
                         println!("一次性密码：{password}（首次登录后须修改）");
@@ -324,6 +324,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 UserCommand::ResetPassword { username } => {
                     let password = crate::demo::random_password();
                     store
+                        .users()
                         .reset_password(&Username::parse(&username)?, &Password::parse(&password)?, &city)
                         .await?;
                     println!("已重置 {username} 的密码，一次性密码：{password}（登录后须修改）");
@@ -375,7 +376,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { command: AuditCommand::Prune } => {
             let store = open(&settings).await?;
-            let removed = store.prune_audit(settings.audit_retention_days).await?;
+            let removed = store.audit_log().prune_audit(settings.audit_retention_days).await?;
             println!("已删除{}天前的审计日志{removed}条", settings.audit_retention_days);
         }
     }

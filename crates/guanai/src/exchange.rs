@@ -33,10 +33,14 @@ pub async fn export_underwriting(
     let year = args.year.unwrap_or_else(|| store.today().year());
     let query =
         UnderwritingQuery { region: region.clone(), year, submitted_from: None, submitted_until: None };
-    let list = store.underwriting_list(&actor, &query).await?;
+    let list = store.policies().underwriting_list(&actor, &query).await?;
     let code = region.unwrap_or_else(|| actor.scope().clone());
-    let name =
-        store.region_names(&[code.as_str()]).await?.remove(code.as_str()).unwrap_or_else(|| code.to_string());
+    let name = store
+        .regions()
+        .region_names(&[code.as_str()])
+        .await?
+        .remove(code.as_str())
+        .unwrap_or_else(|| code.to_string());
     let bytes =
         guanai_import::exports::underwriting_xlsx(&list, &format!("{name}{year}年度计生家庭保险承保清单"))?;
     std::fs::write(&args.file, bytes).with_context(|| format!("无法写入“{}”", args.file.display()))?;

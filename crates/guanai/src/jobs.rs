@@ -12,12 +12,12 @@ pub async fn maintenance(store: Store, audit_retention_days: u32, import_file_re
     let mut hours = 0u32;
     loop {
         tick.tick().await;
-        match store.purge_expired_sessions().await {
+        match store.sessions().purge_expired_sessions().await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
             Ok(_) => {}
             Err(err) => tracing::warn!(%err, "purging sessions failed"),
         }
-        if let Err(err) = store.purge_stale_login_failures(chrono::Duration::days(1)).await {
+        if let Err(err) = store.users().purge_stale_login_failures(chrono::Duration::days(1)).await {
             tracing::warn!(%err, "purging login failures failed");
         }
         if hours.is_multiple_of(24) {
@@ -30,11 +30,11 @@ pub async fn maintenance(store: Store, audit_retention_days: u32, import_file_re
 /// The daily part: the audit log pruned, and uploaded files deleted once their import has
 /// ended `import_file_retention_days` ago (or was left unconfirmed that long).
 pub async fn daily(store: &Store, audit_retention_days: u32, import_file_retention_days: u32) {
-    match store.prune_audit(audit_retention_days).await {
+    match store.audit_log().prune_audit(audit_retention_days).await {
         Ok(n) => tracing::info!(removed = n, retention_days = audit_retention_days, "audit log pruned"),
         Err(err) => tracing::warn!(%err, "pruning the audit log failed"),
     }
-    match store.purge_import_files(import_file_retention_days).await {
+    match store.imports().purge_import_files(import_file_retention_days).await {
         Ok(n) => {
             tracing::info!(removed = n, retention_days = import_file_retention_days, "import files deleted")
         }

@@ -16,7 +16,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
 
 /// The city the command-line operator acts for: the only city loaded, or the configured one.
 pub async fn operating_city(store: &Store, settings: &Settings) -> anyhow::Result<RegionCode> {
-    let cities = store.cities().await?;
+    let cities = store.regions().cities().await?;
     match cities.as_slice() {
         [only] => Ok(only.clone()),
         _ if cities.contains(&settings.city) => Ok(settings.city.clone()),

@@ -52,10 +52,10 @@ pub async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()
 /// embedded 吉安市 is loaded if that is the city), then create the first city administrator
 /// and print its one-time password.
 async fn bootstrap(store: &Store, settings: &Settings) -> anyhow::Result<()> {
-    if store.count_users().await? > 0 {
+    if store.users().count_users().await? > 0 {
         return Ok(());
     }
-    if !store.region_exists(&settings.city).await? {
+    if !store.regions().region_exists(&settings.city).await? {
         let demo = guanai_store::regions::demo_city();
         if demo.city != settings.city {
             anyhow::bail!(
@@ -64,10 +64,10 @@ async fn bootstrap(store: &Store, settings: &Settings) -> anyhow::Result<()> {
                 settings.city
             );
         }
-        store.import_regions(&demo).await?;
+        store.regions().import_regions(&demo).await?;
     }
     let city = crate::open::operating_city(store, settings).await?;
-    if let Some((username, password)) = store.bootstrap_admin(&city).await? {
+    if let Some((username, password)) = store.users().bootstrap_admin(&city).await? {
         println!("首次启动：已创建市级管理员 {username}，一次性密码 {password}（首次登录后须修改）");
     }
     Ok(())

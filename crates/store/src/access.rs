@@ -3,10 +3,11 @@
 //! other way to make one, and no query of scoped data without one.
 
 use guanai_domain::{Permission, RegionCode, Role};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PrimaryKeyTrait};
 
+use crate::audit::AuditEvent;
 use crate::entities::users;
-use crate::{StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -93,17 +94,76 @@ impl Actor {
         self.scope.contains(region)
     }
 
-    pub(crate) fn require(&self, permission: Permission) -> StoreResult<()> {
-        if self.can(permission) {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(format!("{}不能进行此操作", self.role.label())))
-        }
+    /// Whether a stored region code (a row's region column) lies within this actor's scope:
+    /// the one scope test on rows already read.
+    pub(crate) fn holds(&self, region: &str) -> bool {
+        region.starts_with(self.scope.as_str())
     }
 
     /// A condition keeping rows whose region column lies within the scope.
     pub(crate) fn scope_condition(&self, region_column: impl ColumnTrait) -> Condition {
         within_region(region_column, self.scope.as_str())
+    }
+}
+
+/// What a scoped look-up looks for: the audit action of a denied attempt and the record's
+/// kind in Chinese, which both "not found" answers name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub action: &'static str,
+    pub kind: &'static str,
+}
+
+impl Store {
+    /// Lets the call through if the actor's role has `permission`; otherwise writes the
+    /// refusal to the audit log (naming the permission) and answers `Forbidden`. The store's
+    /// one permission check: every method that checks a permission audits its refusals,
+    /// and a call let through costs nothing.
+    pub(crate) async fn require(&self, actor: &Actor, permission: Permission) -> StoreResult<()> {
+        if actor.can(permission) {
+            return Ok(());
+        }
+        let refusal = format!("{}不能进行此操作", actor.role().label());
+        let event =
+            AuditEvent::denied(crate::audit_labels::PERMISSION_ACTION, "权限", format!("{permission:?}"))
+                .with_detail(&refusal);
+        self.audit(actor, event).await?;
+        Err(StoreError::Forbidden(refusal))
+    }
+
+    /// The row `id` of entity `E` if its region (`region_of`) lies within the actor's scope;
+    /// otherwise "not found", and an attempt on a row outside the scope is audited
+    /// ([`Store::deny`]), so that guessing ids reveals nothing and leaves a trace.
+    pub(crate) async fn scoped_find<E>(
+        &self,
+        actor: &Actor,
+        what: Target,
+        id: i64,
+        region_of: impl Fn(&E::Model) -> &str,
+    ) -> StoreResult<E::Model>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+    {
+        let row = E::find_by_id(id).one(&self.db).await?;
+        self.check_scope(actor, what, id, row.as_ref().map(&region_of)).await?;
+        Ok(row.expect("in scope, so found"))
+    }
+
+    /// The scope check of [`Store::scoped_find`] for a record `id` found in `region`
+    /// (`None`: no such record), for look-ups that read their row another way.
+    pub(crate) async fn check_scope(
+        &self,
+        actor: &Actor,
+        what: Target,
+        id: impl ToString,
+        region: Option<&str>,
+    ) -> StoreResult<()> {
+        match region {
+            Some(region) if actor.holds(region) => Ok(()),
+            Some(_) => Err(self.deny(actor, what.action, what.kind, id.to_string()).await),
+            None => Err(StoreError::not_found(format!("找不到{}“{}”", what.kind, id.to_string()))),
+        }
     }
 }
 

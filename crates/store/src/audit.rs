@@ -355,8 +355,8 @@ impl Store {
     }
 
     /// The conditions of a search: the auditor's scope and the query's filters.
-    fn audit_filter(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<Condition> {
-        actor.require(Permission::ViewAudit)?;
+    async fn audit_filter(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<Condition> {
+        self.require(actor, Permission::ViewAudit).await?;
         let mut scope = actor.scope_condition(audit_log::Column::ActorRegion);
         if actor.scope().level() <= RegionLevel::City {
             scope = Condition::any().add(scope).add(audit_log::Column::ActorRegion.is_null());
@@ -379,11 +379,13 @@ impl Store {
         }
         Ok(filter)
     }
+}
 
+impl crate::handles::AuditLog<'_> {
     /// Searches the entries of actors within the auditor's scope, newest first. City-level
     /// auditors also see entries without a region (failed logins of unknown names).
-    pub async fn search_audit(&self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
-        let select = audit_log::Entity::find().filter(self.audit_filter(actor, query)?);
+    pub async fn search_audit(self, actor: &Actor, query: &AuditQuery) -> StoreResult<AuditPage> {
+        let select = audit_log::Entity::find().filter(self.audit_filter(actor, query).await?);
         let total = select.clone().count(&self.db).await?;
         let per_page = query.per_page.clamp(1, 10_000);
         let rows = select
@@ -400,13 +402,13 @@ impl Store {
     /// `None`). The next step takes the last id of this one, so each step is one range of
     /// the primary key however far the walk has come, and only one step is ever held.
     pub async fn audit_entries_before(
-        &self,
+        self,
         actor: &Actor,
         query: &AuditQuery,
         before: Option<i64>,
         limit: u64,
     ) -> StoreResult<Vec<AuditEntry>> {
-        let mut filter = self.audit_filter(actor, query)?;
+        let mut filter = self.audit_filter(actor, query).await?;
         if let Some(before) = before {
             filter = filter.add(audit_log::Column::Id.lt(before));
         }
@@ -421,7 +423,7 @@ impl Store {
 
     /// Deletes entries older than `retention_days` (never less than the legal minimum).
     /// Returns how many were removed.
-    pub async fn prune_audit(&self, retention_days: u32) -> StoreResult<u64> {
+    pub async fn prune_audit(self, retention_days: u32) -> StoreResult<u64> {
         if retention_days < MIN_RETENTION_DAYS {
             return Err(StoreError::invalid(format!(
                 "审计日志至少保存{MIN_RETENTION_DAYS}天，不能设为{retention_days}天"

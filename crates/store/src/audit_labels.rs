@@ -2,6 +2,9 @@
 //! who the system actor and the command line are. Codes stay in the database (they are
 //! what searches and exports filter on); pages and exports show these labels.
 
+/// The action of a call refused by the store's permission check (`Store::require`).
+pub const PERMISSION_ACTION: &str = "permission";
+
 /// Every action the code writes to the audit log, with its label. An action missing here
 /// still shows in Chinese ([`action_label`] falls back to a generic label).
 pub const ACTIONS: &[(&str, &str)] = &[
@@ -10,6 +13,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("csrf", "请求校验失败（疑似跨站请求）"),
     ("api.call", "调用接口"),
     ("page.view", "打开页面"),
+    (PERMISSION_ACTION, "无权限的操作"),
     ("audit.export", "导出审计日志"),
     ("consent.record", "登记授权同意"),
     ("consent.withdraw", "撤回授权同意"),

@@ -133,45 +133,27 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
 
 /// SQLite lets one connection write at a time; the others wait in its busy handler, which
 /// polls with sleeps of up to 100 ms and serves nobody in order. The store's own busy
-/// writers (enrolment, gifting, the audit writer) therefore take turns here first, first
+/// writers (see where `WriteGate::turn` is called) therefore take turns here first, first
 /// come first served, and each finds the lock free. On PostgreSQL and MySQL writers run
-/// side by side and the gate is always open.
-///
-/// The gate also carries the store's enrolment writer (`policies::group`): every copy of a
-/// store shares its gate, bulk stores included.
+/// side by side and the gate is always open. Every copy of a store shares its gate, bulk
+/// stores included.
 #[derive(Debug, Clone)]
 pub(crate) struct WriteGate {
     turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    enrolments: std::sync::Arc<std::sync::OnceLock<crate::policies::EnrolQueue>>,
 }
 
 impl WriteGate {
     pub(crate) fn for_engine(engine: Engine) -> WriteGate {
-        WriteGate { turns: (engine == Engine::Sqlite).then(Default::default), enrolments: Default::default() }
+        WriteGate { turns: (engine == Engine::Sqlite).then(Default::default) }
     }
 
     /// Waits for this writer's turn, which lasts until the guard is dropped. Nothing that
-    /// holds a turn may wait for another writer of the store (the audit writer included).
+    /// holds a turn may wait for another writer of the store (a writer task included).
     pub(crate) async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.turns {
             Some(gate) => Some(gate.lock().await),
             None => None,
         }
-    }
-
-    /// The same turns, without the enrolment writer: for the writer's own copy of the
-    /// store, which writes what it takes directly.
-    pub(crate) fn without_writers(&self) -> WriteGate {
-        WriteGate { turns: self.turns.clone(), enrolments: Default::default() }
-    }
-
-    /// Sets the enrolment writer, once.
-    pub(crate) fn set_enrolments(&self, queue: crate::policies::EnrolQueue) {
-        let _ = self.enrolments.set(queue);
-    }
-
-    pub(crate) fn enrolments(&self) -> Option<&crate::policies::EnrolQueue> {
-        self.enrolments.get()
     }
 }
 

@@ -85,17 +85,19 @@ impl Store {
             })
             .collect::<StoreResult<_>>()
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Records a consent given by `given_by` (a guardian's names the child).
     pub async fn record_consent(
-        &self,
+        self,
         actor: &Actor,
         family_id: i64,
         kind: ConsentKind,
         person_id: Option<i64>,
         given_by: &str,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         self.family_row(actor, family_id).await?;
         let given_by = PersonName::parse(given_by)?.into_string();
         if kind == ConsentKind::Guardian {
@@ -140,13 +142,13 @@ impl Store {
     /// `person_id` names the child of a guardian's consent; `None` withdraws that kind for
     /// the whole family.
     pub async fn withdraw_consent(
-        &self,
+        self,
         actor: &Actor,
         family_id: i64,
         kind: ConsentKind,
         person_id: Option<i64>,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         self.family_row(actor, family_id).await?;
         let mut update = consents::Entity::update_many()
             .col_expr(consents::Column::WithdrawnAt, sea_orm::sea_query::Expr::value(Utc::now()))

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons};
 use crate::shown::{ShownName, Visibility};
@@ -20,6 +21,9 @@ use crate::{Actor, Store, StoreError, StoreResult};
 
 pub use crate::consents::{Consent, ConsentKind};
 pub use crate::members::MemberEventRecord;
+
+/// A family, as scoped look-ups name it.
+pub(crate) const FAMILY: Target = Target { action: "family.view", kind: "家庭" };
 
 /// A person to register, already parsed.
 #[derive(Debug, Clone)]
@@ -154,18 +158,18 @@ pub(crate) fn person_from_row(
     })
 }
 
-impl Store {
+impl crate::handles::Families<'_> {
     /// Registers a family with its head. The head's ID number must not be registered yet
     /// (one person, one record).
-    pub async fn create_family(&self, actor: &Actor, new: NewFamily) -> StoreResult<i64> {
-        actor.require(Permission::ManageFamilies)?;
+    pub async fn create_family(self, actor: &Actor, new: NewFamily) -> StoreResult<i64> {
+        self.require(actor, Permission::ManageFamilies).await?;
         if new.village.level() != RegionLevel::Village {
             return Err(StoreError::invalid("家庭须登记到村（社区），请选择12位的村级区划代码"));
         }
         if !actor.sees(&new.village) {
             return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", new.village)));
         }
-        if !self.region_exists(&new.village).await? {
+        if !self.regions().region_exists(&new.village).await? {
             return Err(StoreError::invalid(format!("村（社区）代码“{}”不存在", new.village)));
         }
         if !FamilyCategory::DEFAULTS.iter().any(|(code, _)| *code == new.category) {
@@ -203,7 +207,9 @@ impl Store {
         .await?;
         Ok(family)
     }
+}
 
+impl Store {
     async fn insert_person(
         &self,
         db: &impl ConnectionTrait,
@@ -255,17 +261,15 @@ impl Store {
 
     /// The family row, if it lies within the actor's scope; otherwise "not found", logged.
     pub(crate) async fn family_row(&self, actor: &Actor, id: i64) -> StoreResult<families::Model> {
-        actor.require(Permission::ViewFamilies)?;
-        match families::Entity::find_by_id(id).one(&self.db).await? {
-            Some(row) if row.village_code.starts_with(actor.scope().as_str()) => Ok(row),
-            Some(_) => Err(self.deny(actor, "family.view", "家庭", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到家庭“{id}”"))),
-        }
+        self.require(actor, Permission::ViewFamilies).await?;
+        self.scoped_find::<families::Entity>(actor, FAMILY, id, |f| &f.village_code).await
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Adds a member to a family.
-    pub async fn add_member(&self, actor: &Actor, family_id: i64, person: NewPerson) -> StoreResult<i64> {
-        actor.require(Permission::ManageFamilies)?;
+    pub async fn add_member(self, actor: &Actor, family_id: i64, person: NewPerson) -> StoreResult<i64> {
+        self.require(actor, Permission::ManageFamilies).await?;
         self.family_row(actor, family_id).await?;
         if person.relationship == Relationship::Head {
             return Err(StoreError::invalid("每户只能有一位户主；新成员请选择与户主的关系"));
@@ -278,17 +282,21 @@ impl Store {
         .await?;
         Ok(id)
     }
+}
 
+impl Store {
     fn summaries_condition(&self, actor: &Actor) -> sea_orm::Condition {
         actor.scope_condition(families::Column::VillageCode)
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Families within the actor's scope matching the filters, newest first. A name is
     /// searched only by a role that sees names in full (letter by letter, a search would
     /// tell a masked name), and for the insurer only among families sharing their data
     /// with it.
-    pub async fn search_families(&self, actor: &Actor, query: &FamilyQuery) -> StoreResult<FamilyPage> {
-        actor.require(Permission::ViewFamilies)?;
+    pub async fn search_families(self, actor: &Actor, query: &FamilyQuery) -> StoreResult<FamilyPage> {
+        self.require(actor, Permission::ViewFamilies).await?;
         let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
         if name.is_some() && !crate::shown::may_search_names(actor) {
             return Err(StoreError::invalid(
@@ -328,7 +336,9 @@ impl Store {
         }
         self.family_page(actor, select, query.page, query.per_page).await
     }
+}
 
+impl Store {
     /// One page of the families `select` finds, newest first, as the actor may see them.
     pub(crate) async fn family_page(
         &self,
@@ -413,9 +423,11 @@ impl Store {
             })
             .collect::<StoreResult<_>>()
     }
+}
 
+impl crate::handles::Families<'_> {
     /// One family with its members, consents and member events.
-    pub async fn family(&self, actor: &Actor, id: i64) -> StoreResult<FamilyDetail> {
+    pub async fn family(self, actor: &Actor, id: i64) -> StoreResult<FamilyDetail> {
         let row = self.family_row(actor, id).await?;
         let seen = self.visibility(actor, [id]).await?;
         let summary = self.summaries(&seen, vec![row]).await?.remove(0);
@@ -425,7 +437,9 @@ impl Store {
         let revealable = seen.open(id);
         Ok(FamilyDetail { summary, members, consents, events, revealable })
     }
+}
 
+impl Store {
     pub(crate) async fn members(&self, seen: &Visibility, family_id: i64) -> StoreResult<Vec<Person>> {
         persons::Entity::find()
             .filter(persons::Column::FamilyId.eq(family_id))

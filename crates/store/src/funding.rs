@@ -150,16 +150,18 @@ impl Store {
         }
         visible
     }
+}
 
-    pub async fn create_source(&self, actor: &Actor, new: NewSource) -> StoreResult<i64> {
-        actor.require(Permission::ManageFunding)?;
+impl crate::handles::Funding<'_> {
+    pub async fn create_source(self, actor: &Actor, new: NewSource) -> StoreResult<i64> {
+        self.require(actor, Permission::ManageFunding).await?;
         if new.kind == FundingKind::Family {
             return Err(StoreError::invalid("家庭自缴部分由系统按保费自动计算，无需登记为资金来源"));
         }
         if !actor.sees(&new.region) {
             return Err(StoreError::Forbidden(format!("区划“{}”不在您的管理范围内", new.region)));
         }
-        if !self.region_exists(&new.region).await? {
+        if !self.regions().region_exists(&new.region).await? {
             return Err(StoreError::invalid(format!("区划代码“{}”不存在", new.region)));
         }
         if matches!(new.kind, FundingKind::Company | FundingKind::PairedUnit) && new.uscc.is_none() {
@@ -196,8 +198,8 @@ impl Store {
     }
 
     /// The sources the actor may see, for one year when given.
-    pub async fn sources(&self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
-        actor.require(Permission::ViewFunding)?;
+    pub async fn sources(self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
+        self.require(actor, Permission::ViewFunding).await?;
         let mut select = funding_sources::Entity::find().filter(self.source_visibility(actor));
         if let Some(year) = year {
             select = select.filter(funding_sources::Column::Year.eq(year));
@@ -209,7 +211,9 @@ impl Store {
             .await?;
         rows.into_iter().map(to_source).collect()
     }
+}
 
+impl Store {
     pub(crate) async fn source_row(&self, actor: &Actor, id: i64) -> StoreResult<funding_sources::Model> {
         let row = funding_sources::Entity::find_by_id(id).one(&self.db).await?;
         let Some(row) = row else {
@@ -222,10 +226,12 @@ impl Store {
             Err(self.deny(actor, "funding.view", "资金来源", id.to_string()).await)
         }
     }
+}
 
+impl crate::handles::Funding<'_> {
     /// A source with its rules, receipts and the policies it pays for (newest 500).
     pub async fn ledger(&self, actor: &Actor, id: i64) -> StoreResult<Ledger> {
-        actor.require(Permission::ViewFunding)?;
+        self.require(actor, Permission::ViewFunding).await?;
         let source = to_source(self.source_row(actor, id).await?)?;
         let rules = subsidy_rules::Entity::find()
             .filter(subsidy_rules::Column::SourceId.eq(id))
@@ -251,7 +257,9 @@ impl Store {
             .collect();
         Ok(Ledger { source, rules, lines, receipts })
     }
+}
 
+impl Store {
     /// The policies a source pays for within the actor's scope: the newest `limit` or, in
     /// order of payment, the first `limit`.
     pub(crate) async fn ledger_lines(
@@ -294,10 +302,12 @@ impl Store {
             })
             .collect()
     }
+}
 
+impl crate::handles::Funding<'_> {
     /// Adds a subsidy rule to a source; the rule's region must lie within the source's.
-    pub async fn create_rule(&self, actor: &Actor, new: NewRule) -> StoreResult<i64> {
-        actor.require(Permission::ManageFunding)?;
+    pub async fn create_rule(self, actor: &Actor, new: NewRule) -> StoreResult<i64> {
+        self.require(actor, Permission::ManageFunding).await?;
         let source = self.source_row(actor, new.source_id).await?;
         if !actor
             .sees(&RegionCode::parse(&source.region_code).map_err(|e| StoreError::invalid(e.to_string()))?)
@@ -313,7 +323,7 @@ impl Store {
             }
         }
         if let Some(region) = &new.scope.region {
-            if !self.region_exists(region).await? {
+            if !self.regions().region_exists(region).await? {
                 return Err(StoreError::invalid(format!("区划代码“{region}”不存在")));
             }
         }
@@ -323,7 +333,7 @@ impl Store {
             }
         }
         if let Some(package_id) = new.scope.package_id {
-            let package = self.package(package_id).await?;
+            let package = self.products().package(package_id).await?;
             if package.year != source.year {
                 return Err(StoreError::invalid(format!(
                     "保障方案“{}”是{}年度的，资金来源是{}年度的",
@@ -364,16 +374,16 @@ impl Store {
 
     /// Records money a funder actually transferred.
     pub async fn record_receipt(
-        &self,
+        self,
         actor: &Actor,
         source_id: i64,
         amount: Fen,
         received_on: NaiveDate,
         note: &str,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFunding)?;
+        self.require(actor, Permission::ManageFunding).await?;
         let source = self.source_row(actor, source_id).await?;
-        if !source.region_code.starts_with(actor.scope().as_str()) {
+        if !actor.holds(&source.region_code) {
             return Err(StoreError::Forbidden("只能为本辖区的资金来源登记到账".to_owned()));
         }
         let amount = amount
@@ -416,7 +426,9 @@ impl Store {
         )
         .await
     }
+}
 
+impl Store {
     /// Every active rule of `year` in priority order, with its scope and what its source
     /// has left; and the names of those sources. One query (rules joined to their sources),
     /// as enrolment reads it inside its write transaction.

@@ -62,10 +62,12 @@ impl Store {
         self.audit(actor, event).await?;
         Err(StoreError::Forbidden(format!("资金来源“{}”由上级管理，须经其授权后才能用于送保", source.name)))
     }
+}
 
+impl crate::handles::Funding<'_> {
     /// The sources of `year` the actor may spend (for the gift form): those it runs, and
     /// those granted to its region or one above it, the grants read in one query.
-    pub async fn spendable_sources(&self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
+    pub async fn spendable_sources(self, actor: &Actor, year: Option<i32>) -> StoreResult<Vec<Source>> {
         let sources = self.sources(actor, year).await?;
         let runs = |source: &Source| RegionCode::parse(&source.region_code).is_ok_and(|r| actor.sees(&r));
         let others: Vec<i64> = sources.iter().filter(|s| !runs(s)).map(|s| s.id).collect();
@@ -86,8 +88,8 @@ impl Store {
     }
 
     /// The grants of a source the actor may see.
-    pub async fn source_grants(&self, actor: &Actor, source_id: i64) -> StoreResult<Vec<SourceGrant>> {
-        actor.require(Permission::ViewFunding)?;
+    pub async fn source_grants(self, actor: &Actor, source_id: i64) -> StoreResult<Vec<SourceGrant>> {
+        self.require(actor, Permission::ViewFunding).await?;
         self.source_row(actor, source_id).await?;
         let rows = funding_grants::Entity::find()
             .filter(funding_grants::Column::SourceId.eq(source_id))
@@ -101,7 +103,7 @@ impl Store {
     }
 
     /// The source's managers let the users of `region` (within the source's region) spend it.
-    pub async fn grant_source(&self, actor: &Actor, source_id: i64, region: &RegionCode) -> StoreResult<()> {
+    pub async fn grant_source(self, actor: &Actor, source_id: i64, region: &RegionCode) -> StoreResult<()> {
         let source = self.managed_source(actor, source_id).await?;
         let source_region = region_of(&source)?;
         if !source_region.contains(region) || &source_region == region {
@@ -110,7 +112,7 @@ impl Store {
                 source.region_code
             )));
         }
-        if !self.region_exists(region).await? {
+        if !self.regions().region_exists(region).await? {
             return Err(StoreError::invalid(format!("区划代码“{region}”不存在")));
         }
         funding_grants::Entity::insert(funding_grants::ActiveModel {
@@ -133,7 +135,7 @@ impl Store {
 
     /// Withdraws a grant.
     pub async fn revoke_source_grant(
-        &self,
+        self,
         actor: &Actor,
         source_id: i64,
         region: &RegionCode,
@@ -154,10 +156,12 @@ impl Store {
         )
         .await
     }
+}
 
+impl Store {
     /// A source the actor manages: funding managers at the source's level or above.
     async fn managed_source(&self, actor: &Actor, source_id: i64) -> StoreResult<funding_sources::Model> {
-        actor.require(Permission::ManageFunding)?;
+        self.require(actor, Permission::ManageFunding).await?;
         let source = self.source_row(actor, source_id).await?;
         if !actor.sees(&region_of(&source)?) {
             return Err(StoreError::Forbidden("只能管理本辖区的资金来源的授权".to_owned()));

@@ -96,16 +96,18 @@ impl Store {
             now.into(),
         ]
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Writes the households in one transaction and returns their ids, in order. Fails as
     /// a whole (nothing written) when a village is outside the actor's scope or an ID
     /// number is already registered.
     pub async fn register_households(
-        &self,
+        self,
         actor: &Actor,
         drafts: &[HouseholdDraft],
     ) -> StoreResult<Vec<i64>> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if let Some(outside) = drafts.iter().find(|d| !actor.sees(&d.village)) {
             return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", outside.village)));
         }
@@ -123,7 +125,9 @@ impl Store {
         .await?;
         Ok(ids)
     }
+}
 
+impl Store {
     /// Writes the households and returns their ids, in order. No statement reads back what
     /// the batch wrote: family ids come from the INSERT ([`KeyedRows`], keyed by the family
     /// code), and so do the ids of the members of families that give a guardian's consent
@@ -240,16 +244,16 @@ pub struct NewMember {
     pub relationship: Relationship,
 }
 
-impl Store {
+impl crate::handles::Families<'_> {
     /// The registered persons among these ID numbers, by number. Families outside the
     /// actor's scope are returned too (the import must refuse those rows, not duplicate
     /// the person), with their village so the caller can tell.
     pub async fn registered_persons(
-        &self,
+        self,
         actor: &Actor,
         ids: &[&IdNumber],
     ) -> StoreResult<std::collections::HashMap<String, Registered>> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let mut out = std::collections::HashMap::new();
         // Chunk by chunk, so a million numbers never need a million hashes in memory.
         for ids in ids.chunks(BATCH) {
@@ -299,11 +303,11 @@ impl Store {
 
     /// The active spouses (配偶) of these families, by family: an import adds no second one.
     pub async fn family_spouses(
-        &self,
+        self,
         actor: &Actor,
         family_ids: &[i64],
     ) -> StoreResult<std::collections::HashMap<i64, Vec<i64>>> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let mut out: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
         for chunk in family_ids.chunks(BATCH) {
             let rows: Vec<(i64, i64)> = persons::Entity::find()
@@ -327,13 +331,13 @@ impl Store {
     /// registered families, and changed names or relationships. A household is never
     /// half-written: all of a batch lands, or none of it.
     pub async fn apply_roster_batch(
-        &self,
+        self,
         actor: &Actor,
         households: &[HouseholdDraft],
         members: &[NewMember],
         updates: &[MemberUpdate],
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if let Some(outside) = households.iter().find(|d| !actor.sees(&d.village)) {
             return Err(StoreError::Forbidden(format!("村（社区）“{}”不在您的管理范围内", outside.village)));
         }

@@ -3,7 +3,8 @@
 //! writes each engine's own SQL, and the schema comes from one migration source.
 //!
 //! Every read or write of scoped data takes an [`Actor`], the handle a request gets from its
-//! session; feature modules add their methods to [`Store`] in `impl` blocks of their own.
+//! session. Each feature's methods hang off a handle, `store.policies()`, `store.families()`
+//! … (see `handles`), written in the feature's own file; [`Store`] keeps the infrastructure.
 
 mod access;
 pub mod audit;
@@ -17,6 +18,7 @@ mod error;
 pub mod families;
 pub mod funding;
 pub mod grants;
+mod handles;
 pub mod households;
 pub mod imports;
 pub mod logins;
@@ -37,6 +39,7 @@ pub use access::Actor;
 pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{StoreError, StoreResult};
+pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;
 
@@ -65,6 +68,10 @@ pub struct Store {
     write_gate: connect::WriteGate,
     /// The audit writer (see `audit`).
     audit_queue: audit::AuditQueue,
+    /// The enrolment writer (see `policies::group`), set once when the store connects and
+    /// shared by every copy of the store, bulk stores included; none in the writer's own copy,
+    /// which writes what it takes directly.
+    enrolments: std::sync::Arc<std::sync::OnceLock<policies::EnrolQueue>>,
     /// Exact look-ups by ID or phone number one user may make per window (`lookups`).
     lookup_limit: i64,
     /// What "today" is: every policy date, age and "not in the future" check asks it.
@@ -84,21 +91,23 @@ impl Store {
     pub async fn connect(target: &DatabaseTarget, keys: Keys) -> StoreResult<Self> {
         let (db, engine) = connect::connect(target).await?;
         let write_gate = connect::WriteGate::for_engine(engine);
-        // The audit writer takes turns only: were it to hold the enrolment writer (which holds a
-        // store, and so the audit queue), neither task would ever see its channel close.
-        let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.without_writers());
+        // The audit writer holds the turns only, no store: were it to hold the enrolment
+        // writer (which holds a store, and so the audit queue), neither task would ever see
+        // its channel close.
+        let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.clone());
         let store = Store {
             db,
             engine,
             keys: std::sync::Arc::new(keys),
             write_gate,
             audit_queue,
+            enrolments: Default::default(),
             lookup_limit: lookups::LOOKUP_LIMIT,
             clock: guanai_domain::Clock::system(),
         };
         // The enrolment writer's own copy of the store has no writer: it writes directly.
-        let writer = Store { write_gate: store.write_gate.without_writers(), ..store.clone() };
-        store.write_gate.set_enrolments(policies::EnrolQueue::start(writer));
+        let writer = Store { enrolments: Default::default(), ..store.clone() };
+        let _ = store.enrolments.set(policies::EnrolQueue::start(writer));
         Ok(store)
     }
 

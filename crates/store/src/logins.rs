@@ -36,12 +36,12 @@ fn key(username: &str, ip: &str) -> (String, String) {
     (name, ip)
 }
 
-impl Store {
+impl crate::handles::Users<'_> {
     /// Checks a name and password from `ip`. `max_failures` wrong answers in a row from
     /// one address lock that name at that address for the lockout; after it, each further
     /// wrong answer locks it again. Every attempt is audit-logged.
     pub async fn login(
-        &self,
+        self,
         username: &str,
         password: &str,
         ip: &str,
@@ -100,7 +100,9 @@ impl Store {
         self.audit(&actor, AuditEvent::ok("login", "用户", row.username.clone())).await?;
         Ok(LoginOutcome::LoggedIn { session_token, must_change_password: row.must_change_password })
     }
+}
 
+impl Store {
     /// Counts one wrong answer for (`name`, `ip`), in one statement each: the count goes up
     /// by one, and once it reaches the limit the pair is locked unless it already is. The
     /// count read back afterwards is at least this attempt's.
@@ -170,9 +172,11 @@ impl Store {
             None => LoginOutcome::BadCredentials { failures },
         })
     }
+}
 
+impl crate::handles::Users<'_> {
     /// The addresses with failed logins of a user the actor may see, newest first.
-    pub async fn login_failures(&self, actor: &Actor, user_id: i64) -> StoreResult<Vec<LoginFailures>> {
+    pub async fn login_failures(self, actor: &Actor, user_id: i64) -> StoreResult<Vec<LoginFailures>> {
         let user = self.user(actor, user_id).await?;
         let rows = login_failures::Entity::find()
             .filter(login_failures::Column::Username.eq(user.username.as_str()))
@@ -192,8 +196,8 @@ impl Store {
 
     /// Clears a user's failed logins at every address: an administrator who may manage
     /// the user unlocks the account. Audit-logged.
-    pub async fn unlock_user(&self, actor: &Actor, user_id: i64) -> StoreResult<()> {
-        actor.require(Permission::ManageUsers)?;
+    pub async fn unlock_user(self, actor: &Actor, user_id: i64) -> StoreResult<()> {
+        self.require(actor, Permission::ManageUsers).await?;
         let user = self.user(actor, user_id).await?;
         self.require_manages(actor, user.role, "解锁")?;
         let cleared = self.clear_login_failures(&user.username, user.id).await?;
@@ -207,7 +211,7 @@ impl Store {
 
     /// Forgets failure streaks with no failure for `idle` and no lock in force (the
     /// maintenance job, hourly), so guesses at made-up names do not pile up for ever.
-    pub async fn purge_stale_login_failures(&self, idle: chrono::Duration) -> StoreResult<u64> {
+    pub async fn purge_stale_login_failures(self, idle: chrono::Duration) -> StoreResult<u64> {
         let now = Utc::now();
         let _turn = self.write_gate.turn().await;
         let deleted = login_failures::Entity::delete_many()
@@ -221,7 +225,9 @@ impl Store {
             .await?;
         Ok(deleted.rows_affected)
     }
+}
 
+impl Store {
     /// Forgets every failed login of `username`; returns how many addresses had some.
     pub(crate) async fn clear_login_failures(&self, username: &str, user_id: i64) -> StoreResult<u64> {
         let _turn = self.write_gate.turn().await;

@@ -26,14 +26,14 @@ pub struct FamilyLookup {
     pub phone: Option<Mobile>,
 }
 
-impl Store {
+impl crate::handles::Families<'_> {
     /// The families within the actor's scope with a member of this ID number or with this
     /// phone number. Counted against the user's limit ([`LOOKUP_LIMIT`] per
     /// [`LOOKUP_WINDOW_SECS`], or as configured) and audit-logged as `family.lookup` with the ids of the
     /// families (and the person) found. The insurer finds only families sharing their data
     /// with it.
-    pub async fn lookup_families(&self, actor: &Actor, lookup: &FamilyLookup) -> StoreResult<FamilyPage> {
-        actor.require(Permission::ViewFamilies)?;
+    pub async fn lookup_families(self, actor: &Actor, lookup: &FamilyLookup) -> StoreResult<FamilyPage> {
+        self.require(actor, Permission::ViewFamilies).await?;
         if lookup.id_number.is_none() && lookup.phone.is_none() {
             return Err(StoreError::invalid("请填写要查找的身份证号或手机号"));
         }
@@ -80,7 +80,9 @@ impl Store {
         self.audit(actor, event).await?;
         Ok(found)
     }
+}
 
+impl Store {
     /// Takes one of the user's exact look-ups of the current window, or refuses with
     /// `Limited`. One conditional UPDATE counts it (a new window starts the count again);
     /// the user's first look-up ever inserts the row.

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit::AuditEvent;
 use crate::entities::{families, person_events, persons};
 use crate::error::stored;
@@ -55,17 +56,20 @@ impl Store {
         let Some(person) = persons::Entity::find_by_id(person_id).one(&self.db).await? else {
             return Err(StoreError::not_found(format!("找不到人员“{person_id}”")));
         };
+        const PERSON: Target = Target { action: "person.view", kind: "人员" };
         let family = families::Entity::find_by_id(person.family_id).one(&self.db).await?;
-        match family {
-            Some(family) if family.village_code.starts_with(actor.scope().as_str()) => Ok((person, family)),
-            _ => Err(self.deny(actor, "person.view", "人员", person_id.to_string()).await),
-        }
+        // A person is where the family is; a person without one is denied like one outside.
+        let region = Some(family.as_ref().map_or("", |f| f.village_code.as_str()));
+        self.check_scope(actor, PERSON, person_id, region).await?;
+        Ok((person, family.expect("in scope, so found")))
     }
+}
 
+impl crate::handles::Families<'_> {
     /// The full ID number of a member, for a role that needs it. The view is audit-logged
     /// with whose number it was.
-    pub async fn reveal_id_number(&self, actor: &Actor, person_id: i64) -> StoreResult<String> {
-        actor.require(Permission::RevealPersonalData)?;
+    pub async fn reveal_id_number(self, actor: &Actor, person_id: i64) -> StoreResult<String> {
+        self.require(actor, Permission::RevealPersonalData).await?;
         let (person, family) = self.person_in_scope(actor, person_id).await?;
         if !self.family_open(actor, family.id).await? {
             return Err(self.refuse_reveal(actor, "person.reveal_id", "人员", person_id).await);
@@ -82,8 +86,8 @@ impl Store {
     }
 
     /// The full phone number of a family, for a role that needs it; audit-logged.
-    pub async fn reveal_phone(&self, actor: &Actor, family_id: i64) -> StoreResult<Option<String>> {
-        actor.require(Permission::RevealPersonalData)?;
+    pub async fn reveal_phone(self, actor: &Actor, family_id: i64) -> StoreResult<Option<String>> {
+        self.require(actor, Permission::RevealPersonalData).await?;
         let family = self.family_row(actor, family_id).await?;
         if !self.family_open(actor, family_id).await? {
             return Err(self.refuse_reveal(actor, "family.reveal_phone", "家庭", family_id).await);
@@ -99,7 +103,9 @@ impl Store {
         .await?;
         Ok(Some(value))
     }
+}
 
+impl Store {
     /// A reveal refused because the family does not share its data with the insurer:
     /// written to the audit log, and answered with the reason.
     async fn refuse_reveal(
@@ -116,18 +122,20 @@ impl Store {
         }
         StoreError::Forbidden("该家庭未同意（或已撤回）向保险公司提供个人信息，不能查看完整号码".to_owned())
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Records a birth, death, marriage or moving away; death and moving away end the
     /// membership from that date.
     pub async fn record_member_event(
-        &self,
+        self,
         actor: &Actor,
         person_id: i64,
         kind: MemberEvent,
         date: NaiveDate,
         note: &str,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         if kind == MemberEvent::Transfer {
             return Err(StoreError::invalid("迁入其他家庭请使用“迁移成员”"));
         }
@@ -162,7 +170,9 @@ impl Store {
         )
         .await
     }
+}
 
+impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn insert_event(
         &self,
@@ -188,17 +198,19 @@ impl Store {
         .await?;
         Ok(())
     }
+}
 
+impl crate::handles::Families<'_> {
     /// Moves a person to another family (both within scope): an explicit, audited action.
     pub async fn move_person(
-        &self,
+        self,
         actor: &Actor,
         person_id: i64,
         to_family: i64,
         relationship: Relationship,
         date: NaiveDate,
     ) -> StoreResult<()> {
-        actor.require(Permission::ManageFamilies)?;
+        self.require(actor, Permission::ManageFamilies).await?;
         let (person, from) = self.person_in_scope(actor, person_id).await?;
         let to = self.family_row(actor, to_family).await?;
         if from.id == to.id {

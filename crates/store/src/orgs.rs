@@ -9,9 +9,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::entities::orgs;
 use crate::error::stored;
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{Actor, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {
@@ -36,10 +37,10 @@ impl TryFrom<orgs::Model> for Org {
     }
 }
 
-impl Store {
+impl crate::handles::Orgs<'_> {
     /// The organisation of `kind` at `region`, created with `name` if there is none yet.
     pub async fn ensure_org(
-        &self,
+        self,
         kind: OrgKind,
         region: &RegionCode,
         name: &str,
@@ -48,7 +49,7 @@ impl Store {
         if let Some(existing) = self.org_at(kind, region).await? {
             return Ok(existing.id);
         }
-        if !self.region_exists(region).await? {
+        if !self.regions().region_exists(region).await? {
             return Err(StoreError::invalid(format!("区划“{region}”尚未导入")));
         }
         let row = orgs::ActiveModel {
@@ -77,8 +78,8 @@ impl Store {
     }
 
     /// The organisations within the actor's scope, by region.
-    pub async fn list_orgs(&self, actor: &Actor) -> StoreResult<Vec<Org>> {
-        actor.require(Permission::ViewOrgs)?;
+    pub async fn list_orgs(self, actor: &Actor) -> StoreResult<Vec<Org>> {
+        self.require(actor, Permission::ViewOrgs).await?;
         let rows = orgs::Entity::find()
             .filter(actor.scope_condition(orgs::Column::RegionCode))
             .order_by_asc(orgs::Column::Kind)
@@ -90,12 +91,8 @@ impl Store {
 
     /// One organisation by id, if it is within the actor's scope.
     pub async fn org(&self, actor: &Actor, id: i64) -> StoreResult<Org> {
-        actor.require(Permission::ViewOrgs)?;
-        let row = orgs::Entity::find_by_id(id).one(&self.db).await?;
-        match row {
-            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => row.try_into(),
-            Some(_) => Err(self.deny(actor, "org.view", "机构", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到机构“{id}”"))),
-        }
+        self.require(actor, Permission::ViewOrgs).await?;
+        const ORG: Target = Target { action: "org.view", kind: "机构" };
+        self.scoped_find::<orgs::Entity>(actor, ORG, id, |o| &o.region_code).await?.try_into()
     }
 }

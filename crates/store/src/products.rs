@@ -123,11 +123,11 @@ fn check_code(code: &str) -> StoreResult<String> {
     Ok(code.to_owned())
 }
 
-impl Store {
+impl crate::handles::Products<'_> {
     /// Defines a product for one year. Changing next year's terms means a new product
     /// for that year; this year's policies keep theirs.
-    pub async fn create_product(&self, actor: &Actor, new: NewProduct) -> StoreResult<i64> {
-        actor.require(Permission::ManageProducts)?;
+    pub async fn create_product(self, actor: &Actor, new: NewProduct) -> StoreResult<i64> {
+        self.require(actor, Permission::ManageProducts).await?;
         let code = check_code(&new.code)?;
         let name = new.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
@@ -156,7 +156,7 @@ impl Store {
     }
 
     /// Products, newest year first; of one year when given.
-    pub async fn products(&self, year: Option<i32>) -> StoreResult<Vec<Product>> {
+    pub async fn products(self, year: Option<i32>) -> StoreResult<Vec<Product>> {
         let mut select = products::Entity::find();
         if let Some(year) = year {
             select = select.filter(products::Column::Year.eq(year));
@@ -169,7 +169,7 @@ impl Store {
         rows.into_iter().map(to_product).collect()
     }
 
-    pub async fn product(&self, id: i64) -> StoreResult<Product> {
+    pub async fn product(self, id: i64) -> StoreResult<Product> {
         let row = products::Entity::find_by_id(id)
             .one(&self.db)
             .await?
@@ -178,8 +178,8 @@ impl Store {
     }
 
     /// Composes a package: a base product and add-ons of the same year and start date.
-    pub async fn create_package(&self, actor: &Actor, new: NewPackage) -> StoreResult<i64> {
-        actor.require(Permission::ManageProducts)?;
+    pub async fn create_package(self, actor: &Actor, new: NewPackage) -> StoreResult<i64> {
+        self.require(actor, Permission::ManageProducts).await?;
         let code = check_code(&new.code)?;
         let name = new.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
@@ -231,16 +231,18 @@ impl Store {
         Ok(package_id)
     }
 
-    pub async fn package(&self, id: i64) -> StoreResult<Package> {
+    pub async fn package(self, id: i64) -> StoreResult<Package> {
         let row = packages::Entity::find_by_id(id)
             .one(&self.db)
             .await?
             .ok_or_else(|| StoreError::not_found(format!("找不到保障方案“{id}”")))?;
         self.to_package(row).await
     }
+}
 
+impl Store {
     async fn to_package(&self, row: packages::Model) -> StoreResult<Package> {
-        let base = self.product(row.base_product_id).await?;
+        let base = self.products().product(row.base_product_id).await?;
         let addon_ids: Vec<i64> = package_addons::Entity::find()
             .filter(package_addons::Column::PackageId.eq(row.id))
             .all(&self.db)
@@ -250,20 +252,22 @@ impl Store {
             .collect();
         let mut addons = Vec::new();
         for id in addon_ids {
-            addons.push(self.product(id).await?);
+            addons.push(self.products().product(id).await?);
         }
         Ok(Package { id: row.id, code: row.code, year: row.year, name: row.name, base, addons })
     }
+}
 
+impl crate::handles::Products<'_> {
     /// The packages on sale today by the store's clock (see [`Package::on_sale`]), newest
     /// year first; of one year when given. What enrolment and gifting offer.
-    pub async fn packages_on_sale(&self, year: Option<i32>) -> StoreResult<Vec<Package>> {
+    pub async fn packages_on_sale(self, year: Option<i32>) -> StoreResult<Vec<Package>> {
         let today = self.today();
         Ok(self.packages(year).await?.into_iter().filter(|p| p.on_sale(today)).collect())
     }
 
     /// Packages, newest year first; of one year when given.
-    pub async fn packages(&self, year: Option<i32>) -> StoreResult<Vec<Package>> {
+    pub async fn packages(self, year: Option<i32>) -> StoreResult<Vec<Package>> {
         let mut select = packages::Entity::find();
         if let Some(year) = year {
             select = select.filter(packages::Column::Year.eq(year));

@@ -42,14 +42,16 @@ impl Store {
         .await?;
         Ok(token)
     }
+}
 
+impl crate::handles::Sessions<'_> {
     /// The session of a cookie token, if it exists, has not expired and its user is active.
     /// Extends the idle deadline.
     ///
     /// Session and user are read in one query on every request, never cached: a logout or a
     /// disabled account (on any server instance sharing the database) refuses the very next
     /// request.
-    pub async fn session(&self, token: &str, ip: &str, policy: &LoginPolicy) -> StoreResult<Option<Session>> {
+    pub async fn session(self, token: &str, ip: &str, policy: &LoginPolicy) -> StoreResult<Option<Session>> {
         let hash = passwords::token_hash(token);
         let found = sessions::Entity::find_by_id(hash.as_str())
             .select_also(users::Entity)
@@ -95,11 +97,13 @@ impl Store {
     }
 
     /// Logs out: the token stops working at once.
-    pub async fn end_session(&self, token: &str) -> StoreResult<()> {
+    pub async fn end_session(self, token: &str) -> StoreResult<()> {
         sessions::Entity::delete_by_id(passwords::token_hash(token)).exec(&self.db).await?;
         Ok(())
     }
+}
 
+impl Store {
     pub(crate) async fn end_other_sessions(&self, user_id: i64, keep_token: &str) -> StoreResult<()> {
         sessions::Entity::delete_many()
             .filter(sessions::Column::UserId.eq(user_id))
@@ -108,9 +112,11 @@ impl Store {
             .await?;
         Ok(())
     }
+}
 
+impl crate::handles::Sessions<'_> {
     /// Removes expired sessions; returns how many.
-    pub async fn purge_expired_sessions(&self) -> StoreResult<u64> {
+    pub async fn purge_expired_sessions(self) -> StoreResult<u64> {
         let result = sessions::Entity::delete_many()
             .filter(sessions::Column::ExpiresAt.lte(Utc::now()))
             .exec(&self.db)

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit::AuditEvent;
 use crate::entities::{orgs, users};
 use crate::{passwords, Actor, Store, StoreError, StoreResult};
@@ -91,11 +92,11 @@ pub enum LoginOutcome {
     },
 }
 
-impl Store {
+impl crate::handles::Users<'_> {
     /// Creates a user on behalf of `actor`: only a role the actor may grant, only within
     /// the actor's scope, and only at a region level that fits the role.
-    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
-        actor.require(Permission::ManageUsers)?;
+    pub async fn create_user(self, actor: &Actor, new: NewUser) -> StoreResult<User> {
+        self.require(actor, Permission::ManageUsers).await?;
         self.require_manages(actor, new.role, "创建")?;
         if !actor.sees(&new.region) {
             return Err(StoreError::Forbidden(format!("区划“{}”不在您的管理范围内", new.region)));
@@ -108,7 +109,7 @@ impl Store {
                 levels.join("或")
             )));
         }
-        if !self.region_exists(&new.region).await? {
+        if !self.regions().region_exists(&new.region).await? {
             return Err(StoreError::invalid(format!("区划代码“{}”不存在，请检查后重试", new.region)));
         }
         let display_name = new.display_name.trim();
@@ -118,7 +119,7 @@ impl Store {
         if let Some(org_id) = new.org_id {
             let org = orgs::Entity::find_by_id(org_id).one(&self.db).await?;
             match org {
-                Some(org) if org.region_code.starts_with(actor.scope().as_str()) => {
+                Some(org) if actor.holds(&org.region_code) => {
                     let insurer_org = org.kind == crate::orgs::OrgKind::Insurer.code();
                     if insurer_org != new.role.is_insurer() {
                         return Err(StoreError::invalid(format!(
@@ -166,7 +167,9 @@ impl Store {
         .await?;
         User::from_row(user)
     }
+}
 
+impl Store {
     /// Refuses unless `actor` may manage users of `role` (its own side; see
     /// `Role::grantable_roles`). The operator of the command line may create any.
     pub(crate) fn require_manages(&self, actor: &Actor, role: Role, verb: &str) -> StoreResult<()> {
@@ -175,10 +178,12 @@ impl Store {
         }
         Err(StoreError::Forbidden(format!("{}不能{verb}“{}”角色的用户", actor.role().label(), role.label())))
     }
+}
 
+impl crate::handles::Users<'_> {
     /// Creates the first city administrator when there are no users at all, with a random
     /// password to be changed at first login. Returns its name and password, once.
-    pub async fn bootstrap_admin(&self, city: &RegionCode) -> StoreResult<Option<(String, String)>> {
+    pub async fn bootstrap_admin(self, city: &RegionCode) -> StoreResult<Option<(String, String)>> {
         if self.count_users().await? > 0 {
             return Ok(None);
         }
@@ -201,13 +206,13 @@ impl Store {
         Ok(Some((user.username, password)))
     }
 
-    pub async fn count_users(&self) -> StoreResult<u64> {
+    pub async fn count_users(self) -> StoreResult<u64> {
         Ok(users::Entity::find().count(&self.db).await?)
     }
 
     /// The users within the actor's scope.
-    pub async fn list_users(&self, actor: &Actor) -> StoreResult<Vec<User>> {
-        actor.require(Permission::ViewUsers)?;
+    pub async fn list_users(self, actor: &Actor) -> StoreResult<Vec<User>> {
+        self.require(actor, Permission::ViewUsers).await?;
         let rows = users::Entity::find()
             .filter(actor.scope_condition(users::Column::RegionCode))
             .order_by_asc(users::Column::RegionCode)
@@ -219,39 +224,38 @@ impl Store {
     }
 
     /// One user, if within the actor's scope; otherwise "not found", audit-logged.
-    pub async fn user(&self, actor: &Actor, id: i64) -> StoreResult<User> {
-        actor.require(Permission::ViewUsers)?;
-        let row = users::Entity::find_by_id(id).one(&self.db).await?;
-        match row {
-            Some(row) if row.region_code.starts_with(actor.scope().as_str()) => {
-                let user = User::from_row(row)?;
-                if !actor.role().sees_accounts_of(user.role) {
-                    return Err(self.deny(actor, "user.view", "用户", id.to_string()).await);
-                }
-                Ok(user)
-            }
-            Some(_) => Err(self.deny(actor, "user.view", "用户", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到用户“{id}”"))),
+    pub async fn user(self, actor: &Actor, id: i64) -> StoreResult<User> {
+        self.require(actor, Permission::ViewUsers).await?;
+        const USER: Target = Target { action: "user.view", kind: "用户" };
+        let user =
+            User::from_row(self.scoped_find::<users::Entity>(actor, USER, id, |u| &u.region_code).await?)?;
+        if !actor.role().sees_accounts_of(user.role) {
+            return Err(self.deny(actor, USER.action, USER.kind, id.to_string()).await);
         }
+        Ok(user)
     }
 
     /// The actor's own account.
-    pub async fn me(&self, actor: &Actor) -> StoreResult<User> {
+    pub async fn me(self, actor: &Actor) -> StoreResult<User> {
         let id = actor.user_id().ok_or_else(|| StoreError::invalid("系统账号没有个人资料"))?;
         User::from_row(self.user_row(id).await?)
     }
+}
 
+impl Store {
     async fn user_row(&self, id: i64) -> StoreResult<users::Model> {
         users::Entity::find_by_id(id)
             .one(&self.db)
             .await?
             .ok_or_else(|| StoreError::not_found(format!("找不到用户“{id}”")))
     }
+}
 
+impl crate::handles::Users<'_> {
     /// Changes the actor's own password after checking the current one. Ends every other
     /// session of the user.
     pub async fn change_password(
-        &self,
+        self,
         actor: &Actor,
         current: &str,
         new: &Password,
@@ -286,7 +290,7 @@ impl Store {
     /// Sets a user's password from the command line (an operator's reset); it must be
     /// changed at next login. Unlocks the account.
     pub async fn reset_password(
-        &self,
+        self,
         username: &Username,
         password: &Password,
         city: &RegionCode,

@@ -126,7 +126,7 @@ pub async fn session_layer(State(state): State<AppState>, request: Request, next
     let is_api = request.uri().path().starts_with("/api/");
     let token = cookie(request.headers(), SESSION_COOKIE);
     let session = match &token {
-        Some(token) => match state.store.session(token, &ip, &state.config.login_policy).await {
+        Some(token) => match state.store.sessions().session(token, &ip, &state.config.login_policy).await {
             Ok(session) => session,
             Err(err) => return respond(is_api, err.into()),
         },

@@ -37,7 +37,7 @@ pub(super) async fn import_roster(
         let db = target.fresh(&format!("import{run}")).await?;
         let key = hex_key();
         let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::from_hex(&key)?).await?;
-        store.import_regions(set).await?;
+        store.regions().import_regions(set).await?;
         store.close().await?;
         let run = server::import_roster(&db.url, &key, &db.dir, &file).await?;
         println!("  (planned in {:.1} s, written in {:.1} s)", run.planned, run.seconds - run.planned);

@@ -271,6 +271,7 @@ async fn build_city(
         target: "a few minutes",
     });
     store
+        .users()
         .create_user(
             &Actor::system(set.city.clone()),
             guanai_store::users::NewUser {
@@ -378,14 +379,20 @@ struct Workload {
 impl Workload {
     async fn prepare(store: &Store, city: &RegionCode, size: &BenchSize) -> anyhow::Result<Workload> {
         let system = Actor::system(city.clone());
-        let package =
-            store.packages(Some(demo::catalog::DEMO_YEAR)).await?.into_iter().next().context("no package")?;
+        let package = store
+            .products()
+            .packages(Some(demo::catalog::DEMO_YEAR))
+            .await?
+            .into_iter()
+            .next()
+            .context("no package")?;
         let package_id = package.id;
         // Families without a policy this year (the demo left about a quarter), with their
         // members, in a few queries. Some families have nobody of insurable age: take a
         // few more for the enrolment.
         let wanted = size.enrolments * 3 / 2 + size.gifts;
-        let mut free = store.uninsured_families(&system, demo::catalog::DEMO_YEAR, wanted as u64).await?;
+        let mut free =
+            store.policies().uninsured_families(&system, demo::catalog::DEMO_YEAR, wanted as u64).await?;
         anyhow::ensure!(
             free.len() >= size.enrolments + size.gifts,
             "not enough families without a policy: {}",
@@ -416,7 +423,7 @@ impl Workload {
             let mut tasks = tokio::task::JoinSet::new();
             for (at, &person) in chunk.iter().enumerate() {
                 let (store, system) = (store.clone(), system.clone());
-                tasks.spawn(async move { (at, store.reveal_id_number(&system, person).await) });
+                tasks.spawn(async move { (at, store.families().reveal_id_number(&system, person).await) });
             }
             let mut revealed = vec![String::new(); chunk.len()];
             while let Some(done) = tasks.join_next().await {
@@ -517,8 +524,10 @@ async fn look_up_over_http(
 /// (families without consents or without anyone of insurable age are skipped).
 async fn gift(store: &Store, city: &RegionCode, families: &[i64]) -> anyhow::Result<(f64, usize)> {
     let system = Actor::system(city.clone());
-    let package_id = store.packages(Some(demo::catalog::DEMO_YEAR)).await?.first().context("no package")?.id;
+    let package_id =
+        store.products().packages(Some(demo::catalog::DEMO_YEAR)).await?.first().context("no package")?.id;
     let source_id = store
+        .funding()
         .create_source(
             &system,
             NewSource {
@@ -535,7 +544,7 @@ async fn gift(store: &Store, city: &RegionCode, families: &[i64]) -> anyhow::Res
     let request =
         GiftRequest { source_id, package_id, selection: GiftSelection::Families(families.to_vec()) };
     let started = Instant::now();
-    let outcome = store.gift(&system, &request).await?;
+    let outcome = store.policies().gift(&system, &request).await?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(outcome.created > 0, "nobody was gifted");
     Ok((seconds, outcome.created))

@@ -46,12 +46,13 @@ fn demo_uscc(body: &str) -> Uscc {
 
 /// The packages of a year, by code: "1+0", "1+1", "1+2".
 pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> anyhow::Result<Vec<i64>> {
-    let existing = store.packages(Some(year)).await?;
+    let existing = store.products().packages(Some(year)).await?;
     if !existing.is_empty() {
         return Ok(existing.iter().map(|p| p.id).collect());
     }
-    let insurer = store.org_at(OrgKind::Insurer, system.scope()).await?.map(|o| o.id);
+    let insurer = store.orgs().org_at(OrgKind::Insurer, system.scope()).await?.map(|o| o.id);
     let base = store
+        .products()
         .create_product(
             system,
             NewProduct {
@@ -77,6 +78,7 @@ pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> 
         )
         .await?;
     let allowance = store
+        .products()
         .create_product(
             system,
             NewProduct {
@@ -95,6 +97,7 @@ pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> 
         )
         .await?;
     let special = store
+        .products()
         .create_product(
             system,
             NewProduct {
@@ -129,7 +132,7 @@ pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> 
             base_product_id: base,
             addon_ids: addons,
         };
-        ids.push(store.create_package(system, package).await?);
+        ids.push(store.products().create_package(system, package).await?);
     }
     Ok(ids)
 }
@@ -138,11 +141,12 @@ pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> 
 /// 农村二女户; the city budget 10 元, each county 5 元 and a company in 吉州区 10 元 per
 /// household; the family pays the rest.
 pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32) -> anyhow::Result<()> {
-    if !store.sources(system, Some(year)).await?.is_empty() {
+    if !store.funding().sources(system, Some(year)).await?.is_empty() {
         return Ok(());
     }
     let city = set.city.clone();
     let care = store
+        .funding()
         .create_source(
             system,
             NewSource {
@@ -167,6 +171,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
             _ => "农村二女户全额资助".to_owned(),
         };
         store
+            .funding()
             .create_rule(
                 system,
                 NewRule { source_id: care, name, priority, scope, amount: SubsidyAmount::All },
@@ -174,6 +179,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
             .await?;
     }
     let budget = store
+        .funding()
         .create_source(
             system,
             NewSource {
@@ -188,6 +194,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
         )
         .await?;
     store
+        .funding()
         .create_rule(
             system,
             NewRule {
@@ -201,6 +208,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
         .await?;
     for county in set.rows.iter().filter(|r| r.code.level() == RegionLevel::County) {
         let source = store
+            .funding()
             .create_source(
                 system,
                 NewSource {
@@ -215,6 +223,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
             )
             .await?;
         store
+            .funding()
             .create_rule(
                 system,
                 NewRule {
@@ -229,6 +238,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
     }
     let jizhou = RegionCode::parse(super::DEMO_COUNTY)?;
     let company = store
+        .funding()
         .create_source(
             system,
             NewSource {
@@ -243,6 +253,7 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
         )
         .await?;
     store
+        .funding()
         .create_rule(
             system,
             NewRule {
@@ -255,6 +266,6 @@ pub async fn funding(store: &Store, system: &Actor, set: &DivisionSet, year: i32
         )
         .await?;
     // The company gives through 兴桥镇's association too: its staff may gift from it.
-    store.grant_source(system, company, &RegionCode::parse(super::DEMO_TOWNSHIP)?).await?;
+    store.funding().grant_source(system, company, &RegionCode::parse(super::DEMO_TOWNSHIP)?).await?;
     Ok(())
 }

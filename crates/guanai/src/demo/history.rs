@@ -46,7 +46,8 @@ pub async fn populate_years(
 ) -> anyhow::Result<PopulateReport> {
     let set = demo_city();
     let system = Actor::system(set.city.clone());
-    let existing = store.search_families(&system, &FamilyQuery { per_page: 1, ..Default::default() }).await?;
+    let existing =
+        store.families().search_families(&system, &FamilyQuery { per_page: 1, ..Default::default() }).await?;
     let mut report = PopulateReport {
         years: (*years.start(), *years.end()),
         households: 0,
@@ -108,7 +109,7 @@ async fn populate_into(
     let mut in_jizhou = HashSet::new();
     while let Some(batch) = batches.recv().await {
         report.persons += batch.iter().map(|h| h.members.len()).sum::<usize>();
-        let ids = store.register_households(&system, &batch).await?;
+        let ids = store.families().register_households(&system, &batch).await?;
         for (id, household) in ids.iter().zip(&batch) {
             if household.village.as_str().starts_with(DEMO_COUNTY) {
                 in_jizhou.insert(*id);
@@ -138,7 +139,7 @@ async fn populate_into(
         // scheme starts, so their cover starts with it (nothing is sold for the past).
         let season = store.with_clock(season_clock(year, ENROLMENT_DAY));
         let store = &season;
-        let packages = store.packages(Some(year)).await?;
+        let packages = store.products().packages(Some(year)).await?;
         let mut by_package: Vec<Vec<i64>> = vec![Vec::new(); packages.len()];
         for id in &families {
             let choice = match last_year.get(id) {
@@ -155,7 +156,8 @@ async fn populate_into(
         }
         let mut this_year = HashMap::new();
         for (index, (package, chosen)) in packages.iter().zip(by_package).enumerate() {
-            let outcome = store.enrol_families(&system, package.id, &chosen, Channel::Staff, true).await?;
+            let outcome =
+                store.policies().enrol_families(&system, package.id, &chosen, Channel::Staff, true).await?;
             report.policies += outcome.created;
             let skipped: HashSet<i64> = outcome.skipped.iter().map(|s| s.family_id).collect();
             this_year.extend(chosen.into_iter().filter(|id| !skipped.contains(id)).map(|id| (id, index)));
@@ -194,11 +196,11 @@ async fn gift(
     this_year: &mut HashMap<i64, usize>,
 ) -> anyhow::Result<usize> {
     let Some(source) =
-        store.sources(system, Some(year)).await?.into_iter().find(|s| s.region_code == DEMO_COUNTY)
+        store.funding().sources(system, Some(year)).await?.into_iter().find(|s| s.region_code == DEMO_COUNTY)
     else {
         return Ok(0);
     };
-    let Some(base) = store.packages(Some(year)).await?.into_iter().next() else { return Ok(0) };
+    let Some(base) = store.products().packages(Some(year)).await?.into_iter().next() else { return Ok(0) };
     // At most half the company's budget, at about 100 元 a family.
     let room = (source.remaining.get() / 2 / 10_000).max(0) as usize;
     let chosen: Vec<i64> = families
@@ -212,11 +214,11 @@ async fn gift(
     }
     let request =
         GiftRequest { source_id: source.id, package_id: base.id, selection: GiftSelection::Families(chosen) };
-    let preview = store.gift_preview(system, &request).await?;
+    let preview = store.policies().gift_preview(system, &request).await?;
     if preview.eligible == 0 || preview.coverable < preview.eligible {
         return Ok(0);
     }
-    let outcome = store.gift(system, &request).await?;
+    let outcome = store.policies().gift(system, &request).await?;
     let skipped: HashSet<i64> = preview.skipped.iter().map(|s| s.family_id).collect();
     if let GiftSelection::Families(ids) = &request.selection {
         this_year.extend(ids.iter().filter(|id| !skipped.contains(id)).map(|id| (*id, 0)));
@@ -229,14 +231,14 @@ async fn gift(
 /// and at most 1,000 policies; one batch, one audit entry), every fifth page left to do;
 /// the policy numbers are `PJA<year><id>`.
 async fn underwrite(store: &Store, insurer: &Actor, year: i32, all: bool) -> anyhow::Result<usize> {
-    let waiting = store.submitted_policy_ids(insurer, year).await?;
+    let waiting = store.policies().submitted_policy_ids(insurer, year).await?;
     let mut done = 0;
     for page in pages_to_underwrite(&waiting, all) {
         let items = page
             .iter()
             .map(|id| Ok((*id, PolicyNo::parse(&format!("PJA{year}{id:08}"))?)))
             .collect::<Result<Vec<_>, PolicyNoError>>()?;
-        done += store.underwrite_many(insurer, &items).await?;
+        done += store.policies().underwrite_many(insurer, &items).await?;
     }
     Ok(done)
 }

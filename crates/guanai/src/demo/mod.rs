@@ -105,16 +105,18 @@ pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Re
 /// Sets up the demo city; safe to run again (nothing is created twice).
 pub async fn setup(store: &Store, data_dir: &Path) -> anyhow::Result<DemoReport> {
     let set = demo_city();
-    store.import_regions(&set).await?;
+    store.regions().import_regions(&set).await?;
     let city = set.city.clone();
     let name_of = |code: &RegionCode| {
         set.rows.iter().find(|r| &r.code == code).map(|r| r.name.clone()).unwrap_or_default()
     };
 
-    let city_association = store.ensure_org(OrgKind::Association, &city, "吉安市计生协会", None).await?;
-    let city_insurer = store.ensure_org(OrgKind::Insurer, &city, "中国人寿吉安分公司", None).await?;
+    let city_association =
+        store.orgs().ensure_org(OrgKind::Association, &city, "吉安市计生协会", None).await?;
+    let city_insurer = store.orgs().ensure_org(OrgKind::Insurer, &city, "中国人寿吉安分公司", None).await?;
     for county in set.rows.iter().filter(|r| r.code.level() == RegionLevel::County) {
         let association = store
+            .orgs()
             .ensure_org(
                 OrgKind::Association,
                 &county.code,
@@ -123,6 +125,7 @@ pub async fn setup(store: &Store, data_dir: &Path) -> anyhow::Result<DemoReport>
             )
             .await?;
         store
+            .orgs()
             .ensure_org(
                 OrgKind::Insurer,
                 &county.code,
@@ -136,7 +139,7 @@ pub async fn setup(store: &Store, data_dir: &Path) -> anyhow::Result<DemoReport>
             .filter(|r| r.code.level() == RegionLevel::Township && county.code.contains(&r.code))
         {
             let name = format!("{}{}计生协会", county.name, township.name);
-            store.ensure_org(OrgKind::Association, &township.code, &name, Some(association)).await?;
+            store.orgs().ensure_org(OrgKind::Association, &township.code, &name, Some(association)).await?;
         }
     }
 
@@ -145,14 +148,15 @@ pub async fn setup(store: &Store, data_dir: &Path) -> anyhow::Result<DemoReport>
     catalog::funding(store, &system, &set, catalog::DEMO_YEAR).await?;
 
     let mut logins = Vec::new();
-    if store.count_users().await? == 0 {
+    if store.users().count_users().await? == 0 {
         for (login, name, role, region) in DEMO_USERS {
             let region = RegionCode::parse(region)?;
             let kind = if role.is_insurer() { OrgKind::Insurer } else { OrgKind::Association };
             let org_region = region.at_level(RegionLevel::Township).unwrap_or_else(|| region.clone());
-            let org_id = store.org_at(kind, &org_region).await?.map(|o| o.id);
+            let org_id = store.orgs().org_at(kind, &org_region).await?.map(|o| o.id);
             let password = random_password();
             store
+                .users()
                 .create_user(
                     &system,
                     NewUser {

@@ -270,7 +270,7 @@ async fn check_family(v: &mut Visit<'_>, store: &Store, actor: &Actor, family: i
     if v.b.path().await? != page {
         v.open(&page).await?;
     }
-    let detail = store.family(actor, family).await?;
+    let detail = store.families().family(actor, family).await?;
     let heading = v.b.text("h1").await?;
     ensure!(heading == format!("{}户", detail.summary.head_name), "{page}: heading {heading:?}");
     let facts = v.b.text("dl.facts").await?;
@@ -298,6 +298,7 @@ async fn check_family(v: &mut Visit<'_>, store: &Store, actor: &Actor, family: i
         );
     }
     let policies = store
+        .policies()
         .search_policies(actor, &PolicyQuery { family_id: Some(family), per_page: 100, ..Default::default() })
         .await?;
     let shown = table(v.b, "[data-testid=policies]").await?;
@@ -324,7 +325,11 @@ async fn check_family(v: &mut Visit<'_>, store: &Store, actor: &Actor, family: i
 /// The family list, then the filter form (兴桥镇, 独生子女家庭), then the first family found.
 async fn families(v: &mut Visit<'_>, store: &Store, actor: &Actor, at_least: u64) -> Result<()> {
     v.open("/families").await?;
-    let all = store.search_families(actor, &FamilyQuery { per_page: 1, ..Default::default() }).await?.total;
+    let all = store
+        .families()
+        .search_families(actor, &FamilyQuery { per_page: 1, ..Default::default() })
+        .await?
+        .total;
     let shown = shown_total(v.b, "户").await?;
     ensure!(shown == all, "/families: shows {shown} families, the database holds {all}");
     ensure!(all >= at_least, "/families: {all} families; a city database has at least {at_least}");
@@ -349,7 +354,7 @@ async fn families(v: &mut Visit<'_>, store: &Store, actor: &Actor, at_least: u64
         per_page: 1,
         ..Default::default()
     };
-    let expected = store.search_families(actor, &query).await?.total;
+    let expected = store.families().search_families(actor, &query).await?.total;
     let shown = shown_total(v.b, "户").await?;
     ensure!(
         shown == expected && expected > 0,
@@ -384,8 +389,10 @@ async fn families(v: &mut Visit<'_>, store: &Store, actor: &Actor, at_least: u64
 async fn policies(v: &mut Visit<'_>, store: &Store, actor: &Actor) -> Result<()> {
     for (page, year) in [("/policies", None), ("/policies?year=2026", Some(2026))] {
         v.open(page).await?;
-        let expected =
-            store.search_policies(actor, &PolicyQuery { year, per_page: 1, ..Default::default() }).await?;
+        let expected = store
+            .policies()
+            .search_policies(actor, &PolicyQuery { year, per_page: 1, ..Default::default() })
+            .await?;
         let shown = shown_total(v.b, "份").await?;
         ensure!(
             shown == expected.total && shown > 0,
@@ -404,7 +411,7 @@ async fn policies(v: &mut Visit<'_>, store: &Store, actor: &Actor) -> Result<()>
 /// The funding sources of 2026, and the ledger of the one that paid most.
 async fn funding(v: &mut Visit<'_>, store: &Store, actor: &Actor) -> Result<()> {
     v.open("/funding?year=2026").await?;
-    let sources = store.sources(actor, Some(2026)).await?;
+    let sources = store.funding().sources(actor, Some(2026)).await?;
     let rows = table(v.b, "[data-testid=sources]").await?;
     ensure!(
         rows.len() == sources.len() && !sources.is_empty(),
@@ -474,7 +481,11 @@ async fn as_county_staff(b: &Browser, times: &mut Vec<Timed>, city_families: u64
 }
 
 async fn families_of(store: &Store, actor: &Actor) -> Result<u64> {
-    Ok(store.search_families(actor, &FamilyQuery { per_page: 1, ..Default::default() }).await?.total)
+    Ok(store
+        .families()
+        .search_families(actor, &FamilyQuery { per_page: 1, ..Default::default() })
+        .await?
+        .total)
 }
 
 /// The whole city test (see the module doc).

@@ -83,6 +83,7 @@ async fn seed_family(
     };
     let (head, others) = members.split_first().context("a family needs a head")?;
     let family = store
+        .families()
         .create_family(
             &system,
             NewFamily {
@@ -97,11 +98,15 @@ async fn seed_family(
         .await
         .with_context(|| format!("registering the family of {} through the store", head.0))?;
     for member in others {
-        store.add_member(&system, family, person(member)?).await.context("adding a member")?;
+        store.families().add_member(&system, family, person(member)?).await.context("adding a member")?;
     }
     if consents {
         for kind in [ConsentKind::Processing, ConsentKind::InsurerSharing] {
-            store.record_consent(&system, family, kind, None, head.0).await.context("recording a consent")?;
+            store
+                .families()
+                .record_consent(&system, family, kind, None, head.0)
+                .await
+                .context("recording a consent")?;
         }
     }
     Ok(family)
@@ -109,7 +114,7 @@ async fn seed_family(
 
 async fn policies_of(store: &Store, family: i64, status: Option<PolicyStatus>) -> Result<u64> {
     let query = PolicyQuery { family_id: Some(family), status, per_page: 50, ..Default::default() };
-    Ok(store.search_policies(&system(), &query).await?.total)
+    Ok(store.policies().search_policies(&system(), &query).await?.total)
 }
 
 /// The family of [`HEAD`] with a policy awaiting underwriting: the one county staff made
@@ -119,7 +124,7 @@ async fn family_awaiting_underwriting(store: &Store) -> Result<i64> {
     let system = system();
     let head = IdNumber::parse(&head_id())?.id;
     let lookup = FamilyLookup { id_number: Some(head), ..Default::default() };
-    let found = store.lookup_families(&system, &lookup).await?.families;
+    let found = store.families().lookup_families(&system, &lookup).await?.families;
     let family = match found.first() {
         Some(family) => family.id,
         None => {
@@ -130,12 +135,14 @@ async fn family_awaiting_underwriting(store: &Store) -> Result<i64> {
     };
     if policies_of(store, family, Some(PolicyStatus::Submitted)).await? == 0 {
         let package = store
+            .products()
             .packages(Some(2026))
             .await?
             .into_iter()
             .find(|p| p.code == "P1N1")
             .context("the demo's 2026 package P1N1")?;
-        let member_ids = store.family(&system, family).await?.members.iter().map(|m| m.id).collect();
+        let member_ids =
+            store.families().family(&system, family).await?.members.iter().map(|m| m.id).collect();
         let request = EnrolRequest {
             family_id: family,
             package_id: package.id,
@@ -144,8 +151,9 @@ async fn family_awaiting_underwriting(store: &Store) -> Result<i64> {
             channel: Channel::Staff,
             expected_family_part: None,
         };
-        let policy = store.enrol(&system, &request).await.context("enrolling through the store")?;
-        store.submit_policy(&system, policy).await.context("submitting through the store")?;
+        let policy =
+            store.policies().enrol(&system, &request).await.context("enrolling through the store")?;
+        store.policies().submit_policy(&system, policy).await.context("submitting through the store")?;
     }
     Ok(family)
 }

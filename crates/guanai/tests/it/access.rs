@@ -95,6 +95,7 @@ async fn guessing_a_user_id_in_another_county_reveals_nothing_and_is_logged() {
     let system = Actor::system(RegionCode::parse("3608").unwrap());
     let other = app
         .store
+        .users()
         .create_user(
             &system,
             NewUser {

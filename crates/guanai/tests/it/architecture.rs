@@ -214,6 +214,19 @@ fn the_api_imports_nothing_from_the_pages() {
 }
 
 #[test]
+fn the_engine_file_names_no_feature() {
+    let store = read_crate(&workspace().join("crates/store/src"));
+    let connect = &store.imports[&vec!["connect".to_owned()]];
+    let features: Vec<String> =
+        connect.iter().filter(|m| *m != &vec!["error".to_owned()]).map(|m| m.join("::")).collect();
+    assert!(features.is_empty(), "connect.rs imports store modules: {features:?}");
+    let text = std::fs::read_to_string(&store.files[&vec!["connect".to_owned()]]).expect("readable source");
+    for word in ["polic", "enrol", "famil", "import"] {
+        assert!(!text.to_lowercase().contains(word), "connect.rs names “{word}”");
+    }
+}
+
+#[test]
 fn no_source_file_is_longer_than_600_lines() {
     let mut files = Vec::new();
     rust_files(&workspace().join("crates"), &mut files);

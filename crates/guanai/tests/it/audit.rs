@@ -44,6 +44,7 @@ async fn a_county_level_auditor_sees_only_its_county_actors() {
     let app = TestApp::demo().await;
     let system = guanai_store::Actor::system(guanai_domain::RegionCode::parse("3608").unwrap());
     app.store
+        .users()
         .create_user(
             &system,
             guanai_store::users::NewUser {
@@ -69,10 +70,10 @@ async fn a_county_level_auditor_sees_only_its_county_actors() {
 #[tokio::test]
 async fn retention_below_six_months_is_refused() {
     let app = TestApp::demo().await;
-    let err = app.store.prune_audit(30).await.unwrap_err();
+    let err = app.store.audit_log().prune_audit(30).await.unwrap_err();
     assert!(err.to_string().contains("至少保存180天"));
     app.login("demo.city").await;
-    assert_eq!(app.store.prune_audit(180).await.unwrap(), 0, "recent entries stay");
+    assert_eq!(app.store.audit_log().prune_audit(180).await.unwrap(), 0, "recent entries stay");
     assert!(!app.audit_entries("demo.city", "ok").await.is_empty());
 }
 
@@ -97,7 +98,7 @@ async fn entries_written_at_once_are_all_stored_in_order() {
         task.await.unwrap().expect("each caller learns that its entry was written");
     }
     let query = AuditQuery { action: Some("test.batch".to_owned()), per_page: 1000, ..Default::default() };
-    let mut entries = app.store.search_audit(&actor, &query).await.unwrap().entries;
+    let mut entries = app.store.audit_log().search_audit(&actor, &query).await.unwrap().entries;
     entries.sort_by_key(|e| e.id);
     let targets: Vec<String> = entries.iter().map(|e| e.target_id.clone()).collect();
     let expected: Vec<String> = (0..600).map(|i: i32| i.to_string()).collect();
@@ -194,14 +195,15 @@ async fn the_audit_page_shows_no_raw_action_or_actor_codes() {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let policy = app.store.enrol(&system, &request).await.unwrap();
-    app.store.submit_policy(&system, policy).await.unwrap();
+    let policy = app.store.policies().enrol(&system, &request).await.unwrap();
+    app.store.policies().submit_policy(&system, policy).await.unwrap();
     let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
     app.store
+        .policies()
         .underwrite_many(&insurer, &[(policy, PolicyNo::parse("PJA2026000001").unwrap())])
         .await
         .unwrap();
-    app.store.certificate(&system, policy).await.unwrap();
+    app.store.policies().certificate(&system, policy).await.unwrap();
     app.store.audit(&system, AuditEvent::ok("claim.approve", "理赔", "1")).await.unwrap();
     let auditor = app.login("demo.auditor").await;
     let page = app.get(&auditor, "/audit").await;

@@ -92,7 +92,7 @@ async fn an_expired_session_sends_the_user_to_log_in_again() {
 async fn a_forged_csrf_token_is_refused_and_changes_nothing() {
     let app = TestApp::demo().await;
     let client = app.login("demo.city").await;
-    let before = app.store.count_users().await.unwrap();
+    let before = app.store.users().count_users().await.unwrap();
     let fields = [
         ("csrf", "0".repeat(64)),
         ("username", "forged.user".to_owned()),
@@ -107,7 +107,7 @@ async fn a_forged_csrf_token_is_refused_and_changes_nothing() {
     assert!(response.body.contains("页面已过期或请求来源无法确认"));
     let missing = app.post_form_raw(Some(&client.cookie), "/users", &fields[1..]).await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.store.count_users().await.unwrap(), before);
+    assert_eq!(app.store.users().count_users().await.unwrap(), before);
     let denied = app.audit_entries("demo.city", "denied").await;
     assert_eq!(denied.iter().filter(|e| e.action == "csrf").count(), 2);
     // Logging out needs the token too.
@@ -142,10 +142,10 @@ async fn logging_out_ends_the_session_at_once() {
 async fn the_first_admin_must_change_the_one_time_password() {
     let db = crate::util::TestDb::new().await;
     let store = guanai_store::Store::open(&db.target(), db.keys()).await.unwrap();
-    store.import_regions(&guanai_store::regions::demo_city()).await.unwrap();
+    store.regions().import_regions(&guanai_store::regions::demo_city()).await.unwrap();
     let city = RegionCode::parse("3608").unwrap();
-    let (username, password) = store.bootstrap_admin(&city).await.unwrap().expect("created");
-    assert!(store.bootstrap_admin(&city).await.unwrap().is_none(), "only on an empty user table");
+    let (username, password) = store.users().bootstrap_admin(&city).await.unwrap().expect("created");
+    assert!(store.users().bootstrap_admin(&city).await.unwrap().is_none(), "only on an empty user table");
     let app = crate::util::TestApp {
         router: guanai_web::router(guanai_web::AppState::new(store.clone(), test_config())),
         store,
@@ -237,17 +237,21 @@ async fn fifty_wrong_passwords_at_once_all_count_and_lock_the_account() {
         .map(|_| {
             let store = app.store.clone();
             let policy = policy.clone();
-            tokio::spawn(
-                async move { store.login("demo.agent", "wrong-guess-123", "192.0.2.77", &policy).await },
-            )
+            tokio::spawn(async move {
+                store.users().login("demo.agent", "wrong-guess-123", "192.0.2.77", &policy).await
+            })
         })
         .collect();
     for attempt in attempts {
         let outcome = attempt.await.unwrap().unwrap();
         assert!(!matches!(outcome, LoginOutcome::LoggedIn { .. }));
     }
-    let right =
-        app.store.login("demo.agent", &app.passwords["demo.agent"], "192.0.2.77", &policy).await.unwrap();
+    let right = app
+        .store
+        .users()
+        .login("demo.agent", &app.passwords["demo.agent"], "192.0.2.77", &policy)
+        .await
+        .unwrap();
     assert!(matches!(right, LoginOutcome::Locked { .. }), "the account is locked: {right:?}");
     // Every guess is logged. A guess that arrives once the lock is in force is refused
     // without a password check and not counted; every other one adds one to the count in
@@ -303,7 +307,7 @@ async fn an_administrator_unlocks_a_locked_user_and_it_is_audited() {
     }
     let locked = login_from(&app, "203.0.113.10", "demo.agent", &app.passwords["demo.agent"], "/").await;
     assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
-    let users = app.store.list_users(&app.system()).await.unwrap();
+    let users = app.store.users().list_users(&app.system()).await.unwrap();
     let agent = users.iter().find(|u| u.username == "demo.agent").unwrap().id;
     let path = format!("/users/{agent}/unlock");
     // Someone without user management cannot unlock.
@@ -325,14 +329,16 @@ async fn the_command_line_password_reset_unlocks_too() {
     let app = TestApp::demo().await;
     let policy = guanai_store::users::LoginPolicy::default();
     for _ in 0..5 {
-        app.store.login("demo.agent", "guessing-12345", "203.0.113.11", &policy).await.unwrap();
+        app.store.users().login("demo.agent", "guessing-12345", "203.0.113.11", &policy).await.unwrap();
     }
-    let locked = app.store.login("demo.agent", &app.passwords["demo.agent"], "203.0.113.11", &policy).await;
+    let locked =
+        app.store.users().login("demo.agent", &app.passwords["demo.agent"], "203.0.113.11", &policy).await;
     assert!(matches!(locked.unwrap(), LoginOutcome::Locked { .. }));
     let password = guanai_domain::Password::parse("reset-pass-2026").unwrap();
     let name = guanai_domain::Username::parse("demo.agent").unwrap();
-    app.store.reset_password(&name, &password, &RegionCode::parse("3608").unwrap()).await.unwrap();
-    let after = app.store.login("demo.agent", "reset-pass-2026", "203.0.113.11", &policy).await.unwrap();
+    app.store.users().reset_password(&name, &password, &RegionCode::parse("3608").unwrap()).await.unwrap();
+    let after =
+        app.store.users().login("demo.agent", "reset-pass-2026", "203.0.113.11", &policy).await.unwrap();
     assert!(matches!(after, LoginOutcome::LoggedIn { .. }), "{after:?}");
 }
 
@@ -340,14 +346,15 @@ async fn the_command_line_password_reset_unlocks_too() {
 async fn idle_failure_streaks_are_forgotten_but_locks_in_force_are_kept() {
     let app = TestApp::demo().await;
     let policy = guanai_store::users::LoginPolicy::default();
-    app.store.login("made.up.name", "guessing-12345", "203.0.113.12", &policy).await.unwrap();
+    app.store.users().login("made.up.name", "guessing-12345", "203.0.113.12", &policy).await.unwrap();
     for _ in 0..5 {
-        app.store.login("demo.agent", "guessing-12345", "203.0.113.13", &policy).await.unwrap();
+        app.store.users().login("demo.agent", "guessing-12345", "203.0.113.13", &policy).await.unwrap();
     }
     // Not idle for a day yet: nothing goes.
-    assert_eq!(app.store.purge_stale_login_failures(chrono::Duration::days(1)).await.unwrap(), 0);
+    assert_eq!(app.store.users().purge_stale_login_failures(chrono::Duration::days(1)).await.unwrap(), 0);
     // Idle streaks go; the lock in force stays.
-    assert_eq!(app.store.purge_stale_login_failures(chrono::Duration::zero()).await.unwrap(), 1);
-    let locked = app.store.login("demo.agent", &app.passwords["demo.agent"], "203.0.113.13", &policy).await;
+    assert_eq!(app.store.users().purge_stale_login_failures(chrono::Duration::zero()).await.unwrap(), 1);
+    let locked =
+        app.store.users().login("demo.agent", &app.passwords["demo.agent"], "203.0.113.13", &policy).await;
     assert!(matches!(locked.unwrap(), LoginOutcome::Locked { .. }));
 }

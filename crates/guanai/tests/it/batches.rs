@@ -19,7 +19,7 @@ async fn households(app: &TestApp, households: usize, seed: u64) -> Vec<i64> {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
     let mut generator = guanai::demo::households::Generator::new(&set, seed, today);
     let drafts: Vec<_> = (0..households).map(|_| generator.household()).collect();
-    app.store.register_households(&app.system(), &drafts).await.unwrap()
+    app.store.families().register_households(&app.system(), &drafts).await.unwrap()
 }
 
 /// Households registered in bulk (several chunks, several statements each) get their own
@@ -33,11 +33,11 @@ async fn households_in_bulk_get_their_own_ids_members_and_guardian_consents() {
     let mut generator = guanai::demo::households::Generator::new(&set, 11, today);
     let drafts: Vec<_> = (0..1100).map(|_| generator.household()).collect();
     let system = app.system();
-    let ids = app.store.register_households(&system, &drafts).await.unwrap();
+    let ids = app.store.families().register_households(&system, &drafts).await.unwrap();
     assert_eq!(ids.len(), drafts.len());
     let (mut guarded, mut unguarded, mut children_consented) = (0, 0, 0);
     for (draft, id) in drafts.iter().zip(&ids) {
-        let family = app.store.family(&system, *id).await.unwrap();
+        let family = app.store.families().family(&system, *id).await.unwrap();
         assert_eq!(family.summary.head_name.as_str(), draft.members[0].0, "family {id}");
         let masked = |ids: Vec<String>| {
             let mut ids = ids;
@@ -90,7 +90,7 @@ async fn a_bulk_load_leaves_the_planner_the_tables_new_size_on_postgres() {
     let mut generator = guanai::demo::households::Generator::new(&set, 13, today);
     let drafts: Vec<_> = (0..300).map(|_| generator.household()).collect();
     let bulk = app.store.bulk().await.unwrap();
-    bulk.register_households(&app.system(), &drafts).await.unwrap();
+    bulk.families().register_households(&app.system(), &drafts).await.unwrap();
     bulk.finish_bulk().await.unwrap();
     let raw = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
     for table in ["families", "persons", "consents"] {
@@ -110,10 +110,14 @@ async fn a_bulk_load_leaves_the_planner_the_tables_new_size_on_postgres() {
 /// ids, oldest first.
 async fn enrolled(app: &TestApp, code: &str, families: &[i64]) -> Vec<i64> {
     let package = app.package(code, 2026).await;
-    let outcome =
-        app.store.enrol_families(&app.system(), package.id, families, Channel::Staff, true).await.unwrap();
+    let outcome = app
+        .store
+        .policies()
+        .enrol_families(&app.system(), package.id, families, Channel::Staff, true)
+        .await
+        .unwrap();
     assert!(outcome.created > 0);
-    let mut ids = app.store.submitted_policy_ids(&insurer(), 2026).await.unwrap();
+    let mut ids = app.store.policies().submitted_policy_ids(&insurer(), 2026).await.unwrap();
     ids.reverse();
     ids
 }
@@ -128,19 +132,23 @@ async fn a_batch_over_many_statements_splits_every_premium_exactly_and_within_bu
     let families = households(&app, 700, 3).await;
     let package = app.package("P1N1", 2026).await;
     let system = app.system();
-    let outcome =
-        app.store.enrol_families(&system, package.id, &families, Channel::Staff, true).await.unwrap();
+    let outcome = app
+        .store
+        .policies()
+        .enrol_families(&system, package.id, &families, Channel::Staff, true)
+        .await
+        .unwrap();
     assert_eq!(outcome.created + outcome.skipped.len(), families.len());
     // More than two statements of policies (256 rows each) and their parts.
     assert!(outcome.created > 512, "{} created", outcome.created);
 
-    let ids = app.store.submitted_policy_ids(&insurer(), 2026).await.unwrap();
+    let ids = app.store.policies().submitted_policy_ids(&insurer(), 2026).await.unwrap();
     assert_eq!(ids.len(), outcome.created);
     let mut taken_by_source: HashMap<i64, i64> = HashMap::new();
     let mut insured = HashSet::new();
     let mut covered_families = HashSet::new();
     for id in &ids {
-        let policy = app.store.policy(&system, *id).await.unwrap();
+        let policy = app.store.policies().policy(&system, *id).await.unwrap();
         let summary = &policy.summary;
         assert_eq!(summary.status, PolicyStatus::Submitted);
         assert_eq!(summary.package_id, package.id);
@@ -149,6 +157,7 @@ async fn a_batch_over_many_statements_splits_every_premium_exactly_and_within_bu
         // The policy is the family's: its insured are the family's members.
         let members: HashSet<i64> = app
             .store
+            .families()
             .family(&system, summary.family_id)
             .await
             .unwrap()
@@ -177,7 +186,7 @@ async fn a_batch_over_many_statements_splits_every_premium_exactly_and_within_bu
         }
     }
     // Every source's allocation is exactly what its policies took, and within its pledge.
-    let sources = app.store.sources(&system, Some(2026)).await.unwrap();
+    let sources = app.store.funding().sources(&system, Some(2026)).await.unwrap();
     assert!(!taken_by_source.is_empty());
     for source in sources {
         let taken = taken_by_source.get(&source.id).copied().unwrap_or(0);
@@ -185,7 +194,12 @@ async fn a_batch_over_many_statements_splits_every_premium_exactly_and_within_bu
         assert!(source.allocated <= source.pledged, "{}", source.name);
     }
     // The cover slots hold: the same families cannot be enrolled again for 2026.
-    let again = app.store.enrol_families(&system, package.id, &families, Channel::Staff, true).await.unwrap();
+    let again = app
+        .store
+        .policies()
+        .enrol_families(&system, package.id, &families, Channel::Staff, true)
+        .await
+        .unwrap();
     assert_eq!(again.created, 0);
 }
 
@@ -203,14 +217,14 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
 
     // A batch of several statements.
     let first = &ids[..230];
-    assert_eq!(app.store.underwrite_many(&insurer, &numbers(first, "A")).await.unwrap(), 230);
+    assert_eq!(app.store.policies().underwrite_many(&insurer, &numbers(first, "A")).await.unwrap(), 230);
     for id in [first[0], first[99], first[100], first[229]] {
-        let policy = app.store.policy(&app.system(), id).await.unwrap().summary;
+        let policy = app.store.policies().policy(&app.system(), id).await.unwrap().summary;
         assert_eq!(policy.status, PolicyStatus::Underwritten);
         assert_eq!(policy.policy_no.as_deref(), Some(format!("A-{id}").as_str()));
     }
     // The waiting list is what is left, newest first.
-    let waiting = app.store.submitted_policy_ids(&insurer, 2026).await.unwrap();
+    let waiting = app.store.policies().submitted_policy_ids(&insurer, 2026).await.unwrap();
     let mut left: Vec<i64> = ids[230..].to_vec();
     left.reverse();
     assert_eq!(waiting, left);
@@ -220,7 +234,7 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
         let system = app.system();
         async move {
             for id in ids {
-                let policy = store.policy(&system, id).await.unwrap().summary;
+                let policy = store.policies().policy(&system, id).await.unwrap().summary;
                 assert_eq!(policy.status, PolicyStatus::Submitted, "policy {id} changed");
                 assert_eq!(policy.policy_no, None);
             }
@@ -229,7 +243,7 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     // One policy of the batch (in its second statement) is underwritten already.
     let mut batch = numbers(&ids[230..], "B");
     batch.insert(120, (first[7], no("B-again")));
-    match app.store.underwrite_many(&insurer, &batch).await {
+    match app.store.policies().underwrite_many(&insurer, &batch).await {
         Err(StoreError::Conflict(message)) => assert!(message.contains(&first[7].to_string()), "{message}"),
         other => panic!("underwrote a policy twice: {other:?}"),
     }
@@ -238,7 +252,7 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     let mut batch = numbers(&ids[230..], "C");
     let last = batch.len() - 1;
     batch[last].1 = no(&format!("A-{}", first[3]));
-    match app.store.underwrite_many(&insurer, &batch).await {
+    match app.store.policies().underwrite_many(&insurer, &batch).await {
         Err(StoreError::Conflict(message)) => {
             assert!(message.contains(&format!("保单号“A-{}”已被其他保单使用", first[3])), "{message}")
         }
@@ -248,11 +262,14 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     // One number for two policies of the batch.
     let mut batch = numbers(&ids[230..], "D");
     batch[1].1 = batch[0].1.clone();
-    assert!(matches!(app.store.underwrite_many(&insurer, &batch).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        app.store.policies().underwrite_many(&insurer, &batch).await,
+        Err(StoreError::Conflict(_))
+    ));
     // One policy twice, with two numbers, in different statements: refused by its own id.
     let mut batch = numbers(&ids[230..], "G");
     batch.push((ids[231], no("G-again")));
-    match app.store.underwrite_many(&insurer, &batch).await {
+    match app.store.policies().underwrite_many(&insurer, &batch).await {
         Err(StoreError::Conflict(message)) => {
             assert!(message.contains(&format!("保单 {} 在本批中出现多次", ids[231])), "{message}")
         }
@@ -261,20 +278,23 @@ async fn underwriting_many_is_all_or_nothing_and_names_what_went_wrong() {
     unchanged(&app, ids[230..].to_vec()).await;
     // A county insurer underwrites within its county only.
     let branch = Actor::system(RegionCode::parse("360802").unwrap()).acting_as(Role::InsurerCounty);
-    let theirs = app.store.submitted_policy_ids(&branch, 2026).await.unwrap();
+    let theirs = app.store.policies().submitted_policy_ids(&branch, 2026).await.unwrap();
     assert!(theirs.len() < waiting.len());
     let outside: Vec<i64> = waiting.iter().copied().filter(|id| !theirs.contains(id)).collect();
     assert!(!outside.is_empty());
     let mut batch = numbers(&theirs, "E");
     batch.push((outside[0], no("E-outside")));
-    match app.store.underwrite_many(&branch, &batch).await {
+    match app.store.policies().underwrite_many(&branch, &batch).await {
         Err(StoreError::Conflict(message)) => assert!(message.contains(&outside[0].to_string()), "{message}"),
         other => panic!("underwrote outside the county: {other:?}"),
     }
     unchanged(&app, ids[230..].to_vec()).await;
     // The rest, in one go; one audit entry for the batch.
-    assert_eq!(app.store.underwrite_many(&insurer, &numbers(&waiting, "F")).await.unwrap(), ids.len() - 230);
-    assert!(app.store.submitted_policy_ids(&insurer, 2026).await.unwrap().is_empty());
+    assert_eq!(
+        app.store.policies().underwrite_many(&insurer, &numbers(&waiting, "F")).await.unwrap(),
+        ids.len() - 230
+    );
+    assert!(app.store.policies().submitted_policy_ids(&insurer, 2026).await.unwrap().is_empty());
     let entries = app.audit_entries("system", "ok").await;
     let batches: Vec<_> = entries.iter().filter(|e| e.action == "policy.underwrite_batch").collect();
     assert_eq!(batches.len(), 2, "{batches:?}");

@@ -25,15 +25,15 @@ async fn migrate_is_repeatable_and_keeps_data() {
     let db = TestDb::new().await;
     guanai(&db, &["demo"]).await.unwrap();
     let store = guanai_store::Store::connect(&db.target(), db.keys()).await.unwrap();
-    let users = store.count_users().await.unwrap();
+    let users = store.users().count_users().await.unwrap();
     assert_eq!(users, 8);
     guanai(&db, &["migrate"]).await.unwrap();
     guanai(&db, &["migrate"]).await.unwrap();
-    assert_eq!(store.count_users().await.unwrap(), users);
+    assert_eq!(store.users().count_users().await.unwrap(), users);
     assert_eq!(store.applied_migrations().await.unwrap(), guanai_store::Store::known_migrations());
     // The demo is idempotent too.
     guanai(&db, &["demo"]).await.unwrap();
-    assert_eq!(store.count_users().await.unwrap(), users);
+    assert_eq!(store.users().count_users().await.unwrap(), users);
 }
 
 #[tokio::test]
@@ -51,7 +51,7 @@ async fn user_add_checks_everything_and_refuses_a_duplicate() {
     let err = guanai(&db, &add("cli.other", "county_staff", "360899")).await.unwrap_err();
     assert!(err.to_string().contains("不存在"), "{err}");
     let store = guanai_store::Store::connect(&db.target(), db.keys()).await.unwrap();
-    assert_eq!(store.count_users().await.unwrap(), 9);
+    assert_eq!(store.users().count_users().await.unwrap(), 9);
     guanai(&db, &["user", "reset-password", "cli.staff"]).await.unwrap();
     let err = guanai(&db, &["user", "reset-password", "no.such.user"]).await.unwrap_err();
     assert!(err.to_string().contains("找不到用户"), "{err}");
@@ -69,10 +69,10 @@ async fn regions_import_reports_a_bad_file_and_changes_nothing() {
     let err = guanai(&db, &["regions", "import", "--city", "3699", "--from", from]).await.unwrap_err();
     assert!(err.to_string().contains("areas.csv") && err.to_string().contains("第2行"), "{err}");
     let store = guanai_store::Store::open(&db.target(), db.keys()).await.unwrap();
-    assert!(store.cities().await.unwrap().is_empty());
+    assert!(store.regions().cities().await.unwrap().is_empty());
     std::fs::write(dir.path().join("areas.csv"), "code,name,cityCode\n369901,\"好县\",3699\n").unwrap();
     guanai(&db, &["regions", "import", "--city", "3699", "--from", from]).await.unwrap();
-    assert_eq!(store.cities().await.unwrap().len(), 1);
+    assert_eq!(store.regions().cities().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
         guanai_store::Store::connect(&guanai_store::DatabaseTarget::SqliteFile(copy.clone()), db.keys())
             .await
             .unwrap();
-    assert_eq!(restored.count_users().await.unwrap(), 8);
+    assert_eq!(restored.users().count_users().await.unwrap(), 8);
     let err = guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap_err();
     assert!(format!("{err:#}").contains("已存在"));
 }
@@ -129,7 +129,7 @@ async fn hashes_stored_before_the_cut_are_found_after_it() {
     let find = |query: FamilyLookup| {
         let store = app.store.clone();
         let system = app.system();
-        async move { store.lookup_families(&system, &query).await.unwrap().families }
+        async move { store.families().lookup_families(&system, &query).await.unwrap().families }
     };
     let by_id = || FamilyLookup {
         id_number: Some(guanai_domain::IdNumber::parse(&head_id).unwrap().id),

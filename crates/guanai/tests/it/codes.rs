@@ -44,7 +44,7 @@ async fn a_policy_with_an_unknown_status_is_an_error_not_a_draft() {
     assert_eq!(app.get(&county, &format!("/policies/{policy}")).await.status, StatusCode::OK);
 
     corrupt(&app, &format!("UPDATE policies SET status = 'bogus' WHERE id = {policy}")).await;
-    let err = app.store.policy(&app.system(), policy).await.unwrap_err();
+    let err = app.store.policies().policy(&app.system(), policy).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Corrupt(m) if m == "unknown code 'bogus' in policies.status"),
         "{err:?}"
@@ -59,7 +59,7 @@ async fn a_policy_with_an_unknown_channel_is_an_error() {
     let app = TestApp::demo_in_season(2026).await;
     let (_, policy) = family_with_policy(&app).await;
     corrupt(&app, &format!("UPDATE policies SET channel = 'phone' WHERE id = {policy}")).await;
-    let err = app.store.policy(&app.system(), policy).await.unwrap_err();
+    let err = app.store.policies().policy(&app.system(), policy).await.unwrap_err();
     assert!(matches!(&err, StoreError::Corrupt(m) if m.contains("'phone' in policies.channel")), "{err:?}");
 }
 
@@ -80,7 +80,7 @@ async fn a_member_with_an_unknown_relationship_is_an_error_not_other() {
     let app = TestApp::demo_in_season(2026).await;
     let (family, _) = family_with_policy(&app).await;
     corrupt(&app, &format!("UPDATE persons SET relationship = 'cousin' WHERE family_id = {family}")).await;
-    let err = app.store.family(&app.system(), family).await.unwrap_err();
+    let err = app.store.families().family(&app.system(), family).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Corrupt(m) if m.contains("'cousin' in persons.relationship")),
         "{err:?}"

@@ -98,8 +98,12 @@ async fn a_newborn_registered_before_eight_in_china_is_accepted_by_the_form_and_
         id_number: IdNumber::parse(&twin_b).unwrap().id,
         relationship: Relationship::Child,
     };
-    app.store.add_member(&app.system(), family, person).await.expect("the store accepts today's newborn");
-    let members = app.store.family(&app.system(), family).await.unwrap().members;
+    app.store
+        .families()
+        .add_member(&app.system(), family, person)
+        .await
+        .expect("the store accepts today's newborn");
+    let members = app.store.families().family(&app.system(), family).await.unwrap().members;
     assert_eq!(members.iter().filter(|m| m.birth_date == Some(date(2026, 12, 1))).count(), 2);
     // Tomorrow's birth date is still refused by both.
     let tomorrow = id_number("20261202", 13);
@@ -116,7 +120,7 @@ async fn a_newborn_registered_before_eight_in_china_is_accepted_by_the_form_and_
         id_number: IdNumber::parse(&tomorrow).unwrap().id,
         relationship: Relationship::Child,
     };
-    assert!(app.store.add_member(&app.system(), family, person).await.is_err());
+    assert!(app.store.families().add_member(&app.system(), family, person).await.is_err());
 }
 
 #[tokio::test]
@@ -139,11 +143,18 @@ async fn a_guardian_consents_for_a_child_under_14_only_in_the_page_and_the_store
     let (thirteen, fifteen) = (members[1], members[2]);
 
     // The store: a guardian's consent for the 15-year-old is refused, for the 13-year-old taken.
-    let refused =
-        app.store.record_consent(&system, family, ConsentKind::Guardian, Some(fifteen), "何建华").await;
+    let refused = app
+        .store
+        .families()
+        .record_consent(&system, family, ConsentKind::Guardian, Some(fifteen), "何建华")
+        .await;
     let message = refused.expect_err("no guardian consent at 15").to_string();
     assert!(message.contains("何大满已满14周岁"), "{message}");
-    app.store.record_consent(&system, family, ConsentKind::Guardian, Some(thirteen), "何建华").await.unwrap();
+    app.store
+        .families()
+        .record_consent(&system, family, ConsentKind::Guardian, Some(thirteen), "何建华")
+        .await
+        .unwrap();
 
     // The page offers only the 13-year-old and refuses the 15-year-old.
     let county = app.login("demo.county").await;
@@ -171,8 +182,8 @@ async fn a_guardian_consents_for_a_child_under_14_only_in_the_page_and_the_store
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let id = app.store.enrol(&system, &request).await.unwrap();
-    app.store.submit_policy(&system, id).await.expect("no guardian consent needed at 15");
+    let id = app.store.policies().enrol(&system, &request).await.unwrap();
+    app.store.policies().submit_policy(&system, id).await.expect("no guardian consent needed at 15");
 }
 
 #[tokio::test]
@@ -214,22 +225,30 @@ async fn a_package_of_an_ended_year_is_neither_offered_nor_accepted() {
     let gifting = app.get(&county, "/gifting?year=2021").await;
     assert_eq!(gifting.status, StatusCode::OK, "{}", gifting.body);
     assert!(!gifting.body.contains(&format!("value=\"{}\"", old.id)), "{}", gifting.body);
-    let source =
-        app.store.sources(&system, Some(2021)).await.unwrap().into_iter().next().expect("a 2021 source");
+    let source = app
+        .store
+        .funding()
+        .sources(&system, Some(2021))
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("a 2021 source");
     let gift = GiftRequest {
         source_id: source.id,
         package_id: old.id,
         selection: GiftSelection::Families(vec![family]),
     };
-    let preview = app.store.gift_preview(&system, &gift).await;
+    let preview = app.store.policies().gift_preview(&system, &gift).await;
     assert!(preview.is_err_and(|e| e.to_string().contains("不能再参保")));
-    assert!(app.store.gift(&system, &gift).await.is_err());
+    assert!(app.store.policies().gift(&system, &gift).await.is_err());
 
     // Batch enrolment (campaigns and roster-driven batches).
-    let batch = app.store.enrol_families(&system, old.id, &[family], Channel::Staff, true).await;
+    let batch = app.store.policies().enrol_families(&system, old.id, &[family], Channel::Staff, true).await;
     assert!(batch.is_err_and(|e| e.to_string().contains("不能再参保")));
     let policies = app
         .store
+        .policies()
         .search_policies(&system, &guanai_store::policies::PolicyQuery { per_page: 10, ..Default::default() })
         .await
         .unwrap();
@@ -237,7 +256,7 @@ async fn a_package_of_an_ended_year_is_neither_offered_nor_accepted() {
 
     // This year's package is still sold, from tomorrow.
     let id = enrol_by_page(&app, &county, family, current.id, &members).await;
-    assert_eq!(app.store.policy(&system, id).await.unwrap().summary.start_date, date(2026, 12, 2));
+    assert_eq!(app.store.policies().policy(&system, id).await.unwrap().summary.start_date, date(2026, 12, 2));
 }
 
 #[tokio::test]
@@ -259,7 +278,7 @@ async fn a_sales_window_closes_a_package_before_its_year_ends() {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let refused = app.store.enrol(&system, &request).await.expect_err("sales closed");
+    let refused = app.store.policies().enrol(&system, &request).await.expect_err("sales closed");
     assert!(refused.to_string().contains("参保（销售）期已于2026年11月30日截止"), "{refused}");
 }
 
@@ -291,6 +310,7 @@ async fn custom_package(
     };
     let product = app
         .store
+        .products()
         .create_product(
             &system,
             NewProduct {
@@ -305,6 +325,7 @@ async fn custom_package(
         .await
         .unwrap();
     app.store
+        .products()
         .create_package(
             &system,
             NewPackage {
@@ -337,7 +358,7 @@ async fn todays_enrolment_starts_the_day_after_underwriting_on_the_quote_policy_
     // The full premium by default.
     assert!(quote.body.contains("data-testid=\"quote-premium\">100.00 元<"), "{}", quote.body);
     let id = enrol_by_page(&app, &county, family, package.id, &members).await;
-    let draft = app.store.policy(&system, id).await.unwrap();
+    let draft = app.store.policies().policy(&system, id).await.unwrap();
     assert_eq!(draft.summary.status, PolicyStatus::Submitted);
     assert_eq!(draft.summary.start_date, date(2026, 12, 2));
     assert!(draft.start_after_underwriting);
@@ -354,7 +375,7 @@ async fn todays_enrolment_starts_the_day_after_underwriting_on_the_quote_policy_
     let done =
         app.post_form(&insurer, &format!("/policies/{id}/underwrite"), &[("policy_no", "PJA-DATES-1")]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let policy = app.store.policy(&system, id).await.unwrap();
+    let policy = app.store.policies().policy(&system, id).await.unwrap();
     assert_eq!(policy.summary.status, PolicyStatus::Underwritten);
     assert_eq!(policy.summary.start_date, date(2026, 12, 6));
     assert_eq!(policy.summary.end_date, date(2027, 8, 31));
@@ -376,18 +397,29 @@ async fn todays_enrolment_starts_the_day_after_underwriting_on_the_quote_policy_
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let second = app.store.enrol(&system, &request).await.unwrap();
-    assert_eq!(app.store.policy(&system, second).await.unwrap().summary.start_date, date(2026, 12, 6));
-    app.store.submit_policy(&system, second).await.unwrap();
+    let second = app.store.policies().enrol(&system, &request).await.unwrap();
+    assert_eq!(
+        app.store.policies().policy(&system, second).await.unwrap().summary.start_date,
+        date(2026, 12, 6)
+    );
+    app.store.policies().submit_policy(&system, second).await.unwrap();
     set_clock(&app, date(2026, 12, 9), 9, 0);
     let insurer_actor = system.clone().acting_as(guanai_domain::Role::InsurerCity);
     app.store
+        .policies()
         .underwrite_many(&insurer_actor, &[(second, PolicyNo::parse("PJA-DATES-2").unwrap())])
         .await
         .unwrap();
-    assert_eq!(app.store.policy(&system, second).await.unwrap().summary.start_date, date(2026, 12, 10));
     assert_eq!(
-        app.store.policy(&system, id).await.unwrap().summary.start_date,
+        app.store.policies().policy(&system, second).await.unwrap().summary.start_date,
+        date(2026, 12, 10)
+    );
+    assert_eq!(
+        app.store.policies().policy(&system, second).await.unwrap().summary.start_date,
+        date(2026, 12, 10)
+    );
+    assert_eq!(
+        app.store.policies().policy(&system, id).await.unwrap().summary.start_date,
         date(2026, 12, 6),
         "untouched"
     );
@@ -408,13 +440,13 @@ async fn a_product_may_start_the_day_after_enrolment_and_pro_rate_the_premium() 
     assert!(quote.body.contains("data-testid=\"quote-premium\">75.00 元<"), "{}", quote.body);
     assert!(quote.body.contains("参保次日零时起保"), "{}", quote.body);
     let id = enrol_by_page(&app, &county, family, package, &members).await;
-    let policy = app.store.policy(&system, id).await.unwrap();
+    let policy = app.store.policies().policy(&system, id).await.unwrap();
     assert_eq!(policy.summary.premium, Fen::from_yuan(75));
     assert_eq!(policy.summary.start_date, date(2026, 12, 2));
     set_clock(&app, date(2026, 12, 20), 9, 0);
     let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
-    app.store.underwrite_policy(&insurer, id, "PJA-DATES-3").await.unwrap();
-    let policy = app.store.policy(&system, id).await.unwrap();
+    app.store.policies().underwrite_policy(&insurer, id, "PJA-DATES-3").await.unwrap();
+    let policy = app.store.policies().policy(&system, id).await.unwrap();
     assert_eq!(policy.summary.start_date, date(2026, 12, 2), "fixed at enrolment under this rule");
     assert_eq!(policy.summary.premium, Fen::from_yuan(75), "the premium is fixed at enrolment");
 }
@@ -427,11 +459,11 @@ async fn an_enrolment_before_the_scheme_starts_gets_the_schemes_start() {
     let (family, members) = couple(&app, 7).await;
     let county = app.login("demo.county").await;
     let id = enrol_by_page(&app, &county, family, package.id, &members).await;
-    let policy = app.store.policy(&system, id).await.unwrap();
+    let policy = app.store.policies().policy(&system, id).await.unwrap();
     assert_eq!(policy.summary.start_date, date(2026, 9, 1));
     assert!(!policy.start_after_underwriting);
     set_clock(&app, date(2026, 8, 31), 20, 0);
     let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
-    app.store.underwrite_policy(&insurer, id, "PJA-DATES-4").await.unwrap();
-    assert_eq!(app.store.policy(&system, id).await.unwrap().summary.start_date, date(2026, 9, 1));
+    app.store.policies().underwrite_policy(&insurer, id, "PJA-DATES-4").await.unwrap();
+    assert_eq!(app.store.policies().policy(&system, id).await.unwrap().summary.start_date, date(2026, 9, 1));
 }

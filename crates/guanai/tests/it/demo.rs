@@ -20,6 +20,7 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
     for page in 0.. {
         let found = app
             .store
+            .policies()
             .search_policies(&system, &PolicyQuery { page, per_page: 1000, ..Default::default() })
             .await
             .unwrap();

@@ -28,6 +28,7 @@ async fn three_person_family(app: &TestApp, seq: u32) -> (i64, Vec<i64>) {
 
 async fn policy_count(app: &TestApp) -> u64 {
     app.store
+        .policies()
         .search_policies(&app.system(), &PolicyQuery { per_page: 1, ..Default::default() })
         .await
         .unwrap()
@@ -72,7 +73,7 @@ async fn county_staff_enrol_with_an_add_on_funded_by_three_sources_and_the_insur
     assert!(location.ends_with("?notice=created"), "{location}");
     let policy_id: i64 =
         location.trim_start_matches("/policies/").split('?').next().unwrap().parse().unwrap();
-    let detail = app.store.policy(&app.system(), policy_id).await.unwrap();
+    let detail = app.store.policies().policy(&app.system(), policy_id).await.unwrap();
     assert_eq!(detail.summary.status, PolicyStatus::Submitted);
     assert_eq!(detail.summary.channel, Channel::Staff);
     assert_eq!(detail.summary.premium, Fen::from_yuan(160));
@@ -103,7 +104,7 @@ async fn county_staff_enrol_with_an_add_on_funded_by_three_sources_and_the_insur
     let certificate = app.get(&county, &format!("/policies/{policy_id}/certificate")).await;
     assert_eq!(certificate.status, StatusCode::OK);
     assert!(certificate.body.contains("PJA2026000001") && certificate.body.contains("2026年9月1日零时起"));
-    let code = app.store.policy(&app.system(), policy_id).await.unwrap().cert_code;
+    let code = app.store.policies().policy(&app.system(), policy_id).await.unwrap().cert_code;
     assert!(certificate.body.contains(&code));
     let public = app.get_anonymous(&format!("/verify?code={}", code.to_lowercase())).await;
     assert_eq!(public.status, StatusCode::OK);
@@ -128,6 +129,7 @@ async fn an_agent_enrols_a_family_in_two_steps_as_its_agent() {
     assert_eq!(confirm.status, StatusCode::SEE_OTHER);
     let found = app
         .store
+        .policies()
         .search_policies(
             &app.system(),
             &PolicyQuery { family_id: Some(family), per_page: 10, ..Default::default() },
@@ -163,7 +165,13 @@ async fn eligibility_refusals_name_the_person_and_the_rule_and_save_nothing() {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let err = app.store.enrol(&app.system(), &request(members.clone(), 1)).await.unwrap_err().to_string();
+    let err = app
+        .store
+        .policies()
+        .enrol(&app.system(), &request(members.clone(), 1))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(
             "张大爷在2026年9月1日（起保日）年满66周岁，不在《计生家庭意外伤害保险》的初保年龄1–65周岁之内"
@@ -171,13 +179,19 @@ async fn eligibility_refusals_name_the_person_and_the_rule_and_save_nothing() {
         "{err}"
     );
     assert!(err.contains("张小宝在2026年9月1日（起保日）年满0周岁"), "{err}");
-    let err = app.store.enrol(&app.system(), &request(vec![members[0]], 3)).await.unwrap_err().to_string();
+    let err = app
+        .store
+        .policies()
+        .enrol(&app.system(), &request(vec![members[0]], 3))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("每户可投1–2份"), "{err}");
-    let err = app.store.enrol(&app.system(), &request(vec![], 1)).await.unwrap_err().to_string();
+    let err = app.store.policies().enrol(&app.system(), &request(vec![], 1)).await.unwrap_err().to_string();
     assert!(err.contains("请至少选择一名被保险人"), "{err}");
     // A request naming thousands of ids is refused before anything is read for them.
     let many: Vec<i64> = (1..=5_000).collect();
-    let err = app.store.enrol(&app.system(), &request(many, 1)).await.unwrap_err().to_string();
+    let err = app.store.policies().enrol(&app.system(), &request(many, 1)).await.unwrap_err().to_string();
     assert!(err.contains("一次参保最多选择50名被保险人"), "{err}");
     assert_eq!(policy_count(&app).await, 0);
 }
@@ -205,10 +219,10 @@ async fn renewal_ages_apply_to_those_insured_last_year() {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    app.store.enrol(&system, &request(app.package("P1", 2025).await.id)).await.unwrap();
+    app.store.policies().enrol(&system, &request(app.package("P1", 2025).await.id)).await.unwrap();
     app.store.clock().set(crate::util::season_clock(2026).now());
-    let id = app.store.enrol(&system, &request(app.package("P1", 2026).await.id)).await.unwrap();
-    let detail = app.store.policy(&system, id).await.unwrap();
+    let id = app.store.policies().enrol(&system, &request(app.package("P1", 2026).await.id)).await.unwrap();
+    let detail = app.store.policies().policy(&system, id).await.unwrap();
     assert_eq!(detail.members[0].age_at_start, 66);
 }
 
@@ -225,19 +239,25 @@ async fn one_person_cannot_be_covered_twice_by_the_same_product_in_a_year() {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let first = app.store.enrol(&system, &request(app.package("P1", 2026).await.id)).await.unwrap();
-    let err =
-        app.store.enrol(&system, &request(app.package("P1N1", 2026).await.id)).await.unwrap_err().to_string();
+    let first =
+        app.store.policies().enrol(&system, &request(app.package("P1", 2026).await.id)).await.unwrap();
+    let err = app
+        .store
+        .policies()
+        .enrol(&system, &request(app.package("P1N1", 2026).await.id))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("李建国已在2026年度参保《计生家庭意外伤害保险》"), "{err}");
     assert_eq!(policy_count(&app).await, 1);
     // Cancelling gives the cover and the funding back.
-    let before = app.store.sources(&system, Some(2026)).await.unwrap();
-    app.store.cancel_policy(&system, first, "录入错误").await.unwrap();
-    let after = app.store.sources(&system, Some(2026)).await.unwrap();
+    let before = app.store.funding().sources(&system, Some(2026)).await.unwrap();
+    app.store.policies().cancel_policy(&system, first, "录入错误").await.unwrap();
+    let after = app.store.funding().sources(&system, Some(2026)).await.unwrap();
     let allocated =
         |list: &[guanai_store::funding::Source]| list.iter().map(|s| s.allocated.get()).sum::<i64>();
     assert_eq!(allocated(&before) - allocated(&after), 2_500, "10 + 5 + 10 元 returned");
-    app.store.enrol(&system, &request(app.package("P1N1", 2026).await.id)).await.unwrap();
+    app.store.policies().enrol(&system, &request(app.package("P1N1", 2026).await.id)).await.unwrap();
 }
 
 #[tokio::test]
@@ -264,18 +284,33 @@ async fn submitting_needs_consents_and_a_guardian_for_children_under_fourteen() 
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let id = app.store.enrol(&system, &request).await.unwrap();
-    let err = app.store.submit_policy(&system, id).await.unwrap_err().to_string();
+    let id = app.store.policies().enrol(&system, &request).await.unwrap();
+    let err = app.store.policies().submit_policy(&system, id).await.unwrap_err().to_string();
     assert!(err.contains("同意处理个人信息") && err.contains("同意向保险公司提供个人信息"), "{err}");
     assert!(err.contains("陈娃未满14周岁，缺少监护人同意"), "{err}");
     use guanai_store::families::ConsentKind;
-    app.store.record_consent(&system, family, ConsentKind::Processing, None, "陈父").await.unwrap();
-    app.store.record_consent(&system, family, ConsentKind::InsurerSharing, None, "陈父").await.unwrap();
-    let err = app.store.submit_policy(&system, id).await.unwrap_err().to_string();
+    app.store
+        .families()
+        .record_consent(&system, family, ConsentKind::Processing, None, "陈父")
+        .await
+        .unwrap();
+    app.store
+        .families()
+        .record_consent(&system, family, ConsentKind::InsurerSharing, None, "陈父")
+        .await
+        .unwrap();
+    let err = app.store.policies().submit_policy(&system, id).await.unwrap_err().to_string();
     assert!(!err.contains("同意处理个人信息") && err.contains("陈娃未满14周岁"), "{err}");
-    app.store.record_consent(&system, family, ConsentKind::Guardian, Some(members[1]), "陈父").await.unwrap();
-    app.store.submit_policy(&system, id).await.unwrap();
-    assert_eq!(app.store.policy(&system, id).await.unwrap().summary.status, PolicyStatus::Submitted);
+    app.store
+        .families()
+        .record_consent(&system, family, ConsentKind::Guardian, Some(members[1]), "陈父")
+        .await
+        .unwrap();
+    app.store.policies().submit_policy(&system, id).await.unwrap();
+    assert_eq!(
+        app.store.policies().policy(&system, id).await.unwrap().summary.status,
+        PolicyStatus::Submitted
+    );
 }
 
 #[tokio::test]
@@ -290,10 +325,10 @@ async fn a_changed_budget_between_quote_and_confirm_is_refused_and_changes_nothi
         channel: Channel::Staff,
         expected_family_part: Some(Fen::from_yuan(50)),
     };
-    let err = app.store.enrol(&app.system(), &request).await.unwrap_err().to_string();
+    let err = app.store.policies().enrol(&app.system(), &request).await.unwrap_err().to_string();
     assert!(err.contains("资金情况已有变化：家庭应缴由 50.00 元 变为 75.00 元"), "{err}");
     assert_eq!(policy_count(&app).await, 0);
-    let sources = app.store.sources(&app.system(), Some(2026)).await.unwrap();
+    let sources = app.store.funding().sources(&app.system(), Some(2026)).await.unwrap();
     assert!(sources.iter().all(|s| s.allocated == Fen::ZERO));
 }
 
@@ -303,6 +338,7 @@ async fn concurrent_enrolments_never_overspend_a_small_budget() {
     let system = app.system();
     let source = app
         .store
+        .funding()
         .create_source(
             &system,
             NewSource {
@@ -318,6 +354,7 @@ async fn concurrent_enrolments_never_overspend_a_small_budget() {
         .await
         .unwrap();
     app.store
+        .funding()
         .create_rule(
             &system,
             NewRule {
@@ -355,7 +392,7 @@ async fn concurrent_enrolments_never_overspend_a_small_budget() {
     for request in requests {
         let store = app.store.clone();
         let actor = system.clone();
-        tasks.push(tokio::spawn(async move { store.enrol(&actor, &request).await }));
+        tasks.push(tokio::spawn(async move { store.policies().enrol(&actor, &request).await }));
     }
     let mut created = 0;
     for task in tasks {
@@ -367,7 +404,7 @@ async fn concurrent_enrolments_never_overspend_a_small_budget() {
         }
     }
     assert!(created >= 4, "the budget pays four and a half premiums: {created} created");
-    let ledger = app.store.ledger(&system, source).await.unwrap();
+    let ledger = app.store.funding().ledger(&system, source).await.unwrap();
     assert!(ledger.source.allocated <= ledger.source.pledged, "over-allocated: {:?}", ledger.source);
     let paid: i64 = ledger.lines.iter().map(|l| l.amount.get()).sum();
     assert_eq!(paid, ledger.source.allocated.get(), "the ledger matches what was allocated");
@@ -388,23 +425,33 @@ async fn family_payments_cannot_exceed_what_is_owed_or_reuse_a_receipt() {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let id = app.store.enrol(&system, &request).await.unwrap();
+    let id = app.store.policies().enrol(&system, &request).await.unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
     let err = app
         .store
+        .policies()
         .record_payment(&system, id, Fen::from_yuan(80), "cash_agent", "R001", today)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("不超过待缴的 75.00 元"), "{err}");
-    app.store.record_payment(&system, id, Fen::from_yuan(50), "cash_agent", "R001", today).await.unwrap();
+    app.store
+        .policies()
+        .record_payment(&system, id, Fen::from_yuan(50), "cash_agent", "R001", today)
+        .await
+        .unwrap();
     let err = app
         .store
+        .policies()
         .record_payment(&system, id, Fen::from_yuan(25), "cash_agent", "R001", today)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("收据号“R001”已经登记过"), "{err}");
-    app.store.record_payment(&system, id, Fen::from_yuan(25), "bank_transfer", "R002", today).await.unwrap();
-    assert_eq!(app.store.policy(&system, id).await.unwrap().summary.paid, Fen::from_yuan(75));
+    app.store
+        .policies()
+        .record_payment(&system, id, Fen::from_yuan(25), "bank_transfer", "R002", today)
+        .await
+        .unwrap();
+    assert_eq!(app.store.policies().policy(&system, id).await.unwrap().summary.paid, Fen::from_yuan(75));
 }
 
 /// The public check names the policy's state instead of calling every genuine code valid:
@@ -426,25 +473,25 @@ async fn the_public_certificate_check_says_what_state_the_policy_is_in() {
             channel: Channel::Staff,
             expected_family_part: None,
         };
-        ids.push(app.store.enrol(&system, &request).await.unwrap());
+        ids.push(app.store.policies().enrol(&system, &request).await.unwrap());
     }
     let (draft, waiting, in_force, withdrawn, surrendered) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
     for id in [waiting, in_force, surrendered] {
-        app.store.submit_policy(&system, id).await.unwrap();
+        app.store.policies().submit_policy(&system, id).await.unwrap();
     }
-    app.store.underwrite_policy(&insurer, in_force, "PJA2026000010").await.unwrap();
-    app.store.underwrite_policy(&insurer, surrendered, "PJA2026000011").await.unwrap();
-    app.store.cancel_policy(&system, withdrawn, "录入错误").await.unwrap();
-    app.store.cancel_policy(&insurer, surrendered, "家庭申请退保").await.unwrap();
+    app.store.policies().underwrite_policy(&insurer, in_force, "PJA2026000010").await.unwrap();
+    app.store.policies().underwrite_policy(&insurer, surrendered, "PJA2026000011").await.unwrap();
+    app.store.policies().cancel_policy(&system, withdrawn, "录入错误").await.unwrap();
+    app.store.policies().cancel_policy(&insurer, surrendered, "家庭申请退保").await.unwrap();
 
     let today =
         chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
-    let underwritten = app.store.policy(&system, in_force).await.unwrap().summary;
+    let underwritten = app.store.policies().policy(&system, in_force).await.unwrap().summary;
     let started = underwritten.start_date <= today;
     let check = |id: i64| {
         let app = &app;
         async move {
-            let code = app.store.policy(&app.system(), id).await.unwrap().cert_code;
+            let code = app.store.policies().policy(&app.system(), id).await.unwrap().cert_code;
             let page = app.get_anonymous(&format!("/verify?code={code}")).await;
             assert_eq!(page.status, StatusCode::OK);
             let at = page.body.find("data-testid=\"verify-state\"").expect("a verdict");
@@ -479,7 +526,7 @@ async fn the_public_certificate_check_says_what_state_the_policy_is_in() {
         assert!(verdict.contains("已承保，尚未起保") && verdict.contains("tag green"), "{verdict}");
     }
     // The API answers with the same state.
-    let code = app.store.policy(&system, surrendered).await.unwrap().cert_code;
+    let code = app.store.policies().policy(&system, surrendered).await.unwrap().cert_code;
     let api = app.get_anonymous(&format!("/api/v1/verify/{code}")).await.json();
     assert_eq!(api["state"], "surrendered", "{api}");
 }

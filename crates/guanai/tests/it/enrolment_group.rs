@@ -47,7 +47,7 @@ async fn concurrent_enrolments_each_get_their_own_answer_and_one_refusal_fails_n
     let mut tasks = Vec::new();
     for request in requests.clone() {
         let (store, actor) = (app.store.clone(), system.clone());
-        tasks.push(tokio::spawn(async move { store.enrol(&actor, &request).await }));
+        tasks.push(tokio::spawn(async move { store.policies().enrol(&actor, &request).await }));
     }
     let mut answers = Vec::new();
     for task in tasks {
@@ -66,7 +66,7 @@ async fn concurrent_enrolments_each_get_their_own_answer_and_one_refusal_fails_n
     for (request, answer) in requests.iter().zip(&answers) {
         let Ok(id) = answer else { continue };
         // Each caller's id is its own family's policy, with its own member.
-        let detail = app.store.policy(&system, *id).await.unwrap();
+        let detail = app.store.policies().policy(&system, *id).await.unwrap();
         assert_eq!(detail.summary.family_id, request.family_id);
         assert_eq!(detail.members.iter().map(|m| m.person_id).collect::<Vec<_>>(), request.member_ids);
         assert_eq!(detail.summary.premium, Fen::from_yuan(100));
@@ -77,6 +77,7 @@ async fn concurrent_enrolments_each_get_their_own_answer_and_one_refusal_fails_n
     assert_eq!(created.len(), 7, "eight families, one refused: {answers:?}");
     let total = app
         .store
+        .policies()
         .search_policies(&system, &PolicyQuery { per_page: 1, ..Default::default() })
         .await
         .unwrap()
@@ -95,11 +96,11 @@ async fn concurrent_enrolments_each_get_their_own_answer_and_one_refusal_fails_n
         assert!(logged.contains(&id.to_string()), "policy {id} is logged");
     }
     // The sources' allocations are exactly the parts written.
-    let sources = app.store.sources(&system, Some(2026)).await.unwrap();
+    let sources = app.store.funding().sources(&system, Some(2026)).await.unwrap();
     let allocated: i64 = sources.iter().map(|s| s.allocated.get()).sum();
     let mut parts = 0;
     for id in &created {
-        let detail = app.store.policy(&system, *id).await.unwrap();
+        let detail = app.store.policies().policy(&system, *id).await.unwrap();
         parts += detail.funding.iter().filter(|l| l.source_id.is_some()).map(|l| l.amount.get()).sum::<i64>();
     }
     assert_eq!(allocated, parts);
@@ -134,7 +135,7 @@ async fn the_coverage_look_up_lists_the_policies_of_the_person_found() {
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let id = app.store.enrol(&system, &request).await.unwrap();
+    let id = app.store.policies().enrol(&system, &request).await.unwrap();
     let after = app.post_json(&county, "/api/v1/coverage", serde_json::json!({"id_number": head})).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.body);
     let json = after.json();

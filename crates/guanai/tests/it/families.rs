@@ -31,7 +31,7 @@ fn system() -> Actor {
 
 async fn family_count(app: &TestApp) -> u64 {
     let query = FamilyQuery { per_page: 1, ..Default::default() };
-    app.store.search_families(&system(), &query).await.unwrap().total
+    app.store.families().search_families(&system(), &query).await.unwrap().total
 }
 
 /// The registration form's fields, ready to post.
@@ -71,7 +71,7 @@ async fn stored_family(app: &TestApp, village: &str, head: &str, id: &str) -> i6
             relationship: Relationship::Head,
         },
     };
-    app.store.create_family(&system(), new).await.expect("family created")
+    app.store.families().create_family(&system(), new).await.expect("family created")
 }
 
 async fn post_json(
@@ -122,7 +122,7 @@ async fn an_agent_registers_a_family_and_reveals_numbers_only_on_request() {
     assert!(page.body.contains("同意向保险公司提供个人信息"));
     assert!(page.body.contains(&format!("href=\"/families/{id}/enrol\"")), "the agent may enrol");
 
-    let detail = app.store.family(&system(), id).await.unwrap();
+    let detail = app.store.families().family(&system(), id).await.unwrap();
     assert_eq!(detail.summary.village_code, "360802100200");
     assert_eq!(detail.members.len(), 1);
     assert_eq!(detail.members[0].relationship, Relationship::Head);
@@ -217,8 +217,8 @@ async fn a_legacy_15_digit_id_is_upgraded_with_a_notice() {
     assert_eq!(response.location(), format!("/families/{id}?notice=upgraded"));
     let page = app.get(&agent, response.location()).await;
     assert!(page.body.contains("已按国家标准自动升级为18位"), "{}", page.body);
-    let detail = app.store.family(&system(), id).await.unwrap();
-    let full = app.store.reveal_id_number(&system(), detail.members[0].id).await.unwrap();
+    let detail = app.store.families().family(&system(), id).await.unwrap();
+    let full = app.store.families().reveal_id_number(&system(), detail.members[0].id).await.unwrap();
     assert_eq!(full, upgraded.id.as_str());
     assert_eq!(full.len(), 18);
     // Without the notice parameter the page says nothing about it; unknown notices are ignored.
@@ -295,7 +295,7 @@ async fn families_outside_the_scope_are_not_found_and_logged() {
         [("name", "王小三"), ("id_number", &id_number("36080320100101031")), ("relationship", "child")];
     let response = app.post_form(&county, &format!("/families/{qingyuan}/members"), &member).await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.store.family(&system(), qingyuan).await.unwrap().members.len(), 1);
+    assert_eq!(app.store.families().family(&system(), qingyuan).await.unwrap().members.len(), 1);
     assert_eq!(app.get(&county, "/families/abc").await.status, StatusCode::NOT_FOUND);
 }
 
@@ -304,7 +304,7 @@ async fn a_supervisor_sees_names_masked_and_cannot_reveal() {
     let app = TestApp::demo().await;
     let head_id = id_number("36080219900101001");
     let id = stored_family(&app, "360802100200", "张三丰", &head_id).await;
-    let pid = app.store.family(&system(), id).await.unwrap().members[0].id;
+    let pid = app.store.families().family(&system(), id).await.unwrap().members[0].id;
     let supervisor = app.login("demo.supervisor").await;
     let list = app.get(&supervisor, "/families").await;
     assert_eq!(list.status, StatusCode::OK);
@@ -354,7 +354,7 @@ async fn members_events_moves_and_consents_are_recorded_and_audited() {
     );
     let members = |family: i64| {
         let store = app.store.clone();
-        async move { store.family(&system(), family).await.unwrap().members }
+        async move { store.families().family(&system(), family).await.unwrap().members }
     };
     // Members: a spouse and a child under 14.
     let spouse_id = id_number("36080219820202022");
@@ -480,7 +480,7 @@ async fn members_events_moves_and_consents_are_recorded_and_audited() {
         .post_form(&agent, &format!("/families/{b}/consents/withdraw"), &[("kind", "insurer_sharing")])
         .await;
     assert_eq!(withdraw.status, StatusCode::SEE_OTHER);
-    let consents = app.store.family(&system(), b).await.unwrap().consents;
+    let consents = app.store.families().family(&system(), b).await.unwrap().consents;
     let kinds: Vec<&str> = consents.iter().map(|c| c.kind.code()).collect();
     assert_eq!(kinds, ["processing", "guardian"]);
     assert_eq!(consents[1].person_id, Some(child_pid));
@@ -566,6 +566,7 @@ async fn the_name_filter_matches_the_start_of_names_only() {
         async move {
             let query = FamilyQuery { name: Some(name.into()), per_page: 50, ..Default::default() };
             let mut ids: Vec<i64> = store
+                .families()
                 .search_families(&system(), &query)
                 .await
                 .unwrap()

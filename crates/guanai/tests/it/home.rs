@@ -44,14 +44,14 @@ async fn the_home_page_counts_this_years_policies_of_the_users_region() {
             channel: Channel::Staff,
             expected_family_part: None,
         };
-        policies.push(app.store.enrol(&system, &request).await.unwrap());
+        policies.push(app.store.policies().enrol(&system, &request).await.unwrap());
     }
     for id in &policies[1..3] {
-        app.store.submit_policy(&system, *id).await.unwrap();
+        app.store.policies().submit_policy(&system, *id).await.unwrap();
     }
     let insurer = system.clone().acting_as(Role::InsurerCity);
-    app.store.underwrite_policy(&insurer, policies[2], "PJA2026000001").await.unwrap();
-    app.store.cancel_policy(&system, policies[3], "录入错误").await.unwrap();
+    app.store.policies().underwrite_policy(&insurer, policies[2], "PJA2026000001").await.unwrap();
+    app.store.policies().cancel_policy(&system, policies[3], "录入错误").await.unwrap();
 
     let county = app.login("demo.county").await;
     let home = app.get(&county, "/").await.body;
@@ -73,6 +73,7 @@ async fn the_home_page_counts_this_years_policies_of_the_users_region() {
 
     // A user of another county sees its own figures: none.
     app.store
+        .users()
         .create_user(
             &system,
             guanai_store::users::NewUser {

@@ -41,6 +41,7 @@ fn roster(seq: u32) -> (String, Vec<String>) {
 
 async fn families(app: &TestApp) -> u64 {
     app.store
+        .families()
         .search_families(&app.system(), &FamilyQuery { per_page: 1, ..Default::default() })
         .await
         .unwrap()
@@ -120,12 +121,16 @@ async fn of_many_claims_at_once_exactly_one_wins() {
     let app = TestApp::demo().await;
     let system = app.system();
     let (text, _) = roster(311);
-    let job =
-        app.store.create_import_job(&system, JobKind::Roster, "r.csv", Some(text.as_bytes())).await.unwrap();
+    let job = app
+        .store
+        .imports()
+        .create_import_job(&system, JobKind::Roster, "r.csv", Some(text.as_bytes()))
+        .await
+        .unwrap();
     let claims = futures_claims(&app, job, 8).await;
     assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
     // Claimed and fresh: nobody else gets it; stale: it is claimed again, once.
-    assert!(!app.store.claim_import_job(&system, JobKind::Roster, job, false).await.unwrap());
+    assert!(!app.store.imports().claim_import_job(&system, JobKind::Roster, job, false).await.unwrap());
     age_job(&app, job, "committing", 20).await;
     let claims = futures_claims(&app, job, 8).await;
     assert_eq!(claims.iter().filter(|c| **c).count(), 1, "{claims:?}");
@@ -137,7 +142,7 @@ async fn futures_claims(app: &TestApp, job: i64, n: usize) -> Vec<bool> {
         let store = app.store.clone();
         let system = app.system();
         tasks.push(tokio::spawn(async move {
-            store.claim_import_job(&system, JobKind::Roster, job, false).await.unwrap()
+            store.imports().claim_import_job(&system, JobKind::Roster, job, false).await.unwrap()
         }));
     }
     let mut out = Vec::new();
@@ -252,7 +257,7 @@ async fn files_of_ended_imports_are_deleted_after_their_retention() {
         let store = app.store.clone();
         let system = system.clone();
         let id = job_id(job);
-        async move { store.import_job(&system, JobKind::Roster, id).await.unwrap() }
+        async move { store.imports().import_job(&system, JobKind::Roster, id).await.unwrap() }
     };
     let (old, bytes) = file(&jobs[0]).await;
     assert!(bytes.is_empty() && old.file_deleted_at.is_some(), "8 days after its end the file is gone");
@@ -267,10 +272,15 @@ async fn files_of_ended_imports_are_deleted_after_their_retention() {
     assert_eq!(commit.status, StatusCode::SEE_OTHER);
     let system = app.system();
     assert!(
-        !app.store.claim_import_job(&system, JobKind::Roster, job_id(&jobs[2]), false).await.unwrap(),
+        !app.store
+            .imports()
+            .claim_import_job(&system, JobKind::Roster, job_id(&jobs[2]), false)
+            .await
+            .unwrap(),
         "a cancelled job is never claimed"
     );
-    let (abandoned, _) = app.store.import_job(&system, JobKind::Roster, job_id(&jobs[2])).await.unwrap();
+    let (abandoned, _) =
+        app.store.imports().import_job(&system, JobKind::Roster, job_id(&jobs[2])).await.unwrap();
     assert_eq!(abandoned.status, guanai_store::imports::JobStatus::Cancelled, "the abandoned job is not run");
     assert_eq!(families(&app).await, 4);
 }
@@ -382,6 +392,7 @@ async fn the_migration_deletes_files_stored_in_the_clear() {
     let (text, ids) = roster(391);
     let job = app
         .store
+        .imports()
         .create_import_job(&app.system(), JobKind::Roster, "r.csv", Some(text.as_bytes()))
         .await
         .unwrap();
@@ -397,7 +408,8 @@ async fn the_migration_deletes_files_stored_in_the_clear() {
     db.execute_unprepared("ALTER TABLE import_jobs DROP COLUMN file_deleted_at").await.unwrap();
     db.execute_unprepared("DELETE FROM seaql_migrations WHERE version LIKE '%000007%'").await.unwrap();
     app.store.migrate().await.unwrap();
-    let (migrated, bytes) = app.store.import_job(&app.system(), JobKind::Roster, job).await.unwrap();
+    let (migrated, bytes) =
+        app.store.imports().import_job(&app.system(), JobKind::Roster, job).await.unwrap();
     assert!(bytes.is_empty() && migrated.file_deleted_at.is_some());
     assert_eq!(migrated.status, guanai_store::imports::JobStatus::Failed);
     assert!(migrated.message.contains("请重新上传"), "{}", migrated.message);
@@ -491,6 +503,6 @@ async fn the_command_line_import_is_a_job_on_the_web_list() {
     assert!(page.body.contains("<h2>新增</h2><p class=\"big\">3</p>"), "the stored plan: {}", page.body);
     // Its file stayed with the command line: nothing to run again from the web.
     assert!(!page.body.contains("确认导入"));
-    let (stored, bytes) = app.store.import_job(&app.system(), JobKind::Roster, job).await.unwrap();
+    let (stored, bytes) = app.store.imports().import_job(&app.system(), JobKind::Roster, job).await.unwrap();
     assert!(bytes.is_empty() && stored.file_never_kept());
 }

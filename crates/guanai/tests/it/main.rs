@@ -11,6 +11,7 @@ mod cli;
 mod codes;
 mod dates;
 mod demo;
+mod denials;
 mod enrolment;
 mod enrolment_group;
 mod exchange;

@@ -48,7 +48,7 @@ async fn raw_id_and_phone_numbers_are_nowhere_in_the_database() {
         .await;
     // Reveal once, so the audit log has the event too.
     let county = app.login("demo.county").await;
-    let revealed = app.store.reveal_id_number(&app.system(), members[0]).await.unwrap();
+    let revealed = app.store.families().reveal_id_number(&app.system(), members[0]).await.unwrap();
     assert_eq!(revealed, head, "the sealed value opens to the original");
     let page = app.get(&county, &format!("/families/{family}")).await;
     assert!(
@@ -103,6 +103,7 @@ async fn the_coverage_look_up_is_scoped_and_audited() {
     // The insurer's branch of another county does not find the person, and the try is logged.
     let system = app.system();
     app.store
+        .users()
         .create_user(
             &system,
             guanai_store::users::NewUser {

@@ -37,9 +37,9 @@ async fn a_city_loads_from_files_once_and_again_changes_nothing() {
     small_city(dir.path());
     let city = RegionCode::parse("3699").unwrap();
     let set = read_division_dir(dir.path(), &city).unwrap();
-    let first = store.import_regions(&set).await.unwrap();
+    let first = store.regions().import_regions(&set).await.unwrap();
     assert_eq!((first.added, first.renamed, first.unchanged), (7, 0, 0));
-    let second = store.import_regions(&set).await.unwrap();
+    let second = store.regions().import_regions(&set).await.unwrap();
     assert_eq!((second.added, second.renamed, second.unchanged), (0, 0, 7));
 
     // A renamed village is updated in place.
@@ -48,10 +48,12 @@ async fn a_city_loads_from_files_once_and_again_changes_nothing() {
         "villages.csv",
         "code,name,streetCode\n369901100200,\"双树新村村民委员会\",369901100\n369902100001,\"新街社区居委会\",369902100\n",
     );
-    let renamed = store.import_regions(&read_division_dir(dir.path(), &city).unwrap()).await.unwrap();
+    let renamed =
+        store.regions().import_regions(&read_division_dir(dir.path(), &city).unwrap()).await.unwrap();
     assert_eq!((renamed.added, renamed.renamed), (0, 1));
     let admin = Actor::system(city.clone());
-    let villages = store.region_children(&admin, &RegionCode::parse("369901100").unwrap()).await.unwrap();
+    let villages =
+        store.regions().region_children(&admin, &RegionCode::parse("369901100").unwrap()).await.unwrap();
     assert_eq!(villages[0].name, "双树新村村民委员会");
     assert_eq!(villages[0].short_name, "双树新村");
 }
@@ -72,7 +74,7 @@ async fn a_malformed_file_is_refused_before_anything_is_written() {
     let err = read_division_dir(dir.path(), &city).unwrap_err();
     assert!(matches!(err, DivisionFileError::BadRow { line: 3, .. }), "{err}");
     assert!(err.to_string().contains("villages.csv") && err.to_string().contains("第3行"), "{err}");
-    assert!(!store.region_exists(&city).await.unwrap());
+    assert!(!store.regions().region_exists(&city).await.unwrap());
 
     let err = read_division_dir(dir.path(), &RegionCode::parse("3698").unwrap()).unwrap_err();
     assert!(matches!(err, DivisionFileError::CityNotFound(_)));
@@ -88,20 +90,20 @@ async fn the_demo_city_has_its_official_tree() {
     let db = TestDb::new().await;
     let store = Store::open(&db.target(), db.keys()).await.unwrap();
     let set = guanai_store::regions::demo_city();
-    store.import_regions(&set).await.unwrap();
+    store.regions().import_regions(&set).await.unwrap();
     let city = RegionCode::parse("3608").unwrap();
     let admin = Actor::system(city.clone());
-    let counties = store.region_children(&admin, &city).await.unwrap();
+    let counties = store.regions().region_children(&admin, &city).await.unwrap();
     assert_eq!(counties.len(), 13);
     let townships: u64 = counties.iter().map(|c| c.children).sum();
     assert_eq!(townships, 252);
     let mut villages = 0;
     for county in &counties {
-        for township in store.region_children(&admin, &county.code).await.unwrap() {
+        for township in store.regions().region_children(&admin, &county.code).await.unwrap() {
             assert_eq!(township.level, RegionLevel::Township);
             villages += township.children;
         }
     }
     assert_eq!(villages, 2967);
-    assert_eq!(store.cities().await.unwrap(), vec![city]);
+    assert_eq!(store.regions().cities().await.unwrap(), vec![city]);
 }

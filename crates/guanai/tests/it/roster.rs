@@ -76,6 +76,7 @@ async fn a_gbk_roster_with_titles_and_totals_gets_a_verdict_for_every_row_and_im
     plan.commit(&app.store, &system, |_, _| async {}).await.unwrap();
     let families = app
         .store
+        .families()
         .search_families(&system, &FamilyQuery { per_page: 10, ..Default::default() })
         .await
         .unwrap();
@@ -92,6 +93,7 @@ async fn a_gbk_roster_with_titles_and_totals_gets_a_verdict_for_every_row_and_im
     again.commit(&app.store, &system, |_, _| async {}).await.unwrap();
     assert_eq!(
         app.store
+            .families()
             .search_families(&system, &FamilyQuery { per_page: 1, ..Default::default() })
             .await
             .unwrap()
@@ -113,6 +115,7 @@ async fn a_gbk_roster_with_titles_and_totals_gets_a_verdict_for_every_row_and_im
     plan.commit(&app.store, &system, |_, _| async {}).await.unwrap();
     let families = app
         .store
+        .families()
         .search_families(&system, &FamilyQuery { per_page: 10, ..Default::default() })
         .await
         .unwrap();
@@ -233,6 +236,7 @@ async fn an_import_killed_half_way_completes_on_the_next_run() {
         let system = system.clone();
         async move {
             store
+                .families()
                 .search_families(&system, &FamilyQuery { per_page: 1, ..Default::default() })
                 .await
                 .unwrap()
@@ -321,6 +325,7 @@ async fn the_web_page_maps_columns_previews_and_commits_in_the_background() {
     assert!(done, "the background import finished");
     let families = app
         .store
+        .families()
         .search_families(
             &app.system(),
             &FamilyQuery { name: Some("张户主".into()), per_page: 5, ..Default::default() },
@@ -471,12 +476,13 @@ async fn families_of_the_village(app: &TestApp) -> Vec<(String, Vec<String>)> {
     let system = app.system();
     let page = app
         .store
+        .families()
         .search_families(&system, &FamilyQuery { per_page: 100, ..Default::default() })
         .await
         .unwrap();
     let mut out = Vec::new();
     for family in page.families {
-        let detail = app.store.family(&system, family.id).await.unwrap();
+        let detail = app.store.families().family(&system, family.id).await.unwrap();
         let mut names: Vec<String> = detail.members.iter().map(|m| m.name.to_string()).collect();
         names.sort();
         out.push((family.head_name.to_string(), names));
@@ -529,6 +535,7 @@ async fn members_of_a_refused_or_missing_head_stay_out(bytes: Vec<u8>) {
     let county = app.login("demo.county").await;
     let zhang = app
         .store
+        .families()
         .search_families(
             &app.system(),
             &FamilyQuery { name: Some("张甲".into()), per_page: 5, ..Default::default() },

@@ -42,7 +42,7 @@ async fn county_staff_create_a_township_user_in_their_county() {
 async fn nobody_creates_users_beyond_their_scope_or_role() {
     let app = TestApp::demo().await;
     let county = app.login("demo.county").await;
-    let before = app.store.count_users().await.unwrap();
+    let before = app.store.users().count_users().await.unwrap();
     let cases = [
         (form("outside.user", "township_staff", "360803001"), "不在您的管理范围内"),
         (form("upward.user", "city_admin", "360802"), "不能创建“市计生协管理员”角色的用户"),
@@ -63,23 +63,23 @@ async fn nobody_creates_users_beyond_their_scope_or_role() {
     weak[5] = ("password", "123");
     let response = create(&app, &county, &weak).await;
     assert!(response.body.contains("初始密码：密码至少需要10个字符"));
-    assert_eq!(app.store.count_users().await.unwrap(), before, "nothing was created");
+    assert_eq!(app.store.users().count_users().await.unwrap(), before, "nothing was created");
     // A role without user management cannot post the form at all.
     let agent = app.login("demo.agent").await;
     let response = create(&app, &agent, &form("agent.made", "village_agent", "360802100001")).await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.store.count_users().await.unwrap(), before);
+    assert_eq!(app.store.users().count_users().await.unwrap(), before);
 }
 
 #[tokio::test]
 async fn a_duplicate_username_is_a_conflict_the_user_can_fix() {
     let app = TestApp::demo().await;
     let city = app.login("demo.city").await;
-    let before = app.store.count_users().await.unwrap();
+    let before = app.store.users().count_users().await.unwrap();
     let response = create(&app, &city, &form("Demo.County", "county_staff", "360803")).await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     assert!(response.body.contains("用户名“demo.county”已被使用，请换一个"), "{}", response.body);
-    assert_eq!(app.store.count_users().await.unwrap(), before);
+    assert_eq!(app.store.users().count_users().await.unwrap(), before);
 }
 
 #[tokio::test]
@@ -118,7 +118,7 @@ async fn the_api_creates_users_with_the_csrf_header_only() {
 #[tokio::test]
 async fn each_side_creates_only_its_own_users() {
     let app = TestApp::demo().await;
-    let before = app.store.count_users().await.unwrap();
+    let before = app.store.users().count_users().await.unwrap();
     // County staff cannot make insurer users (who underwrite and cancel policies).
     let county = app.login("demo.county").await;
     let response = create(&app, &county, &form("fake.insurer", "insurer_county", "360802")).await;
@@ -135,7 +135,7 @@ async fn each_side_creates_only_its_own_users() {
     }
     let new_user_page = app.get(&city, "/users/new").await;
     assert!(!new_user_page.body.contains("value=\"insurer_county\""), "not offered");
-    assert_eq!(app.store.count_users().await.unwrap(), before, "nothing was created");
+    assert_eq!(app.store.users().count_users().await.unwrap(), before, "nothing was created");
     // The insurer's city branch creates its own sub-branch users, and sees only its side.
     let insurer = app.login("demo.insurer").await;
     let response = create(&app, &insurer, &form("qingyuan.branch", "insurer_county", "360803")).await;
@@ -146,5 +146,5 @@ async fn each_side_creates_only_its_own_users() {
     let list = app.get(&insurer, "/users").await;
     assert!(list.body.contains("qingyuan.branch") && list.body.contains("demo.branch"), "{}", list.body);
     assert!(!list.body.contains("demo.county"), "association staff are not the insurer's to see");
-    assert_eq!(app.store.count_users().await.unwrap(), before + 1);
+    assert_eq!(app.store.users().count_users().await.unwrap(), before + 1);
 }

@@ -250,7 +250,7 @@ impl TestApp {
             per_page: 1000,
             ..Default::default()
         };
-        self.store.search_audit(&auditor, &query).await.expect("audit search").entries
+        self.store.audit_log().search_audit(&auditor, &query).await.expect("audit search").entries
     }
 }
 
@@ -313,6 +313,7 @@ impl TestApp {
         let (head_name, head_id, _) = members.next().expect("a head");
         let family = self
             .store
+            .families()
             .create_family(
                 &system,
                 NewFamily {
@@ -336,20 +337,44 @@ impl TestApp {
                 id_number: guanai_domain::IdNumber::parse(&id).unwrap().id,
                 relationship,
             };
-            self.store.add_member(&system, family, person).await.expect("add member");
+            self.store.families().add_member(&system, family, person).await.expect("add member");
         }
         if spec.consents {
             for kind in [ConsentKind::Processing, ConsentKind::InsurerSharing] {
-                self.store.record_consent(&system, family, kind, None, head_name).await.unwrap();
+                self.store.families().record_consent(&system, family, kind, None, head_name).await.unwrap();
             }
         }
-        let ids = self.store.family(&system, family).await.unwrap().members.iter().map(|m| m.id).collect();
+        let ids = self
+            .store
+            .families()
+            .family(&system, family)
+            .await
+            .unwrap()
+            .members
+            .iter()
+            .map(|m| m.id)
+            .collect();
         (family, ids)
+    }
+
+    /// Enrols all `members` of `family` in the 2026 package `code` as the system actor, by
+    /// staff; the new (draft) policy's id.
+    pub async fn enrol_all(&self, family: i64, members: &[i64], code: &str) -> i64 {
+        let request = guanai_store::policies::EnrolRequest {
+            family_id: family,
+            package_id: self.package(code, 2026).await.id,
+            shares: 1,
+            member_ids: members.to_vec(),
+            channel: guanai_store::policies::Channel::Staff,
+            expected_family_part: None,
+        };
+        self.store.policies().enrol(&self.system(), &request).await.expect("enrolment")
     }
 
     /// The demo package with this code (P1, P1N1, P1N2) of `year`.
     pub async fn package(&self, code: &str, year: i32) -> guanai_store::products::Package {
         self.store
+            .products()
             .packages(Some(year))
             .await
             .unwrap()
@@ -369,6 +394,6 @@ impl TestApp {
             channel: guanai_store::policies::Channel::Staff,
             expected_family_part: None,
         };
-        self.store.enrol(&self.system(), &request).await.expect("enrol")
+        self.store.policies().enrol(&self.system(), &request).await.expect("enrol")
     }
 }

@@ -64,14 +64,22 @@ async fn known(
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let policy = app.store.enrol(&system, &request).await.expect("enrol");
-    app.store.submit_policy(&system, policy).await.expect("submit");
+    let policy = app.store.policies().enrol(&system, &request).await.expect("enrol");
+    app.store.policies().submit_policy(&system, policy).await.expect("submit");
     if underwrite {
         let insurer = Actor::system(RegionCode::parse("3608").unwrap()).acting_as(Role::InsurerCity);
-        app.store.underwrite_policy(&insurer, policy, &format!("PV{policy:08}")).await.expect("underwrite");
+        app.store
+            .policies()
+            .underwrite_policy(&insurer, policy, &format!("PV{policy:08}"))
+            .await
+            .expect("underwrite");
     }
     if withdraw {
-        app.store.withdraw_consent(&system, family, ConsentKind::InsurerSharing, None).await.unwrap();
+        app.store
+            .families()
+            .withdraw_consent(&system, family, ConsentKind::InsurerSharing, None)
+            .await
+            .unwrap();
     }
     let births = people
         .iter()
@@ -323,6 +331,7 @@ async fn every_role_sees_names_ids_and_phones_only_where_it_may() {
         );
         let source = app
             .store
+            .funding()
             .sources(&app.system(), Some(2026))
             .await
             .unwrap()
@@ -481,7 +490,7 @@ async fn exact_id_and_phone_searches_are_posted_audited_and_limited() {
     assert_eq!(lookups.len(), 1);
     let entry = &lookups[0];
     assert!(entry.target_id.contains(&a.family.to_string()), "{entry:?}");
-    let child_pid = app.store.family(&app.system(), a.family).await.unwrap().members[1].id;
+    let child_pid = app.store.families().family(&app.system(), a.family).await.unwrap().members[1].id;
     assert_eq!(entry.subject.as_deref(), Some(format!("person:{child_pid}").as_str()), "{entry:?}");
     assert!(!format!("{entry:?}").contains(&child_id), "the raw number is not in the audit log");
     // The API's look-up, by phone.
@@ -534,8 +543,8 @@ async fn an_insurer_reveals_and_exports_numbers_only_with_the_familys_consent() 
     )
     .await;
     let system = app.system();
-    let pa = app.store.family(&system, a.family).await.unwrap().members[0].id;
-    let pb = app.store.family(&system, b.family).await.unwrap().members[0].id;
+    let pa = app.store.families().family(&system, a.family).await.unwrap().members[0].id;
+    let pb = app.store.families().family(&system, b.family).await.unwrap().members[0].id;
     let insurer = app.login("demo.branch").await;
     // With consent: revealed, and logged.
     let shown =

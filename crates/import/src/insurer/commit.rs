@@ -21,10 +21,10 @@ impl ReturnPlan {
         }
         let mut outcome = ReturnOutcome::default();
         if !underwrite.is_empty() {
-            outcome.underwritten = store.underwrite_many(actor, &underwrite).await?;
+            outcome.underwritten = store.policies().underwrite_many(actor, &underwrite).await?;
         }
         if !refuse.is_empty() {
-            outcome.refused = store.refuse_many(actor, &refuse).await?;
+            outcome.refused = store.policies().refuse_many(actor, &refuse).await?;
         }
         let detail = format!(
             "承保{}份，拒保{}份，无变化{}份，未导入{}行",

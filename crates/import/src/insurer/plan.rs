@@ -124,7 +124,7 @@ async fn plan_rows(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let found = store.exchange_policies(actor, &ids, &codes).await?;
+    let found = store.policies().exchange_policies(actor, &ids, &codes).await?;
     let by_id: HashMap<i64, &ExchangePolicy> = found.iter().map(|p| (p.id, p)).collect();
     let by_code: HashMap<&str, &ExchangePolicy> = found.iter().map(|p| (p.cert_code.as_str(), p)).collect();
 
@@ -222,8 +222,11 @@ async fn plan_rows(
         }
     }
     let wanted: Vec<String> = numbers.keys().cloned().collect();
-    let taken =
-        if wanted.is_empty() { HashMap::new() } else { store.policy_numbers_taken(actor, &wanted).await? };
+    let taken = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        store.policies().policy_numbers_taken(actor, &wanted).await?
+    };
     let mut decisions = Vec::new();
     for (mut entry, decision) in candidates {
         if let Some(decision) = decision {

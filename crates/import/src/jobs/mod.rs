@@ -37,12 +37,12 @@ pub async fn claim(
     id: i64,
     plan_in_hand: bool,
 ) -> Result<bool, ImportError> {
-    Ok(store.claim_import_job(actor, kind, id, plan_in_hand).await?)
+    Ok(store.imports().claim_import_job(actor, kind, id, plan_in_hand).await?)
 }
 
 /// Gives up a job that is waiting for its confirmation; `false` when it is not waiting.
 pub async fn cancel(store: &Store, actor: &Actor, kind: JobKind, id: i64) -> Result<bool, ImportError> {
-    Ok(store.cancel_import_job(actor, kind, id).await?)
+    Ok(store.imports().cancel_import_job(actor, kind, id).await?)
 }
 
 /// The summary a job stores, if it was planned under this version's shape.
@@ -85,7 +85,7 @@ async fn with_heartbeat<T>(store: &Store, id: i64, work: impl Future<Output = T>
             tick.tick().await;
             // A missed beat only risks a second claim after STALE_AFTER_MINUTES, which
             // completes what is missing (a commit is idempotent).
-            let _ = store.touch_import_job(id).await;
+            let _ = store.imports().touch_import_job(id).await;
         }
     };
     tokio::select! {

@@ -76,7 +76,10 @@ pub async fn upload(
     keep_file: bool,
 ) -> Result<Uploaded, ImportError> {
     let (plan, bytes) = insurer::plan_return_and_keep(store, actor, bytes).await?;
-    let id = store.create_import_job(actor, KIND, file_name, keep_file.then_some(bytes.as_slice())).await?;
+    let id = store
+        .imports()
+        .create_import_job(actor, KIND, file_name, keep_file.then_some(bytes.as_slice()))
+        .await?;
     store_plan(store, actor, id, &plan, false).await?;
     Ok(Uploaded { id, plan })
 }
@@ -127,7 +130,7 @@ async fn store_plan(
         })
         .collect();
     let summary = ReturnSummary { totals: plan.totals.clone(), changed };
-    store.set_import_plan(actor, KIND, id, "", (PLAN_VERSION, &to_json(&summary)), &rows).await?;
+    store.imports().set_import_plan(actor, KIND, id, "", (PLAN_VERSION, &to_json(&summary)), &rows).await?;
     Ok(())
 }
 
@@ -155,13 +158,13 @@ async fn stored_entries(
     verdicts: &[&str],
     limit: Option<u64>,
 ) -> Result<Vec<(ReturnEntry, Vec<RefusedRow>)>, ImportError> {
-    let rows = store.import_plan_rows(actor, KIND, id, verdicts, limit, false).await?;
+    let rows = store.imports().import_plan_rows(actor, KIND, id, verdicts, limit, false).await?;
     rows.into_iter().map(entry_of).collect()
 }
 
 /// A job and its stored plan, with at most `shown` of its entries; the file is not read.
 pub async fn view(store: &Store, actor: &Actor, id: i64, shown: usize) -> Result<ReturnView, ImportError> {
-    let job = store.import_job_info(actor, KIND, id).await?;
+    let job = store.imports().import_job_info(actor, KIND, id).await?;
     let summary: Option<ReturnSummary> = summary(&job);
     let entries: Vec<ReturnEntry> = stored_entries(store, actor, id, &[], Some(shown as u64))
         .await?
@@ -235,22 +238,23 @@ pub async fn confirm(
         let still =
             plan.decisions().len() == posted.len() && plan.decisions().iter().all(|d| posted.contains(d));
         if !still {
-            let (_, bytes) = store.import_job(actor, KIND, id).await?;
+            let (_, bytes) = store.imports().import_job(actor, KIND, id).await?;
             let plan =
                 if bytes.is_empty() { plan } else { insurer::plan_return(store, actor, bytes).await? };
-            store.set_import_progress(id, JobStatus::Previewed, 0, 0, "").await?;
+            store.imports().set_import_progress(id, JobStatus::Previewed, 0, 0, "").await?;
             store_plan(store, actor, id, &plan, true).await?;
             return Ok(Confirmed::Changed);
         }
         let outcome = plan.commit(store, actor).await?;
         let message = format!("导入完成：承保{}份，拒保{}份", outcome.underwritten, outcome.refused);
-        store.set_import_progress(id, JobStatus::Done, total, total, &message).await?;
+        store.imports().set_import_progress(id, JobStatus::Done, total, total, &message).await?;
         Ok(Confirmed::Written(outcome))
     };
     let outcome = with_heartbeat(store, id, work).await;
     if let Err(err) = &outcome {
         let message = super::failure_message(id, err, "未写入的结果可再次确认");
-        if let Err(err) = store.set_import_progress(id, JobStatus::Failed, 0, total, &message).await {
+        if let Err(err) = store.imports().set_import_progress(id, JobStatus::Failed, 0, total, &message).await
+        {
             tracing::error!(%err, job = id, "could not record the end of an import");
         }
     }

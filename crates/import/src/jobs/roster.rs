@@ -59,7 +59,10 @@ pub async fn upload(
     keep_file: bool,
     overrides: &[(Field, usize)],
 ) -> Result<Uploaded, ImportError> {
-    let id = store.create_import_job(actor, KIND, file_name, keep_file.then_some(bytes.as_slice())).await?;
+    let id = store
+        .imports()
+        .create_import_job(actor, KIND, file_name, keep_file.then_some(bytes.as_slice()))
+        .await?;
     let (summary, plan) = plan_and_store(store, actor, id, bytes, overrides).await?;
     Ok(Uploaded { id, summary, plan })
 }
@@ -72,7 +75,7 @@ pub async fn remap(
     id: i64,
     overrides: &[(Field, usize)],
 ) -> Result<RosterSummary, ImportError> {
-    let (job, bytes) = store.import_job(actor, KIND, id).await?;
+    let (job, bytes) = store.imports().import_job(actor, KIND, id).await?;
     if job.status != JobStatus::Previewed || bytes.is_empty() {
         return Err(StoreError::invalid("该导入已开始、已结束或文件已删除，不能再修改列对应").into());
     }
@@ -110,7 +113,10 @@ async fn plan_and_store(
     };
     let rows = plan.as_ref().map(stored_rows).unwrap_or_default();
     let overrides = ColumnMap::encode_overrides(overrides);
-    store.set_import_plan(actor, KIND, id, &overrides, (PLAN_VERSION, &to_json(&summary)), &rows).await?;
+    store
+        .imports()
+        .set_import_plan(actor, KIND, id, &overrides, (PLAN_VERSION, &to_json(&summary)), &rows)
+        .await?;
     Ok((summary, plan))
 }
 
@@ -164,9 +170,9 @@ fn verdict_of(row: PlanRow) -> Result<RowVerdict, ImportError> {
 
 /// A job and its stored plan, with at most `rows` of its rows; the file is not read.
 pub async fn view(store: &Store, actor: &Actor, id: i64, rows: u64) -> Result<RosterView, ImportError> {
-    let job = store.import_job_info(actor, KIND, id).await?;
+    let job = store.imports().import_job_info(actor, KIND, id).await?;
     let summary = summary(&job);
-    let stored = store.import_plan_rows(actor, KIND, id, &[], Some(rows), false).await?;
+    let stored = store.imports().import_plan_rows(actor, KIND, id, &[], Some(rows), false).await?;
     let rows = stored.into_iter().map(verdict_of).collect::<Result<_, _>>()?;
     Ok(RosterView { job, summary, rows })
 }
@@ -178,11 +184,12 @@ pub async fn refused_report(
     actor: &Actor,
     id: i64,
 ) -> Result<(ImportJob, Option<Vec<u8>>), ImportError> {
-    let job = store.import_job_info(actor, KIND, id).await?;
+    let job = store.imports().import_job_info(actor, KIND, id).await?;
     let Some(summary) = summary::<RosterSummary>(&job) else {
         return Ok((job, None));
     };
-    let rows = store.import_plan_rows(actor, KIND, id, &[Verdict::Refused.as_str()], None, true).await?;
+    let rows =
+        store.imports().import_plan_rows(actor, KIND, id, &[Verdict::Refused.as_str()], None, true).await?;
     if rows.iter().any(|r| r.cells.is_empty()) {
         return Ok((job, None));
     }
@@ -208,18 +215,20 @@ pub async fn run(
         let plan = match plan {
             Some(plan) => plan,
             None => {
-                let (job, bytes) = store.import_job(actor, KIND, id).await?;
+                let (job, bytes) = store.imports().import_job(actor, KIND, id).await?;
                 plan_roster(store, actor, bytes, &ColumnMap::decode_overrides(&job.overrides)).await?
             }
         };
         total.store(plan.totals.households_new as i64, Relaxed);
-        store.set_import_progress(id, JobStatus::Committing, 0, total.load(Relaxed), "").await?;
+        store.imports().set_import_progress(id, JobStatus::Committing, 0, total.load(Relaxed), "").await?;
         plan.commit_in_batches(store, actor, batch, |written, all| {
             progress(written, all);
             done.store(written as i64, Relaxed);
             async move {
-                if let Err(err) =
-                    store.set_import_progress(id, JobStatus::Committing, written as i64, all as i64, "").await
+                if let Err(err) = store
+                    .imports()
+                    .set_import_progress(id, JobStatus::Committing, written as i64, all as i64, "")
+                    .await
                 {
                     tracing::warn!(%err, job = id, "could not record an import's progress");
                 }
@@ -245,7 +254,9 @@ pub async fn run(
     };
     let event = guanai_store::audit::AuditEvent::ok("import.commit", "导入", id.to_string());
     let _ = store.audit(actor, event.with_detail(message.clone())).await;
-    if let Err(err) = store.set_import_progress(id, status, done, total.load(Relaxed), &message).await {
+    if let Err(err) =
+        store.imports().set_import_progress(id, status, done, total.load(Relaxed), &message).await
+    {
         tracing::error!(%err, job = id, "could not record the end of an import");
     }
     outcome

@@ -193,7 +193,7 @@ fn read_rows(
 
 async fn city_places(store: &Store, actor: &Actor) -> Result<Places, ImportError> {
     let city = actor.scope().at_level(RegionLevel::City).unwrap_or_else(|| actor.scope().clone());
-    Ok(Places::new(&store.regions_under(&city).await?))
+    Ok(Places::new(&store.regions().regions_under(&city).await?))
 }
 
 /// Steps 2 to 4: duplicates, households, and the registry.
@@ -264,12 +264,12 @@ async fn plan_people(
 
     // 4. Against the registry.
     let ids: Vec<&IdNumber> = households.iter().flatten().map(|&p| &people[p as usize].id).collect();
-    let registered: HashMap<String, Registered> = store.registered_persons(actor, &ids).await?;
+    let registered: HashMap<String, Registered> = store.families().registered_persons(actor, &ids).await?;
     drop(ids);
     let mut family_ids: Vec<i64> = registered.values().map(|r| r.family_id).collect();
     family_ids.sort_unstable();
     family_ids.dedup();
-    let spouses_of: HashMap<i64, Vec<i64>> = store.family_spouses(actor, &family_ids).await?;
+    let spouses_of: HashMap<i64, Vec<i64>> = store.families().family_spouses(actor, &family_ids).await?;
     drop(family_ids);
     let mut plan_households = Vec::new();
     let mut plan_members = Vec::new();
@@ -485,13 +485,13 @@ impl RosterPlan {
         let bulk = store.bulk().await?;
         // Members and updates of registered families first, in one batch: small.
         if !self.members.is_empty() || !self.updates.is_empty() {
-            bulk.apply_roster_batch(actor, &[], &self.members, &self.updates).await?;
+            bulk.families().apply_roster_batch(actor, &[], &self.members, &self.updates).await?;
         }
         let total = self.households.len();
         let mut done = 0;
         for chunk in self.households.chunks(batch.max(1)) {
             let drafts: Vec<HouseholdDraft> = chunk.iter().map(|household| self.draft(household)).collect();
-            bulk.apply_roster_batch(actor, &drafts, &[], &[]).await?;
+            bulk.families().apply_roster_batch(actor, &drafts, &[], &[]).await?;
             done += chunk.len();
             progress(done, total).await;
         }

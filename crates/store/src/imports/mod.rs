@@ -132,11 +132,13 @@ impl JobKind {
     }
 
     /// "Not found" in the words of the kind.
-    fn not_found(self, id: i64) -> StoreError {
-        match self {
-            JobKind::Roster => StoreError::not_found(format!("找不到导入任务“{id}”")),
-            JobKind::InsurerReturn => StoreError::not_found(format!("找不到回传文件“{id}”")),
-        }
+    /// The job as a scoped look-up names it: in "not found" and in an audited denial.
+    const fn record(self) -> crate::access::Target {
+        let kind = match self {
+            JobKind::Roster => "导入任务",
+            JobKind::InsurerReturn => "回传文件",
+        };
+        crate::access::Target { action: "import.view", kind }
     }
 }
 
@@ -245,18 +247,18 @@ impl TryFrom<JobRow> for ImportJob {
     }
 }
 
-impl Store {
+impl crate::handles::Imports<'_> {
     /// A new job of `kind` in the actor's region, with its file sealed; `None`: the file
     /// stays with the command line that runs the job at once (it is never kept, and the
     /// job can only be run with its plan in hand).
     pub async fn create_import_job(
-        &self,
+        self,
         actor: &Actor,
         kind: JobKind,
         file_name: &str,
         file: Option<&[u8]>,
     ) -> StoreResult<i64> {
-        actor.require(kind.permission())?;
+        self.require(actor, kind.permission()).await?;
         if let Some(bytes) = file {
             if bytes.is_empty() {
                 return Err(StoreError::invalid("上传的文件是空的，请重新选择文件"));
@@ -298,20 +300,20 @@ impl Store {
         .await?;
         Ok(id)
     }
+}
 
+impl Store {
     /// Whether the actor's region holds job `id` found in `region` (`None`: not found);
     /// an attempt outside it is audited.
     async fn in_scope(&self, actor: &Actor, kind: JobKind, id: i64, region: Option<&str>) -> StoreResult<()> {
-        match region {
-            Some(region) if region.starts_with(actor.scope().as_str()) => Ok(()),
-            Some(_) => Err(self.deny(actor, "import.view", kind.target(), id.to_string()).await),
-            None => Err(kind.not_found(id)),
-        }
+        self.check_scope(actor, kind.record(), id, region).await
     }
+}
 
+impl crate::handles::Imports<'_> {
     /// A job and its file (opened; empty once deleted, or never kept).
     pub async fn import_job(
-        &self,
+        self,
         actor: &Actor,
         kind: JobKind,
         id: i64,
@@ -332,8 +334,8 @@ impl Store {
     }
 
     /// A job without its file: its page, refreshed while it runs, never reads the file.
-    pub async fn import_job_info(&self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<ImportJob> {
-        actor.require(kind.permission())?;
+    pub async fn import_job_info(self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<ImportJob> {
+        self.require(actor, kind.permission()).await?;
         let row = without_file()
             .filter(import_jobs::Column::Id.eq(id))
             .filter(import_jobs::Column::Kind.eq(kind.as_str()))
@@ -345,8 +347,8 @@ impl Store {
     }
 
     /// The actor's region's recent jobs, newest first, without their files.
-    pub async fn import_jobs(&self, actor: &Actor, kind: JobKind) -> StoreResult<Vec<ImportJob>> {
-        actor.require(kind.permission())?;
+    pub async fn import_jobs(self, actor: &Actor, kind: JobKind) -> StoreResult<Vec<ImportJob>> {
+        self.require(actor, kind.permission()).await?;
         let rows = without_file()
             .filter(actor.scope_condition(import_jobs::Column::RegionCode))
             .filter(import_jobs::Column::Kind.eq(kind.as_str()))
@@ -365,7 +367,7 @@ impl Store {
     /// the plan (the command line that just made it), so a job without its file may be
     /// claimed too.
     pub async fn claim_import_job(
-        &self,
+        self,
         actor: &Actor,
         kind: JobKind,
         id: i64,
@@ -411,7 +413,7 @@ impl Store {
     }
 
     /// Gives up a job that is not being written; its file goes with the retention.
-    pub async fn cancel_import_job(&self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<bool> {
+    pub async fn cancel_import_job(self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<bool> {
         self.import_job_info(actor, kind, id).await?;
         let cancelled = import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
@@ -431,7 +433,7 @@ impl Store {
     /// Deletes the files of jobs that ended more than `retention_days` ago, and gives up
     /// (and empties) jobs left unconfirmed that long; the original cells of their stored
     /// rows go with the files. Returns how many files went.
-    pub async fn purge_import_files(&self, retention_days: u32) -> StoreResult<u64> {
+    pub async fn purge_import_files(self, retention_days: u32) -> StoreResult<u64> {
         let now = Utc::now();
         let cutoff = now - chrono::Duration::days(i64::from(retention_days));
         let abandoned = import_jobs::Entity::update_many()
@@ -466,7 +468,7 @@ impl Store {
     }
 
     /// Tells that a claimed job's commit is still alive (so it is not taken for stale).
-    pub async fn touch_import_job(&self, id: i64) -> StoreResult<()> {
+    pub async fn touch_import_job(self, id: i64) -> StoreResult<()> {
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_jobs::Column::Id.eq(id))
@@ -478,7 +480,7 @@ impl Store {
 
     /// Progress of a job; `message` for a failure or the outcome.
     pub async fn set_import_progress(
-        &self,
+        self,
         id: i64,
         status: JobStatus,
         done: i64,

@@ -43,12 +43,12 @@ impl PlanRow {
     }
 }
 
-impl Store {
+impl crate::handles::Imports<'_> {
     /// Replaces a waiting job's plan: its summary (shape `version`), the column choices it
     /// was made with, and its rows, in one transaction. A job that is no longer waiting
     /// (claimed meanwhile, or ended) keeps what it had: `Invalid`.
     pub async fn set_import_plan(
-        &self,
+        self,
         actor: &Actor,
         kind: JobKind,
         id: i64,
@@ -100,7 +100,7 @@ impl Store {
     /// A job's stored rows in plan order: those with one of `verdicts` (all when empty),
     /// at most `limit`. `with_cells`: the original cells too (opened), else left empty.
     pub async fn import_plan_rows(
-        &self,
+        self,
         actor: &Actor,
         kind: JobKind,
         id: i64,
@@ -126,7 +126,9 @@ impl Store {
             })
             .collect()
     }
+}
 
+impl Store {
     /// Empties the original cells of the rows of jobs whose file is gone.
     pub(super) async fn purge_plan_cells(&self) -> StoreResult<()> {
         let gone = import_jobs::Entity::find()

@@ -160,20 +160,22 @@ impl Store {
         }
         Ok((drafts, skipped))
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// Enrols many families in one package at once (a campaign, or the demo): each premium
     /// split among the matching rules as one enrolment would, budgets tracked across the
     /// batch. All or nothing.
     pub async fn enrol_families(
-        &self,
+        self,
         actor: &Actor,
         package_id: i64,
         family_ids: &[i64],
         channel: Channel,
         submit: bool,
     ) -> StoreResult<BatchOutcome> {
-        actor.require(Permission::Enrol)?;
-        let package = self.package(package_id).await?;
+        self.require(actor, Permission::Enrol).await?;
+        let package = self.products().package(package_id).await?;
         let mut selected = Vec::new();
         for chunk in family_ids.chunks(500) {
             selected.extend(

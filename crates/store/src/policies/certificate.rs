@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{CertificateState, InsuredMember, PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
 use crate::entities::policies;
-use crate::{Actor, Store, StoreResult};
+use crate::{Actor, StoreResult};
 
 /// What the printed certificate shows.
 #[derive(Debug, Clone, Serialize)]
@@ -38,15 +38,15 @@ pub struct PublicCertificate {
     pub insured: Vec<(String, String)>,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// The certificate of a policy in scope; printing it is audit-logged.
-    pub async fn certificate(&self, actor: &Actor, id: i64) -> StoreResult<Certificate> {
+    pub async fn certificate(self, actor: &Actor, id: i64) -> StoreResult<Certificate> {
         let detail = self.policy(actor, id).await?;
         let village = detail.summary.village_code.clone();
         let village_name = self.village_label(&village).await?;
         let mut covers = Vec::new();
         for line in &detail.lines {
-            let product = self.product(line.product_id).await?;
+            let product = self.products().product(line.product_id).await?;
             covers
                 .push((product.name.clone(), product.terms.items.iter().map(CoverItem::describe).collect()));
         }
@@ -66,19 +66,19 @@ impl Store {
     }
 
     /// "吉州区 兴桥镇 钓源村": the county, township and village names of a village code.
-    pub async fn village_label(&self, village: &str) -> StoreResult<String> {
+    pub async fn village_label(self, village: &str) -> StoreResult<String> {
         let codes: Vec<String> = [6usize, 9, 12]
             .iter()
             .filter(|n| village.len() >= **n)
             .map(|n| village[..*n].to_owned())
             .collect();
         let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
-        let names = self.region_names(&refs).await?;
+        let names = self.regions().region_names(&refs).await?;
         Ok(codes.iter().filter_map(|c| names.get(c).cloned()).collect::<Vec<_>>().join(" "))
     }
 
     /// Checks a certificate code without logging in. Unknown codes answer `None`.
-    pub async fn verify_certificate(&self, code: &str) -> StoreResult<Option<PublicCertificate>> {
+    pub async fn verify_certificate(self, code: &str) -> StoreResult<Option<PublicCertificate>> {
         let code = code.trim().to_ascii_uppercase();
         if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Ok(None);

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::PolicyStatus;
 use crate::entities::{policies, policy_members};
 use crate::error::stored;
-use crate::{Actor, Store, StoreResult};
+use crate::{Actor, StoreResult};
 
 /// Counts for a home page: policies of a year by status, within the scope.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -29,11 +29,11 @@ pub struct InsuredCounts {
     pub persons: u64,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// The households and persons insured by underwritten policies of `year` within the
     /// actor's scope (each counted once, however many policies hold them).
-    pub async fn insured_counts(&self, actor: &Actor, year: i32) -> StoreResult<InsuredCounts> {
-        actor.require(Permission::ViewFamilies)?;
+    pub async fn insured_counts(self, actor: &Actor, year: i32) -> StoreResult<InsuredCounts> {
+        self.require(actor, Permission::ViewFamilies).await?;
         let family = Expr::col((policies::Entity, policies::Column::FamilyId)).count_distinct();
         let person = Expr::col((policy_members::Entity, policy_members::Column::PersonId)).count_distinct();
         let row: Option<(i64, i64)> = policy_members::Entity::find()
@@ -58,8 +58,8 @@ impl Store {
     }
 
     /// This year's policies within the actor's scope, by status.
-    pub async fn policy_counts(&self, actor: &Actor, year: i32) -> StoreResult<PolicyCounts> {
-        actor.require(Permission::ViewFamilies)?;
+    pub async fn policy_counts(self, actor: &Actor, year: i32) -> StoreResult<PolicyCounts> {
+        self.require(actor, Permission::ViewFamilies).await?;
         let rows: Vec<(String, i64, Option<i64>)> = policies::Entity::find()
             .select_only()
             .column(policies::Column::Status)

@@ -12,7 +12,7 @@ use super::{PolicyNo, PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons, policies, policy_members};
 use crate::error::{stored, stored_policy_no};
-use crate::{Actor, Store, StoreResult};
+use crate::{Actor, StoreResult};
 
 /// One row of the look-up: the person, and one policy covering them (none when the
 /// person has no policy: the policy columns come from a left join).
@@ -51,11 +51,11 @@ pub struct CoveredBy {
     pub status: ShownStatus,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// The person with this ID number and the policies covering them, newest first; `None`
     /// when nobody in the actor's scope has that number.
-    pub async fn coverage_by_id_number(&self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
-        actor.require(Permission::ViewFamilies)?;
+    pub async fn coverage_by_id_number(self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
+        self.require(actor, Permission::ViewFamilies).await?;
         self.take_lookup_turn(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());
         // The person, their family's village and the policies covering them (through their
@@ -106,7 +106,7 @@ impl Store {
         };
         let (person_id, family_id, id_masked) = (first.person_id, first.family_id, first.id_masked.clone());
         let name = self.visibility(actor, [family_id]).await?.name(family_id, &first.name);
-        if !first.village_code.starts_with(actor.scope().as_str()) {
+        if !actor.holds(&first.village_code) {
             // Someone else's person: answer as if unknown, but keep a trace of the try.
             self.audit(actor, AuditEvent::denied("coverage.lookup", "人员", id.masked())).await?;
             return Ok(None);

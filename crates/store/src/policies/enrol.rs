@@ -102,15 +102,17 @@ pub(super) enum Pricing {
     InTransaction,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// Prices an enrolment and checks every rule, changing nothing. Each rule broken is
     /// named, with the person it concerns.
-    pub async fn quote(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
-        actor.require(Permission::Enrol)?;
+    pub async fn quote(self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
+        self.require(actor, Permission::Enrol).await?;
         let package = self.cached_package(request.package_id).await?;
         self.prepare_quote(actor, request, &package, Pricing::Now).await
     }
+}
 
+impl Store {
     /// Checks the request and prices it; with `Pricing::InTransaction` the split among the
     /// sources is left for the caller to make with the budgets its transaction sees.
     pub(super) async fn prepare_quote(
@@ -280,7 +282,7 @@ impl Store {
         actor: &Actor,
         family_id: i64,
     ) -> StoreResult<(families::Model, Vec<Person>)> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         let rows = persons::Entity::find()
             .select_also(families::Entity)
             .join(
@@ -295,9 +297,7 @@ impl Store {
             .all(&self.db)
             .await?;
         let family = match rows.first() {
-            Some((_, Some(family))) if family.village_code.starts_with(actor.scope().as_str()) => {
-                family.clone()
-            }
+            Some((_, Some(family))) if actor.holds(&family.village_code) => family.clone(),
             // Out of scope, or no such family (or none with members): the usual answer.
             _ => {
                 let family = self.family_row(actor, family_id).await?;
@@ -371,7 +371,7 @@ impl Store {
             .await?;
         let mut lines = Vec::new();
         for row in rows {
-            let product = self.product(row.product_id).await?;
+            let product = self.products().product(row.product_id).await?;
             lines.push(QuoteLine {
                 product_id: product.id,
                 product_name: product.name,

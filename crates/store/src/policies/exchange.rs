@@ -18,7 +18,7 @@ use super::{PolicyNo, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::entities::{cover_slots, families, policies, policy_funding};
 use crate::error::{stored, stored_policy_no};
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{Actor, StoreError, StoreResult};
 
 /// Ids looked up per query (well under every engine's parameter limit).
 pub(super) const CHUNK: usize = 500;
@@ -46,17 +46,17 @@ pub struct ExchangePolicy {
     pub head_name: crate::shown::ShownName,
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// The policies named by a returned file, by id or certificate code. Those outside the
     /// actor's scope come back with `in_scope: false` and nothing else, so a row can say
     /// why it is refused without telling whose policy it is.
     pub async fn exchange_policies(
-        &self,
+        self,
         actor: &Actor,
         ids: &[i64],
         cert_codes: &[String],
     ) -> StoreResult<Vec<ExchangePolicy>> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let mut found: HashMap<i64, policies::Model> = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
             for row in policies::Entity::find()
@@ -93,7 +93,7 @@ impl Store {
         found
             .into_values()
             .map(|row| {
-                let in_scope = row.village_code.starts_with(actor.scope().as_str());
+                let in_scope = actor.holds(&row.village_code);
                 let head = heads.get(&row.family_id).map(String::as_str).unwrap_or_default();
                 Ok(ExchangePolicy {
                     id: row.id,
@@ -120,11 +120,11 @@ impl Store {
 
     /// Which of these policy numbers are taken, and by which policy.
     pub async fn policy_numbers_taken(
-        &self,
+        self,
         actor: &Actor,
         numbers: &[String],
     ) -> StoreResult<HashMap<String, i64>> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let mut taken = HashMap::new();
         for chunk in numbers.chunks(CHUNK) {
             let rows: Vec<(i64, Option<String>)> = policies::Entity::find()
@@ -144,8 +144,8 @@ impl Store {
     /// cancelled with the reason `保险公司拒保：…`, its funding goes back to its sources and
     /// its cover slots are freed, as `cancel_policy` does. All or nothing; returns how many
     /// were refused.
-    pub async fn refuse_many(&self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
-        actor.require(Permission::Underwrite)?;
+    pub async fn refuse_many(self, actor: &Actor, items: &[(i64, String)]) -> StoreResult<usize> {
+        self.require(actor, Permission::Underwrite).await?;
         if let Some((id, _)) = items.iter().find(|(_, reason)| reason.trim().is_empty()) {
             return Err(StoreError::invalid(format!("保单 {id} 拒保须写明原因")));
         }

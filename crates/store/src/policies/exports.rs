@@ -22,7 +22,7 @@ use crate::entities::{families, packages, persons, policies, policy_members};
 use crate::families::{FamilyQuery, FamilySummary};
 use crate::funding::LedgerLine;
 use crate::shown::ShownName;
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{Actor, StoreError, StoreResult};
 
 /// Most rows one list export writes; a larger list must be narrowed by its filters.
 pub const EXPORT_LIMIT: u64 = 100_000;
@@ -105,16 +105,16 @@ fn check_region(actor: &Actor, region: Option<&RegionCode>) -> StoreResult<()> {
     }
 }
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// The list to underwrite: every insured person of the submitted policies of a year
     /// within the actor's scope (and the region asked for), by village, policy and
     /// household order. Audit-logged as `policy.export_underwriting` with its count.
     pub async fn underwriting_list(
-        &self,
+        self,
         actor: &Actor,
         query: &UnderwritingQuery,
     ) -> StoreResult<UnderwritingList> {
-        actor.require(Permission::ViewFamilies)?;
+        self.require(actor, Permission::ViewFamilies).await?;
         check_region(actor, query.region.as_ref())?;
         let mut select = policies::Entity::find()
             .filter(actor.scope_condition(policies::Column::VillageCode))
@@ -197,7 +197,7 @@ impl Store {
                 }
             }
         }
-        let names = self.region_names(&codes.into_iter().collect::<Vec<_>>()).await?;
+        let names = self.regions().region_names(&codes.into_iter().collect::<Vec<_>>()).await?;
 
         let mut list = Vec::new();
         let mut withheld = 0;
@@ -269,7 +269,7 @@ impl Store {
     /// Every policy of the list as filtered (up to [`EXPORT_LIMIT`]), heads' names as the
     /// actor may see them (`search_policies`); audit-logged as `policy.export`.
     pub async fn export_policies(
-        &self,
+        self,
         actor: &Actor,
         query: &PolicyQuery,
     ) -> StoreResult<Vec<PolicySummary>> {
@@ -300,7 +300,7 @@ impl Store {
     /// phone numbers in full for the families open to the actor (see `shown`), masked
     /// otherwise; audit-logged as `family.export`.
     pub async fn export_families(
-        &self,
+        self,
         actor: &Actor,
         query: &FamilyQuery,
     ) -> StoreResult<Vec<FamilyExportRow>> {
@@ -308,7 +308,7 @@ impl Store {
         let mut page_query = FamilyQuery { page: 0, per_page: 1000, ..query.clone() };
         let mut all = Vec::new();
         loop {
-            let page = self.search_families(actor, &page_query).await?;
+            let page = self.families().search_families(actor, &page_query).await?;
             if page.total > EXPORT_LIMIT {
                 return Err(too_many(page.total));
             }
@@ -359,8 +359,8 @@ impl Store {
 
     /// Every policy a funding source pays for within the actor's scope (the ledger page
     /// shows the newest 500), oldest first; audit-logged as `funding.export`.
-    pub async fn export_ledger_lines(&self, actor: &Actor, source_id: i64) -> StoreResult<Vec<LedgerLine>> {
-        actor.require(Permission::ViewFunding)?;
+    pub async fn export_ledger_lines(self, actor: &Actor, source_id: i64) -> StoreResult<Vec<LedgerLine>> {
+        self.require(actor, Permission::ViewFunding).await?;
         self.source_row(actor, source_id).await?;
         let lines = self.ledger_lines(actor, source_id, false, EXPORT_LIMIT + 1).await?;
         if lines.len() as u64 > EXPORT_LIMIT {

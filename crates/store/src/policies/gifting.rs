@@ -59,14 +59,14 @@ struct Plan {
     drafts: Vec<PolicyDraft>,
 }
 
-impl Store {
-    pub async fn gift_preview(&self, actor: &Actor, request: &GiftRequest) -> StoreResult<GiftPreview> {
+impl crate::handles::Policies<'_> {
+    pub async fn gift_preview(self, actor: &Actor, request: &GiftRequest) -> StoreResult<GiftPreview> {
         Ok(self.plan_gift(actor, request).await?.preview)
     }
 
     /// Creates every gifted policy of the preview, submitted to the insurer, paid in full
     /// by the source; or nothing at all.
-    pub async fn gift(&self, actor: &Actor, request: &GiftRequest) -> StoreResult<GiftOutcome> {
+    pub async fn gift(self, actor: &Actor, request: &GiftRequest) -> StoreResult<GiftOutcome> {
         let plan = self.plan_gift(actor, request).await?;
         if plan.drafts.is_empty() {
             return Err(StoreError::invalid("没有符合送保条件的家庭"));
@@ -98,12 +98,14 @@ impl Store {
         .await?;
         Ok(GiftOutcome { created: plan.drafts.len(), total: plan.preview.total })
     }
+}
 
+impl Store {
     async fn plan_gift(&self, actor: &Actor, request: &GiftRequest) -> StoreResult<Plan> {
-        actor.require(Permission::Gift)?;
+        self.require(actor, Permission::Gift).await?;
         let source = self.source_row(actor, request.source_id).await?;
         self.require_spend(actor, &source).await?;
-        let package = self.package(request.package_id).await?;
+        let package = self.products().package(request.package_id).await?;
         if source.year != package.year {
             return Err(StoreError::invalid(format!(
                 "资金来源是{}年度的，保障方案是{}年度的，请选择同一年度",

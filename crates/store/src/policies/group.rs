@@ -90,21 +90,23 @@ struct PackageCache(Arc<std::sync::RwLock<HashMap<i64, Arc<Package>>>>);
 
 impl Store {
     pub(super) async fn cached_package(&self, id: i64) -> StoreResult<Arc<Package>> {
-        let Some(cache) = self.write_gate.enrolments().map(|q| &q.packages) else {
-            return Ok(Arc::new(self.package(id).await?));
+        let Some(cache) = self.enrolments.get().map(|q| &q.packages) else {
+            return Ok(Arc::new(self.products().package(id).await?));
         };
         if let Some(found) = cache.0.read().expect("not poisoned").get(&id) {
             return Ok(found.clone());
         }
-        let package = Arc::new(self.package(id).await?);
+        let package = Arc::new(self.products().package(id).await?);
         cache.0.write().expect("not poisoned").insert(id, package.clone());
         Ok(package)
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// Writes a draft policy from a fresh quote, taking each source's part from its budget.
     /// All or nothing: a budget that ran short since the quote fails the whole enrolment.
-    pub async fn enrol(&self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
-        actor.require(Permission::Enrol)?;
+    pub async fn enrol(self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
+        self.require(actor, Permission::Enrol).await?;
         // Every rule is checked before the transaction; inside it only the budgets are read
         // again (a person covered twice meanwhile is still refused by the cover slots).
         let package = self.cached_package(request.package_id).await?;
@@ -116,7 +118,7 @@ impl Store {
             package,
             quote,
         };
-        let Some(sender) = self.write_gate.enrolments().and_then(|q| q.sender.as_ref()) else {
+        let Some(sender) = self.enrolments.get().and_then(|q| q.sender.as_ref()) else {
             return self.enrol_alone(enrolment).await;
         };
         let (done, committed) = oneshot::channel();
@@ -131,7 +133,9 @@ impl Store {
             )))
         })
     }
+}
 
+impl Store {
     /// One enrolment in a transaction of its own.
     async fn enrol_alone(&self, mut enrolment: Prepared) -> StoreResult<i64> {
         // On SQLite, wait for this writer's turn before taking a connection and the lock.

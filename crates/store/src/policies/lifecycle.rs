@@ -22,11 +22,11 @@ use crate::{Actor, Store, StoreError, StoreResult};
 /// prepared once.
 const UNDERWRITE_CHUNK: usize = 100;
 
-impl Store {
+impl crate::handles::Policies<'_> {
     /// Sends a draft to the insurer. Needs the family's consent to processing and to
     /// sharing with the insurer, and a guardian's consent for every insured child under 14.
-    pub async fn submit_policy(&self, actor: &Actor, id: i64) -> StoreResult<()> {
-        actor.require(Permission::Enrol)?;
+    pub async fn submit_policy(self, actor: &Actor, id: i64) -> StoreResult<()> {
+        self.require(actor, Permission::Enrol).await?;
         let row = self.policy_row(actor, id).await?;
         if row.status != PolicyStatus::Draft.code() {
             return Err(StoreError::invalid("只有草稿状态的保单可以提交承保"));
@@ -45,7 +45,9 @@ impl Store {
         }
         self.audit(actor, AuditEvent::ok("policy.submit", "保单", id.to_string())).await
     }
+}
 
+impl Store {
     /// What consents are missing before the family's data may go to the insurer; an
     /// `Invalid` naming each.
     pub(crate) async fn check_consents(&self, family_id: i64, members: &[InsuredMember]) -> StoreResult<()> {
@@ -95,10 +97,12 @@ impl Store {
             )))
         }
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// The insurer confirms a submitted policy with its own policy number.
     pub async fn underwrite_policy(&self, actor: &Actor, id: i64, policy_no: &str) -> StoreResult<()> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let policy_no = PolicyNo::parse(policy_no)?;
         let row = self.policy_row(actor, id).await?;
         if row.status != PolicyStatus::Submitted.code() {
@@ -134,7 +138,7 @@ impl Store {
 
     /// Cancels a policy with a reason: the association before underwriting, the insurer
     /// after. The funding it took goes back to its sources and its cover slots are freed.
-    pub async fn cancel_policy(&self, actor: &Actor, id: i64, reason: &str) -> StoreResult<()> {
+    pub async fn cancel_policy(self, actor: &Actor, id: i64, reason: &str) -> StoreResult<()> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(StoreError::invalid("请填写撤销原因"));
@@ -142,8 +146,8 @@ impl Store {
         let row = self.policy_row(actor, id).await?;
         let status: PolicyStatus = stored("policies.status", &row.status)?;
         match status {
-            PolicyStatus::Draft | PolicyStatus::Submitted => actor.require(Permission::Enrol)?,
-            PolicyStatus::Underwritten => actor.require(Permission::Underwrite)?,
+            PolicyStatus::Draft | PolicyStatus::Submitted => self.require(actor, Permission::Enrol).await?,
+            PolicyStatus::Underwritten => self.require(actor, Permission::Underwrite).await?,
             PolicyStatus::Cancelled => return Err(StoreError::invalid("该保单已撤销")),
         }
         let txn = self.db.begin().await?;
@@ -179,7 +183,7 @@ impl Store {
     /// IN (…)`, still submitted and within scope) and must change every one of them; the
     /// write gate is taken once for the batch.
     pub async fn underwrite_many(&self, actor: &Actor, items: &[(i64, PolicyNo)]) -> StoreResult<usize> {
-        actor.require(Permission::Underwrite)?;
+        self.require(actor, Permission::Underwrite).await?;
         let mut numbers = HashSet::with_capacity(items.len());
         let mut ids = HashSet::with_capacity(items.len());
         for (id, policy_no) in items {
@@ -286,7 +290,9 @@ impl Store {
             .await?;
         Ok(items.len())
     }
+}
 
+impl Store {
     /// Of submitted policies `(id, package, start, end)` underwritten at `now`, those whose
     /// cover start moves to the day after (the package's rule is
     /// [`LateStart::AfterUnderwriting`] and the start is not after it yet), with that day.
@@ -343,12 +349,14 @@ impl Store {
         let policy_no = chunk.iter().map(|(_, n)| n.as_str()).find(|n| taken.iter().any(|t| t == n));
         StoreError::Conflict(format!("保单号“{}”已被其他保单使用", policy_no.unwrap_or(chunk[0].1.as_str())))
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// The ids of a year's policies waiting for the insurer within the actor's scope, newest
     /// first: the work list of an insurer that underwrites a whole year (the demo). Ids
     /// only, in one query, so a city's year costs no paging through policy summaries.
-    pub async fn submitted_policy_ids(&self, actor: &Actor, year: i32) -> StoreResult<Vec<i64>> {
-        actor.require(Permission::Underwrite)?;
+    pub async fn submitted_policy_ids(self, actor: &Actor, year: i32) -> StoreResult<Vec<i64>> {
+        self.require(actor, Permission::Underwrite).await?;
         Ok(policies::Entity::find()
             .select_only()
             .column(policies::Column::Id)

@@ -35,11 +35,12 @@ use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
+use crate::access::Target;
 use crate::audit_labels::shown_username;
 use crate::entities::{families, packages, policies, policy_members};
 use crate::error::{stored, stored_policy_no};
 use crate::shown::{ShownName, Visibility};
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{Actor, Store, StoreResult};
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -126,12 +127,9 @@ pub struct UninsuredMember {
 
 impl Store {
     pub(crate) async fn policy_row(&self, actor: &Actor, id: i64) -> StoreResult<policies::Model> {
-        actor.require(Permission::ViewFamilies)?;
-        match policies::Entity::find_by_id(id).one(&self.db).await? {
-            Some(row) if row.village_code.starts_with(actor.scope().as_str()) => Ok(row),
-            Some(_) => Err(self.deny(actor, "policy.view", "保单", id.to_string()).await),
-            None => Err(StoreError::not_found(format!("找不到保单“{id}”"))),
-        }
+        self.require(actor, Permission::ViewFamilies).await?;
+        const POLICY: Target = Target { action: "policy.view", kind: "保单" };
+        self.scoped_find::<policies::Entity>(actor, POLICY, id, |p| &p.village_code).await
     }
 
     /// The policies of `rows` as `seen` shows their families.
@@ -203,10 +201,12 @@ impl Store {
             })
             .collect::<StoreResult<_>>()
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// Policies within the actor's scope, newest first.
-    pub async fn search_policies(&self, actor: &Actor, query: &PolicyQuery) -> StoreResult<PolicyPage> {
-        actor.require(Permission::ViewFamilies)?;
+    pub async fn search_policies(self, actor: &Actor, query: &PolicyQuery) -> StoreResult<PolicyPage> {
+        self.require(actor, Permission::ViewFamilies).await?;
         // One range on the village code, the narrower of scope and region (see
         // `search_families`).
         let mut select = match &query.region {
@@ -243,14 +243,14 @@ impl Store {
     /// 500 families), whatever the size of the city. For those who enrol (names and birth
     /// dates in full: every role that may enrol sees them, see `shown`).
     pub async fn uninsured_families(
-        &self,
+        self,
         actor: &Actor,
         year: i32,
         limit: u64,
     ) -> StoreResult<Vec<Uninsured>> {
         use crate::entities::persons;
         use sea_orm::sea_query::Query;
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         let insured = Query::select()
             .column(policies::Column::FamilyId)
             .from(policies::Entity)
@@ -291,7 +291,7 @@ impl Store {
         Ok(found)
     }
 
-    pub async fn policy(&self, actor: &Actor, id: i64) -> StoreResult<PolicyDetail> {
+    pub async fn policy(self, actor: &Actor, id: i64) -> StoreResult<PolicyDetail> {
         let row = self.policy_row(actor, id).await?;
         let cert_code = row.cert_code.clone();
         let created_by = shown_username(&row.created_by).to_owned();
@@ -327,7 +327,9 @@ impl Store {
             start_after_underwriting,
         })
     }
+}
 
+impl Store {
     /// The insured of a policy of `family_id`, as `seen` shows that family.
     pub(crate) async fn insured_members(
         &self,

@@ -50,10 +50,12 @@ impl Store {
             })
             .collect())
     }
+}
 
+impl crate::handles::Policies<'_> {
     /// Records (part of) the family's payment, with its receipt number.
     pub async fn record_payment(
-        &self,
+        self,
         actor: &Actor,
         id: i64,
         amount: Fen,
@@ -61,7 +63,7 @@ impl Store {
         receipt_no: &str,
         paid_on: NaiveDate,
     ) -> StoreResult<()> {
-        actor.require(Permission::Enrol)?;
+        self.require(actor, Permission::Enrol).await?;
         let row = self.policy_row(actor, id).await?;
         if row.status == PolicyStatus::Cancelled.code() {
             return Err(StoreError::invalid("已撤销的保单不能收款"));

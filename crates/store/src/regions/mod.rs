@@ -38,10 +38,10 @@ pub struct RegionImportSummary {
 
 const INSERT_BATCH: usize = 500;
 
-impl Store {
+impl crate::handles::Regions<'_> {
     /// Loads a city's regions: adds new codes, renames changed names, leaves the rest.
     /// Running it twice changes nothing the second time. All or nothing.
-    pub async fn import_regions(&self, set: &DivisionSet) -> StoreResult<RegionImportSummary> {
+    pub async fn import_regions(self, set: &DivisionSet) -> StoreResult<RegionImportSummary> {
         let prefix = set.city.parent().unwrap_or_else(|| set.city.clone());
         let existing: HashMap<String, String> = regions::Entity::find()
             .filter(crate::access::within_region(regions::Column::Code, prefix.as_str()))
@@ -88,12 +88,12 @@ impl Store {
     }
 
     /// Whether a region with this code is loaded.
-    pub async fn region_exists(&self, code: &RegionCode) -> StoreResult<bool> {
+    pub async fn region_exists(self, code: &RegionCode) -> StoreResult<bool> {
         Ok(regions::Entity::find_by_id(code.as_str()).one(&self.db).await?.is_some())
     }
 
     /// The cities loaded, for the CLI's choice of a default city.
-    pub async fn cities(&self) -> StoreResult<Vec<RegionCode>> {
+    pub async fn cities(self) -> StoreResult<Vec<RegionCode>> {
         let rows = regions::Entity::find()
             .filter(regions::Column::Level.eq(RegionLevel::City.code_len() as i16))
             .order_by_asc(regions::Column::Code)
@@ -104,8 +104,8 @@ impl Store {
 
     /// One region within the actor's scope, with its child count. Outside the scope the
     /// answer is "not found", and the attempt is audit-logged.
-    pub async fn region(&self, actor: &Actor, code: &RegionCode) -> StoreResult<Region> {
-        actor.require(Permission::ViewRegions)?;
+    pub async fn region(self, actor: &Actor, code: &RegionCode) -> StoreResult<Region> {
+        self.require(actor, Permission::ViewRegions).await?;
         if !actor.sees(code) {
             return Err(self.deny(actor, "region.view", "区划", code.as_str()).await);
         }
@@ -117,7 +117,7 @@ impl Store {
     }
 
     /// The regions directly below `code`, which must be within the actor's scope.
-    pub async fn region_children(&self, actor: &Actor, code: &RegionCode) -> StoreResult<Vec<Region>> {
+    pub async fn region_children(self, actor: &Actor, code: &RegionCode) -> StoreResult<Vec<Region>> {
         self.region(actor, code).await?;
         let rows = regions::Entity::find()
             .filter(regions::Column::ParentCode.eq(code.as_str()))
@@ -131,7 +131,7 @@ impl Store {
 
     /// Every region at or below `code`: the map a roster's place names are matched on.
     /// Region names are public facts, so this needs no actor.
-    pub async fn regions_under(&self, code: &RegionCode) -> StoreResult<Vec<DivisionRow>> {
+    pub async fn regions_under(self, code: &RegionCode) -> StoreResult<Vec<DivisionRow>> {
         let rows = regions::Entity::find()
             .filter(crate::access::within_region(regions::Column::Code, code.as_str()))
             .order_by_asc(regions::Column::Code)
@@ -150,7 +150,7 @@ impl Store {
     }
 
     /// Names of the given regions, for labels; codes not loaded are left out.
-    pub async fn region_names(&self, codes: &[&str]) -> StoreResult<HashMap<String, String>> {
+    pub async fn region_names(self, codes: &[&str]) -> StoreResult<HashMap<String, String>> {
         if codes.is_empty() {
             return Ok(HashMap::new());
         }
@@ -160,7 +160,9 @@ impl Store {
             .await?;
         Ok(rows.into_iter().map(|r| (r.code, r.name)).collect())
     }
+}
 
+impl Store {
     async fn child_counts(&self, codes: &[String]) -> StoreResult<HashMap<String, u64>> {
         #[derive(FromQueryResult)]
         struct Count {

@@ -59,7 +59,7 @@ pub async fn list(
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/families").await?;
     let query = filter.to_query(actor, PER_PAGE).map_err(WebError::BadRequest)?;
-    let found = state.store.search_families(actor, &query).await?;
+    let found = state.store.families().search_families(actor, &query).await?;
     Ok(Json(FamilyList {
         total: found.total,
         page: query.page,
@@ -89,7 +89,7 @@ pub async fn lookup(
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/families/lookup").await?;
     let lookup = body.to_lookup().map_err(WebError::BadRequest)?;
-    let found = state.store.lookup_families(actor, &lookup).await?;
+    let found = state.store.families().lookup_families(actor, &lookup).await?;
     Ok(Json(FamilyList { total: found.total, page: 0, per_page: PER_PAGE, families: found.families }))
 }
 
@@ -174,7 +174,7 @@ pub async fn show(
 ) -> Result<Json<FamilyDetail>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/families").await?;
-    Ok(Json(state.store.family(actor, id.id).await?))
+    Ok(Json(state.store.families().family(actor, id.id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -211,6 +211,6 @@ pub async fn add_member(
     let (person, id_upgraded_from_15) =
         new_member(&body.name, &body.id_number, &body.relationship, state.today())
             .map_err(WebError::BadRequest)?;
-    let id = state.store.add_member(actor, family_id, person).await?;
+    let id = state.store.families().add_member(actor, family_id, person).await?;
     Ok((StatusCode::CREATED, Json(Created { id, id_upgraded_from_15 })))
 }

@@ -66,7 +66,7 @@ pub async fn sources(
 ) -> Result<Json<Vec<Source>>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFunding, "/api/v1/funding/sources").await?;
-    Ok(Json(state.store.sources(actor, query.year()?).await?))
+    Ok(Json(state.store.funding().sources(actor, query.year()?).await?))
 }
 
 /// One source's ledger: the source with its totals, its subsidy rules, its receipts and
@@ -85,7 +85,7 @@ pub async fn ledger(
 ) -> Result<Json<Ledger>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFunding, "/api/v1/funding/sources").await?;
-    Ok(Json(state.store.ledger(actor, id.id).await?))
+    Ok(Json(state.store.funding().ledger(actor, id.id).await?))
 }
 
 /// The "1+N" packages, each with its base product and add-ons and their terms; of one
@@ -103,7 +103,7 @@ pub async fn packages(
     Query(query): Query<YearQuery>,
 ) -> Result<Json<Vec<Package>>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewFamilies, "/api/v1/packages").await?;
-    Ok(Json(state.store.packages(query.year()?).await?))
+    Ok(Json(state.store.products().packages(query.year()?).await?))
 }
 
 /// A gift: the source paying, the package, and the families — `family_ids` when given,
@@ -150,7 +150,7 @@ pub async fn gift_preview(
     let actor = user.session.actor.clone();
     require(&state, &actor, Permission::Gift, "/api/v1/gifting/preview").await?;
     let request = body.request(&user)?;
-    Ok(Json(state.store.gift_preview(&actor, &request).await?))
+    Ok(Json(state.store.policies().gift_preview(&actor, &request).await?))
 }
 
 /// Creates a gifted policy, paid in full by the source, for every eligible family of the
@@ -174,5 +174,5 @@ pub async fn gift(
     let actor = user.session.actor.clone();
     require(&state, &actor, Permission::Gift, "/api/v1/gifting").await?;
     let request = body.request(&user)?;
-    Ok((StatusCode::CREATED, Json(state.store.gift(&actor, &request).await?)))
+    Ok((StatusCode::CREATED, Json(state.store.policies().gift(&actor, &request).await?)))
 }

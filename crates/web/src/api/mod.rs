@@ -119,8 +119,8 @@ pub async fn region(
 ) -> Result<Json<RegionWithChildren>, ApiError> {
     let actor = &user.session.actor;
     let code = RegionCode::parse(&code).map_err(|e| WebError::NotFound(e.to_string()))?;
-    let region = state.store.region(actor, &code).await?;
-    let children_list = state.store.region_children(actor, &code).await?;
+    let region = state.store.regions().region(actor, &code).await?;
+    let children_list = state.store.regions().region_children(actor, &code).await?;
     Ok(Json(RegionWithChildren { region, children_list }))
 }
 
@@ -128,7 +128,7 @@ pub async fn region(
 #[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, description = "用户列表", body = Vec<User>)))]
 pub async fn list_users(State(state): State<AppState>, user: ApiUser) -> Result<Json<Vec<User>>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
-    Ok(Json(state.store.list_users(&user.session.actor).await?))
+    Ok(Json(state.store.users().list_users(&user.session.actor).await?))
 }
 
 /// One user within the caller's scope; 404 otherwise.
@@ -145,7 +145,7 @@ pub async fn user(
     id: PathId<ids::User, ApiError>,
 ) -> Result<Json<User>, ApiError> {
     require(&state, &user.session.actor, Permission::ViewUsers, "/api/v1/users").await?;
-    Ok(Json(state.store.user(&user.session.actor, id.id).await?))
+    Ok(Json(state.store.users().user(&user.session.actor, id.id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -188,6 +188,6 @@ pub async fn create_user(
         password: Password::parse(&body.password).map_err(|e| bad(e.to_string()))?,
         must_change_password: true,
     };
-    let created = state.store.create_user(&user.session.actor, new).await?;
+    let created = state.store.users().create_user(&user.session.actor, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

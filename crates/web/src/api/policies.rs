@@ -88,7 +88,7 @@ pub async fn quote(
 ) -> Result<Json<Quote>, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::Enrol, "/api/v1/quotes").await?;
-    Ok(Json(state.store.quote(actor, &body.request(Channel::for_role(actor.role()))).await?))
+    Ok(Json(state.store.policies().quote(actor, &body.request(Channel::for_role(actor.role()))).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -115,10 +115,10 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::Enrol, "/api/v1/policies").await?;
-    let id = state.store.enrol(actor, &body.request(Channel::for_role(actor.role()))).await?;
+    let id = state.store.policies().enrol(actor, &body.request(Channel::for_role(actor.role()))).await?;
     let mut status = PolicyStatus::Draft;
     if body.submit {
-        state.store.submit_policy(actor, id).await?;
+        state.store.policies().submit_policy(actor, id).await?;
         status = PolicyStatus::Submitted;
     }
     Ok((StatusCode::CREATED, Json(Enrolled { id, status })))
@@ -146,7 +146,7 @@ pub async fn list(
     let actor = &user.session.actor;
     require(&state, actor, Permission::ViewFamilies, "/api/v1/policies").await?;
     let query = q.to_query(100).map_err(bad)?;
-    let found = state.store.search_policies(actor, &query).await?;
+    let found = state.store.policies().search_policies(actor, &query).await?;
     Ok(Json(PolicyList { total: found.total, policies: found.policies }))
 }
 
@@ -163,7 +163,7 @@ pub async fn show(
     user: ApiUser,
     id: PolicyId,
 ) -> Result<Json<PolicyDetail>, ApiError> {
-    Ok(Json(state.store.policy(&user.session.actor, id.id).await?))
+    Ok(Json(state.store.policies().policy(&user.session.actor, id.id).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -187,7 +187,7 @@ pub async fn submit(
     user: ApiUser,
     id: PolicyId,
 ) -> Result<Json<Done>, ApiError> {
-    state.store.submit_policy(&user.session.actor, id.id).await?;
+    state.store.policies().submit_policy(&user.session.actor, id.id).await?;
     Ok(Json(Done { ok: true }))
 }
 
@@ -214,7 +214,7 @@ pub async fn underwrite(
     id: PolicyId,
     JsonBody(body): JsonBody<UnderwriteBody>,
 ) -> Result<Json<Done>, ApiError> {
-    state.store.underwrite_policy(&user.session.actor, id.id, &body.policy_no).await?;
+    state.store.policies().underwrite_policy(&user.session.actor, id.id, &body.policy_no).await?;
     Ok(Json(Done { ok: true }))
 }
 
@@ -238,7 +238,7 @@ pub async fn cancel(
     id: PolicyId,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Json<Done>, ApiError> {
-    state.store.cancel_policy(&user.session.actor, id.id, &body.reason).await?;
+    state.store.policies().cancel_policy(&user.session.actor, id.id, &body.reason).await?;
     Ok(Json(Done { ok: true }))
 }
 
@@ -270,6 +270,7 @@ pub async fn coverage(
     let id = IdNumber::parse(&q.id_number).map_err(|e| bad(e.to_string()))?.id;
     state
         .store
+        .policies()
         .coverage_by_id_number(&user.session.actor, &id)
         .await?
         .map(Json)
@@ -294,6 +295,7 @@ pub async fn verify(
 ) -> Result<Json<PublicCertificate>, ApiError> {
     state
         .store
+        .policies()
         .verify_certificate(&code)
         .await?
         .map(Json)

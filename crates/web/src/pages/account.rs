@@ -55,7 +55,7 @@ pub async fn submit(
             return Err(WebError::BadRequest("两次输入的新密码不一致".to_owned()));
         }
         let new = Password::parse(&form.new).map_err(|e| WebError::BadRequest(e.to_string()))?;
-        state.store.change_password(&user.session.actor, &form.current, &new, &user.token).await?;
+        state.store.users().change_password(&user.session.actor, &form.current, &new, &user.token).await?;
         Ok(())
     }
     .await;

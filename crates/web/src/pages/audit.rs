@@ -118,7 +118,7 @@ pub async fn search(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAudit, "/audit").await?;
     let query = filter.to_query(PER_PAGE)?;
-    let found = state.store.search_audit(&user.session.actor, &query).await?;
+    let found = state.store.audit_log().search_audit(&user.session.actor, &query).await?;
     let pages = found.total.div_ceil(PER_PAGE).max(1);
     let page = query.page;
     let rows = found.entries.into_iter().map(|entry| Row { at: china_time(&entry.at), entry }).collect();
@@ -183,7 +183,12 @@ struct Walk {
 /// rather than with a file that looks complete.
 async fn next_step(mut walk: Walk) -> Option<(Result<String, std::io::Error>, Walk)> {
     let before = walk.before?;
-    match walk.store.audit_entries_before(&walk.actor, &walk.query, Some(before), EXPORT_STEP).await {
+    match walk
+        .store
+        .audit_log()
+        .audit_entries_before(&walk.actor, &walk.query, Some(before), EXPORT_STEP)
+        .await
+    {
         Ok(entries) if entries.is_empty() => None,
         Ok(entries) => {
             walk.before = entries.last().map(|e| e.id).filter(|_| entries.len() as u64 == EXPORT_STEP);
@@ -209,7 +214,7 @@ pub async fn export(
     require(&state, &user.session, Permission::ViewAudit, "/audit/export").await?;
     let actor = user.session.actor.clone();
     let query = AuditQuery { page: 0, ..filter.to_query(1)? };
-    let newest = state.store.search_audit(&actor, &query).await?;
+    let newest = state.store.audit_log().search_audit(&actor, &query).await?;
     state
         .store
         .audit(

@@ -156,7 +156,7 @@ async fn exchange_page(
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let year = year_or_current(&filter.year, state.today()).unwrap_or_else(|_| this_year(state.today()));
-    let submitted = state.store.policy_counts(actor, year).await?.submitted;
+    let submitted = state.store.policies().policy_counts(actor, year).await?.submitted;
     let shell =
         Shell::new(state, &user.session, "承保交换", "/policies", vec![Crumb::here("承保交换")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -208,10 +208,11 @@ async fn underwriting(
     require(&state, &user.session, Permission::ViewFamilies, "/exchange/underwriting.xlsx").await?;
     let actor = &user.session.actor;
     let query = filter.to_query(state.today()).map_err(WebError::BadRequest)?;
-    let list = state.store.underwriting_list(actor, &query).await?;
+    let list = state.store.policies().underwriting_list(actor, &query).await?;
     let region = query.region.as_ref().unwrap_or(actor.scope());
     let region_name = state
         .store
+        .regions()
         .region_names(&[region.as_str()])
         .await?
         .remove(region.as_str())
@@ -383,7 +384,7 @@ async fn place_names(
     state: &AppState,
     codes: impl IntoIterator<Item = &str>,
 ) -> Result<HashMap<String, String>, WebError> {
-    Ok(state.store.region_names(&exports::place_codes(codes)).await?)
+    Ok(state.store.regions().region_names(&exports::place_codes(codes)).await?)
 }
 
 /// The policy list as filtered, every page of it.
@@ -394,7 +395,7 @@ async fn export_policies(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/policies").await?;
     let query = filter.to_query().map_err(WebError::BadRequest)?;
-    let policies = state.store.export_policies(&user.session.actor, &query).await?;
+    let policies = state.store.policies().export_policies(&user.session.actor, &query).await?;
     let names = place_names(&state, policies.iter().map(|p| p.village_code.as_str())).await?;
     let bytes = exports::policies_xlsx(&policies, &names)?;
     Ok(xlsx("保单.xlsx", "policies.xlsx", bytes))
@@ -409,7 +410,7 @@ async fn export_families(
     require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
     let actor = &user.session.actor;
     let query = filter.to_query(actor, 1000).map_err(WebError::BadRequest)?;
-    let rows = state.store.export_families(actor, &query).await?;
+    let rows = state.store.policies().export_families(actor, &query).await?;
     let names = place_names(&state, rows.iter().map(|r| r.summary.village_code.as_str())).await?;
     let bytes = exports::families_xlsx(&rows, &names)?;
     Ok(xlsx("家庭档案.xlsx", "families.xlsx", bytes))
@@ -424,10 +425,10 @@ async fn export_ledger(
     require(&state, &user.session, Permission::ViewFunding, "/funding").await?;
     let actor = &user.session.actor;
     let id: i64 = id.parse().map_err(|_| WebError::NotFound(format!("找不到资金来源“{id}”")))?;
-    let ledger = state.store.ledger(actor, id).await?;
-    let lines = state.store.export_ledger_lines(actor, id).await?;
+    let ledger = state.store.funding().ledger(actor, id).await?;
+    let lines = state.store.policies().export_ledger_lines(actor, id).await?;
     let mut names = place_names(&state, lines.iter().map(|l| l.village_code.as_str())).await?;
-    names.extend(state.store.region_names(&[ledger.source.region_code.as_str()]).await?);
+    names.extend(state.store.regions().region_names(&[ledger.source.region_code.as_str()]).await?);
     let bytes = exports::ledger_xlsx(&ledger.source, &lines, &names)?;
     Ok(xlsx(&format!("资金台账-{}.xlsx", ledger.source.name), &format!("ledger-{id}.xlsx"), bytes))
 }

@@ -123,8 +123,8 @@ async fn form_page(
 ) -> Result<Response, WebError> {
     let year = year_or_current(&form.year, state.today()).map_err(WebError::BadRequest)?;
     form.year = year.to_string();
-    let sources = state.store.spendable_sources(&session.actor, Some(year)).await?;
-    let packages = state.store.packages_on_sale(Some(year)).await?;
+    let sources = state.store.funding().spendable_sources(&session.actor, Some(year)).await?;
+    let packages = state.store.products().packages_on_sale(Some(year)).await?;
     let shell = Shell::new(state, session, "送保", "/gifting", vec![Crumb::here("送保")]).await?;
     let failed = error.is_some();
     let page = GiftFormPage {
@@ -185,7 +185,7 @@ async fn preview_page(
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, WebError> {
     let actor = &session.actor;
-    let preview = match state.store.gift_preview(actor, request).await {
+    let preview = match state.store.policies().gift_preview(actor, request).await {
         Ok(preview) => preview,
         Err(err) => {
             let message = form_error(err)?;
@@ -199,6 +199,7 @@ async fn preview_page(
     let region_name = match &request.selection {
         GiftSelection::Filter { region, .. } => state
             .store
+            .regions()
             .region_names(&[region.as_str()])
             .await?
             .remove(region.as_str())
@@ -254,7 +255,7 @@ pub async fn confirm(
         Err(message) => return form_page(&state, &user.session, form, Some(message)).await,
     };
     if !form.expect_count.is_empty() || !form.expect_total.is_empty() {
-        let now = match state.store.gift_preview(actor, &request).await {
+        let now = match state.store.policies().gift_preview(actor, &request).await {
             Ok(now) => now,
             Err(err) => return form_page(&state, &user.session, form, Some(form_error(err)?)).await,
         };
@@ -272,7 +273,7 @@ pub async fn confirm(
             .await;
         }
     }
-    match state.store.gift(actor, &request).await {
+    match state.store.policies().gift(actor, &request).await {
         Ok(outcome) => {
             Ok(Redirect::to(&format!("/funding/{}?gifted={}", request.source_id, outcome.created))
                 .into_response())

@@ -75,8 +75,10 @@ fn audit_items(entries: Vec<AuditEntry>) -> Vec<PanelItem> {
 /// the insurer, what waits for underwriting first. Two queries on the policies' index.
 async fn enrolment_panel(state: &AppState, actor: &Actor) -> Result<Panel, WebError> {
     let year = this_year(state.today());
-    let (counts, insured) =
-        tokio::try_join!(state.store.policy_counts(actor, year), state.store.insured_counts(actor, year))?;
+    let (counts, insured) = tokio::try_join!(
+        state.store.policies().policy_counts(actor, year),
+        state.store.policies().insured_counts(actor, year)
+    )?;
     let list = |status: PolicyStatus| Some(format!("/policies?year={year}&status={}", status.code()));
     let figure = |key, label, value, unit, href| Figure { key, label, value, unit, href };
     let by_status = [
@@ -123,13 +125,13 @@ pub async fn show(
     Query(query): Query<HomeQuery>,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let region = state.store.region(actor, actor.scope()).await?;
+    let region = state.store.regions().region(actor, actor.scope()).await?;
     // Only panels with real figures: none for what the platform does not do yet.
     let mut panels = Vec::new();
     if actor.can(Permission::ViewFamilies) {
         panels.push(enrolment_panel(&state, actor).await?);
     }
-    let children = state.store.region_children(actor, actor.scope()).await?;
+    let children = state.store.regions().region_children(actor, actor.scope()).await?;
     let child_title =
         if actor.role() == Role::VillageAgent { "我负责的村（社区）" } else { "下级区划" };
     panels.push(Panel {
@@ -147,7 +149,8 @@ pub async fn show(
     });
     if actor.can(Permission::ViewAudit) {
         // The five newest, without counting the whole log as the audit page does.
-        let recent = state.store.audit_entries_before(actor, &AuditQuery::default(), None, 5).await?;
+        let recent =
+            state.store.audit_log().audit_entries_before(actor, &AuditQuery::default(), None, 5).await?;
         panels.push(Panel {
             title: "最近操作记录".to_owned(),
             figures: Vec::new(),

@@ -55,7 +55,7 @@ impl ListPage {
 }
 
 async fn list_page(state: &AppState, user: &PageUser, error: Option<String>) -> Result<Response, WebError> {
-    let jobs = state.store.import_jobs(&user.session.actor, JobKind::Roster).await?;
+    let jobs = state.store.imports().import_jobs(&user.session.actor, JobKind::Roster).await?;
     let shell =
         Shell::new(state, &user.session, "名单导入", "/imports", vec![Crumb::here("名单导入")]).await?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };

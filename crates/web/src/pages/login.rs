@@ -112,8 +112,11 @@ pub async fn submit(
         response.headers_mut().insert(header::RETRY_AFTER, wait.into());
         return Ok(response);
     };
-    let outcome =
-        state.store.login(&form.username, &form.password, &context.ip, &state.config.login_policy).await?;
+    let outcome = state
+        .store
+        .users()
+        .login(&form.username, &form.password, &context.ip, &state.config.login_policy)
+        .await?;
     drop(_slot);
     // The same words for an unknown name and a wrong password: failures are counted per
     // name and address whether the name exists or not.
@@ -185,7 +188,7 @@ pub async fn logout(
     context: RequestContext,
     user: PageUser,
 ) -> Result<Response, WebError> {
-    state.store.end_session(&user.token).await?;
+    state.store.sessions().end_session(&user.token).await?;
     state
         .store
         .audit(

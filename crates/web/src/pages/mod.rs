@@ -109,8 +109,13 @@ impl Shell {
     ) -> Result<Self, WebError> {
         let actor = &session.actor;
         let scope = actor.scope().as_str();
-        let region_name =
-            state.store.region_names(&[scope]).await?.remove(scope).unwrap_or_else(|| scope.to_owned());
+        let region_name = state
+            .store
+            .regions()
+            .region_names(&[scope])
+            .await?
+            .remove(scope)
+            .unwrap_or_else(|| scope.to_owned());
         let nav = NAV
             .iter()
             .filter(|(_, _, needs)| needs.is_none_or(|p| actor.can(p)))

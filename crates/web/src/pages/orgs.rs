@@ -35,9 +35,9 @@ impl OrgsPage {
 
 pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewOrgs, "/orgs").await?;
-    let orgs = state.store.list_orgs(&user.session.actor).await?;
+    let orgs = state.store.orgs().list_orgs(&user.session.actor).await?;
     let codes: Vec<&str> = orgs.iter().map(|o| o.region_code.as_str()).collect();
-    let region_names = state.store.region_names(&codes).await?;
+    let region_names = state.store.regions().region_names(&codes).await?;
     let shell = Shell::new(&state, &user.session, "机构", "/orgs", vec![Crumb::here("机构")]).await?;
     render(&OrgsPage { shell, orgs, region_names })
 }

@@ -107,6 +107,7 @@ pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Respo
     require(&state, &user.session, Permission::ViewFamilies, "/products").await?;
     let packages = state
         .store
+        .products()
         .packages(None)
         .await?
         .into_iter()
@@ -116,7 +117,7 @@ pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Respo
             package,
         })
         .collect();
-    let products = state.store.products(None).await?.into_iter().map(product_row).collect();
+    let products = state.store.products().products(None).await?.into_iter().map(product_row).collect();
     let shell =
         Shell::new(&state, &user.session, "险种与方案", "/products", vec![Crumb::here("险种与方案")]).await?;
     render(&ProductsPage {
@@ -324,6 +325,7 @@ async fn new_product_page(
 ) -> Result<Response, WebError> {
     let insurers = state
         .store
+        .orgs()
         .list_orgs(&session.actor)
         .await?
         .into_iter()
@@ -362,7 +364,7 @@ pub async fn create_product(
         Ok(new) => new,
         Err(message) => return new_product_page(&state, &user.session, form, Some(message)).await,
     };
-    match state.store.create_product(&user.session.actor, new).await {
+    match state.store.products().create_product(&user.session.actor, new).await {
         Ok(_) => Ok(Redirect::to("/products#products").into_response()),
         Err(err) => new_product_page(&state, &user.session, form, Some(form_error(err)?)).await,
     }
@@ -434,7 +436,7 @@ async fn new_package_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let (bases, addons) =
-        state.store.products(None).await?.into_iter().partition(|p| p.kind == ProductKind::Base);
+        state.store.products().products(None).await?.into_iter().partition(|p| p.kind == ProductKind::Base);
     let trail = vec![Crumb::link("险种与方案", "/products"), Crumb::here("新增方案")];
     let shell = Shell::new(state, session, "新增方案", "/products", trail).await?;
     let failed = error.is_some();
@@ -460,7 +462,7 @@ pub async fn create_package(
         Ok(new) => new,
         Err(message) => return new_package_page(&state, &user.session, form, Some(message)).await,
     };
-    match state.store.create_package(&user.session.actor, new).await {
+    match state.store.products().create_package(&user.session.actor, new).await {
         Ok(_) => Ok(Redirect::to("/products#packages").into_response()),
         Err(err) => {
             // A product id that does not exist is a form mistake here, not a missing page.

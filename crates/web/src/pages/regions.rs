@@ -38,12 +38,12 @@ pub async fn show(
     let actor = &user.session.actor;
     require(&state, &user.session, Permission::ViewRegions, "/regions").await?;
     let code = RegionCode::parse(&code).map_err(|e| WebError::NotFound(e.to_string()))?;
-    let region = state.store.region(actor, &code).await?;
-    let children = state.store.region_children(actor, &code).await?;
+    let region = state.store.regions().region(actor, &code).await?;
+    let children = state.store.regions().region_children(actor, &code).await?;
     // The breadcrumb walks from the user's own region down to this one.
     let chain: Vec<RegionCode> = code.ancestry().into_iter().filter(|c| actor.sees(c)).collect();
     let chain_refs: Vec<&str> = chain.iter().map(|c| c.as_str()).collect();
-    let names = state.store.region_names(&chain_refs).await?;
+    let names = state.store.regions().region_names(&chain_refs).await?;
     let mut trail: Vec<Crumb> = chain
         .iter()
         .map(|c| {

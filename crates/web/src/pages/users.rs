@@ -47,9 +47,9 @@ impl UsersPage {
 pub async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewUsers, "/users").await?;
     let actor = &user.session.actor;
-    let users = state.store.list_users(actor).await?;
+    let users = state.store.users().list_users(actor).await?;
     let codes: Vec<&str> = users.iter().map(|u| u.region_code.as_str()).collect();
-    let region_names = state.store.region_names(&codes).await?;
+    let region_names = state.store.regions().region_names(&codes).await?;
     let shell =
         Shell::new(&state, &user.session, "用户管理", "/users", vec![Crumb::here("用户管理")]).await?;
     render(&UsersPage { shell, users, region_names, can_create: actor.can(Permission::ManageUsers) })
@@ -74,9 +74,10 @@ pub async fn show(
     PathId { id, .. }: PathId<ids::User>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewUsers, "/users").await?;
-    let shown = state.store.user(&user.session.actor, id).await?;
+    let shown = state.store.users().user(&user.session.actor, id).await?;
     let region_name = state
         .store
+        .regions()
         .region_names(&[shown.region_code.as_str()])
         .await?
         .remove(&shown.region_code)
@@ -85,7 +86,7 @@ pub async fn show(
     let shell = Shell::new(&state, &user.session, &shown.display_name, "/users", trail).await?;
     let now = chrono::Utc::now();
     let actor = &user.session.actor;
-    let failures = state.store.login_failures(actor, id).await?;
+    let failures = state.store.users().login_failures(actor, id).await?;
     let locked = failures.iter().any(|f| f.locked_until.is_some_and(|t| t > now));
     let can_unlock =
         !failures.is_empty() && actor.can(Permission::ManageUsers) && actor.role().manages(shown.role);
@@ -113,7 +114,7 @@ pub async fn unlock(
     PathId { id, .. }: PathId<ids::User>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageUsers, "/users").await?;
-    state.store.unlock_user(&user.session.actor, id).await?;
+    state.store.users().unlock_user(&user.session.actor, id).await?;
     Ok(Redirect::to(&format!("/users/{id}")).into_response())
 }
 
@@ -151,7 +152,7 @@ async fn new_user_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let orgs = state.store.list_orgs(actor).await.unwrap_or_default();
+    let orgs = state.store.orgs().list_orgs(actor).await.unwrap_or_default();
     let trail = vec![Crumb::link("用户管理", "/users"), Crumb::here("新建用户")];
     let shell = Shell::new(state, &user.session, "新建用户", "/users", trail).await?;
     let failed = error.is_some();
@@ -196,7 +197,7 @@ pub async fn create(
         Ok(new) => new,
         Err(message) => return new_user_page(&state, &user, form, Some(message)).await,
     };
-    match state.store.create_user(&user.session.actor, new).await {
+    match state.store.users().create_user(&user.session.actor, new).await {
         Ok(created) => Ok(Redirect::to(&format!("/users/{}", created.id)).into_response()),
         Err(err) => new_user_page(&state, &user, form, Some(form_error(err)?)).await,
     }

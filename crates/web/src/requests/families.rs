@@ -270,10 +270,10 @@ pub async fn register(
 ) -> Result<(i64, bool), WebError> {
     let (family, upgraded) = request.parse(state.today()).map_err(WebError::BadRequest)?;
     let head_name = family.head.name.clone();
-    let id = state.store.create_family(actor, family).await?;
+    let id = state.store.families().create_family(actor, family).await?;
     let given_by = Some(request.consent_by.trim()).filter(|s| !s.is_empty()).unwrap_or(&head_name);
     for kind in &request.consents {
-        state.store.record_consent(actor, id, *kind, None, given_by).await?;
+        state.store.families().record_consent(actor, id, *kind, None, given_by).await?;
     }
     Ok((id, upgraded))
 }

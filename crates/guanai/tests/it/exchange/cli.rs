@@ -61,13 +61,16 @@ async fn the_command_line_exports_the_list_and_imports_the_insurers_file() {
         ["import", "insurer", returned.to_str().unwrap(), "--dry-run", "--report", report.to_str().unwrap()];
     assert_eq!(cli(&app, &args).await, refused);
     assert!(sheet(&std::fs::read(&report).unwrap())[1][5].contains("不是有效的编号"));
-    assert_eq!(app.store.policy(&app.system(), a).await.unwrap().summary.status, PolicyStatus::Submitted);
+    assert_eq!(
+        app.store.policies().policy(&app.system(), a).await.unwrap().summary.status,
+        PolicyStatus::Submitted
+    );
     assert_eq!(cli(&app, &["import", "insurer", returned.to_str().unwrap()]).await, refused);
     assert_eq!(
-        app.store.policy(&app.system(), a).await.unwrap().summary.policy_no.as_deref(),
+        app.store.policies().policy(&app.system(), a).await.unwrap().summary.policy_no.as_deref(),
         Some("CLI-0001")
     );
-    let pb = app.store.policy(&app.system(), b).await.unwrap();
+    let pb = app.store.policies().policy(&app.system(), b).await.unwrap();
     assert_eq!(pb.cancel_reason.as_deref(), Some("保险公司拒保：资料不全"));
     let entries = app.audit_entries("system", "ok").await;
     assert!(entries.iter().any(|e| e.action == "policy.underwrite_batch"));

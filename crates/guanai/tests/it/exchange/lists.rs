@@ -16,6 +16,7 @@ async fn list_exports_have_the_filtered_rows_masked_by_role_and_are_audited() {
     let outside = other_county_village(&app).await;
     let c = submitted(&app, &outside, vec![("导出丙", id_number("19790101", 45), Relationship::Head)]).await;
     app.store
+        .policies()
         .underwrite_policy(&app.system().acting_as(guanai_domain::Role::InsurerCity), a, "EXP-1")
         .await
         .unwrap();
@@ -53,6 +54,7 @@ async fn list_exports_have_the_filtered_rows_masked_by_role_and_are_audited() {
     let system = app.system();
     let source = app
         .store
+        .funding()
         .sources(&system, Some(2026))
         .await
         .unwrap()

@@ -50,7 +50,7 @@ const JIZHOU_VILLAGE: &str = "360802100200";
 /// insurer; the policy's id.
 async fn submitted(app: &TestApp, village: &str, people: Vec<(&str, String, Relationship)>) -> i64 {
     let id = drafted(app, village, people).await;
-    app.store.submit_policy(&app.system(), id).await.expect("submit");
+    app.store.policies().submit_policy(&app.system(), id).await.expect("submit");
     id
 }
 
@@ -72,12 +72,12 @@ async fn drafted(app: &TestApp, village: &str, people: Vec<(&str, String, Relati
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    app.store.enrol(&app.system(), &request).await.expect("enrol")
+    app.store.policies().enrol(&app.system(), &request).await.expect("enrol")
 }
 
 /// A village of 青原区 (360803): outside demo.branch's scope.
 async fn other_county_village(app: &TestApp) -> String {
-    let rows = app.store.regions_under(&RegionCode::parse("360803").unwrap()).await.unwrap();
+    let rows = app.store.regions().regions_under(&RegionCode::parse("360803").unwrap()).await.unwrap();
     rows.into_iter().find(|r| r.code.as_str().len() == 12).expect("a village in 青原区").code.to_string()
 }
 
@@ -183,5 +183,12 @@ fn total(body: &str, testid: &str) -> usize {
 }
 
 async fn allocated(app: &TestApp) -> i64 {
-    app.store.sources(&app.system(), Some(2026)).await.unwrap().iter().map(|s| s.allocated.get()).sum()
+    app.store
+        .funding()
+        .sources(&app.system(), Some(2026))
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.allocated.get())
+        .sum()
 }

@@ -24,7 +24,7 @@ fn returned(policies: &[(i64, &str)]) -> Vec<u8> {
 }
 
 async fn status(app: &TestApp, id: i64) -> PolicyStatus {
-    app.store.policy(&app.system(), id).await.unwrap().summary.status
+    app.store.policies().policy(&app.system(), id).await.unwrap().summary.status
 }
 
 fn job_id(path: &str) -> i64 {
@@ -97,6 +97,7 @@ async fn a_database_changed_since_the_preview_shows_the_new_preview_and_writes_n
     let insurer =
         guanai_store::Actor::system(RegionCode::parse("3608").unwrap()).acting_as(Role::InsurerCity);
     app.store
+        .policies()
         .underwrite_many(
             &insurer,
             &[(a, PolicyNo::parse("PJY-1").unwrap()), (b, PolicyNo::parse("PJY-OTHER").unwrap())],
@@ -114,7 +115,7 @@ async fn a_database_changed_since_the_preview_shows_the_new_preview_and_writes_n
     let after = app.audit_entries("demo.branch", "ok").await;
     assert!(!after.iter().any(|e| e.action == "policy.import_return"), "nothing was written");
     assert!(after.len() <= before + 1, "a claim at most");
-    let policy = app.store.policy(&app.system(), b).await.unwrap();
+    let policy = app.store.policies().policy(&app.system(), b).await.unwrap();
     assert_eq!(policy.summary.policy_no.as_deref(), Some("PJY-OTHER"));
     // The job's page keeps the new preview, with nothing left to confirm.
     let page = app.get(&branch, &job).await;

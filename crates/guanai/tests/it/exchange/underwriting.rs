@@ -70,7 +70,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     assert_eq!(first[0][column("起保日期")], "2026-09-01");
     assert_eq!(first[0][column("保费（元）")], "100", "the household's premium on its first row");
     assert_eq!(first[1][column("保费（元）")], "", "and only there");
-    let cert = app.store.policy(&app.system(), a).await.unwrap().cert_code;
+    let cert = app.store.policies().policy(&app.system(), a).await.unwrap().cert_code;
     assert_eq!(first[0][column("证书编号")], cert);
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let range = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
@@ -151,6 +151,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     let before = allocated(&app).await;
     let funded_c: i64 = app
         .store
+        .policies()
         .policy(&app.system(), c)
         .await
         .unwrap()
@@ -180,7 +181,10 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
         assert!(preview.body.contains(reason), "missing {reason}");
     }
     assert!(!preview.body.contains(&id_number("19800305", 1)), "the preview shows no ID number");
-    assert_eq!(app.store.policy(&app.system(), a).await.unwrap().summary.status, PolicyStatus::Submitted);
+    assert_eq!(
+        app.store.policies().policy(&app.system(), a).await.unwrap().summary.status,
+        PolicyStatus::Submitted
+    );
     assert!(preview.body.contains("data-testid=\"return-confirm\""), "{}", preview.body);
     let job = job_path(&preview.body);
 
@@ -203,7 +207,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
     let policy = |id| {
         let store = app.store.clone();
         let system = app.system();
-        async move { store.policy(&system, id).await.unwrap() }
+        async move { store.policies().policy(&system, id).await.unwrap() }
     };
     let pa = policy(a).await;
     assert_eq!(pa.summary.status, PolicyStatus::Underwritten);
@@ -232,7 +236,7 @@ async fn the_insurer_round_trip_underwrites_refuses_and_a_second_run_changes_not
         channel: Channel::Staff,
         expected_family_part: None,
     };
-    let renewed = app.store.enrol(&app.system(), &again).await.expect("cover slots were freed");
+    let renewed = app.store.policies().enrol(&app.system(), &again).await.expect("cover slots were freed");
 
     // The same file again: everything done is unchanged, nothing is written.
     let allocated_now = allocated(&app).await;
@@ -273,7 +277,7 @@ async fn a_gbk_csv_matched_by_certificate_code_refuses_a_policy_number_used_twic
     let cert = |id| {
         let store = app.store.clone();
         let system = app.system();
-        async move { store.policy(&system, id).await.unwrap().cert_code }
+        async move { store.policies().policy(&system, id).await.unwrap().cert_code }
     };
     let (c1, c2, c3) = (cert(one).await, cert(two).await, cert(three).await);
     let branch = app.login("demo.branch").await;
@@ -315,6 +319,12 @@ async fn a_gbk_csv_matched_by_certificate_code_refuses_a_policy_number_used_twic
     assert_eq!(preview.status, StatusCode::BAD_REQUEST);
     assert!(preview.body.contains("找不到表头"), "{}", preview.body);
     let system = app.system();
-    assert_eq!(app.store.policy(&system, one).await.unwrap().summary.policy_no.as_deref(), Some("PJA-1"));
-    assert_eq!(app.store.policy(&system, three).await.unwrap().summary.status, PolicyStatus::Submitted);
+    assert_eq!(
+        app.store.policies().policy(&system, one).await.unwrap().summary.policy_no.as_deref(),
+        Some("PJA-1")
+    );
+    assert_eq!(
+        app.store.policies().policy(&system, three).await.unwrap().summary.status,
+        PolicyStatus::Submitted
+    );
 }

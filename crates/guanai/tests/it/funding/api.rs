@@ -71,7 +71,10 @@ async fn the_api_reads_sources_ledgers_packages_and_gifts() {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.json(), serde_json::json!({"created": 1, "total": 10_000}));
     assert_eq!(policies_of(&app, a).await[0].channel, Channel::Gifted);
-    assert_eq!(app.store.ledger(&system(), enough).await.unwrap().source.allocated, Fen::from_yuan(100));
+    assert_eq!(
+        app.store.funding().ledger(&system(), enough).await.unwrap().source.allocated,
+        Fen::from_yuan(100)
+    );
 
     // Without the CSRF header a gift is refused; an agent may not gift at all.
     let request = Request::post("/api/v1/gifting")

@@ -125,7 +125,7 @@ async fn a_gift_the_budget_cannot_cover_changes_nothing() {
     assert!(response.body.contains("只够为1户送保"), "{}", response.body);
     assert!(response.body.contains("本次未做任何更改"));
     assert!(policies_of(&app, a).await.is_empty() && policies_of(&app, b).await.is_empty());
-    let ledger = app.store.ledger(&system(), small).await.unwrap();
+    let ledger = app.store.funding().ledger(&system(), small).await.unwrap();
     assert_eq!(ledger.source.allocated, Fen::ZERO);
     assert!(ledger.lines.is_empty());
 }
@@ -165,7 +165,7 @@ async fn a_covered_gift_creates_one_gifted_policy_per_family_paid_by_the_source(
     let ledger_page = app.get(&township, response.location()).await;
     assert!(ledger_page.body.contains("已为 2 户家庭创建送保保单"), "{}", ledger_page.body);
 
-    let ledger = app.store.ledger(&system(), source).await.unwrap();
+    let ledger = app.store.funding().ledger(&system(), source).await.unwrap();
     assert_eq!(ledger.source.allocated, Fen::from_yuan(200), "exactly the two premiums");
     assert_eq!(ledger.source.remaining, Fen::from_yuan(800));
     assert_eq!(ledger.lines.len(), 2);
@@ -185,7 +185,10 @@ async fn a_covered_gift_creates_one_gifted_policy_per_family_paid_by_the_source(
     let again = app.post_form(&township, "/gifting", &fields).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(again.body.contains("没有符合送保条件的家庭"), "{}", again.body);
-    assert_eq!(app.store.ledger(&system(), source).await.unwrap().source.allocated, Fen::from_yuan(200));
+    assert_eq!(
+        app.store.funding().ledger(&system(), source).await.unwrap().source.allocated,
+        Fen::from_yuan(200)
+    );
 }
 
 #[tokio::test]

@@ -26,12 +26,12 @@ fn system() -> Actor {
 
 /// The demo package with this code (P1, P1N1, P1N2) of 2026.
 async fn package(app: &TestApp, code: &str) -> guanai_store::products::Package {
-    let packages = app.store.packages(Some(YEAR)).await.unwrap();
+    let packages = app.store.products().packages(Some(YEAR)).await.unwrap();
     packages.into_iter().find(|p| p.code == code).expect("demo package")
 }
 
 async fn sources(app: &TestApp) -> Vec<Source> {
-    app.store.sources(&system(), Some(YEAR)).await.unwrap()
+    app.store.funding().sources(&system(), Some(YEAR)).await.unwrap()
 }
 
 async fn source_named(app: &TestApp, name: &str) -> Source {
@@ -78,6 +78,7 @@ async fn family(app: &TestApp, n: u32, name: &str, consents: bool) -> i64 {
     let actor = system();
     let family = app
         .store
+        .families()
         .create_family(
             &actor,
             NewFamily {
@@ -97,7 +98,7 @@ async fn family(app: &TestApp, n: u32, name: &str, consents: bool) -> i64 {
         .expect("create family");
     if consents {
         for kind in [ConsentKind::Processing, ConsentKind::InsurerSharing] {
-            app.store.record_consent(&actor, family, kind, None, name).await.unwrap();
+            app.store.families().record_consent(&actor, family, kind, None, name).await.unwrap();
         }
     }
     family
@@ -105,5 +106,5 @@ async fn family(app: &TestApp, n: u32, name: &str, consents: bool) -> i64 {
 
 async fn policies_of(app: &TestApp, family_id: i64) -> Vec<guanai_store::policies::PolicySummary> {
     let query = PolicyQuery { family_id: Some(family_id), per_page: 100, ..Default::default() };
-    app.store.search_policies(&system(), &query).await.unwrap().policies
+    app.store.policies().search_policies(&system(), &query).await.unwrap().policies
 }

@@ -77,7 +77,7 @@ async fn the_city_administrator_defines_products_and_packages() {
     assert!(response.body.contains("value=\"JS27\"") && response.body.contains("value=\"100,000\""));
     let response = app.post_form(&city, "/products", &product_terms("JS27", "base", "65")).await;
     assert!(response.body.contains("至少需要一项保障责任"), "{}", response.body);
-    assert!(app.store.products(Some(2027)).await.unwrap().is_empty());
+    assert!(app.store.products().products(Some(2027)).await.unwrap().is_empty());
 
     let response = app.post_form(&city, "/products", &product_form("JS27", "base", "65")).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
@@ -93,7 +93,7 @@ async fn the_city_administrator_defines_products_and_packages() {
     ]);
     let response = app.post_form(&city, "/products", &addon).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    let products = app.store.products(Some(2027)).await.unwrap();
+    let products = app.store.products().products(Some(2027)).await.unwrap();
     assert_eq!(products.len(), 2);
     let base = products.iter().find(|p| p.code == "JS27").unwrap();
     assert_eq!(base.terms.premium, Fen::from_yuan(60));
@@ -127,7 +127,7 @@ async fn the_city_administrator_defines_products_and_packages() {
     ];
     let response = app.post_form(&city, "/packages", &fields).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
-    let packages = app.store.packages(Some(2027)).await.unwrap();
+    let packages = app.store.products().packages(Some(2027)).await.unwrap();
     assert_eq!(packages.len(), 1);
     assert_eq!(packages[0].base.id, base.id);
     assert_eq!(packages[0].addons.iter().map(|p| p.id).collect::<Vec<_>>(), [allowance.id]);
@@ -141,5 +141,5 @@ async fn the_city_administrator_defines_products_and_packages() {
     assert_eq!(app.get(&county, "/packages/new").await.status, StatusCode::NOT_FOUND);
     let response = app.post_form(&county, "/products", &product_form("CNTY", "base", "65")).await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.store.products(Some(2027)).await.unwrap().len(), 2);
+    assert_eq!(app.store.products().products(Some(2027)).await.unwrap().len(), 2);
 }

@@ -133,7 +133,7 @@ async fn county_staff_fund_their_own_county_only() {
         .await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     assert!(response.body.contains("只能为本辖区的资金来源设置资助规则"));
-    let rules = app.store.ledger(&system(), care.id).await.unwrap().rules;
+    let rules = app.store.funding().ledger(&system(), care.id).await.unwrap().rules;
     assert!(rules.iter().all(|r| r.name != "越权规则"));
 
     // Its own county's new source it runs.
@@ -173,7 +173,7 @@ async fn rules_store_exact_amounts_and_receipts_add_up() {
         ("amount_value", "12.5"),
     ];
     assert_eq!(app.post_form(&city, &rules, &per_person).await.status, StatusCode::SEE_OTHER);
-    let ledger = app.store.ledger(&system(), id).await.unwrap();
+    let ledger = app.store.funding().ledger(&system(), id).await.unwrap();
     let stored: Vec<_> = ledger.rules.iter().map(|r| (r.name.as_str(), r.priority, r.amount)).collect();
     assert_eq!(
         stored,
@@ -217,7 +217,11 @@ async fn rules_store_exact_amounts_and_receipts_add_up() {
         assert!(response.body.contains(message), "expected “{message}” in {}", response.body);
         assert!(response.body.contains("value=\"错误规则\""));
     }
-    assert_eq!(app.store.ledger(&system(), id).await.unwrap().rules.len(), 2, "no bad rule was stored");
+    assert_eq!(
+        app.store.funding().ledger(&system(), id).await.unwrap().rules.len(),
+        2,
+        "no bad rule was stored"
+    );
 
     // Receipts raise “received”, to the fen.
     let receipts = format!("/funding/{id}/receipts");
@@ -235,7 +239,7 @@ async fn rules_store_exact_amounts_and_receipts_add_up() {
     assert!(bad.body.contains("到账金额须大于0"), "{}", bad.body);
     let bad = app.post_form(&city, &receipts, &[("amount", "5"), ("received_on", "2026-02-30")]).await;
     assert!(bad.body.contains("到账日期“2026-02-30”不是有效日期"));
-    let source = app.store.ledger(&system(), id).await.unwrap();
+    let source = app.store.funding().ledger(&system(), id).await.unwrap();
     assert_eq!(source.source.received, Fen::new(110_000));
     assert_eq!(source.receipts.len(), 2);
     assert_eq!(source.source.allocated, Fen::ZERO);
@@ -270,7 +274,7 @@ async fn huge_receipts_are_refused_with_the_range_and_the_funding_pages_keep_wor
         .await;
     assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
     assert!(too_long.body.contains("最多可记录"), "{}", too_long.body);
-    let source = app.store.ledger(&system(), id).await.unwrap();
+    let source = app.store.funding().ledger(&system(), id).await.unwrap();
     assert_eq!(source.source.received, Fen::from_yuan(1_000_000_000));
     assert_eq!(source.receipts.len(), 1);
     for page in [format!("/funding/{id}"), "/funding".to_owned(), format!("/api/v1/funding/sources/{id}")] {

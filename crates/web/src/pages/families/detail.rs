@@ -103,6 +103,7 @@ pub(super) async fn family_page(
     let today = state.today();
     let policies = state
         .store
+        .policies()
         .search_policies(
             actor,
             &PolicyQuery { family_id: Some(summary.id), per_page: 50, ..Default::default() },
@@ -111,6 +112,7 @@ pub(super) async fn family_page(
         .policies;
     let village_name = state
         .store
+        .regions()
         .region_names(&[summary.village_code.as_str()])
         .await?
         .remove(&summary.village_code)
@@ -207,7 +209,7 @@ pub(super) async fn load_family_page(
     family_id: i64,
     extras: Extras,
 ) -> Result<Response, WebError> {
-    let detail = state.store.family(&user.session.actor, family_id).await?;
+    let detail = state.store.families().family(&user.session.actor, family_id).await?;
     family_page(state, user, detail, extras).await
 }
 

@@ -70,7 +70,7 @@ pub(super) async fn list(
     require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
     let actor = &user.session.actor;
     let found = match filter.to_query(actor, PER_PAGE) {
-        Ok(query) => match state.store.search_families(actor, &query).await {
+        Ok(query) => match state.store.families().search_families(actor, &query).await {
             Ok(page) => Ok(page),
             Err(err) => Err(filter_error(err)?),
         },
@@ -88,7 +88,7 @@ pub(super) async fn lookup(
     require(&state, &user.session, Permission::ViewFamilies, "/families").await?;
     let actor = &user.session.actor;
     let found = match form.to_lookup() {
-        Ok(lookup) => match state.store.lookup_families(actor, &lookup).await {
+        Ok(lookup) => match state.store.families().lookup_families(actor, &lookup).await {
             Ok(page) => Ok(page),
             Err(err) => Err(filter_error(err)?),
         },
@@ -113,7 +113,7 @@ async fn list_page(
     };
     let (families, total) = found.map(|f| (f.families, f.total)).unwrap_or_default();
     let codes: Vec<&str> = families.iter().map(|f| f.village_code.as_str()).collect();
-    let names = state.store.region_names(&codes).await?;
+    let names = state.store.regions().region_names(&codes).await?;
     let rows = families
         .iter()
         .map(|f| ListRow {

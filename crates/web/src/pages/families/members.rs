@@ -48,7 +48,7 @@ pub(super) async fn add_member(
     require(&state, &user.session, Permission::ManageFamilies, "/families/members").await?;
     let outcome = async {
         let (person, upgraded) = form.parse(state.today()).map_err(WebError::BadRequest)?;
-        state.store.add_member(&user.session.actor, id, person).await?;
+        state.store.families().add_member(&user.session.actor, id, person).await?;
         Ok(upgraded)
     }
     .await;
@@ -81,7 +81,7 @@ pub(super) async fn record_consent(
             (ConsentKind::Guardian, "") => return Err(bad("监护人同意须选择是哪位未满14周岁的成员")),
             (ConsentKind::Guardian, raw) => {
                 let child: i64 = raw.parse().map_err(|_| bad("请选择未成年成员"))?;
-                let detail = state.store.family(actor, id).await?;
+                let detail = state.store.families().family(actor, id).await?;
                 let member = detail.members.iter().find(|m| m.id == child);
                 if !member.is_some_and(|m| m.needs_guardian_consent) {
                     return Err(bad("监护人同意只适用于本家庭未满14周岁的成员"));
@@ -90,7 +90,7 @@ pub(super) async fn record_consent(
             }
             _ => None,
         };
-        state.store.record_consent(actor, id, kind, child, &form.given_by).await?;
+        state.store.families().record_consent(actor, id, kind, child, &form.given_by).await?;
         Ok(false)
     }
     .await;
@@ -108,7 +108,7 @@ pub(super) async fn withdraw_consent(
         let kind = ConsentKind::from_code(form.kind.trim())
             .ok()
             .ok_or_else(|| WebError::BadRequest("请选择要撤回的同意事项".to_owned()))?;
-        state.store.withdraw_consent(&user.session.actor, id, kind, None).await?;
+        state.store.families().withdraw_consent(&user.session.actor, id, kind, None).await?;
         Ok(false)
     }
     .await;
@@ -143,7 +143,7 @@ async fn member_of(
     family_id: i64,
     person_id: i64,
 ) -> Result<FamilyDetail, WebError> {
-    let detail = state.store.family(actor, family_id).await?;
+    let detail = state.store.families().family(actor, family_id).await?;
     if !detail.members.iter().any(|m| m.id == person_id) {
         return Err(WebError::NotFound(format!("本家庭没有人员“{person_id}”")));
     }
@@ -206,7 +206,7 @@ async fn record_event(
         .filter(|k| EVENT_KINDS.contains(k))
         .ok_or_else(|| bad("请选择变动类型".to_owned()))?;
     let date = forms::date("变动日期", &form.date).map_err(bad)?;
-    Ok(state.store.record_member_event(actor, person_id, kind, date, &form.note).await?)
+    Ok(state.store.families().record_member_event(actor, person_id, kind, date, &form.note).await?)
 }
 
 async fn move_member(
@@ -225,7 +225,7 @@ async fn move_member(
     if date > state.today() {
         return Err(bad("迁移日期不能晚于今天".to_owned()));
     }
-    Ok(state.store.move_person(actor, person_id, to, relationship, date).await?)
+    Ok(state.store.families().move_person(actor, person_id, to, relationship, date).await?)
 }
 
 pub(super) async fn family_event(
@@ -274,7 +274,7 @@ pub(super) async fn reveal_id(
     require(&state, &user.session, Permission::RevealPersonalData, "/persons/reveal").await?;
     let actor = &user.session.actor;
     let detail = member_of(&state, actor, family_field(&form)?, person_id).await?;
-    let full = state.store.reveal_id_number(actor, person_id).await?;
+    let full = state.store.families().reveal_id_number(actor, person_id).await?;
     let extras = Extras { revealed_id: Some((person_id, full)), ..Default::default() };
     family_page(&state, &user, detail, extras).await
 }
@@ -286,6 +286,6 @@ pub(super) async fn reveal_phone(
     PathId { id, .. }: PathId<Family>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::RevealPersonalData, "/families/reveal-phone").await?;
-    let full = state.store.reveal_phone(&user.session.actor, id).await?;
+    let full = state.store.families().reveal_phone(&user.session.actor, id).await?;
     load_family_page(&state, &user, id, Extras { revealed_phone: full, ..Default::default() }).await
 }

@@ -31,14 +31,14 @@ async fn villages_in_scope(state: &AppState, actor: &Actor) -> Result<Vec<Villag
     if scope.level() == RegionLevel::City {
         return Ok(Vec::new());
     }
-    let mut level = vec![state.store.region(actor, scope).await?];
+    let mut level = vec![state.store.regions().region(actor, scope).await?];
     while level.first().is_some_and(|r| r.level != RegionLevel::Village) {
         if level.iter().map(|r| r.children).sum::<u64>() > DATALIST_LIMIT {
             return Ok(Vec::new());
         }
         let mut next = Vec::new();
         for region in level.iter().filter(|r| r.children > 0) {
-            next.extend(state.store.region_children(actor, &region.code).await?);
+            next.extend(state.store.regions().region_children(actor, &region.code).await?);
         }
         level = next;
     }

@@ -31,7 +31,7 @@ pub async fn grant(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/grants").await?;
     let region = parse_region(&form.region)?;
-    state.store.grant_source(&user.session.actor, id, &region).await?;
+    state.store.funding().grant_source(&user.session.actor, id, &region).await?;
     Ok(Redirect::to(&format!("/funding/{id}#grants")).into_response())
 }
 
@@ -42,6 +42,6 @@ pub async fn revoke(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/grants").await?;
     let (id, region) = (ids::parse_id::<FundingSource>(&id)?, parse_region(&region)?);
-    state.store.revoke_source_grant(&user.session.actor, id, &region).await?;
+    state.store.funding().revoke_source_grant(&user.session.actor, id, &region).await?;
     Ok(Redirect::to(&format!("/funding/{id}#grants")).into_response())
 }

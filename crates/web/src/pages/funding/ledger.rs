@@ -169,10 +169,11 @@ async fn ledger_page(
     id: i64,
     forms: LedgerForms,
 ) -> Result<Response, WebError> {
-    let ledger = state.store.ledger(&session.actor, id).await?;
-    let grants = state.store.source_grants(&session.actor, id).await?;
+    let ledger = state.store.funding().ledger(&session.actor, id).await?;
+    let grants = state.store.funding().source_grants(&session.actor, id).await?;
     let packages: Vec<(i64, String)> = state
         .store
+        .products()
         .packages(Some(ledger.source.year))
         .await?
         .into_iter()
@@ -259,6 +260,7 @@ impl RuleForm {
         if let Some(region) = &region {
             if !state
                 .store
+                .regions()
                 .region_exists(region)
                 .await
                 .map_err(|_| "暂时无法核对区划，请稍后重试".to_owned())?
@@ -272,6 +274,7 @@ impl RuleForm {
                 let id: i64 = raw.parse().map_err(|_| "请选择保障方案".to_owned())?;
                 let of_year = state
                     .store
+                    .products()
                     .packages(Some(source.year))
                     .await
                     .map_err(|_| "暂时无法核对保障方案，请稍后重试".to_owned())?;
@@ -321,10 +324,10 @@ pub async fn add_rule(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/rules").await?;
     let actor = &user.session.actor;
-    let source = state.store.ledger(actor, id).await?.source;
+    let source = state.store.funding().ledger(actor, id).await?.source;
     let result = if may_manage(&user.session, &source) {
         match form.parse(&state, &source).await {
-            Ok(new) => state.store.create_rule(actor, new).await.map(|_| ()).map_err(form_error),
+            Ok(new) => state.store.funding().create_rule(actor, new).await.map(|_| ()).map_err(form_error),
             Err(message) => Err(Ok(message)),
         }
     } else {
@@ -352,7 +355,7 @@ pub async fn add_receipt(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageFunding, "/funding/receipts").await?;
     let actor = &user.session.actor;
-    let source = state.store.ledger(actor, id).await?.source;
+    let source = state.store.funding().ledger(actor, id).await?.source;
     let parsed = if may_manage(&user.session, &source) {
         forms::money("到账金额", &form.amount)
             .and_then(|amount| Ok((amount, forms::date("到账日期", &form.received_on)?)))
@@ -364,7 +367,12 @@ pub async fn add_receipt(
             if on > state.today() {
                 Err(Ok("到账日期不能晚于今天".to_owned()))
             } else {
-                state.store.record_receipt(actor, id, amount, on, &form.note).await.map_err(form_error)
+                state
+                    .store
+                    .funding()
+                    .record_receipt(actor, id, amount, on, &form.note)
+                    .await
+                    .map_err(form_error)
             }
         }
         Err(message) => Err(Ok(message)),

@@ -55,5 +55,5 @@ pub(crate) const POVERTY_CHOICES: [PovertyStatus; 3] =
     [PovertyStatus::Lifted, PovertyStatus::Monitored, PovertyStatus::Dibao];
 
 async fn names_of(state: &AppState, codes: &[&str]) -> Result<HashMap<String, String>, WebError> {
-    Ok(state.store.region_names(codes).await?)
+    Ok(state.store.regions().region_names(codes).await?)
 }

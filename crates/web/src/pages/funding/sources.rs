@@ -60,7 +60,7 @@ pub async fn list(
     require(&state, &user.session, Permission::ViewFunding, "/funding").await?;
     let actor = &user.session.actor;
     let year = year_or_current(&filter.year, state.today()).map_err(WebError::BadRequest)?;
-    let sources = state.store.sources(actor, Some(year)).await?;
+    let sources = state.store.funding().sources(actor, Some(year)).await?;
     let codes: Vec<&str> = sources.iter().map(|s| s.region_code.as_str()).collect();
     let region_names = names_of(&state, &codes).await?;
     let shell =
@@ -160,7 +160,7 @@ pub async fn create(
         Ok(new) => new,
         Err(message) => return new_source_page(&state, &user.session, form, Some(message)).await,
     };
-    match state.store.create_source(&user.session.actor, new).await {
+    match state.store.funding().create_source(&user.session.actor, new).await {
         Ok(id) => Ok(Redirect::to(&format!("/funding/{id}")).into_response()),
         Err(err) => new_source_page(&state, &user.session, form, Some(form_error(err)?)).await,
     }

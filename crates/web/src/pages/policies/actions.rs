@@ -37,7 +37,7 @@ pub(super) async fn submit(
     PathId { id, .. }: PathId<Policy>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Enrol, "/policies/submit").await?;
-    let result = state.store.submit_policy(&user.session.actor, id).await;
+    let result = state.store.policies().submit_policy(&user.session.actor, id).await;
     act(&state, &user, id, result, "submitted").await
 }
 
@@ -54,7 +54,7 @@ pub(super) async fn underwrite(
     Form(form): Form<UnderwriteForm>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Underwrite, "/policies/underwrite").await?;
-    let result = state.store.underwrite_policy(&user.session.actor, id, &form.policy_no).await;
+    let result = state.store.policies().underwrite_policy(&user.session.actor, id, &form.policy_no).await;
     act(&state, &user, id, result, "underwritten").await
 }
 
@@ -70,7 +70,7 @@ pub(super) async fn cancel(
     PathId { id, .. }: PathId<Policy>,
     Form(form): Form<CancelForm>,
 ) -> Result<Response, WebError> {
-    let result = state.store.cancel_policy(&user.session.actor, id, &form.reason).await;
+    let result = state.store.policies().cancel_policy(&user.session.actor, id, &form.reason).await;
     act(&state, &user, id, result, "cancelled").await
 }
 
@@ -101,6 +101,7 @@ pub(super) async fn payment(
     };
     let result = state
         .store
+        .policies()
         .record_payment(&user.session.actor, id, amount, &form.method, &form.receipt_no, paid_on)
         .await;
     act(&state, &user, id, result, "paid").await

@@ -31,7 +31,7 @@ pub(super) async fn certificate(
     PathId { id, .. }: PathId<Policy>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewFamilies, "/policies/certificate").await?;
-    let certificate = state.store.certificate(&user.session.actor, id).await?;
+    let certificate = state.store.policies().certificate(&user.session.actor, id).await?;
     if certificate.policy.status != PolicyStatus::Underwritten {
         return Err(WebError::BadRequest("保险公司确认承保后才能打印保险凭证".to_owned()));
     }
@@ -60,7 +60,8 @@ pub(super) async fn verify(
     Query(query): Query<VerifyQuery>,
 ) -> Result<Response, WebError> {
     let code = query.code.trim().to_owned();
-    let result = if code.is_empty() { None } else { state.store.verify_certificate(&code).await? };
+    let result =
+        if code.is_empty() { None } else { state.store.policies().verify_certificate(&code).await? };
     let not_found = !code.is_empty() && result.is_none();
     let status = if not_found { StatusCode::NOT_FOUND } else { StatusCode::OK };
     render_status(&VerifyPage { code, result, not_found }, status)

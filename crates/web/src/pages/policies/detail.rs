@@ -46,8 +46,8 @@ pub(super) async fn policy_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let policy = state.store.policy(actor, id).await?;
-    let village_name = state.store.village_label(&policy.summary.village_code).await?;
+    let policy = state.store.policies().policy(actor, id).await?;
+    let village_name = state.store.policies().village_label(&policy.summary.village_code).await?;
     let owed = Fen::new(policy.summary.family_part.get() - policy.summary.paid.get());
     let trail = vec![Crumb::link("保单", "/policies"), Crumb::here(format!("保单 {id}"))];
     let shell = Shell::new(state, &user.session, &format!("保单 {id}"), "/policies", trail).await?;

@@ -105,9 +105,9 @@ async fn enrol_page(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
-    let family = state.store.family(actor, family_id).await?;
+    let family = state.store.families().family(actor, family_id).await?;
     // Only what may be sold today: a year whose cover is over is not offered.
-    let packages = state.store.packages_on_sale(None).await?;
+    let packages = state.store.products().packages_on_sale(None).await?;
     let trail = enrol_trail(family.summary.head_name.as_str(), family_id, "参保");
     let shell = Shell::new(state, &user.session, "参保", "/families", trail).await?;
     let failed = error.is_some();
@@ -154,7 +154,7 @@ pub(super) async fn quote(
         Ok(read) => read,
         Err(back_to_form) => return Ok(back_to_form),
     };
-    let quote = match state.store.quote(&user.session.actor, &request).await {
+    let quote = match state.store.policies().quote(&user.session.actor, &request).await {
         Ok(quote) => quote,
         Err(err) => return enrol_page(&state, &user, family_id, form, Some(form_error(err)?)).await,
     };
@@ -201,12 +201,12 @@ pub(super) async fn confirm(
         Err(back_to_form) => return Ok(back_to_form),
     };
     let actor = &user.session.actor;
-    let policy_id = match state.store.enrol(actor, &request).await {
+    let policy_id = match state.store.policies().enrol(actor, &request).await {
         Ok(id) => id,
         Err(err) => return enrol_page(&state, &user, family_id, form, Some(form_error(err)?)).await,
     };
     if form.submit_now {
-        if let Err(err) = state.store.submit_policy(actor, policy_id).await {
+        if let Err(err) = state.store.policies().submit_policy(actor, policy_id).await {
             let message = WebError::from(err).to_string();
             let target = format!(
                 "/policies/{policy_id}?{}",

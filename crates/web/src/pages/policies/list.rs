@@ -50,13 +50,13 @@ pub(super) async fn list(
     let actor = &user.session.actor;
     let (policies, total, error) = match filter.to_query(PER_PAGE) {
         Ok(query) => {
-            let found = state.store.search_policies(actor, &query).await?;
+            let found = state.store.policies().search_policies(actor, &query).await?;
             (found.policies, found.total, None)
         }
         Err(message) => (Vec::new(), 0, Some(message)),
     };
     let codes: Vec<&str> = policies.iter().map(|p| p.village_code.as_str()).collect();
-    let village_names = state.store.region_names(&codes).await?;
+    let village_names = state.store.regions().region_names(&codes).await?;
     let pages = total.div_ceil(PER_PAGE).max(1);
     let link = |page: u64| {
         format!(
