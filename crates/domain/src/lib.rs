@@ -14,6 +14,7 @@ pub mod cover;
 pub mod families;
 pub mod funding;
 pub mod identity;
+pub mod imports;
 pub mod money;
 pub mod orgs;
 pub mod policies;

@@ -3,7 +3,6 @@
 //! finish the job. Two kinds: a county's roster and the insurer's returned file.
 
 use chrono::{DateTime, Utc};
-use guanai_domain::Permission;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -13,6 +12,7 @@ use serde::Serialize;
 
 use crate::audit::AuditEvent;
 use crate::entities::import_jobs;
+use crate::error::stored;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 mod plan;
@@ -30,116 +30,23 @@ pub const STALE_AFTER_MINUTES: i64 = 15;
 /// How long a file is kept after its job ended, unless configured otherwise.
 pub const DEFAULT_FILE_RETENTION_DAYS: u32 = 7;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    /// Uploaded; the preview is shown from `preview`.
-    Previewed,
-    /// Being written; `done` of `total` households so far.
-    Committing,
-    Done,
-    Failed,
-    /// Given up by the user, or left unconfirmed past the file retention.
-    Cancelled,
-}
+pub use guanai_domain::imports::{JobKind, JobStatus};
 
-impl JobStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Previewed => "previewed",
-            JobStatus::Committing => "committing",
-            JobStatus::Done => "done",
-            JobStatus::Failed => "failed",
-            JobStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// A stored status; anything else is an error, never taken for a status.
-    pub fn parse(raw: &str) -> StoreResult<Self> {
-        Ok(match raw {
-            "previewed" => JobStatus::Previewed,
-            "committing" => JobStatus::Committing,
-            "done" => JobStatus::Done,
-            "failed" => JobStatus::Failed,
-            "cancelled" => JobStatus::Cancelled,
-            other => {
-                return Err(StoreError::Database(sea_orm::DbErr::Custom(format!(
-                    "unknown import job status “{other}”"
-                ))))
-            }
-        })
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            JobStatus::Previewed => "已预检，待确认",
-            JobStatus::Committing => "正在导入",
-            JobStatus::Done => "已完成",
-            JobStatus::Failed => "失败",
-            JobStatus::Cancelled => "已取消",
-        }
-    }
-
-    /// The job is over: its file is kept only for the retention period.
-    pub const fn ended(self) -> bool {
-        matches!(self, JobStatus::Done | JobStatus::Failed | JobStatus::Cancelled)
+/// The audit log's word for a job of `kind`.
+const fn audit_word(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Roster => "导入",
+        JobKind::InsurerReturn => "承保回传",
     }
 }
 
-/// What a job imports; each kind is for the role that may write what it holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    /// A county's roster of families (花名册).
-    Roster,
-    /// The insurer's returned list to underwrite (承保结果回传).
-    InsurerReturn,
-}
-
-impl JobKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Roster => "roster",
-            JobKind::InsurerReturn => "insurer_return",
-        }
-    }
-
-    /// A stored kind; anything else is an error.
-    pub fn parse(raw: &str) -> StoreResult<Self> {
-        match raw {
-            "roster" => Ok(JobKind::Roster),
-            "insurer_return" => Ok(JobKind::InsurerReturn),
-            other => Err(StoreError::Database(sea_orm::DbErr::Custom(format!(
-                "unknown import job kind “{other}”"
-            )))),
-        }
-    }
-
-    /// Who may upload, see and run a job of this kind.
-    pub const fn permission(self) -> Permission {
-        match self {
-            JobKind::Roster => Permission::ManageFamilies,
-            JobKind::InsurerReturn => Permission::Underwrite,
-        }
-    }
-
-    /// The audit log's word for the job.
-    const fn target(self) -> &'static str {
-        match self {
-            JobKind::Roster => "导入",
-            JobKind::InsurerReturn => "承保回传",
-        }
-    }
-
-    /// "Not found" in the words of the kind.
-    /// The job as a scoped look-up names it: in "not found" and in an audited denial.
-    const fn record(self) -> crate::access::Target {
-        let kind = match self {
-            JobKind::Roster => "导入任务",
-            JobKind::InsurerReturn => "回传文件",
-        };
-        crate::access::Target { action: "import.view", kind }
-    }
+/// A job as a scoped look-up names it: in "not found" and in an audited denial.
+const fn record(kind: JobKind) -> crate::access::Target {
+    let kind = match kind {
+        JobKind::Roster => "导入任务",
+        JobKind::InsurerReturn => "回传文件",
+    };
+    crate::access::Target { action: "import.view", kind }
 }
 
 /// A job without its file.
@@ -229,13 +136,13 @@ impl TryFrom<JobRow> for ImportJob {
     fn try_from(row: JobRow) -> StoreResult<Self> {
         Ok(ImportJob {
             id: row.id,
-            kind: JobKind::parse(&row.kind)?,
+            kind: stored("import_jobs.kind", &row.kind)?,
             file_name: row.file_name,
             region_code: row.region_code,
             created_by: row.created_by,
             created_at: row.created_at,
             overrides: row.overrides,
-            status: JobStatus::parse(&row.status)?,
+            status: stored("import_jobs.status", &row.status)?,
             preview: row.preview,
             plan_version: row.plan_version,
             done: row.done,
@@ -273,7 +180,7 @@ impl crate::handles::Imports<'_> {
         let now = Utc::now();
         let id = import_jobs::Entity::insert(import_jobs::ActiveModel {
             id: NotSet,
-            kind: Set(kind.as_str().to_owned()),
+            kind: Set(kind.code().to_owned()),
             file_name: Set(file_name.chars().take(200).collect()),
             // Sealed: a roster holds full ID and phone numbers.
             file_bytes: Set(file.map(|bytes| self.keys.seal_bytes(bytes)).unwrap_or_default()),
@@ -281,7 +188,7 @@ impl crate::handles::Imports<'_> {
             created_by: Set(actor.username().to_owned()),
             created_at: Set(now),
             overrides: Set(String::new()),
-            status: Set(JobStatus::Previewed.as_str().to_owned()),
+            status: Set(JobStatus::Previewed.code().to_owned()),
             preview: Set(None),
             done: Set(0),
             total: Set(0),
@@ -295,7 +202,7 @@ impl crate::handles::Imports<'_> {
         .last_insert_id;
         self.audit(
             actor,
-            AuditEvent::ok("import.upload", kind.target(), id.to_string()).with_detail(file_name),
+            AuditEvent::ok("import.upload", audit_word(kind), id.to_string()).with_detail(file_name),
         )
         .await?;
         Ok(id)
@@ -306,7 +213,7 @@ impl Store {
     /// Whether the actor's region holds job `id` found in `region` (`None`: not found);
     /// an attempt outside it is audited.
     async fn in_scope(&self, actor: &Actor, kind: JobKind, id: i64, region: Option<&str>) -> StoreResult<()> {
-        self.check_scope(actor, kind.record(), id, region).await
+        self.check_scope(actor, record(kind), id, region).await
     }
 }
 
@@ -338,7 +245,7 @@ impl crate::handles::Imports<'_> {
         self.require(actor, kind.permission()).await?;
         let row = without_file()
             .filter(import_jobs::Column::Id.eq(id))
-            .filter(import_jobs::Column::Kind.eq(kind.as_str()))
+            .filter(import_jobs::Column::Kind.eq(kind.code()))
             .into_model::<JobRow>()
             .one(&self.db)
             .await?;
@@ -351,7 +258,7 @@ impl crate::handles::Imports<'_> {
         self.require(actor, kind.permission()).await?;
         let rows = without_file()
             .filter(actor.scope_condition(import_jobs::Column::RegionCode))
-            .filter(import_jobs::Column::Kind.eq(kind.as_str()))
+            .filter(import_jobs::Column::Kind.eq(kind.code()))
             .order_by_desc(import_jobs::Column::Id)
             .limit(30)
             .into_model::<JobRow>()
@@ -377,7 +284,7 @@ impl crate::handles::Imports<'_> {
         let now = Utc::now();
         let stale = now - chrono::Duration::minutes(STALE_AFTER_MINUTES);
         let mut claim = import_jobs::Entity::update_many()
-            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Committing.as_str()))
+            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Committing.code()))
             .col_expr(import_jobs::Column::Done, Expr::value(0i64))
             .col_expr(import_jobs::Column::Total, Expr::value(0i64))
             .col_expr(import_jobs::Column::Message, Expr::value(""))
@@ -391,11 +298,11 @@ impl crate::handles::Imports<'_> {
                 Condition::any()
                     .add(
                         import_jobs::Column::Status
-                            .is_in([JobStatus::Previewed.as_str(), JobStatus::Failed.as_str()]),
+                            .is_in([JobStatus::Previewed.code(), JobStatus::Failed.code()]),
                     )
                     .add(
                         Condition::all()
-                            .add(import_jobs::Column::Status.eq(JobStatus::Committing.as_str()))
+                            .add(import_jobs::Column::Status.eq(JobStatus::Committing.code()))
                             .add(import_jobs::Column::UpdatedAt.lt(stale)),
                     ),
             )
@@ -405,7 +312,7 @@ impl crate::handles::Imports<'_> {
         if claimed == 1 {
             self.audit(
                 actor,
-                AuditEvent::ok("import.claim", kind.target(), id.to_string()).with_detail("开始写入"),
+                AuditEvent::ok("import.claim", audit_word(kind), id.to_string()).with_detail("开始写入"),
             )
             .await?;
         }
@@ -416,16 +323,16 @@ impl crate::handles::Imports<'_> {
     pub async fn cancel_import_job(self, actor: &Actor, kind: JobKind, id: i64) -> StoreResult<bool> {
         self.import_job_info(actor, kind, id).await?;
         let cancelled = import_jobs::Entity::update_many()
-            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
+            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.code()))
             .col_expr(import_jobs::Column::Message, Expr::value("已取消，未写入任何数据"))
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_jobs::Column::Id.eq(id))
-            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.as_str()))
+            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.code()))
             .exec(&self.db)
             .await?
             .rows_affected;
         if cancelled == 1 {
-            self.audit(actor, AuditEvent::ok("import.cancel", kind.target(), id.to_string())).await?;
+            self.audit(actor, AuditEvent::ok("import.cancel", audit_word(kind), id.to_string())).await?;
         }
         Ok(cancelled == 1)
     }
@@ -437,7 +344,7 @@ impl crate::handles::Imports<'_> {
         let now = Utc::now();
         let cutoff = now - chrono::Duration::days(i64::from(retention_days));
         let abandoned = import_jobs::Entity::update_many()
-            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.as_str()))
+            .col_expr(import_jobs::Column::Status, Expr::value(JobStatus::Cancelled.code()))
             .col_expr(
                 import_jobs::Column::Message,
                 Expr::value(format!("超过{retention_days}天未确认导入，已自动取消")),
@@ -445,7 +352,7 @@ impl crate::handles::Imports<'_> {
             .col_expr(import_jobs::Column::FileBytes, Expr::value(Vec::<u8>::new()))
             .col_expr(import_jobs::Column::FileDeletedAt, Expr::value(now))
             .filter(import_jobs::Column::FileDeletedAt.is_null())
-            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.as_str()))
+            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.code()))
             .filter(import_jobs::Column::UpdatedAt.lt(cutoff))
             .exec(&self.db)
             .await?
@@ -455,9 +362,9 @@ impl crate::handles::Imports<'_> {
             .col_expr(import_jobs::Column::FileDeletedAt, Expr::value(now))
             .filter(import_jobs::Column::FileDeletedAt.is_null())
             .filter(import_jobs::Column::Status.is_in([
-                JobStatus::Done.as_str(),
-                JobStatus::Failed.as_str(),
-                JobStatus::Cancelled.as_str(),
+                JobStatus::Done.code(),
+                JobStatus::Failed.code(),
+                JobStatus::Cancelled.code(),
             ]))
             .filter(import_jobs::Column::UpdatedAt.lt(cutoff))
             .exec(&self.db)
@@ -472,7 +379,7 @@ impl crate::handles::Imports<'_> {
         import_jobs::Entity::update_many()
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_jobs::Column::Id.eq(id))
-            .filter(import_jobs::Column::Status.eq(JobStatus::Committing.as_str()))
+            .filter(import_jobs::Column::Status.eq(JobStatus::Committing.code()))
             .exec(&self.db)
             .await?;
         Ok(())
@@ -488,7 +395,7 @@ impl crate::handles::Imports<'_> {
         message: &str,
     ) -> StoreResult<()> {
         import_jobs::Entity::update_many()
-            .col_expr(import_jobs::Column::Status, Expr::value(status.as_str()))
+            .col_expr(import_jobs::Column::Status, Expr::value(status.code()))
             .col_expr(import_jobs::Column::Done, Expr::value(done))
             .col_expr(import_jobs::Column::Total, Expr::value(total))
             .col_expr(

@@ -77,7 +77,7 @@ impl crate::handles::Imports<'_> {
             .col_expr(import_jobs::Column::PlanVersion, Expr::value(version))
             .col_expr(import_jobs::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_jobs::Column::Id.eq(id))
-            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.as_str()))
+            .filter(import_jobs::Column::Status.eq(JobStatus::Previewed.code()))
             .exec(&txn)
             .await?
             .rows_affected;
