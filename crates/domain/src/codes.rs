@@ -125,6 +125,7 @@ macro_rules! stored_code {
                 let codes = utoipa::openapi::schema::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String)
                     .enum_values(Some([$($code),+]))
+                    .description(Some(concat!($($code, "：", $label, "；"),+)))
                     .build();
                 utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(codes))
             }
