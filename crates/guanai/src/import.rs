@@ -82,9 +82,7 @@ pub async fn roster(store: &Store, actor: &Actor, args: RosterArgs) -> anyhow::R
         println!("  ……（完整清单见 --report 生成的文件）");
     }
     if let Some(path) = &args.report {
-        let refused: Vec<_> =
-            roster::stored_rows(&plan).into_iter().filter(|r| !r.cells.is_empty()).collect();
-        std::fs::write(path, guanai_import::report::refused_rows_xlsx(&plan.headers, &refused)?)
+        std::fs::write(path, roster::plan_report(&plan)?)
             .with_context(|| format!("无法写入“{}”", path.display()))?;
         println!("未导入的行已写入 {}", path.display());
     }

@@ -54,10 +54,15 @@ pub(crate) fn stored<T: StoredCode>(column: &str, raw: &str) -> StoreResult<T> {
     T::from_code(raw).map_err(|_| StoreError::Corrupt(format!("unknown code '{raw}' in {column}")))
 }
 
-/// A policy number read from the database, or the internal error naming it.
+/// A policy number read from `policies.policy_no`, or the internal error naming it.
 pub(crate) fn stored_policy_no(raw: &str) -> StoreResult<PolicyNo> {
-    PolicyNo::parse(raw)
-        .map_err(|_| StoreError::Corrupt(format!("bad policy number '{raw}' in policies.policy_no")))
+    policy_no_in("policies.policy_no", raw)
+}
+
+/// A policy number read from `column` (`"import_job_rows.data"`), or the internal error
+/// naming it: a number that was checked when written and no longer reads is corrupt.
+pub fn policy_no_in(column: &str, raw: &str) -> StoreResult<PolicyNo> {
+    PolicyNo::parse(raw).map_err(|_| StoreError::Corrupt(format!("bad policy number '{raw}' in {column}")))
 }
 
 impl From<guanai_domain::policies::PolicyNoError> for StoreError {

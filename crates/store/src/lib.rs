@@ -38,7 +38,7 @@ pub mod users;
 pub use access::Actor;
 pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
-pub use error::{StoreError, StoreResult};
+pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;

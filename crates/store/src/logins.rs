@@ -141,11 +141,7 @@ impl Store {
                 .filter(login_failures::Column::Username.eq(name))
                 .filter(login_failures::Column::Ip.eq(ip))
                 .filter(login_failures::Column::Failures.gte(policy.max_failures))
-                .filter(
-                    sea_orm::Condition::any()
-                        .add(login_failures::Column::LockedUntil.is_null())
-                        .add(login_failures::Column::LockedUntil.lte(now)),
-                )
+                .filter(not_locked_at(now))
                 .exec(&self.db)
                 .await?;
             login_failures::Entity::find()
@@ -216,11 +212,7 @@ impl crate::handles::Users<'_> {
         let _turn = self.write_gate.turn().await;
         let deleted = login_failures::Entity::delete_many()
             .filter(login_failures::Column::LastFailureAt.lte(now - idle))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(login_failures::Column::LockedUntil.is_null())
-                    .add(login_failures::Column::LockedUntil.lte(now)),
-            )
+            .filter(not_locked_at(now))
             .exec(&self.db)
             .await?;
         Ok(deleted.rows_affected)
@@ -243,4 +235,11 @@ impl Store {
             .await?;
         Ok(deleted.rows_affected)
     }
+}
+
+/// A failure row whose lockout (if any) is over at `now`.
+fn not_locked_at(now: chrono::DateTime<Utc>) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(login_failures::Column::LockedUntil.is_null())
+        .add(login_failures::Column::LockedUntil.lte(now))
 }

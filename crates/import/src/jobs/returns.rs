@@ -198,13 +198,7 @@ async fn stored_decisions(store: &Store, actor: &Actor, id: i64) -> Result<Vec<D
         decisions.push(match e.verdict {
             ReturnVerdict::Underwrite => Decision::Underwrite {
                 policy_id,
-                // Planned from a checked number: one that no longer reads is a corrupt row.
-                policy_no: guanai_domain::policies::PolicyNo::parse(&e.policy_no).map_err(|_| {
-                    guanai_store::StoreError::Corrupt(format!(
-                        "bad policy number '{}' in import_job_rows.data",
-                        e.policy_no
-                    ))
-                })?,
+                policy_no: guanai_store::policy_no_in("import_job_rows.data", &e.policy_no)?,
             },
             _ => Decision::Refuse { policy_id, reason: e.reason },
         });
