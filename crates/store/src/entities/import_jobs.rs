@@ -24,6 +24,8 @@ pub struct Model {
     pub file_deleted_at: Option<DateTimeUtc>,
     /// The shape of `preview` (0: written before plans were typed; planned again).
     pub plan_version: i32,
+    /// False for a job of the command line, which never kept its file.
+    pub file_kept: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -73,6 +73,8 @@ pub struct ImportJob {
     pub updated_at: DateTime<Utc>,
     /// When the file was deleted; a job without its file can no longer be run.
     pub file_deleted_at: Option<DateTime<Utc>>,
+    /// False for a job of the command line, which holds the file itself.
+    pub file_kept: bool,
 }
 
 impl ImportJob {
@@ -85,7 +87,7 @@ impl ImportJob {
 
     /// The file was never kept: a job of the command line, which holds the file itself.
     pub fn file_never_kept(&self) -> bool {
-        self.file_deleted_at == Some(self.created_at)
+        !self.file_kept
     }
 }
 
@@ -107,6 +109,7 @@ struct JobRow {
     updated_at: DateTime<Utc>,
     file_deleted_at: Option<DateTime<Utc>>,
     plan_version: i32,
+    file_kept: bool,
 }
 
 /// Every column of a job but its file.
@@ -127,6 +130,7 @@ fn without_file() -> sea_orm::Select<import_jobs::Entity> {
         import_jobs::Column::UpdatedAt,
         import_jobs::Column::FileDeletedAt,
         import_jobs::Column::PlanVersion,
+        import_jobs::Column::FileKept,
     ])
 }
 
@@ -150,6 +154,7 @@ impl TryFrom<JobRow> for ImportJob {
             message: row.message,
             updated_at: row.updated_at,
             file_deleted_at: row.file_deleted_at,
+            file_kept: row.file_kept,
         })
     }
 }
@@ -196,6 +201,7 @@ impl crate::handles::Imports<'_> {
             updated_at: Set(now),
             file_deleted_at: Set(file.is_none().then_some(now)),
             plan_version: Set(0),
+            file_kept: Set(file.is_some()),
         })
         .exec(&self.db)
         .await?

@@ -16,6 +16,7 @@ enum ImportJobs {
     Table,
     Id,
     PlanVersion,
+    FileKept,
 }
 
 #[derive(DeriveIden)]
@@ -38,6 +39,16 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(ImportJobs::Table)
                     .add_column(ColumnDef::new(ImportJobs::PlanVersion).integer().not_null().default(0))
+                    .to_owned(),
+            )
+            .await?;
+        // Whether the job kept its file; the command line's jobs never do (the file stays
+        // with it), which is not the same as a file deleted after its retention.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ImportJobs::Table)
+                    .add_column(ColumnDef::new(ImportJobs::FileKept).boolean().not_null().default(true))
                     .to_owned(),
             )
             .await?;
