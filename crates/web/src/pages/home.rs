@@ -24,26 +24,28 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A panel of the home page: figures, or a list (`items`, `empty_text` when empty).
-struct Panel {
-    title: String,
-    figures: Vec<Figure>,
-    empty_text: &'static str,
-    items: Vec<PanelItem>,
+/// Features add their own panels (to-do lists first for the roles that work them) from
+/// their page module, with one line in `show`.
+pub(crate) struct Panel {
+    pub title: String,
+    pub figures: Vec<Figure>,
+    pub empty_text: &'static str,
+    pub items: Vec<PanelItem>,
 }
 
-struct PanelItem {
-    label: String,
-    href: Option<String>,
-    note: String,
+pub(crate) struct PanelItem {
+    pub label: String,
+    pub href: Option<String>,
+    pub note: String,
 }
 
 /// One real figure of the user's region, with the list it counts when there is one.
-struct Figure {
-    key: &'static str,
-    label: &'static str,
-    value: u64,
-    unit: &'static str,
-    href: Option<String>,
+pub(crate) struct Figure {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: u64,
+    pub unit: &'static str,
+    pub href: Option<String>,
 }
 
 #[derive(Template)]
