@@ -52,6 +52,15 @@ pub enum Permission {
     ManageFunding,
     /// Gift policies in bulk (送保).
     Gift,
+    /// See the claims within one's scope, with their clocks.
+    ViewClaims,
+    /// Report a claim (报案) for a family and add its papers: the association's side and
+    /// the insurer (a call to its hotline).
+    ReportClaims,
+    /// Ask for missing papers, decide and pay claims: the insurer.
+    DecideClaims,
+    /// Edit the working-day calendar the claims' clocks count on.
+    EditWorkCalendar,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +114,10 @@ impl Role {
             }
             ManageFunding => matches!(self, Role::CityAdmin | Role::CountyStaff),
             Gift => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
+            ViewClaims => !matches!(self, Role::Auditor),
+            ReportClaims => !matches!(self, Role::Supervisor | Role::Auditor),
+            DecideClaims => self.is_insurer(),
+            EditWorkCalendar => matches!(self, Role::CityAdmin),
         }
     }
 

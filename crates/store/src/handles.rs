@@ -53,4 +53,6 @@ handles! {
     Policies => policies;
     /// Import jobs (`imports.rs`).
     Imports => imports;
+    /// Claims: reports, papers, decisions, payments, clocks and queues (`claims/`).
+    Claims => claims;
 }

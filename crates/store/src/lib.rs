@@ -10,6 +10,7 @@ mod access;
 pub mod audit;
 pub mod audit_labels;
 mod bulk;
+pub mod claims;
 mod connect;
 pub mod consents;
 mod crypto;
@@ -39,6 +40,7 @@ pub use access::Actor;
 pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{policy_no_in, StoreError, StoreResult};
+pub use handles::Claims;
 pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;

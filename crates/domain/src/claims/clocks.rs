@@ -90,54 +90,20 @@ pub fn due_after_days(from: NaiveDate, days: u32, calendar: &WorkCalendar, roll:
     period_end(nominal, calendar, roll)
 }
 
-/// One obligation with a due date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Deadline {
-    FastMissingPapers,
-    Decision,
-    Payment,
-    RefusalNotice,
-    Advance,
-    FastPayment,
+crate::stored_code! {
+    /// One obligation with a due date.
+    #[derive(PartialOrd, Ord)]
+    pub enum Deadline {
+        FastMissingPapers => ("fast_missing_papers", "快速通道告知缺少材料"),
+        Decision => ("decision", "核定"),
+        Payment => ("payment", "赔付"),
+        RefusalNotice => ("refusal_notice", "拒赔通知"),
+        Advance => ("advance", "先予支付"),
+        FastPayment => ("fast_payment", "快速通道赔付"),
+    }
 }
 
 impl Deadline {
-    pub const ALL: [Deadline; 6] = [
-        Deadline::FastMissingPapers,
-        Deadline::Decision,
-        Deadline::Payment,
-        Deadline::RefusalNotice,
-        Deadline::Advance,
-        Deadline::FastPayment,
-    ];
-
-    pub const fn code(self) -> &'static str {
-        match self {
-            Deadline::FastMissingPapers => "fast_missing_papers",
-            Deadline::Decision => "decision",
-            Deadline::Payment => "payment",
-            Deadline::RefusalNotice => "refusal_notice",
-            Deadline::Advance => "advance",
-            Deadline::FastPayment => "fast_payment",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            Deadline::FastMissingPapers => "快速通道告知缺少材料",
-            Deadline::Decision => "核定",
-            Deadline::Payment => "赔付",
-            Deadline::RefusalNotice => "拒赔通知",
-            Deadline::Advance => "先予支付",
-            Deadline::FastPayment => "快速通道赔付",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Deadline> {
-        Deadline::ALL.into_iter().find(|d| d.code() == code)
-    }
-
     /// The rule, with the settings' numbers, as a reviewer reads it.
     pub fn rule(self, settings: &ClockSettings) -> String {
         match self {
@@ -506,7 +472,7 @@ mod tests {
     fn rules_and_codes_read_well() {
         let settings = ClockSettings::default();
         for deadline in Deadline::ALL {
-            assert_eq!(Deadline::parse(deadline.code()), Some(deadline));
+            assert_eq!(Deadline::from_code(deadline.code()), Ok(deadline));
         }
         assert_eq!(Deadline::Decision.rule(&settings), "《保险法》第二十三条：材料齐全后30日内作出核定");
         assert_eq!(Deadline::FastPayment.rule(&settings), "快速通道：材料齐全后5个工作日内赔付");

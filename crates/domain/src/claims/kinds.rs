@@ -2,148 +2,52 @@
 //! a value with defaults from the common local schemes; the city may change it, so no rule
 //! reads the defaults directly.
 //!
-//! These are plain enums with `code()` (the text stored) and `label()` (what users read);
-//! they should move onto the shared stored-code mechanism once domain has one.
+//! Both are stored codes (`crate::stored_code!`): the code is what the database, the API
+//! and the forms carry, the label what users read.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The kind of a claim; each is paid from one kind of cover item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimKind {
-    /// 意外身故
-    AccidentalDeath,
-    /// 意外伤残
-    AccidentalDisability,
-    /// 意外医疗（门诊）
-    AccidentOutpatient,
-    /// 意外医疗（住院）
-    AccidentInpatient,
-    /// 住院津贴
-    HospitalAllowance,
-    /// An add-on's disease cover (母婴安康, 计生手术并发症, 特殊家庭住院护理 …); which one is
-    /// the cover item's label.
-    Disease,
+crate::stored_code! {
+    /// The kind of a claim; each is paid from one kind of cover item. `Disease` is an
+    /// add-on's disease cover (母婴安康, 计生手术并发症, 特殊家庭住院护理 …); which one is the
+    /// cover item's label.
+    #[derive(PartialOrd, Ord)]
+    pub enum ClaimKind {
+        AccidentalDeath => ("accidental_death", "意外身故"),
+        AccidentalDisability => ("accidental_disability", "意外伤残"),
+        AccidentOutpatient => ("accident_outpatient", "意外医疗（门诊）"),
+        AccidentInpatient => ("accident_inpatient", "意外医疗（住院）"),
+        HospitalAllowance => ("hospital_allowance", "住院津贴"),
+        Disease => ("disease", "疾病保障"),
+    }
 }
 
 impl ClaimKind {
-    pub const ALL: [ClaimKind; 6] = [
-        ClaimKind::AccidentalDeath,
-        ClaimKind::AccidentalDisability,
-        ClaimKind::AccidentOutpatient,
-        ClaimKind::AccidentInpatient,
-        ClaimKind::HospitalAllowance,
-        ClaimKind::Disease,
-    ];
-
-    pub const fn code(self) -> &'static str {
-        match self {
-            ClaimKind::AccidentalDeath => "accidental_death",
-            ClaimKind::AccidentalDisability => "accidental_disability",
-            ClaimKind::AccidentOutpatient => "accident_outpatient",
-            ClaimKind::AccidentInpatient => "accident_inpatient",
-            ClaimKind::HospitalAllowance => "hospital_allowance",
-            ClaimKind::Disease => "disease",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            ClaimKind::AccidentalDeath => "意外身故",
-            ClaimKind::AccidentalDisability => "意外伤残",
-            ClaimKind::AccidentOutpatient => "意外医疗（门诊）",
-            ClaimKind::AccidentInpatient => "意外医疗（住院）",
-            ClaimKind::HospitalAllowance => "住院津贴",
-            ClaimKind::Disease => "疾病保障",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<ClaimKind> {
-        ClaimKind::ALL.into_iter().find(|k| k.code() == code)
-    }
-
     /// Whether it is paid as accident medical expenses (the family's shared limit).
     pub const fn is_medical(self) -> bool {
         matches!(self, ClaimKind::AccidentOutpatient | ClaimKind::AccidentInpatient)
     }
 }
 
-/// One paper a claim may need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Paper {
-    IdCard,
-    BankCard,
-    MedicalRecords,
-    Invoices,
-    Prescriptions,
-    CostList,
-    DischargeNote,
-    DeathCertificate,
-    RegistrationCancelled,
-    AccidentProof,
-    BeneficiaryProof,
-    DisabilityAssessment,
-    Diagnosis,
-}
-
-impl Paper {
-    pub const ALL: [Paper; 13] = [
-        Paper::IdCard,
-        Paper::BankCard,
-        Paper::MedicalRecords,
-        Paper::Invoices,
-        Paper::Prescriptions,
-        Paper::CostList,
-        Paper::DischargeNote,
-        Paper::DeathCertificate,
-        Paper::RegistrationCancelled,
-        Paper::AccidentProof,
-        Paper::BeneficiaryProof,
-        Paper::DisabilityAssessment,
-        Paper::Diagnosis,
-    ];
-
-    pub const fn code(self) -> &'static str {
-        match self {
-            Paper::IdCard => "id_card",
-            Paper::BankCard => "bank_card",
-            Paper::MedicalRecords => "medical_records",
-            Paper::Invoices => "invoices",
-            Paper::Prescriptions => "prescriptions",
-            Paper::CostList => "cost_list",
-            Paper::DischargeNote => "discharge_note",
-            Paper::DeathCertificate => "death_certificate",
-            Paper::RegistrationCancelled => "registration_cancelled",
-            Paper::AccidentProof => "accident_proof",
-            Paper::BeneficiaryProof => "beneficiary_proof",
-            Paper::DisabilityAssessment => "disability_assessment",
-            Paper::Diagnosis => "diagnosis",
-        }
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            Paper::IdCard => "被保险人（领款人）身份证",
-            Paper::BankCard => "领款人银行卡",
-            Paper::MedicalRecords => "病历",
-            Paper::Invoices => "医疗费用发票",
-            Paper::Prescriptions => "处方",
-            Paper::CostList => "费用明细清单",
-            Paper::DischargeNote => "出院小结（出院记录）",
-            Paper::DeathCertificate => "死亡证明",
-            Paper::RegistrationCancelled => "户籍注销证明或火化证明",
-            Paper::AccidentProof => "意外事故证明",
-            Paper::BeneficiaryProof => "受益人身份关系证明",
-            Paper::DisabilityAssessment => "伤残鉴定书",
-            Paper::Diagnosis => "诊断证明",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Paper> {
-        Paper::ALL.into_iter().find(|p| p.code() == code)
+crate::stored_code! {
+    /// One paper a claim may need.
+    #[derive(PartialOrd, Ord)]
+    pub enum Paper {
+        IdCard => ("id_card", "被保险人（领款人）身份证"),
+        BankCard => ("bank_card", "领款人银行卡"),
+        MedicalRecords => ("medical_records", "病历"),
+        Invoices => ("invoices", "医疗费用发票"),
+        Prescriptions => ("prescriptions", "处方"),
+        CostList => ("cost_list", "费用明细清单"),
+        DischargeNote => ("discharge_note", "出院小结（出院记录）"),
+        DeathCertificate => ("death_certificate", "死亡证明"),
+        RegistrationCancelled => ("registration_cancelled", "户籍注销证明或火化证明"),
+        AccidentProof => ("accident_proof", "意外事故证明"),
+        BeneficiaryProof => ("beneficiary_proof", "受益人身份关系证明"),
+        DisabilityAssessment => ("disability_assessment", "伤残鉴定书"),
+        Diagnosis => ("diagnosis", "诊断证明"),
     }
 }
 
@@ -211,14 +115,12 @@ mod tests {
 
     #[test]
     fn codes_parse_back_and_labels_are_chinese() {
+        crate::codes::check_table::<ClaimKind>().unwrap();
+        crate::codes::check_table::<Paper>().unwrap();
         for kind in ClaimKind::ALL {
-            assert_eq!(ClaimKind::parse(kind.code()), Some(kind));
             assert!(!kind.label().is_ascii());
         }
-        for paper in Paper::ALL {
-            assert_eq!(Paper::parse(paper.code()), Some(paper));
-        }
-        assert_eq!(ClaimKind::parse("death"), None);
+        assert!(ClaimKind::from_code("death").is_err());
         assert_eq!(ClaimKind::AccidentInpatient.label(), "意外医疗（住院）");
         assert_eq!(serde_json::to_string(&ClaimKind::HospitalAllowance).unwrap(), "\"hospital_allowance\"");
     }

@@ -3,14 +3,17 @@
 //! (`benefits`), and the Insurance Law's and the fast lane's clocks (`clocks`, on the
 //! working-day calendar of `crate::workdays`).
 
+pub mod bank;
 pub mod benefits;
 pub mod clocks;
 pub mod eligibility;
 pub mod kinds;
+pub mod status;
 
 #[cfg(test)]
 mod properties;
 
+pub use bank::{BankAccount, BankAccountError};
 pub use benefits::{
     benefit, Benefit, BenefitError, Claimed, DisabilityGrade, GradeError, Limit, PolicyCover, Taken,
 };
@@ -21,3 +24,4 @@ pub use eligibility::{
     check_in_cover, check_insured, check_time_limit, check_waiting_period, last_day_to_claim, ClaimRuleError,
 };
 pub use kinds::{ClaimKind, Paper, PaperChecklist};
+pub use status::{check_score, pays, ClaimStatus, ClockState, RefusalReason, ReportChannel};

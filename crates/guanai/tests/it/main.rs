@@ -7,6 +7,8 @@ mod architecture;
 mod audit;
 mod auth;
 mod batches;
+mod claims;
+mod claims_clocks;
 mod cli;
 mod codes;
 mod dates;

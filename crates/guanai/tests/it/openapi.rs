@@ -196,6 +196,35 @@ async fn every_operation_answers_as_the_document_says() {
     api.ok("post", "/gifting/preview", &post(&app, &county, "/gifting/preview", gift.clone()).await);
     api.ok("post", "/gifting", &post(&app, &county, "/gifting", gift).await);
 
+    // Claims: report, the queue, papers, missing papers, advance, decision, payment,
+    // satisfaction (the policy above covers from 2026-12-02).
+    {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 10).expect("a date");
+        assert!(app.store.clock().set(guanai_domain::Clock::fixed_in_china(day, 10, 0).now()));
+        let report = json!({"person_id": members[0], "kind": "accident_outpatient",
+            "incident_date": "2026-12-05", "place": "村道", "description": "骑车摔伤",
+            "claimed_fen": 50_000, "expenses_fen": 50_000});
+        let claim = api.ok("post", "/claims", &post(&app, &county, "/claims", report).await)["id"].clone();
+        let path = |tail: &str| format!("/claims/{claim}{tail}");
+        api.ok("get", "/claims", &get(&app, &branch, "/claims?filter=open&page=0").await);
+        api.ok("get", "/claims/{id}", &get(&app, &county, &path("")).await);
+        let papers = json!({"papers": ["id_card", "invoices"]});
+        api.ok("post", "/claims/{id}/papers", &post(&app, &county, &path("/papers"), papers).await);
+        let asked = post(&app, &branch, &path("/missing-papers"), json!({})).await;
+        api.ok("post", "/claims/{id}/missing-papers", &asked);
+        let rest = json!({"papers": ["bank_card", "medical_records", "prescriptions"]});
+        api.ok("post", "/claims/{id}/papers", &post(&app, &county, &path("/papers"), rest).await);
+        let advance = json!({"amount_fen": 10_000, "paid_on": "2026-12-10"});
+        api.ok("post", "/claims/{id}/advance", &post(&app, &branch, &path("/advance"), advance).await);
+        let decided = post(&app, &branch, &path("/decision"), json!({"status": "approved"})).await;
+        assert_eq!(api.ok("post", "/claims/{id}/decision", &decided)["approved"], 32_000);
+        let payment = json!({"beneficiary": "接口户主", "account": "6222021234567890123",
+            "amount_fen": 22_000, "paid_on": "2026-12-10", "reference": "ZF-API-1"});
+        api.ok("post", "/claims/{id}/payment", &post(&app, &branch, &path("/payment"), payment).await);
+        let rated = post(&app, &county, &path("/satisfaction"), json!({"score": 5, "comment": "快"})).await;
+        assert_eq!(api.ok("post", "/claims/{id}/satisfaction", &rated)["status"], "closed");
+    }
+
     // Refusals of each family answer in the error schema the document gives them.
     for path in [
         "/users/999999",

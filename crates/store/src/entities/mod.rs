@@ -2,6 +2,9 @@
 //! layer; callers get the domain-shaped structs of the feature modules instead.
 
 pub mod audit_log;
+pub mod claim_limits;
+pub mod claim_papers;
+pub mod claims;
 pub mod consents;
 pub mod cover_slots;
 pub mod families;
@@ -26,3 +29,4 @@ pub mod sessions;
 pub mod source_receipts;
 pub mod subsidy_rules;
 pub mod users;
+pub mod work_calendars;

@@ -14,6 +14,7 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod claims;
 pub mod families;
 pub mod funding;
 pub mod openapi;
@@ -35,7 +36,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user))
         .merge(families::routes())
         .merge(policies::routes())
-        .merge(funding::routes());
+        .merge(funding::routes())
+        .merge(claims::routes());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", api)
 }
 

@@ -133,6 +133,7 @@ pub async fn show(
     if actor.can(Permission::ViewFamilies) {
         panels.push(enrolment_panel(&state, actor).await?);
     }
+    panels.extend(crate::pages::claims::home_panels(&state, actor).await?);
     let children = state.store.regions().region_children(actor, actor.scope()).await?;
     let child_title =
         if actor.role() == Role::VillageAgent { "我负责的村（社区）" } else { "下级区划" };

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod claims;
 pub mod download;
 pub mod exchange;
 pub mod families;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(gifting::routes())
         .merge(imports::routes())
         .merge(exchange::routes())
+        .merge(claims::routes())
 }
 
 /// One entry of the left-hand navigation.
@@ -83,19 +85,21 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 13] = [
+const NAV: [(&str, &str, Option<Permission>); 15] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
     ("/imports", "名单导入", Some(Permission::ManageFamilies)),
     ("/policies", "保单", Some(Permission::ViewFamilies)),
     ("/gifting", "送保", Some(Permission::Gift)),
     ("/exchange", "承保交换", Some(Permission::ViewFamilies)),
+    ("/claims", "理赔", Some(Permission::ViewClaims)),
     ("/funding", "资金来源", Some(Permission::ViewFunding)),
     ("/products", "险种与方案", Some(Permission::ViewFamilies)),
     ("/regions", "行政区划", Some(Permission::ViewRegions)),
     ("/orgs", "机构", Some(Permission::ViewOrgs)),
     ("/users", "用户管理", Some(Permission::ViewUsers)),
     ("/audit", "审计日志", Some(Permission::ViewAudit)),
+    ("/settings/calendar", "工作日历", Some(Permission::EditWorkCalendar)),
     ("/account/password", "修改密码", None),
 ];
 

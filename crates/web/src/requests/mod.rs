@@ -4,6 +4,7 @@
 //! request here, so the same mistake reads the same way on both; `pages` and `api` are
 //! thin twins over this module and never import each other.
 
+pub mod claims;
 pub mod families;
 pub mod forms;
 pub mod gifting;

@@ -1,0 +1,276 @@
+//! A report (报案) and its checks, each refusing with its rule named; a second report of
+//! the same incident (person, day, kind) is flagged and answered with the first claim,
+//! never written twice. Papers received are added here too.
+
+use chrono::{NaiveDate, Utc};
+use guanai_domain::claims::{
+    check_in_cover, check_insured, check_time_limit, check_waiting_period, ClaimKind, ClaimStatus,
+    ClockSettings, Paper, PaperChecklist, ReportChannel,
+};
+use guanai_domain::products::CoverItem;
+use guanai_domain::{Fen, Permission};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use crate::access::Target;
+use crate::audit::AuditEvent;
+use crate::entities::{claim_papers, claims, families, persons, policies, policy_members};
+use crate::error::stored;
+use crate::policies::PolicyStatus;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// A report as the form or the API gives it, parsed.
+#[derive(Debug, Clone)]
+pub struct NewClaim {
+    pub person_id: i64,
+    pub kind: ClaimKind,
+    pub incident_date: NaiveDate,
+    pub place: String,
+    pub description: String,
+    /// What the claimant asks for; decides the fast lane.
+    pub claimed: Fen,
+    pub expenses: Option<Fen>,
+    pub other_paid: Option<Fen>,
+    pub days: Option<u32>,
+    pub grade: Option<u8>,
+    pub channel: ReportChannel,
+}
+
+/// The claim a report made, or the one it repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reported {
+    pub id: i64,
+    /// The same incident was reported before: this is that claim, nothing was written.
+    pub duplicate: bool,
+}
+
+fn bounded(what: &str, text: &str, max: usize) -> StoreResult<String> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(StoreError::invalid(format!("请填写{what}（不超过{max}个字）")));
+    }
+    Ok(text.to_owned())
+}
+
+impl Store {
+    async fn existing_claim(&self, new: &NewClaim) -> StoreResult<Option<i64>> {
+        Ok(claims::Entity::find()
+            .filter(claims::Column::PersonId.eq(new.person_id))
+            .filter(claims::Column::IncidentDate.eq(new.incident_date))
+            .filter(claims::Column::Kind.eq(new.kind.code()))
+            .one(&self.db)
+            .await?
+            .map(|c| c.id))
+    }
+
+    /// The underwritten policy that covers the person on the incident day, or the check
+    /// that refuses it, named.
+    async fn covering_policy(&self, person: &persons::Model, new: &NewClaim) -> StoreResult<policies::Model> {
+        let ids: Vec<i64> = policy_members::Entity::find()
+            .filter(policy_members::Column::PersonId.eq(person.id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| m.policy_id)
+            .collect();
+        let insured = policies::Entity::find()
+            .filter(policies::Column::Id.is_in(ids))
+            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
+            .order_by_asc(policies::Column::StartDate)
+            .all(&self.db)
+            .await?;
+        let rule = |e: guanai_domain::claims::ClaimRuleError| StoreError::invalid(e.to_string());
+        if insured.is_empty() {
+            check_insured(&person.id, &person.name, &[]).map_err(rule)?;
+        }
+        let incident = new.incident_date;
+        if let Some(policy) = insured.iter().find(|p| p.start_date <= incident && incident <= p.end_date) {
+            return Ok(policy.clone());
+        }
+        // The policy nearest the incident names the cover it falls outside.
+        let nearest =
+            insured.iter().rev().find(|p| p.start_date <= incident).or(insured.first()).expect("not empty");
+        check_in_cover(incident, nearest.start_date, nearest.end_date).map_err(rule)?;
+        unreachable!("outside every policy, so refused above")
+    }
+}
+
+impl crate::handles::Claims<'_> {
+    /// Reports a claim for an insured person, after its checks: the two-year limit (art.
+    /// 26), the person insured under an underwritten policy in force on the incident day,
+    /// the kind among the policy's covers, a disease cover's waiting period.
+    pub async fn report_claim(self, actor: &Actor, new: NewClaim) -> StoreResult<Reported> {
+        self.require(actor, Permission::ReportClaims).await?;
+        let place = bounded("出险地点", &new.place, 100)?;
+        let description = bounded("出险经过", &new.description, 500)?;
+        if new.claimed.is_negative() || new.claimed > Fen::from_yuan(10_000_000) {
+            return Err(StoreError::invalid("申请金额须在0到1,000万元之间"));
+        }
+        const PERSON: Target = Target { action: "claim.report", kind: "人员" };
+        let person = persons::Entity::find_by_id(new.person_id).one(&self.db).await?;
+        let family = match &person {
+            Some(p) => families::Entity::find_by_id(p.family_id).one(&self.db).await?,
+            None => None,
+        };
+        let region = person.as_ref().map(|_| family.as_ref().map_or("", |f| f.village_code.as_str()));
+        self.check_scope(actor, PERSON, new.person_id, region).await?;
+        let (person, family) = (person.expect("in scope"), family.expect("in scope"));
+        if let Some(id) = self.existing_claim(&new).await? {
+            return self.flag_duplicate(actor, id).await;
+        }
+        let today = self.today();
+        let (calendar, settings) = (self.work_calendar().await?, ClockSettings::default());
+        let rule = |e: guanai_domain::claims::ClaimRuleError| StoreError::invalid(e.to_string());
+        check_time_limit(new.incident_date, today, &calendar, settings.roll_past_rest_days).map_err(rule)?;
+        let policy = self.covering_policy(&person, &new).await?;
+        let Some((item, _product)) = self.cover_for(policy.id, new.kind).await? else {
+            return Err(StoreError::invalid(format!(
+                "保单的保障方案不包含“{}”责任，不能按此类型报案，请核对理赔类型（保险责任规则）",
+                new.kind.label()
+            )));
+        };
+        if let CoverItem::Disease { label, waiting_days, .. } = &item {
+            check_waiting_period(label, new.incident_date, policy.start_date, *waiting_days).map_err(rule)?;
+        }
+        let mut row = claims::Model {
+            id: 0,
+            policy_id: policy.id,
+            family_id: family.id,
+            person_id: person.id,
+            village_code: family.village_code.clone(),
+            kind: new.kind.code().to_owned(),
+            incident_date: new.incident_date,
+            place,
+            description,
+            reported_on: today,
+            channel: new.channel.code().to_owned(),
+            reported_by: actor.username().to_owned(),
+            status: ClaimStatus::Reported.code().to_owned(),
+            claimed_fen: new.claimed.get(),
+            fast_lane: settings.fast_lane(new.kind, new.claimed, true),
+            expenses_fen: new.expenses.map(Fen::get),
+            other_paid_fen: new.other_paid.map(Fen::get),
+            days: new.days.map(|d| d.min(10_000) as i32),
+            grade: new.grade.map(i32::from),
+            missing_papers: None,
+            missing_told_on: None,
+            papers_complete_on: None,
+            decided_on: None,
+            proposed_fen: None,
+            approved_fen: None,
+            override_reason: None,
+            refusal_reasons: None,
+            refusal_text: None,
+            refusal_notified_on: None,
+            advance_fen: 0,
+            advance_paid_on: None,
+            paid_on: None,
+            paid_fen: None,
+            payment_ref: None,
+            beneficiary: None,
+            bank_enc: None,
+            bank_masked: None,
+            satisfaction: None,
+            satisfaction_comment: None,
+            due_on: None,
+            created_at: Utc::now(),
+        };
+        row.due_on = super::due_on(&row, &calendar, &settings);
+        let mut active: claims::ActiveModel = row.into();
+        active.id = NotSet;
+        let id = match claims::Entity::insert(active).exec(&self.db).await {
+            Ok(done) => done.last_insert_id,
+            // The same incident reported at the same moment: the other report won.
+            Err(err) => match StoreError::from_write(err, "") {
+                StoreError::Conflict(_) => {
+                    let id = self
+                        .existing_claim(&new)
+                        .await?
+                        .ok_or_else(|| StoreError::Conflict("请重试".into()))?;
+                    return self.flag_duplicate(actor, id).await;
+                }
+                other => return Err(other),
+            },
+        };
+        self.open_limit(&self.db, policy.id, new.kind, person.id).await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("claim.report", "理赔案件", id.to_string())
+                .with_subject(format!("person:{}", new.person_id))
+                .with_detail(new.kind.label()),
+        )
+        .await?;
+        Ok(Reported { id, duplicate: false })
+    }
+
+    /// Marks papers as received (photographed or handed in). When every paper the kind
+    /// needs is in, the papers are complete and the decision clock starts (art. 23).
+    /// Adding a paper again changes nothing.
+    pub async fn add_papers(self, actor: &Actor, id: i64, papers: &[Paper]) -> StoreResult<()> {
+        self.require(actor, Permission::ReportClaims).await?;
+        let row = self.claim_row(actor, id).await?;
+        let status: ClaimStatus = stored("claims.status", &row.status)?;
+        if !status.takes_papers() {
+            return Err(StoreError::invalid(format!("案件{}，不能再补充材料", status.label())));
+        }
+        let kind: ClaimKind = stored("claims.kind", &row.kind)?;
+        let checklist = PaperChecklist::default();
+        if papers.is_empty() {
+            return Err(StoreError::invalid("请选择收到的材料"));
+        }
+        if let Some(other) = papers.iter().find(|p| !checklist.required(kind).contains(p)) {
+            return Err(StoreError::invalid(format!("“{}”不是{}需要的材料", other.label(), kind.label())));
+        }
+        let (calendar, settings) = (self.work_calendar().await?, ClockSettings::default());
+        let today = self.today();
+        let txn = self.db.begin().await?;
+        for paper in papers {
+            let line = claim_papers::ActiveModel {
+                claim_id: Set(id),
+                paper: Set(paper.code().to_owned()),
+                received_on: Set(today),
+                recorded_by: Set(actor.username().to_owned()),
+            };
+            claim_papers::Entity::insert(line)
+                .on_conflict(
+                    OnConflict::columns([claim_papers::Column::ClaimId, claim_papers::Column::Paper])
+                        .value(
+                            claim_papers::Column::ReceivedOn,
+                            Expr::col((claim_papers::Entity, claim_papers::Column::ReceivedOn)),
+                        )
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        let have: Vec<Paper> = self.claim_papers(&txn, id).await?.into_iter().map(|p| p.paper).collect();
+        let mut new = row.clone();
+        if checklist.missing(kind, &have).is_empty() && row.papers_complete_on.is_none() {
+            new.papers_complete_on = Some(today);
+            new.status = ClaimStatus::UnderReview.code().to_owned();
+        }
+        self.save_claim(&txn, &row, new, &calendar, &settings).await?;
+        txn.commit().await?;
+        let names: Vec<&str> = papers.iter().map(|p| p.label()).collect();
+        self.audit(
+            actor,
+            AuditEvent::ok("claim.paper", "理赔案件", id.to_string()).with_detail(names.join("、")),
+        )
+        .await
+    }
+}
+
+impl Store {
+    async fn flag_duplicate(&self, actor: &Actor, id: i64) -> StoreResult<Reported> {
+        self.audit(
+            actor,
+            AuditEvent::ok("claim.report", "理赔案件", id.to_string()).with_detail("重复报案，已指向原案件"),
+        )
+        .await?;
+        Ok(Reported { id, duplicate: true })
+    }
+}
