@@ -52,6 +52,22 @@ pub enum Permission {
     ManageFunding,
     /// Gift policies in bulk (送保).
     Gift,
+    /// See the association's own work: agents, training, activities, visits, student aid.
+    ViewAssociationWork,
+    /// Keep the registry of village agents and hand an agent's work to a successor.
+    ManageAgents,
+    /// Record training sessions and their scores (the association and the insurer's trainers).
+    ManageTraining,
+    /// Sign in to a training session on one's phone (village agents).
+    SignInTraining,
+    /// Record publicity activities.
+    ManagePublicity,
+    /// Record joint supervision visits and their actions.
+    ManageSupervision,
+    /// Enter student-aid applications (金秋助学).
+    ApplyStudentAid,
+    /// Review student aid: county review, city approval and payment, by the user's level.
+    ReviewStudentAid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +121,29 @@ impl Role {
             }
             ManageFunding => matches!(self, Role::CityAdmin | Role::CountyStaff),
             Gift => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
+            ViewAssociationWork => !matches!(self, Role::Auditor),
+            ManageAgents => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
+            ManageTraining => matches!(
+                self,
+                Role::CityAdmin
+                    | Role::CountyStaff
+                    | Role::TownshipStaff
+                    | Role::InsurerCity
+                    | Role::InsurerCounty
+            ),
+            SignInTraining => matches!(self, Role::VillageAgent),
+            ManagePublicity | ApplyStudentAid => {
+                matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff | Role::VillageAgent)
+            }
+            ManageSupervision => matches!(
+                self,
+                Role::CityAdmin
+                    | Role::CountyStaff
+                    | Role::InsurerCity
+                    | Role::InsurerCounty
+                    | Role::Supervisor
+            ),
+            ReviewStudentAid => matches!(self, Role::CityAdmin | Role::CountyStaff),
         }
     }
 
