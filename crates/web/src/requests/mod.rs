@@ -4,8 +4,13 @@
 //! request here, so the same mistake reads the same way on both; `pages` and `api` are
 //! thin twins over this module and never import each other.
 
+pub mod agents;
 pub mod families;
 pub mod forms;
 pub mod gifting;
 pub mod ids;
 pub mod policies;
+pub mod publicity;
+pub mod student_aid;
+pub mod supervision;
+pub mod training;
