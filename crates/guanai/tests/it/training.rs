@@ -40,7 +40,7 @@ async fn an_agent_signs_in_once_with_the_code_and_gets_a_certificate_when_it_pas
     let page = app.post_form(&agent, "/training/sign-in", &[("code", &spaced)]).await;
     assert!(page.body.contains("已签到过"), "{}", page.body);
     let detail = app.get(&county, &format!("/api/v1/trainings/{id}")).await.json();
-    assert_eq!(detail["attendees"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["attendance"].as_array().unwrap().len(), 1);
 
     // Below the mark: no certificate; at it: one.
     let scores = format!("/api/v1/trainings/{id}/scores");

@@ -71,7 +71,7 @@ pub struct TrainingDetail {
     pub sign_in_code: Option<String>,
     /// Whether the actor may record scores.
     pub manageable: bool,
-    pub attendees: Vec<Attendee>,
+    pub attendance: Vec<Attendee>,
 }
 
 /// What a sign-in did.
@@ -242,7 +242,7 @@ impl crate::handles::Training<'_> {
             .order_by_asc(training_attendees::Column::SignedInAt)
             .all(&self.db)
             .await?;
-        let attendees = attendees
+        let attendance = attendees
             .into_iter()
             .map(|(a, agent)| {
                 let score = score_of(a.score)?;
@@ -259,7 +259,7 @@ impl crate::handles::Training<'_> {
             .collect::<StoreResult<Vec<_>>>()?;
         let sign_in_code = manageable.then(|| row.sign_in_code.clone());
         let summary = self.training_summaries(vec![row]).await?.remove(0);
-        Ok(TrainingDetail { summary, sign_in_code, manageable, attendees })
+        Ok(TrainingDetail { summary, sign_in_code, manageable, attendance })
     }
 
     /// A village agent signs in to today's session whose code it typed. Signing in twice
