@@ -5,6 +5,7 @@
 //! Error policy: each parser returns its own `thiserror` enum whose `Display` is a
 //! Chinese sentence a user can act on; the layers above show it unchanged.
 
+pub mod agents;
 pub mod audit;
 pub mod claims;
 pub mod clock;
@@ -19,7 +20,11 @@ pub mod money;
 pub mod orgs;
 pub mod policies;
 pub mod products;
+pub mod publicity;
 pub mod regions;
+pub mod student_aid;
+pub mod supervision;
+pub mod training;
 pub mod users;
 pub mod workdays;
 

@@ -61,6 +61,22 @@ pub enum Permission {
     DecideClaims,
     /// Edit the working-day calendar the claims' clocks count on.
     EditWorkCalendar,
+    /// See the association's own work: agents, training, activities, visits, student aid.
+    ViewAssociationWork,
+    /// Keep the registry of village agents and hand an agent's work to a successor.
+    ManageAgents,
+    /// Record training sessions and their scores (the association and the insurer's trainers).
+    ManageTraining,
+    /// Sign in to a training session on one's phone (village agents).
+    SignInTraining,
+    /// Record publicity activities.
+    ManagePublicity,
+    /// Record joint supervision visits and their actions.
+    ManageSupervision,
+    /// Enter student-aid applications (金秋助学).
+    ApplyStudentAid,
+    /// Review student aid: county review, city approval and payment, by the user's level.
+    ReviewStudentAid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,6 +134,29 @@ impl Role {
             ReportClaims => !matches!(self, Role::Supervisor | Role::Auditor),
             DecideClaims => self.is_insurer(),
             EditWorkCalendar => matches!(self, Role::CityAdmin),
+            ViewAssociationWork => !matches!(self, Role::Auditor),
+            ManageAgents => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
+            ManageTraining => matches!(
+                self,
+                Role::CityAdmin
+                    | Role::CountyStaff
+                    | Role::TownshipStaff
+                    | Role::InsurerCity
+                    | Role::InsurerCounty
+            ),
+            SignInTraining => matches!(self, Role::VillageAgent),
+            ManagePublicity | ApplyStudentAid => {
+                matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff | Role::VillageAgent)
+            }
+            ManageSupervision => matches!(
+                self,
+                Role::CityAdmin
+                    | Role::CountyStaff
+                    | Role::InsurerCity
+                    | Role::InsurerCounty
+                    | Role::Supervisor
+            ),
+            ReviewStudentAid => matches!(self, Role::CityAdmin | Role::CountyStaff),
         }
     }
 

@@ -55,4 +55,14 @@ handles! {
     Imports => imports;
     /// Claims: reports, papers, decisions, payments, clocks and queues (`claims/`).
     Claims => claims;
+    /// Village agents, their handovers and their work (`agents/`).
+    Agents => agents;
+    /// Training sessions, sign-in, scores and certificates (`training/`).
+    Training => training;
+    /// Publicity activities and the enrolments they brought (`publicity/`).
+    Publicity => publicity;
+    /// Joint supervision visits and their actions (`supervision/`).
+    Supervision => supervision;
+    /// Student aid (金秋助学) applications, reviews and payments (`student_aid/`).
+    StudentAid => student_aid;
 }

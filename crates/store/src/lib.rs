@@ -7,6 +7,7 @@
 //! … (see `handles`), written in the feature's own file; [`Store`] keeps the infrastructure.
 
 mod access;
+pub mod agents;
 pub mod audit;
 pub mod audit_labels;
 mod bulk;
@@ -30,10 +31,14 @@ pub mod orgs;
 mod passwords;
 pub mod policies;
 pub mod products;
+pub mod publicity;
 pub mod regions;
 mod rows;
 pub mod sessions;
 pub mod shown;
+pub mod student_aid;
+pub mod supervision;
+pub mod training;
 pub mod users;
 
 pub use access::Actor;
@@ -41,6 +46,7 @@ pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::Claims;
+pub use handles::{Agents, Publicity, StudentAid, Supervision, Training};
 pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;

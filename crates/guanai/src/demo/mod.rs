@@ -2,6 +2,7 @@
 //! units and insurer branches, and one user per role. Later features add families,
 //! policies and claims here; keep the demo in this one place.
 
+mod association;
 pub mod catalog;
 pub mod claims;
 mod history;
@@ -102,6 +103,7 @@ impl PopulateReport {
 pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Result<PopulateReport> {
     let report = populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await?;
     claims::demo_claims(store, &Actor::system(demo_city().city), seed, history::FIRST_YEAR).await?;
+    association::populate(store).await?;
     Ok(report)
 }
 

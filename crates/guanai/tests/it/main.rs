@@ -3,6 +3,7 @@
 //! to run the same suite there (each test gets a fresh database).
 
 mod access;
+mod agents;
 mod architecture;
 mod audit;
 mod auth;
@@ -26,9 +27,13 @@ mod ops;
 mod paging;
 mod path_ids;
 mod privacy;
+mod publicity;
 mod regions;
 mod roster;
 mod security;
+mod student_aid;
+mod supervision;
+mod training;
 mod users;
 mod util;
 mod visibility;

@@ -224,6 +224,61 @@ async fn every_operation_answers_as_the_document_says() {
         let rated = post(&app, &county, &path("/satisfaction"), json!({"score": 5, "comment": "快"})).await;
         assert_eq!(api.ok("post", "/claims/{id}/satisfaction", &rated)["status"], "closed");
     }
+    // The association's own work: agents, training, publicity, supervision, student aid.
+    let me_agent = crate::agents::user_id(&app, "demo.agent").await;
+    let body = json!({"name": "接口专员", "kind": "specialist", "villages": "360802100201", "appointed_on": "2026-01-01",
+        "user_id": me_agent.to_string()});
+    let kept = api.ok("post", "/agents", &post(&app, &county, "/agents", body).await)["id"].as_i64().unwrap();
+    let body = json!({"name": "接口离任", "kind": "three_heads", "villages": "360802100202", "appointed_on": "2021-01-01"});
+    let leaving =
+        api.ok("post", "/agents", &post(&app, &county, "/agents", body).await)["id"].as_i64().unwrap();
+    api.ok("get", "/agents", &get(&app, &county, "/agents?year=2026").await);
+    api.ok("get", "/agents/{id}", &get(&app, &county, &format!("/agents/{kept}")).await);
+    api.ok("get", "/agents/idle", &get(&app, &county, "/agents/idle").await);
+    let body = json!({"region": "360802", "topic": "接口培训", "place": "会议室", "trainer": "支公司", "held_on": "2026-12-01"});
+    let training = api.ok("post", "/trainings", &post(&app, &county, "/trainings", body).await);
+    let training_id = training["id"].as_i64().unwrap();
+    api.ok("get", "/trainings", &get(&app, &county, "/trainings?year=2026").await);
+    let agent = app.login("demo.agent").await;
+    let body = json!({"code": training["sign_in_code"]});
+    api.ok("post", "/trainings/sign-in", &post(&app, &agent, "/trainings/sign-in", body).await);
+    let path = format!("/trainings/{training_id}/scores");
+    let body = json!({"scores": [{"agent_id": kept, "score": "90"}]});
+    api.ok("post", "/trainings/{id}/scores", &post(&app, &county, &path, body).await);
+    api.ok("get", "/trainings/{id}", &get(&app, &county, &format!("/trainings/{training_id}")).await);
+    let path = format!("/agents/{leaving}/handover");
+    let body = json!({"successor_id": kept.to_string(), "note": "换届"});
+    api.ok("post", "/agents/{id}/handover", &post(&app, &county, &path, body).await);
+    let body = json!({"kind": "door_to_door", "region": "360802100", "title": "接口宣传", "held_on": "2026-11-30",
+        "organiser": "兴桥镇计生协", "people_reached": "50"});
+    let activity = api.ok("post", "/activities", &post(&app, &county, "/activities", body).await);
+    api.ok("get", "/activities", &get(&app, &county, "/activities?year=2026&kind=door_to_door").await);
+    api.ok("get", "/activities/{id}", &get(&app, &county, &format!("/activities/{}", activity["id"])).await);
+    api.ok("get", "/activities/report", &get(&app, &county, "/activities/report").await);
+    let me_county = crate::agents::user_id(&app, "demo.county").await;
+    let me_branch = crate::agents::user_id(&app, "demo.branch").await;
+    let body = json!({"region": "360802100", "visited_on": "2026-11-20", "members": [me_county, me_branch],
+        "findings": "接口督导", "actions": [{"description": "整改", "owner_id": me_county, "due_on": "2026-11-25"}]});
+    let visit =
+        api.ok("post", "/supervision/visits", &post(&app, &county, "/supervision/visits", body).await);
+    api.ok("get", "/supervision/visits", &get(&app, &county, "/supervision/visits").await);
+    let path = format!("/supervision/visits/{}", visit["id"]);
+    api.ok("get", "/supervision/visits/{id}", &get(&app, &county, &path).await);
+    api.ok("get", "/supervision/my-actions", &get(&app, &county, "/supervision/my-actions").await);
+    let path = format!("/supervision/actions/{}/done", visit["actions"][0]["id"]);
+    api.ok("post", "/supervision/actions/{id}/done", &post(&app, &county, &path, json!({})).await);
+    let body = json!({"family_id": family_id.to_string(), "student_name": "接口学生", "school": "吉安一中",
+        "admission_year": "2026", "amount": "1000"});
+    let aid = api.ok("post", "/student-aid", &post(&app, &county, "/student-aid", body).await);
+    api.ok("get", "/student-aid", &get(&app, &county, "/student-aid").await);
+    api.ok("get", "/student-aid/{id}", &get(&app, &county, &format!("/student-aid/{}", aid["id"])).await);
+    let path = format!("/student-aid/{}/review", aid["id"]);
+    api.ok(
+        "post",
+        "/student-aid/{id}/review",
+        &post(&app, &county, &path, json!({"decision": "county_approve"})).await,
+    );
+    api.ok("get", "/student-aid/figures", &get(&app, &county, "/student-aid/figures").await);
 
     // Refusals of each family answer in the error schema the document gives them.
     for path in [

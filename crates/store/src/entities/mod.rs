@@ -1,6 +1,11 @@
 //! SeaORM entities: one module per table, mirroring the migrations. Internal to the data
 //! layer; callers get the domain-shaped structs of the feature modules instead.
 
+pub mod activities;
+pub mod agent_handovers;
+pub mod agent_villages;
+pub mod agents;
+pub mod aid_applications;
 pub mod audit_log;
 pub mod claim_limits;
 pub mod claim_papers;
@@ -28,5 +33,10 @@ pub mod regions;
 pub mod sessions;
 pub mod source_receipts;
 pub mod subsidy_rules;
+pub mod supervision_actions;
+pub mod supervision_members;
+pub mod supervision_visits;
+pub mod training_attendees;
+pub mod trainings;
 pub mod users;
 pub mod work_calendars;

@@ -13,6 +13,7 @@ mod m20261201_000008_login_failures_and_grants;
 mod m20261201_000009_lookup_quotas;
 mod m20261201_000010_import_job_rows;
 mod m20261203_000013_claims;
+mod m20261204_000015_association;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_lookup_quotas::Migration),
             Box::new(m20261201_000010_import_job_rows::Migration),
             Box::new(m20261203_000013_claims::Migration),
+            Box::new(m20261204_000015_association::Migration),
         ]
     }
 }

@@ -48,6 +48,8 @@ pub(crate) struct Prepared {
     expected_family_part: Option<Fen>,
     package: Arc<Package>,
     quote: Quote,
+    /// The publicity activity the enrolment came from (`publicity`).
+    activity_id: Option<i64>,
 }
 
 struct Queued {
@@ -106,6 +108,17 @@ impl crate::handles::Policies<'_> {
     /// Writes a draft policy from a fresh quote, taking each source's part from its budget.
     /// All or nothing: a budget that ran short since the quote fails the whole enrolment.
     pub async fn enrol(self, actor: &Actor, request: &EnrolRequest) -> StoreResult<i64> {
+        self.enrol_attributed(actor, request, None).await
+    }
+
+    /// [`Self::enrol`], recording the publicity activity the enrolment came from (its id,
+    /// from `store.publicity().activity_for_enrolment`) with the policy.
+    pub async fn enrol_attributed(
+        self,
+        actor: &Actor,
+        request: &EnrolRequest,
+        activity_id: Option<i64>,
+    ) -> StoreResult<i64> {
         self.require(actor, Permission::Enrol).await?;
         // Every rule is checked before the transaction; inside it only the budgets are read
         // again (a person covered twice meanwhile is still refused by the cover slots).
@@ -117,6 +130,7 @@ impl crate::handles::Policies<'_> {
             expected_family_part: request.expected_family_part,
             package,
             quote,
+            activity_id,
         };
         let Some(sender) = self.enrolments.get().and_then(|q| q.sender.as_ref()) else {
             return self.enrol_alone(enrolment).await;
@@ -165,6 +179,7 @@ impl Store {
             self.allocate(&txn, source_id, amount).await?;
         }
         let id = insert_policies(&txn, &[draft(&enrolment)]).await?[0];
+        self.attribute_policies(&txn, vec![(id, enrolment.activity_id)]).await?;
         // The entry is committed with the policy it records.
         self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment.quote, id)).await?;
         txn.commit().await?;
@@ -228,6 +243,8 @@ impl Store {
             }
             let drafts: Vec<PolicyDraft> = written.iter().copied().map(draft).collect();
             let ids = insert_policies(&txn, &drafts).await?;
+            let attributed = written.iter().zip(&ids).map(|(e, id)| (*id, e.activity_id)).collect();
+            self.attribute_policies(&txn, attributed).await?;
             let entries: Vec<(&Actor, AuditEvent)> =
                 written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(&e.quote, *id))).collect();
             self.audit_many_in(&txn, entries).await?;

@@ -15,10 +15,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod claims;
+pub mod agents;
 pub mod families;
 pub mod funding;
 pub mod openapi;
 pub mod policies;
+pub mod publicity;
+pub mod student_aid;
+pub mod supervision;
+pub mod training;
 
 use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::ids::{self, PathId};
@@ -37,7 +42,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(families::routes())
         .merge(policies::routes())
         .merge(funding::routes())
-        .merge(claims::routes());
+        .merge(claims::routes())
+        .merge(agents::routes())
+        .merge(training::routes())
+        .merge(publicity::routes())
+        .merge(supervision::routes())
+        .merge(student_aid::routes());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", api)
 }
 

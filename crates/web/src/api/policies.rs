@@ -54,6 +54,8 @@ pub struct EnrolBody {
     /// Also submit to the insurer (needs the family's consents).
     #[serde(default)]
     submit: bool,
+    /// The code of the publicity activity the enrolment came from (`HD7KQ2MX`), if any.
+    activity_code: Option<String>,
 }
 
 fn one() -> u32 {
@@ -115,7 +117,16 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::Enrol, "/api/v1/policies").await?;
-    let id = state.store.policies().enrol(actor, &body.request(Channel::for_role(actor.role()))).await?;
+    let activity = crate::requests::publicity::enrolment_activity(body.activity_code.as_deref())
+        .map_err(crate::error::WebError::BadRequest)?;
+    let activity_id = match &activity {
+        Some(code) => {
+            Some(state.store.publicity().activity_for_enrolment(actor, code, body.family_id).await?)
+        }
+        None => None,
+    };
+    let request = body.request(Channel::for_role(actor.role()));
+    let id = state.store.policies().enrol_attributed(actor, &request, activity_id).await?;
     let mut status = PolicyStatus::Draft;
     if body.submit {
         state.store.policies().submit_policy(actor, id).await?;

@@ -2,6 +2,7 @@
 //! breadcrumb) and its own fields, rendered by the askama template of the same name.
 
 pub mod account;
+pub mod agents;
 pub mod audit;
 pub mod claims;
 pub mod download;
@@ -17,9 +18,17 @@ pub mod ops;
 pub mod orgs;
 pub mod policies;
 pub mod products;
+pub mod publicity;
 pub mod regions;
+pub mod student_aid;
+pub mod supervision;
+pub mod training;
 pub mod upload;
 pub mod users;
+
+/// The home page's panel of the user's open supervision actions (re-exported here, so the
+/// home page and the supervision pages do not import each other).
+pub(crate) use supervision::panels as supervision_panels;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
@@ -48,6 +57,11 @@ pub fn routes() -> Router<AppState> {
         .merge(imports::routes())
         .merge(exchange::routes())
         .merge(claims::routes())
+        .merge(agents::routes())
+        .merge(training::routes())
+        .merge(publicity::routes())
+        .merge(supervision::routes())
+        .merge(student_aid::routes())
 }
 
 /// One entry of the left-hand navigation.
@@ -122,6 +136,7 @@ impl Shell {
             .unwrap_or_else(|| scope.to_owned());
         let nav = NAV
             .iter()
+            .chain(agents::ASSOCIATION_NAV.iter())
             .filter(|(_, _, needs)| needs.is_none_or(|p| actor.can(p)))
             .map(|(href, label, _)| NavItem { href, label, active: *href == active })
             .collect();

@@ -37,6 +37,12 @@ records! {
     ExchangeJob => "回盘任务",
     FundingSource => "资金来源",
     Claim => "理赔案件",
+    Agent => "服务专员",
+    TrainingSession => "培训",
+    Activity => "宣传活动",
+    Visit => "督导记录",
+    SupervisionAction => "整改事项",
+    AidApplication => "助学申请",
 }
 
 /// The one path parameter of a route, parsed as the id of a `K`. `E` is how a handler

@@ -5,8 +5,13 @@
 //! thin twins over this module and never import each other.
 
 pub mod claims;
+pub mod agents;
 pub mod families;
 pub mod forms;
 pub mod gifting;
 pub mod ids;
 pub mod policies;
+pub mod publicity;
+pub mod student_aid;
+pub mod supervision;
+pub mod training;

@@ -26,6 +26,8 @@ struct EnrolForm {
     members: Vec<i64>,
     expected_family_part: String,
     submit_now: bool,
+    /// The code of the publicity activity the enrolment came from, as typed.
+    activity_code: String,
     /// Came back from a submission (an empty member list then means "nobody").
     submitted: bool,
 }
@@ -44,6 +46,7 @@ impl EnrolForm {
                 }
                 "expected_family_part" => form.expected_family_part = value,
                 "submit_now" => form.submit_now = value == "1",
+                "activity_code" => form.activity_code = value,
                 _ => {}
             }
         }
@@ -141,6 +144,7 @@ struct QuotePage {
     shell: Shell,
     quote: Quote,
     head_name: String,
+    activity_code: String,
 }
 
 /// Step 2: the premium, each rule checked, and who pays what; nothing is saved yet.
@@ -161,7 +165,7 @@ pub(super) async fn quote(
     let head_name = quote.head_name.to_string();
     let trail = enrol_trail(&head_name, family_id, "确认参保");
     let shell = Shell::new(&state, &user.session, "确认参保", "/families", trail).await?;
-    render(&QuotePage { shell, quote, head_name })
+    render(&QuotePage { shell, quote, head_name, activity_code: form.activity_code })
 }
 
 /// The posted enrolment form as a request; a field that does not parse sends the user back
@@ -201,7 +205,16 @@ pub(super) async fn confirm(
         Err(back_to_form) => return Ok(back_to_form),
     };
     let actor = &user.session.actor;
-    let policy_id = match state.store.policies().enrol(actor, &request).await {
+    let activity = match crate::requests::publicity::enrolment_activity(Some(&form.activity_code)) {
+        Ok(None) => None,
+        Ok(Some(code)) => match state.store.publicity().activity_for_enrolment(actor, &code, family_id).await
+        {
+            Ok(id) => Some(id),
+            Err(err) => return enrol_page(&state, &user, family_id, form, Some(form_error(err)?)).await,
+        },
+        Err(message) => return enrol_page(&state, &user, family_id, form, Some(message)).await,
+    };
+    let policy_id = match state.store.policies().enrol_attributed(actor, &request, activity).await {
         Ok(id) => id,
         Err(err) => return enrol_page(&state, &user, family_id, form, Some(form_error(err)?)).await,
     };
