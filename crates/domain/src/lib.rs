@@ -20,6 +20,8 @@ pub mod orgs;
 pub mod policies;
 pub mod products;
 pub mod regions;
+pub mod reports;
+pub mod targets;
 pub mod users;
 pub mod workdays;
 

@@ -52,6 +52,12 @@ pub enum Permission {
     ManageFunding,
     /// Gift policies in bulk (送保).
     Gift,
+    /// See the reports, the dashboard's figures and the bulletin of one's scope (counts and
+    /// sums only, no person).
+    ViewReports,
+    /// Set the targets of the regions one level below one's own, and the coverage base of
+    /// the villages within it.
+    ManageTargets,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +111,8 @@ impl Role {
             }
             ManageFunding => matches!(self, Role::CityAdmin | Role::CountyStaff),
             Gift => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
+            ViewReports => true,
+            ManageTargets => matches!(self, Role::CityAdmin | Role::CountyStaff),
         }
     }
 

@@ -53,4 +53,8 @@ handles! {
     Policies => policies;
     /// Import jobs (`imports.rs`).
     Imports => imports;
+    /// Targets and the coverage base per village (`targets/`).
+    Targets => targets;
+    /// Reports, dashboards and the bulletin's figures (`reports/`).
+    Reports => reports;
 }

@@ -30,9 +30,11 @@ mod passwords;
 pub mod policies;
 pub mod products;
 pub mod regions;
+pub mod reports;
 mod rows;
 pub mod sessions;
 pub mod shown;
+pub mod targets;
 pub mod users;
 
 pub use access::Actor;
@@ -40,6 +42,7 @@ pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
+pub use handles::{Reports, Targets};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;
 

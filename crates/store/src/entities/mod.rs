@@ -25,4 +25,5 @@ pub mod regions;
 pub mod sessions;
 pub mod source_receipts;
 pub mod subsidy_rules;
+pub mod targets;
 pub mod users;

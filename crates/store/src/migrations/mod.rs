@@ -12,6 +12,7 @@ mod m20261201_000007_sealed_import_files;
 mod m20261201_000008_login_failures_and_grants;
 mod m20261201_000009_lookup_quotas;
 mod m20261201_000010_import_job_rows;
+mod m20261205_000017_targets;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_login_failures_and_grants::Migration),
             Box::new(m20261201_000009_lookup_quotas::Migration),
             Box::new(m20261201_000010_import_job_rows::Migration),
+            Box::new(m20261205_000017_targets::Migration),
         ]
     }
 }
