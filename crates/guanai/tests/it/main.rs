@@ -25,6 +25,8 @@ mod paging;
 mod path_ids;
 mod privacy;
 mod regions;
+mod reports;
+mod reports_pages;
 mod roster;
 mod security;
 mod users;

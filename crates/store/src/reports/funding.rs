@@ -51,7 +51,7 @@ pub struct FundingReport {
     pub sources: Vec<SourceRow>,
     /// Every kind, in the order of `FundingKind::ALL`, zero where no source of it pays.
     pub kinds: Vec<KindRow>,
-    /// The premium of the region's policies of the year (not cancelled): what the sources add up to.
+    /// What the sources pay of the region's policies of the year (not cancelled), added up.
     pub total: Fen,
     pub last_year_total: Fen,
 }

@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod policies;
 pub mod products;
 pub mod regions;
+pub mod reports;
 pub mod upload;
 pub mod users;
 
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(gifting::routes())
         .merge(imports::routes())
         .merge(exchange::routes())
+        .merge(reports::routes())
 }
 
 /// One entry of the left-hand navigation.
@@ -83,7 +85,7 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 13] = [
+const NAV: [(&str, &str, Option<Permission>); 14] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
     ("/imports", "名单导入", Some(Permission::ManageFamilies)),
@@ -92,6 +94,7 @@ const NAV: [(&str, &str, Option<Permission>); 13] = [
     ("/exchange", "承保交换", Some(Permission::ViewFamilies)),
     ("/funding", "资金来源", Some(Permission::ViewFunding)),
     ("/products", "险种与方案", Some(Permission::ViewFamilies)),
+    ("/reports", "统计报表", Some(Permission::ViewReports)),
     ("/regions", "行政区划", Some(Permission::ViewRegions)),
     ("/orgs", "机构", Some(Permission::ViewOrgs)),
     ("/users", "用户管理", Some(Permission::ViewUsers)),
