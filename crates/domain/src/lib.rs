@@ -25,6 +25,8 @@ pub mod regions;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
+pub mod reports;
+pub mod targets;
 pub mod users;
 pub mod workdays;
 

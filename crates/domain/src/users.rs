@@ -77,6 +77,12 @@ pub enum Permission {
     ApplyStudentAid,
     /// Review student aid: county review, city approval and payment, by the user's level.
     ReviewStudentAid,
+    /// See the reports, the dashboard's figures and the bulletin of one's scope (counts and
+    /// sums only, no person).
+    ViewReports,
+    /// Set the targets of the regions one level below one's own, and the coverage base of
+    /// the villages within it.
+    ManageTargets,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,6 +163,8 @@ impl Role {
                     | Role::Supervisor
             ),
             ReviewStudentAid => matches!(self, Role::CityAdmin | Role::CountyStaff),
+            ViewReports => true,
+            ManageTargets => matches!(self, Role::CityAdmin | Role::CountyStaff),
         }
     }
 

@@ -13,8 +13,10 @@ pub mod insurer;
 pub mod jobs;
 pub mod places;
 pub mod report;
+pub mod reports;
 pub mod roster;
 pub mod table;
+pub mod targets;
 
 pub use columns::{ColumnMap, Field};
 pub use roster::{plan_roster, RosterPlan, RowVerdict, Totals, Verdict};

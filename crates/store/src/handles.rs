@@ -65,4 +65,8 @@ handles! {
     Supervision => supervision;
     /// Student aid (金秋助学) applications, reviews and payments (`student_aid/`).
     StudentAid => student_aid;
+    /// Targets and the coverage base per village (`targets/`).
+    Targets => targets;
+    /// Reports, dashboards and the bulletin's figures (`reports/`).
+    Reports => reports;
 }

@@ -33,12 +33,14 @@ pub mod policies;
 pub mod products;
 pub mod publicity;
 pub mod regions;
+pub mod reports;
 mod rows;
 pub mod sessions;
 pub mod shown;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
+pub mod targets;
 pub mod users;
 
 pub use access::Actor;
@@ -48,6 +50,7 @@ pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::Claims;
 pub use handles::{Agents, Publicity, StudentAid, Supervision, Training};
 pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
+pub use handles::{Reports, Targets};
 /// A random password that meets the policy, for new accounts (printed once).
 pub use passwords::generate as generate_password;
 

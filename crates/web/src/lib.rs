@@ -9,6 +9,7 @@
 
 mod api;
 mod assets;
+mod charts;
 mod config;
 mod error;
 mod format;

@@ -8,10 +8,12 @@
 //!    on loopback: its start-up time, enrolment through the HTTP API by 32 clients, the
 //!    coverage look-up by ID number, the family list of one county, and its peak memory.
 //! 3. A gifted-policy batch (送保) for many families (in process).
+//! 4. The dashboard and the reports on a city with its history (`reports.rs`).
 //!
 //! Each timed step runs `runs` times on fresh data where it writes; figures are medians.
 
 mod import;
+mod reports;
 mod server;
 pub mod stats;
 
@@ -80,10 +82,12 @@ pub enum Step {
     City,
     /// The gifted-policy batch (needs the city database, which it builds).
     Gift,
+    /// The dashboard and the reports on a city with its history (`reports.rs`).
+    Reports,
 }
 
 impl Step {
-    pub const ALL: [Step; 3] = [Step::Import, Step::City, Step::Gift];
+    pub const ALL: [Step; 4] = [Step::Import, Step::City, Step::Gift, Step::Reports];
 }
 
 /// Where the databases go: fresh SQLite files in a temporary folder, or fresh databases
@@ -162,6 +166,9 @@ pub async fn run(size: BenchSize, target: Target, steps: &[Step]) -> anyhow::Res
     }
     if steps.contains(&Step::City) || steps.contains(&Step::Gift) {
         city(&size, &target, &set, steps, &mut figures).await?;
+    }
+    if steps.contains(&Step::Reports) {
+        reports::bench(&size, &target, &mut figures).await?;
     }
     println!("\n| figure | measured | target |\n|---|---|---|");
     for figure in figures.0 {

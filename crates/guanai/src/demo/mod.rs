@@ -8,6 +8,7 @@ pub mod claims;
 mod history;
 pub use history::populate_years;
 pub mod households;
+pub mod targets;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -104,6 +105,7 @@ pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Re
     let report = populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await?;
     claims::demo_claims(store, &Actor::system(demo_city().city), seed, history::FIRST_YEAR).await?;
     association::populate(store).await?;
+    targets::set_targets(store, &demo_city().city).await?;
     Ok(report)
 }
 

@@ -29,6 +29,8 @@ mod path_ids;
 mod privacy;
 mod publicity;
 mod regions;
+mod reports;
+mod reports_pages;
 mod roster;
 mod security;
 mod student_aid;

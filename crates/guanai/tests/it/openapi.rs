@@ -279,6 +279,16 @@ async fn every_operation_answers_as_the_document_says() {
         &post(&app, &county, &path, json!({"decision": "county_approve"})).await,
     );
     api.ok("get", "/student-aid/figures", &get(&app, &county, "/student-aid/figures").await);
+    // Reports and targets.
+    let coverage = get(&app, &county, "/reports/coverage?year=2026&by=category").await;
+    assert_eq!(api.ok("get", "/reports/coverage", &coverage)["region"], "360802");
+    api.ok("get", "/reports/funding", &get(&app, &county, "/reports/funding?year=2026").await);
+    api.ok("get", "/reports/season", &get(&app, &county, "/reports/season?year=2026").await);
+    let targets = json!({"year": 2026, "rows": [{"region_code": "360802100", "households": "120",
+        "renewal_percent": "85"}]});
+    assert_eq!(api.ok("post", "/targets", &post(&app, &county, "/targets", targets).await)["changed"], 1);
+    let set = api.ok("get", "/targets", &get(&app, &county, "/targets?year=2026").await);
+    assert_eq!(set[0]["values"]["households"], 120);
 
     // Refusals of each family answer in the error schema the document gives them.
     for path in [

@@ -38,5 +38,6 @@ pub mod supervision_members;
 pub mod supervision_visits;
 pub mod training_attendees;
 pub mod trainings;
+pub mod targets;
 pub mod users;
 pub mod work_calendars;

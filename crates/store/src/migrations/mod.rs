@@ -14,6 +14,7 @@ mod m20261201_000009_lookup_quotas;
 mod m20261201_000010_import_job_rows;
 mod m20261203_000013_claims;
 mod m20261204_000015_association;
+mod m20261205_000017_targets;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_import_job_rows::Migration),
             Box::new(m20261203_000013_claims::Migration),
             Box::new(m20261204_000015_association::Migration),
+            Box::new(m20261205_000017_targets::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ pub mod publicity;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
+pub mod reports;
 
 use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::ids::{self, PathId};
@@ -47,7 +48,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(training::routes())
         .merge(publicity::routes())
         .merge(supervision::routes())
-        .merge(student_aid::routes());
+        .merge(student_aid::routes())
+        .merge(reports::routes());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", api)
 }
 

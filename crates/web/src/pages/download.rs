@@ -6,10 +6,16 @@ use axum::response::{IntoResponse, Response};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CSV: &str = "text/csv; charset=utf-8";
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /// An `.xlsx` download named `file_name`; `ascii_name` for browsers that ignore `filename*`.
 pub fn xlsx(file_name: &str, ascii_name: &str, bytes: Vec<u8>) -> Response {
     attachment(XLSX, file_name, ascii_name, Body::from(bytes))
+}
+
+/// A Word document (`.docx`) download, named as [`xlsx`] names its file.
+pub fn docx(file_name: &str, ascii_name: &str, bytes: Vec<u8>) -> Response {
+    attachment(DOCX, file_name, ascii_name, Body::from(bytes))
 }
 
 /// A CSV download (the body may be a stream), named as [`xlsx`] names its file.

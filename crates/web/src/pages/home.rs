@@ -55,6 +55,8 @@ struct HomePage {
     region: Region,
     notice: Option<&'static str>,
     panels: Vec<Panel>,
+    /// The figures and charts of the user's scope (`pages::reports::dashboard`).
+    dashboard: Option<crate::pages::reports::dashboard::Dashboard>,
 }
 
 #[derive(Deserialize)]
@@ -162,7 +164,8 @@ pub async fn show(
             items: audit_items(recent),
         });
     }
+    let dashboard = crate::pages::reports::dashboard::dashboard(&state, actor).await?;
     let shell = Shell::new(&state, &user.session, "首页", "/", vec![]).await?;
     let notice = query.password_changed.is_some().then_some("密码已修改");
-    render(&HomePage { shell, region, notice, panels })
+    render(&HomePage { shell, region, notice, panels, dashboard })
 }

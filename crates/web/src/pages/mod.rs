@@ -23,6 +23,7 @@ pub mod regions;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
+pub mod reports;
 pub mod upload;
 pub mod users;
 
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(publicity::routes())
         .merge(supervision::routes())
         .merge(student_aid::routes())
+        .merge(reports::routes())
 }
 
 /// One entry of the left-hand navigation.
@@ -99,7 +101,7 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 15] = [
+const NAV: [(&str, &str, Option<Permission>); 16] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
     ("/imports", "名单导入", Some(Permission::ManageFamilies)),
@@ -109,6 +111,7 @@ const NAV: [(&str, &str, Option<Permission>); 15] = [
     ("/claims", "理赔", Some(Permission::ViewClaims)),
     ("/funding", "资金来源", Some(Permission::ViewFunding)),
     ("/products", "险种与方案", Some(Permission::ViewFamilies)),
+    ("/reports", "统计报表", Some(Permission::ViewReports)),
     ("/regions", "行政区划", Some(Permission::ViewRegions)),
     ("/orgs", "机构", Some(Permission::ViewOrgs)),
     ("/users", "用户管理", Some(Permission::ViewUsers)),

@@ -15,3 +15,4 @@ pub mod publicity;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
+pub mod reports;
