@@ -17,9 +17,11 @@ pub mod identity;
 pub mod imports;
 pub mod money;
 pub mod orgs;
+pub mod outbox;
 pub mod policies;
 pub mod products;
 pub mod regions;
+pub mod renewals;
 pub mod users;
 pub mod workdays;
 

@@ -52,6 +52,9 @@ pub enum Permission {
     ManageFunding,
     /// Gift policies in bulk (送保).
     Gift,
+    /// Renew the fully funded families of a region at once, make lapse follow-ups and hand
+    /// them over (续保).
+    BatchRenew,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +108,7 @@ impl Role {
             }
             ManageFunding => matches!(self, Role::CityAdmin | Role::CountyStaff),
             Gift => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
+            BatchRenew => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
         }
     }
 

@@ -53,4 +53,8 @@ handles! {
     Policies => policies;
     /// Import jobs (`imports.rs`).
     Imports => imports;
+    /// Renewal season: due lists, renewal, batch renewal, follow-ups, rates (`renewals/`).
+    Renewals => renewals;
+    /// Messages to families: reminders, claims by senders, opt-outs (`outbox/`).
+    Outbox => outbox;
 }

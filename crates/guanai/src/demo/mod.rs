@@ -6,6 +6,7 @@ pub mod catalog;
 mod history;
 pub use history::populate_years;
 pub mod households;
+pub mod renewals;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -99,7 +100,9 @@ impl PopulateReport {
 /// company gifts policies in 吉州区. Past years are underwritten, four in five of the
 /// current year's. Deterministic for a seed.
 pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Result<PopulateReport> {
-    populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await
+    let report = populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await?;
+    renewals::renewal_history(store, &Actor::system(demo_city().city)).await?;
+    Ok(report)
 }
 
 /// Sets up the demo city; safe to run again (nothing is created twice).

@@ -19,6 +19,7 @@ mod city;
 mod enrolment;
 mod harness;
 mod pages;
+mod renewals;
 mod scenarios;
 
 use std::future::Future;
@@ -32,7 +33,7 @@ use harness::{App, Browser, ChromeDriver, Viewport};
 
 type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
-const SCENARIOS: [(&str, Run); 9] = [
+const SCENARIOS: [(&str, Run); 10] = [
     ("county_login", |b| Box::pin(scenarios::county_login(b))),
     ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
     ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
@@ -44,6 +45,7 @@ const SCENARIOS: [(&str, Run); 9] = [
     ("enrol_underwrite", |b| Box::pin(enrolment::insurer_underwrites_and_public_verifies(b))),
     ("enrol_agent", |b| Box::pin(enrolment::agent_enrols_on_phone(b))),
     ("enrol_refused", |b| Box::pin(enrolment::enrolment_refused(b))),
+    ("renew_agent", |b| Box::pin(renewals::agent_renews_on_phone(b))),
 ];
 
 /// The window-size suites hold it to read, the city test to write: the city test runs alone.

@@ -12,6 +12,8 @@ mod m20261201_000007_sealed_import_files;
 mod m20261201_000008_login_failures_and_grants;
 mod m20261201_000009_lookup_quotas;
 mod m20261201_000010_import_job_rows;
+mod m20261202_000011_renewals;
+mod m20261202_000012_outbox;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_login_failures_and_grants::Migration),
             Box::new(m20261201_000009_lookup_quotas::Migration),
             Box::new(m20261201_000010_import_job_rows::Migration),
+            Box::new(m20261202_000011_renewals::Migration),
+            Box::new(m20261202_000012_outbox::Migration),
         ]
     }
 }

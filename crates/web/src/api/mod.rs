@@ -18,6 +18,7 @@ pub mod families;
 pub mod funding;
 pub mod openapi;
 pub mod policies;
+pub mod renewals;
 
 use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::ids::{self, PathId};
@@ -35,7 +36,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user))
         .merge(families::routes())
         .merge(policies::routes())
-        .merge(funding::routes());
+        .merge(funding::routes())
+        .merge(renewals::routes());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", api)
 }
 

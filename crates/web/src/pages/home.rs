@@ -130,6 +130,7 @@ pub async fn show(
     let region = state.store.regions().region(actor, actor.scope()).await?;
     // Only panels with real figures: none for what the platform does not do yet.
     let mut panels = Vec::new();
+    panels.extend(crate::pages::renewals::home_panels(&state, actor).await?);
     if actor.can(Permission::ViewFamilies) {
         panels.push(enrolment_panel(&state, actor).await?);
     }

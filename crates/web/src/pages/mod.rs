@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod policies;
 pub mod products;
 pub mod regions;
+pub mod renewals;
 pub mod upload;
 pub mod users;
 
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(gifting::routes())
         .merge(imports::routes())
         .merge(exchange::routes())
+        .merge(renewals::routes())
 }
 
 /// One entry of the left-hand navigation.
@@ -83,11 +85,12 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 13] = [
+const NAV: [(&str, &str, Option<Permission>); 14] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
     ("/imports", "名单导入", Some(Permission::ManageFamilies)),
     ("/policies", "保单", Some(Permission::ViewFamilies)),
+    ("/renewals", "续保", Some(Permission::ViewFamilies)),
     ("/gifting", "送保", Some(Permission::Gift)),
     ("/exchange", "承保交换", Some(Permission::ViewFamilies)),
     ("/funding", "资金来源", Some(Permission::ViewFunding)),

@@ -36,6 +36,7 @@ records! {
     ImportJob => "导入任务",
     ExchangeJob => "回盘任务",
     FundingSource => "资金来源",
+    FollowUp => "跟进任务",
 }
 
 /// The one path parameter of a route, parsed as the id of a `K`. `E` is how a handler

@@ -9,3 +9,4 @@ pub mod forms;
 pub mod gifting;
 pub mod ids;
 pub mod policies;
+pub mod renewals;
