@@ -95,6 +95,9 @@ pub struct OutboxState {
     pub messages: Vec<Message>,
 }
 
+/// A due policy's reminder: policy, family, village, sealed and masked phone, head, end.
+type ReminderRow = (i64, i64, String, Option<String>, Option<String>, String, NaiveDate);
+
 fn china(now: DateTime<Utc>) -> chrono::NaiveDateTime {
     now.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8")).naive_local()
 }
@@ -126,32 +129,31 @@ impl crate::handles::Outbox<'_> {
                 .column(message_opt_outs::Column::FamilyId)
                 .from(message_opt_outs::Entity)
                 .to_owned();
-            let found: Vec<(i64, i64, String, Option<String>, Option<String>, String, NaiveDate)> =
-                policies::Entity::find()
-                    .select_only()
-                    .column(policies::Column::Id)
-                    .column(policies::Column::FamilyId)
-                    .column(policies::Column::VillageCode)
-                    .column(families::Column::PhoneEnc)
-                    .column(families::Column::PhoneMasked)
-                    .column(families::Column::HeadName)
-                    .column(policies::Column::EndDate)
-                    .join(
-                        sea_orm::JoinType::InnerJoin,
-                        policies::Entity::belongs_to(families::Entity)
-                            .from(policies::Column::FamilyId)
-                            .to(families::Column::Id)
-                            .into(),
-                    )
-                    .filter(actor.scope_condition(policies::Column::VillageCode))
-                    .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-                    .filter(policies::Column::EndDate.eq(end))
-                    .filter(policies::Column::Id.not_in_subquery(renewed))
-                    .filter(policies::Column::FamilyId.not_in_subquery(opted))
-                    .filter(families::Column::PhoneEnc.is_not_null())
-                    .into_tuple()
-                    .all(&self.db)
-                    .await?;
+            let found: Vec<ReminderRow> = policies::Entity::find()
+                .select_only()
+                .column(policies::Column::Id)
+                .column(policies::Column::FamilyId)
+                .column(policies::Column::VillageCode)
+                .column(families::Column::PhoneEnc)
+                .column(families::Column::PhoneMasked)
+                .column(families::Column::HeadName)
+                .column(policies::Column::EndDate)
+                .join(
+                    sea_orm::JoinType::InnerJoin,
+                    policies::Entity::belongs_to(families::Entity)
+                        .from(policies::Column::FamilyId)
+                        .to(families::Column::Id)
+                        .into(),
+                )
+                .filter(actor.scope_condition(policies::Column::VillageCode))
+                .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
+                .filter(policies::Column::EndDate.eq(end))
+                .filter(policies::Column::Id.not_in_subquery(renewed))
+                .filter(policies::Column::FamilyId.not_in_subquery(opted))
+                .filter(families::Column::PhoneEnc.is_not_null())
+                .into_tuple()
+                .all(&self.db)
+                .await?;
             for (policy, family, village, phone, masked, head, end) in found {
                 let Some(phone) = phone else { continue };
                 let head = if settings.channel.private() { head } else { mask_name(&head) };

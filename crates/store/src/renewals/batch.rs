@@ -277,13 +277,13 @@ impl Store {
         };
         for group in drafted.groups {
             let year = group.package.year;
-            if !rules.contains_key(&year) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = rules.entry(year) {
                 let (year_rules, year_names) = self.all_rules(db, year).await?;
                 for (_, input) in &year_rules {
                     left_before.entry(input.source_id).or_insert(input.budget_left);
                 }
                 names.extend(year_names);
-                rules.insert(year, year_rules);
+                slot.insert(year_rules);
             }
             for mut draft in group.drafts {
                 let (previous, family) = &group.by_family[&draft.family_id];

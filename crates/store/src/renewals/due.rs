@@ -102,6 +102,9 @@ pub struct DuePage {
 
 type DueRow = (policies::Model, Option<renewals::Model>);
 
+/// A year's subsidy rules with their scopes, and the names of their sources.
+type YearRules = (Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>);
+
 impl crate::handles::Renewals<'_> {
     /// The policies due for renewal within the actor's scope, by end date.
     pub async fn due_list(self, actor: &Actor, query: &DueQuery) -> StoreResult<DuePage> {
@@ -271,7 +274,7 @@ impl Store {
         }
         let next = self.next_packages(packages.values()).await?;
         let reminded = self.reminders_sent(&policy_ids).await?;
-        let mut rules: HashMap<i32, (Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>)> = HashMap::new();
+        let mut rules: HashMap<i32, YearRules> = HashMap::new();
         for year in next.values().map(|p| p.year).collect::<HashSet<_>>() {
             rules.insert(year, self.all_rules(&self.db, year).await?);
         }
@@ -379,8 +382,8 @@ impl Store {
         let mut next = HashMap::new();
         for package in packages {
             let year = package.year + 1;
-            if !by_year.contains_key(&year) {
-                by_year.insert(year, self.products().packages(Some(year)).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = by_year.entry(year) {
+                slot.insert(self.products().packages(Some(year)).await?);
             }
             if let Some(found) = by_year[&year].iter().find(|p| p.code == package.code) {
                 next.insert(package.id, self.cached_package(found.id).await?);
