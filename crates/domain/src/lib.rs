@@ -18,6 +18,7 @@ pub mod identity;
 pub mod imports;
 pub mod money;
 pub mod orgs;
+pub mod outbox;
 pub mod policies;
 pub mod products;
 pub mod publicity;
@@ -27,6 +28,7 @@ pub mod supervision;
 pub mod training;
 pub mod reports;
 pub mod targets;
+pub mod renewals;
 pub mod users;
 pub mod workdays;
 

@@ -83,6 +83,9 @@ pub enum Permission {
     /// Set the targets of the regions one level below one's own, and the coverage base of
     /// the villages within it.
     ManageTargets,
+    /// Renew the fully funded families of a region at once, make lapse follow-ups and hand
+    /// them over (续保).
+    BatchRenew,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -165,6 +168,7 @@ impl Role {
             ReviewStudentAid => matches!(self, Role::CityAdmin | Role::CountyStaff),
             ViewReports => true,
             ManageTargets => matches!(self, Role::CityAdmin | Role::CountyStaff),
+            BatchRenew => matches!(self, Role::CityAdmin | Role::CountyStaff | Role::TownshipStaff),
         }
     }
 

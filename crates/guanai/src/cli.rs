@@ -116,6 +116,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Renewal season (续保): reminders, lapses, sending the outbox, batch renewal.
+    Renew {
+        #[command(subcommand)]
+        command: crate::renewals::RenewCommand,
+    },
 }
 
 /// `--households`: a number of households, or `city` for [`crate::demo::CITY_HOUSEHOLDS`].
@@ -378,6 +383,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&settings).await?;
             let removed = store.audit_log().prune_audit(settings.audit_retention_days).await?;
             println!("已删除{}天前的审计日志{removed}条", settings.audit_retention_days);
+        }
+        Command::Renew { command } => {
+            let store = open(&settings).await?;
+            let city = operating_city(&store, &settings).await?;
+            crate::renewals::run(&store, city, command).await?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -10,4 +10,6 @@ pub mod exchange;
 pub mod import;
 pub mod jobs;
 pub mod open;
+pub mod outbox;
+pub mod renewals;
 pub mod serve;

@@ -246,7 +246,7 @@ pub fn place_codes<'a>(village_codes: impl IntoIterator<Item = &'a str>) -> Vec<
 }
 
 /// A village's county, township and village names (short forms).
-fn places(code: &str, names: &HashMap<String, String>) -> [String; 3] {
+pub(crate) fn places(code: &str, names: &HashMap<String, String>) -> [String; 3] {
     [6, 9, 12].map(|len| {
         code.get(..len)
             .filter(|c| c.len() == len)

@@ -12,6 +12,7 @@ pub mod exports;
 pub mod insurer;
 pub mod jobs;
 pub mod places;
+pub mod renewals;
 pub mod report;
 pub mod reports;
 pub mod roster;

@@ -69,4 +69,8 @@ handles! {
     Targets => targets;
     /// Reports, dashboards and the bulletin's figures (`reports/`).
     Reports => reports;
+    /// Renewal season: due lists, renewal, batch renewal, follow-ups, rates (`renewals/`).
+    Renewals => renewals;
+    /// Messages to families: reminders, claims by senders, opt-outs (`outbox/`).
+    Outbox => outbox;
 }

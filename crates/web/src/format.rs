@@ -59,6 +59,28 @@ impl TagColor for CertificateState {
     }
 }
 
+impl TagColor for guanai_domain::renewals::RenewalState {
+    fn color(self) -> &'static str {
+        use guanai_domain::renewals::RenewalState::*;
+        match self {
+            Renewed => "green",
+            Due => "orange",
+            InGrace | Lapsed => "red",
+        }
+    }
+}
+
+impl TagColor for guanai_domain::renewals::MemberChange {
+    fn color(self) -> &'static str {
+        use guanai_domain::renewals::MemberChange::*;
+        match self {
+            Kept | Newborn | Added => "green",
+            Gone => "grey",
+            Refused => "red",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@
 
 mod import;
 mod reports;
+mod renewals;
 mod server;
 pub mod stats;
 
@@ -84,10 +85,12 @@ pub enum Step {
     Gift,
     /// The dashboard and the reports on a city with its history (`reports.rs`).
     Reports,
+    /// The renewal season on the city database a year on (needs it, and builds it).
+    Renew,
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [Step::Import, Step::City, Step::Gift, Step::Reports];
+    pub const ALL: [Step; 5] = [Step::Import, Step::City, Step::Gift, Step::Reports, Step::Renew];
 }
 
 /// Where the databases go: fresh SQLite files in a temporary folder, or fresh databases
@@ -164,7 +167,7 @@ pub async fn run(size: BenchSize, target: Target, steps: &[Step]) -> anyhow::Res
     if steps.contains(&Step::Import) {
         import::import_roster(&size, &target, &set, today, &mut figures).await?;
     }
-    if steps.contains(&Step::City) || steps.contains(&Step::Gift) {
+    if steps.contains(&Step::City) || steps.contains(&Step::Gift) || steps.contains(&Step::Renew) {
         city(&size, &target, &set, steps, &mut figures).await?;
     }
     if steps.contains(&Step::Reports) {
@@ -238,6 +241,9 @@ async fn city(
             ),
             target: "50,000 ≤ 5 s",
         });
+    }
+    if steps.contains(&Step::Renew) {
+        renewals::renewals(&store, set, size, figures).await?;
     }
     if target.server_url.is_none() {
         figures.push(Figure {

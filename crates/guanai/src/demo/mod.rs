@@ -9,6 +9,7 @@ mod history;
 pub use history::populate_years;
 pub mod households;
 pub mod targets;
+pub mod renewals;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -106,6 +107,7 @@ pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Re
     claims::demo_claims(store, &Actor::system(demo_city().city), seed, history::FIRST_YEAR).await?;
     association::populate(store).await?;
     targets::set_targets(store, &demo_city().city).await?;
+    renewals::renewal_history(store, &Actor::system(demo_city().city)).await?;
     Ok(report)
 }
 

@@ -289,6 +289,59 @@ async fn every_operation_answers_as_the_document_says() {
     assert_eq!(api.ok("post", "/targets", &post(&app, &county, "/targets", targets).await)["changed"], 1);
     let set = api.ok("get", "/targets", &get(&app, &county, "/targets?year=2026").await);
     assert_eq!(set[0]["values"]["households"], 120);
+    // Renewal season (续保): a year on, in 2027's season, with 2027's catalog.
+    let insurer = app.system().acting_as(guanai_domain::Role::InsurerCity);
+    let mut due_ids = Vec::new();
+    for (i, poverty) in
+        [guanai_domain::PovertyStatus::Lifted, guanai_domain::PovertyStatus::None].into_iter().enumerate()
+    {
+        let spec = crate::util::FamilySpec {
+            village: &village,
+            category: "only_child",
+            poverty,
+            members: vec![(
+                "续保户",
+                crate::util::id_number("19790101", 780 + i as u32),
+                guanai_domain::families::Relationship::Head,
+            )],
+            consents: true,
+        };
+        let (family, members) = app.family(spec).await;
+        let id = app.enrol(family, members, "P1", 2026).await;
+        app.store.policies().submit_policy(&app.system(), id).await.unwrap();
+        app.store.policies().underwrite_policy(&insurer, id, &format!("PJA-API-R{i}")).await.unwrap();
+        due_ids.push(id);
+    }
+    let season =
+        guanai_domain::Clock::fixed_in_china(chrono::NaiveDate::from_ymd_opt(2027, 8, 1).unwrap(), 10, 0);
+    app.store.clock().set(season.now());
+    guanai::demo::catalog::products_and_packages(&app.store, &app.system(), 2027).await.unwrap();
+    let city = guanai_store::regions::demo_city();
+    guanai::demo::catalog::funding(&app.store, &app.system(), &city, 2027).await.unwrap();
+    let due = api.ok("get", "/renewals/due", &get(&app, &county, "/renewals/due?state=open").await);
+    assert!(due["total"].as_u64().unwrap() >= 3, "{due}");
+    let path = format!("/renewals/due/{policy_id}/quote");
+    api.ok("post", "/renewals/due/{id}/quote", &post(&app, &county, &path, json!({})).await);
+    let path = format!("/renewals/due/{policy_id}/renew");
+    api.ok("post", "/renewals/due/{id}/renew", &post(&app, &county, &path, json!({})).await);
+    let batch = json!({"region": "360802"});
+    let preview = api.ok(
+        "post",
+        "/renewals/batch/preview",
+        &post(&app, &county, "/renewals/batch/preview", batch).await,
+    );
+    let batch = json!({"region": "360802", "expected_households": preview["households"]});
+    api.ok("post", "/renewals/batch", &post(&app, &county, "/renewals/batch", batch).await);
+    let lapsed =
+        guanai_domain::Clock::fixed_in_china(chrono::NaiveDate::from_ymd_opt(2027, 10, 1).unwrap(), 10, 0);
+    app.store.clock().set(lapsed.now());
+    app.store.renewals().open_follow_ups(&app.system(), &Default::default()).await.unwrap();
+    let tasks = api.ok("get", "/renewals/follow-ups", &get(&app, &county, "/renewals/follow-ups").await);
+    let path = format!("/renewals/follow-ups/{}", tasks[0]["id"]);
+    let closed = post(&app, &county, &path, json!({"outcome": "unreachable", "note": "电话无人接听"})).await;
+    api.ok("post", "/renewals/follow-ups/{id}", &closed);
+    api.ok("get", "/renewals/rates", &get(&app, &county, "/renewals/rates?year=2026").await);
+    api.ok("get", "/outbox", &get(&app, &county, "/outbox").await);
 
     // Refusals of each family answer in the error schema the document gives them.
     for path in [

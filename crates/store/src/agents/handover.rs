@@ -17,7 +17,8 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
-use crate::entities::{agent_handovers, agent_villages, agents, supervision_actions, users};
+use crate::entities::{agent_handovers, agent_villages, agents, renewal_follow_ups, supervision_actions, users};
+use crate::renewals::FollowUpStatus;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Who hands over to whom, on which day.
@@ -81,6 +82,25 @@ impl Store {
             .exec(db)
             .await?
             .rows_affected;
+        // Lapse follow-ups (renewals) assigned to the leaver by login name; unassigned ones
+        // belong to their village and move with it.
+        let names: Vec<(i64, String)> = users::Entity::find()
+            .filter(users::Column::Id.is_in([from, to]))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.username))
+            .collect();
+        let name_of = |id: i64| names.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone());
+        if let (Some(from_name), Some(to_name)) = (name_of(from), name_of(to)) {
+            moved += renewal_follow_ups::Entity::update_many()
+                .col_expr(renewal_follow_ups::Column::Assignee, Expr::value(to_name))
+                .filter(renewal_follow_ups::Column::Assignee.eq(from_name))
+                .filter(renewal_follow_ups::Column::Status.eq(FollowUpStatus::Open.code()))
+                .exec(db)
+                .await?
+                .rows_affected;
+        }
         Ok(moved)
     }
 }

@@ -15,6 +15,8 @@ mod m20261201_000010_import_job_rows;
 mod m20261203_000013_claims;
 mod m20261204_000015_association;
 mod m20261205_000017_targets;
+mod m20261202_000011_renewals;
+mod m20261202_000012_outbox;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_claims::Migration),
             Box::new(m20261204_000015_association::Migration),
             Box::new(m20261205_000017_targets::Migration),
+            Box::new(m20261202_000011_renewals::Migration),
+            Box::new(m20261202_000012_outbox::Migration),
         ]
     }
 }

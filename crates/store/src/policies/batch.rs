@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use guanai_domain::families::Relationship;
-use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput};
+use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput, RuleScope};
 use guanai_domain::products::full_years;
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
@@ -205,29 +205,11 @@ impl crate::handles::Policies<'_> {
         }
         let mut allocations: BTreeMap<i64, Fen> = BTreeMap::new();
         for draft in &mut drafts {
-            let family = by_id[&draft.family_id];
-            let village =
-                RegionCode::parse(&family.village_code).map_err(|e| StoreError::invalid(e.to_string()))?;
-            let facts = FamilyFacts {
-                village: &village,
-                category: &family.category,
-                poverty: crate::error::stored("families.poverty", &family.poverty)?,
-                package_id: package.id,
-            };
-            let matching: Vec<RuleInput> = rules
-                .iter()
-                .filter(|(scope, _)| scope.matches(&facts))
-                .map(|(_, input)| RuleInput { budget_left: budgets[&input.source_id], ..input.clone() })
-                .collect();
-            let split = split_premium(draft.premium, draft.members.len() as u32, &matching);
-            for part in &split.parts {
-                let left = budgets.get_mut(&part.source_id).expect("known source");
-                *left = Fen::new(left.get() - part.amount.get());
-                let total = allocations.entry(part.source_id).or_insert(Fen::ZERO);
-                *total = total.checked_add(part.amount).unwrap_or(*total);
+            split_batch(&rules, &mut budgets, draft, by_id[&draft.family_id])?;
+            for (source, _, amount) in &draft.funding {
+                let total = allocations.entry(*source).or_insert(Fen::ZERO);
+                *total = total.checked_add(*amount).unwrap_or(*total);
             }
-            draft.family_part = split.family;
-            draft.funding = split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect();
         }
         for (source, amount) in allocations {
             self.allocate(&txn, source, amount).await?;
@@ -243,6 +225,38 @@ impl crate::handles::Policies<'_> {
         .await?;
         Ok(BatchOutcome { created: drafts.len(), skipped })
     }
+}
+
+/// Splits a draft's premium among the rules matching its family, with what each source has
+/// left in `budgets` (a batch's running budgets, which it lowers): the draft's family part
+/// and funding lines are set.
+pub(crate) fn split_batch(
+    rules: &[(RuleScope, RuleInput)],
+    budgets: &mut HashMap<i64, Fen>,
+    draft: &mut PolicyDraft,
+    family: &families::Model,
+) -> StoreResult<()> {
+    let village = RegionCode::parse(&family.village_code).map_err(|e| StoreError::invalid(e.to_string()))?;
+    let facts = FamilyFacts {
+        village: &village,
+        category: &family.category,
+        poverty: crate::error::stored("families.poverty", &family.poverty)?,
+        package_id: draft.package_id,
+    };
+    let mut matching: Vec<RuleInput> = Vec::new();
+    for (_, input) in rules.iter().filter(|(scope, _)| scope.matches(&facts)) {
+        let left = *budgets.entry(input.source_id).or_insert(input.budget_left);
+        matching.push(RuleInput { budget_left: left, ..input.clone() });
+    }
+    let split = split_premium(draft.premium, draft.members.len() as u32, &matching);
+    for part in &split.parts {
+        if let Some(left) = budgets.get_mut(&part.source_id) {
+            *left = Fen::new(left.get() - part.amount.get());
+        }
+    }
+    draft.family_part = split.family;
+    draft.funding = split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect();
+    Ok(())
 }
 
 /// The policy one family would get, or why it cannot.

@@ -176,22 +176,7 @@ impl Store {
             problems.dedup();
             return Err(StoreError::invalid(problems.join("；")));
         }
-        let mut lines = Vec::new();
-        let mut premium = Fen::ZERO;
-        for product in package.products() {
-            let part = product
-                .terms
-                .premium_from(request.shares, count, start)
-                .ok_or_else(|| StoreError::invalid("保费计算溢出，请检查份数"))?;
-            premium =
-                premium.checked_add(part).ok_or_else(|| StoreError::invalid("保费计算溢出，请检查份数"))?;
-            lines.push(QuoteLine {
-                product_id: product.id,
-                product_name: product.name.clone(),
-                kind: product.kind,
-                premium: part,
-            });
-        }
+        let (premium, lines) = price_lines(package, request.shares, count, start)?;
         let poverty: PovertyStatus = crate::error::stored("families.poverty", &family.poverty)?;
         let (split, funding) = match pricing {
             Pricing::Now => {
@@ -353,7 +338,7 @@ impl Store {
         Ok((renewing, taken))
     }
 
-    pub(super) async fn touch_family(&self, db: &impl ConnectionTrait, family_id: i64) -> StoreResult<()> {
+    pub(crate) async fn touch_family(&self, db: &impl ConnectionTrait, family_id: i64) -> StoreResult<()> {
         use crate::entities::families;
         use sea_orm::sea_query::Expr;
         families::Entity::update_many()
@@ -420,7 +405,7 @@ impl Store {
 
 /// Splits a premium among the matching rules (in priority order, with what each source has
 /// left); the family's line comes last.
-pub(super) fn split_among(
+pub(crate) fn split_among(
     rules: &[RuleInput],
     names: &[(i64, String)],
     premium: Fen,
@@ -438,6 +423,30 @@ pub(super) fn split_among(
     }
     funding.push(FundingLine { source_id: None, name: "家庭自缴".to_owned(), amount: split.family });
     (split, funding)
+}
+
+/// The premium of `shares` shares for `insured` persons with cover from `start`, product by
+/// product (each as its terms price a late start), and its total.
+pub(crate) fn price_lines(
+    package: &Package,
+    shares: u32,
+    insured: u32,
+    start: NaiveDate,
+) -> StoreResult<(Fen, Vec<QuoteLine>)> {
+    let overflow = || StoreError::invalid("保费计算溢出，请检查份数");
+    let mut lines = Vec::new();
+    let mut premium = Fen::ZERO;
+    for product in package.products() {
+        let part = product.terms.premium_from(shares, insured, start).ok_or_else(overflow)?;
+        premium = premium.checked_add(part).ok_or_else(overflow)?;
+        lines.push(QuoteLine {
+            product_id: product.id,
+            product_name: product.name.clone(),
+            kind: product.kind,
+            premium: part,
+        });
+    }
+    Ok((premium, lines))
 }
 
 /// The (person, product) pairs of `taken` as sentences naming who is already covered.

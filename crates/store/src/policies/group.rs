@@ -50,6 +50,8 @@ pub(crate) struct Prepared {
     quote: Quote,
     /// The publicity activity the enrolment came from (`publicity`).
     activity_id: Option<i64>,
+    /// Last year's policy this one renews (续保): linked in the same transaction.
+    renews: Option<i64>,
 }
 
 struct Queued {
@@ -91,7 +93,7 @@ impl EnrolQueue {
 struct PackageCache(Arc<std::sync::RwLock<HashMap<i64, Arc<Package>>>>);
 
 impl Store {
-    pub(super) async fn cached_package(&self, id: i64) -> StoreResult<Arc<Package>> {
+    pub(crate) async fn cached_package(&self, id: i64) -> StoreResult<Arc<Package>> {
         let Some(cache) = self.enrolments.get().map(|q| &q.packages) else {
             return Ok(Arc::new(self.products().package(id).await?));
         };
@@ -119,6 +121,31 @@ impl crate::handles::Policies<'_> {
         request: &EnrolRequest,
         activity_id: Option<i64>,
     ) -> StoreResult<i64> {
+        self.enrol_queued(actor, request, activity_id, None).await
+    }
+}
+
+impl Store {
+    /// [`Policies::enrol`](crate::handles::Policies::enrol), the new policy linked to last
+    /// year's `renews` (renewal) in the same transaction: a policy is renewed once.
+    pub(crate) async fn enrol_linked(
+        &self,
+        actor: &Actor,
+        request: &EnrolRequest,
+        renews: Option<i64>,
+    ) -> StoreResult<i64> {
+        self.enrol_queued(actor, request, None, renews).await
+    }
+
+    /// An enrolment through the writer task (or alone when the store has none), with what
+    /// it came from: a publicity activity, last year's policy.
+    async fn enrol_queued(
+        &self,
+        actor: &Actor,
+        request: &EnrolRequest,
+        activity_id: Option<i64>,
+        renews: Option<i64>,
+    ) -> StoreResult<i64> {
         self.require(actor, Permission::Enrol).await?;
         // Every rule is checked before the transaction; inside it only the budgets are read
         // again (a person covered twice meanwhile is still refused by the cover slots).
@@ -131,6 +158,7 @@ impl crate::handles::Policies<'_> {
             package,
             quote,
             activity_id,
+            renews,
         };
         let Some(sender) = self.enrolments.get().and_then(|q| q.sender.as_ref()) else {
             return self.enrol_alone(enrolment).await;
@@ -180,6 +208,9 @@ impl Store {
         }
         let id = insert_policies(&txn, &[draft(&enrolment)]).await?[0];
         self.attribute_policies(&txn, vec![(id, enrolment.activity_id)]).await?;
+        if let Some(previous) = enrolment.renews {
+            crate::renewals::link_renewals(&txn, &[renewal_link(&enrolment, previous, id)]).await?;
+        }
         // The entry is committed with the policy it records.
         self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment.quote, id)).await?;
         txn.commit().await?;
@@ -245,6 +276,13 @@ impl Store {
             let ids = insert_policies(&txn, &drafts).await?;
             let attributed = written.iter().zip(&ids).map(|(e, id)| (*id, e.activity_id)).collect();
             self.attribute_policies(&txn, attributed).await?;
+            let links: Vec<_> = written
+                .iter()
+                .zip(&ids)
+                .filter_map(|(e, id)| e.renews.map(|previous| renewal_link(e, previous, *id)))
+                .collect();
+            // A policy renewed twice fails the group, then each alone: one of them wins.
+            crate::renewals::link_renewals(&txn, &links).await?;
             let entries: Vec<(&Actor, AuditEvent)> =
                 written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(&e.quote, *id))).collect();
             self.audit_many_in(&txn, entries).await?;
@@ -367,6 +405,17 @@ fn draft(enrolment: &Prepared) -> PolicyDraft {
         members: quote.members.iter().map(|m| (m.person.id, m.age as i32)).collect(),
         products: quote.lines.iter().map(|l| (l.product_id, l.premium)).collect(),
         funding: quote.split.parts.iter().map(|p| (p.source_id, p.rule_id, p.amount)).collect(),
+    }
+}
+
+fn renewal_link(enrolment: &Prepared, previous: i64, policy: i64) -> crate::renewals::RenewalLink {
+    crate::renewals::RenewalLink {
+        previous_policy_id: previous,
+        policy_id: policy,
+        family_id: enrolment.quote.family_id,
+        village_code: enrolment.quote.village_code.clone(),
+        year: enrolment.quote.year,
+        created_by: enrolment.actor.username().to_owned(),
     }
 }
 

@@ -18,10 +18,12 @@ mod lifecycle;
 mod payments;
 mod write;
 
+pub(crate) use batch::split_batch;
 pub use batch::{BatchOutcome, Skipped};
 pub use certificate::{Certificate, PublicCertificate};
 pub use counts::{InsuredCounts, PolicyCounts};
 pub use coverage::{Coverage, CoveredBy};
+pub(crate) use enrol::{price_lines, split_among};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
 pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow, EXPORT_LIMIT};
@@ -29,6 +31,7 @@ pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip
 pub(crate) use group::EnrolQueue;
 pub use guanai_domain::policies::{CertificateState, Channel, PolicyNo, PolicyStatus, ShownStatus};
 pub use payments::{Payment, PAYMENT_METHODS};
+pub(crate) use write::{insert_policies, PolicyDraft};
 
 use chrono::NaiveDate;
 use guanai_domain::{Fen, Permission, RegionCode};

@@ -25,6 +25,7 @@ pub mod student_aid;
 pub mod supervision;
 pub mod training;
 pub mod reports;
+pub mod renewals;
 
 use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::ids::{self, PathId};
@@ -49,7 +50,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(publicity::routes())
         .merge(supervision::routes())
         .merge(student_aid::routes())
-        .merge(reports::routes());
+        .merge(reports::routes())
+        .merge(renewals::routes());
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).nest("/api/v1", api)
 }
 

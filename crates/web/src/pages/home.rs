@@ -133,6 +133,7 @@ pub async fn show(
     // Only panels with real figures: none for what the platform does not do yet.
     let mut panels = Vec::new();
     panels.extend(super::supervision_panels(&state, actor).await?);
+    panels.extend(crate::pages::renewals::home_panels(&state, actor).await?);
     if actor.can(Permission::ViewFamilies) {
         panels.push(enrolment_panel(&state, actor).await?);
     }

@@ -24,6 +24,7 @@ pub mod student_aid;
 pub mod supervision;
 pub mod training;
 pub mod reports;
+pub mod renewals;
 pub mod upload;
 pub mod users;
 
@@ -64,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .merge(supervision::routes())
         .merge(student_aid::routes())
         .merge(reports::routes())
+        .merge(renewals::routes())
 }
 
 /// One entry of the left-hand navigation.
@@ -101,11 +103,12 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 16] = [
+const NAV: [(&str, &str, Option<Permission>); 17] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
     ("/imports", "名单导入", Some(Permission::ManageFamilies)),
     ("/policies", "保单", Some(Permission::ViewFamilies)),
+    ("/renewals", "续保", Some(Permission::ViewFamilies)),
     ("/gifting", "送保", Some(Permission::Gift)),
     ("/exchange", "承保交换", Some(Permission::ViewFamilies)),
     ("/claims", "理赔", Some(Permission::ViewClaims)),

@@ -43,6 +43,7 @@ records! {
     Visit => "督导记录",
     SupervisionAction => "整改事项",
     AidApplication => "助学申请",
+    FollowUp => "跟进任务",
 }
 
 /// The one path parameter of a route, parsed as the id of a `K`. `E` is how a handler

@@ -16,3 +16,4 @@ pub mod student_aid;
 pub mod supervision;
 pub mod training;
 pub mod reports;
+pub mod renewals;

@@ -1,0 +1,227 @@
+//! The outbox: renewal reminders written once, claimed by one sender at a time (two
+//! instances never send a message twice), never at night, never to a family that opted
+//! out, retried with back-off, and sent through a signed HTTP gateway.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use guanai::outbox::{send_due, HttpSender, LogSender, Sender};
+use guanai_domain::outbox::{MessageState, MAX_ATTEMPTS};
+use guanai_domain::PovertyStatus;
+use guanai_store::outbox::{OutboxSettings, Outgoing};
+use guanai_store::renewals::{DueQuery, SeasonSettings};
+
+use crate::renewals::{day, season, Season, VILLAGE};
+
+/// Records what it was given; fails while `failing` is set.
+#[derive(Default, Clone)]
+struct Recorder {
+    sent: Arc<Mutex<Vec<i64>>>,
+    failing: bool,
+}
+
+impl Sender for Recorder {
+    async fn send(&self, message: &Outgoing) -> Result<(), String> {
+        tokio::task::yield_now().await;
+        if self.failing {
+            return Err("网关繁忙".to_owned());
+        }
+        self.sent.lock().unwrap().push(message.id);
+        Ok(())
+    }
+}
+
+/// `n` families insured in 2026, each with a phone; the clock on 1 August 2027, 10:00
+/// (30 days before their policies end).
+async fn due_families(n: u32) -> (Season, Vec<(i64, i64)>) {
+    let s = season().await;
+    let mut found = Vec::new();
+    for i in 0..n {
+        let name = format!("提醒户{i}");
+        let (family, _, policy) = s
+            .insured_family(VILLAGE, PovertyStatus::None, &[(name.as_str(), "19800303")], &[0], 70 + i)
+            .await;
+        found.push((family, policy));
+    }
+    s.move_to(day(2027, 8, 1));
+    (s, found)
+}
+
+async fn remind(s: &Season) -> u64 {
+    let settings = OutboxSettings::default();
+    s.app
+        .store
+        .outbox()
+        .queue_renewal_reminders(&s.system, &settings, &SeasonSettings::default())
+        .await
+        .unwrap()
+}
+
+async fn count(s: &Season, state: MessageState) -> u64 {
+    let shown = s.app.store.outbox().state(&s.system).await.unwrap();
+    shown.counts.iter().find(|c| c.state == state).map(|c| c.count).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_reminder_is_written_once_sent_once_and_shown_on_the_due_list() {
+    let (s, families) = due_families(2).await;
+    assert_eq!(remind(&s).await, 2);
+    assert_eq!(remind(&s).await, 0, "written once a day and policy");
+    let shown = s.app.store.outbox().state(&s.system).await.unwrap();
+    let message = &shown.messages[0];
+    assert_eq!(message.recipient, "138****5678", "masked");
+    assert!(message.body.contains("2027年8月31日到期（还有30天）"), "{}", message.body);
+    let sender = Recorder::default();
+    let report = send_due(&s.app.store, &sender, &OutboxSettings::default(), "a").await.unwrap();
+    assert_eq!((report.sent, report.failed), (2, 0));
+    assert_eq!(send_due(&s.app.store, &sender, &OutboxSettings::default(), "a").await.unwrap().sent, 0);
+    assert_eq!(count(&s, MessageState::Sent).await, 2);
+    let due = s
+        .app
+        .store
+        .renewals()
+        .due_list(&s.system, &DueQuery { per_page: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(due.policies.iter().all(|d| d.reminded == 1));
+    // Seven days before: the next reminder; renewed families get none.
+    s.next_year(100, 70, 1_000).await;
+    s.app.store.renewals().renew(&s.system, &s.renew_request(families[0].1)).await.unwrap();
+    s.move_to(day(2027, 8, 24));
+    assert_eq!(remind(&s).await, 1);
+    // The agent's API shows the outbox.
+    let agent = s.app.login("demo.agent").await;
+    let api = s.app.get(&agent, "/api/v1/outbox").await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.json()["messages"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn two_senders_at_once_send_every_message_exactly_once() {
+    let (s, _) = due_families(12).await;
+    assert_eq!(remind(&s).await, 12);
+    let sender = Recorder::default();
+    let settings = OutboxSettings::default();
+    let (a, b) = tokio::join!(
+        send_due(&s.app.store, &sender, &settings, "instance-a"),
+        send_due(&s.app.store, &sender, &settings, "instance-b")
+    );
+    assert_eq!(a.unwrap().sent + b.unwrap().sent, 12);
+    let mut sent = sender.sent.lock().unwrap().clone();
+    sent.sort_unstable();
+    let before = sent.len();
+    sent.dedup();
+    assert_eq!((before, sent.len()), (12, 12), "no message twice");
+    // A sender reporting a message it does not hold changes nothing.
+    let stale = Outgoing {
+        id: sent[0],
+        channel: guanai_domain::outbox::MessageChannel::Sms,
+        phone: String::new(),
+        body: String::new(),
+        attempts: 1,
+    };
+    s.app.store.outbox().report("instance-c", &stale, Err("迟到的失败".to_owned())).await.unwrap();
+    assert_eq!(count(&s, MessageState::Sent).await, 12);
+}
+
+#[tokio::test]
+async fn nothing_is_sent_at_night_or_to_a_family_that_opted_out() {
+    let (s, families) = due_families(2).await;
+    assert_eq!(remind(&s).await, 2);
+    s.app.store.outbox().opt_out(&s.system, families[0].0).await.unwrap();
+    let night = guanai_domain::Clock::fixed_in_china(day(2027, 8, 1), 22, 30);
+    s.app.store.clock().set(night.now());
+    let sender = Recorder::default();
+    let settings = OutboxSettings::default();
+    assert_eq!(send_due(&s.app.store, &sender, &settings, "a").await.unwrap().sent, 0, "quiet hours");
+    let morning = guanai_domain::Clock::fixed_in_china(day(2027, 8, 2), 8, 0);
+    s.app.store.clock().set(morning.now());
+    let report = send_due(&s.app.store, &sender, &settings, "a").await.unwrap();
+    assert_eq!(report.sent, 1);
+    assert_eq!(count(&s, MessageState::OptedOut).await, 1);
+    // Reminders written in the quiet hours are due the next morning.
+    s.app.store.clock().set(guanai_domain::Clock::fixed_in_china(day(2027, 8, 24), 23, 0).now());
+    assert_eq!(remind(&s).await, 1, "the 7-day reminder of the family that did not opt out");
+    let queued = s.app.store.outbox().state(&s.system).await.unwrap().messages;
+    let newest = &queued[0];
+    assert_eq!(newest.due_at, guanai_domain::Clock::fixed_in_china(day(2027, 8, 25), 8, 0).now());
+}
+
+#[tokio::test]
+async fn a_failed_message_is_tried_again_after_a_back_off_then_given_up() {
+    let (s, _) = due_families(1).await;
+    assert_eq!(remind(&s).await, 1);
+    let failing = Recorder { failing: true, ..Default::default() };
+    let settings = OutboxSettings::default();
+    let first = send_due(&s.app.store, &failing, &settings, "a").await.unwrap();
+    assert_eq!((first.sent, first.failed), (0, 1));
+    // Not again before its back-off (1 minute) is over.
+    assert_eq!(send_due(&s.app.store, &failing, &settings, "a").await.unwrap().failed, 0);
+    // Each later attempt a day on, in the daytime (the back-off is at most 6 hours).
+    for attempt in 2..=MAX_ATTEMPTS {
+        s.move_to(day(2027, 8, attempt as u32));
+        assert_eq!(
+            send_due(&s.app.store, &failing, &settings, "a").await.unwrap().failed,
+            1,
+            "attempt {attempt}"
+        );
+    }
+    let shown = s.app.store.outbox().state(&s.system).await.unwrap().messages;
+    assert_eq!((shown[0].state, shown[0].attempts), (MessageState::Failed, MAX_ATTEMPTS));
+    assert_eq!(shown[0].error.as_deref(), Some("网关繁忙"));
+    s.move_to(day(2027, 8, 20));
+    assert_eq!(
+        send_due(&s.app.store, &Recorder::default(), &settings, "a").await.unwrap().sent,
+        0,
+        "given up"
+    );
+}
+
+#[tokio::test]
+async fn the_http_gateway_sender_posts_signed_requests_and_records_a_refusal() {
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+    let (s, _) = due_families(2).await;
+    assert_eq!(remind(&s).await, 2);
+    let received: Arc<Mutex<Vec<(HeaderMap, String)>>> = Arc::default();
+    let seen = received.clone();
+    let gateway = axum::Router::new().route(
+        "/send",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                let body = String::from_utf8(body.to_vec()).unwrap();
+                let refuse = seen.lock().unwrap().len() == 1;
+                seen.lock().unwrap().push((headers, body));
+                if refuse {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    let key = "gateway-key-0123456789";
+    let sender = HttpSender::new(&url, key).unwrap();
+    let report = send_due(&s.app.store, &sender, &OutboxSettings::default(), "gw").await.unwrap();
+    assert_eq!((report.sent, report.failed), (1, 1));
+    let received = received.lock().unwrap().clone();
+    for (headers, body) in &received {
+        let timestamp: i64 = headers["x-guanai-timestamp"].to_str().unwrap().parse().unwrap();
+        let signature = headers["x-guanai-signature"].to_str().unwrap();
+        assert_eq!(signature, HttpSender::signature(key, timestamp, body));
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["phone"], "13812345678", "the gateway gets the real number");
+        assert!(json["text"].as_str().unwrap().contains("续保"));
+    }
+    let failed = s.app.store.outbox().state(&s.system).await.unwrap().messages;
+    let refused = failed.iter().find(|m| m.state == MessageState::Queued).expect("tried again later");
+    assert_eq!(refused.error.as_deref(), Some("网关拒绝：HTTP 503"));
+    // The log sender sends the rest once the back-off is over.
+    s.app.store.clock().set(s.app.store.clock().now() + chrono::TimeDelta::minutes(2));
+    let log = LogSender { print: false };
+    assert_eq!(send_due(&s.app.store, &log, &OutboxSettings::default(), "log").await.unwrap().sent, 1);
+}

@@ -1,0 +1,258 @@
+//! Renewal season, continued: batch renewal of fully funded families (preview, budgets,
+//! all or nothing, concurrent with one-step renewals on the same source), the lapse
+//! follow-ups on the agent's to-do list, and the renewal rate against a direct count.
+
+use axum::http::StatusCode;
+use guanai_domain::renewals::{FollowUpStatus, LapseOutcome, SeasonSettings};
+use guanai_domain::{Fen, Password, PovertyStatus, RegionCode, Role, Username};
+use guanai_store::policies::{PolicyQuery, PolicyStatus};
+use guanai_store::renewals::BatchQuery;
+use guanai_store::users::NewUser;
+use guanai_store::StoreError;
+
+use crate::renewals::{day, season, Season, OTHER_VILLAGE, VILLAGE};
+
+/// `n` poverty households (fully funded next year) in `village`, one member each.
+async fn poor_families(s: &Season, village: &str, n: u32, seq: u32) -> Vec<(i64, i64)> {
+    let mut found = Vec::new();
+    for i in 0..n {
+        let name = format!("脱贫户{seq}{i}");
+        let (family, _, policy) = s
+            .insured_family(village, PovertyStatus::Lifted, &[(name.as_str(), "19750505")], &[0], seq + i)
+            .await;
+        found.push((family, policy));
+    }
+    found
+}
+
+fn township() -> Option<RegionCode> {
+    Some(RegionCode::parse("360802100").unwrap())
+}
+
+#[tokio::test]
+async fn a_batch_renews_only_fully_funded_families_all_at_once_after_a_preview() {
+    let s = season().await;
+    let poor = poor_families(&s, VILLAGE, 3, 10).await;
+    let (ordinary, _, _) =
+        s.insured_family(VILLAGE, PovertyStatus::None, &[("李四", "19800101")], &[0], 20).await;
+    s.move_to(day(2027, 8, 1));
+    let care = s.next_year(100, 70, 10_000).await;
+    let query = BatchQuery { region: township(), ..Default::default() };
+    let preview = s.app.store.renewals().batch_preview(&s.system, &query).await.unwrap();
+    assert_eq!((preview.households, preview.persons, preview.not_fully_funded), (3, 3, 1));
+    assert_eq!(preview.premium, Fen::from_yuan(300));
+    let paid_by_care = preview.sources.iter().find(|x| x.source_id == care).unwrap();
+    assert_eq!(paid_by_care.amount, Fen::from_yuan(300), "the fund's rule comes first and pays all");
+    // A confirmation of another count is refused and writes nothing.
+    let wrong = BatchQuery { expected: Some(4), ..query.clone() };
+    let refused = s.app.store.renewals().batch_renew(&s.system, &wrong).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Conflict(ref m) if m.contains("预览时可批量续保4户")), "{refused}");
+    let right = BatchQuery { expected: Some(3), ..query.clone() };
+    let done = s.app.store.renewals().batch_renew(&s.system, &right).await.unwrap();
+    assert_eq!((done.households, done.persons), (3, 3));
+    for (family, _) in &poor {
+        let policies = s.policies_of(*family, 2027).await;
+        assert_eq!(policies.len(), 1);
+        let detail = s.app.store.policies().policy(&s.system, policies[0]).await.unwrap();
+        assert_eq!((detail.summary.family_part, detail.summary.status), (Fen::ZERO, PolicyStatus::Submitted));
+    }
+    assert!(s.policies_of(ordinary, 2027).await.is_empty(), "the family part is not zero");
+    // Nothing left to batch: a second run renews nobody.
+    let again = s.app.store.renewals().batch_preview(&s.system, &query).await.unwrap();
+    assert_eq!(again.households, 0);
+    let sources = s.app.store.funding().sources(&s.system, Some(2027)).await.unwrap();
+    let care_now = sources.iter().find(|x| x.id == care).unwrap();
+    assert_eq!(care_now.allocated, Fen::from_yuan(300));
+}
+
+#[tokio::test]
+async fn a_batch_and_one_step_renewals_on_the_same_source_never_overrun_its_budget() {
+    let s = season().await;
+    let batch_families = poor_families(&s, VILLAGE, 3, 30).await;
+    let single = poor_families(&s, OTHER_VILLAGE, 3, 40).await;
+    s.move_to(day(2027, 8, 1));
+    // 100 元 a family from the fund: room for four of the six.
+    let care = s.next_year(100, 70, 400).await;
+    let village = Some(RegionCode::parse(VILLAGE).unwrap());
+    let preview = s
+        .app
+        .store
+        .renewals()
+        .batch_preview(&s.system, &BatchQuery { region: village.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(preview.households, 3);
+    let batch = BatchQuery { region: village, expected: Some(3), ..Default::default() };
+    let store = &s.app.store;
+    let mut running = Vec::new();
+    for (_, policy) in &single {
+        let (store, system, request) = (store.clone(), s.system.clone(), s.renew_request(*policy));
+        running.push(tokio::spawn(async move { store.renewals().renew(&system, &request).await }));
+    }
+    let batched = store.renewals().batch_renew(&s.system, &batch).await;
+    let mut singles = Vec::new();
+    for task in running {
+        singles.push(task.await.expect("a renewal task"));
+    }
+    let sources = store.funding().sources(&s.system, Some(2027)).await.unwrap();
+    let fund = sources.iter().find(|x| x.id == care).unwrap();
+    assert!(fund.allocated <= fund.pledged, "{:?}", fund);
+    // What the fund's ledger says it paid is what it allocated.
+    let ledger = store.funding().ledger(&s.system, care).await.unwrap();
+    let paid: i64 = ledger.lines.iter().map(|l| l.amount.get()).sum();
+    assert_eq!(Fen::new(paid), fund.allocated);
+    // The batch is all or nothing.
+    let mut batch_renewed = 0;
+    for (family, _) in &batch_families {
+        batch_renewed += s.policies_of(*family, 2027).await.len();
+    }
+    assert_eq!(batch_renewed, if batched.is_ok() { 3 } else { 0 }, "{batched:?}");
+    // Fully funded one-step renewals beyond the budget pay their part instead; one that
+    // lost a race for the budget is refused whole.
+    for refused in singles.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(matches!(refused, StoreError::Conflict(_)), "{refused}");
+    }
+    let fully_funded = singles.iter().flatten().filter(|r| r.family_part == Fen::ZERO).count();
+    assert_eq!(fully_funded + batch_renewed, (fund.allocated.get() / 10_000) as usize);
+}
+
+#[tokio::test]
+async fn lapsed_families_become_the_agents_follow_ups_once_and_can_be_handed_over() {
+    let s = season().await;
+    let (family, _, policy) =
+        s.insured_family(VILLAGE, PovertyStatus::None, &[("赵六", "19800101")], &[0], 50).await;
+    let (renewed_family, _, renewed_policy) =
+        s.insured_family(VILLAGE, PovertyStatus::None, &[("钱七", "19800101")], &[0], 51).await;
+    s.move_to(day(2027, 8, 1));
+    s.next_year(100, 70, 1_000).await;
+    s.app.store.renewals().renew(&s.system, &s.renew_request(renewed_policy)).await.unwrap();
+    let settings = SeasonSettings::default();
+    // Still in the grace period on 30 September: no task.
+    s.move_to(day(2027, 9, 30));
+    assert_eq!(s.app.store.renewals().open_follow_ups(&s.system, &settings).await.unwrap(), 0);
+    s.move_to(day(2027, 10, 1));
+    assert_eq!(s.app.store.renewals().open_follow_ups(&s.system, &settings).await.unwrap(), 1);
+    assert_eq!(s.app.store.renewals().open_follow_ups(&s.system, &settings).await.unwrap(), 0, "once");
+
+    let agent = s.app.login("demo.agent").await;
+    let home = s.app.get(&agent, "/").await;
+    let todo = home.body.find("待办：脱保家庭跟进（1户）").expect("the to-do list");
+    assert!(todo < home.body.find("参保进度").unwrap(), "first on the agent's home page");
+    assert!(home.body.contains(&format!("/families/{family}")));
+    assert!(!home.body.contains(&format!("/families/{renewed_family}\"")));
+    let tasks = s.app.get(&agent, "/api/v1/renewals/follow-ups").await.json();
+    assert_eq!(tasks.as_array().unwrap().len(), 1);
+    assert_eq!(tasks[0]["policy_id"], policy);
+    let task = tasks[0]["id"].as_i64().unwrap();
+
+    // Handed to a new agent after the village election: gone from the old agent's list.
+    let new_agent = NewUser {
+        username: Username::parse("agent.new").unwrap(),
+        display_name: "新服务专员".to_owned(),
+        role: Role::VillageAgent,
+        region: RegionCode::parse("360802100").unwrap(),
+        org_id: None,
+        password: Password::parse("Xinzhuanyuan-2027").unwrap(),
+        must_change_password: false,
+    };
+    s.app.store.users().create_user(&s.system, new_agent).await.unwrap();
+    let handed =
+        s.app.store.renewals().hand_over_follow_ups(&s.system, "demo.agent", "agent.new").await.unwrap();
+    assert_eq!(handed, 1);
+    assert!(s.app.get(&agent, "/api/v1/renewals/follow-ups").await.json().as_array().unwrap().is_empty());
+    let unknown = s.app.store.renewals().hand_over_follow_ups(&s.system, "demo.agent", "nobody").await;
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))));
+    let newcomer = s.app.login_with("agent.new", "Xinzhuanyuan-2027").await;
+    let path = format!("/api/v1/renewals/follow-ups/{task}");
+    let bad = s.app.post_json(&newcomer, &path, serde_json::json!({ "outcome": "lost" })).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let closed = s
+        .app
+        .post_json(&newcomer, &path, serde_json::json!({ "outcome": "moved_away", "note": "已迁往广东" }))
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    let twice = s.app.post_json(&newcomer, &path, serde_json::json!({ "outcome": "refused" })).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    let all = s.app.store.renewals().follow_ups(&s.system, false).await.unwrap();
+    assert_eq!((all[0].status, all[0].outcome), (FollowUpStatus::Closed, Some(LapseOutcome::MovedAway)));
+}
+
+#[tokio::test]
+async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies() {
+    let s = season().await;
+    let mut policies = Vec::new();
+    for (i, village) in [VILLAGE, VILLAGE, VILLAGE, OTHER_VILLAGE, OTHER_VILLAGE].iter().enumerate() {
+        let members: &[(&str, &str)] =
+            if i % 2 == 0 { &[("甲", "19800101"), ("乙", "19820101")] } else { &[("丙", "19800101")] };
+        let insured: Vec<usize> = (0..members.len()).collect();
+        policies
+            .push(s.insured_family(village, PovertyStatus::None, members, &insured, 60 + i as u32).await.2);
+    }
+    s.move_to(day(2027, 8, 1));
+    s.next_year(100, 70, 1_000).await;
+    for policy in [policies[0], policies[1], policies[3]] {
+        s.app.store.renewals().renew(&s.system, &s.renew_request(policy)).await.unwrap();
+    }
+    let table = s.app.store.renewals().renewal_rates(&s.system, 2026).await.unwrap();
+    // The direct count: every underwritten 2026 policy and its members; renewed = a 2027
+    // policy of the same family.
+    let all = PolicyQuery {
+        year: Some(2026),
+        status: Some(PolicyStatus::Underwritten),
+        per_page: 1000,
+        ..Default::default()
+    };
+    let due = s.app.store.policies().search_policies(&s.system, &all).await.unwrap().policies;
+    let mut expected = std::collections::BTreeMap::<String, [u64; 4]>::new();
+    for p in &due {
+        let members = s.app.store.policies().policy(&s.system, p.id).await.unwrap().members.len() as u64;
+        let next = s.policies_of(p.family_id, 2027).await;
+        let entry = expected.entry(p.village_code.clone()).or_default();
+        entry[0] += 1;
+        entry[2] += members;
+        if let Some(new) = next.first() {
+            entry[1] += 1;
+            entry[3] += s.app.store.policies().policy(&s.system, *new).await.unwrap().members.len() as u64;
+        }
+    }
+    assert_eq!(table.villages.len(), expected.len());
+    for row in &table.villages {
+        let [dh, rh, dp, rp] = expected[&row.region_code];
+        let c = row.counts;
+        assert_eq!(
+            [c.due_households, c.renewed_households, c.due_persons, c.renewed_persons],
+            [dh, rh, dp, rp],
+            "{}",
+            row.region_code
+        );
+    }
+    assert_eq!(table.total.counts.due_households, 5);
+    assert_eq!(table.total.counts.renewed_households, 3);
+    assert_eq!(table.total.household_rate, Some(600));
+    assert_eq!(table.counties.len(), 1);
+    assert_eq!(table.townships[0].counts, table.total.counts);
+    assert_eq!(table.by_year.last().unwrap().counts, table.total.counts);
+    assert_eq!(table.by_year.first().unwrap().region_code, "2021");
+    // The page shows the same figures.
+    let county = s.app.login("demo.county").await;
+    let page = s.app.get(&county, "/renewals/rates?year=2026").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-testid=\"rate-total\">60.0%"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn the_demo_links_its_history_and_gives_the_agents_their_lapsed_families() {
+    let app = crate::util::TestApp::demo().await;
+    guanai::demo::populate(&app.store, 400, 5).await.unwrap();
+    let system = app.system();
+    let rates = app.store.renewals().renewal_rates(&system, 2024).await.unwrap();
+    let rate = rates.total.household_rate.unwrap();
+    assert!((700..=950).contains(&rate), "most families renew each year: {rate}‰");
+    assert_eq!(rates.by_year.len(), 4, "2021 to 2024");
+    let tasks = app.store.renewals().follow_ups(&system, true).await.unwrap();
+    assert!(!tasks.is_empty(), "2025's lapsed families are followed up");
+    assert!(tasks.iter().all(|t| t.year == 2025 && t.status == FollowUpStatus::Open));
+    // Running the demo again makes no second task.
+    guanai::demo::populate(&app.store, 400, 5).await.unwrap();
+    assert_eq!(app.store.renewals().follow_ups(&system, true).await.unwrap().len(), tasks.len());
+}

@@ -1,0 +1,412 @@
+//! The outbox: messages to families' phones, each written once (its dedup key is unique,
+//! e.g. `renewal:<policy>:<days before>`), the recipient sealed as the family's phone is.
+//! A sender claims a batch with one conditional UPDATE (queued, or a lease run out, and
+//! due), so two senders never hold the same message; it reports each one sent or failed,
+//! and a failure is tried again after a back-off until the last attempt. Nothing is
+//! claimed in the quiet hours, and a family that opted out gets nothing.
+//!
+//! Every moment here is the store's clock, so the tests move time through it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
+use guanai_domain::identity::mask_name;
+use guanai_domain::outbox::{
+    renewal_reminder, retry_delay, MessageChannel, MessageState, QuietHours, ReminderDays, MAX_ATTEMPTS,
+};
+use guanai_domain::renewals::SeasonSettings;
+use guanai_domain::Permission;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::audit::AuditEvent;
+use crate::entities::{families, message_opt_outs, outbox, policies, renewals};
+use crate::policies::PolicyStatus;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+pub use guanai_domain::outbox::{MessageChannel as Channel, MessageState as State};
+
+/// How reminders are written and sent.
+#[derive(Debug, Clone)]
+pub struct OutboxSettings {
+    pub channel: MessageChannel,
+    pub reminder_days: ReminderDays,
+    pub quiet: QuietHours,
+    /// How long a claimed message is held by its sender before another may take it.
+    pub lease: TimeDelta,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            channel: MessageChannel::Sms,
+            reminder_days: ReminderDays::default(),
+            quiet: QuietHours::default(),
+            lease: TimeDelta::minutes(10),
+        }
+    }
+}
+
+/// A message claimed for sending, the recipient opened.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub channel: MessageChannel,
+    pub phone: String,
+    pub body: String,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+}
+
+/// A message as the outbox's page and API show it (the phone masked).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Message {
+    pub id: i64,
+    pub family_id: i64,
+    pub policy_id: Option<i64>,
+    pub recipient: String,
+    pub channel: MessageChannel,
+    pub body: String,
+    pub state: MessageState,
+    pub attempts: i32,
+    pub due_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateCount {
+    pub state: MessageState,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboxState {
+    /// Messages by state, within the caller's scope.
+    pub counts: Vec<StateCount>,
+    /// The newest 100.
+    pub messages: Vec<Message>,
+}
+
+/// A due policy's reminder: policy, family, village, sealed and masked phone, head, end.
+type ReminderRow = (i64, i64, String, Option<String>, Option<String>, String, NaiveDate);
+
+fn china(now: DateTime<Utc>) -> chrono::NaiveDateTime {
+    now.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8")).naive_local()
+}
+
+fn utc_of_china(local: chrono::NaiveDateTime) -> DateTime<Utc> {
+    (local - TimeDelta::hours(8)).and_utc()
+}
+
+impl crate::handles::Outbox<'_> {
+    /// Writes today's renewal reminders of the actor's scope: each due, not renewed,
+    /// underwritten policy ending in one of the reminder days, to the family's phone, once
+    /// per policy and day (running it again writes nothing). Families without a phone or
+    /// who opted out get none. Returns how many were written.
+    pub async fn queue_renewal_reminders(
+        self,
+        actor: &Actor,
+        settings: &OutboxSettings,
+        _season: &SeasonSettings,
+    ) -> StoreResult<u64> {
+        self.require(actor, Permission::BatchRenew).await?;
+        let today = self.today();
+        let now = self.clock().now();
+        let due_at = utc_of_china(settings.quiet.next_allowed(china(now)));
+        let mut rows = Vec::new();
+        for (days, end) in settings.reminder_days.ends_on(today) {
+            let renewed =
+                Query::select().column(renewals::Column::PreviousPolicyId).from(renewals::Entity).to_owned();
+            let opted = Query::select()
+                .column(message_opt_outs::Column::FamilyId)
+                .from(message_opt_outs::Entity)
+                .to_owned();
+            let found: Vec<ReminderRow> = policies::Entity::find()
+                .select_only()
+                .column(policies::Column::Id)
+                .column(policies::Column::FamilyId)
+                .column(policies::Column::VillageCode)
+                .column(families::Column::PhoneEnc)
+                .column(families::Column::PhoneMasked)
+                .column(families::Column::HeadName)
+                .column(policies::Column::EndDate)
+                .join(
+                    sea_orm::JoinType::InnerJoin,
+                    policies::Entity::belongs_to(families::Entity)
+                        .from(policies::Column::FamilyId)
+                        .to(families::Column::Id)
+                        .into(),
+                )
+                .filter(actor.scope_condition(policies::Column::VillageCode))
+                .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
+                .filter(policies::Column::EndDate.eq(end))
+                .filter(policies::Column::Id.not_in_subquery(renewed))
+                .filter(policies::Column::FamilyId.not_in_subquery(opted))
+                .filter(families::Column::PhoneEnc.is_not_null())
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (policy, family, village, phone, masked, head, end) in found {
+                let Some(phone) = phone else { continue };
+                let head = if settings.channel.private() { head } else { mask_name(&head) };
+                rows.push(outbox::ActiveModel {
+                    id: NotSet,
+                    dedup_key: Set(format!("renewal:{policy}:{days}")),
+                    family_id: Set(family),
+                    policy_id: Set(Some(policy)),
+                    village_code: Set(village),
+                    recipient_enc: Set(phone),
+                    recipient_masked: Set(masked.unwrap_or_default()),
+                    channel: Set(settings.channel.code().to_owned()),
+                    template: Set("renewal_reminder".to_owned()),
+                    body: Set(renewal_reminder(&head, end, days, None)),
+                    due_at: Set(due_at),
+                    state: Set(MessageState::Queued.code().to_owned()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(due_at),
+                    claim_token: Set(None),
+                    sent_at: Set(None),
+                    error: Set(None),
+                    created_at: Set(now),
+                });
+            }
+        }
+        // Written once: keys already in the outbox are left out (and the unique key
+        // refuses a second writer racing this one).
+        let mut fresh = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(500) {
+            let keys: Vec<String> = chunk.iter().map(|r| r.dedup_key.clone().unwrap()).collect();
+            let taken: Vec<String> = outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::DedupKey)
+                .filter(outbox::Column::DedupKey.is_in(keys))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            fresh.extend(chunk.iter().filter(|r| !taken.contains(r.dedup_key.as_ref())).cloned());
+        }
+        let written = fresh.len() as u64;
+        if !fresh.is_empty() {
+            let turn = self.write_gate.turn().await;
+            let txn = self.db.begin().await?;
+            for chunk in fresh.chunks(200) {
+                outbox::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(|e| StoreError::from_write(e, "提醒消息已由另一个任务写入，请稍后再试"))?;
+            }
+            txn.commit().await?;
+            drop(turn);
+            self.audit(
+                actor,
+                AuditEvent::ok("outbox.remind", "区域", actor.scope().to_string())
+                    .with_detail(format!("写入续保提醒{written}条")),
+            )
+            .await?;
+        }
+        Ok(written)
+    }
+
+    /// Records that a family wants no more messages; its queued ones are not sent.
+    pub async fn opt_out(self, actor: &Actor, family_id: i64) -> StoreResult<()> {
+        self.require(actor, Permission::ManageFamilies).await?;
+        self.family_row(actor, family_id).await?;
+        let exists = message_opt_outs::Entity::find_by_id(family_id).one(&self.db).await?.is_some();
+        if !exists {
+            message_opt_outs::Entity::insert(message_opt_outs::ActiveModel {
+                family_id: Set(family_id),
+                recorded_by: Set(actor.username().to_owned()),
+                recorded_at: Set(Utc::now()),
+            })
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(|e| StoreError::from_write(e, "该家庭已经退订"))?;
+        }
+        self.audit(actor, AuditEvent::ok("outbox.opt_out", "家庭", family_id.to_string())).await
+    }
+
+    /// Claims up to `limit` due messages for the sender `token` (nothing in the quiet
+    /// hours): one conditional UPDATE, so a message is held by one sender at a time.
+    pub async fn claim(
+        self,
+        token: &str,
+        limit: u64,
+        settings: &OutboxSettings,
+    ) -> StoreResult<Vec<Outgoing>> {
+        let now = self.clock().now();
+        if settings.quiet.quiet(china(now)) {
+            return Ok(Vec::new());
+        }
+        let opted = Query::select()
+            .column(message_opt_outs::Column::FamilyId)
+            .from(message_opt_outs::Entity)
+            .to_owned();
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value(MessageState::OptedOut.code()))
+            .filter(outbox::Column::State.eq(MessageState::Queued.code()))
+            .filter(outbox::Column::FamilyId.in_subquery(opted))
+            .exec(&self.db)
+            .await?;
+        let claimable = || {
+            Condition::all()
+                .add(outbox::Column::State.is_in([MessageState::Queued.code(), MessageState::Sending.code()]))
+                .add(outbox::Column::NextAttemptAt.lte(now))
+        };
+        let ids: Vec<i64> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
+            .filter(claimable())
+            .order_by_asc(outbox::Column::NextAttemptAt)
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value(MessageState::Sending.code()))
+            .col_expr(outbox::Column::ClaimToken, Expr::value(token))
+            .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+            .col_expr(outbox::Column::NextAttemptAt, Expr::value(now + settings.lease))
+            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+            .filter(claimable())
+            .exec(&self.db)
+            .await?;
+        let claimed = outbox::Entity::find()
+            .filter(outbox::Column::Id.is_in(ids))
+            .filter(outbox::Column::ClaimToken.eq(token))
+            .filter(outbox::Column::State.eq(MessageState::Sending.code()))
+            .all(&self.db)
+            .await?;
+        claimed
+            .into_iter()
+            .map(|m| {
+                Ok(Outgoing {
+                    id: m.id,
+                    channel: crate::error::stored("outbox.channel", &m.channel)?,
+                    phone: self.keys.open(&m.recipient_enc)?,
+                    body: m.body,
+                    attempts: m.attempts,
+                })
+            })
+            .collect()
+    }
+
+    /// The sender `token` reports a message sent (`Ok`) or not (`Err`, the gateway's
+    /// answer): sent, tried again after a back-off, or given up after the last attempt.
+    /// Only the holder of the claim may report it.
+    pub async fn report(
+        self,
+        token: &str,
+        message: &Outgoing,
+        result: Result<(), String>,
+    ) -> StoreResult<()> {
+        let now = self.clock().now();
+        let update = outbox::Entity::update_many();
+        let update = match result {
+            Ok(()) => update
+                .col_expr(outbox::Column::State, Expr::value(MessageState::Sent.code()))
+                .col_expr(outbox::Column::SentAt, Expr::value(now))
+                .col_expr(outbox::Column::Error, Expr::value(Option::<String>::None)),
+            Err(error) => {
+                let error: String = error.chars().take(300).collect();
+                let (state, next) = if message.attempts >= MAX_ATTEMPTS {
+                    (MessageState::Failed, now)
+                } else {
+                    (MessageState::Queued, now + retry_delay(message.attempts))
+                };
+                update
+                    .col_expr(outbox::Column::State, Expr::value(state.code()))
+                    .col_expr(outbox::Column::NextAttemptAt, Expr::value(next))
+                    .col_expr(outbox::Column::Error, Expr::value(error))
+            }
+        };
+        update
+            .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
+            .filter(outbox::Column::Id.eq(message.id))
+            .filter(outbox::Column::ClaimToken.eq(token))
+            .filter(outbox::Column::State.eq(MessageState::Sending.code()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The outbox within the actor's scope: counts by state and the newest messages.
+    pub async fn state(self, actor: &Actor) -> StoreResult<OutboxState> {
+        self.require(actor, Permission::ViewFamilies).await?;
+        let counts: Vec<(String, i64)> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::State)
+            .column_as(outbox::Column::Id.count(), "n")
+            .filter(actor.scope_condition(outbox::Column::VillageCode))
+            .group_by(outbox::Column::State)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let rows = outbox::Entity::find()
+            .filter(actor.scope_condition(outbox::Column::VillageCode))
+            .order_by_desc(outbox::Column::Id)
+            .limit(100)
+            .all(&self.db)
+            .await?;
+        let counts = counts
+            .into_iter()
+            .map(|(state, n)| {
+                Ok(StateCount {
+                    state: crate::error::stored("outbox.state", &state)?,
+                    count: n.max(0) as u64,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        let messages = rows
+            .into_iter()
+            .map(|m| {
+                Ok(Message {
+                    id: m.id,
+                    family_id: m.family_id,
+                    policy_id: m.policy_id,
+                    recipient: m.recipient_masked,
+                    channel: crate::error::stored("outbox.channel", &m.channel)?,
+                    body: m.body,
+                    state: crate::error::stored("outbox.state", &m.state)?,
+                    attempts: m.attempts,
+                    due_at: m.due_at,
+                    sent_at: m.sent_at,
+                    error: m.error,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(OutboxState { counts, messages })
+    }
+}
+
+impl Store {
+    /// How many reminders were sent for each of `policies`.
+    pub(crate) async fn reminders_sent(&self, policies: &[i64]) -> StoreResult<HashMap<i64, u32>> {
+        let mut sent = HashMap::new();
+        for chunk in policies.chunks(500) {
+            let rows: Vec<(Option<i64>, i64)> = outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::PolicyId)
+                .column_as(outbox::Column::Id.count(), "n")
+                .filter(outbox::Column::PolicyId.is_in(chunk.iter().copied()))
+                .filter(outbox::Column::State.eq(MessageState::Sent.code()))
+                .group_by(outbox::Column::PolicyId)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            sent.extend(rows.into_iter().filter_map(|(p, n)| Some((p?, n.max(0) as u32))));
+        }
+        Ok(sent)
+    }
+}

@@ -1,0 +1,402 @@
+//! The due list: underwritten policies whose year ends within the season's window, each
+//! with its family as it is now (births, deaths, moves), what renewal does with each
+//! member under next year's terms, and what the family would pay under next year's
+//! package and subsidy rules, with the budgets as they are.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use guanai_domain::funding::{FamilyFacts, RuleInput, RuleScope};
+use guanai_domain::products::full_years;
+use guanai_domain::renewals::{member_change, MemberFacts};
+use guanai_domain::{Fen, Permission, RegionCode};
+use sea_orm::{
+    ColumnTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde::Serialize;
+
+use super::{MemberChange, RenewalState, SeasonSettings};
+use crate::access::within_region;
+use crate::audit::AuditEvent;
+use crate::entities::{families, persons, policies, policy_members, renewals};
+use crate::policies::{price_lines, split_among, PolicyStatus, EXPORT_LIMIT};
+use crate::products::Package;
+use crate::shown::ShownName;
+use crate::{Actor, Store, StoreError, StoreResult};
+
+/// The due list's filters.
+#[derive(Debug, Clone, Default)]
+pub struct DueQuery {
+    /// Within this region (county, township or village), inside the actor's scope.
+    pub region: Option<RegionCode>,
+    /// Policies of packages with this code.
+    pub package_code: Option<String>,
+    /// Only those not renewed yet (`Some(true)`), only the renewed (`Some(false)`).
+    pub open: Option<bool>,
+    pub settings: SeasonSettings,
+    /// From 0.
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// A member of a due family as renewal sees them.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DueMember {
+    pub person_id: i64,
+    pub name: ShownName,
+    /// Age on next year's start date.
+    pub age: u32,
+    pub change: MemberChange,
+    /// The rule that refuses the member, in Chinese.
+    pub rule: Option<String>,
+}
+
+/// What the family would get and pay next year.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NextTerms {
+    pub package_id: i64,
+    pub package_name: String,
+    pub year: i32,
+    pub start_date: NaiveDate,
+    /// The members insured by default (kept and added).
+    pub member_ids: Vec<i64>,
+    pub premium: Fen,
+    /// The family's part under next year's subsidy rules, budgets as they are now.
+    pub family_part: Fen,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuePolicy {
+    pub policy_id: i64,
+    pub family_id: i64,
+    pub head_name: ShownName,
+    pub village_code: String,
+    pub package_code: String,
+    pub package_name: String,
+    pub year: i32,
+    pub shares: i32,
+    pub end_date: NaiveDate,
+    /// The grace period's last day.
+    pub last_renewal_day: NaiveDate,
+    pub state: RenewalState,
+    /// Next year's policy, once renewed.
+    pub renewed_policy_id: Option<i64>,
+    pub insured_last_year: u32,
+    /// Renewal reminders sent to the family for this policy.
+    pub reminded: u32,
+    pub members: Vec<DueMember>,
+    /// None when next year's package is not set up or not on sale, or nobody may renew.
+    pub next: Option<NextTerms>,
+    /// Why there are no next terms.
+    pub note: Option<String>,
+}
+
+pub struct DuePage {
+    pub total: u64,
+    pub policies: Vec<DuePolicy>,
+}
+
+type DueRow = (policies::Model, Option<renewals::Model>);
+
+/// A year's subsidy rules with their scopes, and the names of their sources.
+type YearRules = (Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>);
+
+impl crate::handles::Renewals<'_> {
+    /// The policies due for renewal within the actor's scope, by end date.
+    pub async fn due_list(self, actor: &Actor, query: &DueQuery) -> StoreResult<DuePage> {
+        self.require(actor, Permission::ViewFamilies).await?;
+        let select = self.due_select(actor, query).await?;
+        let total = select.clone().count(&self.db).await?;
+        let per_page = query.per_page.clamp(1, 1000);
+        let rows = select
+            .order_by_asc(policies::Column::EndDate)
+            .order_by_asc(policies::Column::Id)
+            .offset(crate::page_offset(query.page, per_page)?)
+            .limit(per_page)
+            .select_also(renewals::Entity)
+            .all(&self.db)
+            .await?;
+        Ok(DuePage { total, policies: self.describe_due(actor, rows, &query.settings).await? })
+    }
+
+    /// One due policy (underwritten, in scope) with its family as it is now and next
+    /// year's terms, whatever the window: the first step of renewing it.
+    pub async fn due_policy_of(
+        self,
+        actor: &Actor,
+        policy_id: i64,
+        settings: &SeasonSettings,
+    ) -> StoreResult<DuePolicy> {
+        self.require(actor, Permission::ViewFamilies).await?;
+        self.due_policy(actor, policy_id, settings).await
+    }
+
+    /// Every policy of the due list as filtered (up to `EXPORT_LIMIT`), for the
+    /// spreadsheet; audit-logged as `renewal.export`.
+    pub async fn export_due(self, actor: &Actor, query: &DueQuery) -> StoreResult<Vec<DuePolicy>> {
+        self.require(actor, Permission::ViewFamilies).await?;
+        let select = self.due_select(actor, query).await?;
+        let total = select.clone().count(&self.db).await?;
+        if total > EXPORT_LIMIT {
+            return Err(StoreError::invalid(format!(
+                "待续保清单共{total}份，超过一次导出的上限{EXPORT_LIMIT}份，请按乡镇或村分开导出"
+            )));
+        }
+        let rows = select
+            .order_by_asc(policies::Column::VillageCode)
+            .order_by_asc(policies::Column::EndDate)
+            .order_by_asc(policies::Column::Id)
+            .select_also(renewals::Entity)
+            .all(&self.db)
+            .await?;
+        let due = self.describe_due(actor, rows, &query.settings).await?;
+        self.audit(
+            actor,
+            AuditEvent::ok("renewal.export", "待续保清单", "列表")
+                .with_detail(format!("导出{}份待续保保单", due.len())),
+        )
+        .await?;
+        Ok(due)
+    }
+}
+
+impl Store {
+    /// The due policies of the query (no order, no paging), each with its renewal if any.
+    pub(super) async fn due_select(
+        &self,
+        actor: &Actor,
+        query: &DueQuery,
+    ) -> StoreResult<Select<policies::Entity>> {
+        let (first, last) = query.settings.due_ends(self.today());
+        let mut select = policies::Entity::find()
+            .join(JoinType::LeftJoin, renewal_of_policy())
+            .filter(actor.scope_condition(policies::Column::VillageCode))
+            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
+            .filter(policies::Column::EndDate.between(first, last));
+        if let Some(region) = &query.region {
+            select = select.filter(within_region(policies::Column::VillageCode, region.as_str()));
+        }
+        if let Some(code) = &query.package_code {
+            let ids: Vec<i64> = self
+                .products()
+                .packages(None)
+                .await?
+                .into_iter()
+                .filter(|p| &p.code == code)
+                .map(|p| p.id)
+                .collect();
+            select = select.filter(policies::Column::PackageId.is_in(ids));
+        }
+        match query.open {
+            Some(true) => select = select.filter(renewals::Column::Id.is_null()),
+            Some(false) => select = select.filter(renewals::Column::Id.is_not_null()),
+            None => {}
+        }
+        Ok(select)
+    }
+
+    /// One due policy (in scope, underwritten), whatever the window: for renewing it.
+    pub(super) async fn due_policy(
+        &self,
+        actor: &Actor,
+        policy_id: i64,
+        settings: &SeasonSettings,
+    ) -> StoreResult<DuePolicy> {
+        let row = self.policy_row(actor, policy_id).await?;
+        if row.status != PolicyStatus::Underwritten.code() {
+            return Err(StoreError::invalid("只有已承保的保单可以续保"));
+        }
+        let renewal = renewals::Entity::find()
+            .filter(renewals::Column::PreviousPolicyId.eq(policy_id))
+            .one(&self.db)
+            .await?;
+        let mut found = self.describe_due(actor, vec![(row, renewal)], settings).await?;
+        Ok(found.remove(0))
+    }
+
+    /// The due list's rows with their families as they are now and next year's terms: a
+    /// few queries for the whole page, whatever its length.
+    pub(super) async fn describe_due(
+        &self,
+        actor: &Actor,
+        rows: Vec<DueRow>,
+        settings: &SeasonSettings,
+    ) -> StoreResult<Vec<DuePolicy>> {
+        let today = self.today();
+        let family_ids: Vec<i64> = rows.iter().map(|(p, _)| p.family_id).collect();
+        let policy_ids: Vec<i64> = rows.iter().map(|(p, _)| p.id).collect();
+        let seen = self.visibility(actor, family_ids.iter().copied()).await?;
+        let mut families_by_id: HashMap<i64, families::Model> = HashMap::new();
+        let mut people: HashMap<i64, Vec<(i64, String, NaiveDate, bool)>> = HashMap::new();
+        let mut insured: HashSet<(i64, i64)> = HashSet::new();
+        for chunk in family_ids.chunks(500) {
+            for family in families::Entity::find()
+                .filter(families::Column::Id.is_in(chunk.iter().copied()))
+                .all(&self.db)
+                .await?
+            {
+                families_by_id.insert(family.id, family);
+            }
+            let rows: Vec<(i64, i64, String, NaiveDate, bool)> = persons::Entity::find()
+                .select_only()
+                .column(persons::Column::Id)
+                .column(persons::Column::FamilyId)
+                .column(persons::Column::Name)
+                .column(persons::Column::BirthDate)
+                .column(persons::Column::Active)
+                .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
+                .order_by_asc(persons::Column::Id)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (id, family_id, name, born, active) in rows {
+                people.entry(family_id).or_default().push((id, name, born, active));
+            }
+        }
+        for chunk in policy_ids.chunks(500) {
+            let rows: Vec<(i64, i64)> = policy_members::Entity::find()
+                .select_only()
+                .column(policy_members::Column::PolicyId)
+                .column(policy_members::Column::PersonId)
+                .filter(policy_members::Column::PolicyId.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            insured.extend(rows);
+        }
+        let mut packages: HashMap<i64, Arc<Package>> = HashMap::new();
+        for id in rows.iter().map(|(p, _)| p.package_id).collect::<HashSet<_>>() {
+            packages.insert(id, self.cached_package(id).await?);
+        }
+        let next = self.next_packages(packages.values()).await?;
+        let reminded = self.reminders_sent(&policy_ids).await?;
+        let mut rules: HashMap<i32, YearRules> = HashMap::new();
+        for year in next.values().map(|p| p.year).collect::<HashSet<_>>() {
+            rules.insert(year, self.all_rules(&self.db, year).await?);
+        }
+        let mut due = Vec::with_capacity(rows.len());
+        for (policy, renewal) in rows {
+            let package = &packages[&policy.package_id];
+            let next_package = next.get(&package.id);
+            let family = families_by_id
+                .get(&policy.family_id)
+                .ok_or_else(|| StoreError::Corrupt(format!("policy {} without its family", policy.id)))?;
+            // Ages on next year's start date (or the day after this year's end).
+            let new_start = next_package
+                .map(|p| p.base.terms.start_date)
+                .unwrap_or_else(|| policy.end_date.succ_opt().unwrap_or(policy.end_date));
+            let products: Vec<(&str, &guanai_domain::products::ProductTerms)> = next_package
+                .map(|p| p.products().map(|x| (x.name.as_str(), &x.terms)).collect())
+                .unwrap_or_default();
+            let mut members = Vec::new();
+            for (id, name, born, active) in people.get(&policy.family_id).into_iter().flatten() {
+                let facts = MemberFacts {
+                    name,
+                    birth: *born,
+                    active: *active,
+                    insured_last_year: insured.contains(&(policy.id, *id)),
+                };
+                let Some((change, rule)) = member_change(facts, policy.start_date, products.iter().copied())
+                else {
+                    continue;
+                };
+                members.push(DueMember {
+                    person_id: *id,
+                    name: seen.name(policy.family_id, name),
+                    age: full_years(*born, new_start),
+                    change,
+                    rule: rule.map(|r| r.to_string()),
+                });
+            }
+            let member_ids: Vec<i64> =
+                members.iter().filter(|m| m.change.insured()).map(|m| m.person_id).collect();
+            let (next_terms, note) = match next_package {
+                None => (None, Some(format!("{}年度的“{}”方案尚未设立", policy.year + 1, package.name))),
+                Some(_) if member_ids.is_empty() => (None, Some("没有可以续保的成员".to_owned())),
+                Some(next) => match next.enrolment_start(today) {
+                    Err(e) => (None, Some(e.to_string())),
+                    Ok(start) => {
+                        let count = member_ids.len() as u32;
+                        let (premium, _) = price_lines(next, policy.shares.max(1) as u32, count, start)?;
+                        let village = RegionCode::parse(&family.village_code)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        let facts = FamilyFacts {
+                            village: &village,
+                            category: &family.category,
+                            poverty: crate::error::stored("families.poverty", &family.poverty)?,
+                            package_id: next.id,
+                        };
+                        let (year_rules, names) = &rules[&next.year];
+                        let matching: Vec<RuleInput> = year_rules
+                            .iter()
+                            .filter(|(scope, _)| scope.matches(&facts))
+                            .map(|(_, input)| input.clone())
+                            .collect();
+                        let (split, _) = split_among(&matching, names, premium, count);
+                        let terms = NextTerms {
+                            package_id: next.id,
+                            package_name: next.name.clone(),
+                            year: next.year,
+                            start_date: start,
+                            member_ids,
+                            premium,
+                            family_part: split.family,
+                        };
+                        (Some(terms), None)
+                    }
+                },
+            };
+            due.push(DuePolicy {
+                policy_id: policy.id,
+                family_id: policy.family_id,
+                head_name: seen.name(policy.family_id, &family.head_name),
+                village_code: policy.village_code.clone(),
+                package_code: package.code.clone(),
+                package_name: package.name.clone(),
+                year: policy.year,
+                shares: policy.shares,
+                end_date: policy.end_date,
+                last_renewal_day: settings.last_renewal_day(policy.end_date),
+                state: settings.state(policy.end_date, today, renewal.is_some()),
+                renewed_policy_id: renewal.map(|r| r.policy_id),
+                insured_last_year: insured.iter().filter(|(p, _)| *p == policy.id).count() as u32,
+                reminded: reminded.get(&policy.id).copied().unwrap_or(0),
+                members,
+                next: next_terms,
+                note,
+            });
+        }
+        Ok(due)
+    }
+
+    /// Next year's package (same code, the year after) of each package, where set up.
+    pub(super) async fn next_packages<'a>(
+        &self,
+        packages: impl Iterator<Item = &'a Arc<Package>>,
+    ) -> StoreResult<HashMap<i64, Arc<Package>>> {
+        let mut by_year: HashMap<i32, Vec<crate::products::Package>> = HashMap::new();
+        let mut next = HashMap::new();
+        for package in packages {
+            let year = package.year + 1;
+            if let std::collections::hash_map::Entry::Vacant(slot) = by_year.entry(year) {
+                slot.insert(self.products().packages(Some(year)).await?);
+            }
+            if let Some(found) = by_year[&year].iter().find(|p| p.code == package.code) {
+                next.insert(package.id, self.cached_package(found.id).await?);
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// A policy's renewal, if any: `renewals` joined on the previous policy.
+fn renewal_of_policy() -> sea_orm::RelationDef {
+    policies::Entity::belongs_to(renewals::Entity)
+        .from(policies::Column::Id)
+        .to(renewals::Column::PreviousPolicyId)
+        .into()
+}
