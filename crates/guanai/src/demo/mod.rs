@@ -105,7 +105,11 @@ impl PopulateReport {
 pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Result<PopulateReport> {
     let report = populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await?;
     claims::demo_claims(store, &Actor::system(demo_city().city), seed, history::FIRST_YEAR).await?;
-    association::populate(store).await?;
+    // The association's year registers two families of its own for the attributed
+    // enrolments: none in a demo asked for no households (regions and users only).
+    if households > 0 {
+        association::populate(store).await?;
+    }
     targets::set_targets(store, &demo_city().city).await?;
     renewals::renewal_history(store, &Actor::system(demo_city().city)).await?;
     Ok(report)

@@ -484,8 +484,8 @@ async fn the_public_certificate_check_says_what_state_the_policy_is_in() {
     app.store.policies().cancel_policy(&system, withdrawn, "录入错误").await.unwrap();
     app.store.policies().cancel_policy(&insurer, surrendered, "家庭申请退保").await.unwrap();
 
-    let today =
-        chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    // The app's day, not the machine's: after 16:00 UTC China is a day ahead already.
+    let today = app.store.today();
     let underwritten = app.store.policies().policy(&system, in_force).await.unwrap().summary;
     let started = underwritten.start_date <= today;
     let check = |id: i64| {
