@@ -23,12 +23,12 @@ pub mod policies;
 pub mod products;
 pub mod publicity;
 pub mod regions;
+pub mod renewals;
+pub mod reports;
 pub mod student_aid;
 pub mod supervision;
-pub mod training;
-pub mod reports;
 pub mod targets;
-pub mod renewals;
+pub mod training;
 pub mod users;
 pub mod workdays;
 

@@ -34,15 +34,15 @@ pub mod policies;
 pub mod products;
 pub mod publicity;
 pub mod regions;
-pub mod reports;
 pub mod renewals;
+pub mod reports;
 mod rows;
 pub mod sessions;
 pub mod shown;
 pub mod student_aid;
 pub mod supervision;
-pub mod training;
 pub mod targets;
+pub mod training;
 pub mod users;
 
 pub use access::Actor;
@@ -50,9 +50,9 @@ pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::Claims;
-pub use handles::{Agents, Publicity, StudentAid, Supervision, Training};
 pub use handles::Outbox;
 pub use handles::Renewals;
+pub use handles::{Agents, Publicity, StudentAid, Supervision, Training};
 pub use handles::{AuditLog, Families, Funding, Imports, Orgs, Policies, Products, Regions, Sessions, Users};
 pub use handles::{Reports, Targets};
 /// A random password that meets the policy, for new accounts (printed once).

@@ -13,8 +13,8 @@
 //! Each timed step runs `runs` times on fresh data where it writes; figures are medians.
 
 mod import;
-mod reports;
 mod renewals;
+mod reports;
 mod server;
 pub mod stats;
 

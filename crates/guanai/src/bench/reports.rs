@@ -1,4 +1,4 @@
-//! 4. The dashboard and the reports on a city with its history since 2021: the city
+//! Step 4: the dashboard and the reports on a city with its history since 2021: the city
 //! administrator's dashboard (`store.reports().overview`: coverage by county, the season's
 //! curve, funding, on one snapshot), the coverage report by region, family category and
 //! poverty status, the funding report and the curve, each `runs × 5` times, medians.

@@ -8,8 +8,8 @@ pub mod claims;
 mod history;
 pub use history::populate_years;
 pub mod households;
-pub mod targets;
 pub mod renewals;
+pub mod targets;
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -20,8 +20,8 @@ mod city;
 mod enrolment;
 mod harness;
 mod pages;
-mod reports;
 mod renewals;
+mod reports;
 mod scenarios;
 
 use std::future::Future;

@@ -17,7 +17,9 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
-use crate::entities::{agent_handovers, agent_villages, agents, renewal_follow_ups, supervision_actions, users};
+use crate::entities::{
+    agent_handovers, agent_villages, agents, renewal_follow_ups, supervision_actions, users,
+};
 use crate::renewals::FollowUpStatus;
 use crate::{Actor, Store, StoreError, StoreResult};
 

@@ -12,11 +12,11 @@ mod m20261201_000007_sealed_import_files;
 mod m20261201_000008_login_failures_and_grants;
 mod m20261201_000009_lookup_quotas;
 mod m20261201_000010_import_job_rows;
+mod m20261202_000011_renewals;
+mod m20261202_000012_outbox;
 mod m20261203_000013_claims;
 mod m20261204_000015_association;
 mod m20261205_000017_targets;
-mod m20261202_000011_renewals;
-mod m20261202_000012_outbox;
 
 pub struct Migrator;
 

@@ -14,18 +14,18 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub mod claims;
 pub mod agents;
+pub mod claims;
 pub mod families;
 pub mod funding;
 pub mod openapi;
 pub mod policies;
 pub mod publicity;
+pub mod renewals;
+pub mod reports;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
-pub mod reports;
-pub mod renewals;
 
 use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::ids::{self, PathId};

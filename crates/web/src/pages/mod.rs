@@ -20,11 +20,11 @@ pub mod policies;
 pub mod products;
 pub mod publicity;
 pub mod regions;
+pub mod renewals;
+pub mod reports;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
-pub mod reports;
-pub mod renewals;
 pub mod upload;
 pub mod users;
 

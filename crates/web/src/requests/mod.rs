@@ -4,16 +4,16 @@
 //! request here, so the same mistake reads the same way on both; `pages` and `api` are
 //! thin twins over this module and never import each other.
 
-pub mod claims;
 pub mod agents;
+pub mod claims;
 pub mod families;
 pub mod forms;
 pub mod gifting;
 pub mod ids;
 pub mod policies;
 pub mod publicity;
+pub mod renewals;
+pub mod reports;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
-pub mod reports;
-pub mod renewals;
