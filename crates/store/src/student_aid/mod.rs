@@ -275,13 +275,16 @@ impl crate::handles::StudentAid<'_> {
         }
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
-        // Write first: the status moves once, from the one it was read in.
-        if update.exec(&txn).await?.rows_affected != 1 {
-            return Err(StoreError::Conflict("该申请刚被他人处理过，请刷新后查看".to_owned()));
-        }
+        // Write first. The allocation before the status: the application's new source id
+        // takes a shared lock on the source's row (its foreign key) on MySQL-compatible
+        // engines, so two approvals updating the row after that would deadlock.
         if let Some(source) = &source {
             // The one conditional allocation of the funding ledger: never past the budget.
             self.allocate(&txn, source.id, Fen::new(row.amount_fen)).await?;
+        }
+        // The status moves once, from the one it was read in (else all is rolled back).
+        if update.exec(&txn).await?.rows_affected != 1 {
+            return Err(StoreError::Conflict("该申请刚被他人处理过，请刷新后查看".to_owned()));
         }
         self.audit_in(
             &txn,
