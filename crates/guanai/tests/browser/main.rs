@@ -20,8 +20,6 @@ mod city;
 mod enrolment;
 mod harness;
 mod pages;
-mod renewals;
-mod reports;
 mod scenarios;
 
 use std::future::Future;
@@ -35,7 +33,7 @@ use harness::{App, Browser, ChromeDriver, Viewport};
 
 type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
-const SCENARIOS: [(&str, Run); 14] = [
+const SCENARIOS: [(&str, Run); 11] = [
     ("county_login", |b| Box::pin(scenarios::county_login(b))),
     ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
     ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
@@ -49,9 +47,6 @@ const SCENARIOS: [(&str, Run); 14] = [
     ("enrol_refused", |b| Box::pin(enrolment::enrolment_refused(b))),
     ("association_training", |b| Box::pin(association::training_sign_in(b))),
     ("association_overdue", |b| Box::pin(association::overdue_action_on_home(b))),
-    ("reports_city", |b| Box::pin(reports::city_targets_and_coverage(b))),
-    ("reports_agent", |b| Box::pin(reports::agent_dashboard(b))),
-    ("renew_agent", |b| Box::pin(renewals::agent_renews_on_phone(b))),
 ];
 
 /// The window-size suites hold it to read, the city test to write: the city test runs alone.
