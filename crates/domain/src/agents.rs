@@ -130,8 +130,10 @@ pub struct Funnel {
     pub underwritten: u64,
     /// Families the agent renewed for (a policy of the year for a family insured the year before).
     pub renewed: u64,
-    /// Claims the agent reported for families (none until the claims feature records them).
+    /// Claims the agent reported for families (代报案), by the day they were reported.
     pub claims_reported: u64,
+    /// Of those, claims the insurer has decided (paid, refused or closed): followed through.
+    pub claims_decided: u64,
 }
 
 impl Funnel {
@@ -191,7 +193,10 @@ mod tests {
         let gone = Tenure { left_on: Some(day("2026-10-01")), ..a };
         assert!(matches!(check_handover(gone, b, today, today), Err(HandoverError::AlreadyLeft(_))));
         let successor_gone = Tenure { left_on: Some(day("2026-11-15")), ..b };
-        assert!(matches!(check_handover(a, successor_gone, today, today), Err(HandoverError::SuccessorLeft(_))));
+        assert!(matches!(
+            check_handover(a, successor_gone, today, today),
+            Err(HandoverError::SuccessorLeft(_))
+        ));
         assert!(matches!(
             check_handover(a, b, day("2022-01-01"), today),
             Err(HandoverError::BeforeAppointment { .. })

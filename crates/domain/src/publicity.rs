@@ -2,7 +2,9 @@
 //! brought it, so each activity's enrolments and premium can be counted.
 
 crate::stored_code! {
-    /// The kinds of the speech (三进门, 进村入户, 典型现身说法 …).
+    /// The kinds of the speech (三进门, 进村入户, 典型现身说法 …): the ones a city starts
+    /// with. The city keeps its kinds in the store (`activity_kinds`), where it renames,
+    /// stops and adds them, so an activity's kind is a code of that list, not of this enum.
     pub enum ActivityKind {
         Agencies => ("agencies", "进机关"),
         Schools => ("schools", "进学校"),
@@ -67,6 +69,20 @@ impl std::fmt::Display for ActivityCode {
     }
 }
 
+/// The longest name of an activity kind, in characters.
+pub const KIND_LABEL_MAX: usize = 20;
+
+/// Checks the name the city gives a kind of activity: trimmed, 2 to 20 characters, no
+/// control characters.
+pub fn check_kind_label(raw: &str) -> Result<String, String> {
+    let label = raw.trim();
+    let count = label.chars().count();
+    if count < 2 || count > KIND_LABEL_MAX || label.chars().any(char::is_control) {
+        return Err(format!("活动类型名称须为2到{KIND_LABEL_MAX}个字，如“进社区”"));
+    }
+    Ok(label.to_owned())
+}
+
 /// Checks what an activity records that needs no database.
 pub fn check_reached(people: i64) -> Result<i64, String> {
     if (0..=10_000_000).contains(&people) {
@@ -79,6 +95,15 @@ pub fn check_reached(people: i64) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_label_is_two_to_twenty_characters_without_control_characters() {
+        assert_eq!(check_kind_label("  进社区 "), Ok("进社区".to_owned()));
+        assert!(check_kind_label("进").is_err());
+        assert!(check_kind_label(&"宣".repeat(21)).is_err());
+        assert!(check_kind_label(&"宣".repeat(20)).is_ok());
+        assert!(check_kind_label("进\n社区").is_err());
+    }
 
     #[test]
     fn kinds_are_a_code_table() {

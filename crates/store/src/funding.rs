@@ -16,7 +16,9 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
-use crate::entities::{funding_sources, policies, policy_funding, source_receipts, subsidy_rules};
+use crate::entities::{
+    aid_applications, funding_sources, policies, policy_funding, source_receipts, subsidy_rules,
+};
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone)]
@@ -85,6 +87,19 @@ pub struct Ledger {
     pub rules: Vec<Rule>,
     pub lines: Vec<LedgerLine>,
     pub receipts: Vec<Receipt>,
+    /// Student-aid grants (金秋助学) the city approved from this source, in the actor's scope.
+    pub aid_grants: Vec<AidGrantLine>,
+}
+
+/// A student-aid grant paid from a source: the application, where, and where it stands.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AidGrantLine {
+    pub application_id: i64,
+    pub village_code: String,
+    pub status: guanai_domain::student_aid::AidStatus,
+    pub amount: Fen,
+    pub paid_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -255,7 +270,25 @@ impl crate::handles::Funding<'_> {
                 recorded_by: crate::audit_labels::shown_username(&r.recorded_by).to_owned(),
             })
             .collect();
-        Ok(Ledger { source, rules, lines, receipts })
+        let aid_grants = aid_applications::Entity::find()
+            .filter(aid_applications::Column::SourceId.eq(id))
+            .filter(actor.scope_condition(aid_applications::Column::VillageCode))
+            .order_by_desc(aid_applications::Column::Id)
+            .limit(500)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|a| {
+                Ok(AidGrantLine {
+                    status: crate::error::stored("aid_applications.status", &a.status)?,
+                    application_id: a.id,
+                    village_code: a.village_code,
+                    amount: Fen::new(a.amount_fen),
+                    paid_on: a.paid_on,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(Ledger { source, rules, lines, receipts, aid_grants })
     }
 }
 

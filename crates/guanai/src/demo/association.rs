@@ -163,7 +163,7 @@ pub async fn populate(store: &Store) -> anyhow::Result<()> {
             .create_activity(
                 &system,
                 NewActivity {
-                    kind,
+                    kind: kind.code().to_owned(),
                     region: code(region),
                     title: title.to_owned(),
                     held_on,

@@ -26,7 +26,7 @@ use crate::pages::{
 use crate::scenarios::{children_in_data, name_in_data};
 
 /// 钓源村委会 in 兴桥镇 (吉州区).
-const VILLAGE: &str = "360802100200";
+pub(crate) const VILLAGE: &str = "360802100200";
 const P1: &str = "基础保障（1+0）";
 const P1N1: &str = "基础+住院津贴（1+1）";
 const P1N2: &str = "基础+住院津贴+特殊家庭护理（1+2）";
@@ -47,7 +47,7 @@ fn spouse_id() -> String {
 
 /// A valid 18-character ID number of someone born on `birth` (`YYYYMMDD`) in 吉州区; `seq`
 /// keeps the scenarios' people apart (odd: a man, even: a woman).
-fn id_number(birth: &str, seq: u32) -> String {
+pub(crate) fn id_number(birth: &str, seq: u32) -> String {
     let body = format!("360802{birth}{:03}", seq % 1000);
     let check = IdNumber::check_char_for(&body).unwrap_or_else(|| panic!("{body} is not 17 digits"));
     format!("{body}{check}")
@@ -66,7 +66,7 @@ fn system() -> Actor {
 
 /// Registers a family through the store (the first member is the head), with the consents
 /// to processing and to sharing with the insurer if `consents`; its id.
-async fn seed_family(
+pub(crate) async fn seed_family(
     store: &Store,
     village: &str,
     category: &str,

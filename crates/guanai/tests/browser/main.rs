@@ -33,7 +33,7 @@ use harness::{App, Browser, ChromeDriver, Viewport};
 
 type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
-const SCENARIOS: [(&str, Run); 11] = [
+const SCENARIOS: [(&str, Run); 14] = [
     ("county_login", |b| Box::pin(scenarios::county_login(b))),
     ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
     ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
@@ -47,6 +47,9 @@ const SCENARIOS: [(&str, Run); 11] = [
     ("enrol_refused", |b| Box::pin(enrolment::enrolment_refused(b))),
     ("association_training", |b| Box::pin(association::training_sign_in(b))),
     ("association_overdue", |b| Box::pin(association::overdue_action_on_home(b))),
+    ("association_publicity", |b| Box::pin(association::publicity_code_counted(b))),
+    ("association_handover", |b| Box::pin(association::handover_to_successor(b))),
+    ("association_student_aid", |b| Box::pin(association::student_aid_to_payment(b))),
 ];
 
 /// The window-size suites hold it to read, the city test to write: the city test runs alone.

@@ -167,6 +167,20 @@ async fn an_agent_reports_on_the_phone_the_insurer_asks_once_approves_and_pays_w
     assert!(queue.body.contains(&format!("/claims/{id}")), "{}", queue.body);
     let asked = app.post_json(&branch, &format!("/api/v1/claims/{id}/missing-papers"), json!({})).await;
     assert_eq!(asked.json()["papers"], json!(["bank_card", "medical_records", "prescriptions"]));
+    // The agent's funnel counts the report, not yet decided.
+    let county = app.login("demo.county").await;
+    let me = crate::agents::user_id(&app, "demo.agent").await;
+    let agent_id = crate::agents::registered(&app, &county, "刘敏", "360802100200", Some(me)).await;
+    let funnel = |year: i32| {
+        let (app, county) = (&app, &county);
+        async move {
+            let listed = app.get(county, &format!("/api/v1/agents?year={year}")).await.json();
+            let work =
+                listed.as_array().unwrap().iter().find(|w| w["agent"]["id"] == agent_id).unwrap().clone();
+            (work["funnel"]["claims_reported"].clone(), work["funnel"]["claims_decided"].clone())
+        }
+    };
+    assert_eq!(funnel(2026).await, (json!(1), json!(0)));
     let page = app.get(&agent, &format!("/claims/{id}")).await;
     assert!(page.body.contains("data-testid=\"missing-papers\""), "{}", page.body);
     let home = app.get(&agent, "/").await;
@@ -196,8 +210,10 @@ async fn an_agent_reports_on_the_phone_the_insurer_asks_once_approves_and_pays_w
     ];
     let done = app.post_form(&branch, &format!("/claims/{id}/payment"), &paid).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    // Decided and paid: the agent followed it through. Last year's funnel has nothing.
+    assert_eq!(funnel(2026).await, (json!(1), json!(1)));
+    assert_eq!(funnel(2025).await, (json!(0), json!(0)));
     // The association sees it paid within the fast lane; the account only masked.
-    let county = app.login("demo.county").await;
     let page = app.get(&county, &format!("/claims/{id}")).await;
     assert!(page.body.contains("data-testid=\"fast-lane\""), "{}", page.body);
     assert!(page.body.contains("6222***********0123") && !page.body.contains("6222021234567890123"));

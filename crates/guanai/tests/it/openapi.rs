@@ -257,6 +257,19 @@ async fn every_operation_answers_as_the_document_says() {
     api.ok("get", "/activities", &get(&app, &county, "/activities?year=2026&kind=door_to_door").await);
     api.ok("get", "/activities/{id}", &get(&app, &county, &format!("/activities/{}", activity["id"])).await);
     api.ok("get", "/activities/report", &get(&app, &county, "/activities/report").await);
+    api.ok("get", "/activity-kinds", &get(&app, &county, "/activity-kinds").await);
+    let city = app.login("demo.city").await;
+    let added = api.ok(
+        "post",
+        "/activity-kinds",
+        &post(&app, &city, "/activity-kinds", json!({"label": "进社区"})).await,
+    );
+    let path = format!("/activity-kinds/{}", added["code"].as_str().unwrap());
+    let body = json!({"label": "进社区服务站", "active": false});
+    api.ok("post", "/activity-kinds/{code}", &post(&app, &city, &path, body).await);
+    let taken = post(&app, &city, "/activity-kinds", json!({"label": "进学校"})).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    api.check("post", "/activity-kinds", &taken);
     let me_county = crate::agents::user_id(&app, "demo.county").await;
     let me_branch = crate::agents::user_id(&app, "demo.branch").await;
     let body = json!({"region": "360802100", "visited_on": "2026-11-20", "members": [me_county, me_branch],

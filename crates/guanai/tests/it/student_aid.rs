@@ -75,6 +75,18 @@ async fn an_application_goes_from_county_review_to_city_approval_to_payment_and_
     assert_eq!(paid.json()["paid_on"], "2026-11-28");
     // Paid once.
     assert_eq!(app.post_json(&city, &review, json!({"decision": "pay"})).await.status, StatusCode::CONFLICT);
+    // The source's ledger lists the grant, paid; its page too.
+    let ledger = app.get(&city, &format!("/api/v1/funding/sources/{source}")).await.json();
+    let grants = ledger["aid_grants"].as_array().unwrap();
+    assert_eq!(grants.len(), 1, "{ledger}");
+    assert_eq!(
+        (grants[0]["application_id"].as_i64(), grants[0]["status"].as_str(), grants[0]["amount"].as_i64()),
+        (Some(id), Some("paid"), Some(200_000))
+    );
+    let page = app.get(&city, &format!("/funding/{source}")).await;
+    assert!(
+        page.body.contains("data-testid=\"aid-grants\"") && page.body.contains(&format!("/student-aid/{id}"))
+    );
     let figures = app.get(&city, "/api/v1/student-aid/figures?year=2026").await.json();
     assert_eq!(figures[0]["county_code"], "360802");
     assert_eq!((figures[0]["paid"].clone(), figures[0]["amount_paid"].clone()), (json!(1), json!(200_000)));

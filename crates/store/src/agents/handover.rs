@@ -12,7 +12,7 @@ use guanai_domain::{Permission, RegionCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -51,7 +51,9 @@ pub struct HandoverOutcome {
 pub struct HandoverRecord {
     pub id: i64,
     pub from_agent_id: i64,
+    pub from_name: String,
     pub to_agent_id: i64,
+    pub to_name: String,
     pub handed_on: NaiveDate,
     pub villages: i32,
     pub tasks: i32,
@@ -237,12 +239,27 @@ impl crate::handles::Agents<'_> {
             .order_by_desc(agent_handovers::Column::Id)
             .all(&self.db)
             .await?;
+        // Both sides of a handover serve the same township: the names the actor may see.
+        let ids: Vec<i64> = rows.iter().flat_map(|r| [r.from_agent_id, r.to_agent_id]).collect();
+        let names: std::collections::HashMap<i64, String> = agents::Entity::find()
+            .select_only()
+            .column(agents::Column::Id)
+            .column(agents::Column::Name)
+            .filter(agents::Column::Id.is_in(ids))
+            .into_tuple::<(i64, String)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .collect();
+        let name = |id: i64| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
         Ok(rows
             .into_iter()
             .map(|r| HandoverRecord {
                 id: r.id,
                 from_agent_id: r.from_agent_id,
+                from_name: name(r.from_agent_id),
                 to_agent_id: r.to_agent_id,
+                to_name: name(r.to_agent_id),
                 handed_on: r.handed_on,
                 villages: r.villages,
                 tasks: r.tasks,

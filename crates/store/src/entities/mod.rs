@@ -2,6 +2,7 @@
 //! layer; callers get the domain-shaped structs of the feature modules instead.
 
 pub mod activities;
+pub mod activity_kinds;
 pub mod agent_handovers;
 pub mod agent_villages;
 pub mod agents;

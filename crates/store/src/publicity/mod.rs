@@ -1,15 +1,17 @@
 //! Publicity activities (进机关, 进学校, 进企业, 进村入户 …): what was done, where, by whom,
 //! how many people it reached; each with a code that an enrolment may carry
 //! (`policies.activity_id`, written by the enrolment writer), so that an activity's
-//! enrolments and premium are counted (`report.rs`). Photos wait for the claims' paper
-//! store and are not kept yet.
+//! enrolments and premium are counted (`report.rs`). The kinds are the city's own list
+//! (`kinds.rs`).
 
+mod kinds;
 mod report;
 
+pub use kinds::ActivityKindEntry;
 pub use report::{ActivityReport, ActivityReportRow};
 
 use chrono::{NaiveDate, Utc};
-use guanai_domain::publicity::{check_reached, ActivityCode, ActivityKind};
+use guanai_domain::publicity::{check_reached, ActivityCode};
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
@@ -34,7 +36,8 @@ pub(crate) fn activity_column() -> Alias {
 
 #[derive(Debug, Clone)]
 pub struct NewActivity {
-    pub kind: ActivityKind,
+    /// The code of a kind in use (`Publicity::kinds`).
+    pub kind: String,
     pub region: RegionCode,
     pub title: String,
     pub held_on: NaiveDate,
@@ -50,7 +53,9 @@ pub struct NewActivity {
 pub struct Activity {
     pub id: i64,
     pub code: String,
-    pub kind: ActivityKind,
+    /// The kind's code and its name as the city keeps it.
+    pub kind: String,
+    pub kind_label: String,
     pub region_code: String,
     pub title: String,
     pub held_on: NaiveDate,
@@ -91,11 +96,16 @@ impl Store {
     async fn with_counts(&self, rows: Vec<activities::Model>) -> StoreResult<Vec<Activity>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let counts = self.attributed(&ids).await?;
+        let labels = self.kind_labels().await?;
         rows.into_iter()
             .map(|r| {
                 let (enrolments, premium) = counts.get(&r.id).copied().unwrap_or((0, Fen::ZERO));
+                let kind_label = labels.get(&r.kind).cloned().ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown code '{}' in activities.kind", r.kind))
+                })?;
                 Ok(Activity {
-                    kind: crate::error::stored("activities.kind", &r.kind)?,
+                    kind: r.kind,
+                    kind_label,
                     id: r.id,
                     code: r.code,
                     region_code: r.region_code,
@@ -144,6 +154,7 @@ impl crate::handles::Publicity<'_> {
         if new.held_on > self.today() {
             return Err(StoreError::invalid("活动日期不能晚于今天：活动办过之后再登记"));
         }
+        let kind = self.active_kind(&new.kind).await?;
         let people = check_reached(new.people_reached).map_err(StoreError::Invalid)?;
         let title = required_text("活动名称", &new.title, 100)?;
         let organiser = required_text("组织单位", &new.organiser, 100)?;
@@ -154,7 +165,7 @@ impl crate::handles::Publicity<'_> {
             let inserted = activities::Entity::insert(activities::ActiveModel {
                 id: NotSet,
                 code: Set(code.to_string()),
-                kind: Set(new.kind.code().to_owned()),
+                kind: Set(kind.code.clone()),
                 region_code: Set(new.region.to_string()),
                 title: Set(title.clone()),
                 held_on: Set(new.held_on),
@@ -191,7 +202,7 @@ impl crate::handles::Publicity<'_> {
         self,
         actor: &Actor,
         year: Option<i32>,
-        kind: Option<ActivityKind>,
+        kind: Option<&str>,
     ) -> StoreResult<Vec<Activity>> {
         self.require(actor, Permission::ViewAssociationWork).await?;
         let mut select =
@@ -203,7 +214,7 @@ impl crate::handles::Publicity<'_> {
                 .filter(activities::Column::HeldOn.lt(next));
         }
         if let Some(kind) = kind {
-            select = select.filter(activities::Column::Kind.eq(kind.code()));
+            select = select.filter(activities::Column::Kind.eq(kind));
         }
         let rows = select
             .order_by_desc(activities::Column::HeldOn)
@@ -219,6 +230,25 @@ impl crate::handles::Publicity<'_> {
         self.require(actor, Permission::ViewAssociationWork).await?;
         let row = self.scoped_find::<activities::Entity>(actor, ACTIVITY, id, |a| &a.region_code).await?;
         Ok(self.with_counts(vec![row]).await?.remove(0))
+    }
+
+    /// The activity a scanned code names, for a user about to enrol families with it: the
+    /// activity's region and the actor's scope must overlap (a township's agent scans the
+    /// county's activity; the county's staff a township's). Returns its id and title.
+    pub async fn activity_for_scan(self, actor: &Actor, code: &ActivityCode) -> StoreResult<(i64, String)> {
+        self.require(actor, Permission::Enrol).await?;
+        let activity = activities::Entity::find()
+            .filter(activities::Column::Code.eq(code.as_str()))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::not_found(format!("没有活动码为“{code}”的宣传活动，请核对活动码")))?;
+        let scope = actor.scope().as_str();
+        if !(scope.starts_with(&activity.region_code) || activity.region_code.starts_with(scope)) {
+            return Err(StoreError::invalid(format!(
+                "活动码“{code}”的活动不在您的服务区域，不能用于您代办的参保"
+            )));
+        }
+        Ok((activity.id, activity.title))
     }
 
     /// The activity an enrolment of `family_id` names by its code: it must exist and have

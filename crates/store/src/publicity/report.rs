@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use guanai_domain::publicity::ActivityKind;
 use guanai_domain::{Fen, RegionCode, RegionLevel};
 use serde::Serialize;
 
@@ -13,7 +12,8 @@ use crate::{Actor, StoreResult};
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityReportRow {
-    pub kind: ActivityKind,
+    pub kind: String,
+    pub kind_label: String,
     pub region_code: String,
     pub activities: u64,
     pub people_reached: i64,
@@ -36,15 +36,16 @@ impl crate::handles::Publicity<'_> {
     /// The actor's activities of `year` by kind and county; audited as a report read.
     pub async fn report(self, actor: &Actor, year: i32) -> StoreResult<ActivityReport> {
         let activities = self.activities(actor, Some(year), None).await?;
-        let mut rows: BTreeMap<(String, &'static str), ActivityReportRow> = BTreeMap::new();
+        let mut rows: BTreeMap<(String, String), ActivityReportRow> = BTreeMap::new();
         for a in &activities {
             let county = RegionCode::parse(&a.region_code)
                 .ok()
                 .and_then(|r| r.at_level(RegionLevel::County))
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| a.region_code.clone());
-            let row = rows.entry((county.clone(), a.kind.code())).or_insert(ActivityReportRow {
-                kind: a.kind,
+            let row = rows.entry((county.clone(), a.kind.clone())).or_insert_with(|| ActivityReportRow {
+                kind: a.kind.clone(),
+                kind_label: a.kind_label.clone(),
                 region_code: county,
                 activities: 0,
                 people_reached: 0,

@@ -1,22 +1,90 @@
 //! Publicity activities and the report of what they brought.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use guanai_domain::Permission;
-use guanai_store::publicity::{Activity, ActivityReport};
+use guanai_store::publicity::{Activity, ActivityKindEntry, ActivityReport};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{require, JsonBody};
-use crate::error::{ApiError, WebError};
+use crate::error::{ApiError, ApiErrorBody, WebError};
 use crate::requests::ids::{Activity as ActivityId, PathId};
-use crate::requests::publicity::{ActivityQuery, ActivityRequest};
+use crate::requests::publicity::{ActivityKindRequest, ActivityQuery, ActivityRequest};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(one)).routes(routes!(report))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(one))
+        .routes(routes!(report))
+        .routes(routes!(kinds, add_kind))
+        .routes(routes!(update_kind))
+}
+
+/// The city's kinds of activity, the ones in use first (`code` is what an activity's
+/// `kind` holds).
+#[utoipa::path(
+    get,
+    path = "/activity-kinds",
+    tag = "association",
+    responses((status = 200, description = "活动类型", body = Vec<ActivityKindEntry>)),
+)]
+pub async fn kinds(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<ActivityKindEntry>>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewAssociationWork, "/api/v1/activity-kinds").await?;
+    Ok(Json(state.store.publicity().kinds(actor).await?))
+}
+
+/// Adds a kind of activity (the city's staff who manage publicity). `409` when another
+/// kind has the name.
+#[utoipa::path(
+    post,
+    path = "/activity-kinds",
+    tag = "association",
+    request_body = ActivityKindRequest,
+    responses(
+        (status = 201, description = "已添加的活动类型", body = ActivityKindEntry),
+        (status = 409, description = "已有同名的活动类型", body = ApiErrorBody),
+    ),
+)]
+pub async fn add_kind(
+    State(state): State<AppState>,
+    user: ApiUser,
+    JsonBody(body): JsonBody<ActivityKindRequest>,
+) -> Result<(StatusCode, Json<ActivityKindEntry>), ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ManagePublicity, "/api/v1/activity-kinds").await?;
+    Ok((StatusCode::CREATED, Json(state.store.publicity().add_kind(actor, &body.label).await?)))
+}
+
+/// Renames a kind, or stops (`active: false`) or restarts it. `409` when another kind has
+/// the name.
+#[utoipa::path(
+    post,
+    path = "/activity-kinds/{code}",
+    tag = "association",
+    params(("code" = String, Path, description = "活动类型代码")),
+    request_body = ActivityKindRequest,
+    responses(
+        (status = 200, description = "修改后的活动类型", body = ActivityKindEntry),
+        (status = 409, description = "已有同名的活动类型", body = ApiErrorBody),
+    ),
+)]
+pub async fn update_kind(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(code): Path<String>,
+    JsonBody(body): JsonBody<ActivityKindRequest>,
+) -> Result<Json<ActivityKindEntry>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ManagePublicity, "/api/v1/activity-kinds").await?;
+    Ok(Json(state.store.publicity().update_kind(actor, &code, &body.label, body.active).await?))
 }
 
 /// The activities of the caller's scope in the year `year` (of one `kind`), each with the

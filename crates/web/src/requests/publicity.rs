@@ -1,7 +1,7 @@
 //! Publicity activities: the form and body, the list's filters, and the activity code an
 //! enrolment may carry.
 
-use guanai_domain::publicity::{ActivityCode, ActivityKind};
+use guanai_domain::publicity::ActivityCode;
 use guanai_store::publicity::NewActivity;
 use serde::Deserialize;
 
@@ -9,8 +9,8 @@ use super::forms;
 
 #[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct ActivityRequest {
+    /// The code of a kind in use (`GET /activity-kinds`), e.g. `door_to_door`.
     #[serde(default)]
-    #[schema(value_type = ActivityKind)]
     pub kind: String,
     /// The region where it was held (within the caller's scope).
     #[serde(default)]
@@ -33,7 +33,10 @@ pub struct ActivityRequest {
 impl ActivityRequest {
     pub fn parse(&self) -> Result<NewActivity, String> {
         Ok(NewActivity {
-            kind: ActivityKind::from_code(self.kind.trim()).map_err(|_| "请选择活动类型".to_owned())?,
+            kind: match self.kind.trim() {
+                "" => return Err("请选择活动类型".to_owned()),
+                code => code.to_owned(),
+            },
             region: forms::region("活动区域", &self.region)?,
             title: self.title.clone(),
             held_on: forms::date("活动日期", &self.held_on)?,
@@ -51,21 +54,34 @@ pub struct ActivityQuery {
     #[serde(default)]
     #[param(value_type = Option<i32>)]
     pub year: String,
-    /// One kind of activity.
+    /// One kind of activity, by its code.
     #[serde(default)]
-    #[param(value_type = Option<ActivityKind>)]
+    #[param(value_type = Option<String>)]
     pub kind: String,
 }
 
 impl ActivityQuery {
-    pub fn parse(&self, today: chrono::NaiveDate) -> Result<(i32, Option<ActivityKind>), String> {
+    /// The year and the kind's code (any code: an unknown one finds nothing).
+    pub fn parse(&self, today: chrono::NaiveDate) -> Result<(i32, Option<&str>), String> {
         let year = forms::year_or_current(&self.year, today)?;
-        let kind = match self.kind.trim() {
-            "" => None,
-            code => Some(ActivityKind::from_code(code).map_err(|_| format!("未知的活动类型“{code}”"))?),
-        };
+        let kind = Some(self.kind.trim()).filter(|k| !k.is_empty());
         Ok((year, kind))
     }
+}
+
+/// A kind of activity the city adds or changes.
+#[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
+pub struct ActivityKindRequest {
+    /// Its name, 2 to 20 characters.
+    #[serde(default)]
+    pub label: String,
+    /// In use (new activities may be of it); when changing a kind, `false` stops it.
+    #[serde(default = "in_use")]
+    pub active: bool,
+}
+
+fn in_use() -> bool {
+    true
 }
 
 /// A list's year (training, supervision, student aid).

@@ -132,9 +132,12 @@ pub(super) async fn form(
     State(state): State<AppState>,
     user: PageUser,
     PathId { id: family_id, .. }: PathId<Family>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::Enrol, "/families/enrol").await?;
-    let form = EnrolForm { shares: "1".to_owned(), submit_now: true, ..Default::default() };
+    // An activity's QR code scanned today fills the activity code in (still editable).
+    let activity_code = crate::pages::publicity::remembered_activity_code(&headers).unwrap_or_default();
+    let form = EnrolForm { shares: "1".to_owned(), submit_now: true, activity_code, ..Default::default() };
     enrol_page(&state, &user, family_id, form, None).await
 }
 

@@ -1,16 +1,21 @@
 //! Publicity activities: the list, recording one (its code given at once), its page with
-//! the code to print on materials, and the report by kind and county (`report.rs`).
+//! the code and its QR image to print on materials, the scanned code remembered for the
+//! enrolments that follow (`scan.rs`), the city's kinds (`kinds.rs`) and the report by
+//! kind and county (`report.rs`).
 
+mod kinds;
 mod report;
+mod scan;
+
+pub use scan::remembered_activity_code;
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use guanai_domain::publicity::ActivityKind;
 use guanai_domain::Permission;
-use guanai_store::publicity::Activity;
+use guanai_store::publicity::{Activity, ActivityKindEntry};
 use guanai_store::sessions::Session;
 
 use crate::error::WebError;
@@ -26,7 +31,11 @@ pub fn routes() -> Router<AppState> {
         .route("/publicity", get(list).post(create))
         .route("/publicity/new", get(new_form))
         .route("/publicity/report", get(report::show))
+        .route("/publicity/kinds", get(kinds::list).post(kinds::add))
+        .route("/publicity/kinds/{code}", axum::routing::post(kinds::update))
         .route("/publicity/{id}", get(show))
+        .route("/publicity/{id}/qr.svg", get(scan::qr_image))
+        .route("/hd/{code}", get(scan::remember))
 }
 
 #[derive(Template)]
@@ -35,7 +44,7 @@ struct ListPage {
     shell: Shell,
     year: i32,
     kind: String,
-    kinds: [ActivityKind; 8],
+    kinds: Vec<ActivityKindEntry>,
     activities: Vec<Activity>,
     can_manage: bool,
 }
@@ -49,13 +58,14 @@ async fn list(
     let actor = &user.session.actor;
     let (year, kind) = query.parse(state.today()).map_err(WebError::BadRequest)?;
     let activities = state.store.publicity().activities(actor, Some(year), kind).await?;
+    let kinds = state.store.publicity().kinds(actor).await?;
     let shell =
         Shell::new(&state, &user.session, "宣传活动", "/publicity", vec![Crumb::here("宣传活动")]).await?;
     render(&ListPage {
         shell,
         year,
         kind: query.kind.clone(),
-        kinds: ActivityKind::ALL,
+        kinds,
         activities,
         can_manage: actor.can(Permission::ManagePublicity),
     })
@@ -66,7 +76,8 @@ async fn list(
 struct NewPage {
     shell: Shell,
     form: ActivityRequest,
-    kinds: [ActivityKind; 8],
+    /// The kinds in use.
+    kinds: Vec<ActivityKindEntry>,
     error: Option<String>,
 }
 
@@ -79,7 +90,9 @@ async fn new_page(
     let trail = vec![Crumb::link("宣传活动", "/publicity"), Crumb::here("登记宣传活动")];
     let shell = Shell::new(state, session, "登记宣传活动", "/publicity", trail).await?;
     let failed = error.is_some();
-    render_form(&NewPage { shell, form, kinds: ActivityKind::ALL, error }, failed)
+    let kinds =
+        state.store.publicity().kinds(&session.actor).await?.into_iter().filter(|k| k.active).collect();
+    render_form(&NewPage { shell, form, kinds, error }, failed)
 }
 
 async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Response, WebError> {
@@ -113,16 +126,20 @@ async fn create(
 struct DetailPage {
     shell: Shell,
     activity: Activity,
+    /// What the QR image holds: the address that remembers the code on a phone.
+    scan_link: String,
 }
 
 async fn show(
     State(state): State<AppState>,
     user: PageUser,
     id: PathId<ActivityId>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAssociationWork, "/publicity").await?;
     let activity = state.store.publicity().activity(&user.session.actor, id.id).await?;
+    let scan_link = scan::scan_link(&state, &headers, &activity.code);
     let trail = vec![Crumb::link("宣传活动", "/publicity"), Crumb::here(activity.title.clone())];
     let shell = Shell::new(&state, &user.session, &activity.title, "/publicity", trail).await?;
-    render(&DetailPage { shell, activity })
+    render(&DetailPage { shell, activity, scan_link })
 }
