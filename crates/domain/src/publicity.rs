@@ -77,7 +77,7 @@ pub const KIND_LABEL_MAX: usize = 20;
 pub fn check_kind_label(raw: &str) -> Result<String, String> {
     let label = raw.trim();
     let count = label.chars().count();
-    if count < 2 || count > KIND_LABEL_MAX || label.chars().any(char::is_control) {
+    if !(2..=KIND_LABEL_MAX).contains(&count) || label.chars().any(char::is_control) {
         return Err(format!("活动类型名称须为2到{KIND_LABEL_MAX}个字，如“进社区”"));
     }
     Ok(label.to_owned())

@@ -69,6 +69,7 @@ pub async fn training_sign_in(b: Browser) -> Result<()> {
     press(&b, "form.grid-form button.primary", "保存").await?;
     let code = wait_text(&b, "[data-testid=sign-in-code]", "").await?;
     ensure!(code.len() == 6 && code.bytes().all(|c| c.is_ascii_digit()), "the sign-in code: {code:?}");
+    wait_image(&b, "[data-testid=sign-in-qr]").await?;
 
     let phone = b.clone();
     phone.client.delete_all_cookies().await?;
@@ -107,6 +108,23 @@ pub async fn overdue_action_on_home(b: Browser) -> Result<()> {
     Ok(())
 }
 
+/// Waits until the image `css` has loaded, at a printable size.
+async fn wait_image(b: &Browser, css: &str) -> Result<()> {
+    let width: f64 = b
+        .until(&format!("the image `{css}` to load"), || async {
+            let width: f64 = b
+                .js_with(
+                    "const i = document.querySelector(arguments[0]); return i && i.complete ? i.naturalWidth : 0",
+                    vec![serde_json::json!(css)],
+                )
+                .await?;
+            Ok((width > 0.0).then_some(width))
+        })
+        .await?;
+    ensure!(width >= 200.0, "the image `{css}` is printable: {width} px wide");
+    Ok(())
+}
+
 /// Enrols `family` in the basic package on the enrol page, typing the activity code when
 /// `typed` (else the field is as the page filled it, from a scanned code); checks the
 /// field and the quote carry `code`.
@@ -136,7 +154,7 @@ async fn reported_enrolments(b: &Browser, year: i32) -> Result<u64> {
 
 /// A county user records a door-to-door activity; one family is enrolled with its code
 /// typed in, another after the agent scanned the activity's QR address on the phone; the
-/// activity and the report count both.
+/// activity and the report count both. The city then adds a kind of activity of its own.
 pub async fn publicity_code_counted(b: Browser) -> Result<()> {
     let store = &b.app.store;
     let year = store.today().year();
@@ -170,14 +188,7 @@ pub async fn publicity_code_counted(b: Browser) -> Result<()> {
     let path = wait_path_where(&b, "the activity's page", |p| id_after(p, "/publicity/").is_some()).await?;
     let code = b.text("[data-testid=activity-code]").await?;
     ensure!(code.starts_with("HD") && code.len() == 8, "the activity code: {code:?}");
-    let qr_width: f64 = b
-        .until("the QR image to load", || async {
-            let width: f64 =
-                b.js("const i = document.querySelector('[data-testid=activity-qr]'); return i.complete ? i.naturalWidth : 0").await?;
-            Ok((width > 0.0).then_some(width))
-        })
-        .await?;
-    ensure!(qr_width >= 200.0, "the QR image is printable: {qr_width} px");
+    wait_image(&b, "[data-testid=activity-qr]").await?;
     if let Some(overflow) = b.horizontal_overflow().await? {
         bail!("the activity page scrolls sideways at {} px: {overflow}", b.viewport.width);
     }
@@ -202,6 +213,20 @@ pub async fn publicity_code_counted(b: Browser) -> Result<()> {
     ensure!(counted == "2户", "the activity counts both enrolments: {counted:?}");
     let after = reported_enrolments(&phone, year).await?;
     ensure!(after == before + 2, "the report counts both: {before} before, {after} after");
+
+    // The city adds a kind of its own; the form to record an activity offers it.
+    phone.client.delete_all_cookies().await?;
+    phone.login_as("demo.city").await?;
+    phone.goto("/publicity/kinds").await?;
+    fill(&phone, "form[data-testid=add-kind] input[name=label]", "进社区").await?;
+    press(&phone, "form[data-testid=add-kind] button.primary", "添加").await?;
+    wait_text(&phone, "[data-testid=kinds]", "进社区").await?;
+    if let Some(overflow) = phone.horizontal_overflow().await? {
+        bail!("the kinds page scrolls sideways at {} px: {overflow}", phone.viewport.width);
+    }
+    phone.goto("/publicity/new").await?;
+    let offered = phone.text("select[name=kind]").await?;
+    ensure!(offered.contains("进社区"), "the new kind is offered: {offered:?}");
     Ok(())
 }
 

@@ -30,6 +30,14 @@ async fn an_agent_signs_in_once_with_the_code_and_gets_a_certificate_when_it_pas
     // The agent does not see the code; a wrong one is refused.
     let seen = app.get(&agent, &format!("/api/v1/trainings/{id}")).await.json();
     assert_eq!(seen["sign_in_code"], Value::Null);
+    // Nor its QR image; the county's staff who run it get the image of the sign-in page.
+    let qr = format!("/training/{id}/qr.svg");
+    assert_eq!(app.get(&agent, &qr).await.status, StatusCode::NOT_FOUND);
+    let image = app.get(&county, &qr).await;
+    assert_eq!(image.headers[axum::http::header::CONTENT_TYPE], "image/svg+xml");
+    assert!(image.body.contains("<svg"), "{}", image.body);
+    let page = app.get(&county, &format!("/training/{id}")).await;
+    assert!(page.body.contains(&format!("/training/sign-in?code={code}")), "{}", page.body);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = app.post_json(&agent, "/api/v1/trainings/sign-in", json!({"code": wrong})).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);

@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod policies;
 pub mod products;
 pub mod publicity;
+pub mod qr;
 pub mod regions;
 pub mod renewals;
 pub mod reports;

@@ -6,12 +6,10 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use guanai_domain::publicity::ActivityCode;
 use guanai_domain::Permission;
-use qrcode::render::svg;
-use qrcode::QrCode;
 
 use crate::error::WebError;
 use crate::pages::{render, require, Crumb, Shell};
@@ -30,21 +28,12 @@ pub fn remembered_activity_code(headers: &HeaderMap) -> Option<String> {
     cookie(headers, ACTIVITY_COOKIE).and_then(|raw| ActivityCode::parse(&raw).ok()).map(|c| c.to_string())
 }
 
-/// The address a QR image holds: this server as the browser reached it (the `Host` it
-/// sent), so a printed code works on the network it was printed from.
+/// The address an activity's QR image holds.
 pub(super) fn scan_link(state: &AppState, headers: &HeaderMap, code: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)));
-    let scheme = if state.config.secure_cookies { "https" } else { "http" };
-    match host {
-        Some(host) => format!("{scheme}://{host}/hd/{code}"),
-        None => format!("/hd/{code}"),
-    }
+    crate::pages::qr::link(state, headers, &format!("/hd/{code}"))
 }
 
-/// The QR image of an activity in the user's scope (SVG, to print at any size).
+/// The QR image of an activity in the user's scope.
 pub(super) async fn qr_image(
     State(state): State<AppState>,
     user: PageUser,
@@ -53,14 +42,7 @@ pub(super) async fn qr_image(
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAssociationWork, "/publicity").await?;
     let activity = state.store.publicity().activity(&user.session.actor, id.id).await?;
-    let link = scan_link(&state, &headers, &activity.code);
-    let code = QrCode::new(link.as_bytes()).map_err(|e| WebError::Internal(format!("QR code: {e}")))?;
-    let image = code.render::<svg::Color>().min_dimensions(240, 240).quiet_zone(true).build();
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
-        (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600")),
-    ];
-    Ok((headers, image).into_response())
+    crate::pages::qr::image(&scan_link(&state, &headers, &activity.code))
 }
 
 #[derive(Template)]

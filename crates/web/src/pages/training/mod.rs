@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/training/untrained", get(lists::untrained))
         .route("/training/{id}", get(show))
         .route("/training/{id}/scores", post(scores))
+        .route("/training/{id}/qr.svg", get(sign_in_qr))
         .route("/training/{id}/certificate", get(lists::certificate))
 }
 
@@ -116,6 +117,8 @@ struct DetailPage {
     shell: Shell,
     training: TrainingDetail,
     error: Option<String>,
+    /// What the sign-in QR image holds (for those who run the session).
+    sign_in_link: Option<String>,
 }
 
 impl DetailPage {
@@ -129,36 +132,59 @@ async fn detail_page(
     user: &PageUser,
     id: i64,
     error: Option<String>,
+    headers: &axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     let training = state.store.training().training(&user.session.actor, id).await?;
+    let sign_in_link = training.sign_in_code.as_ref().map(|code| sign_in_link(state, headers, code));
     let trail = vec![Crumb::link("培训", "/training"), Crumb::here(training.summary.topic.clone())];
     let shell = Shell::new(state, &user.session, &training.summary.topic, "/training", trail).await?;
     let failed = error.is_some();
-    render_form(&DetailPage { shell, training, error }, failed)
+    render_form(&DetailPage { shell, training, error, sign_in_link }, failed)
+}
+
+/// The address a session's sign-in QR image holds: the sign-in page with the code filled in.
+fn sign_in_link(state: &AppState, headers: &axum::http::HeaderMap, code: &str) -> String {
+    crate::pages::qr::link(state, headers, &format!("/training/sign-in?code={code}"))
+}
+
+/// The sign-in QR image of a session, for those who run it (who see its code).
+async fn sign_in_qr(
+    State(state): State<AppState>,
+    user: PageUser,
+    id: PathId<TrainingSession>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewAssociationWork, "/training").await?;
+    let training = state.store.training().training(&user.session.actor, id.id).await?;
+    let code =
+        training.sign_in_code.ok_or_else(|| WebError::NotFound(format!("找不到培训“{}”的签到码", id.id)))?;
+    crate::pages::qr::image(&sign_in_link(&state, &headers, &code))
 }
 
 async fn show(
     State(state): State<AppState>,
     user: PageUser,
     id: PathId<TrainingSession>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAssociationWork, "/training").await?;
-    detail_page(&state, &user, id.id, None).await
+    detail_page(&state, &user, id.id, None, &headers).await
 }
 
 async fn scores(
     State(state): State<AppState>,
     user: PageUser,
     id: PathId<TrainingSession>,
+    headers: axum::http::HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManageTraining, "/training").await?;
     let scores = match ScoresRequest::from_pairs(&pairs).parse() {
         Ok(scores) => scores,
-        Err(message) => return detail_page(&state, &user, id.id, Some(message)).await,
+        Err(message) => return detail_page(&state, &user, id.id, Some(message), &headers).await,
     };
     match state.store.training().record_scores(&user.session.actor, id.id, &scores).await {
         Ok(_) => Ok(Redirect::to(&format!("/training/{}", id.id)).into_response()),
-        Err(err) => detail_page(&state, &user, id.id, Some(form_error(err)?)).await,
+        Err(err) => detail_page(&state, &user, id.id, Some(form_error(err)?), &headers).await,
     }
 }
