@@ -20,6 +20,7 @@ mod city;
 mod enrolment;
 mod harness;
 mod pages;
+mod renewals;
 mod scenarios;
 
 use std::future::Future;
@@ -33,7 +34,7 @@ use harness::{App, Browser, ChromeDriver, Viewport};
 
 type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
-const SCENARIOS: [(&str, Run); 11] = [
+const SCENARIOS: [(&str, Run); 12] = [
     ("county_login", |b| Box::pin(scenarios::county_login(b))),
     ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
     ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
@@ -47,6 +48,7 @@ const SCENARIOS: [(&str, Run); 11] = [
     ("enrol_refused", |b| Box::pin(enrolment::enrolment_refused(b))),
     ("association_training", |b| Box::pin(association::training_sign_in(b))),
     ("association_overdue", |b| Box::pin(association::overdue_action_on_home(b))),
+    ("renew_agent", |b| Box::pin(renewals::agent_renews_on_phone(b))),
 ];
 
 /// The window-size suites hold it to read, the city test to write: the city test runs alone.
