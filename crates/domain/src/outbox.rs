@@ -224,9 +224,15 @@ mod tests {
         let start = NaiveDate::from_ymd_opt(2027, 9, 1).unwrap();
         let end = NaiveDate::from_ymd_opt(2028, 8, 31).unwrap();
         let text = renewal_confirmed("张三", start, end, Fen::from_yuan(110));
-        assert!(text.contains("保障期2027年9月1日至2028年8月31日") && text.contains("家庭应缴110.00 元"), "{text}");
+        assert!(
+            text.contains("保障期2027年9月1日至2028年8月31日") && text.contains("家庭应缴110.00 元"),
+            "{text}"
+        );
         assert!(renewal_confirmed("张*", start, end, Fen::ZERO).contains("家庭无需缴费"));
         let lapsed = lapse_notice("张*", NaiveDate::from_ymd_opt(2027, 8, 31).unwrap());
-        assert!(lapsed.starts_with("【关爱保险】张*户您好") && lapsed.contains("2027年8月31日到期"), "{lapsed}");
+        assert!(
+            lapsed.starts_with("【关爱保险】张*户您好") && lapsed.contains("2027年8月31日到期"),
+            "{lapsed}"
+        );
     }
 }

@@ -302,7 +302,8 @@ mod tests {
         assert!(too_young_last_year(day(2026, 5, 1), &last_year));
         assert!(too_young_last_year(day(2026, 10, 1), &last_year), "not born yet");
         assert!(!too_young_last_year(day(2025, 9, 1), &last_year), "one on the start date");
-        let baby = MemberFacts { name: "小宝", birth: day(2026, 5, 1), active: true, insured_last_year: false };
+        let baby =
+            MemberFacts { name: "小宝", birth: day(2026, 5, 1), active: true, insured_last_year: false };
         let terms = terms_2027();
         let change = member_change(baby, &last_year, [("计生险", &terms)]);
         assert_eq!(change, Some((MemberChange::Newborn, None)));

@@ -32,10 +32,10 @@ pub struct Scheme {
 /// The demo's schemes, the city's own (1 September: 吉州区, 青原区 and the other counties)
 /// last.
 pub const SCHEMES: [Scheme; 6] = [
-    Scheme { month: 1, suffix: "-01", counties: &["360821"] },  // 吉安县
-    Scheme { month: 3, suffix: "-03", counties: &["360822"] },  // 吉水县
-    Scheme { month: 5, suffix: "-05", counties: &["360823"] },  // 峡江县
-    Scheme { month: 7, suffix: "-07", counties: &["360824"] },  // 新干县
+    Scheme { month: 1, suffix: "-01", counties: &["360821"] }, // 吉安县
+    Scheme { month: 3, suffix: "-03", counties: &["360822"] }, // 吉水县
+    Scheme { month: 5, suffix: "-05", counties: &["360823"] }, // 峡江县
+    Scheme { month: 7, suffix: "-07", counties: &["360824"] }, // 新干县
     Scheme { month: 11, suffix: "-11", counties: &["360825"] }, // 永丰县
     Scheme { month: 9, suffix: "", counties: &[] },
 ];

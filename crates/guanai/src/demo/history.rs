@@ -148,8 +148,13 @@ async fn populate_into(
             let ids = catalog::scheme_packages(store, &system, scheme, year).await?;
             let season = store.with_clock(season_clock(scheme, year, ENROLMENT_DAYS_BEFORE));
             let store = &season;
-            let packages: Vec<_> =
-                store.products().packages(Some(year)).await?.into_iter().filter(|p| ids.contains(&p.id)).collect();
+            let packages: Vec<_> = store
+                .products()
+                .packages(Some(year))
+                .await?
+                .into_iter()
+                .filter(|p| ids.contains(&p.id))
+                .collect();
             let mut by_package: Vec<Vec<i64>> = vec![Vec::new(); packages.len()];
             for id in families.iter().filter(|id| scheme_of.get(id) == Some(&index)) {
                 let choice = match last_year.get(id) {
@@ -165,8 +170,10 @@ async fn populate_into(
                 }
             }
             for (index, (package, chosen)) in packages.iter().zip(by_package).enumerate() {
-                let outcome =
-                    store.policies().enrol_families(&system, package.id, &chosen, Channel::Staff, true).await?;
+                let outcome = store
+                    .policies()
+                    .enrol_families(&system, package.id, &chosen, Channel::Staff, true)
+                    .await?;
                 report.policies += outcome.created;
                 let skipped: HashSet<i64> = outcome.skipped.iter().map(|s| s.family_id).collect();
                 this_year.extend(chosen.into_iter().filter(|id| !skipped.contains(id)).map(|id| (id, index)));

@@ -215,7 +215,9 @@ async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies()
     s.app.store.targets().set_targets(&s.system, &[target]).await.unwrap();
     // Renewals on two days of the season: 1 August one family, 3 August two.
     let mut renewed_on: Vec<(chrono::NaiveDate, i64)> = Vec::new();
-    for (date, policy) in [(day(2027, 8, 1), policies[0]), (day(2027, 8, 3), policies[1]), (day(2027, 8, 3), policies[3])] {
+    for (date, policy) in
+        [(day(2027, 8, 1), policies[0]), (day(2027, 8, 3), policies[1]), (day(2027, 8, 3), policies[3])]
+    {
         s.move_to(date);
         s.app.store.renewals().renew(&s.system, &s.renew_request(policy)).await.unwrap();
         renewed_on.push((date, policy));
@@ -273,7 +275,8 @@ async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies()
             (*d, *n, running, Some(running * 1000 / 5))
         })
         .collect();
-    let curve: Vec<_> = table.curve.iter().map(|p| (p.day, p.renewed, p.cumulative, p.household_rate)).collect();
+    let curve: Vec<_> =
+        table.curve.iter().map(|p| (p.day, p.renewed, p.cumulative, p.household_rate)).collect();
     assert_eq!(curve, expected_curve);
     assert_eq!(table.curve.last().unwrap().cumulative, table.total.counts.renewed_households);
     // Agents: each agent's figures are those of the village it serves.
@@ -282,7 +285,10 @@ async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies()
         let village = if agent.name == "甲专员" { VILLAGE } else { OTHER_VILLAGE };
         let [dh, rh, dp, rp] = expected[village];
         let c = agent.counts;
-        assert_eq!([c.due_households, c.renewed_households, c.due_persons, c.renewed_persons], [dh, rh, dp, rp]);
+        assert_eq!(
+            [c.due_households, c.renewed_households, c.due_persons, c.renewed_persons],
+            [dh, rh, dp, rp]
+        );
         assert_eq!(agent.villages, 1);
     }
     assert!(table.agents[0].household_rate >= table.agents[1].household_rate, "ranked");
@@ -303,7 +309,9 @@ async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies()
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("data-testid=\"rate-total\">60.0%"), "{}", page.body);
     assert!(page.body.contains("<svg class=\"chart\""), "the curve is drawn");
-    assert!(page.body.contains("<td>2027-08-03</td><td class=\"num\">2</td><td class=\"num\">3</td><td class=\"num\">60.0%</td>"));
+    assert!(page.body.contains(
+        "<td>2027-08-03</td><td class=\"num\">2</td><td class=\"num\">3</td><td class=\"num\">60.0%</td>"
+    ));
     assert!(page.body.contains("甲专员") && page.body.contains("乙专员"));
     assert!(page.body.contains("data-testid=\"rate-target\">80.0%"), "the county user's own target");
     assert!(page.body.contains("data-testid=\"rates-county-years\""));

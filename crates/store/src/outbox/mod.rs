@@ -172,7 +172,8 @@ impl crate::handles::Outbox<'_> {
                 .await?;
             for (policy, family, village, phone, masked, head, end) in found {
                 let Some(phone) = phone else { continue };
-                let recipient = Recipient { phone_enc: phone, phone_masked: masked.unwrap_or_default(), head };
+                let recipient =
+                    Recipient { phone_enc: phone, phone_masked: masked.unwrap_or_default(), head };
                 rows.push(NewMessage {
                     at: now,
                     dedup_key: format!("renewal:{policy}:{days}"),
@@ -512,7 +513,8 @@ pub(crate) async fn cancel_renewed_reminders(
     db: &impl ConnectionTrait,
     ids: Option<&[i64]>,
 ) -> StoreResult<u64> {
-    let renewed = Query::select().column(renewals::Column::PreviousPolicyId).from(renewals::Entity).to_owned();
+    let renewed =
+        Query::select().column(renewals::Column::PreviousPolicyId).from(renewals::Entity).to_owned();
     let mut update = outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value(MessageState::Cancelled.code()))
         .filter(outbox::Column::State.eq(MessageState::Queued.code()))

@@ -29,7 +29,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::outbox::{renewal_confirmed, templates};
 use guanai_domain::Fen;
-use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
+};
 
 use crate::entities::{policies, renewals};
 use crate::outbox::{cancel_reminders_of, recipients, write_messages, NewMessage, OutboxSettings};

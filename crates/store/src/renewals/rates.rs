@@ -107,7 +107,10 @@ fn row(region_code: String, counts: RenewalCounts, target_permille: Option<u32>)
 }
 
 /// Village counts summed to a level (county or township).
-fn at_level(villages: &BTreeMap<String, RenewalCounts>, level: RegionLevel) -> BTreeMap<String, RenewalCounts> {
+fn at_level(
+    villages: &BTreeMap<String, RenewalCounts>,
+    level: RegionLevel,
+) -> BTreeMap<String, RenewalCounts> {
     let mut sums: BTreeMap<String, RenewalCounts> = BTreeMap::new();
     for (village, counts) in villages {
         let code = RegionCode::parse(village)
@@ -160,7 +163,8 @@ impl crate::handles::Renewals<'_> {
         let mut by_year = Vec::new();
         let mut per_county: BTreeMap<String, BTreeMap<i32, RenewalCounts>> = BTreeMap::new();
         for past in FIRST_YEAR..=year {
-            let found = if past == year { villages.clone() } else { self.village_counts(actor, past).await? };
+            let found =
+                if past == year { villages.clone() } else { self.village_counts(actor, past).await? };
             by_year.push(row(past.to_string(), sum(&found), goal(&scope, past)));
             for (county, counts) in at_level(&found, RegionLevel::County) {
                 per_county.entry(county).or_default().insert(past, counts);
@@ -171,7 +175,9 @@ impl crate::handles::Renewals<'_> {
             .into_iter()
             .map(|(region_code, found)| {
                 let years = (FIRST_YEAR..=year)
-                    .map(|y| row(y.to_string(), found.get(&y).copied().unwrap_or_default(), goal(&region_code, y)))
+                    .map(|y| {
+                        row(y.to_string(), found.get(&y).copied().unwrap_or_default(), goal(&region_code, y))
+                    })
                     .collect();
                 RegionYears { region_code, years }
             })
@@ -271,10 +277,7 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(code, y, p)| Some(((code, y), u32::try_from(p?).ok()?)))
-            .collect())
+        Ok(rows.into_iter().filter_map(|(code, y, p)| Some(((code, y), u32::try_from(p?).ok()?))).collect())
     }
 
     /// The agents serving villages of the scope now (not left), each with the counts of
@@ -312,7 +315,8 @@ impl Store {
         let mut rates: Vec<AgentRate> = found
             .into_iter()
             .map(|(agent_id, name, township_code)| {
-                let mine: Vec<&String> = served.iter().filter(|(a, _)| *a == agent_id).map(|(_, v)| v).collect();
+                let mine: Vec<&String> =
+                    served.iter().filter(|(a, _)| *a == agent_id).map(|(_, v)| v).collect();
                 let mut counts = RenewalCounts::default();
                 for village in &mine {
                     if let Some(c) = villages.get(*village) {

@@ -76,8 +76,7 @@ impl RatesPage {
     fn curve_svg(&self) -> String {
         let Some(t) = &self.table else { return String::new() };
         let points = t.curve.iter().map(|p| (p.day, p.cumulative)).collect();
-        let series =
-            [Series { name: "已续保户数".to_owned(), color: "#1677ff", points, dashed: false }];
+        let series = [Series { name: "已续保户数".to_owned(), color: "#1677ff", points, dashed: false }];
         let level = t.total.target_permille.map(|goal| {
             let households = (t.total.counts.due_households * u64::from(goal)).div_ceil(1000);
             (households, format!("目标{}（{households}户）", shown_rate(Some(u64::from(goal)))))
