@@ -38,6 +38,8 @@ crate::stored_code! {
         Failed => ("failed", "发送失败"),
         /// Not sent: the family opted out.
         OptedOut => ("opted_out", "已退订，不发送"),
+        /// Not sent: what it was about is settled (a reminder of a policy renewed since).
+        Cancelled => ("cancelled", "已取消（已续保）"),
     }
 }
 
@@ -121,6 +123,39 @@ pub fn renewal_reminder(head: &str, end: NaiveDate, days_before: u32, family_par
     )
 }
 
+/// What a message is, as the outbox stores it (`outbox.template`) and its dedup key begins.
+pub mod templates {
+    /// Before a policy's end: renew (`renewal:<policy>:<days before>`).
+    pub const REMINDER: &str = "renewal_reminder";
+    /// A renewal written (`renewed:<new policy>`).
+    pub const RENEWED: &str = "renewal_confirmed";
+    /// A policy lapsed and its follow-up opened (`lapsed:<policy>`).
+    pub const LAPSED: &str = "renewal_lapsed";
+}
+
+/// The text confirming a renewal: next year's cover and what the family pays.
+pub fn renewal_confirmed(head: &str, start: NaiveDate, end: NaiveDate, family_part: Fen) -> String {
+    let pay = if family_part.get() > 0 {
+        format!("家庭应缴{family_part}，请按村服务专员的通知缴纳。")
+    } else {
+        "保费已由资助方全额承担，家庭无需缴费。".to_owned()
+    };
+    format!(
+        "【关爱保险】{head}户您好：您家的计生家庭意外伤害保险已续保，保障期{}至{}。{pay}回复TD退订。",
+        prose_date(start),
+        prose_date(end)
+    )
+}
+
+/// The text telling a family its policy lapsed: the grace period is over, the agent will
+/// call.
+pub fn lapse_notice(head: &str, end: NaiveDate) -> String {
+    format!(
+        "【关爱保险】{head}户您好：您家的计生家庭意外伤害保险已于{}到期，续保宽限期已过，目前未参保。村服务专员将与您联系；如需参保，请联系村服务专员办理。回复TD退订。",
+        prose_date(end)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +217,22 @@ mod tests {
             "{text}"
         );
         assert!(renewal_reminder("张三", today, 1, Some(Fen::ZERO)).contains("家庭无需缴费"));
+    }
+
+    #[test]
+    fn a_renewal_and_a_lapse_each_tell_the_family_in_chinese() {
+        let start = NaiveDate::from_ymd_opt(2027, 9, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2028, 8, 31).unwrap();
+        let text = renewal_confirmed("张三", start, end, Fen::from_yuan(110));
+        assert!(
+            text.contains("保障期2027年9月1日至2028年8月31日") && text.contains("家庭应缴110.00 元"),
+            "{text}"
+        );
+        assert!(renewal_confirmed("张*", start, end, Fen::ZERO).contains("家庭无需缴费"));
+        let lapsed = lapse_notice("张*", NaiveDate::from_ymd_opt(2027, 8, 31).unwrap());
+        assert!(
+            lapsed.starts_with("【关爱保险】张*户您好") && lapsed.contains("2027年8月31日到期"),
+            "{lapsed}"
+        );
     }
 }

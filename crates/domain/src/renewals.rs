@@ -6,10 +6,10 @@
 //! that end until `grace_days` after it; past the grace period a policy not renewed has
 //! *lapsed* and becomes a follow-up task of its village's agent.
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::products::{EligibilityError, ProductTerms};
+use crate::products::{full_years, EligibilityError, ProductTerms};
 
 /// The season's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +75,8 @@ crate::stored_code! {
     pub enum MemberChange {
         /// Insured last year, still in the household, within the renewal age.
         Kept => ("kept", "续保"),
-        /// Born in the year before last year's start (too young then), old enough now.
+        /// Born too late for last year's cover (not born, or under its first-insure age, on
+        /// the day last year's terms counted ages), old enough now.
         Newborn => ("newborn", "新增（新生儿）"),
         /// In the household, not insured last year, within the first-insure age.
         Added => ("added", "新增成员"),
@@ -105,12 +106,13 @@ pub struct MemberFacts<'a> {
 }
 
 /// What renewal does with one member under next year's terms of each product (`products`:
-/// name and terms), and the rule that refuses them. `last_start` is last year's policy
-/// start: a member born in the year before it is a newborn. `None` for someone who neither was insured
-/// nor is in the household any more.
+/// name and terms), and the rule that refuses them. `last_year` is the base product's terms
+/// of last year's policy: a member it would have refused as too young on its start date
+/// (the day ages are counted, whenever the policy's own cover began) is a newborn. `None`
+/// for someone who neither was insured nor is in the household any more.
 pub fn member_change<'a>(
     member: MemberFacts<'_>,
-    last_start: NaiveDate,
+    last_year: &ProductTerms,
     products: impl IntoIterator<Item = (&'a str, &'a ProductTerms)>,
 ) -> Option<(MemberChange, Option<EligibilityError>)> {
     if !member.active {
@@ -123,16 +125,19 @@ pub fn member_change<'a>(
     }
     let change = if member.insured_last_year {
         MemberChange::Kept
-    } else if last_start
-        .checked_sub_months(Months::new(12))
-        .is_some_and(|year_before| member.birth > year_before)
-    {
-        // Too young for cover last year (under one on its start date), old enough now.
+    } else if too_young_last_year(member.birth, last_year) {
         MemberChange::Newborn
     } else {
         MemberChange::Added
     };
     Some((change, None))
+}
+
+/// Whether someone born on `birth` was too young for last year's cover: not born yet, or
+/// under its first-insure age, on the start date its ages were counted on. A policy that
+/// began late (enrolled or underwritten after that date) counted ages on the same date.
+pub fn too_young_last_year(birth: NaiveDate, last_year: &ProductTerms) -> bool {
+    birth > last_year.start_date || full_years(birth, last_year.start_date) < last_year.first_age_min
 }
 
 crate::stored_code! {
@@ -209,6 +214,10 @@ mod tests {
     }
 
     fn terms_2027() -> ProductTerms {
+        terms_of(day(2027, 9, 1))
+    }
+
+    fn terms_of(start_date: NaiveDate) -> ProductTerms {
         ProductTerms {
             premium: Fen::from_yuan(100),
             basis: PremiumBasis::PerHouseholdShare,
@@ -218,7 +227,7 @@ mod tests {
             first_age_min: 1,
             first_age_max: 65,
             renewal_age_max: 70,
-            start_date: day(2027, 9, 1),
+            start_date,
             term_months: 12,
             items: vec![CoverItem::AccidentDeathDisability { family_sum: Fen::from_yuan(150_000) }],
             sales_end: None,
@@ -256,10 +265,10 @@ mod tests {
     fn renewal_keeps_the_insured_adds_the_newborn_and_names_the_age_rule() {
         let terms = terms_2027();
         let products = || [("计生险", &terms)];
-        let last_start = day(2026, 9, 1);
+        let last_year = terms_of(day(2026, 9, 1));
         let member =
             |name, birth, active, insured_last_year| MemberFacts { name, birth, active, insured_last_year };
-        let change = |m| member_change(m, last_start, products());
+        let change = |m| member_change(m, &last_year, products());
         assert_eq!(change(member("张三", day(1980, 1, 1), true, true)), Some((MemberChange::Kept, None)));
         // 70 on the start date: still renewed; 71: refused, the rule named.
         assert_eq!(change(member("张老", day(1957, 9, 1), true, true)).unwrap().0, MemberChange::Kept);
@@ -282,6 +291,25 @@ mod tests {
         assert_eq!(change(member("故人", day(1950, 1, 1), false, true)), Some((MemberChange::Gone, None)));
         assert_eq!(change(member("外人", day(1950, 1, 1), false, false)), None);
         assert!(MemberChange::Newborn.insured() && !MemberChange::Gone.insured());
+    }
+
+    #[test]
+    fn a_newborn_is_too_young_on_the_day_last_years_terms_counted_ages() {
+        // Last year's scheme started on 1 September 2026; a family enrolled late, its cover
+        // from 20 August 2027. A baby born in May 2026 was under one on 1 September 2026:
+        // too young for last year's cover, however late the policy began.
+        let last_year = terms_of(day(2026, 9, 1));
+        assert!(too_young_last_year(day(2026, 5, 1), &last_year));
+        assert!(too_young_last_year(day(2026, 10, 1), &last_year), "not born yet");
+        assert!(!too_young_last_year(day(2025, 9, 1), &last_year), "one on the start date");
+        let baby =
+            MemberFacts { name: "小宝", birth: day(2026, 5, 1), active: true, insured_last_year: false };
+        let terms = terms_2027();
+        let change = member_change(baby, &last_year, [("计生险", &terms)]);
+        assert_eq!(change, Some((MemberChange::Newborn, None)));
+        // A scheme whose first-insure age starts at 0: nobody born before its start is new.
+        let from_birth = ProductTerms { first_age_min: 0, ..terms_of(day(2026, 9, 1)) };
+        assert!(!too_young_last_year(day(2026, 5, 1), &from_birth));
     }
 
     #[test]

@@ -397,7 +397,7 @@ impl Workload {
             .packages(Some(demo::catalog::DEMO_YEAR))
             .await?
             .into_iter()
-            .next()
+            .find(|p| p.code == "P1")
             .context("no package")?;
         let package_id = package.id;
         // Families without a policy this year (the demo left about a quarter), with their

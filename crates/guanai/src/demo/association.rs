@@ -179,7 +179,9 @@ pub async fn populate(store: &Store) -> anyhow::Result<()> {
     }
     let (activity_id, _) = door_to_door.expect("the door-to-door activity");
     // Enrolments only while the demo year's packages are on sale.
-    let package = store.products().packages_on_sale(Some(DEMO_YEAR)).await?.into_iter().next();
+    // The city's scheme (吉州区's): the base package "P1".
+    let package =
+        store.products().packages_on_sale(Some(DEMO_YEAR)).await?.into_iter().find(|p| p.code == "P1");
     let mut families = Vec::new();
     for (i, (head, village)) in
         [("欧阳春生", "360802100201"), ("康桂香", "360802100202")].into_iter().enumerate()

@@ -12,14 +12,62 @@ use guanai_store::products::{NewPackage, NewProduct, ProductKind};
 use guanai_store::regions::DivisionSet;
 use guanai_store::{Actor, Store};
 
-/// The scheme year of the demo: cover from 1 September.
+/// The scheme year of the demo: cover from 1 September (and from the first of the month of
+/// each county's own scheme, [`SCHEMES`]).
 pub const DEMO_YEAR: i32 = 2026;
+
+/// A county scheme: the month its year starts on (the 1st), the suffix of its product and
+/// package codes, and its counties. Counties start their years on different days, as they
+/// do in the programme, so that on any day of a year one county is in its renewal season
+/// (due from 60 days before the end to 30 after: six schemes two months apart cover the
+/// year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheme {
+    pub month: u32,
+    pub suffix: &'static str,
+    /// Empty: every county no other scheme names.
+    pub counties: &'static [&'static str],
+}
+
+/// The demo's schemes, the city's own (1 September: 吉州区, 青原区 and the other counties)
+/// last.
+pub const SCHEMES: [Scheme; 6] = [
+    Scheme { month: 1, suffix: "-01", counties: &["360821"] }, // 吉安县
+    Scheme { month: 3, suffix: "-03", counties: &["360822"] }, // 吉水县
+    Scheme { month: 5, suffix: "-05", counties: &["360823"] }, // 峡江县
+    Scheme { month: 7, suffix: "-07", counties: &["360824"] }, // 新干县
+    Scheme { month: 11, suffix: "-11", counties: &["360825"] }, // 永丰县
+    Scheme { month: 9, suffix: "", counties: &[] },
+];
+
+impl Scheme {
+    /// The scheme of a village (or county) code.
+    pub fn of(code: &str) -> &'static Scheme {
+        SCHEMES
+            .iter()
+            .find(|s| s.counties.iter().any(|c| code.starts_with(c)))
+            .unwrap_or(&SCHEMES[SCHEMES.len() - 1])
+    }
+
+    /// The first day of the scheme's `year`.
+    pub fn start(&self, year: i32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, self.month, 1).expect("valid date")
+    }
+
+    /// Whether a package code is this scheme's.
+    pub fn owns(&self, code: &str) -> bool {
+        match code.split_once('-') {
+            Some((_, month)) => !self.suffix.is_empty() && self.suffix[1..] == *month,
+            None => self.suffix.is_empty(),
+        }
+    }
+}
 
 pub fn start_date(year: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, 9, 1).expect("valid date")
 }
 
-fn terms(year: i32, premium: i64, basis: PremiumBasis, items: Vec<CoverItem>) -> ProductTerms {
+fn terms(start: NaiveDate, premium: i64, basis: PremiumBasis, items: Vec<CoverItem>) -> ProductTerms {
     ProductTerms {
         premium: Fen::from_yuan(premium),
         basis,
@@ -29,7 +77,7 @@ fn terms(year: i32, premium: i64, basis: PremiumBasis, items: Vec<CoverItem>) ->
         first_age_min: 1,
         first_age_max: 65,
         renewal_age_max: 70,
-        start_date: start_date(year),
+        start_date: start,
         term_months: 12,
         items,
         sales_end: None,
@@ -44,25 +92,44 @@ fn demo_uscc(body: &str) -> Uscc {
     Uscc::parse(&format!("{body}{check}")).expect("valid by construction")
 }
 
-/// The packages of a year, by code: "1+0", "1+1", "1+2".
+/// The packages of a year of the city's scheme (1 September), by code: "1+0", "1+1", "1+2".
 pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> anyhow::Result<Vec<i64>> {
-    let existing = store.products().packages(Some(year)).await?;
+    scheme_packages(store, system, &SCHEMES[SCHEMES.len() - 1], year).await
+}
+
+/// The packages of a scheme's year: "1+0", "1+1", "1+2", codes with the scheme's suffix.
+pub async fn scheme_packages(
+    store: &Store,
+    system: &Actor,
+    scheme: &Scheme,
+    year: i32,
+) -> anyhow::Result<Vec<i64>> {
+    let existing: Vec<i64> = store
+        .products()
+        .packages(Some(year))
+        .await?
+        .iter()
+        .filter(|p| scheme.owns(&p.code))
+        .map(|p| p.id)
+        .collect();
     if !existing.is_empty() {
-        return Ok(existing.iter().map(|p| p.id).collect());
+        return Ok(existing);
     }
+    let start = scheme.start(year);
+    let code = |base: &str| format!("{base}{}", scheme.suffix);
     let insurer = store.orgs().org_at(OrgKind::Insurer, system.scope()).await?.map(|o| o.id);
     let base = store
         .products()
         .create_product(
             system,
             NewProduct {
-                code: "JSJT".to_owned(),
+                code: code("JSJT"),
                 year,
                 name: "计生家庭意外伤害保险".to_owned(),
                 kind: ProductKind::Base,
                 insurer_org_id: insurer,
                 terms: terms(
-                    year,
+                    start,
                     100,
                     PremiumBasis::PerHouseholdShare,
                     vec![
@@ -82,13 +149,13 @@ pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> 
         .create_product(
             system,
             NewProduct {
-                code: "ZYJT".to_owned(),
+                code: code("ZYJT"),
                 year,
                 name: "意外住院津贴".to_owned(),
                 kind: ProductKind::Addon,
                 insurer_org_id: insurer,
                 terms: terms(
-                    year,
+                    start,
                     20,
                     PremiumBasis::PerPerson,
                     vec![CoverItem::HospitalAllowance { per_day: Fen::from_yuan(100), max_days: 180 }],
@@ -101,13 +168,13 @@ pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> 
         .create_product(
             system,
             NewProduct {
-                code: "TSJT".to_owned(),
+                code: code("TSJT"),
                 year,
                 name: "计生特殊家庭住院护理".to_owned(),
                 kind: ProductKind::Addon,
                 insurer_org_id: insurer,
                 terms: terms(
-                    year,
+                    start,
                     30,
                     PremiumBasis::PerHouseholdShare,
                     vec![CoverItem::Disease {
@@ -120,13 +187,13 @@ pub async fn products_and_packages(store: &Store, system: &Actor, year: i32) -> 
         )
         .await?;
     let mut ids = Vec::new();
-    for (code, name, addons) in [
+    for (package_code, name, addons) in [
         ("P1", "基础保障（1+0）", vec![]),
         ("P1N1", "基础+住院津贴（1+1）", vec![allowance]),
         ("P1N2", "基础+住院津贴+特殊家庭护理（1+2）", vec![allowance, special]),
     ] {
         let package = NewPackage {
-            code: code.to_owned(),
+            code: code(package_code),
             year,
             name: name.to_owned(),
             base_product_id: base,

@@ -12,6 +12,7 @@ use guanai_store::{Actor, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::catalog::{Scheme, SCHEMES};
 use super::{catalog, demo_city, households, PopulateReport, DEMO_COUNTY};
 
 /// The first scheme year of the demo's history (the city's programme ran before; the
@@ -67,14 +68,14 @@ pub async fn populate_years(
     Ok(report)
 }
 
-/// The days of each year's season (month, day) the demo enrols and underwrites on, before
-/// the scheme's start on 1 September.
-const ENROLMENT_DAY: (u32, u32) = (8, 10);
-const UNDERWRITING_DAY: (u32, u32) = (8, 25);
+/// The days before a scheme's start the demo enrols and underwrites on (for the city's
+/// scheme of 1 September: 10 and 25 August).
+const ENROLMENT_DAYS_BEFORE: u64 = 22;
+const UNDERWRITING_DAYS_BEFORE: u64 = 7;
 
-/// A clock standing at 10:00 China time on `(month, day)` of `year`.
-fn season_clock(year: i32, (month, day): (u32, u32)) -> guanai_domain::Clock {
-    let date = chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a valid season day");
+/// A clock standing at 10:00 China time `days_before` the scheme's start of `year`.
+fn season_clock(scheme: &Scheme, year: i32, days_before: u64) -> guanai_domain::Clock {
+    let date = scheme.start(year) - chrono::Days::new(days_before);
     guanai_domain::Clock::fixed_in_china(date, 10, 0)
 }
 
@@ -107,6 +108,8 @@ async fn populate_into(
     });
     let mut families = Vec::with_capacity(households);
     let mut in_jizhou = HashSet::new();
+    // Each family's scheme (by its county), as an index into `SCHEMES`.
+    let mut scheme_of: HashMap<i64, usize> = HashMap::new();
     while let Some(batch) = batches.recv().await {
         report.persons += batch.iter().map(|h| h.members.len()).sum::<usize>();
         let ids = store.families().register_households(&system, &batch).await?;
@@ -114,6 +117,8 @@ async fn populate_into(
             if household.village.as_str().starts_with(DEMO_COUNTY) {
                 in_jizhou.insert(*id);
             }
+            let scheme = Scheme::of(household.village.as_str());
+            scheme_of.insert(*id, SCHEMES.iter().position(|s| s == scheme).unwrap_or(SCHEMES.len() - 1));
         }
         families.extend(ids);
     }
@@ -133,51 +138,70 @@ async fn populate_into(
     let insurer = system.clone().acting_as(guanai_domain::Role::InsurerCity);
     let mut last_year: HashMap<i64, usize> = HashMap::new();
     for year in years {
-        catalog::products_and_packages(store, &system, year).await?;
         catalog::funding(store, &system, set, year).await?;
-        // The year's season, on a clock of its own: families enrol in the weeks before the
-        // scheme starts, so their cover starts with it (nothing is sold for the past).
-        let season = store.with_clock(season_clock(year, ENROLMENT_DAY));
-        let store = &season;
-        let packages = store.products().packages(Some(year)).await?;
-        let mut by_package: Vec<Vec<i64>> = vec![Vec::new(); packages.len()];
-        for id in &families {
-            let choice = match last_year.get(id) {
-                Some(index) if rng.gen_bool(RENEWAL_RATE) => Some(*index),
-                Some(_) => None,
-                None if rng.gen_bool(if last_year.is_empty() { FIRST_YEAR_RATE } else { NEWCOMER_RATE }) => {
-                    Some(package_index(&mut rng, packages.len()))
-                }
-                None => None,
-            };
-            if let Some(index) = choice {
-                by_package[index].push(*id);
-            }
-        }
+        let first = last_year.is_empty();
         let mut this_year = HashMap::new();
-        for (index, (package, chosen)) in packages.iter().zip(by_package).enumerate() {
-            let outcome =
-                store.policies().enrol_families(&system, package.id, &chosen, Channel::Staff, true).await?;
-            report.policies += outcome.created;
-            let skipped: HashSet<i64> = outcome.skipped.iter().map(|s| s.family_id).collect();
-            this_year.extend(chosen.into_iter().filter(|id| !skipped.contains(id)).map(|id| (id, index)));
+        // Each scheme's season on a clock of its own: families enrol in the weeks before
+        // the scheme starts, so their cover starts with it (nothing is sold for the past).
+        // The city's scheme (1 September) comes last, with the gifts.
+        for (index, scheme) in SCHEMES.iter().enumerate() {
+            let ids = catalog::scheme_packages(store, &system, scheme, year).await?;
+            let season = store.with_clock(season_clock(scheme, year, ENROLMENT_DAYS_BEFORE));
+            let store = &season;
+            let packages: Vec<_> = store
+                .products()
+                .packages(Some(year))
+                .await?
+                .into_iter()
+                .filter(|p| ids.contains(&p.id))
+                .collect();
+            let mut by_package: Vec<Vec<i64>> = vec![Vec::new(); packages.len()];
+            for id in families.iter().filter(|id| scheme_of.get(id) == Some(&index)) {
+                let choice = match last_year.get(id) {
+                    Some(index) if rng.gen_bool(RENEWAL_RATE) => Some(*index),
+                    Some(_) => None,
+                    None if rng.gen_bool(if first { FIRST_YEAR_RATE } else { NEWCOMER_RATE }) => {
+                        Some(package_index(&mut rng, packages.len()))
+                    }
+                    None => None,
+                };
+                if let Some(index) = choice {
+                    by_package[index].push(*id);
+                }
+            }
+            for (index, (package, chosen)) in packages.iter().zip(by_package).enumerate() {
+                let outcome = store
+                    .policies()
+                    .enrol_families(&system, package.id, &chosen, Channel::Staff, true)
+                    .await?;
+                report.policies += outcome.created;
+                let skipped: HashSet<i64> = outcome.skipped.iter().map(|s| s.family_id).collect();
+                this_year.extend(chosen.into_iter().filter(|id| !skipped.contains(id)).map(|id| (id, index)));
+            }
+            let city_scheme = scheme.suffix.is_empty();
+            if city_scheme {
+                report.policies += gift(store, &system, year, &families, &in_jizhou, &mut this_year).await?;
+            }
+            tracing::info!(
+                year,
+                month = scheme.month,
+                policies = report.policies,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo: enrolled"
+            );
+            // The county schemes' policies all underwritten; of the city's, four in five of
+            // the current year's.
+            let all = year < catalog::DEMO_YEAR || !city_scheme;
+            store.clock().set(season_clock(scheme, year, UNDERWRITING_DAYS_BEFORE).now());
+            report.underwritten += underwrite(store, &insurer, year, all).await?;
+            tracing::info!(
+                year,
+                month = scheme.month,
+                underwritten = report.underwritten,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo: underwritten"
+            );
         }
-        report.policies += gift(store, &system, year, &families, &in_jizhou, &mut this_year).await?;
-        tracing::info!(
-            year,
-            policies = report.policies,
-            seconds = started.elapsed().as_secs_f64(),
-            "demo: enrolled"
-        );
-        let past = year < catalog::DEMO_YEAR;
-        store.clock().set(season_clock(year, UNDERWRITING_DAY).now());
-        report.underwritten += underwrite(store, &insurer, year, past).await?;
-        tracing::info!(
-            year,
-            underwritten = report.underwritten,
-            seconds = started.elapsed().as_secs_f64(),
-            "demo: underwritten"
-        );
         last_year = this_year;
         // Next year's renewals read this year's policies and cover slots.
         store.refresh_statistics().await?;
@@ -200,7 +224,9 @@ async fn gift(
     else {
         return Ok(0);
     };
-    let Some(base) = store.products().packages(Some(year)).await?.into_iter().next() else { return Ok(0) };
+    let Some(base) = store.products().packages(Some(year)).await?.into_iter().find(|p| p.code == "P1") else {
+        return Ok(0);
+    };
     // At most half the company's budget, at about 100 元 a family.
     let room = (source.remaining.get() / 2 / 10_000).max(0) as usize;
     let chosen: Vec<i64> = families

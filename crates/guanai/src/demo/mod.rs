@@ -111,7 +111,7 @@ pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Re
         association::populate(store).await?;
     }
     targets::set_targets(store, &demo_city().city).await?;
-    renewals::renewal_history(store, &Actor::system(demo_city().city)).await?;
+    renewals::renewal_history(store, &Actor::system(demo_city().city), households > 0).await?;
     Ok(report)
 }
 

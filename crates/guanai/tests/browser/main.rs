@@ -20,6 +20,7 @@ mod city;
 mod enrolment;
 mod harness;
 mod pages;
+mod renewals;
 mod scenarios;
 
 use std::future::Future;
@@ -33,7 +34,7 @@ use harness::{App, Browser, ChromeDriver, Viewport};
 
 type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
-const SCENARIOS: [(&str, Run); 14] = [
+const SCENARIOS: [(&str, Run); 15] = [
     ("county_login", |b| Box::pin(scenarios::county_login(b))),
     ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
     ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
@@ -50,6 +51,7 @@ const SCENARIOS: [(&str, Run); 14] = [
     ("association_publicity", |b| Box::pin(association::publicity_code_counted(b))),
     ("association_handover", |b| Box::pin(association::handover_to_successor(b))),
     ("association_student_aid", |b| Box::pin(association::student_aid_to_payment(b))),
+    ("renew_agent", |b| Box::pin(renewals::agent_renews_on_phone(b))),
 ];
 
 /// The window-size suites hold it to read, the city test to write: the city test runs alone.

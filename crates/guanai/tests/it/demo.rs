@@ -17,6 +17,7 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
     let mut by_year: HashMap<i32, HashSet<i64>> = HashMap::new();
     let mut gifted = 0;
     let (mut current_underwritten, mut current_submitted) = (0, 0);
+    let mut renewed_for_2027 = 0;
     for page in 0.. {
         let found = app
             .store
@@ -28,6 +29,12 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
             break;
         }
         for policy in found.policies {
+            if policy.year == 2027 {
+                // The county scheme in season on the test's day (1 January) renewed some.
+                assert_eq!(policy.status, PolicyStatus::Submitted);
+                renewed_for_2027 += 1;
+                continue;
+            }
             if policy.year < 2026 {
                 assert_eq!(policy.status, PolicyStatus::Underwritten, "past years are underwritten");
                 assert_eq!(policy.shown, ShownStatus::Expired);
@@ -56,6 +63,7 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
         assert!(lapsed > 0 && newcomers > 0, "{year}: some lapse ({lapsed}) and some join ({newcomers})");
     }
     assert!(gifted > 0, "a company gifts policies");
+    assert!(renewed_for_2027 > 0, "families of the county in season renewed");
     // The insurer has underwritten most of this year's policies, not all.
     assert!(
         current_underwritten > 2 * current_submitted && current_submitted > 0,
@@ -65,4 +73,43 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
     // Populating again changes nothing.
     let again = guanai::demo::populate(&app.store, 600, 11).await.unwrap();
     assert_eq!(again.policies, 0);
+}
+
+/// Whatever day the demo is built, a county is in its renewal season: its due list is not
+/// empty, some families renewed already, some reminded, and lapsed families are the
+/// agents' follow-ups.
+#[tokio::test]
+async fn the_demo_is_in_season_on_any_day() {
+    use guanai_domain::outbox::MessageState;
+    use guanai_domain::RegionCode;
+    use guanai_store::renewals::DueQuery;
+    // 1 December: 吉安县 (its scheme starts on 1 January); 15 June: 新干县 (1 July).
+    for (date, county) in [((2026, 12, 1), "360821"), ((2027, 6, 15), "360824")] {
+        let day = chrono::NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap();
+        let app = TestApp::demo_at(guanai_domain::Clock::fixed_in_china(day, 10, 0)).await;
+        guanai::demo::populate(&app.store, 1_000, 7).await.unwrap();
+        let system = app.system();
+        let region = Some(RegionCode::parse(county).unwrap());
+        let due = |open| DueQuery { region: region.clone(), open, per_page: 10, ..Default::default() };
+        let renewals = app.store.renewals();
+        let all = renewals.due_list(&system, &due(None)).await.unwrap();
+        assert!(all.total > 0, "{day}: {county} has a due list");
+        let renewed = renewals.due_list(&system, &due(Some(false))).await.unwrap();
+        assert!(renewed.total > 0, "{day}: some families of {county} renewed already");
+        let open = renewals.due_list(&system, &due(Some(true))).await.unwrap();
+        assert!(open.total > 0, "{day}: some of {county} still to renew");
+        let county_actor = guanai_store::Actor::system(region.clone().unwrap());
+        let outbox = app.store.outbox().state(&county_actor).await.unwrap();
+        let count = |state| outbox.counts.iter().find(|c| c.state == state).map_or(0, |c| c.count);
+        assert!(count(MessageState::Sent) > 0, "{day}: some families of {county} reminded");
+        assert!(
+            outbox.messages.iter().any(|m| m.body.contains("到期（还有30天）")),
+            "{day}: the 30-day reminder"
+        );
+        let tasks = renewals.follow_ups(&system, true).await.unwrap();
+        assert!(!tasks.is_empty(), "{day}: lapsed families are followed up");
+        // Only counties in season are due: 吉州区's year ends on 31 August.
+        let jizhou = DueQuery { region: Some(RegionCode::parse("360802").unwrap()), ..due(None) };
+        assert_eq!(renewals.due_list(&system, &jizhou).await.unwrap().total, 0, "{day}");
+    }
 }

@@ -89,11 +89,113 @@ async fn a_reminder_is_written_once_sent_once_and_shown_on_the_due_list() {
     s.app.store.renewals().renew(&s.system, &s.renew_request(families[0].1)).await.unwrap();
     s.move_to(day(2027, 8, 24));
     assert_eq!(remind(&s).await, 1);
-    // The agent's API shows the outbox.
+    // The agent's API shows the outbox: two reminders sent, the renewal's confirmation,
+    // the second reminder of the family not renewed.
     let agent = s.app.login("demo.agent").await;
     let api = s.app.get(&agent, "/api/v1/outbox").await;
     assert_eq!(api.status, StatusCode::OK);
-    assert_eq!(api.json()["messages"].as_array().unwrap().len(), 3);
+    assert_eq!(api.json()["messages"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_renewal_tells_the_family_and_cancels_its_queued_reminder_in_its_own_transaction() {
+    let (s, families) = due_families(2).await;
+    assert_eq!(remind(&s).await, 2);
+    s.next_year(100, 70, 1_000).await;
+    let renewed = s.app.store.renewals().renew(&s.system, &s.renew_request(families[0].1)).await.unwrap();
+    let shown = s.app.store.outbox().state(&s.system).await.unwrap().messages;
+    let of = |policy: i64| shown.iter().filter(move |m| m.policy_id == Some(policy)).collect::<Vec<_>>();
+    let confirmed = of(renewed.policy_id);
+    assert_eq!(confirmed.len(), 1);
+    assert!(
+        confirmed[0].body.contains("已续保，保障期2027年9月1日至2028年8月31日")
+            && confirmed[0].body.contains("家庭应缴90.00 元"),
+        "{}",
+        confirmed[0].body
+    );
+    // The renewed family's queued reminder is not sent; the other family's is.
+    assert_eq!(of(families[0].1)[0].state, MessageState::Cancelled);
+    assert_eq!(of(families[1].1)[0].state, MessageState::Queued);
+    let sender = Recorder::default();
+    let report = send_due(&s.app.store, &sender, &OutboxSettings::default(), "a").await.unwrap();
+    assert_eq!(report.sent, 2, "the confirmation and the other family's reminder");
+    assert_eq!(count(&s, MessageState::Cancelled).await, 1);
+}
+
+/// Makes the database refuse every insert into `table` (as a crash or a lost connection
+/// would stop a transaction half-way), until [`allow`].
+async fn refuse(s: &Season, table: &str) {
+    use sea_orm::ConnectionTrait;
+    let raw = sea_orm::Database::connect(s.app._db.url.as_str()).await.unwrap();
+    let statements = match s.app.store.engine() {
+        guanai_store::Engine::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )],
+        guanai_store::Engine::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+            ),
+            format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+            ),
+        ],
+        guanai_store::Engine::MySql => vec![format!(
+            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'"
+        )],
+    };
+    for sql in statements {
+        raw.execute_unprepared(&sql).await.unwrap();
+    }
+    raw.close().await.unwrap();
+}
+
+async fn allow(s: &Season, table: &str) {
+    use sea_orm::ConnectionTrait;
+    let raw = sea_orm::Database::connect(s.app._db.url.as_str()).await.unwrap();
+    let sql = match s.app.store.engine() {
+        guanai_store::Engine::Postgres => format!("DROP TRIGGER refuse_{table} ON {table}"),
+        _ => format!("DROP TRIGGER refuse_{table}"),
+    };
+    raw.execute_unprepared(&sql).await.unwrap();
+    raw.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_change_that_fails_half_way_leaves_no_message_and_a_message_that_fails_leaves_no_change() {
+    let (s, families) = due_families(2).await;
+    s.next_year(100, 70, 1_000).await;
+    let messages = |s: &Season| {
+        let store = s.app.store.clone();
+        let system = s.system.clone();
+        async move { store.outbox().state(&system).await.unwrap().messages.len() }
+    };
+    // The renewal's link is refused after its policy and its message were written: the
+    // whole renewal is rolled back, the message with it.
+    refuse(&s, "renewals").await;
+    let failed = s.app.store.renewals().renew(&s.system, &s.renew_request(families[0].1)).await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert!(s.policies_of(families[0].0, 2027).await.is_empty());
+    assert_eq!(messages(&s).await, 0, "no message of a renewal not made");
+    allow(&s, "renewals").await;
+    let renewed = s.app.store.renewals().renew(&s.system, &s.renew_request(families[0].1)).await.unwrap();
+    assert_eq!(messages(&s).await, 1, "the renewal's confirmation, once it is made");
+    assert_eq!(s.policies_of(families[0].0, 2027).await, vec![renewed.policy_id]);
+
+    // A lapse: the message cannot be written, so the follow-up task is not made either.
+    s.move_to(day(2027, 10, 2));
+    let settings = SeasonSettings::default();
+    refuse(&s, "outbox").await;
+    assert!(s.app.store.renewals().open_follow_ups(&s.system, &settings).await.is_err());
+    assert!(s.app.store.renewals().follow_ups(&s.system, false).await.unwrap().is_empty());
+    allow(&s, "outbox").await;
+    assert_eq!(s.app.store.renewals().open_follow_ups(&s.system, &settings).await.unwrap(), 1);
+    let tasks = s.app.store.renewals().follow_ups(&s.system, false).await.unwrap();
+    assert_eq!(tasks[0].policy_id, families[1].1);
+    let shown = s.app.store.outbox().state(&s.system).await.unwrap().messages;
+    let notice = shown.iter().find(|m| m.policy_id == Some(families[1].1)).expect("the lapse notice");
+    assert!(notice.body.contains("续保宽限期已过"), "{}", notice.body);
+    assert_eq!(s.app.store.renewals().open_follow_ups(&s.system, &settings).await.unwrap(), 0, "once");
+    assert_eq!(messages(&s).await, 2);
 }
 
 #[tokio::test]

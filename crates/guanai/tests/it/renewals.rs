@@ -264,6 +264,33 @@ async fn the_due_list_shows_each_member_under_next_years_terms_and_what_the_fami
     assert_eq!(s.app.store.renewals().due_list(&s.system, &query).await.unwrap().total, 0);
 }
 
+/// A family that enrolled late (its cover began in October, weeks after the scheme's
+/// start) with a baby who was under one on the scheme's start: the baby was too young for
+/// last year's cover, so renewal adds it as a newborn, not as an ordinary new member.
+#[tokio::test]
+async fn a_newborn_is_told_by_last_years_start_date_not_by_a_late_policys_cover_start() {
+    let s = season().await;
+    s.move_to(day(2026, 10, 15));
+    let (_, ids, policy) = s
+        .insured_family(
+            VILLAGE,
+            PovertyStatus::None,
+            &[("赵晚保", "19800115"), ("赵小妹", "20251001")],
+            &[0],
+            8,
+        )
+        .await;
+    let cover = s.app.store.policies().policy(&s.system, policy).await.unwrap().summary.start_date;
+    assert!(cover > day(2026, 10, 1), "a late policy: cover from {cover}");
+    s.move_to(day(2027, 8, 1));
+    s.next_year(120, 70, 100_000).await;
+    let due = s.app.store.renewals().due_policy_of(&s.system, policy, &Default::default()).await.unwrap();
+    let baby = due.members.iter().find(|m| m.person_id == ids[1]).unwrap();
+    // Under one on 1 September 2026 (11 months), though one when the late cover began.
+    assert_eq!(baby.change, MemberChange::Newborn);
+    assert_eq!(baby.change.label(), "新增（新生儿）");
+}
+
 #[tokio::test]
 async fn renewing_takes_next_years_terms_links_last_years_policy_and_happens_once() {
     let s = season().await;

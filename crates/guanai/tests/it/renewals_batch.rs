@@ -190,8 +190,37 @@ async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies()
     }
     s.move_to(day(2027, 8, 1));
     s.next_year(100, 70, 1_000).await;
-    for policy in [policies[0], policies[1], policies[3]] {
+    // An agent for each village, and the county's renewal target for 2027 (80 %).
+    let agents = s.app.store.agents();
+    for (name, village) in [("甲专员", VILLAGE), ("乙专员", OTHER_VILLAGE)] {
+        let new = guanai_store::agents::NewAgent {
+            name: guanai_domain::families::PersonName::parse(name).unwrap(),
+            kind: guanai_domain::agents::AgentKind::Specialist,
+            phone: None,
+            villages: guanai_domain::agents::AgentVillages::new(vec![RegionCode::parse(village).unwrap()])
+                .unwrap(),
+            appointed_on: day(2026, 1, 1),
+            user_id: None,
+        };
+        agents.create_agent(&s.system, new).await.unwrap();
+    }
+    let target = guanai_store::targets::TargetChange {
+        region: RegionCode::parse("360802").unwrap(),
+        year: 2027,
+        values: guanai_store::targets::TargetValues {
+            renewal_permille: guanai_domain::targets::Permille::new(800),
+            ..Default::default()
+        },
+    };
+    s.app.store.targets().set_targets(&s.system, &[target]).await.unwrap();
+    // Renewals on two days of the season: 1 August one family, 3 August two.
+    let mut renewed_on: Vec<(chrono::NaiveDate, i64)> = Vec::new();
+    for (date, policy) in
+        [(day(2027, 8, 1), policies[0]), (day(2027, 8, 3), policies[1]), (day(2027, 8, 3), policies[3])]
+    {
+        s.move_to(date);
         s.app.store.renewals().renew(&s.system, &s.renew_request(policy)).await.unwrap();
+        renewed_on.push((date, policy));
     }
     let table = s.app.store.renewals().renewal_rates(&s.system, 2026).await.unwrap();
     // The direct count: every underwritten 2026 policy and its members; renewed = a 2027
@@ -233,11 +262,59 @@ async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies()
     assert_eq!(table.townships[0].counts, table.total.counts);
     assert_eq!(table.by_year.last().unwrap().counts, table.total.counts);
     assert_eq!(table.by_year.first().unwrap().region_code, "2021");
-    // The page shows the same figures.
+    // The curve, day by day: the days the test renewed on, counted directly.
+    let mut by_day = std::collections::BTreeMap::<chrono::NaiveDate, u64>::new();
+    for (date, _) in &renewed_on {
+        *by_day.entry(*date).or_default() += 1;
+    }
+    let mut running = 0;
+    let expected_curve: Vec<(chrono::NaiveDate, u64, u64, Option<u64>)> = by_day
+        .iter()
+        .map(|(d, n)| {
+            running += n;
+            (*d, *n, running, Some(running * 1000 / 5))
+        })
+        .collect();
+    let curve: Vec<_> =
+        table.curve.iter().map(|p| (p.day, p.renewed, p.cumulative, p.household_rate)).collect();
+    assert_eq!(curve, expected_curve);
+    assert_eq!(table.curve.last().unwrap().cumulative, table.total.counts.renewed_households);
+    // Agents: each agent's figures are those of the village it serves.
+    assert_eq!(table.agents.len(), 2);
+    for agent in &table.agents {
+        let village = if agent.name == "甲专员" { VILLAGE } else { OTHER_VILLAGE };
+        let [dh, rh, dp, rp] = expected[village];
+        let c = agent.counts;
+        assert_eq!(
+            [c.due_households, c.renewed_households, c.due_persons, c.renewed_persons],
+            [dh, rh, dp, rp]
+        );
+        assert_eq!(agent.villages, 1);
+    }
+    assert!(table.agents[0].household_rate >= table.agents[1].household_rate, "ranked");
+    // The target beside the county (2027's, the year renewed into); none for the city.
+    assert_eq!(table.counties[0].target_permille, Some(800));
+    assert_eq!(table.total.target_permille, None);
+    assert_eq!(table.townships[0].target_permille, None);
+    // Year on year per county: this year's figures are the county's row; earlier years
+    // had no policies in this test.
+    let jizhou = table.county_years.iter().find(|c| c.region_code == "360802").unwrap();
+    assert_eq!(jizhou.years.len(), table.by_year.len());
+    assert_eq!(jizhou.years.last().unwrap().counts, table.counties[0].counts);
+    assert_eq!(jizhou.years.last().unwrap().target_permille, Some(800));
+    assert!(jizhou.years[..jizhou.years.len() - 1].iter().all(|r| r.counts == Default::default()));
+    // The page shows the same figures: the curve drawn, its numbers, the agents, the target.
     let county = s.app.login("demo.county").await;
     let page = s.app.get(&county, "/renewals/rates?year=2026").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("data-testid=\"rate-total\">60.0%"), "{}", page.body);
+    assert!(page.body.contains("<svg class=\"chart\""), "the curve is drawn");
+    assert!(page.body.contains(
+        "<td>2027-08-03</td><td class=\"num\">2</td><td class=\"num\">3</td><td class=\"num\">60.0%</td>"
+    ));
+    assert!(page.body.contains("甲专员") && page.body.contains("乙专员"));
+    assert!(page.body.contains("data-testid=\"rate-target\">80.0%"), "the county user's own target");
+    assert!(page.body.contains("data-testid=\"rates-county-years\""));
 }
 
 #[tokio::test]
@@ -250,8 +327,11 @@ async fn the_demo_links_its_history_and_gives_the_agents_their_lapsed_families()
     assert!((700..=950).contains(&rate), "most families renew each year: {rate}‰");
     assert_eq!(rates.by_year.len(), 4, "2021 to 2024");
     let tasks = app.store.renewals().follow_ups(&system, true).await.unwrap();
-    assert!(!tasks.is_empty(), "2025's lapsed families are followed up");
-    assert!(tasks.iter().all(|t| t.year == 2025 && t.status == FollowUpStatus::Open));
+    assert!(!tasks.is_empty(), "the last year's lapsed families are followed up");
+    // Policies that ended within the year before the grace period: the city's 2025 year
+    // (to 31 August 2026) and the county schemes' (永丰县's 2024 year ended on 31 October
+    // 2025).
+    assert!(tasks.iter().all(|t| (2024..=2025).contains(&t.year) && t.status == FollowUpStatus::Open));
     // Running the demo again makes no second task.
     guanai::demo::populate(&app.store, 400, 5).await.unwrap();
     assert_eq!(app.store.renewals().follow_ups(&system, true).await.unwrap().len(), tasks.len());

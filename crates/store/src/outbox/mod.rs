@@ -5,21 +5,29 @@
 //! and a failure is tried again after a back-off until the last attempt. Nothing is
 //! claimed in the quiet hours, and a family that opted out gets nothing.
 //!
+//! A message is written in the same transaction as what causes it (`write_messages`): the
+//! reminders with the reading of the due policies, a renewal's confirmation with the new
+//! policy and its link (`renewals::link_renewals`, which also cancels the old policy's
+//! queued reminders), a lapse notice with the follow-up task (`renewals/lapses.rs`). A
+//! change that fails leaves no message, and no message is written for a change that was
+//! not made.
+//!
 //! Every moment here is the store's clock, so the tests move time through it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use guanai_domain::identity::mask_name;
 use guanai_domain::outbox::{
-    renewal_reminder, retry_delay, MessageChannel, MessageState, QuietHours, ReminderDays, MAX_ATTEMPTS,
+    renewal_reminder, retry_delay, templates, MessageChannel, MessageState, QuietHours, ReminderDays,
+    MAX_ATTEMPTS,
 };
 use guanai_domain::renewals::SeasonSettings;
 use guanai_domain::Permission;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -111,6 +119,11 @@ impl crate::handles::Outbox<'_> {
     /// underwritten policy ending in one of the reminder days, to the family's phone, once
     /// per policy and day (running it again writes nothing). Families without a phone or
     /// who opted out get none. Returns how many were written.
+    ///
+    /// One transaction: the policies are read in it after its first write (queued
+    /// reminders of policies renewed since are cancelled), so a policy renewed meanwhile
+    /// either is left out or has its new reminder cancelled by the renewal's own
+    /// transaction; a reminder is never written for a renewed policy.
     pub async fn queue_renewal_reminders(
         self,
         actor: &Actor,
@@ -120,7 +133,10 @@ impl crate::handles::Outbox<'_> {
         self.require(actor, Permission::BatchRenew).await?;
         let today = self.today();
         let now = self.clock().now();
-        let due_at = utc_of_china(settings.quiet.next_allowed(china(now)));
+        let turn = self.write_gate.turn().await;
+        let txn = self.db.begin().await?;
+        // Write first (SQLite's write lock), so what is read next is the latest.
+        cancel_renewed_reminders(&txn, None).await?;
         let mut rows = Vec::new();
         for (days, end) in settings.reminder_days.ends_on(today) {
             let renewed =
@@ -152,59 +168,28 @@ impl crate::handles::Outbox<'_> {
                 .filter(policies::Column::FamilyId.not_in_subquery(opted))
                 .filter(families::Column::PhoneEnc.is_not_null())
                 .into_tuple()
-                .all(&self.db)
+                .all(&txn)
                 .await?;
             for (policy, family, village, phone, masked, head, end) in found {
                 let Some(phone) = phone else { continue };
-                let head = if settings.channel.private() { head } else { mask_name(&head) };
-                rows.push(outbox::ActiveModel {
-                    id: NotSet,
-                    dedup_key: Set(format!("renewal:{policy}:{days}")),
-                    family_id: Set(family),
-                    policy_id: Set(Some(policy)),
-                    village_code: Set(village),
-                    recipient_enc: Set(phone),
-                    recipient_masked: Set(masked.unwrap_or_default()),
-                    channel: Set(settings.channel.code().to_owned()),
-                    template: Set("renewal_reminder".to_owned()),
-                    body: Set(renewal_reminder(&head, end, days, None)),
-                    due_at: Set(due_at),
-                    state: Set(MessageState::Queued.code().to_owned()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(due_at),
-                    claim_token: Set(None),
-                    sent_at: Set(None),
-                    error: Set(None),
-                    created_at: Set(now),
+                let recipient =
+                    Recipient { phone_enc: phone, phone_masked: masked.unwrap_or_default(), head };
+                rows.push(NewMessage {
+                    at: now,
+                    dedup_key: format!("renewal:{policy}:{days}"),
+                    family_id: family,
+                    policy_id: Some(policy),
+                    village_code: village,
+                    template: templates::REMINDER,
+                    body: renewal_reminder(&recipient.head_as(settings), end, days, None),
+                    recipient,
                 });
             }
         }
-        // Written once: keys already in the outbox are left out (and the unique key
-        // refuses a second writer racing this one).
-        let mut fresh = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(500) {
-            let keys: Vec<String> = chunk.iter().map(|r| r.dedup_key.clone().unwrap()).collect();
-            let taken: Vec<String> = outbox::Entity::find()
-                .select_only()
-                .column(outbox::Column::DedupKey)
-                .filter(outbox::Column::DedupKey.is_in(keys))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            fresh.extend(chunk.iter().filter(|r| !taken.contains(r.dedup_key.as_ref())).cloned());
-        }
-        let written = fresh.len() as u64;
-        if !fresh.is_empty() {
-            let turn = self.write_gate.turn().await;
-            let txn = self.db.begin().await?;
-            for chunk in fresh.chunks(200) {
-                outbox::Entity::insert_many(chunk.to_vec())
-                    .exec_without_returning(&txn)
-                    .await
-                    .map_err(|e| StoreError::from_write(e, "提醒消息已由另一个任务写入，请稍后再试"))?;
-            }
-            txn.commit().await?;
-            drop(turn);
+        let written = write_messages(&txn, settings, rows).await?;
+        txn.commit().await?;
+        drop(turn);
+        if written > 0 {
             self.audit(
                 actor,
                 AuditEvent::ok("outbox.remind", "区域", actor.scope().to_string())
@@ -273,6 +258,8 @@ impl crate::handles::Outbox<'_> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        // A reminder queued just before its policy was renewed is not sent.
+        cancel_renewed_reminders(&self.db, Some(&ids)).await?;
         outbox::Entity::update_many()
             .col_expr(outbox::Column::State, Expr::value(MessageState::Sending.code()))
             .col_expr(outbox::Column::ClaimToken, Expr::value(token))
@@ -388,6 +375,169 @@ impl crate::handles::Outbox<'_> {
             .collect::<StoreResult<_>>()?;
         Ok(OutboxState { counts, messages })
     }
+}
+
+/// Where a message goes: the family's sealed phone (copied sealed, never opened to be
+/// written), its masked form, and the head's name.
+#[derive(Debug, Clone)]
+pub(crate) struct Recipient {
+    pub phone_enc: String,
+    pub phone_masked: String,
+    pub head: String,
+}
+
+impl Recipient {
+    /// The head's name as the channel may show it (masked where it is not private).
+    pub fn head_as(&self, settings: &OutboxSettings) -> String {
+        if settings.channel.private() {
+            self.head.clone()
+        } else {
+            mask_name(&self.head)
+        }
+    }
+}
+
+/// A message to write in the transaction of what causes it.
+#[derive(Debug, Clone)]
+pub(crate) struct NewMessage {
+    /// When it was caused (the store's clock): it is due from then, after the quiet hours.
+    pub at: DateTime<Utc>,
+    pub dedup_key: String,
+    pub family_id: i64,
+    pub policy_id: Option<i64>,
+    pub village_code: String,
+    pub template: &'static str,
+    pub body: String,
+    pub recipient: Recipient,
+}
+
+/// The recipients of `families` in `db` (the caller's transaction): those with a phone who
+/// did not opt out.
+pub(crate) async fn recipients(
+    db: &impl ConnectionTrait,
+    families: &[i64],
+) -> StoreResult<HashMap<i64, Recipient>> {
+    let mut found = HashMap::new();
+    for chunk in families.chunks(500) {
+        let rows: Vec<(i64, Option<String>, Option<String>, String)> = families::Entity::find()
+            .select_only()
+            .column(families::Column::Id)
+            .column(families::Column::PhoneEnc)
+            .column(families::Column::PhoneMasked)
+            .column(families::Column::HeadName)
+            .filter(families::Column::Id.is_in(chunk.iter().copied()))
+            .filter(families::Column::PhoneEnc.is_not_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        let opted: HashSet<i64> = message_opt_outs::Entity::find()
+            .select_only()
+            .column(message_opt_outs::Column::FamilyId)
+            .filter(message_opt_outs::Column::FamilyId.is_in(chunk.iter().copied()))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for (id, phone, masked, head) in rows {
+            let Some(phone_enc) = phone else { continue };
+            if !opted.contains(&id) {
+                found.insert(id, Recipient { phone_enc, phone_masked: masked.unwrap_or_default(), head });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Writes `messages` in `db`, the transaction of the change that causes them, so that both
+/// are committed or neither is: keys already in the outbox are left out (a second writer
+/// racing this one is refused by the unique key, and its whole change with it). Due after
+/// the quiet hours. Returns how many were written.
+pub(crate) async fn write_messages(
+    db: &impl ConnectionTrait,
+    settings: &OutboxSettings,
+    messages: Vec<NewMessage>,
+) -> StoreResult<u64> {
+    let due = |at: DateTime<Utc>| utc_of_china(settings.quiet.next_allowed(china(at)));
+    let mut written = 0;
+    for chunk in messages.chunks(200) {
+        let keys: Vec<String> = chunk.iter().map(|m| m.dedup_key.clone()).collect();
+        let taken: HashSet<String> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::DedupKey)
+            .filter(outbox::Column::DedupKey.is_in(keys))
+            .into_tuple::<String>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let rows: Vec<outbox::ActiveModel> = chunk
+            .iter()
+            .filter(|m| !taken.contains(&m.dedup_key))
+            .map(|m| outbox::ActiveModel {
+                id: NotSet,
+                dedup_key: Set(m.dedup_key.clone()),
+                family_id: Set(m.family_id),
+                policy_id: Set(m.policy_id),
+                village_code: Set(m.village_code.clone()),
+                recipient_enc: Set(m.recipient.phone_enc.clone()),
+                recipient_masked: Set(m.recipient.phone_masked.clone()),
+                channel: Set(settings.channel.code().to_owned()),
+                template: Set(m.template.to_owned()),
+                body: Set(m.body.clone()),
+                due_at: Set(due(m.at)),
+                state: Set(MessageState::Queued.code().to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(due(m.at)),
+                claim_token: Set(None),
+                sent_at: Set(None),
+                error: Set(None),
+                created_at: Set(m.at),
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        written += rows.len() as u64;
+        outbox::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await
+            .map_err(|e| StoreError::from_write(e, "提醒消息已由另一个任务写入，请稍后再试"))?;
+    }
+    Ok(written)
+}
+
+/// Cancels the queued reminders of renewed policies: of `policies` (previous policies just
+/// renewed, in the renewal's transaction), or among the messages `ids`, or all of them.
+pub(crate) async fn cancel_renewed_reminders(
+    db: &impl ConnectionTrait,
+    ids: Option<&[i64]>,
+) -> StoreResult<u64> {
+    let renewed =
+        Query::select().column(renewals::Column::PreviousPolicyId).from(renewals::Entity).to_owned();
+    let mut update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value(MessageState::Cancelled.code()))
+        .filter(outbox::Column::State.eq(MessageState::Queued.code()))
+        .filter(outbox::Column::Template.eq(templates::REMINDER))
+        .filter(outbox::Column::PolicyId.in_subquery(renewed));
+    if let Some(ids) = ids {
+        update = update.filter(outbox::Column::Id.is_in(ids.iter().copied()));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// Cancels the queued reminders of `policies`, renewed in the caller's transaction.
+pub(crate) async fn cancel_reminders_of(db: &impl ConnectionTrait, policies: &[i64]) -> StoreResult<()> {
+    for chunk in policies.chunks(500) {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value(MessageState::Cancelled.code()))
+            .filter(outbox::Column::State.eq(MessageState::Queued.code()))
+            .filter(outbox::Column::Template.eq(templates::REMINDER))
+            .filter(outbox::Column::PolicyId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 impl Store {

@@ -52,6 +52,9 @@ pub(crate) struct Prepared {
     activity_id: Option<i64>,
     /// Last year's policy this one renews (续保): linked in the same transaction.
     renews: Option<i64>,
+    /// When the caller asked, on the caller's clock (the writer task's store may carry
+    /// another): the moment a renewal is recorded at and its message written.
+    at: chrono::DateTime<chrono::Utc>,
 }
 
 struct Queued {
@@ -159,6 +162,7 @@ impl Store {
             quote,
             activity_id,
             renews,
+            at: self.clock().now(),
         };
         let Some(sender) = self.enrolments.get().and_then(|q| q.sender.as_ref()) else {
             return self.enrol_alone(enrolment).await;
@@ -209,7 +213,8 @@ impl Store {
         let id = insert_policies(&txn, &[draft(&enrolment)]).await?[0];
         self.attribute_policies(&txn, vec![(id, enrolment.activity_id)]).await?;
         if let Some(previous) = enrolment.renews {
-            crate::renewals::link_renewals(&txn, &[renewal_link(&enrolment, previous, id)]).await?;
+            let link = renewal_link(&enrolment, previous, id);
+            crate::renewals::link_renewals(&txn, &[link], true).await?;
         }
         // The entry is committed with the policy it records.
         self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment.quote, id)).await?;
@@ -282,7 +287,8 @@ impl Store {
                 .filter_map(|(e, id)| e.renews.map(|previous| renewal_link(e, previous, *id)))
                 .collect();
             // A policy renewed twice fails the group, then each alone: one of them wins.
-            crate::renewals::link_renewals(&txn, &links).await?;
+            // Each renewal's message is due by its own caller's clock (`RenewalLink::at`).
+            crate::renewals::link_renewals(&txn, &links, true).await?;
             let entries: Vec<(&Actor, AuditEvent)> =
                 written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(&e.quote, *id))).collect();
             self.audit_many_in(&txn, entries).await?;
@@ -416,6 +422,7 @@ fn renewal_link(enrolment: &Prepared, previous: i64, policy: i64) -> crate::rene
         village_code: enrolment.quote.village_code.clone(),
         year: enrolment.quote.year,
         created_by: enrolment.actor.username().to_owned(),
+        at: enrolment.at,
     }
 }
 

@@ -130,6 +130,7 @@ impl crate::handles::Renewals<'_> {
             self.allocate(&txn, source.source_id, source.amount).await?;
         }
         let ids = insert_policies(&txn, &plan.drafts).await?;
+        let now = self.clock().now();
         let links: Vec<RenewalLink> = plan
             .drafts
             .iter()
@@ -142,9 +143,10 @@ impl crate::handles::Renewals<'_> {
                 village_code: d.village_code.clone(),
                 year: d.year,
                 created_by: actor.username().to_owned(),
+                at: now,
             })
             .collect();
-        super::link_renewals(&txn, &links).await?;
+        super::link_renewals(&txn, &links, true).await?;
         txn.commit().await?;
         drop(turn);
         let region = query.region.as_ref().unwrap_or(actor.scope()).to_string();

@@ -300,7 +300,8 @@ impl Store {
                     active: *active,
                     insured_last_year: insured.contains(&(policy.id, *id)),
                 };
-                let Some((change, rule)) = member_change(facts, policy.start_date, products.iter().copied())
+                let Some((change, rule)) =
+                    member_change(facts, &package.base.terms, products.iter().copied())
                 else {
                     continue;
                 };

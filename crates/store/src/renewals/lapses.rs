@@ -1,12 +1,17 @@
 //! Lapses: after the grace period, each family not renewed becomes a follow-up task of its
-//! village (an agent's to-do list), made once per policy by one set-based statement; the
+//! village (an agent's to-do list), made once per policy by one set-based statement, and
+//! the family is told by a message written in the same transaction; the
 //! agent records the outcome, and open tasks can be handed to another user (when agents
 //! change after a village election).
 
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use guanai_domain::outbox::{lapse_notice, templates};
 use guanai_domain::{Permission, RegionCode};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 use serde::Serialize;
 
 use super::{FollowUpStatus, LapseOutcome, SeasonSettings};
@@ -14,6 +19,7 @@ use crate::access::{within_region, Target};
 use crate::audit::AuditEvent;
 use crate::entities::{families, policies, renewal_follow_ups as follow_ups, renewals, users};
 use crate::error::stored;
+use crate::outbox::{recipients, write_messages, NewMessage, OutboxSettings};
 use crate::policies::PolicyStatus;
 use crate::shown::ShownName;
 use crate::{Actor, StoreError, StoreResult};
@@ -82,8 +88,60 @@ impl crate::handles::Renewals<'_> {
             .select_from(lapsed)
             .map_err(|e| StoreError::Database(sea_orm::DbErr::Custom(e.to_string())))?
             .to_owned();
+        // The newest task before this run: the tasks made by it are those after.
+        let before: Option<i64> = follow_ups::Entity::find()
+            .select_only()
+            .column_as(follow_ups::Column::Id.max(), "m")
+            .into_tuple::<Option<i64>>()
+            .one(&self.db)
+            .await?
+            .flatten();
         let turn = self.write_gate.turn().await;
-        let made = self.db.execute(self.db.get_database_backend().build(&insert)).await?.rows_affected();
+        let txn = self.db.begin().await?;
+        let backend = self.db.get_database_backend();
+        let made = txn.execute(backend.build(&insert)).await?.rows_affected();
+        if made > 0 {
+            // Each family told, in the same transaction as its task.
+            let tasks: Vec<(i64, i64, String, NaiveDate)> = follow_ups::Entity::find()
+                .select_only()
+                .column(follow_ups::Column::PolicyId)
+                .column(follow_ups::Column::FamilyId)
+                .column(follow_ups::Column::VillageCode)
+                .column(policies::Column::EndDate)
+                .join(
+                    JoinType::InnerJoin,
+                    follow_ups::Entity::belongs_to(policies::Entity)
+                        .from(follow_ups::Column::PolicyId)
+                        .to(policies::Column::Id)
+                        .into(),
+                )
+                .filter(follow_ups::Column::Id.gt(before.unwrap_or(0)))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            let settings = OutboxSettings::default();
+            let now = self.clock().now();
+            let families: Vec<i64> = tasks.iter().map(|t| t.1).collect();
+            let to = recipients(&txn, &families).await?;
+            let messages = tasks
+                .into_iter()
+                .filter_map(|(policy, family, village, end)| {
+                    let recipient = to.get(&family)?.clone();
+                    Some(NewMessage {
+                        at: now,
+                        dedup_key: format!("lapsed:{policy}"),
+                        family_id: family,
+                        policy_id: Some(policy),
+                        village_code: village,
+                        template: templates::LAPSED,
+                        body: lapse_notice(&recipient.head_as(&settings), end),
+                        recipient,
+                    })
+                })
+                .collect();
+            write_messages(&txn, &settings, messages).await?;
+        }
+        txn.commit().await?;
         drop(turn);
         if made > 0 {
             self.audit(

@@ -5,7 +5,9 @@
 //!
 //! Renewal takes next year's package (same code, the year after) with next year's terms
 //! and subsidy rules; a policy is renewed at most once (`renewals.previous_policy_id` is
-//! unique), whatever the number of servers.
+//! unique), whatever the number of servers. Each renewal tells the family in a message
+//! written in the renewal's own transaction (`link_renewals`); a lapse's notice is written
+//! with its follow-up task (`lapses`).
 
 mod batch;
 mod due;
@@ -19,13 +21,21 @@ pub use guanai_domain::renewals::{
     FollowUpStatus, LapseOutcome, MemberChange, RenewalCounts, RenewalState, SeasonSettings,
 };
 pub use lapses::FollowUp;
-pub use rates::{RateRow, RateTable};
+pub use rates::{AgentRate, RatePoint, RateRow, RateTable, RegionYears};
 pub use renew::{RenewRequest, RenewalQuote, Renewed};
 
-use chrono::Utc;
-use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use std::collections::HashMap;
 
-use crate::entities::renewals;
+use chrono::{DateTime, NaiveDate, Utc};
+use guanai_domain::outbox::{renewal_confirmed, templates};
+use guanai_domain::Fen;
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
+};
+
+use crate::entities::{policies, renewals};
+use crate::outbox::{cancel_reminders_of, recipients, write_messages, NewMessage, OutboxSettings};
 use crate::{StoreError, StoreResult};
 
 /// A renewed policy's link to last year's, written with it.
@@ -37,15 +47,27 @@ pub(crate) struct RenewalLink {
     pub village_code: String,
     pub year: i32,
     pub created_by: String,
+    /// When the family renewed (the store's clock): the day it counts on the season's curve.
+    pub at: DateTime<Utc>,
 }
 
-/// Writes the links in the caller's transaction. A policy renewed already fails them all
-/// with a conflict (the unique previous policy), so nothing of the caller's write stays.
-pub(crate) async fn link_renewals(db: &impl ConnectionTrait, links: &[RenewalLink]) -> StoreResult<()> {
+/// Writes the links in the caller's transaction, after the renewed policies. With
+/// `confirm`, each family is told of its renewal by a message written in the same
+/// transaction (due after the quiet hours from the link's `at`) (before the links: a link refused rolls the
+/// message back with everything else); and the old policies' queued reminders are
+/// cancelled. A policy renewed already fails them all with a conflict (the unique previous
+/// policy), so nothing of the caller's write stays, its messages included.
+pub(crate) async fn link_renewals(
+    db: &impl ConnectionTrait,
+    links: &[RenewalLink],
+    confirm: bool,
+) -> StoreResult<()> {
     if links.is_empty() {
         return Ok(());
     }
-    let now = Utc::now();
+    if confirm {
+        confirm_renewals(db, links).await?;
+    }
     for chunk in links.chunks(500) {
         let rows = chunk.iter().map(|l| renewals::ActiveModel {
             id: NotSet,
@@ -55,12 +77,53 @@ pub(crate) async fn link_renewals(db: &impl ConnectionTrait, links: &[RenewalLin
             village_code: Set(l.village_code.clone()),
             year: Set(l.year),
             created_by: Set(l.created_by.clone()),
-            created_at: Set(now),
+            created_at: Set(l.at),
         });
         renewals::Entity::insert_many(rows)
             .exec_without_returning(db)
             .await
             .map_err(|e| StoreError::from_write(e, "该家庭上一年度的保单已经续保，不能重复续保"))?;
     }
+    let previous: Vec<i64> = links.iter().map(|l| l.previous_policy_id).collect();
+    cancel_reminders_of(db, &previous).await
+}
+
+/// The renewal's message to each family: next year's cover and what the family pays.
+async fn confirm_renewals(db: &impl ConnectionTrait, links: &[RenewalLink]) -> StoreResult<()> {
+    let settings = OutboxSettings::default();
+    let families: Vec<i64> = links.iter().map(|l| l.family_id).collect();
+    let to = recipients(db, &families).await?;
+    let mut terms: HashMap<i64, (NaiveDate, NaiveDate, i64)> = HashMap::new();
+    for chunk in links.chunks(500) {
+        let rows: Vec<(i64, NaiveDate, NaiveDate, i64)> = policies::Entity::find()
+            .select_only()
+            .column(policies::Column::Id)
+            .column(policies::Column::StartDate)
+            .column(policies::Column::EndDate)
+            .column(policies::Column::FamilyFen)
+            .filter(policies::Column::Id.is_in(chunk.iter().map(|l| l.policy_id)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        terms.extend(rows.into_iter().map(|(id, start, end, part)| (id, (start, end, part))));
+    }
+    let messages = links
+        .iter()
+        .filter_map(|l| {
+            let recipient = to.get(&l.family_id)?.clone();
+            let (start, end, part) = terms.get(&l.policy_id)?;
+            Some(NewMessage {
+                at: l.at,
+                dedup_key: format!("renewed:{}", l.policy_id),
+                family_id: l.family_id,
+                policy_id: Some(l.policy_id),
+                village_code: l.village_code.clone(),
+                template: templates::RENEWED,
+                body: renewal_confirmed(&recipient.head_as(&settings), *start, *end, Fen::new(*part)),
+                recipient,
+            })
+        })
+        .collect();
+    write_messages(db, &settings, messages).await?;
     Ok(())
 }

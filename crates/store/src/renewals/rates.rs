@@ -1,21 +1,28 @@
 //! The renewal rate: of a year's underwritten policies (due at their end), those renewed
 //! (linked to next year's policy), in households and in persons (the persons insured by
-//! the due policies, and by the policies that renewed them), per county, township and
-//! village, ranked, and year on year since 2021. Four grouped queries a year, on the
-//! index of policies by village and year.
+//! the due policies, and by the policies that renewed them), per county, township, village
+//! and agent, ranked; the day-by-day curve through the season (each renewal on the China
+//! date it was made); year on year since 2021, in total and per county; and beside each
+//! region the renewal target the reports set for the year renewed into
+//! (`targets.renewal_permille` of `year + 1`). Four grouped queries a year, on the index of
+//! policies by village and year, one for the curve, two for the agents, one for the
+//! targets.
 //!
 //! A family enrolled for next year the ordinary way (not through renewal) is linked by
-//! `link_enrolled_renewals`, so the rate counts it as renewed too.
+//! `link_enrolled_renewals`, so the rate counts it as renewed too (on the day its new
+//! policy was underwritten).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::{DateTime, NaiveDate, Utc};
+use guanai_domain::renewals::permille;
 use guanai_domain::{Permission, RegionCode, RegionLevel};
-use sea_orm::sea_query::{Alias, Condition, Expr, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
 
 use super::{RenewalCounts, RenewalLink};
-use crate::entities::{policies, policy_members, renewals};
+use crate::entities::{agent_villages, agents, policies, policy_members, renewals, targets};
 use crate::policies::PolicyStatus;
 use crate::{Actor, Store, StoreResult};
 
@@ -25,11 +32,48 @@ pub const FIRST_YEAR: i32 = 2021;
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateRow {
+    /// The region's code (in `by_year` and `county_years`: the year).
     pub region_code: String,
     pub counts: RenewalCounts,
     /// Renewed ÷ due households, in tenths of a percent.
     pub household_rate: Option<u64>,
     pub person_rate: Option<u64>,
+    /// The renewal rate to reach (households), in tenths of a percent, where the reports
+    /// set one for the region and the year renewed into.
+    pub target_permille: Option<u32>,
+}
+
+/// An agent's families: those of the villages the agent serves now.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentRate {
+    pub agent_id: i64,
+    pub name: String,
+    pub township_code: String,
+    pub villages: u32,
+    pub counts: RenewalCounts,
+    pub household_rate: Option<u64>,
+    pub person_rate: Option<u64>,
+}
+
+/// One day of the season on which families renewed: how many that day, how many by then,
+/// and the rate by then (of all the year's due households).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RatePoint {
+    pub day: NaiveDate,
+    pub renewed: u64,
+    pub cumulative: u64,
+    pub household_rate: Option<u64>,
+}
+
+/// A county's rate year by year.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegionYears {
+    pub region_code: String,
+    /// Oldest first; each row's `region_code` is its year.
+    pub years: Vec<RateRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,61 +86,113 @@ pub struct RateTable {
     pub counties: Vec<RateRow>,
     pub townships: Vec<RateRow>,
     pub villages: Vec<RateRow>,
+    /// The agents serving villages of the scope, ranked like the regions.
+    pub agents: Vec<AgentRate>,
+    /// The season day by day: the days families renewed, oldest first.
+    pub curve: Vec<RatePoint>,
     /// The same totals for every year since 2021, oldest first.
     pub by_year: Vec<RateRow>,
+    /// Each county's rate for every year since 2021.
+    pub county_years: Vec<RegionYears>,
 }
 
-fn row(region_code: String, counts: RenewalCounts) -> RateRow {
+fn row(region_code: String, counts: RenewalCounts, target_permille: Option<u32>) -> RateRow {
     RateRow {
         household_rate: counts.household_rate(),
         person_rate: counts.person_rate(),
         region_code,
         counts,
+        target_permille,
     }
+}
+
+/// Village counts summed to a level (county or township).
+fn at_level(
+    villages: &BTreeMap<String, RenewalCounts>,
+    level: RegionLevel,
+) -> BTreeMap<String, RenewalCounts> {
+    let mut sums: BTreeMap<String, RenewalCounts> = BTreeMap::new();
+    for (village, counts) in villages {
+        let code = RegionCode::parse(village)
+            .ok()
+            .and_then(|v| v.at_level(level))
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| village.clone());
+        sums.entry(code).or_default().add(counts);
+    }
+    sums
+}
+
+fn sum(villages: &BTreeMap<String, RenewalCounts>) -> RenewalCounts {
+    let mut total = RenewalCounts::default();
+    for counts in villages.values() {
+        total.add(counts);
+    }
+    total
+}
+
+/// Highest household rate first; ties by code.
+fn ranked(rows: &mut [RateRow]) {
+    rows.sort_by(|a, b| b.household_rate.cmp(&a.household_rate).then(a.region_code.cmp(&b.region_code)));
 }
 
 impl crate::handles::Renewals<'_> {
     /// The renewal rate of `year`'s policies within the actor's scope.
     pub async fn renewal_rates(self, actor: &Actor, year: i32) -> StoreResult<RateTable> {
         self.require(actor, Permission::ViewFamilies).await?;
+        let goals = self.renewal_targets(actor, year).await?;
+        let goal = |code: &str, y: i32| goals.get(&(code.to_owned(), y + 1)).copied();
         let villages = self.village_counts(actor, year).await?;
-        let mut levels: [BTreeMap<String, RenewalCounts>; 2] = Default::default();
-        let mut total = RenewalCounts::default();
-        for (village, counts) in &villages {
-            total.add(counts);
-            for (at, level) in [RegionLevel::County, RegionLevel::Township].into_iter().enumerate() {
-                let code = RegionCode::parse(village)
-                    .ok()
-                    .and_then(|v| v.at_level(level))
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| village.clone());
-                levels[at].entry(code).or_default().add(counts);
-            }
-        }
-        let ranked = |map: BTreeMap<String, RenewalCounts>| {
-            let mut rows: Vec<RateRow> = map.into_iter().map(|(code, counts)| row(code, counts)).collect();
-            rows.sort_by(|a, b| {
-                b.household_rate.cmp(&a.household_rate).then(a.region_code.cmp(&b.region_code))
-            });
+        let total = sum(&villages);
+        let rows = |map: BTreeMap<String, RenewalCounts>| {
+            let mut rows: Vec<RateRow> = map
+                .into_iter()
+                .map(|(code, counts)| {
+                    let target = goal(&code, year);
+                    row(code, counts, target)
+                })
+                .collect();
+            ranked(&mut rows);
             rows
         };
-        let [counties, townships] = levels;
+        let counties = rows(at_level(&villages, RegionLevel::County));
+        let townships = rows(at_level(&villages, RegionLevel::Township));
+        let agents = self.agent_rates(actor, &villages).await?;
+        let curve = self.rate_curve(actor, year, total.due_households).await?;
+        let scope = actor.scope().to_string();
         let mut by_year = Vec::new();
-        for past in FIRST_YEAR..year {
-            let mut counts = RenewalCounts::default();
-            for (_, c) in self.village_counts(actor, past).await? {
-                counts.add(&c);
+        let mut per_county: BTreeMap<String, BTreeMap<i32, RenewalCounts>> = BTreeMap::new();
+        for past in FIRST_YEAR..=year {
+            let found =
+                if past == year { villages.clone() } else { self.village_counts(actor, past).await? };
+            by_year.push(row(past.to_string(), sum(&found), goal(&scope, past)));
+            for (county, counts) in at_level(&found, RegionLevel::County) {
+                per_county.entry(county).or_default().insert(past, counts);
             }
-            by_year.push(row(past.to_string(), counts));
         }
-        by_year.push(row(year.to_string(), total));
+        // Every year for every county, a year without policies there at zero.
+        let county_years = per_county
+            .into_iter()
+            .map(|(region_code, found)| {
+                let years = (FIRST_YEAR..=year)
+                    .map(|y| {
+                        row(y.to_string(), found.get(&y).copied().unwrap_or_default(), goal(&region_code, y))
+                    })
+                    .collect();
+                RegionYears { region_code, years }
+            })
+            .collect();
+        let villages = rows(villages);
         Ok(RateTable {
             year,
-            total: row(actor.scope().to_string(), total),
-            counties: ranked(counties),
-            townships: ranked(townships),
-            villages: ranked(villages),
+            total: row(scope.clone(), total, goal(&scope, year)),
+            counties,
+            townships,
+            villages,
+            agents,
+            curve,
             by_year,
+            county_years,
         })
     }
 
@@ -116,6 +212,7 @@ impl crate::handles::Renewals<'_> {
             .expr(col(policies::Column::Id))
             .expr(col(policies::Column::FamilyId))
             .expr(col(policies::Column::VillageCode))
+            .expr(col(policies::Column::UnderwrittenAt))
             .from(policies::Entity)
             .join_as(
                 JoinType::InnerJoin,
@@ -139,6 +236,7 @@ impl crate::handles::Renewals<'_> {
         let rows = self.db.query_all(backend.build(&query)).await?;
         let (mut before, mut after) = (HashSet::new(), HashSet::new());
         let mut links = Vec::new();
+        let now = self.clock().now();
         for r in rows {
             let previous: i64 = r.try_get_by_index(0)?;
             let policy: i64 = r.try_get_by_index(1)?;
@@ -151,17 +249,126 @@ impl crate::handles::Renewals<'_> {
                     village_code: r.try_get_by_index(3)?,
                     year: year + 1,
                     created_by: actor.username().to_owned(),
+                    // Renewed when the new policy was underwritten (or now, if not yet).
+                    at: r.try_get_by_index::<Option<DateTime<Utc>>>(4)?.unwrap_or(now),
                 });
             }
         }
         let turn = self.write_gate.turn().await;
-        super::link_renewals(&self.db, &links).await?;
+        // Families that enrolled again long ago are not sent a renewal's message.
+        super::link_renewals(&self.db, &links, false).await?;
         drop(turn);
         Ok(links.len())
     }
 }
 
 impl Store {
+    /// The renewal targets (‰) set within the actor's scope for the years renewed into
+    /// since 2021, by region and year.
+    async fn renewal_targets(&self, actor: &Actor, year: i32) -> StoreResult<HashMap<(String, i32), u32>> {
+        let rows: Vec<(String, i32, Option<i32>)> = targets::Entity::find()
+            .select_only()
+            .column(targets::Column::RegionCode)
+            .column(targets::Column::Year)
+            .column(targets::Column::RenewalPermille)
+            .filter(actor.scope_condition(targets::Column::RegionCode))
+            .filter(targets::Column::Year.between(FIRST_YEAR + 1, year + 1))
+            .filter(targets::Column::RenewalPermille.is_not_null())
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().filter_map(|(code, y, p)| Some(((code, y), u32::try_from(p?).ok()?))).collect())
+    }
+
+    /// The agents serving villages of the scope now (not left), each with the counts of
+    /// those villages; ranked by household rate.
+    async fn agent_rates(
+        &self,
+        actor: &Actor,
+        villages: &BTreeMap<String, RenewalCounts>,
+    ) -> StoreResult<Vec<AgentRate>> {
+        let served: Vec<(i64, String)> = agent_villages::Entity::find()
+            .select_only()
+            .column(agent_villages::Column::AgentId)
+            .column(agent_villages::Column::VillageCode)
+            .filter(actor.scope_condition(agent_villages::Column::VillageCode))
+            .filter(agent_villages::Column::UntilOn.is_null())
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let ids: HashSet<i64> = served.iter().map(|(a, _)| *a).collect();
+        let mut found: Vec<(i64, String, String)> = Vec::new();
+        let ids: Vec<i64> = ids.into_iter().collect();
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(i64, String, String)> = agents::Entity::find()
+                .select_only()
+                .column(agents::Column::Id)
+                .column(agents::Column::Name)
+                .column(agents::Column::TownshipCode)
+                .filter(agents::Column::Id.is_in(chunk.iter().copied()))
+                .filter(agents::Column::LeftOn.is_null())
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            found.extend(rows);
+        }
+        let mut rates: Vec<AgentRate> = found
+            .into_iter()
+            .map(|(agent_id, name, township_code)| {
+                let mine: Vec<&String> =
+                    served.iter().filter(|(a, _)| *a == agent_id).map(|(_, v)| v).collect();
+                let mut counts = RenewalCounts::default();
+                for village in &mine {
+                    if let Some(c) = villages.get(*village) {
+                        counts.add(c);
+                    }
+                }
+                AgentRate {
+                    agent_id,
+                    name,
+                    township_code,
+                    villages: mine.len() as u32,
+                    household_rate: counts.household_rate(),
+                    person_rate: counts.person_rate(),
+                    counts,
+                }
+            })
+            .collect();
+        rates.sort_by(|a, b| b.household_rate.cmp(&a.household_rate).then(a.agent_id.cmp(&b.agent_id)));
+        Ok(rates)
+    }
+
+    /// The renewals of `year`'s due policies in the scope by the China date they were made,
+    /// with the running total and rate (of `due` households).
+    async fn rate_curve(&self, actor: &Actor, year: i32, due: u64) -> StoreResult<Vec<RatePoint>> {
+        let day = self.china_date("renewals", "created_at");
+        let mut query = Query::select();
+        query
+            .expr_as(day.clone(), Alias::new("day"))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from(renewals::Entity)
+            .inner_join(
+                policies::Entity,
+                Expr::col((policies::Entity, policies::Column::Id))
+                    .equals((renewals::Entity, renewals::Column::PreviousPolicyId)),
+            )
+            .and_where(policies::Column::Year.eq(year))
+            .and_where(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
+            .cond_where(actor.scope_condition(policies::Column::VillageCode))
+            .add_group_by([day.clone()])
+            .order_by_expr(day, Order::Asc);
+        let rows = self.db.query_all(self.db.get_database_backend().build(&query)).await?;
+        let mut cumulative = 0;
+        let mut points = Vec::with_capacity(rows.len());
+        for r in rows {
+            let day: NaiveDate = r.try_get("", "day")?;
+            let n: i64 = r.try_get("", "n")?;
+            let renewed = n.max(0) as u64;
+            cumulative += renewed;
+            points.push(RatePoint { day, renewed, cumulative, household_rate: permille(cumulative, due) });
+        }
+        Ok(points)
+    }
     /// Due and renewed households and persons of `year`'s policies, by village.
     async fn village_counts(&self, actor: &Actor, year: i32) -> StoreResult<BTreeMap<String, RenewalCounts>> {
         let due = |select: Select<policies::Entity>| {

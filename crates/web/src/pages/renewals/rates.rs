@@ -1,4 +1,6 @@
-//! The renewal rate table: counties, townships and villages ranked, and year on year.
+//! The renewal rate table: the season's curve day by day (an SVG drawn by `charts`, the
+//! numbers in a table beside it), counties, townships, villages and agents ranked with the
+//! targets set beside them, and year on year since 2021 in total and per county.
 
 use std::collections::HashMap;
 
@@ -8,6 +10,8 @@ use axum::response::Response;
 use guanai_domain::renewals::shown_rate;
 use guanai_domain::Permission;
 use guanai_store::renewals::{RateRow, RateTable};
+
+use crate::charts::{self, Series};
 use serde::Deserialize;
 
 use crate::error::WebError;
@@ -53,6 +57,36 @@ impl RatesPage {
     fn place(&self, code: &str) -> String {
         self.names.get(code).cloned().unwrap_or_else(|| code.to_owned())
     }
+
+    /// A target in tenths of a percent as people read it, or `—` where none is set.
+    fn target(&self, permille: &Option<u32>) -> String {
+        shown_rate(permille.map(u64::from))
+    }
+
+    /// Whether a rate reaches its target: `met`, `short`, or nothing to compare.
+    fn against(&self, rate: &Option<u64>, permille: &Option<u32>) -> &'static str {
+        match (rate, permille) {
+            (Some(r), Some(t)) if *r >= u64::from(*t) => "met",
+            (Some(_), Some(_)) => "short",
+            _ => "",
+        }
+    }
+
+    /// The season's curve: households renewed by each day, and the target's level.
+    fn curve_svg(&self) -> String {
+        let Some(t) = &self.table else { return String::new() };
+        let points = t.curve.iter().map(|p| (p.day, p.cumulative)).collect();
+        let series = [Series { name: "已续保户数".to_owned(), color: "#1677ff", points, dashed: false }];
+        let level = t.total.target_permille.map(|goal| {
+            let households = (t.total.counts.due_households * u64::from(goal)).div_ceil(1000);
+            (households, format!("目标{}（{households}户）", shown_rate(Some(u64::from(goal)))))
+        });
+        charts::lines(
+            &format!("{}年度到期保单续保进度", t.year),
+            &series,
+            level.as_ref().map(|(v, name)| (*v, name.as_str())),
+        )
+    }
 }
 
 pub(super) async fn show(
@@ -74,6 +108,7 @@ pub(super) async fn show(
         .iter()
         .flat_map(|t| t.counties.iter().chain(&t.townships).chain(&t.villages))
         .map(|r| r.region_code.as_str())
+        .chain(table.iter().flat_map(|t| t.agents.iter().map(|a| a.township_code.as_str())))
         .collect();
     let names = state.store.regions().region_names(&codes).await?;
     let trail = vec![Crumb::link("待续保清单", "/renewals"), Crumb::here("续保率")];
