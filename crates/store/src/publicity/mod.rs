@@ -1,9 +1,10 @@
 //! Publicity activities (进机关, 进学校, 进企业, 进村入户 …): what was done, where, by whom,
 //! how many people it reached; each with a code that an enrolment may carry
 //! (`policies.activity_id`, written by the enrolment writer), so that an activity's
-//! enrolments and premium are counted (`report.rs`). Photos wait for the claims' paper
-//! store and are not kept yet.
+//! enrolments and premium are counted (`report.rs`); and its photos, kept in the file
+//! store (`photos.rs`).
 
+mod photos;
 mod report;
 
 pub use report::{ActivityReport, ActivityReportRow};
@@ -24,7 +25,7 @@ use crate::entities::{activities, families, policies};
 use crate::training::required_text;
 use crate::{Actor, Store, StoreError, StoreResult};
 
-const ACTIVITY: Target = Target { action: "activity.view", kind: "宣传活动" };
+pub(crate) const ACTIVITY: Target = Target { action: "activity.view", kind: "宣传活动" };
 
 /// The column of `policies` naming the activity an enrolment came from (added by the
 /// association's migration; not in the policies entity, which the enrolment code owns).
