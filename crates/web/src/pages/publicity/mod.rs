@@ -1,6 +1,8 @@
 //! Publicity activities: the list, recording one (its code given at once), its page with
-//! the code to print on materials, and the report by kind and county (`report.rs`).
+//! the code to print on materials and its photos (`photos.rs`), and the report by kind and
+//! county (`report.rs`).
 
+mod photos;
 mod report;
 
 use askama::Template;
@@ -10,6 +12,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use guanai_domain::publicity::ActivityKind;
 use guanai_domain::Permission;
+use guanai_store::files::StoredFile;
 use guanai_store::publicity::Activity;
 use guanai_store::sessions::Session;
 
@@ -27,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/publicity/new", get(new_form))
         .route("/publicity/report", get(report::show))
         .route("/publicity/{id}", get(show))
+        .merge(photos::routes())
 }
 
 #[derive(Template)]
@@ -113,6 +117,11 @@ async fn create(
 struct DetailPage {
     shell: Shell,
     activity: Activity,
+    photos: Vec<StoredFile>,
+    can_manage: bool,
+    max_photos: usize,
+    /// Why the last upload was refused.
+    error: Option<String>,
 }
 
 async fn show(
@@ -121,8 +130,31 @@ async fn show(
     id: PathId<ActivityId>,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAssociationWork, "/publicity").await?;
-    let activity = state.store.publicity().activity(&user.session.actor, id.id).await?;
+    detail_page(&state, &user.session, id.id, None).await
+}
+
+/// An activity's page, with the refusal of an upload when there was one (then 400).
+async fn detail_page(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let actor = &session.actor;
+    let (activity, photos) = tokio::try_join!(
+        state.store.publicity().activity(actor, id),
+        state.store.publicity().photos(actor, id)
+    )?;
     let trail = vec![Crumb::link("宣传活动", "/publicity"), Crumb::here(activity.title.clone())];
-    let shell = Shell::new(&state, &user.session, &activity.title, "/publicity", trail).await?;
-    render(&DetailPage { shell, activity })
+    let shell = Shell::new(state, session, &activity.title, "/publicity", trail).await?;
+    let failed = error.is_some();
+    let page = DetailPage {
+        shell,
+        activity,
+        photos,
+        can_manage: actor.can(Permission::ManagePublicity),
+        max_photos: guanai_domain::files::MAX_FILES_PER_UPLOAD,
+        error,
+    };
+    render_form(&page, failed)
 }
