@@ -191,7 +191,10 @@ mod tests {
         let gone = Tenure { left_on: Some(day("2026-10-01")), ..a };
         assert!(matches!(check_handover(gone, b, today, today), Err(HandoverError::AlreadyLeft(_))));
         let successor_gone = Tenure { left_on: Some(day("2026-11-15")), ..b };
-        assert!(matches!(check_handover(a, successor_gone, today, today), Err(HandoverError::SuccessorLeft(_))));
+        assert!(matches!(
+            check_handover(a, successor_gone, today, today),
+            Err(HandoverError::SuccessorLeft(_))
+        ));
         assert!(matches!(
             check_handover(a, b, day("2022-01-01"), today),
             Err(HandoverError::BeforeAppointment { .. })
