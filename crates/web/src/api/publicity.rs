@@ -114,9 +114,14 @@ pub async fn report(
 pub struct PhotoUpload {
     /// JPEG, PNG or WebP; at most 15 MB each, 60 MB and 9 photos in all. Each is decoded and
     /// kept re-encoded as a JPEG (no EXIF, so no GPS position), with a thumbnail.
-    #[schema(value_type = Vec<String>)]
-    file: Vec<String>,
+    file: Vec<BinaryFile>,
 }
+
+/// A file's bytes (an image).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct BinaryFile(Vec<u8>);
 
 /// The photos of an activity, oldest first.
 #[utoipa::path(
@@ -166,7 +171,7 @@ pub async fn add_photos(
     path = "/activities/photos/{id}",
     tag = "association",
     params(("id" = i64, Path, description = "照片编号"), ImageQuery),
-    responses((status = 200, description = "照片（JPEG）", content_type = "image/jpeg", body = Vec<u8>)),
+    responses((status = 200, description = "照片（JPEG）", content_type = "image/jpeg", body = BinaryFile)),
 )]
 pub async fn photo(
     State(state): State<AppState>,
