@@ -16,7 +16,7 @@ fn drawing(seed: u32) -> Vec<u8> {
     let image = RgbImage::from_fn(width, height, |x, y| {
         let in_banner = x >= banner.0 && x < banner.0 + 220 && y >= banner.1 && y < banner.1 + 36;
         let (dx, dy) = ((x % 12) as i32 - 6, (y % 12) as i32 - 6);
-        let dot = (x / 12 + y / 12 + seed) % 7 == 0 && y > horizon + 30 && dx * dx + dy * dy < 20;
+        let dot = (x / 12 + y / 12 + seed) % 7 == 3 && y > horizon + 30 && dx * dx + dy * dy < 20;
         if in_banner {
             Rgb([200, 30, 30])
         } else if dot {
