@@ -13,6 +13,7 @@ pub mod codes;
 pub mod consents;
 pub mod cover;
 pub mod families;
+pub mod files;
 pub mod funding;
 pub mod identity;
 pub mod imports;

@@ -35,6 +35,9 @@ pub struct FileConfig {
     pub encryption_key: Option<String>,
     /// Where the key file lives; default `<data_dir>/guanai.key`, created on first start.
     pub encryption_key_file: Option<PathBuf>,
+    /// Where uploaded images (claim papers, activity photos) are kept, sealed; default
+    /// `<data_dir>/files`.
+    pub files_dir: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -79,6 +82,7 @@ pub struct Settings {
     pub log_json: bool,
     pub encryption_key: Option<String>,
     pub encryption_key_file: PathBuf,
+    pub files_dir: PathBuf,
 }
 
 /// What the command line (and the environment, through clap) said.
@@ -124,6 +128,7 @@ impl Settings {
         };
         let web = guanai_web::WebConfig::default();
         let encryption_key_file = file.encryption_key_file.unwrap_or_else(|| data_dir.join("guanai.key"));
+        let files_dir = file.files_dir.unwrap_or_else(|| data_dir.join("files"));
         Ok(Settings {
             encryption_key: cli
                 .encryption_key
@@ -131,6 +136,7 @@ impl Settings {
                 .or(file.encryption_key)
                 .filter(|k| !k.trim().is_empty()),
             encryption_key_file,
+            files_dir,
             data_dir,
             database,
             listen: cli.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
@@ -204,6 +210,9 @@ mod tests {
         let settings = Settings::resolve(&cli, file).unwrap();
         assert_eq!(settings.listen, "127.0.0.1:7000");
         assert_eq!(settings.database, DatabaseTarget::SqliteFile(PathBuf::from("/srv/guanai/guanai.db")));
+        assert_eq!(settings.files_dir, PathBuf::from("/srv/guanai/files"));
+        let file: FileConfig = toml::from_str("files_dir = \"/mnt/papers\"").unwrap();
+        assert_eq!(Settings::resolve(&cli, file).unwrap().files_dir, PathBuf::from("/mnt/papers"));
         let defaults = Settings::resolve(&CliOverrides::default(), FileConfig::default()).unwrap();
         assert_eq!(defaults.listen, "127.0.0.1:8080");
         assert_eq!(defaults.city.as_str(), "3608");

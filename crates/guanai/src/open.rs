@@ -11,7 +11,8 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
     Ok(Store::open(&settings.database, settings.keys()?)
         .await
         .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))?
-        .with_lookup_limit(settings.lookup_limit))
+        .with_lookup_limit(settings.lookup_limit)
+        .with_files(&settings.files_dir)?)
 }
 
 /// The city the command-line operator acts for: the only city loaded, or the configured one.

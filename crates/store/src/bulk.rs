@@ -44,6 +44,7 @@ impl Store {
             enrolments: self.enrolments.clone(),
             lookup_limit: self.lookup_limit,
             clock: self.clock.clone(),
+            file_root: self.file_root.clone(),
         })
     }
 

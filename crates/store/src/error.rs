@@ -24,6 +24,9 @@ pub enum StoreError {
     Limited(String),
     #[error("database error: {0}")]
     Database(DbErr),
+    /// The file store (blobs of uploaded images) failed: an internal error like `Database`.
+    #[error("file store error: {0}")]
+    Blob(String),
     /// A stored value no version of Guanai writes (an unknown code in a status column):
     /// an internal error, never read as some default.
     #[error("stored data: {0}")]

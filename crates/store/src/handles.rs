@@ -71,6 +71,8 @@ handles! {
     Reports => reports;
     /// Renewal season: due lists, renewal, batch renewal, follow-ups, rates (`renewals/`).
     Renewals => renewals;
+    /// Uploaded images kept sealed in the file store: claim papers, activity photos (`files/`).
+    Files => files;
     /// Messages to families: reminders, claims by senders, opt-outs (`outbox/`).
     Outbox => outbox;
 }

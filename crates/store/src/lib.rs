@@ -18,6 +18,7 @@ mod crypto;
 mod entities;
 mod error;
 pub mod families;
+pub mod files;
 pub mod funding;
 pub mod grants;
 mod handles;
@@ -50,6 +51,7 @@ pub use connect::{create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::Claims;
+pub use handles::Files;
 pub use handles::Outbox;
 pub use handles::Renewals;
 pub use handles::{Agents, Publicity, StudentAid, Supervision, Training};
@@ -91,6 +93,8 @@ pub struct Store {
     lookup_limit: i64,
     /// What "today" is: every policy date, age and "not in the future" check asks it.
     clock: guanai_domain::Clock,
+    /// Where uploaded images are kept (`files`); none until [`Store::with_files`].
+    file_root: Option<files::FileRoot>,
 }
 
 impl Store {
@@ -119,6 +123,7 @@ impl Store {
             enrolments: Default::default(),
             lookup_limit: lookups::LOOKUP_LIMIT,
             clock: guanai_domain::Clock::system(),
+            file_root: None,
         };
         // The enrolment writer's own copy of the store has no writer: it writes directly.
         let writer = Store { enrolments: Default::default(), ..store.clone() };

@@ -69,6 +69,7 @@ impl From<StoreError> for WebError {
             StoreError::Limited(m) => WebError::TooMany(m),
             StoreError::Database(e) => WebError::Internal(e.to_string()),
             StoreError::Corrupt(detail) => WebError::Internal(detail),
+            StoreError::Blob(detail) => WebError::Internal(detail),
         }
     }
 }

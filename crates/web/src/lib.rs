@@ -12,6 +12,7 @@ mod assets;
 mod charts;
 mod config;
 mod error;
+mod files;
 mod format;
 mod limits;
 mod metrics;

@@ -1,7 +1,7 @@
 //! The association's own work in the demo city, for the demo year: village agents of
 //! 兴桥镇 and 樟山镇 with a turnover after the village elections (one agent hands over to
 //! a successor), two training sessions with scores, publicity activities of several kinds
-//! with two enrolments carrying an activity's code, a joint supervision visit with an
+//! with two enrolments carrying an activity's code (and drawn photos of two), a joint supervision visit with an
 //! overdue action owned by the demo agent, and student-aid applications from submission to
 //! payment from a named source. Made once: nothing when agents exist already.
 
@@ -175,6 +175,11 @@ pub async fn populate(store: &Store) -> anyhow::Result<()> {
             .await?;
         if kind == ActivityKind::DoorToDoor {
             door_to_door = Some((id, activity_code));
+        }
+        // A photo or two of the activities held in 吉州区 (drawn, not real).
+        if matches!(kind, ActivityKind::DoorToDoor | ActivityKind::Schools) {
+            let count = if kind == ActivityKind::DoorToDoor { 2 } else { 1 };
+            super::photos::add(store, &system, id, count).await.context("demo activity photos")?;
         }
     }
     let (activity_id, _) = door_to_door.expect("the door-to-door activity");

@@ -203,7 +203,8 @@ impl App {
             &guanai_store::DatabaseTarget::SqliteFile(dir.path().join("guanai.db")),
             guanai_store::Keys::random(),
         )
-        .await?;
+        .await?
+        .with_files(&dir.path().join("files"))?;
         let report = guanai::demo::setup(&store, &dir.path().join("data")).await?;
         let logins = report
             .logins

@@ -70,9 +70,21 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
         "2026: {current_underwritten} underwritten, {current_submitted} waiting"
     );
     assert_eq!(report.underwritten, report.policies - current_submitted);
+    // Two of the association's activities have drawn photos, kept like any upload.
+    let activities = app.store.publicity().activities(&system, Some(2026), None).await.unwrap();
+    let mut photos = 0;
+    for activity in &activities {
+        photos += app.store.publicity().photos(&system, activity.id).await.unwrap().len();
+    }
+    assert_eq!(photos, 3, "two of the door-to-door activity, one of the school's");
     // Populating again changes nothing.
     let again = guanai::demo::populate(&app.store, 600, 11).await.unwrap();
     assert_eq!(again.policies, 0);
+    let mut photos_again = 0;
+    for activity in &activities {
+        photos_again += app.store.publicity().photos(&system, activity.id).await.unwrap().len();
+    }
+    assert_eq!(photos_again, 3);
 }
 
 /// Whatever day the demo is built, a county is in its renewal season: its due list is not

@@ -27,6 +27,7 @@ mod ops;
 mod outbox;
 mod paging;
 mod path_ids;
+mod photos;
 mod privacy;
 mod publicity;
 mod regions;

@@ -49,6 +49,21 @@ impl Checker {
         self.check(method, template, response)
     }
 
+    /// A success answered with a file of `content_type` (an image), which the document must
+    /// list for that status.
+    fn file(&mut self, method: &str, template: &str, response: &TestResponse, content_type: &str) {
+        let path = format!("/api/v1{template}");
+        assert!(response.status.is_success(), "{method} {path}: {} {}", response.status, response.body);
+        let status = response.status.as_u16().to_string();
+        let listed = &self.document["paths"][&path][method]["responses"][&status]["content"][content_type];
+        assert!(
+            listed.is_object(),
+            "{method} {path} answered {status} {content_type}, which the document does not list"
+        );
+        assert_eq!(response.headers[axum::http::header::CONTENT_TYPE], content_type);
+        self.exercised.insert((method.to_owned(), path));
+    }
+
     /// Every operation of the document.
     fn operations(&self) -> BTreeSet<(String, String)> {
         let paths = self.document["paths"].as_object().expect("paths");
@@ -270,6 +285,14 @@ async fn every_operation_answers_as_the_document_says() {
     let taken = post(&app, &city, "/activity-kinds", json!({"label": "进学校"})).await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
     api.check("post", "/activity-kinds", &taken);
+    let path = format!("/api/v1/activities/{}/photos", activity["id"]);
+    let jpeg = crate::photos::plain_jpeg();
+    let saved = crate::photos::upload(&app, &county, &path, &[("现场.jpg", &jpeg)], true).await;
+    let saved = api.ok("post", "/activities/{id}/photos", &saved);
+    let path = format!("/activities/{}/photos", activity["id"]);
+    api.ok("get", "/activities/{id}/photos", &get(&app, &county, &path).await);
+    let path = format!("/activities/photos/{}?size=thumb", saved[0]["id"]);
+    api.file("get", "/activities/photos/{id}", &get(&app, &county, &path).await, "image/jpeg");
     let me_county = crate::agents::user_id(&app, "demo.county").await;
     let me_branch = crate::agents::user_id(&app, "demo.branch").await;
     let body = json!({"region": "360802100", "visited_on": "2026-11-20", "members": [me_county, me_branch],

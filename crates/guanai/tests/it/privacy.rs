@@ -65,10 +65,18 @@ async fn raw_id_and_phone_numbers_are_nowhere_in_the_database() {
     assert!(stored.contains(&format!("{}***********{}", &head[..3], &head[14..])));
 
     if app._db.url.starts_with("sqlite:") {
-        // And not in any byte of the database files, WAL included.
-        let dir = app._db.dir();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        // And not in any byte of the database files, WAL included, nor of the sealed
+        // uploads in the files folder beside them.
+        let mut paths = vec![app._db.dir().to_path_buf()];
+        let mut files = Vec::new();
+        while let Some(path) = paths.pop() {
+            if path.is_dir() {
+                paths.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                files.push(path);
+            }
+        }
+        for path in files {
             let bytes = std::fs::read(&path).unwrap();
             for secret in [head.as_bytes(), child.as_bytes(), b"13812345678".as_slice()] {
                 assert!(

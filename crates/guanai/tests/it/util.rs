@@ -50,6 +50,11 @@ impl TestDb {
     pub fn dir(&self) -> &std::path::Path {
         self._dir.path()
     }
+
+    /// Where the test's uploaded files are kept.
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("files")
+    }
 }
 
 pub struct TestResponse {
@@ -143,7 +148,12 @@ impl TestApp {
 
     pub async fn demo_with_clock(config: WebConfig, clock: guanai_domain::Clock) -> TestApp {
         let db = TestDb::new().await;
-        let store = Store::open(&db.target(), db.keys()).await.expect("open store").with_clock(clock);
+        let store = Store::open(&db.target(), db.keys())
+            .await
+            .expect("open store")
+            .with_clock(clock)
+            .with_files(&db.files_dir())
+            .expect("a files folder");
         let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
         let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
         let router = guanai_web::router(AppState::new(store.clone(), config));

@@ -14,6 +14,7 @@ pub mod claims;
 pub mod consents;
 pub mod cover_slots;
 pub mod families;
+pub mod files;
 pub mod funding_grants;
 pub mod funding_sources;
 pub mod import_job_rows;

@@ -17,6 +17,7 @@ mod m20261202_000012_outbox;
 mod m20261203_000013_claims;
 mod m20261204_000015_association;
 mod m20261205_000017_targets;
+mod m20261206_000018_files;
 mod m20261207_000019_activity_kinds;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_targets::Migration),
             Box::new(m20261202_000011_renewals::Migration),
             Box::new(m20261202_000012_outbox::Migration),
+            Box::new(m20261206_000018_files::Migration),
             Box::new(m20261207_000019_activity_kinds::Migration),
         ]
     }

@@ -2,9 +2,10 @@
 //! how many people it reached; each with a code that an enrolment may carry
 //! (`policies.activity_id`, written by the enrolment writer), so that an activity's
 //! enrolments and premium are counted (`report.rs`). The kinds are the city's own list
-//! (`kinds.rs`).
+//! (`kinds.rs`); an activity's photos are kept in the file store (`photos.rs`).
 
 mod kinds;
+mod photos;
 mod report;
 
 pub use kinds::ActivityKindEntry;
@@ -26,7 +27,7 @@ use crate::entities::{activities, families, policies};
 use crate::training::required_text;
 use crate::{Actor, Store, StoreError, StoreResult};
 
-const ACTIVITY: Target = Target { action: "activity.view", kind: "宣传活动" };
+pub(crate) const ACTIVITY: Target = Target { action: "activity.view", kind: "宣传活动" };
 
 /// The column of `policies` naming the activity an enrolment came from (added by the
 /// association's migration; not in the policies entity, which the enrolment code owns).

@@ -1,27 +1,36 @@
-//! Publicity activities and the report of what they brought.
+//! Publicity activities, their photos and the report of what they brought.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use guanai_domain::Permission;
+use guanai_store::files::StoredFile;
 use guanai_store::publicity::{Activity, ActivityKindEntry, ActivityReport};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{require, JsonBody};
 use crate::error::{ApiError, ApiErrorBody, WebError};
-use crate::requests::ids::{Activity as ActivityId, PathId};
+use crate::files::image_response;
+use crate::requests::ids::{Activity as ActivityId, PathId, Photo};
 use crate::requests::publicity::{ActivityKindRequest, ActivityQuery, ActivityRequest};
+use crate::requests::uploads::{read_images, ImageQuery, IMAGE_BODY_LIMIT};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(photos, add_photos))
+        .layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT));
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(one))
         .routes(routes!(report))
         .routes(routes!(kinds, add_kind))
         .routes(routes!(update_kind))
+        .routes(routes!(photo))
+        .merge(uploads)
 }
 
 /// The city's kinds of activity, the ones in use first (`code` is what an activity's
@@ -162,4 +171,81 @@ pub async fn report(
     require(&state, actor, Permission::ViewAssociationWork, "/api/v1/activities/report").await?;
     let (year, _) = query.parse(state.today()).map_err(WebError::BadRequest)?;
     Ok(Json(state.store.publicity().report(actor, year).await?))
+}
+
+/// The photos of an upload: one or more `file` fields of a multipart form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PhotoUpload {
+    /// JPEG, PNG or WebP; at most 15 MB each, 60 MB and 9 photos in all. Each is decoded and
+    /// kept re-encoded as a JPEG (no EXIF, so no GPS position), with a thumbnail.
+    file: Vec<BinaryFile>,
+}
+
+/// A file's bytes (an image).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct BinaryFile(Vec<u8>);
+
+/// The photos of an activity, oldest first.
+#[utoipa::path(
+    get,
+    path = "/activities/{id}/photos",
+    tag = "association",
+    params(("id" = i64, Path, description = "宣传活动编号")),
+    responses((status = 200, description = "活动照片", body = Vec<StoredFile>)),
+)]
+pub async fn photos(
+    State(state): State<AppState>,
+    user: ApiUser,
+    id: PathId<ActivityId, ApiError>,
+) -> Result<Json<Vec<StoredFile>>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewAssociationWork, "/api/v1/activities").await?;
+    Ok(Json(state.store.publicity().photos(actor, id.id).await?))
+}
+
+/// Adds photos to an activity: all of them, or none when one is refused (not a JPEG, PNG
+/// or WebP image, cut off, too large); the message names the file and says what to do.
+#[utoipa::path(
+    post,
+    path = "/activities/{id}/photos",
+    tag = "association",
+    params(("id" = i64, Path, description = "宣传活动编号")),
+    request_body(content = PhotoUpload, content_type = "multipart/form-data"),
+    responses((status = 201, description = "已保存的照片", body = Vec<StoredFile>)),
+)]
+pub async fn add_photos(
+    State(state): State<AppState>,
+    user: ApiUser,
+    id: PathId<ActivityId, ApiError>,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<Vec<StoredFile>>), ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ManagePublicity, "/api/v1/activities").await?;
+    let uploads = read_images(&mut multipart).await.map_err(WebError::BadRequest)?;
+    let saved = state.store.publicity().add_photos(actor, id.id, uploads).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// One photo as a JPEG (`size=thumb`: its thumbnail, longest side 320 px); each view is
+/// written to the audit log.
+#[utoipa::path(
+    get,
+    path = "/activities/photos/{id}",
+    tag = "association",
+    params(("id" = i64, Path, description = "照片编号"), ImageQuery),
+    responses((status = 200, description = "照片（JPEG）", content_type = "image/jpeg", body = BinaryFile)),
+)]
+pub async fn photo(
+    State(state): State<AppState>,
+    user: ApiUser,
+    id: PathId<Photo, ApiError>,
+    Query(query): Query<ImageQuery>,
+) -> Result<Response, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewAssociationWork, "/api/v1/activities").await?;
+    let variant = query.parse().map_err(WebError::BadRequest)?;
+    Ok(image_response(state.store.publicity().photo(actor, id.id, variant).await?))
 }

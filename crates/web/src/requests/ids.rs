@@ -40,6 +40,7 @@ records! {
     Agent => "服务专员",
     TrainingSession => "培训",
     Activity => "宣传活动",
+    Photo => "照片",
     Visit => "督导记录",
     SupervisionAction => "整改事项",
     AidApplication => "助学申请",

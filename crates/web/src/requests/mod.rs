@@ -17,3 +17,4 @@ pub mod reports;
 pub mod student_aid;
 pub mod supervision;
 pub mod training;
+pub mod uploads;

@@ -1,9 +1,10 @@
 //! Publicity activities: the list, recording one (its code given at once), its page with
 //! the code and its QR image to print on materials, the scanned code remembered for the
-//! enrolments that follow (`scan.rs`), the city's kinds (`kinds.rs`) and the report by
-//! kind and county (`report.rs`).
+//! enrolments that follow (`scan.rs`), its photos (`photos.rs`), the city's kinds
+//! (`kinds.rs`) and the report by kind and county (`report.rs`).
 
 mod kinds;
+mod photos;
 mod report;
 mod scan;
 
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use guanai_domain::Permission;
+use guanai_store::files::StoredFile;
 use guanai_store::publicity::{Activity, ActivityKindEntry};
 use guanai_store::sessions::Session;
 
@@ -36,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/publicity/{id}", get(show))
         .route("/publicity/{id}/qr.svg", get(scan::qr_image))
         .route("/hd/{code}", get(scan::remember))
+        .merge(photos::routes())
 }
 
 #[derive(Template)]
@@ -128,6 +131,11 @@ struct DetailPage {
     activity: Activity,
     /// What the QR image holds: the address that remembers the code on a phone.
     scan_link: String,
+    photos: Vec<StoredFile>,
+    can_manage: bool,
+    max_photos: usize,
+    /// Why the last upload was refused.
+    error: Option<String>,
 }
 
 async fn show(
@@ -137,9 +145,34 @@ async fn show(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ViewAssociationWork, "/publicity").await?;
-    let activity = state.store.publicity().activity(&user.session.actor, id.id).await?;
-    let scan_link = scan::scan_link(&state, &headers, &activity.code);
+    detail_page(&state, &user.session, id.id, None, &headers).await
+}
+
+/// An activity's page, with the refusal of an upload when there was one (then 400).
+async fn detail_page(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    error: Option<String>,
+    headers: &axum::http::HeaderMap,
+) -> Result<Response, WebError> {
+    let actor = &session.actor;
+    let (activity, photos) = tokio::try_join!(
+        state.store.publicity().activity(actor, id),
+        state.store.publicity().photos(actor, id)
+    )?;
+    let scan_link = scan::scan_link(state, headers, &activity.code);
     let trail = vec![Crumb::link("宣传活动", "/publicity"), Crumb::here(activity.title.clone())];
-    let shell = Shell::new(&state, &user.session, &activity.title, "/publicity", trail).await?;
-    render(&DetailPage { shell, activity, scan_link })
+    let shell = Shell::new(state, session, &activity.title, "/publicity", trail).await?;
+    let failed = error.is_some();
+    let page = DetailPage {
+        shell,
+        activity,
+        scan_link,
+        photos,
+        can_manage: actor.can(Permission::ManagePublicity),
+        max_photos: guanai_domain::files::MAX_FILES_PER_UPLOAD,
+        error,
+    };
+    render_form(&page, failed)
 }
