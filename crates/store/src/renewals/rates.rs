@@ -201,12 +201,12 @@ impl crate::handles::Renewals<'_> {
     /// way: each policy linked once. Returns how many links were made.
     pub async fn link_enrolled_renewals(self, actor: &Actor, year: i32) -> StoreResult<usize> {
         self.require(actor, Permission::BatchRenew).await?;
+        // Anti-joins on the two unique keys of `renewals`, each an index lookup, and the next
+        // year's policy found by `idx_policies_family_year_status`: the plan stays the same
+        // on every engine whatever the statistics say (two `NOT IN` subqueries did not).
         let next = Alias::new("next_policy");
+        let (linked_before, linked_after) = (Alias::new("linked_before"), Alias::new("linked_after"));
         let col = |c: policies::Column| Expr::col((next.clone(), c));
-        let linked_before =
-            Query::select().column(renewals::Column::PreviousPolicyId).from(renewals::Entity).to_owned();
-        let linked_after =
-            Query::select().column(renewals::Column::PolicyId).from(renewals::Entity).to_owned();
         let query = Query::select()
             .column((policies::Entity, policies::Column::Id))
             .expr(col(policies::Column::Id))
@@ -226,11 +226,25 @@ impl crate::handles::Renewals<'_> {
                     .add(col(policies::Column::Year).eq(year + 1))
                     .add(col(policies::Column::Status).ne(PolicyStatus::Cancelled.code())),
             )
+            .join_as(
+                JoinType::LeftJoin,
+                renewals::Entity,
+                linked_before.clone(),
+                Expr::col((linked_before.clone(), renewals::Column::PreviousPolicyId))
+                    .equals((policies::Entity, policies::Column::Id)),
+            )
+            .join_as(
+                JoinType::LeftJoin,
+                renewals::Entity,
+                linked_after.clone(),
+                Expr::col((linked_after.clone(), renewals::Column::PolicyId))
+                    .equals((next.clone(), policies::Column::Id)),
+            )
             .and_where(policies::Column::Year.eq(year))
             .and_where(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
             .cond_where(actor.scope_condition(policies::Column::VillageCode))
-            .and_where(policies::Column::Id.not_in_subquery(linked_before))
-            .and_where(col(policies::Column::Id).not_in_subquery(linked_after))
+            .and_where(Expr::col((linked_before, renewals::Column::Id)).is_null())
+            .and_where(Expr::col((linked_after, renewals::Column::Id)).is_null())
             .to_owned();
         let backend = self.db.get_database_backend();
         let rows = self.db.query_all(backend.build(&query)).await?;
