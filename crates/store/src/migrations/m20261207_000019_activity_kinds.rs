@@ -57,7 +57,6 @@ impl MigrationTrait for Migration {
             ActivityKinds::UpdatedBy,
             ActivityKinds::UpdatedAt,
         ]);
-        let seeded_at = chrono::DateTime::<chrono::Utc>::from_timestamp(0, 0).expect("the epoch");
         for (position, kind) in ActivityKind::ALL.iter().enumerate() {
             seed.values_panic([
                 kind.code().into(),
@@ -66,7 +65,7 @@ impl MigrationTrait for Migration {
                 true.into(),
                 true.into(),
                 "system".into(),
-                seeded_at.into(),
+                Expr::current_timestamp().into(),
             ]);
         }
         manager.exec_stmt(seed).await
