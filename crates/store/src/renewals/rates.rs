@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::renewals::permille;
 use guanai_domain::{Permission, RegionCode, RegionLevel};
-use sea_orm::sea_query::{Alias, Condition, Expr, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
 
@@ -201,31 +201,15 @@ impl crate::handles::Renewals<'_> {
     /// way: each policy linked once. Returns how many links were made.
     pub async fn link_enrolled_renewals(self, actor: &Actor, year: i32) -> StoreResult<usize> {
         self.require(actor, Permission::BatchRenew).await?;
-        // Anti-joins on the two unique keys of `renewals`, each an index lookup, and the next
-        // year's policy found by `idx_policies_family_year_status`: the plan stays the same
-        // on every engine whatever the statistics say (two `NOT IN` subqueries did not).
-        let next = Alias::new("next_policy");
-        let (linked_before, linked_after) = (Alias::new("linked_before"), Alias::new("linked_after"));
-        let col = |c: policies::Column| Expr::col((next.clone(), c));
-        let query = Query::select()
+        // Two reads, each one range of an index with an anti-join on a unique key of
+        // `renewals`, matched by family here: a self-join of `policies` let SQLite (without
+        // statistics) scan next year's policies once per policy of this year.
+        let backend = self.db.get_database_backend();
+        let linked_before = Alias::new("linked_before");
+        let previous_query = Query::select()
             .column((policies::Entity, policies::Column::Id))
-            .expr(col(policies::Column::Id))
-            .expr(col(policies::Column::FamilyId))
-            .expr(col(policies::Column::VillageCode))
-            .expr(col(policies::Column::UnderwrittenAt))
+            .column((policies::Entity, policies::Column::FamilyId))
             .from(policies::Entity)
-            .join_as(
-                JoinType::InnerJoin,
-                policies::Entity,
-                next.clone(),
-                Condition::all()
-                    .add(
-                        col(policies::Column::FamilyId)
-                            .equals((policies::Entity, policies::Column::FamilyId)),
-                    )
-                    .add(col(policies::Column::Year).eq(year + 1))
-                    .add(col(policies::Column::Status).ne(PolicyStatus::Cancelled.code())),
-            )
             .join_as(
                 JoinType::LeftJoin,
                 renewals::Entity,
@@ -233,40 +217,63 @@ impl crate::handles::Renewals<'_> {
                 Expr::col((linked_before.clone(), renewals::Column::PreviousPolicyId))
                     .equals((policies::Entity, policies::Column::Id)),
             )
+            .and_where(policies::Column::Year.eq(year))
+            .and_where(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
+            .cond_where(actor.scope_condition(policies::Column::VillageCode))
+            .and_where(Expr::col((linked_before, renewals::Column::Id)).is_null())
+            .order_by((policies::Entity, policies::Column::Id), Order::Asc)
+            .to_owned();
+        let mut unlinked_previous: Vec<(i64, i64)> = Vec::new();
+        for r in self.db.query_all(backend.build(&previous_query)).await? {
+            unlinked_previous.push((r.try_get_by_index(0)?, r.try_get_by_index(1)?));
+        }
+        let families: HashSet<i64> = unlinked_previous.iter().map(|(_, f)| *f).collect();
+        // Next year's policies not linked yet (one range of `idx_policies_year_status_village`:
+        // a family may have moved out of the actor's scope since), of those families, by
+        // family, oldest first.
+        let linked_after = Alias::new("linked_after");
+        let next_query = Query::select()
+            .column((policies::Entity, policies::Column::Id))
+            .column((policies::Entity, policies::Column::FamilyId))
+            .column((policies::Entity, policies::Column::VillageCode))
+            .column((policies::Entity, policies::Column::UnderwrittenAt))
+            .from(policies::Entity)
             .join_as(
                 JoinType::LeftJoin,
                 renewals::Entity,
                 linked_after.clone(),
                 Expr::col((linked_after.clone(), renewals::Column::PolicyId))
-                    .equals((next.clone(), policies::Column::Id)),
+                    .equals((policies::Entity, policies::Column::Id)),
             )
-            .and_where(policies::Column::Year.eq(year))
-            .and_where(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .cond_where(actor.scope_condition(policies::Column::VillageCode))
-            .and_where(Expr::col((linked_before, renewals::Column::Id)).is_null())
+            .and_where(policies::Column::Year.eq(year + 1))
+            .and_where(policies::Column::Status.ne(PolicyStatus::Cancelled.code()))
             .and_where(Expr::col((linked_after, renewals::Column::Id)).is_null())
+            .order_by((policies::Entity, policies::Column::Id), Order::Asc)
             .to_owned();
-        let backend = self.db.get_database_backend();
-        let rows = self.db.query_all(backend.build(&query)).await?;
-        let (mut before, mut after) = (HashSet::new(), HashSet::new());
-        let mut links = Vec::new();
-        let now = self.clock().now();
-        for r in rows {
-            let previous: i64 = r.try_get_by_index(0)?;
-            let policy: i64 = r.try_get_by_index(1)?;
-            // A family with two policies in a year: each is linked once.
-            if before.insert(previous) && after.insert(policy) {
-                links.push(RenewalLink {
-                    previous_policy_id: previous,
-                    policy_id: policy,
-                    family_id: r.try_get_by_index(2)?,
-                    village_code: r.try_get_by_index(3)?,
-                    year: year + 1,
-                    created_by: actor.username().to_owned(),
-                    // Renewed when the new policy was underwritten (or now, if not yet).
-                    at: r.try_get_by_index::<Option<DateTime<Utc>>>(4)?.unwrap_or(now),
-                });
+        let mut next_by_family: HashMap<i64, Vec<(i64, String, Option<DateTime<Utc>>)>> = HashMap::new();
+        for r in self.db.query_all(backend.build(&next_query)).await? {
+            let family: i64 = r.try_get_by_index(1)?;
+            if families.contains(&family) {
+                let next = (r.try_get_by_index(0)?, r.try_get_by_index(2)?, r.try_get_by_index(3)?);
+                next_by_family.entry(family).or_default().push(next);
             }
+        }
+        let now = self.clock().now();
+        let mut links = Vec::new();
+        for (previous, family) in unlinked_previous {
+            // A family with two policies in a year: each is linked once, in order.
+            let Some(next) = next_by_family.get_mut(&family).filter(|n| !n.is_empty()) else { continue };
+            let (policy, village_code, underwritten_at) = next.remove(0);
+            links.push(RenewalLink {
+                previous_policy_id: previous,
+                policy_id: policy,
+                family_id: family,
+                village_code,
+                year: year + 1,
+                created_by: actor.username().to_owned(),
+                // Renewed when the new policy was underwritten (or now, if not yet).
+                at: underwritten_at.unwrap_or(now),
+            });
         }
         let turn = self.write_gate.turn().await;
         // Families that enrolled again long ago are not sent a renewal's message.
