@@ -18,7 +18,7 @@ use rust_xlsxwriter::{Color, DataValidation, Format, Workbook, Worksheet, XlsxEr
 use crate::insurer::RefusedRow;
 use crate::ImportError;
 
-fn xlsx_error(err: XlsxError) -> ImportError {
+pub(crate) fn xlsx_error(err: XlsxError) -> ImportError {
     ImportError::Unreadable(format!("无法生成 Excel 文件：{err}"))
 }
 
@@ -56,15 +56,15 @@ pub const UNDERWRITING_COLUMNS: [(&str, &str, FilledBy); 19] = [
 /// Values allowed in 承保结果.
 pub const RESULT_VALUES: [&str; 2] = ["承保", "拒保"];
 
-struct Formats {
-    header: Format,
-    fill_header: Format,
-    text: Format,
-    money: Format,
+pub(crate) struct Formats {
+    pub(crate) header: Format,
+    pub(crate) fill_header: Format,
+    pub(crate) text: Format,
+    pub(crate) money: Format,
 }
 
 impl Formats {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Formats {
             header: Format::new().set_bold().set_background_color(Color::RGB(0xE8F0FE)),
             fill_header: Format::new().set_bold().set_background_color(Color::RGB(0xFFF3C4)),
@@ -74,13 +74,17 @@ impl Formats {
     }
 }
 
-fn yuan(amount: Fen) -> f64 {
+pub(crate) fn yuan(amount: Fen) -> f64 {
     // Exact to the fen for every amount a premium or a budget can be.
     amount.get() as f64 / 100.0
 }
 
 /// A sheet with a header row, frozen under it, with text-formatted columns.
-fn header_row(sheet: &mut Worksheet, formats: &Formats, columns: &[(&str, f64)]) -> Result<(), ImportError> {
+pub(crate) fn header_row(
+    sheet: &mut Worksheet,
+    formats: &Formats,
+    columns: &[(&str, f64)],
+) -> Result<(), ImportError> {
     for (c, (name, width)) in columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *name, &formats.header).map_err(xlsx_error)?;
         sheet.set_column_width(c as u16, *width).map_err(xlsx_error)?;

@@ -3,26 +3,15 @@
 
 use std::collections::HashMap;
 
-use guanai_domain::Fen;
 use guanai_store::renewals::DuePolicy;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::Workbook;
 
-use crate::exports::places;
+use crate::exports::{header_row, places, xlsx_error, yuan, Formats};
 use crate::ImportError;
-
-fn xlsx_error(err: XlsxError) -> ImportError {
-    ImportError::Unreadable(format!("无法生成 Excel 文件：{err}"))
-}
-
-fn yuan(amount: Fen) -> f64 {
-    amount.get() as f64 / 100.0
-}
 
 /// The due list as filtered. `names` holds the names of `exports::place_codes`.
 pub fn due_xlsx(due: &[DuePolicy], names: &HashMap<String, String>) -> Result<Vec<u8>, ImportError> {
-    let text = Format::new().set_num_format("@");
-    let money = Format::new().set_num_format("#,##0.00");
-    let header = Format::new().set_bold();
+    let formats = Formats::new();
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("待续保清单").map_err(xlsx_error)?;
@@ -45,11 +34,7 @@ pub fn due_xlsx(due: &[DuePolicy], names: &HashMap<String, String>) -> Result<Ve
         ("下年度家庭应缴（元）", 16.0),
         ("说明", 30.0),
     ];
-    for (c, (name, width)) in columns.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *name, &header).map_err(xlsx_error)?;
-        sheet.set_column_width(c as u16, *width).map_err(xlsx_error)?;
-    }
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    header_row(sheet, &formats, &columns)?;
     for (index, d) in due.iter().enumerate() {
         let r = index as u32 + 1;
         let [county, township, village] = places(&d.village_code, names);
@@ -72,14 +57,16 @@ pub fn due_xlsx(due: &[DuePolicy], names: &HashMap<String, String>) -> Result<Ve
             (16, d.note.clone().unwrap_or_default()),
         ];
         for (c, value) in texts {
-            sheet.write_string_with_format(r, c, &value, &text).map_err(xlsx_error)?;
+            sheet.write_string_with_format(r, c, &value, &formats.text).map_err(xlsx_error)?;
         }
         sheet.write_number(r, 6, f64::from(d.year)).map_err(xlsx_error)?;
         sheet.write_number(r, 10, f64::from(d.insured_last_year)).map_err(xlsx_error)?;
         sheet.write_number(r, 11, insured as f64).map_err(xlsx_error)?;
         if let Some(next) = &d.next {
-            sheet.write_number_with_format(r, 14, yuan(next.premium), &money).map_err(xlsx_error)?;
-            sheet.write_number_with_format(r, 15, yuan(next.family_part), &money).map_err(xlsx_error)?;
+            sheet.write_number_with_format(r, 14, yuan(next.premium), &formats.money).map_err(xlsx_error)?;
+            sheet
+                .write_number_with_format(r, 15, yuan(next.family_part), &formats.money)
+                .map_err(xlsx_error)?;
         }
     }
     workbook.save_to_buffer().map_err(xlsx_error)
