@@ -96,6 +96,9 @@ pub struct RateTable {
     pub county_years: Vec<RegionYears>,
 }
 
+/// A policy of the next year a renewal may link: its id, village and underwriting time.
+type NextPolicy = (i64, String, Option<DateTime<Utc>>);
+
 fn row(region_code: String, counts: RenewalCounts, target_permille: Option<u32>) -> RateRow {
     RateRow {
         household_rate: counts.household_rate(),
@@ -250,7 +253,7 @@ impl crate::handles::Renewals<'_> {
             .and_where(Expr::col((linked_after, renewals::Column::Id)).is_null())
             .order_by((policies::Entity, policies::Column::Id), Order::Asc)
             .to_owned();
-        let mut next_by_family: HashMap<i64, Vec<(i64, String, Option<DateTime<Utc>>)>> = HashMap::new();
+        let mut next_by_family: HashMap<i64, Vec<NextPolicy>> = HashMap::new();
         for r in self.db.query_all(backend.build(&next_query)).await? {
             let family: i64 = r.try_get_by_index(1)?;
             if families.contains(&family) {
