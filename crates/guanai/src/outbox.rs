@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use guanai_store::outbox::{OutboxSettings, Outgoing};
 use guanai_store::Store;
 use hmac::{Hmac, Mac};
@@ -13,6 +14,9 @@ use sha2::Sha256;
 
 /// Messages claimed at a time.
 const BATCH: u64 = 500;
+
+/// Messages of a batch handed to the sender at once (a gateway answers each in its time).
+const IN_FLIGHT: usize = 16;
 
 /// Sends one message; `Err` is the gateway's answer, kept with the message.
 pub trait Sender: Send + Sync {
@@ -122,15 +126,15 @@ pub async fn send_due(
         if batch.is_empty() {
             return Ok(report);
         }
-        for message in &batch {
-            let result = sender.send(message).await;
-            if result.is_ok() {
-                report.sent += 1;
-            } else {
-                report.failed += 1;
-            }
-            store.outbox().report(token, message, result).await?;
-        }
+        let results: Vec<(&Outgoing, Result<(), String>)> = futures_util::stream::iter(&batch)
+            .map(|message| async move { (message, sender.send(message).await) })
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
+        let failed = results.iter().filter(|(_, result)| result.is_err()).count();
+        report.failed += failed;
+        report.sent += results.len() - failed;
+        store.outbox().report_many(token, results).await?;
     }
 }
 

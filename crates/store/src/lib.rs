@@ -47,7 +47,7 @@ pub mod training;
 pub mod users;
 
 pub use access::Actor;
-pub use connect::{create_database, with_database, DatabaseTarget, Engine};
+pub use connect::{copy_database, create_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::Claims;

@@ -141,6 +141,9 @@ impl Figures {
     }
 }
 
+/// The password of the benchmark's city administrator (`bench.city`).
+const BENCH_PASSWORD: &str = "bench-password-2026";
+
 fn hex_key() -> String {
     (0..4).map(|_| format!("{:016x}", rand::random::<u64>())).collect()
 }
@@ -205,7 +208,7 @@ async fn city(
         None => (target.fresh("city").await?, hex_key(), false),
     };
     let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::from_hex(&key)?).await?;
-    let password = "bench-password-2026";
+    let password = BENCH_PASSWORD;
     if !reused {
         build_city(size, &store, &db, set, password, figures).await?;
         if kept.is_some() {
@@ -374,7 +377,7 @@ async fn serve_city(
     Ok(())
 }
 
-fn ms(duration: Duration) -> f64 {
+pub(super) fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
@@ -455,29 +458,46 @@ async fn enrol_over_http(
     work: &Workload,
     clients: usize,
 ) -> anyhow::Result<(f64, Latencies)> {
-    let queue = Arc::new(std::sync::Mutex::new(work.enrol.clone()));
+    let requests = work
+        .enrol
+        .iter()
+        .map(|(family, members)| {
+            let body = serde_json::json!({"family_id": family, "package_id": work.package_id, "member_ids": members});
+            ("/api/v1/policies".to_owned(), body)
+        })
+        .collect();
+    post_all(client, requests, clients, "enrolment").await
+}
+
+/// Posts every request once, `clients` at a time, each timed from send to full answer;
+/// the rate is requests per second over the whole run. More than 1 % refused (not 201)
+/// fails the run; the first refusal is logged.
+pub(super) async fn post_all(
+    client: &ApiClient,
+    requests: Vec<(String, serde_json::Value)>,
+    clients: usize,
+    what: &'static str,
+) -> anyhow::Result<(f64, Latencies)> {
+    let queue = Arc::new(std::sync::Mutex::new(requests));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let queue = queue.clone();
         let client = client.clone();
-        let package_id = work.package_id;
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0usize;
             loop {
-                let Some((family, members)) = queue.lock().expect("not poisoned").pop() else { break };
-                let body =
-                    serde_json::json!({"family_id": family, "package_id": package_id, "member_ids": members});
+                let Some((path, body)) = queue.lock().expect("not poisoned").pop() else { break };
                 let sent = Instant::now();
-                let response = client.post("/api/v1/policies").json(&body).send().await?;
+                let response = client.post(&path).json(&body).send().await?;
                 let ok = response.status().as_u16() == 201;
                 let text = response.text().await?;
                 latencies.push(sent.elapsed());
                 if !ok {
                     failures += 1;
                     if failures == 1 {
-                        tracing::warn!(%text, "an enrolment was refused");
+                        tracing::warn!(%text, "{what} refused");
                     }
                 }
             }
@@ -492,7 +512,7 @@ async fn enrol_over_http(
         failures += failed;
     }
     let rate = all.0.len() as f64 / started.elapsed().as_secs_f64();
-    anyhow::ensure!(failures * 100 <= all.0.len(), "{failures} of {} enrolments failed", all.0.len());
+    anyhow::ensure!(failures * 100 <= all.0.len(), "{failures} of {} {what} requests failed", all.0.len());
     Ok((rate, all))
 }
 

@@ -26,6 +26,8 @@ pub struct Model {
     pub underwritten_by: Option<String>,
     pub cancelled_at: Option<DateTimeUtc>,
     pub cancel_reason: Option<String>,
+    /// How many persons the policy insures (its members, which never change).
+    pub persons: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,12 @@ pub struct Model {
     pub year: i32,
     pub created_by: String,
     pub created_at: DateTimeUtc,
+    /// The persons the new policy insures.
+    pub persons: i32,
+    /// The village of the policy renewed (the rate counts by it).
+    pub previous_village_code: String,
+    /// The China date of the renewal: its day on the season's curve.
+    pub renewed_on: Date,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

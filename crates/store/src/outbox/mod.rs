@@ -230,16 +230,6 @@ impl crate::handles::Outbox<'_> {
         if settings.quiet.quiet(china(now)) {
             return Ok(Vec::new());
         }
-        let opted = Query::select()
-            .column(message_opt_outs::Column::FamilyId)
-            .from(message_opt_outs::Entity)
-            .to_owned();
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::State, Expr::value(MessageState::OptedOut.code()))
-            .filter(outbox::Column::State.eq(MessageState::Queued.code()))
-            .filter(outbox::Column::FamilyId.in_subquery(opted))
-            .exec(&self.db)
-            .await?;
         let claimable = || {
             Condition::all()
                 .add(outbox::Column::State.is_in([MessageState::Queued.code(), MessageState::Sending.code()]))
@@ -258,8 +248,21 @@ impl crate::handles::Outbox<'_> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // A reminder queued just before its policy was renewed is not sent.
+        // A reminder queued just before its policy was renewed is not sent, nor anything to
+        // a family that opted out since it was queued (both among these ids only: the
+        // queue may hold a city's reminders).
         cancel_renewed_reminders(&self.db, Some(&ids)).await?;
+        let opted = Query::select()
+            .column(message_opt_outs::Column::FamilyId)
+            .from(message_opt_outs::Entity)
+            .to_owned();
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::State, Expr::value(MessageState::OptedOut.code()))
+            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+            .filter(outbox::Column::State.eq(MessageState::Queued.code()))
+            .filter(outbox::Column::FamilyId.in_subquery(opted))
+            .exec(&self.db)
+            .await?;
         outbox::Entity::update_many()
             .col_expr(outbox::Column::State, Expr::value(MessageState::Sending.code()))
             .col_expr(outbox::Column::ClaimToken, Expr::value(token))
@@ -298,33 +301,53 @@ impl crate::handles::Outbox<'_> {
         message: &Outgoing,
         result: Result<(), String>,
     ) -> StoreResult<()> {
+        self.report_many(token, vec![(message, result)]).await
+    }
+
+    /// [`Self::report`] for a whole claimed batch: the messages sent in one statement
+    /// (per 500), each failure in one of its own.
+    pub async fn report_many(
+        self,
+        token: &str,
+        results: Vec<(&Outgoing, Result<(), String>)>,
+    ) -> StoreResult<()> {
         let now = self.clock().now();
-        let update = outbox::Entity::update_many();
-        let update = match result {
-            Ok(()) => update
+        let held = || {
+            Condition::all()
+                .add(outbox::Column::ClaimToken.eq(token))
+                .add(outbox::Column::State.eq(MessageState::Sending.code()))
+        };
+        let (sent, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, result)| result.is_ok());
+        let sent: Vec<i64> = sent.iter().map(|(message, _)| message.id).collect();
+        for chunk in sent.chunks(500) {
+            outbox::Entity::update_many()
                 .col_expr(outbox::Column::State, Expr::value(MessageState::Sent.code()))
                 .col_expr(outbox::Column::SentAt, Expr::value(now))
-                .col_expr(outbox::Column::Error, Expr::value(Option::<String>::None)),
-            Err(error) => {
-                let error: String = error.chars().take(300).collect();
-                let (state, next) = if message.attempts >= MAX_ATTEMPTS {
-                    (MessageState::Failed, now)
-                } else {
-                    (MessageState::Queued, now + retry_delay(message.attempts))
-                };
-                update
-                    .col_expr(outbox::Column::State, Expr::value(state.code()))
-                    .col_expr(outbox::Column::NextAttemptAt, Expr::value(next))
-                    .col_expr(outbox::Column::Error, Expr::value(error))
-            }
-        };
-        update
-            .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
-            .filter(outbox::Column::Id.eq(message.id))
-            .filter(outbox::Column::ClaimToken.eq(token))
-            .filter(outbox::Column::State.eq(MessageState::Sending.code()))
-            .exec(&self.db)
-            .await?;
+                .col_expr(outbox::Column::Error, Expr::value(Option::<String>::None))
+                .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
+                .filter(outbox::Column::Id.is_in(chunk.iter().copied()))
+                .filter(held())
+                .exec(&self.db)
+                .await?;
+        }
+        for (message, result) in failed {
+            let Err(error) = result else { continue };
+            let error: String = error.chars().take(300).collect();
+            let (state, next) = if message.attempts >= MAX_ATTEMPTS {
+                (MessageState::Failed, now)
+            } else {
+                (MessageState::Queued, now + retry_delay(message.attempts))
+            };
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::State, Expr::value(state.code()))
+                .col_expr(outbox::Column::NextAttemptAt, Expr::value(next))
+                .col_expr(outbox::Column::Error, Expr::value(error))
+                .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<String>::None))
+                .filter(outbox::Column::Id.eq(message.id))
+                .filter(held())
+                .exec(&self.db)
+                .await?;
+        }
         Ok(())
     }
 

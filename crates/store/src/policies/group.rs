@@ -29,6 +29,7 @@ use super::write::{insert_policies, PolicyDraft};
 use super::{Channel, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::products::Package;
+use crate::renewals::Renewing;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// A year's subsidy rules with their scopes, and the names of their sources.
@@ -51,7 +52,7 @@ pub(crate) struct Prepared {
     /// The publicity activity the enrolment came from (`publicity`).
     activity_id: Option<i64>,
     /// Last year's policy this one renews (续保): linked in the same transaction.
-    renews: Option<i64>,
+    renews: Option<Renewing>,
     /// When the caller asked, on the caller's clock (the writer task's store may carry
     /// another): the moment a renewal is recorded at and its message written.
     at: chrono::DateTime<chrono::Utc>,
@@ -68,6 +69,7 @@ struct Queued {
 pub(crate) struct EnrolQueue {
     sender: Option<mpsc::Sender<Queued>>,
     packages: PackageCache,
+    package_ids: PackageIds,
 }
 
 impl std::fmt::Debug for Queued {
@@ -85,7 +87,7 @@ impl EnrolQueue {
         };
         let (sender, receiver) = mpsc::channel(MAX_QUEUED);
         runtime.spawn(write_groups(store, receiver));
-        EnrolQueue { sender: Some(sender), packages: PackageCache::default() }
+        EnrolQueue { sender: Some(sender), ..Default::default() }
     }
 }
 
@@ -94,6 +96,11 @@ impl EnrolQueue {
 /// store: every enrolment and quote would otherwise read it again (four queries or more).
 #[derive(Debug, Clone, Default)]
 struct PackageCache(Arc<std::sync::RwLock<HashMap<i64, Arc<Package>>>>);
+
+/// The id of each package of a code and year found so far (a package, once written, keeps
+/// its code and year; one not set up yet is looked for again next time).
+#[derive(Debug, Clone, Default)]
+struct PackageIds(Arc<std::sync::RwLock<HashMap<(String, i32), i64>>>);
 
 impl Store {
     pub(crate) async fn cached_package(&self, id: i64) -> StoreResult<Arc<Package>> {
@@ -106,6 +113,25 @@ impl Store {
         let package = Arc::new(self.products().package(id).await?);
         cache.0.write().expect("not poisoned").insert(id, package.clone());
         Ok(package)
+    }
+}
+
+impl Store {
+    /// The package of `code` for `year`, where one is set up.
+    pub(crate) async fn cached_package_of(&self, code: &str, year: i32) -> StoreResult<Option<Arc<Package>>> {
+        let ids = self.enrolments.get().map(|q| &q.package_ids);
+        let key = (code.to_owned(), year);
+        if let Some(id) = ids.and_then(|ids| ids.0.read().expect("not poisoned").get(&key).copied()) {
+            return Ok(Some(self.cached_package(id).await?));
+        }
+        let Some(found) = self.products().packages(Some(year)).await?.into_iter().find(|p| p.code == code)
+        else {
+            return Ok(None);
+        };
+        if let Some(ids) = ids {
+            ids.0.write().expect("not poisoned").insert(key, found.id);
+        }
+        Ok(Some(self.cached_package(found.id).await?))
     }
 }
 
@@ -135,9 +161,9 @@ impl Store {
         &self,
         actor: &Actor,
         request: &EnrolRequest,
-        renews: Option<i64>,
+        renews: Renewing,
     ) -> StoreResult<i64> {
-        self.enrol_queued(actor, request, None, renews).await
+        self.enrol_queued(actor, request, None, Some(renews)).await
     }
 
     /// An enrolment through the writer task (or alone when the store has none), with what
@@ -147,7 +173,7 @@ impl Store {
         actor: &Actor,
         request: &EnrolRequest,
         activity_id: Option<i64>,
-        renews: Option<i64>,
+        renews: Option<Renewing>,
     ) -> StoreResult<i64> {
         self.require(actor, Permission::Enrol).await?;
         // Every rule is checked before the transaction; inside it only the budgets are read
@@ -212,12 +238,12 @@ impl Store {
         }
         let id = insert_policies(&txn, &[draft(&enrolment)]).await?[0];
         self.attribute_policies(&txn, vec![(id, enrolment.activity_id)]).await?;
-        if let Some(previous) = enrolment.renews {
-            let link = renewal_link(&enrolment, previous, id);
+        if let Some(renewing) = &enrolment.renews {
+            let link = renewal_link(&enrolment, renewing, id);
             crate::renewals::link_renewals(&txn, &[link], true).await?;
         }
         // The entry is committed with the policy it records.
-        self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment.quote, id)).await?;
+        self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment, id)).await?;
         txn.commit().await?;
         drop(turn);
         Ok(id)
@@ -284,13 +310,13 @@ impl Store {
             let links: Vec<_> = written
                 .iter()
                 .zip(&ids)
-                .filter_map(|(e, id)| e.renews.map(|previous| renewal_link(e, previous, *id)))
+                .filter_map(|(e, id)| e.renews.as_ref().map(|renewing| renewal_link(e, renewing, *id)))
                 .collect();
             // A policy renewed twice fails the group, then each alone: one of them wins.
             // Each renewal's message is due by its own caller's clock (`RenewalLink::at`).
             crate::renewals::link_renewals(&txn, &links, true).await?;
             let entries: Vec<(&Actor, AuditEvent)> =
-                written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(&e.quote, *id))).collect();
+                written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(e, *id))).collect();
             self.audit_many_in(&txn, entries).await?;
             for (&index, id) in accepted.iter().zip(ids) {
                 answers[index] = Ok(id);
@@ -395,6 +421,7 @@ fn per_source<'a>(enrolments: impl IntoIterator<Item = &'a Prepared>) -> BTreeMa
 
 fn draft(enrolment: &Prepared) -> PolicyDraft {
     let quote = &enrolment.quote;
+    let submitted = enrolment.renews.as_ref().is_some_and(|r| r.submit);
     PolicyDraft {
         family_id: quote.family_id,
         package_id: quote.package_id,
@@ -403,7 +430,7 @@ fn draft(enrolment: &Prepared) -> PolicyDraft {
         start_date: quote.start_date,
         end_date: quote.end_date,
         shares: quote.shares as i32,
-        status: PolicyStatus::Draft,
+        status: if submitted { PolicyStatus::Submitted } else { PolicyStatus::Draft },
         channel: enrolment.channel,
         premium: quote.premium,
         family_part: quote.family_part,
@@ -414,20 +441,38 @@ fn draft(enrolment: &Prepared) -> PolicyDraft {
     }
 }
 
-fn renewal_link(enrolment: &Prepared, previous: i64, policy: i64) -> crate::renewals::RenewalLink {
+fn renewal_link(enrolment: &Prepared, renewing: &Renewing, policy: i64) -> crate::renewals::RenewalLink {
     crate::renewals::RenewalLink {
-        previous_policy_id: previous,
+        previous_policy_id: renewing.previous_policy_id,
+        previous_village_code: renewing.previous_village_code.clone(),
         policy_id: policy,
         family_id: enrolment.quote.family_id,
         village_code: enrolment.quote.village_code.clone(),
         year: enrolment.quote.year,
+        persons: enrolment.quote.members.len() as i32,
         created_by: enrolment.actor.username().to_owned(),
         at: enrolment.at,
     }
 }
 
-fn audit_event(quote: &Quote, policy_id: i64) -> AuditEvent {
-    AuditEvent::ok("policy.create", "保单", policy_id.to_string())
+/// The entry an enrolment's policy is written with: `policy.create`, or for a renewal
+/// `policy.renew` (naming last year's policy, and the submission when it went to the
+/// insurer with it).
+fn audit_event(enrolment: &Prepared, policy_id: i64) -> AuditEvent {
+    let quote = &enrolment.quote;
+    let money = format!("保费 {}，家庭自缴 {}", quote.premium, quote.family_part);
+    let (action, detail) = match &enrolment.renews {
+        None => ("policy.create", money),
+        Some(r) => (
+            "policy.renew",
+            format!(
+                "续保上一年度保单{}；{money}{}",
+                r.previous_policy_id,
+                if r.submit { "；已提交承保" } else { "" }
+            ),
+        ),
+    };
+    AuditEvent::ok(action, "保单", policy_id.to_string())
         .with_subject(format!("family:{}", quote.family_id))
-        .with_detail(format!("保费 {}，家庭自缴 {}", quote.premium, quote.family_part))
+        .with_detail(detail)
 }

@@ -10,11 +10,12 @@ use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 
-use super::{InsuredMember, PolicyNo, PolicyStatus};
+use super::{PolicyNo, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::consents::ConsentKind;
 use crate::entities::{cover_slots, policies, policy_funding};
 use crate::error::stored;
+use crate::shown::ShownName;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Policies per underwriting statement. The database reads a `CASE` of this many arms for
@@ -32,7 +33,9 @@ impl crate::handles::Policies<'_> {
             return Err(StoreError::invalid("只有草稿状态的保单可以提交承保"));
         }
         let seen = self.visibility(actor, [row.family_id]).await?;
-        self.check_consents(row.family_id, &self.insured_members(&seen, row.family_id, id).await?).await?;
+        let members = self.insured_members(&seen, row.family_id, id).await?;
+        let members: Vec<(i64, &ShownName)> = members.iter().map(|m| (m.person_id, &m.name)).collect();
+        self.check_consents(row.family_id, &members).await?;
         let result = policies::Entity::update_many()
             .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Submitted.code()))
             .col_expr(policies::Column::SubmittedAt, Expr::value(Utc::now()))
@@ -50,7 +53,12 @@ impl crate::handles::Policies<'_> {
 impl Store {
     /// What consents are missing before the family's data may go to the insurer; an
     /// `Invalid` naming each.
-    pub(crate) async fn check_consents(&self, family_id: i64, members: &[InsuredMember]) -> StoreResult<()> {
+    /// `members`: the persons to insure (id, name as the user sees it).
+    pub(crate) async fn check_consents(
+        &self,
+        family_id: i64,
+        members: &[(i64, &ShownName)],
+    ) -> StoreResult<()> {
         use crate::entities::consents;
         let given = consents::Entity::find()
             .filter(consents::Column::FamilyId.eq(family_id))
@@ -70,22 +78,21 @@ impl Store {
             .select_only()
             .column(crate::entities::persons::Column::Id)
             .column(crate::entities::persons::Column::BirthDate)
-            .filter(crate::entities::persons::Column::Id.is_in(members.iter().map(|m| m.person_id)))
+            .filter(crate::entities::persons::Column::Id.is_in(members.iter().map(|(id, _)| *id)))
             .into_tuple()
             .all(&self.db)
             .await?;
         let today = self.today();
-        let child = |m: &&InsuredMember| {
+        let child = |(person, _): &&(i64, &ShownName)| {
             births.iter().any(|(id, birth)| {
-                *id == m.person_id && guanai_domain::families::needs_guardian_consent(*birth, today)
+                id == person && guanai_domain::families::needs_guardian_consent(*birth, today)
             })
         };
-        for member in members.iter().filter(child) {
-            let guardian = given
-                .iter()
-                .any(|c| c.kind == ConsentKind::Guardian.code() && c.person_id == Some(member.person_id));
+        for (person, name) in members.iter().filter(child) {
+            let guardian =
+                given.iter().any(|c| c.kind == ConsentKind::Guardian.code() && c.person_id == Some(*person));
             if !guardian {
-                missing.push(format!("{}未满14周岁，缺少监护人同意", member.name));
+                missing.push(format!("{name}未满14周岁，缺少监护人同意"));
             }
         }
         if missing.is_empty() {

@@ -42,10 +42,10 @@ pub(crate) fn certificate_code() -> String {
 }
 
 /// Policies held in memory at once before they are written (in statements of 256 rows of
-/// 21 columns, under every engine's parameter limit) and their ids returned.
+/// 22 columns, under every engine's parameter limit) and their ids returned.
 const POLICY_CHUNK: usize = 1024;
 
-const POLICY_COLUMNS: [policies::Column; 21] = [
+const POLICY_COLUMNS: [policies::Column; 22] = [
     policies::Column::FamilyId,
     policies::Column::PackageId,
     policies::Column::VillageCode,
@@ -67,6 +67,7 @@ const POLICY_COLUMNS: [policies::Column; 21] = [
     policies::Column::UnderwrittenBy,
     policies::Column::CancelledAt,
     policies::Column::CancelReason,
+    policies::Column::Persons,
 ];
 
 /// The rows that come with each policy, written as they fill fixed-size statements.
@@ -167,7 +168,13 @@ fn policy_values(d: &PolicyDraft, code: &str, now: DateTime<Utc>) -> [Value; POL
         Option::<String>::None.into(),
         Option::<DateTime<Utc>>::None.into(),
         Option::<String>::None.into(),
+        persons(d).into(),
     ]
+}
+
+/// The persons a draft insures (`policies.persons`).
+fn persons(d: &PolicyDraft) -> i32 {
+    i32::try_from(d.members.len()).unwrap_or(i32::MAX)
 }
 
 /// Inserts the drafts with their members, products, funding parts and cover slots.
@@ -212,6 +219,7 @@ pub(crate) async fn insert_policies(
             underwritten_by: Set(None),
             cancelled_at: Set(None),
             cancel_reason: Set(None),
+            persons: Set(persons(draft)),
         };
         let id = policies::Entity::insert(row).exec(db).await.map_err(code_taken)?.last_insert_id;
         ids.push(id);

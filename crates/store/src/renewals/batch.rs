@@ -68,21 +68,24 @@ pub struct BatchRenewed {
     pub premium: Fen,
 }
 
+/// A due policy a batch renews: its id and village.
+type Previous = (i64, String);
+
 /// The batch as planned: the drafts with the policy each renews, and the preview.
 struct Plan {
     drafts: Vec<PolicyDraft>,
-    previous: Vec<i64>,
+    previous: Vec<Previous>,
     preview: BatchPreview,
 }
 
 /// Due policies grouped by next year's package, with their families.
-type Groups = Vec<(Arc<Package>, Vec<(i64, families::Model)>)>;
+type Groups = Vec<(Arc<Package>, Vec<(Previous, families::Model)>)>;
 
 /// Next year's drafts of one package's families, each family with the policy it renews.
 struct DraftGroup {
     package: Arc<Package>,
     drafts: Vec<PolicyDraft>,
-    by_family: HashMap<i64, (i64, families::Model)>,
+    by_family: HashMap<i64, (Previous, families::Model)>,
 }
 
 struct Drafted {
@@ -136,12 +139,14 @@ impl crate::handles::Renewals<'_> {
             .iter()
             .zip(&ids)
             .zip(&plan.previous)
-            .map(|((d, id), previous)| RenewalLink {
+            .map(|((d, id), (previous, previous_village))| RenewalLink {
                 previous_policy_id: *previous,
+                previous_village_code: previous_village.clone(),
                 policy_id: *id,
                 family_id: d.family_id,
                 village_code: d.village_code.clone(),
                 year: d.year,
+                persons: d.members.len() as i32,
                 created_by: actor.username().to_owned(),
                 at: now,
             })
@@ -171,35 +176,36 @@ impl Store {
             settings: query.settings.clone(),
             ..Default::default()
         };
-        let rows: Vec<(i64, i64, i64)> = self
+        let rows: Vec<(i64, i64, i64, String)> = self
             .due_select(actor, &due)
             .await?
             .select_only()
             .column(policies::Column::Id)
             .column(policies::Column::FamilyId)
             .column(policies::Column::PackageId)
+            .column(policies::Column::VillageCode)
             .order_by_asc(policies::Column::FamilyId)
             .into_tuple()
             .all(&self.db)
             .await?;
         let mut packages = HashMap::new();
-        for (_, _, package) in &rows {
+        for (_, _, package, _) in &rows {
             if !packages.contains_key(package) {
                 packages.insert(*package, self.cached_package(*package).await?);
             }
         }
         let next = self.next_packages(packages.values()).await?;
         let today = self.today();
-        let mut by_next: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+        let mut by_next: BTreeMap<i64, Vec<(Previous, i64)>> = BTreeMap::new();
         let mut refused: Vec<(i64, String)> = Vec::new();
-        for (policy, family, package) in rows {
+        for (policy, family, package, village) in rows {
             match next.get(&package) {
                 None => {
                     refused.push((family, format!("{}年度的同一方案尚未设立", packages[&package].year + 1)))
                 }
                 Some(p) => match p.enrolment_start(today) {
                     Err(e) => refused.push((family, e.to_string())),
-                    Ok(_) => by_next.entry(p.id).or_default().push((policy, family)),
+                    Ok(_) => by_next.entry(p.id).or_default().push(((policy, village), family)),
                 },
             }
         }
@@ -219,7 +225,7 @@ impl Store {
         }
         for (package_id, policies) in by_next {
             let package = self.cached_package(package_id).await?;
-            let members: Vec<(i64, families::Model)> = policies
+            let members: Vec<(Previous, families::Model)> = policies
                 .into_iter()
                 .filter_map(|(policy, family)| all_families.get(&family).map(|f| (policy, f.clone())))
                 .collect();
@@ -300,7 +306,7 @@ impl Store {
                 plan.preview.persons += draft.members.len();
                 plan.preview.premium =
                     plan.preview.premium.checked_add(draft.premium).unwrap_or(plan.preview.premium);
-                plan.previous.push(*previous);
+                plan.previous.push(previous.clone());
                 plan.drafts.push(draft);
             }
         }

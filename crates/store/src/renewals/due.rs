@@ -113,7 +113,9 @@ impl crate::handles::Renewals<'_> {
         let total = select.clone().count(&self.db).await?;
         let per_page = query.per_page.clamp(1, 1000);
         let rows = select
+            // The order of `idx_policies_status_end_village`: the first page is read off it.
             .order_by_asc(policies::Column::EndDate)
+            .order_by_asc(policies::Column::VillageCode)
             .order_by_asc(policies::Column::Id)
             .offset(crate::page_offset(query.page, per_page)?)
             .limit(per_page)
@@ -379,15 +381,10 @@ impl Store {
         &self,
         packages: impl Iterator<Item = &'a Arc<Package>>,
     ) -> StoreResult<HashMap<i64, Arc<Package>>> {
-        let mut by_year: HashMap<i32, Vec<crate::products::Package>> = HashMap::new();
         let mut next = HashMap::new();
         for package in packages {
-            let year = package.year + 1;
-            if let std::collections::hash_map::Entry::Vacant(slot) = by_year.entry(year) {
-                slot.insert(self.products().packages(Some(year)).await?);
-            }
-            if let Some(found) = by_year[&year].iter().find(|p| p.code == package.code) {
-                next.insert(package.id, self.cached_package(found.id).await?);
+            if let Some(found) = self.cached_package_of(&package.code, package.year + 1).await? {
+                next.insert(package.id, found);
             }
         }
         Ok(next)

@@ -38,14 +38,28 @@ use crate::entities::{policies, renewals};
 use crate::outbox::{cancel_reminders_of, recipients, write_messages, NewMessage, OutboxSettings};
 use crate::{StoreError, StoreResult};
 
+/// Last year's policy an enrolment renews, as the enrolment writer links it.
+#[derive(Debug, Clone)]
+pub(crate) struct Renewing {
+    pub previous_policy_id: i64,
+    pub previous_village_code: String,
+    /// The new policy goes to the insurer as it is written (the family's consents were
+    /// checked); otherwise it stays a draft.
+    pub submit: bool,
+}
+
 /// A renewed policy's link to last year's, written with it.
 #[derive(Debug, Clone)]
 pub(crate) struct RenewalLink {
     pub previous_policy_id: i64,
+    /// The renewed policy's village: the rate counts each renewal there.
+    pub previous_village_code: String,
     pub policy_id: i64,
     pub family_id: i64,
     pub village_code: String,
     pub year: i32,
+    /// The persons the new policy insures.
+    pub persons: i32,
     pub created_by: String,
     /// When the family renewed (the store's clock): the day it counts on the season's curve.
     pub at: DateTime<Utc>,
@@ -78,6 +92,9 @@ pub(crate) async fn link_renewals(
             year: Set(l.year),
             created_by: Set(l.created_by.clone()),
             created_at: Set(l.at),
+            persons: Set(l.persons),
+            previous_village_code: Set(l.previous_village_code.clone()),
+            renewed_on: Set(guanai_domain::clock::china_date(l.at)),
         });
         renewals::Entity::insert_many(rows)
             .exec_without_returning(db)

@@ -18,11 +18,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::renewals::permille;
 use guanai_domain::{Permission, RegionCode, RegionLevel};
 use sea_orm::sea_query::{Alias, Expr, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::Serialize;
 
 use super::{RenewalCounts, RenewalLink};
-use crate::entities::{agent_villages, agents, policies, policy_members, renewals, targets};
+use crate::entities::{agent_villages, agents, policies, renewals, targets};
 use crate::policies::PolicyStatus;
 use crate::{Actor, Store, StoreResult};
 
@@ -96,8 +98,9 @@ pub struct RateTable {
     pub county_years: Vec<RegionYears>,
 }
 
-/// A policy of the next year a renewal may link: its id, village and underwriting time.
-type NextPolicy = (i64, String, Option<DateTime<Utc>>);
+/// A policy of the next year a renewal may link: its id, village, persons and underwriting
+/// time.
+type NextPolicy = (i64, String, i32, Option<DateTime<Utc>>);
 
 fn row(region_code: String, counts: RenewalCounts, target_permille: Option<u32>) -> RateRow {
     RateRow {
@@ -212,6 +215,7 @@ impl crate::handles::Renewals<'_> {
         let previous_query = Query::select()
             .column((policies::Entity, policies::Column::Id))
             .column((policies::Entity, policies::Column::FamilyId))
+            .column((policies::Entity, policies::Column::VillageCode))
             .from(policies::Entity)
             .join_as(
                 JoinType::LeftJoin,
@@ -226,12 +230,12 @@ impl crate::handles::Renewals<'_> {
             .and_where(Expr::col((linked_before, renewals::Column::Id)).is_null())
             .order_by((policies::Entity, policies::Column::Id), Order::Asc)
             .to_owned();
-        let mut unlinked_previous: Vec<(i64, i64)> = Vec::new();
+        let mut unlinked_previous: Vec<(i64, i64, String)> = Vec::new();
         for r in self.db.query_all(backend.build(&previous_query)).await? {
-            unlinked_previous.push((r.try_get_by_index(0)?, r.try_get_by_index(1)?));
+            unlinked_previous.push((r.try_get_by_index(0)?, r.try_get_by_index(1)?, r.try_get_by_index(2)?));
         }
-        let families: HashSet<i64> = unlinked_previous.iter().map(|(_, f)| *f).collect();
-        // Next year's policies not linked yet (one range of `idx_policies_year_status_village`:
+        let families: HashSet<i64> = unlinked_previous.iter().map(|(_, f, _)| *f).collect();
+        // Next year's policies not linked yet (one range of `idx_policies_year_status_village_persons`:
         // a family may have moved out of the actor's scope since), of those families, by
         // family, oldest first.
         let linked_after = Alias::new("linked_after");
@@ -239,6 +243,7 @@ impl crate::handles::Renewals<'_> {
             .column((policies::Entity, policies::Column::Id))
             .column((policies::Entity, policies::Column::FamilyId))
             .column((policies::Entity, policies::Column::VillageCode))
+            .column((policies::Entity, policies::Column::Persons))
             .column((policies::Entity, policies::Column::UnderwrittenAt))
             .from(policies::Entity)
             .join_as(
@@ -257,22 +262,29 @@ impl crate::handles::Renewals<'_> {
         for r in self.db.query_all(backend.build(&next_query)).await? {
             let family: i64 = r.try_get_by_index(1)?;
             if families.contains(&family) {
-                let next = (r.try_get_by_index(0)?, r.try_get_by_index(2)?, r.try_get_by_index(3)?);
+                let next = (
+                    r.try_get_by_index(0)?,
+                    r.try_get_by_index(2)?,
+                    r.try_get_by_index(3)?,
+                    r.try_get_by_index(4)?,
+                );
                 next_by_family.entry(family).or_default().push(next);
             }
         }
         let now = self.clock().now();
         let mut links = Vec::new();
-        for (previous, family) in unlinked_previous {
+        for (previous, family, previous_village_code) in unlinked_previous {
             // A family with two policies in a year: each is linked once, in order.
             let Some(next) = next_by_family.get_mut(&family).filter(|n| !n.is_empty()) else { continue };
-            let (policy, village_code, underwritten_at) = next.remove(0);
+            let (policy, village_code, persons, underwritten_at) = next.remove(0);
             links.push(RenewalLink {
                 previous_policy_id: previous,
+                previous_village_code,
                 policy_id: policy,
                 family_id: family,
                 village_code,
                 year: year + 1,
+                persons,
                 created_by: actor.username().to_owned(),
                 // Renewed when the new policy was underwritten (or now, if not yet).
                 at: underwritten_at.unwrap_or(now),
@@ -363,99 +375,118 @@ impl Store {
     }
 
     /// The renewals of `year`'s due policies in the scope by the China date they were made,
-    /// with the running total and rate (of `due` households).
+    /// with the running total and rate (of `due` households): one range of
+    /// `idx_renewals_year_previous_village`, less the renewals of policies cancelled since.
     async fn rate_curve(&self, actor: &Actor, year: i32, due: u64) -> StoreResult<Vec<RatePoint>> {
-        let day = self.china_date("renewals", "created_at");
-        let mut query = Query::select();
-        query
-            .expr_as(day.clone(), Alias::new("day"))
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from(renewals::Entity)
-            .inner_join(
-                policies::Entity,
-                Expr::col((policies::Entity, policies::Column::Id))
-                    .equals((renewals::Entity, renewals::Column::PreviousPolicyId)),
-            )
-            .and_where(policies::Column::Year.eq(year))
-            .and_where(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .cond_where(actor.scope_condition(policies::Column::VillageCode))
-            .add_group_by([day.clone()])
-            .order_by_expr(day, Order::Asc);
-        let rows = self.db.query_all(self.db.get_database_backend().build(&query)).await?;
+        let by_day: Vec<(NaiveDate, i64)> = renewals::Entity::find()
+            .select_only()
+            .column(renewals::Column::RenewedOn)
+            .column_as(renewals::Column::Id.count(), "n")
+            .filter(renewals::Column::Year.eq(year + 1))
+            .filter(actor.scope_condition(renewals::Column::PreviousVillageCode))
+            .group_by(renewals::Column::RenewedOn)
+            .order_by_asc(renewals::Column::RenewedOn)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let withdrawn: Vec<(NaiveDate, i64)> = self
+            .renewals_of_cancelled(actor, year)
+            .select_only()
+            .column(renewals::Column::RenewedOn)
+            .column_as(renewals::Column::Id.count(), "n")
+            .group_by(renewals::Column::RenewedOn)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let withdrawn: HashMap<NaiveDate, i64> = withdrawn.into_iter().collect();
         let mut cumulative = 0;
-        let mut points = Vec::with_capacity(rows.len());
-        for r in rows {
-            let day: NaiveDate = r.try_get("", "day")?;
-            let n: i64 = r.try_get("", "n")?;
-            let renewed = n.max(0) as u64;
+        let mut points = Vec::with_capacity(by_day.len());
+        for (day, n) in by_day {
+            let renewed = (n - withdrawn.get(&day).copied().unwrap_or(0)).max(0) as u64;
+            if renewed == 0 {
+                continue;
+            }
             cumulative += renewed;
             points.push(RatePoint { day, renewed, cumulative, household_rate: permille(cumulative, due) });
         }
         Ok(points)
     }
-    /// Due and renewed households and persons of `year`'s policies, by village.
+
+    /// The renewals of `year`'s policies in the scope whose renewed policy was cancelled
+    /// since (the rate counts underwritten policies only): few, found from the cancelled
+    /// policies' index range.
+    fn renewals_of_cancelled(&self, actor: &Actor, year: i32) -> Select<renewals::Entity> {
+        renewals::Entity::find()
+            .join(
+                JoinType::InnerJoin,
+                renewals::Entity::belongs_to(policies::Entity)
+                    .from(renewals::Column::PreviousPolicyId)
+                    .to(policies::Column::Id)
+                    .into(),
+            )
+            .filter(policies::Column::Year.eq(year))
+            .filter(policies::Column::Status.eq(PolicyStatus::Cancelled.code()))
+            .filter(actor.scope_condition(policies::Column::VillageCode))
+    }
+
+    /// Due and renewed households and persons of `year`'s policies, by village: the due
+    /// from one range of `idx_policies_year_status_village_persons` (persons summed from
+    /// `policies.persons`), the renewed from one range of
+    /// `idx_renewals_year_previous_village` less the renewals of policies cancelled since.
     async fn village_counts(&self, actor: &Actor, year: i32) -> StoreResult<BTreeMap<String, RenewalCounts>> {
-        let due = |select: Select<policies::Entity>| {
-            select
-                .filter(actor.scope_condition(policies::Column::VillageCode))
-                .filter(policies::Column::Year.eq(year))
-                .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-                .select_only()
-                .column(policies::Column::VillageCode)
-                .column_as(Expr::col((policies::Entity, policies::Column::Id)).count(), "n")
-                .group_by(policies::Column::VillageCode)
-        };
-        let to_renewal = policies::Entity::belongs_to(renewals::Entity)
-            .from(policies::Column::Id)
-            .to(renewals::Column::PreviousPolicyId)
-            .into();
-        let households: Vec<(String, i64)> = due(policies::Entity::find()).into_tuple().all(&self.db).await?;
-        let renewed: Vec<(String, i64)> = due(policies::Entity::find().join(JoinType::InnerJoin, to_renewal))
+        let due: Vec<(String, i64, Option<i64>)> = policies::Entity::find()
+            .select_only()
+            .column(policies::Column::VillageCode)
+            .column_as(policies::Column::Id.count(), "n")
+            .column_as(self.sum_i64((policies::Entity, policies::Column::Persons)), "persons")
+            .filter(actor.scope_condition(policies::Column::VillageCode))
+            .filter(policies::Column::Year.eq(year))
+            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
+            .group_by(policies::Column::VillageCode)
             .into_tuple()
             .all(&self.db)
             .await?;
-        let members_of_due = policies::Entity::belongs_to(policy_members::Entity)
-            .from(policies::Column::Id)
-            .to(policy_members::Column::PolicyId)
-            .into();
-        let persons: Vec<(String, i64)> =
-            due(policies::Entity::find().join(JoinType::InnerJoin, members_of_due))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-        // The persons of the renewing policies, by the due policy's village.
-        let renewed_persons: Vec<(String, i64)> = due(policies::Entity::find()
-            .join(
-                JoinType::InnerJoin,
-                policies::Entity::belongs_to(renewals::Entity)
-                    .from(policies::Column::Id)
-                    .to(renewals::Column::PreviousPolicyId)
-                    .into(),
-            )
-            .join(
-                JoinType::InnerJoin,
-                renewals::Entity::belongs_to(policy_members::Entity)
-                    .from(renewals::Column::PolicyId)
-                    .to(policy_members::Column::PolicyId)
-                    .into(),
-            ))
+        let renewed_in = |select: Select<renewals::Entity>, village: renewals::Column| {
+            select
+                .select_only()
+                .column(village)
+                .column_as(renewals::Column::Id.count(), "n")
+                .column_as(self.sum_i64((renewals::Entity, renewals::Column::Persons)), "persons")
+                .group_by(village)
+        };
+        let renewed: Vec<(String, i64, Option<i64>)> = renewed_in(
+            renewals::Entity::find()
+                .filter(renewals::Column::Year.eq(year + 1))
+                .filter(actor.scope_condition(renewals::Column::PreviousVillageCode)),
+            renewals::Column::PreviousVillageCode,
+        )
         .into_tuple()
         .all(&self.db)
         .await?;
+        let withdrawn: Vec<(String, i64, Option<i64>)> =
+            renewed_in(self.renewals_of_cancelled(actor, year), renewals::Column::PreviousVillageCode)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
         let mut by_village: BTreeMap<String, RenewalCounts> = BTreeMap::new();
         let n = |v: i64| v.max(0) as u64;
-        for (village, count) in households {
-            by_village.entry(village).or_default().due_households = n(count);
+        for (village, households, persons) in due {
+            let counts = by_village.entry(village).or_default();
+            counts.due_households = n(households);
+            counts.due_persons = n(persons.unwrap_or(0));
         }
-        for (village, count) in renewed {
-            by_village.entry(village).or_default().renewed_households = n(count);
+        for (village, households, persons) in renewed {
+            let counts = by_village.entry(village).or_default();
+            counts.renewed_households = n(households);
+            counts.renewed_persons = n(persons.unwrap_or(0));
         }
-        for (village, count) in persons {
-            by_village.entry(village).or_default().due_persons = n(count);
+        for (village, households, persons) in withdrawn {
+            let counts = by_village.entry(village).or_default();
+            counts.renewed_households = counts.renewed_households.saturating_sub(n(households));
+            counts.renewed_persons = counts.renewed_persons.saturating_sub(n(persons.unwrap_or(0)));
         }
-        for (village, count) in renewed_persons {
-            by_village.entry(village).or_default().renewed_persons = n(count);
-        }
+        // A village with renewals but no due policy left (all cancelled) shows nothing.
+        by_village.retain(|_, c| c.due_households > 0 || c.renewed_households > 0);
         Ok(by_village)
     }
 }

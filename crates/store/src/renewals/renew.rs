@@ -1,15 +1,19 @@
 //! Renewing one family (by an agent on a phone, or by staff): last year's policy with the
 //! family as it is now, next year's package, terms and subsidy rules, priced and checked by
 //! enrolment's own quote; written by the enrolment writer with the link to last year's
-//! policy in the same transaction, then submitted to the insurer when the family's consents
-//! are in, and the family's part recorded when it is paid now.
+//! policy (and its audit entry) in the same transaction, submitted to the insurer as it is
+//! written when the family's consents are in, and the family's part recorded when it is
+//! paid now.
 
 use guanai_domain::{Fen, Permission};
 use serde::Serialize;
 
-use super::{DuePolicy, SeasonSettings};
-use crate::audit::AuditEvent;
+use sea_orm::{EntityTrait, QuerySelect};
+
+use super::{DuePolicy, Renewing, SeasonSettings};
+use crate::entities::policies;
 use crate::policies::{Channel, EnrolRequest, PolicyStatus, Quote, PAYMENT_METHODS};
+use crate::shown::ShownName;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone)]
@@ -74,21 +78,35 @@ impl crate::handles::Renewals<'_> {
             }
         }
         let (due, enrol) = self.renewal_enrolment(actor, request).await?;
-        let id = self.enrol_linked(actor, &enrol, Some(due.policy_id)).await?;
-        self.audit(
-            actor,
-            AuditEvent::ok("policy.renew", "保单", id.to_string())
-                .with_subject(format!("family:{}", due.family_id))
-                .with_detail(format!("续保上一年度保单{}", due.policy_id)),
-        )
-        .await?;
-        let (status, note) = match self.policies().submit_policy(actor, id).await {
-            Ok(()) => (PolicyStatus::Submitted, None),
-            Err(StoreError::Invalid(why)) => (PolicyStatus::Draft, Some(why)),
+        // The consents are checked first, so that the new policy goes to the insurer as it
+        // is written: one write, not a second one to submit it.
+        let members: Vec<(i64, &ShownName)> = due
+            .members
+            .iter()
+            .filter(|m| enrol.member_ids.contains(&m.person_id))
+            .map(|m| (m.person_id, &m.name))
+            .collect();
+        let (submit, note) = match self.check_consents(due.family_id, &members).await {
+            Ok(()) => (true, None),
+            Err(StoreError::Invalid(why)) => (false, Some(why)),
             Err(other) => return Err(other),
         };
-        let detail = self.policies().policy(actor, id).await?;
-        let family_part = detail.summary.family_part;
+        let renewing = Renewing {
+            previous_policy_id: due.policy_id,
+            previous_village_code: due.village_code.clone(),
+            submit,
+        };
+        let id = self.enrol_linked(actor, &enrol, renewing).await?;
+        // What the writer settled: the family part is split with the budgets as they were.
+        let (premium, family_part): (i64, i64) = policies::Entity::find_by_id(id)
+            .select_only()
+            .column(policies::Column::PremiumFen)
+            .column(policies::Column::FamilyFen)
+            .into_tuple()
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("renewed policy {id} not found")))?;
+        let family_part = Fen::new(family_part);
         let mut paid = Fen::ZERO;
         if let Some((method, receipt)) = &request.payment {
             if family_part.get() > 0 {
@@ -99,8 +117,8 @@ impl crate::handles::Renewals<'_> {
         Ok(Renewed {
             policy_id: id,
             previous_policy_id: due.policy_id,
-            status,
-            premium: detail.summary.premium,
+            status: if submit { PolicyStatus::Submitted } else { PolicyStatus::Draft },
+            premium: Fen::new(premium),
             family_part,
             paid,
             note,
