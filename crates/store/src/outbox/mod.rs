@@ -234,9 +234,12 @@ impl crate::handles::Outbox<'_> {
             .column(message_opt_outs::Column::FamilyId)
             .from(message_opt_outs::Entity)
             .to_owned();
+        // A message to the family's agent (missing claim papers) goes whatever the family
+        // opted out of.
         outbox::Entity::update_many()
             .col_expr(outbox::Column::State, Expr::value(MessageState::OptedOut.code()))
             .filter(outbox::Column::State.eq(MessageState::Queued.code()))
+            .filter(outbox::Column::Template.ne(templates::CLAIM_PAPERS))
             .filter(outbox::Column::FamilyId.in_subquery(opted))
             .exec(&self.db)
             .await?;
