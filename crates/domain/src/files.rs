@@ -1,7 +1,8 @@
-//! Uploaded images (claim papers photographed on a phone, publicity activity photos): what
-//! is accepted, the limits that keep a hostile file from costing memory, and the messages a
-//! user reads when a file is refused. No I/O: the store decodes and re-encodes under these
-//! rules (`store/src/files/`).
+//! Uploaded files (claim papers photographed on a phone or scanned as PDF, publicity
+//! activity photos): what is accepted, the limits that keep a hostile file from costing
+//! memory, and the messages a user reads when a file is refused. No I/O: the store decodes
+//! and re-encodes images under these rules (`store/src/files/`) and keeps a claim paper's
+//! PDF as it came, told by its signature.
 
 use crate::Permission;
 
@@ -20,6 +21,12 @@ impl FilePurpose {
             FilePurpose::ActivityPhoto => Permission::ViewAssociationWork,
             FilePurpose::ClaimPaper => Permission::ViewClaims,
         }
+    }
+
+    /// Whether a PDF is taken as well as images (a claim paper scanned or sent by a
+    /// hospital as PDF); activity photos are images only.
+    pub const fn accepts_pdf(self) -> bool {
+        matches!(self, FilePurpose::ClaimPaper)
     }
 
     /// The permission needed to add or remove a file of this purpose.
@@ -49,6 +56,17 @@ pub const MAX_UPLOAD_TOTAL_BYTES: usize = 60 * 1024 * 1024;
 /// The most characters of a file's name kept (the name is only shown).
 pub const MAX_NAME_CHARS: usize = 100;
 
+/// The type a re-encoded image is kept and served as.
+pub const JPEG_TYPE: &str = "image/jpeg";
+/// The type a PDF is kept and served as.
+pub const PDF_TYPE: &str = "application/pdf";
+
+/// Whether `bytes` are a PDF, by its signature (`%PDF-`), never by its name or the type the
+/// browser claims.
+pub fn is_pdf(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"%PDF-")
+}
+
 /// The formats accepted, told from the file's first bytes (never from its name or the
 /// type the browser claims).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +85,9 @@ pub enum ImageRefusal {
     TooLarge,
     #[error("不是可识别的图片，只能上传 JPG、PNG 或 WebP 格式的照片；HEIC 等其他格式请在手机上改存为 JPG（或截图）后再上传")]
     NotAnImage,
+    /// Neither an accepted image nor a PDF, where a PDF is taken too (claim papers).
+    #[error("不是可识别的照片或PDF文件，理赔材料只能上传 JPG、PNG、WebP 格式的照片或 PDF 文件；HEIC 等其他格式请在手机上改存为 JPG（或截图）后再上传")]
+    NotAPaper,
     #[error("图片尺寸 {width}×{height} 过大（最多{}万像素，每边最多{}像素），请缩小后再上传", MAX_PIXELS / 10_000, MAX_SIDE)]
     TooManyPixels { width: u32, height: u32 },
     #[error("图片过大，处理所需的内存超出限制（最多{}万像素），请缩小后再上传", MAX_PIXELS / 10_000)]
@@ -204,6 +225,15 @@ mod tests {
             jpeg.extend_from_slice(&[0xFF, 0xD9, 0, 0]);
         }
         jpeg
+    }
+
+    #[test]
+    fn a_pdf_is_told_by_its_signature_and_only_papers_take_one() {
+        assert!(is_pdf(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n"));
+        assert!(!is_pdf(b"PK\x03\x04") && !is_pdf(b"%PD") && !is_pdf(b" %PDF-1.4"));
+        assert!(FilePurpose::ClaimPaper.accepts_pdf() && !FilePurpose::ActivityPhoto.accepts_pdf());
+        let message = ImageRefusal::NotAPaper.to_string();
+        assert!(message.contains("JPG") && message.contains("PDF"), "{message}");
     }
 
     #[test]

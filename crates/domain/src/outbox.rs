@@ -1,4 +1,5 @@
-//! Messages to families (SMS, WeChat template messages) as the outbox keeps them: the
+//! Messages to families and their village agents (SMS, WeChat template messages) as the
+//! outbox keeps them: the
 //! channel, the state, the quiet hours no message is sent in, the back-off between
 //! attempts, and the texts, in Chinese. Pure rules; the store keeps the messages and the
 //! sender job sends them.
@@ -6,6 +7,7 @@
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 
+use crate::claims::{ClaimKind, Paper};
 use crate::money::Fen;
 use crate::products::prose_date;
 
@@ -131,6 +133,37 @@ pub mod templates {
     pub const RENEWED: &str = "renewal_confirmed";
     /// A policy lapsed and its follow-up opened (`lapsed:<policy>`).
     pub const LAPSED: &str = "renewal_lapsed";
+    /// To the family's village agent: the insurer asked for a claim's missing papers
+    /// (`claim_papers:<claim>:<agent>:<papers>`). Sent whatever the family opted out of:
+    /// it goes to the agent, not the family.
+    pub const CLAIM_PAPERS: &str = "claim_papers_missing";
+}
+
+/// The text telling a family's village agent which papers of a claim the insurer asked
+/// for, all at once (保险法 art. 22). `head` is the head's name as the channel may show it.
+pub fn missing_papers_notice(
+    agent: &str,
+    head: &str,
+    claim_id: i64,
+    kind: ClaimKind,
+    papers: &[Paper],
+) -> String {
+    let list: Vec<&str> = papers.iter().map(|p| p.label()).collect();
+    format!(
+        "【关爱保险】{agent}您好：{head}户的理赔案件{claim_id}（{}），保险公司一次性告知需补充以下材料：{}。请协助家庭尽快补齐并拍照上传。",
+        kind.label(),
+        list.join("、")
+    )
+}
+
+/// The dedup key of a missing-papers notice: one per claim, agent and set of papers asked
+/// for, so the same request made again writes nothing.
+pub fn missing_papers_key(claim_id: i64, agent_id: i64, papers: &[Paper]) -> String {
+    let mask = papers
+        .iter()
+        .filter_map(|p| Paper::ALL.iter().position(|q| q == p))
+        .fold(0u64, |mask, i| mask | (1u64 << (i % 64)));
+    format!("claim_papers:{claim_id}:{agent_id}:{mask:x}")
 }
 
 /// The text confirming a renewal: next year's cover and what the family pays.
@@ -217,6 +250,22 @@ mod tests {
             "{text}"
         );
         assert!(renewal_reminder("张三", today, 1, Some(Fen::ZERO)).contains("家庭无需缴费"));
+    }
+
+    #[test]
+    fn the_agent_is_told_every_missing_paper_once_per_request() {
+        let papers = [Paper::BankCard, Paper::MedicalRecords];
+        let text = missing_papers_notice("刘敏", "张*", 7, ClaimKind::AccidentOutpatient, &papers);
+        assert!(text.starts_with("【关爱保险】刘敏您好：张*户的理赔案件7"), "{text}");
+        assert!(
+            text.contains(&format!("{}、{}", Paper::BankCard.label(), Paper::MedicalRecords.label())),
+            "{text}"
+        );
+        let key = missing_papers_key(7, 3, &papers);
+        assert_eq!(key, missing_papers_key(7, 3, &[Paper::MedicalRecords, Paper::BankCard]));
+        assert_ne!(key, missing_papers_key(7, 3, &[Paper::BankCard]));
+        assert_ne!(key, missing_papers_key(7, 4, &papers));
+        assert!(missing_papers_key(i64::MAX, i64::MAX, &Paper::ALL).len() <= 100, "fits the outbox's key");
     }
 
     #[test]

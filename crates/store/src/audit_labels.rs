@@ -29,6 +29,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("coverage.lookup", "查询参保情况"),
     ("family.create", "新建家庭档案"),
     ("file.delete", "删除上传的文件"),
+    ("file.list", "查看上传的文件列表"),
     ("file.upload", "上传文件"),
     ("file.view", "查看上传的文件"),
     ("family.export", "导出家庭名单"),

@@ -14,18 +14,18 @@ use serde_json::json;
 
 use crate::util::{id_number, FamilySpec, TestApp};
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn set_day(app: &TestApp, day: NaiveDate) {
+pub(crate) fn set_day(app: &TestApp, day: NaiveDate) {
     assert!(app.store.clock().set(Clock::fixed_in_china(day, 10, 0).now()), "a fixed clock");
 }
 
 /// A family of `names.len()` in `village`, all but the last `not_insured` insured under
 /// the 2026 package `code` (cover 2026-09-01 to 2027-08-31), underwritten. The app's clock
 /// must stand in the 2026 season; it is left on 2026-10-12 (a Monday).
-async fn insured(
+pub(crate) async fn insured(
     app: &TestApp,
     village: &str,
     seq: u32,
@@ -58,7 +58,7 @@ fn report(person: i64, kind: &str, incident: &str) -> serde_json::Value {
         "description": "骑车摔伤", "claimed_fen": 100_000, "expenses_fen": 100_000})
 }
 
-fn new_claim(person: i64, kind: ClaimKind, incident: NaiveDate, expenses: i64) -> NewClaim {
+pub(crate) fn new_claim(person: i64, kind: ClaimKind, incident: NaiveDate, expenses: i64) -> NewClaim {
     NewClaim {
         person_id: person,
         kind,
@@ -74,7 +74,7 @@ fn new_claim(person: i64, kind: ClaimKind, incident: NaiveDate, expenses: i64) -
     }
 }
 
-fn approve() -> Decision {
+pub(crate) fn approve() -> Decision {
     Decision {
         status: ClaimStatus::Approved,
         expenses: None,
@@ -88,7 +88,7 @@ fn approve() -> Decision {
 }
 
 /// Every paper the kind needs, recorded by the system actor.
-async fn all_papers(app: &TestApp, claim: i64, kind: ClaimKind) {
+pub(crate) async fn all_papers(app: &TestApp, claim: i64, kind: ClaimKind) {
     let papers = PaperChecklist::default().required(kind).to_vec();
     app.store.claims().add_papers(&app.system(), claim, &papers).await.unwrap();
 }

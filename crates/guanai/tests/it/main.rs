@@ -8,6 +8,7 @@ mod architecture;
 mod audit;
 mod auth;
 mod batches;
+mod claim_papers;
 mod claims;
 mod claims_clocks;
 mod cli;

@@ -225,6 +225,15 @@ async fn every_operation_answers_as_the_document_says() {
         api.ok("get", "/claims/{id}", &get(&app, &county, &path("")).await);
         let papers = json!({"papers": ["id_card", "invoices"]});
         api.ok("post", "/claims/{id}/papers", &post(&app, &county, &path("/papers"), papers).await);
+        let jpeg = crate::photos::plain_jpeg();
+        let upload = format!("/api/v1/claims/{claim}/papers");
+        let files = [("身份证.jpg", jpeg.as_slice())];
+        let sent =
+            crate::photos::upload_form(&app, &county, &upload, &[("paper", "id_card")], &files, true).await;
+        let file = api.ok("post", "/claims/{id}/papers", &sent)["files"][0]["id"].clone();
+        api.ok("get", "/claims/{id}/papers", &get(&app, &county, &path("/papers")).await);
+        let thumb = format!("/claims/papers/{file}?size=thumb");
+        api.file("get", "/claims/papers/{id}", &get(&app, &branch, &thumb).await, "image/jpeg");
         let asked = post(&app, &branch, &path("/missing-papers"), json!({})).await;
         api.ok("post", "/claims/{id}/missing-papers", &asked);
         let rest = json!({"papers": ["bank_card", "medical_records", "prescriptions"]});
@@ -238,6 +247,7 @@ async fn every_operation_answers_as_the_document_says() {
         api.ok("post", "/claims/{id}/payment", &post(&app, &branch, &path("/payment"), payment).await);
         let rated = post(&app, &county, &path("/satisfaction"), json!({"score": 5, "comment": "快"})).await;
         assert_eq!(api.ok("post", "/claims/{id}/satisfaction", &rated)["status"], "closed");
+        api.ok("get", "/claims/measures", &get(&app, &branch, "/claims/measures?year=2026").await);
         // Back to the suite's day for the features below.
         assert!(app.store.clock().set(crate::util::test_day_clock().now()));
     }

@@ -22,7 +22,7 @@ use crate::publicity::activity;
 use crate::util::{Client, TestApp, TestResponse};
 
 /// What the secret GPS tag says; nothing of it may be stored or served.
-const SECRET: &[u8] = b"GPS-SECRET-27.1234N";
+pub(crate) const SECRET: &[u8] = b"GPS-SECRET-27.1234N";
 
 /// A 64×32 JPEG, made by the image crate (no metadata of its own).
 pub(crate) fn plain_jpeg() -> Vec<u8> {
@@ -73,12 +73,12 @@ fn exif_segment() -> Vec<u8> {
 
 /// The plain JPEG with the Exif segment spliced in after its start-of-image marker, as a
 /// phone writes it.
-fn phone_jpeg() -> Vec<u8> {
+pub(crate) fn phone_jpeg() -> Vec<u8> {
     let plain = plain_jpeg();
     [&plain[..2], exif_segment().as_slice(), &plain[2..]].concat()
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
@@ -114,8 +114,27 @@ pub(crate) async fn upload(
     files: &[(&str, &[u8])],
     api: bool,
 ) -> TestResponse {
+    upload_form(app, client, path, &[], files, api).await
+}
+
+/// Posts text `fields` and files as `file` fields of one multipart form (the page's form,
+/// or the API with its header token when `api`).
+pub(crate) async fn upload_form(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &[u8])],
+    api: bool,
+) -> TestResponse {
     let boundary = "guanai-photo-boundary";
     let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
     for (name, bytes) in files {
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
@@ -136,7 +155,7 @@ pub(crate) async fn upload(
 }
 
 /// A GET whose body is kept as bytes.
-async fn get_bytes(
+pub(crate) async fn get_bytes(
     app: &TestApp,
     client: &Client,
     path: &str,
@@ -151,7 +170,7 @@ async fn get_bytes(
 }
 
 /// Every file under `dir`, with its bytes.
-fn blobs(dir: &Path) -> Vec<Vec<u8>> {
+pub(crate) fn blobs(dir: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return out };
     for entry in entries.flatten() {

@@ -136,7 +136,9 @@ impl Store {
 
 impl crate::handles::Claims<'_> {
     /// Asks for every paper still missing, at once (art. 22), and returns them; when none
-    /// is missing the papers are complete and the decision clock starts.
+    /// is missing the papers are complete and the decision clock starts. The family's
+    /// village agent is told the missing papers by a message written in the same
+    /// transaction (`notices.rs`), once for the same request.
     pub async fn request_missing_papers(self, actor: &Actor, id: i64) -> StoreResult<Vec<Paper>> {
         let (row, status, calendar, settings) =
             self.claim_for_change(actor, id, Permission::DecideClaims).await?;
@@ -156,7 +158,16 @@ impl crate::handles::Claims<'_> {
             new.missing_papers = Some(join_codes(&missing));
             new.missing_told_on = row.missing_told_on.or(Some(today));
         }
-        self.save_claim(&self.db, &row, new, &calendar, &settings).await?;
+        // Read before the transaction: nothing in it uses another pooled connection.
+        let (agents, head) = if missing.is_empty() {
+            (Vec::new(), String::new())
+        } else {
+            (self.village_agents(&row.village_code).await?, self.family_head(row.family_id).await?)
+        };
+        let txn = self.db.begin().await?;
+        self.save_claim(&txn, &row, new, &calendar, &settings).await?;
+        super::notices::tell_agents(&txn, &row, kind, &missing, &head, agents, self.clock().now()).await?;
+        txn.commit().await?;
         let names: Vec<&str> = missing.iter().map(|p| p.label()).collect();
         let detail = if names.is_empty() {
             "材料齐全".to_owned()

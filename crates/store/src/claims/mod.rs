@@ -1,7 +1,9 @@
-//! Claims (理赔): reports with their checks (`report`), papers, the insurer's decision,
-//! the advance of art. 25, payment and satisfaction (`decide`), the limits a family's
-//! claims share (`ledger`), the working-day calendar (`calendar`), and the reads: one
-//! claim with its clocks, and the queues ordered by the clock (this file).
+//! Claims (理赔): reports with their checks (`report`), papers as files (`papers`), the
+//! insurer's decision, the advance of art. 25, payment and satisfaction (`decide`), the
+//! agent told of missing papers through the outbox (`notices`), the limits a family's
+//! claims share (`ledger`), the working-day calendar (`calendar`), the measures and
+//! satisfaction per county (`measures`), and the reads: one claim with its clocks, and the
+//! queues ordered by the clock (this file).
 //!
 //! Every claim stores the due date of its most urgent clock (`due_on`, recomputed on each
 //! change), so a queue is ordered and a breach list filtered by the database, on the
@@ -10,6 +12,9 @@
 mod calendar;
 mod decide;
 mod ledger;
+mod measures;
+mod notices;
+mod papers;
 mod report;
 
 use chrono::NaiveDate;
@@ -24,6 +29,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use serde::Serialize;
 
 pub use decide::{Decision, NewPayment};
+pub use measures::{ClaimMeasures, CountyMeasures};
+pub use papers::PaperFile;
 pub use report::{NewClaim, Reported};
 
 use crate::access::Target;

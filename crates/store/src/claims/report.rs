@@ -1,6 +1,6 @@
 //! A report (报案) and its checks, each refusing with its rule named; a second report of
 //! the same incident (person, day, kind) is flagged and answered with the first claim,
-//! never written twice. Papers received are added here too.
+//! never written twice. Papers received are marked here too (ticked, or as files: `papers.rs`).
 
 use chrono::{NaiveDate, Utc};
 use guanai_domain::claims::{
@@ -8,11 +8,12 @@ use guanai_domain::claims::{
     ClockSettings, Paper, PaperChecklist, ReportChannel,
 };
 use guanai_domain::products::CoverItem;
+use guanai_domain::workdays::WorkCalendar;
 use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use crate::access::Target;
@@ -211,6 +212,29 @@ impl crate::handles::Claims<'_> {
     /// needs is in, the papers are complete and the decision clock starts (art. 23).
     /// Adding a paper again changes nothing.
     pub async fn add_papers(self, actor: &Actor, id: i64, papers: &[Paper]) -> StoreResult<()> {
+        let row = self.claim_taking_papers(actor, id, papers).await?;
+        let calendar = self.work_calendar().await?;
+        let txn = self.db.begin().await?;
+        self.receive_papers_in(&txn, &row, papers, actor, &calendar).await?;
+        txn.commit().await?;
+        let names: Vec<&str> = papers.iter().map(|p| p.label()).collect();
+        self.audit(
+            actor,
+            AuditEvent::ok("claim.paper", "理赔案件", id.to_string()).with_detail(names.join("、")),
+        )
+        .await
+    }
+}
+
+impl Store {
+    /// The claim `id` in scope if papers may still be added and `papers` are among its
+    /// kind's checklist (the caller may report claims).
+    pub(crate) async fn claim_taking_papers(
+        &self,
+        actor: &Actor,
+        id: i64,
+        papers: &[Paper],
+    ) -> StoreResult<claims::Model> {
         self.require(actor, Permission::ReportClaims).await?;
         let row = self.claim_row(actor, id).await?;
         let status: ClaimStatus = stored("claims.status", &row.status)?;
@@ -218,19 +242,32 @@ impl crate::handles::Claims<'_> {
             return Err(StoreError::invalid(format!("案件{}，不能再补充材料", status.label())));
         }
         let kind: ClaimKind = stored("claims.kind", &row.kind)?;
-        let checklist = PaperChecklist::default();
         if papers.is_empty() {
             return Err(StoreError::invalid("请选择收到的材料"));
         }
-        if let Some(other) = papers.iter().find(|p| !checklist.required(kind).contains(p)) {
+        if let Some(other) = papers.iter().find(|p| !PaperChecklist::default().required(kind).contains(p)) {
             return Err(StoreError::invalid(format!("“{}”不是{}需要的材料", other.label(), kind.label())));
         }
-        let (calendar, settings) = (self.work_calendar().await?, ClockSettings::default());
+        Ok(row)
+    }
+
+    /// Marks `papers` received today in `db` (the caller's transaction; written first, so it
+    /// takes SQLite's lock), idempotently; when the checklist is complete, the claim goes
+    /// under review and the decision clock starts.
+    pub(crate) async fn receive_papers_in(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &claims::Model,
+        papers: &[Paper],
+        actor: &Actor,
+        calendar: &WorkCalendar,
+    ) -> StoreResult<()> {
+        let settings = ClockSettings::default();
+        let kind: ClaimKind = stored("claims.kind", &row.kind)?;
         let today = self.today();
-        let txn = self.db.begin().await?;
         for paper in papers {
             let line = claim_papers::ActiveModel {
-                claim_id: Set(id),
+                claim_id: Set(row.id),
                 paper: Set(paper.code().to_owned()),
                 received_on: Set(today),
                 recorded_by: Set(actor.username().to_owned()),
@@ -244,23 +281,16 @@ impl crate::handles::Claims<'_> {
                         )
                         .to_owned(),
                 )
-                .exec_without_returning(&txn)
+                .exec_without_returning(db)
                 .await?;
         }
-        let have: Vec<Paper> = self.claim_papers(&txn, id).await?.into_iter().map(|p| p.paper).collect();
+        let have: Vec<Paper> = self.claim_papers(db, row.id).await?.into_iter().map(|p| p.paper).collect();
         let mut new = row.clone();
-        if checklist.missing(kind, &have).is_empty() && row.papers_complete_on.is_none() {
+        if PaperChecklist::default().missing(kind, &have).is_empty() && row.papers_complete_on.is_none() {
             new.papers_complete_on = Some(today);
             new.status = ClaimStatus::UnderReview.code().to_owned();
         }
-        self.save_claim(&txn, &row, new, &calendar, &settings).await?;
-        txn.commit().await?;
-        let names: Vec<&str> = papers.iter().map(|p| p.label()).collect();
-        self.audit(
-            actor,
-            AuditEvent::ok("claim.paper", "理赔案件", id.to_string()).with_detail(names.join("、")),
-        )
-        .await
+        self.save_claim(db, row, new, calendar, &settings).await
     }
 }
 

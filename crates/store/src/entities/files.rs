@@ -14,6 +14,8 @@ pub struct Model {
     pub height: i32,
     pub bytes: i64,
     pub blob_key: String,
+    /// What the file is within its record: a claim paper's code; none for photos.
+    pub tag: Option<String>,
     pub created_by: String,
     pub created_at: DateTimeUtc,
 }

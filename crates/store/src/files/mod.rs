@@ -1,7 +1,8 @@
-//! The file store: images uploaded as claim papers or activity photos. An upload is hostile
-//! until decoded: `images.rs` decodes it under limits (on a blocking thread, a few at a
-//! time) and re-encodes it as a JPEG with a thumbnail, which leaves every byte of the
-//! original's metadata (EXIF, GPS) behind. Both are sealed with the store's keys
+//! The file store: images uploaded as claim papers or activity photos, and a claim paper's
+//! PDF. An upload is hostile until decoded: `images.rs` decodes an image under limits (on
+//! a blocking thread, a few at a time) and re-encodes it as a JPEG with a thumbnail, which
+//! leaves every byte of the original's metadata (EXIF, GPS) behind. A PDF (where the
+//! purpose takes one, told by its signature) is kept as it came, without a thumbnail. Both are sealed with the store's keys
 //! (`crypto.rs`: papers show ID cards, bank cards and medical records) and kept as blobs
 //! through `object_store`, on the local file system under the data folder by default; the
 //! `files` table holds what each image belongs to, the region its record lies in and the
@@ -17,13 +18,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use guanai_domain::files::{display_name, FilePurpose, ImageRefusal};
+use guanai_domain::files::{
+    display_name, is_pdf, FilePurpose, ImageRefusal, JPEG_TYPE, MAX_UPLOAD_BYTES, PDF_TYPE,
+};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as BlobPath;
 use object_store::ObjectStore;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -33,7 +36,7 @@ use crate::entities::files;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// The type every kept image is served as.
-pub const JPEG: &str = "image/jpeg";
+pub const JPEG: &str = JPEG_TYPE;
 
 /// Images decoded at once per store: each may take a few hundred MB while it is decoded.
 const DECODERS: usize = 2;
@@ -52,35 +55,51 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// An upload decoded and re-encoded, ready to be kept; nothing is written yet.
+/// An upload decoded and re-encoded (or a PDF checked), ready to be kept; nothing is
+/// written yet.
 pub struct Prepared {
     name: String,
-    jpeg: Vec<u8>,
-    thumbnail: Vec<u8>,
+    content_type: &'static str,
+    /// The re-encoded JPEG, or the PDF as it came.
+    body: Vec<u8>,
+    /// None for a PDF.
+    thumbnail: Option<Vec<u8>>,
     width: u32,
     height: u32,
 }
 
-/// What the files of a record are: its kind, its id and the region it lies in.
+/// Blobs written for prepared files, not yet recorded: the rows are written next, in the
+/// caller's transaction ([`crate::handles::Files::insert_rows_in`]), and the blobs removed
+/// again ([`crate::handles::Files::forget`]) if it fails.
+pub(crate) struct Written {
+    purpose: FilePurpose,
+    files: Vec<(String, Prepared)>,
+}
+
+/// What the files of a record are: its kind, its id and the region it lies in, and what
+/// the files are within it (a claim paper's code).
 #[derive(Debug, Clone)]
 pub struct FileOwner {
     pub purpose: FilePurpose,
     pub owner_id: i64,
     pub region: String,
+    pub tag: Option<String>,
 }
 
-/// A kept image, as lists show it.
+/// A kept image or PDF, as lists show it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredFile {
     pub id: i64,
     /// The name it was uploaded under.
     pub name: String,
-    /// Always `image/jpeg`: every image is re-encoded.
+    /// `image/jpeg` (every image is re-encoded) or `application/pdf` (a claim paper's PDF,
+    /// kept as it came, without a thumbnail).
     pub content_type: String,
+    /// Pixels; 0 for a PDF.
     pub width: i32,
     pub height: i32,
-    /// Bytes of the re-encoded image.
+    /// Bytes of the re-encoded image or of the PDF.
     pub bytes: i64,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -101,6 +120,13 @@ impl From<files::Model> for StoredFile {
     }
 }
 
+impl StoredFile {
+    /// Whether it is a PDF (no thumbnail; shown as a label in lists).
+    pub fn is_pdf(&self) -> bool {
+        self.content_type == PDF_TYPE
+    }
+}
+
 /// Which of an image's two blobs to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -117,7 +143,7 @@ impl Variant {
     }
 }
 
-/// An image read back and opened.
+/// An image (or a PDF) read back and opened.
 #[derive(Debug, Clone)]
 pub struct Image {
     pub file: StoredFile,
@@ -176,13 +202,28 @@ impl crate::handles::Files<'_> {
         self.file_root.is_some()
     }
 
-    /// Decodes and re-encodes every upload, on blocking threads; one refused upload refuses
-    /// them all, with a Chinese message naming the file, and nothing is kept.
-    pub async fn prepare(self, uploads: Vec<Upload>) -> StoreResult<Vec<Prepared>> {
+    /// Decodes and re-encodes every upload, on blocking threads (a PDF, where `purpose`
+    /// takes one, is only told by its signature and size); one refused upload refuses them
+    /// all, with a Chinese message naming the file, and nothing is kept.
+    pub async fn prepare(self, purpose: FilePurpose, uploads: Vec<Upload>) -> StoreResult<Vec<Prepared>> {
         let root = self.root()?;
         let mut prepared = Vec::with_capacity(uploads.len());
         for upload in uploads {
-            let name = display_name(&upload.name, "照片");
+            let name = display_name(&upload.name, if purpose.accepts_pdf() { "文件" } else { "照片" });
+            if purpose.accepts_pdf() && is_pdf(&upload.bytes) {
+                if upload.bytes.len() > MAX_UPLOAD_BYTES {
+                    return Err(refused(&name, ImageRefusal::TooLarge));
+                }
+                prepared.push(Prepared {
+                    name,
+                    content_type: PDF_TYPE,
+                    body: upload.bytes,
+                    thumbnail: None,
+                    width: 0,
+                    height: 0,
+                });
+                continue;
+            }
             let permit = root
                 .decoders
                 .clone()
@@ -198,18 +239,22 @@ impl crate::handles::Files<'_> {
             match done {
                 Ok(image) => prepared.push(Prepared {
                     name,
-                    jpeg: image.jpeg,
-                    thumbnail: image.thumbnail,
+                    content_type: JPEG,
+                    body: image.jpeg,
+                    thumbnail: Some(image.thumbnail),
                     width: image.width,
                     height: image.height,
                 }),
+                Err(ImageRefusal::NotAnImage) if purpose.accepts_pdf() => {
+                    return Err(refused(&name, ImageRefusal::NotAPaper))
+                }
                 Err(refusal) => return Err(refused(&name, refusal)),
             }
         }
         Ok(prepared)
     }
 
-    /// Seals and keeps prepared images as files of `owner`: the blobs first, then the rows
+    /// Seals and keeps prepared files as files of `owner`: the blobs first, then the rows
     /// and the audit entry in one transaction (the blobs are removed again if it fails).
     /// The caller has checked the owner's record and scope.
     pub async fn save(
@@ -219,74 +264,101 @@ impl crate::handles::Files<'_> {
         prepared: Vec<Prepared>,
     ) -> StoreResult<Vec<StoredFile>> {
         self.require(actor, owner.purpose.manage_permission()).await?;
+        let written = self.put_blobs(owner.purpose, prepared).await?;
+        let saved: StoreResult<Vec<i64>> = async {
+            let txn = self.db.begin().await?;
+            let ids = self.insert_rows_in(&txn, actor, owner, &written).await?;
+            txn.commit().await?;
+            Ok(ids)
+        }
+        .await;
+        match saved {
+            Ok(ids) => self.stored_files(ids).await,
+            Err(err) => {
+                self.forget(&written).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Seals and writes the blobs of prepared files (a thumbnail for images only); on a
+    /// failure those already written are removed and nothing is left.
+    pub(crate) async fn put_blobs(
+        self,
+        purpose: FilePurpose,
+        prepared: Vec<Prepared>,
+    ) -> StoreResult<Written> {
         let root = self.root()?;
-        let mut written: Vec<(String, Prepared)> = Vec::with_capacity(prepared.len());
-        for image in prepared {
+        let mut written = Written { purpose, files: Vec::with_capacity(prepared.len()) };
+        for file in prepared {
             let key = hex::encode(rand::random::<[u8; 16]>());
-            let (full, thumb) = blob_paths(owner.purpose, &key);
+            let (full, thumb) = blob_paths(purpose, &key);
             let mut result = Ok(());
-            for (path, bytes) in [(full, &image.jpeg), (thumb, &image.thumbnail)] {
+            let blobs = [(full, Some(&file.body)), (thumb, file.thumbnail.as_ref())];
+            for (path, bytes) in blobs.into_iter().filter_map(|(p, b)| Some((p, b?))) {
                 let sealed = self.keys.seal_bytes(bytes);
                 if let Err(err) = root.blobs.put(&path, sealed.into()).await {
                     result = Err(blob_error(err));
                     break;
                 }
             }
-            written.push((key, image));
+            written.files.push((key, file));
             if let Err(err) = result {
-                self.forget(owner.purpose, &written).await;
+                self.forget(&written).await;
                 return Err(err);
             }
         }
-        match self.insert_rows(actor, owner, &written).await {
-            Ok(rows) => Ok(rows),
-            Err(err) => {
-                self.forget(owner.purpose, &written).await;
-                Err(err)
-            }
-        }
+        Ok(written)
     }
 
-    async fn forget(self, purpose: FilePurpose, written: &[(String, Prepared)]) {
-        for (key, _) in written {
-            if let Err(err) = self.delete_blobs(purpose, key).await {
+    /// Removes the blobs of files whose rows were not written.
+    pub(crate) async fn forget(self, written: &Written) {
+        for (key, _) in &written.files {
+            if let Err(err) = self.delete_blobs(written.purpose, key).await {
                 tracing::warn!(%key, "an unused file could not be removed: {err}");
             }
         }
     }
 
-    async fn insert_rows(
+    /// Writes the rows of files whose blobs are written, and the upload's audit entry, in
+    /// `db` (the caller's transaction). Returns their ids.
+    pub(crate) async fn insert_rows_in(
         self,
+        db: &impl ConnectionTrait,
         actor: &Actor,
         owner: &FileOwner,
-        written: &[(String, Prepared)],
-    ) -> StoreResult<Vec<StoredFile>> {
-        let txn = self.db.begin().await?;
-        let mut ids = Vec::with_capacity(written.len());
-        for (key, image) in written {
+        written: &Written,
+    ) -> StoreResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(written.files.len());
+        for (key, file) in &written.files {
             let done = files::Entity::insert(files::ActiveModel {
                 id: NotSet,
                 purpose: Set(owner.purpose.code().to_owned()),
                 owner_id: Set(owner.owner_id),
                 region_code: Set(owner.region.clone()),
-                name: Set(image.name.clone()),
-                content_type: Set(JPEG.to_owned()),
-                width: Set(image.width as i32),
-                height: Set(image.height as i32),
-                bytes: Set(image.jpeg.len() as i64),
+                name: Set(file.name.clone()),
+                content_type: Set(file.content_type.to_owned()),
+                width: Set(file.width as i32),
+                height: Set(file.height as i32),
+                bytes: Set(file.body.len() as i64),
                 blob_key: Set(key.clone()),
+                tag: Set(owner.tag.clone()),
                 created_by: Set(actor.username().to_owned()),
                 created_at: Set(Utc::now()),
             })
-            .exec(&txn)
+            .exec(db)
             .await?;
             ids.push(done.last_insert_id);
         }
-        let names: Vec<&str> = written.iter().map(|(_, image)| image.name.as_str()).collect();
+        let names: Vec<&str> = written.files.iter().map(|(_, file)| file.name.as_str()).collect();
         let event = AuditEvent::ok("file.upload", owner.purpose.label(), owner.owner_id.to_string())
             .with_detail(format!("上传{}个文件：{}", names.len(), names.join("、")));
-        self.audit_in(&txn, actor, event).await?;
-        txn.commit().await?;
+        self.audit_in(db, actor, event).await?;
+        Ok(ids)
+    }
+
+    /// The files `ids`, in the order they were written.
+    pub(crate) async fn stored_files(self, ids: Vec<i64>) -> StoreResult<Vec<StoredFile>> {
         let rows = files::Entity::find()
             .filter(files::Column::Id.is_in(ids))
             .order_by_asc(files::Column::Id)
@@ -297,13 +369,17 @@ impl crate::handles::Files<'_> {
 
     /// The files of a record, oldest first. The caller has checked the record's scope.
     pub async fn list(self, purpose: FilePurpose, owner_id: i64) -> StoreResult<Vec<StoredFile>> {
-        let rows = files::Entity::find()
+        Ok(self.rows(purpose, owner_id).await?.into_iter().map(StoredFile::from).collect())
+    }
+
+    /// The rows of a record's files, oldest first, their tags with them.
+    pub(crate) async fn rows(self, purpose: FilePurpose, owner_id: i64) -> StoreResult<Vec<files::Model>> {
+        Ok(files::Entity::find()
             .filter(files::Column::Purpose.eq(purpose.code()))
             .filter(files::Column::OwnerId.eq(owner_id))
             .order_by_asc(files::Column::Id)
             .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(StoredFile::from).collect())
+            .await?)
     }
 
     /// The file `id` of `purpose`, if the actor may see it (the purpose's permission, the
@@ -327,6 +403,10 @@ impl crate::handles::Files<'_> {
     ) -> StoreResult<Image> {
         let row = self.scoped(actor, purpose, id).await?;
         let root = self.root()?;
+        let content_type = if row.content_type == PDF_TYPE { PDF_TYPE } else { JPEG };
+        if content_type == PDF_TYPE && variant == Variant::Thumbnail {
+            return Err(StoreError::not_found(format!("“{}”是PDF文件，没有缩略图，请打开原文件", row.name)));
+        }
         let (full, thumb) = blob_paths(purpose, &row.blob_key);
         let path = if variant == Variant::Full { full } else { thumb };
         let sealed = match root.blobs.get(&path).await {
@@ -339,7 +419,7 @@ impl crate::handles::Files<'_> {
         let bytes = self.keys.open_bytes(&sealed)?;
         let event = AuditEvent::ok("file.view", purpose.label(), id.to_string()).with_detail(variant.label());
         self.audit(actor, event).await?;
-        Ok(Image { file: row.into(), content_type: JPEG, bytes })
+        Ok(Image { file: row.into(), content_type, bytes })
     }
 
     /// Removes one file (its row, then its blobs); audited. Returns what it was and whose.

@@ -19,6 +19,7 @@ mod m20261204_000015_association;
 mod m20261205_000017_targets;
 mod m20261206_000018_files;
 mod m20261207_000019_activity_kinds;
+mod m20261208_000020_file_tags;
 mod m20261209_000021_renewal_counts;
 
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_outbox::Migration),
             Box::new(m20261206_000018_files::Migration),
             Box::new(m20261207_000019_activity_kinds::Migration),
+            Box::new(m20261208_000020_file_tags::Migration),
             Box::new(m20261209_000021_renewal_counts::Migration),
         ]
     }

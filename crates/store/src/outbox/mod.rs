@@ -248,9 +248,10 @@ impl crate::handles::Outbox<'_> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // A reminder queued just before its policy was renewed is not sent, nor anything to
+        // A reminder queued just before its policy was renewed is not sent, nor a message to
         // a family that opted out since it was queued (both among these ids only: the
-        // queue may hold a city's reminders).
+        // queue may hold a city's reminders). A message to the family's agent (missing
+        // claim papers) goes whatever the family opted out of.
         cancel_renewed_reminders(&self.db, Some(&ids)).await?;
         let opted = Query::select()
             .column(message_opt_outs::Column::FamilyId)
@@ -260,6 +261,7 @@ impl crate::handles::Outbox<'_> {
             .col_expr(outbox::Column::State, Expr::value(MessageState::OptedOut.code()))
             .filter(outbox::Column::Id.is_in(ids.iter().copied()))
             .filter(outbox::Column::State.eq(MessageState::Queued.code()))
+            .filter(outbox::Column::Template.ne(templates::CLAIM_PAPERS))
             .filter(outbox::Column::FamilyId.in_subquery(opted))
             .exec(&self.db)
             .await?;

@@ -31,8 +31,9 @@ impl crate::handles::Publicity<'_> {
                 "一次最多上传{MAX_FILES_PER_UPLOAD}张照片，请分批上传；本次选择的照片均未保存"
             )));
         }
-        let prepared = self.files().prepare(uploads).await?;
-        let owner = FileOwner { purpose: PHOTO, owner_id: activity.id, region: activity.region_code };
+        let prepared = self.files().prepare(PHOTO, uploads).await?;
+        let owner =
+            FileOwner { purpose: PHOTO, owner_id: activity.id, region: activity.region_code, tag: None };
         self.files().save(actor, &owner, prepared).await
     }
 

@@ -105,7 +105,7 @@ pub struct CoverageReport {
 
 /// What a report groups by, and the expression of the group.
 #[derive(Clone, Copy)]
-enum Key {
+pub(crate) enum Key {
     Region(RegionLevel),
     Category,
     Poverty,
@@ -270,7 +270,7 @@ impl Store {
     }
 
     /// Underwritten policies of `year` within `region`: distinct families and premium per group.
-    async fn insured_groups(
+    pub(crate) async fn insured_groups(
         &self,
         db: &impl ConnectionTrait,
         region: &RegionCode,
@@ -297,7 +297,7 @@ impl Store {
     }
 
     /// Insured persons (distinct) of `year`'s underwritten policies within `region`, per group.
-    async fn person_groups(
+    pub(crate) async fn person_groups(
         &self,
         db: &impl ConnectionTrait,
         region: &RegionCode,

@@ -11,13 +11,14 @@
 //! - renewal rate: of last year's insured households, those insured again this year
 //!   (renewed ÷ due). The renewals feature's due lists will refine "due" (lapses excluded
 //!   by rule); its figures slot in at [`CoverageRow::renewal`].
-//! - claims: not recorded yet; claim counts, paid amounts and loss ratios slot in beside
-//!   premium ([`CoverageRow::premium`] is the loss ratio's denominator).
+//! - claims: counted per county by `claims/measures.rs`, beside the same premium and insured
+//!   persons read here ([`CoverageRow::premium`] is the loss ratio's denominator).
 
 mod coverage;
 mod funding;
 mod season;
 
+pub(crate) use coverage::Key as GroupKey;
 pub use coverage::{CoverageReport, CoverageRow};
 pub use funding::{FundingReport, KindRow, SourceRow};
 pub use season::{SeasonCurve, SeasonPoint};

@@ -1,32 +1,43 @@
-//! Claims (理赔): report, papers, the insurer's queue by the clock, missing papers, the
-//! decision, the advance (art. 25), payment and satisfaction. Thin over
-//! `requests::claims` and `store.claims()`, as the pages are.
+//! Claims (理赔): report, papers (ticked, or as photos and PDFs), the insurer's queue by
+//! the clock, missing papers, the decision, the advance (art. 25), payment and
+//! satisfaction, and the measures per county. Thin over `requests::claims` and
+//! `store.claims()`, as the pages are.
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use guanai_domain::claims::{Paper, ReportChannel};
 use guanai_domain::{Fen, Permission};
-use guanai_store::claims::{ClaimDetail, ClaimPage, Reported};
+use guanai_store::claims::{ClaimDetail, ClaimMeasures, ClaimPage, PaperFile, Reported};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::publicity::BinaryFile;
 use crate::api::{require, JsonBody};
 use crate::error::{ApiError, ApiErrorBody, WebError};
+use crate::files::image_response;
 use crate::requests::claims::{
-    AdvanceBody, ClaimListQuery, DecisionBody, PapersBody, PaymentBody, ReportBody, SatisfactionBody,
+    AdvanceBody, ClaimListQuery, DecisionBody, MeasuresQuery, PapersBody, PaymentBody, ReportBody,
+    SatisfactionBody,
 };
-use crate::requests::ids::{Claim, PathId};
+use crate::requests::ids::{Claim, PaperFile as PaperFileId, PathId};
+use crate::requests::uploads::{read_paper_files, ImageQuery, IMAGE_BODY_LIMIT};
 use crate::session::ApiUser;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(papers, add_papers))
+        .layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT));
     OpenApiRouter::new()
         .routes(routes!(list, report))
+        .routes(routes!(measures))
         .routes(routes!(show))
-        .routes(routes!(add_papers))
+        .routes(routes!(paper_file))
+        .merge(uploads)
         .routes(routes!(request_papers))
         .routes(routes!(decide))
         .routes(routes!(advance))
@@ -104,26 +115,139 @@ pub async fn show(
     Ok(Json(state.store.claims().claim(actor, id.id).await?))
 }
 
-/// Records papers received; when the checklist is complete the decision clock starts.
-/// Adding a paper again changes nothing.
+/// The papers of an upload: the paper they show and one or more `file` fields of a
+/// multipart form.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PaperUpload {
+    /// The paper's code (`id_card`, `invoices` …), one of the claim kind's checklist.
+    paper: Paper,
+    /// JPEG, PNG or WebP photos, or PDF files (told by their first bytes); at most 15 MB
+    /// each, 60 MB and 9 files in all. A photo is kept re-encoded as a JPEG (no EXIF, so no
+    /// GPS position) with a thumbnail; a PDF as it came, sealed, without a thumbnail.
+    file: Vec<BinaryFile>,
+}
+
+/// What a papers' POST answers: the claim, and the files kept (none when papers were only
+/// ticked).
+#[derive(Serialize, ToSchema)]
+pub struct PapersAdded {
+    claim: ClaimDetail,
+    files: Vec<PaperFile>,
+}
+
+/// Records papers received: as JSON, the codes of papers handed in; as a multipart form, a
+/// paper's photos or PDFs (`paper` and `file` fields), kept in the file store, which marks
+/// that paper received in the same transaction. All files are kept or, when one is refused
+/// (not a photo or PDF, cut off, too large), none, with a Chinese message naming the file.
+/// When the checklist is complete the decision clock starts; a paper added again changes
+/// nothing.
 #[utoipa::path(
     post,
     path = "/claims/{id}/papers",
     tag = "claims",
     params(("id" = i64, Path, description = "理赔案件编号")),
-    request_body = PapersBody,
-    responses((status = 200, description = "理赔案件", body = ClaimDetail)),
+    request_body(content(
+        (PapersBody = "application/json"),
+        (PaperUpload = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "已登记的材料（JSON）", body = PapersAdded),
+        (status = 201, description = "已保存的材料文件（multipart）", body = PapersAdded),
+    ),
 )]
 pub async fn add_papers(
     State(state): State<AppState>,
     user: ApiUser,
     id: ClaimId,
-    JsonBody(body): JsonBody<PapersBody>,
-) -> Result<Json<ClaimDetail>, ApiError> {
+    request: Request,
+) -> Result<Response, ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ReportClaims, "/api/v1/claims/papers").await?;
-    state.store.claims().add_papers(actor, id.id, &body.papers).await?;
-    Ok(Json(state.store.claims().claim(actor, id.id).await?))
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let (status, files) = if multipart {
+        let mut form = Multipart::from_request(request, &state)
+            .await
+            .map_err(|_| bad("上传的表单无法读取，请重新选择文件后再试".to_owned()))?;
+        let (paper, uploads) = read_paper_files(&mut form).await.map_err(bad)?;
+        (StatusCode::CREATED, state.store.claims().add_paper_files(actor, id.id, paper, uploads).await?)
+    } else {
+        let JsonBody(body) = JsonBody::<PapersBody>::from_request(request, &state).await?;
+        state.store.claims().add_papers(actor, id.id, &body.papers).await?;
+        (StatusCode::OK, Vec::new())
+    };
+    let claim = state.store.claims().claim(actor, id.id).await?;
+    Ok((status, Json(PapersAdded { claim, files })).into_response())
+}
+
+/// The files of a claim's papers, oldest first, each with the paper it shows; the view is
+/// audited.
+#[utoipa::path(
+    get,
+    path = "/claims/{id}/papers",
+    tag = "claims",
+    params(("id" = i64, Path, description = "理赔案件编号")),
+    responses((status = 200, description = "理赔材料文件", body = Vec<PaperFile>)),
+)]
+pub async fn papers(
+    State(state): State<AppState>,
+    user: ApiUser,
+    id: ClaimId,
+) -> Result<Json<Vec<PaperFile>>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewClaims, "/api/v1/claims/papers").await?;
+    Ok(Json(state.store.claims().paper_files(actor, id.id).await?))
+}
+
+/// One file of a claim's papers: a photo as a JPEG (`size=thumb`: its thumbnail, longest
+/// side 320 px), or a PDF (`application/pdf`, inline; it has no thumbnail). Only for users
+/// whose scope covers the claim; each view is written to the audit log.
+#[utoipa::path(
+    get,
+    path = "/claims/papers/{id}",
+    tag = "claims",
+    params(("id" = i64, Path, description = "材料文件编号"), ImageQuery),
+    responses((status = 200, description = "材料文件（JPEG 或 PDF）", content(
+        (BinaryFile = "image/jpeg"),
+        (BinaryFile = "application/pdf"),
+    ))),
+)]
+pub async fn paper_file(
+    State(state): State<AppState>,
+    user: ApiUser,
+    id: PathId<PaperFileId, ApiError>,
+    Query(query): Query<ImageQuery>,
+) -> Result<Response, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewClaims, "/api/v1/claims/papers").await?;
+    let variant = query.parse().map_err(bad)?;
+    Ok(image_response(state.store.claims().paper_file(actor, id.id, variant).await?))
+}
+
+/// The claims' measures per county (and its insurer sub-branch) for a cover year, as raw
+/// counts: reported, paid, refused, amount paid against premium (loss ratio), insured
+/// persons (claim frequency), days from report to payment (sum and each claim's, for the
+/// average and the median), fast lane, breaches, and satisfaction (count, sum, each score).
+#[utoipa::path(
+    get,
+    path = "/claims/measures",
+    tag = "claims",
+    params(MeasuresQuery),
+    responses((status = 200, description = "各县理赔指标与满意度", body = ClaimMeasures)),
+)]
+pub async fn measures(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(query): Query<MeasuresQuery>,
+) -> Result<Json<ClaimMeasures>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewClaims, "/api/v1/claims/measures").await?;
+    let year = query.year(state.today()).map_err(bad)?;
+    Ok(Json(state.store.claims().measures(actor, year).await?))
 }
 
 #[derive(Serialize, ToSchema)]

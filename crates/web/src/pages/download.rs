@@ -4,6 +4,8 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use crate::files::disposition;
+
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CSV: &str = "text/csv; charset=utf-8";
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -27,36 +29,12 @@ fn attachment(content_type: &'static str, file_name: &str, ascii_name: &str, bod
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition(file_name, ascii_name)),
+            (header::CONTENT_DISPOSITION, disposition("attachment", file_name, ascii_name)),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         body,
     )
         .into_response()
-}
-
-/// `attachment` with both names: `filename` (ASCII, quotes and controls dropped) and
-/// `filename*` in UTF-8, percent-encoded as RFC 5987 says.
-fn disposition(file_name: &str, ascii_name: &str) -> String {
-    let plain: String = ascii_name
-        .chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .filter(|c| !"\"\\".contains(*c))
-        .collect();
-    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{}", rfc5987(file_name))
-}
-
-/// Every byte but RFC 5987's `attr-char`s as `%XX`.
-fn rfc5987(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len() * 3);
-    for byte in raw.bytes() {
-        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -79,7 +57,7 @@ mod tests {
     #[test]
     fn the_ascii_name_cannot_break_out_of_its_quotes() {
         assert_eq!(
-            disposition("a.csv", "a\"b\\c\r\n.csv"),
+            disposition("attachment", "a.csv", "a\"b\\c\r\n.csv"),
             "attachment; filename=\"abc.csv\"; filename*=UTF-8''a.csv"
         );
     }

@@ -430,3 +430,19 @@ mod tests {
         assert!(bad.contains("银行账号"), "{bad}");
     }
 }
+
+/// The cover year of the claims' measures.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeasuresQuery {
+    /// The cover year of the claims' policies; the current year when empty.
+    #[serde(default)]
+    #[param(value_type = Option<i32>)]
+    pub year: String,
+}
+
+impl MeasuresQuery {
+    pub fn year(&self, today: NaiveDate) -> Result<i32, String> {
+        forms::year_or_current(&self.year, today)
+    }
+}

@@ -41,6 +41,7 @@ records! {
     TrainingSession => "培训",
     Activity => "宣传活动",
     Photo => "照片",
+    PaperFile => "理赔材料文件",
     Visit => "督导记录",
     SupervisionAction => "整改事项",
     AidApplication => "助学申请",

@@ -1,9 +1,13 @@
-//! Images uploaded in a multipart form (several `file` fields), read the same way by the
-//! pages and the API: field by field, chunk by chunk, never more than the limits of
+//! Images (and a claim paper's PDFs) uploaded in a multipart form (several `file` fields,
+//! and short text fields such as the paper's code), read the same way by the pages and the
+//! API: field by field, chunk by chunk, never more than the limits of
 //! `domain::files` (each file, all together, how many). What comes in is hostile until the
 //! store has decoded it (`store::files`), on a blocking thread.
 
+use std::collections::HashMap;
+
 use axum::extract::Multipart;
+use guanai_domain::claims::Paper;
 use guanai_domain::files::{MAX_FILES_PER_UPLOAD, MAX_UPLOAD_BYTES, MAX_UPLOAD_TOTAL_BYTES};
 use guanai_store::files::{Upload, Variant};
 use serde::Deserialize;
@@ -14,14 +18,51 @@ pub const IMAGE_BODY_LIMIT: usize = MAX_UPLOAD_TOTAL_BYTES + 256 * 1024;
 /// Every non-empty `file` field of the form. `Err` is a Chinese sentence for the form
 /// (nothing chosen, a file or the whole too large, too many, cut off).
 pub async fn read_images(multipart: &mut Multipart) -> Result<Vec<Upload>, String> {
+    let form = read_upload(multipart, "照片", "张").await?;
+    if form.files.is_empty() {
+        return Err("请选择要上传的照片（JPG、PNG 或 WebP）".to_owned());
+    }
+    Ok(form.files)
+}
+
+/// A claim paper's upload: the files (photos or PDFs) and the paper they show (the
+/// `paper` field, a paper code).
+pub async fn read_paper_files(multipart: &mut Multipart) -> Result<(Paper, Vec<Upload>), String> {
+    let form = read_upload(multipart, "文件", "个").await?;
+    let code = form.fields.get("paper").map(|c| c.trim()).unwrap_or_default();
+    let paper = Paper::from_code(code).map_err(|_| {
+        if code.is_empty() {
+            "请选择上传的是哪一项材料".to_owned()
+        } else {
+            format!("未知的材料“{code}”，请从清单中选择")
+        }
+    })?;
+    if form.files.is_empty() {
+        return Err("请选择要上传的材料照片（JPG、PNG、WebP）或 PDF 文件".to_owned());
+    }
+    Ok((paper, form.files))
+}
+
+/// What a multipart form carried: its files and its short text fields.
+struct UploadForm {
+    files: Vec<Upload>,
+    fields: HashMap<String, String>,
+}
+
+/// The longest text field of an upload form kept (a code, a note).
+const MAX_FIELD_BYTES: usize = 1024;
+
+/// Reads every field: `file` fields chunk by chunk within the limits, other fields as short
+/// text. `what` and `unit` name the files in messages (照片/张, 文件/个).
+async fn read_upload(multipart: &mut Multipart, what: &str, unit: &str) -> Result<UploadForm, String> {
     let cut = || {
         format!(
-            "上传中断或照片过大（每张最多{}MB，一次合计最多{}MB），请重试或分批上传",
+            "上传中断或{what}过大（每{unit}最多{}MB，一次合计最多{}MB），请重试或分批上传",
             MAX_UPLOAD_BYTES / 1024 / 1024,
             MAX_UPLOAD_TOTAL_BYTES / 1024 / 1024
         )
     };
-    let mut uploads = Vec::new();
+    let mut form = UploadForm { files: Vec::new(), fields: HashMap::new() };
     let mut total = 0usize;
     loop {
         let mut field = match multipart.next_field().await {
@@ -29,16 +70,16 @@ pub async fn read_images(multipart: &mut Multipart) -> Result<Vec<Upload>, Strin
             Ok(None) => break,
             Err(_) => return Err(cut()),
         };
-        if field.name() != Some("file") {
-            continue;
-        }
+        let is_file = field.name() == Some("file");
+        let field_name = field.name().unwrap_or_default().to_owned();
         let name = field.file_name().unwrap_or_default().to_owned();
+        let limit = if is_file { MAX_UPLOAD_BYTES } else { MAX_FIELD_BYTES };
         let mut bytes = Vec::new();
         loop {
             match field.chunk().await {
                 Ok(Some(chunk)) => {
                     total += chunk.len();
-                    if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES || total > MAX_UPLOAD_TOTAL_BYTES {
+                    if bytes.len() + chunk.len() > limit || total > MAX_UPLOAD_TOTAL_BYTES {
                         return Err(cut());
                     }
                     bytes.extend_from_slice(&chunk);
@@ -47,21 +88,22 @@ pub async fn read_images(multipart: &mut Multipart) -> Result<Vec<Upload>, Strin
                 Err(_) => return Err(cut()),
             }
         }
+        if !is_file {
+            form.fields.insert(field_name, String::from_utf8_lossy(&bytes).into_owned());
+            continue;
+        }
         // A form's empty file input sends an empty field.
         if bytes.is_empty() && name.is_empty() {
             continue;
         }
-        uploads.push(Upload { name, bytes });
-        if uploads.len() > MAX_FILES_PER_UPLOAD {
+        form.files.push(Upload { name, bytes });
+        if form.files.len() > MAX_FILES_PER_UPLOAD {
             return Err(format!(
-                "一次最多上传{MAX_FILES_PER_UPLOAD}张照片，请分批上传；本次选择的照片均未保存"
+                "一次最多上传{MAX_FILES_PER_UPLOAD}{unit}{what}，请分批上传；本次选择的{what}均未保存"
             ));
         }
     }
-    if uploads.is_empty() {
-        return Err("请选择要上传的照片（JPG、PNG 或 WebP）".to_owned());
-    }
-    Ok(uploads)
+    Ok(form)
 }
 
 /// Which size of an image to send.

@@ -1,26 +1,30 @@
-//! One claim's page: its facts, papers, clocks and what the rules propose, and the forms
-//! of the step each side takes next (papers for the agent; missing papers, decision,
-//! advance and payment for the insurer; satisfaction after payment). A refusal the user
-//! can act on shows the page again with it.
+//! One claim's page: its facts, papers (with their photos and PDFs), clocks and what the
+//! rules propose, and the forms of the step each side takes next (papers for the agent,
+//! photographed on a phone or ticked; missing papers, decision, advance and payment for the
+//! insurer; satisfaction after payment). A refusal the user can act on shows the page
+//! again with it.
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use guanai_domain::claims::{Paper, RefusalReason};
+use guanai_domain::files::MAX_FILES_PER_UPLOAD;
 use guanai_domain::{Fen, Permission};
-use guanai_store::claims::ClaimDetail;
+use guanai_store::claims::{ClaimDetail, PaperFile};
 use guanai_store::StoreError;
 use serde::Deserialize;
 
 use crate::error::WebError;
+use crate::files::image_response;
 use crate::format::TagColor;
 use crate::pages::form::{form_error, render_form};
 use crate::pages::{require, Crumb, Shell};
 use crate::requests::claims::{papers_ticked, AdvanceForm, DecisionForm, PaymentForm, SatisfactionForm};
-use crate::requests::ids::{Claim, PathId};
+use crate::requests::ids::{Claim, PaperFile as PaperFileId, PathId};
+use crate::requests::uploads::{read_paper_files, ImageQuery};
 use crate::session::PageUser;
 use crate::state::AppState;
 
@@ -36,6 +40,9 @@ struct ClaimPage {
     can_decide: bool,
     /// Papers of the checklist not yet received.
     to_add: Vec<Paper>,
+    /// The files of the papers, oldest first.
+    files: Vec<PaperFile>,
+    max_files: usize,
     reasons: [RefusalReason; 6],
     /// What is left to pay after any advance.
     rest: Fen,
@@ -45,6 +52,11 @@ struct ClaimPage {
 impl ClaimPage {
     fn status_is(&self, code: &str) -> bool {
         self.claim.summary.status.code() == code
+    }
+
+    /// The files showing `paper`.
+    fn files_of(&self, paper: &Paper) -> Vec<&PaperFile> {
+        self.files.iter().filter(|f| f.paper == *paper).collect()
     }
 }
 
@@ -58,6 +70,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "reported" => "已报案。请拍照并登记理赔材料",
         "duplicate" => "该事故已经报过案，这是原案件，未重复报案",
         "papers" => "材料已登记",
+        "uploaded" => "材料已上传并登记为已收到",
         "requested" => "已一次性告知缺少的材料",
         "decided" => "已核定",
         "advance" => "已先予支付",
@@ -76,6 +89,7 @@ async fn claim_page(
 ) -> Result<Response, WebError> {
     let actor = &user.session.actor;
     let claim = state.store.claims().claim(actor, id).await?;
+    let files = state.store.claims().paper_files(actor, id).await?;
     let village_name = state.store.policies().village_label(&claim.summary.village_code).await?;
     let have: Vec<Paper> = claim.papers.iter().map(|p| p.paper).collect();
     let to_add = claim.required_papers.iter().copied().filter(|p| !have.contains(p)).collect();
@@ -91,6 +105,8 @@ async fn claim_page(
         can_report: actor.can(Permission::ReportClaims),
         can_decide: actor.can(Permission::DecideClaims),
         to_add,
+        files,
+        max_files: MAX_FILES_PER_UPLOAD,
         reasons: RefusalReason::ALL,
         rest,
         today: state.today().format("%Y-%m-%d").to_string(),
@@ -137,6 +153,35 @@ pub(super) async fn papers(
     require(&state, &user.session, Permission::ReportClaims, "/claims/papers").await?;
     let result = state.store.claims().add_papers(&user.session.actor, id, &papers_ticked(&form)).await;
     act(&state, &user, id, result, "papers").await
+}
+
+/// A paper's photos or PDFs, from the phone's camera or its files (multipart; the CSRF
+/// token in the query, as every upload form sends it).
+pub(super) async fn upload_papers(
+    State(state): State<AppState>,
+    user: PageUser,
+    PathId { id, .. }: PathId<Claim>,
+    mut multipart: Multipart,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ReportClaims, "/claims/papers").await?;
+    let (paper, uploads) = match read_paper_files(&mut multipart).await {
+        Ok(read) => read,
+        Err(message) => return refuse(&state, &user, id, message).await,
+    };
+    let result = state.store.claims().add_paper_files(&user.session.actor, id, paper, uploads).await;
+    act(&state, &user, id, result.map(|_| ()), "uploaded").await
+}
+
+/// A paper's file: a photo (`?size=thumb`: its thumbnail) or a PDF, shown inline.
+pub(super) async fn paper_file(
+    State(state): State<AppState>,
+    user: PageUser,
+    id: PathId<PaperFileId>,
+    Query(query): Query<ImageQuery>,
+) -> Result<Response, WebError> {
+    require(&state, &user.session, Permission::ViewClaims, "/claims").await?;
+    let variant = query.parse().map_err(WebError::BadRequest)?;
+    Ok(image_response(state.store.claims().paper_file(&user.session.actor, id.id, variant).await?))
 }
 
 pub(super) async fn request_papers(

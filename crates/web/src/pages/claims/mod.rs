@@ -4,15 +4,18 @@
 //! the working-day calendar the city administrator edits. Home-page panels: what is due
 //! soon or breached, and what waits for papers.
 //!
-//! `list` the queue, `report` the report form, `detail` one claim and what is done to it,
+//! `list` the queue, `report` the report form, `detail` one claim and what is done to it
+//! (its papers' photos and PDFs too), `measures` the measures and satisfaction per county,
 //! `calendar` the working-day calendar, `panels` the home page's panels.
 
 mod calendar;
 mod detail;
 mod list;
+mod measures;
 mod panels;
 mod report;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use guanai_domain::claims::{ClaimStatus, ClockState};
@@ -20,6 +23,7 @@ use guanai_domain::claims::{ClaimStatus, ClockState};
 pub(crate) use panels::home_panels;
 
 use crate::format::TagColor;
+use crate::requests::uploads::IMAGE_BODY_LIMIT;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -28,6 +32,12 @@ pub fn routes() -> Router<AppState> {
         .route("/families/{id}/claims/new", get(report::form).post(report::submit))
         .route("/claims/{id}", get(detail::show))
         .route("/claims/{id}/papers", post(detail::papers))
+        .route(
+            "/claims/{id}/papers/files",
+            post(detail::upload_papers).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT)),
+        )
+        .route("/claims/papers/{id}", get(detail::paper_file))
+        .route("/claims/measures", get(measures::show))
         .route("/claims/{id}/missing-papers", post(detail::request_papers))
         .route("/claims/{id}/decision", post(detail::decide))
         .route("/claims/{id}/advance", post(detail::advance))
