@@ -552,13 +552,35 @@ pub(crate) async fn cancel_renewed_reminders(
 }
 
 /// Cancels the queued reminders of `policies`, renewed in the caller's transaction.
+///
+/// The policies' messages are found by `idx_outbox_policy` first and updated by id: with
+/// the state in the same statement, SQLite would read every queued message of the outbox
+/// instead (a season's reminders and the renewals' own messages), once per statement.
 pub(crate) async fn cancel_reminders_of(db: &impl ConnectionTrait, policies: &[i64]) -> StoreResult<()> {
     for chunk in policies.chunks(500) {
+        let found: Vec<(i64, String, String)> = outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::Id)
+            .column(outbox::Column::State)
+            .column(outbox::Column::Template)
+            .filter(outbox::Column::PolicyId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let queued: Vec<i64> = found
+            .into_iter()
+            .filter(|(_, state, template)| {
+                state == MessageState::Queued.code() && template == templates::REMINDER
+            })
+            .map(|(id, _, _)| id)
+            .collect();
+        if queued.is_empty() {
+            continue;
+        }
         outbox::Entity::update_many()
             .col_expr(outbox::Column::State, Expr::value(MessageState::Cancelled.code()))
+            .filter(outbox::Column::Id.is_in(queued))
             .filter(outbox::Column::State.eq(MessageState::Queued.code()))
-            .filter(outbox::Column::Template.eq(templates::REMINDER))
-            .filter(outbox::Column::PolicyId.is_in(chunk.iter().copied()))
             .exec(db)
             .await?;
     }

@@ -249,17 +249,34 @@ impl Store {
         groups: Groups,
         mut skipped: Vec<Skipped>,
     ) -> StoreResult<Drafted> {
-        let mut drafted = Vec::new();
-        for (package, members) in groups {
-            let families: Vec<families::Model> = members.iter().map(|(_, f)| f.clone()).collect();
-            let (drafts, group_skipped) = self
-                .batch_drafts(actor, &package, &families, Channel::Staff, PolicyStatus::Submitted)
-                .await?;
-            skipped.extend(group_skipped);
-            let by_family = members.into_iter().map(|(previous, f)| (f.id, (previous, f))).collect();
-            drafted.push(DraftGroup { package, drafts, by_family });
+        // One task per package, side by side: each reads its families' members, consents
+        // and cover on a connection of its own and decodes them on a core of its own.
+        let mut tasks = tokio::task::JoinSet::new();
+        for (order, (package, members)) in groups.into_iter().enumerate() {
+            let (store, actor) = (self.clone(), actor.clone());
+            tasks.spawn(async move {
+                let families: Vec<families::Model> = members.iter().map(|(_, f)| f.clone()).collect();
+                let (drafts, skipped) = store
+                    .batch_drafts(&actor, &package, &families, Channel::Staff, PolicyStatus::Submitted)
+                    .await?;
+                let by_family = members.into_iter().map(|(previous, f)| (f.id, (previous, f))).collect();
+                StoreResult::Ok((order, DraftGroup { package, drafts, by_family }, skipped))
+            });
         }
-        Ok(Drafted { groups: drafted, skipped })
+        let mut drafted = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (order, group, group_skipped) =
+                done.map_err(|e| StoreError::Database(sea_orm::DbErr::Custom(e.to_string())))??;
+            drafted.push((order, group, group_skipped));
+        }
+        // In the packages' order, as one reader would have made them.
+        drafted.sort_by_key(|(order, _, _)| *order);
+        let mut groups = Vec::with_capacity(drafted.len());
+        for (_, group, group_skipped) in drafted {
+            skipped.extend(group_skipped);
+            groups.push(group);
+        }
+        Ok(Drafted { groups, skipped })
     }
 
     /// The drafts of the fully funded families, their funding split with the budgets `db`
