@@ -21,7 +21,7 @@ use crate::error::{stored, stored_policy_no};
 use crate::{Actor, StoreError, StoreResult};
 
 /// Ids looked up per query (well under every engine's parameter limit).
-pub(super) const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
 
 /// The prefix of a cancel reason written for an insurer's refusal.
 pub const REFUSAL_PREFIX: &str = "保险公司拒保：";

@@ -25,6 +25,7 @@ pub use counts::{InsuredCounts, PolicyCounts};
 pub use coverage::{Coverage, CoveredBy};
 pub(crate) use enrol::{price_lines, split_among};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
+pub(crate) use exchange::CHUNK;
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
 pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow, EXPORT_LIMIT};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
