@@ -15,7 +15,7 @@ use rust_xlsxwriter::Workbook;
 use serde::Serialize;
 
 use crate::exports::{header_row, xlsx_error, Formats};
-use crate::table::{read_table, SourceRow};
+use crate::table::{read_rows, SourceRow};
 use crate::ImportError;
 
 /// The largest file accepted, and the most rows in it.
@@ -196,6 +196,23 @@ fn read_row(row: &SourceRow, at: &[Option<usize>; 10]) -> Result<(i64, ClaimActi
     }
 }
 
+/// The header (the first of the top 15 rows naming 案件编号 and 类型) and the rows below it
+/// that hold anything.
+fn read_file(bytes: &[u8]) -> Result<(Vec<String>, Vec<SourceRow>), ImportError> {
+    let mut raw = read_rows(bytes)?;
+    let is_header = |row: &SourceRow| {
+        [IMPORT_HEADERS[0], IMPORT_HEADERS[1]].iter().all(|name| row.cells.iter().any(|c| c.trim() == *name))
+    };
+    let Some(index) = raw.iter().take(15).position(is_header) else {
+        return Err(ImportError::Unreadable(
+            "找不到表头：前15行中没有一行同时含有“案件编号”“类型”。请使用理赔交换的导入模板填写".to_owned(),
+        ));
+    };
+    let data = raw.split_off(index + 1);
+    let headers = raw.pop().map(|row| row.cells).unwrap_or_default();
+    Ok((headers, data.into_iter().filter(|row| row.cells.iter().any(|c| !c.trim().is_empty())).collect()))
+}
+
 /// Reads the insurer's file (bounded, on a blocking thread) and plans every row; writes
 /// nothing.
 pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result<ClaimsPlan, ImportError> {
@@ -205,19 +222,16 @@ pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result
             MAX_BYTES / 1024 / 1024
         )));
     }
-    let table = crate::blocking(move || read_table(&bytes)).await?;
-    if table.rows.len() > MAX_ROWS {
+    let (headers, data) = crate::blocking(move || read_file(&bytes)).await?;
+    if data.len() > MAX_ROWS {
         return Err(ImportError::Unreadable(format!("文件超过{MAX_ROWS}行，请拆分后分批导入")));
     }
     let mut at = [None; 10];
     for (i, name) in IMPORT_HEADERS.iter().enumerate() {
-        at[i] = table.headers.iter().position(|h| h.trim() == *name);
-    }
-    if at[0].is_none() || at[1].is_none() {
-        return Err(ImportError::Unreadable("找不到“案件编号”“类型”列：请使用理赔交换的导入模板".to_owned()));
+        at[i] = headers.iter().position(|h| h.trim() == *name);
     }
     let read: Vec<(usize, Result<(i64, ClaimAction), String>)> =
-        table.rows.iter().map(|row| (row.line, read_row(row, &at))).collect();
+        data.iter().map(|row| (row.line, read_row(row, &at))).collect();
     let ids: Vec<i64> = read.iter().filter_map(|(_, r)| r.as_ref().ok().map(|(id, _)| *id)).collect();
     let known = store.claims().exchange_claims(actor, &ids).await?;
     let mut rows = Vec::with_capacity(read.len());
