@@ -26,13 +26,13 @@ const FILE_HEADERS: [&str; 10] = [
     "支付流水号",
 ];
 
-fn file(rows: &[[&str; 10]]) -> Vec<u8> {
+pub(crate) fn file(rows: &[[&str; 10]]) -> Vec<u8> {
     let mut all = vec![FILE_HEADERS.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     all.extend(rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()));
     xlsx_of(&all)
 }
 
-async fn post_file(app: &TestApp, client: &Client, step: &str, bytes: &[u8]) -> TestResponse {
+pub(crate) async fn post_file(app: &TestApp, client: &Client, step: &str, bytes: &[u8]) -> TestResponse {
     let request = Request::post(format!("/api/v1/claims/exchange/import/{step}"))
         .header(header::COOKIE, format!("guanai_session={}", client.cookie))
         .header("x-csrf-token", client.csrf.as_str())
