@@ -135,3 +135,40 @@ async fn a_bad_row_is_named_in_chinese_and_another_countys_claim_is_not_imported
     assert_ne!(get_file(&app, &agent, "/api/v1/claims/exchange/export").await.status, StatusCode::OK);
     assert_ne!(post_file(&app, &agent, "preview", &bytes).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_insurers_users_preview_and_confirm_a_file_on_the_page() {
+    let app = TestApp::demo_in_season(2026).await;
+    let (near, _, _) = three_claims(&app).await;
+    let branch = app.login("demo.branch").await;
+    let list = app.get(&branch, "/claims").await;
+    assert!(list.body.contains("/claims/exchange"), "{}", list.body);
+    let shown = app.get(&branch, "/claims/exchange").await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let export = get_file(&app, &branch, "/claims/exchange/export.xlsx").await;
+    assert_eq!(ids_in(&export.bytes)[0], near.to_string());
+    let n = near.to_string();
+    let bytes = file(&[[&n, "核定", "赔付", "", "", "720", "", "", "", ""]]);
+    let boundary = "----guanai-claims-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"结果.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::post(format!("/claims/exchange/preview?csrf={}", branch.csrf))
+        .header(header::COOKIE, format!("guanai_session={}", branch.cookie))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let preview = app.send(request).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains("将导入") && preview.body.contains("claims-confirm"), "{}", preview.body);
+    assert_eq!(status(&app, near).await, ClaimStatus::UnderReview);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let done = app.post_form(&branch, "/claims/exchange/confirm", &[("file", hex.as_str())]).await;
+    assert!(done.body.contains("核定 1 件"), "{}", done.body);
+    assert_eq!(status(&app, near).await, ClaimStatus::Approved);
+    let agent = app.login("demo.agent").await;
+    assert_ne!(app.get(&agent, "/claims/exchange").await.status, StatusCode::OK);
+}
