@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 
 use crate::api::publicity::BinaryFile;
 use crate::api::require;
+use crate::download::xlsx;
 use crate::error::{ApiError, WebError};
-use crate::pages::download::xlsx;
 use crate::session::ApiUser;
 use crate::state::AppState;
 

@@ -12,8 +12,8 @@ use guanai_import::claims_exchange::{self, ClaimsPlan, RowVerdict, MAX_BYTES};
 use guanai_import::ImportError;
 use serde::Deserialize;
 
+use crate::download::xlsx;
 use crate::error::WebError;
-use crate::pages::download::xlsx;
 use crate::pages::form::render_form;
 use crate::pages::upload::read_upload;
 use crate::pages::{require, Crumb, Shell};
