@@ -136,8 +136,11 @@ fn refusal_reason(raw: &str) -> Option<RefusalReason> {
     RefusalReason::ALL.into_iter().find(|r| r.code() == raw || r.label() == raw)
 }
 
+/// A row read: its claim and action, or the fix.
+type ReadRow = Result<(i64, ClaimAction), String>;
+
 /// A row read against its columns: the action, or the fix.
-fn read_row(row: &SourceRow, at: &[Option<usize>; 10]) -> Result<(i64, ClaimAction), String> {
+fn read_row(row: &SourceRow, at: &[Option<usize>; 10]) -> ReadRow {
     let cell = |i: usize| at[i].and_then(|c| row.cells.get(c)).map(|s| s.trim()).unwrap_or_default();
     let claim_id: i64 = cell(0).parse().map_err(|_| "“案件编号”须是导出表中的案件编号（数字）".to_owned())?;
     let amount =
@@ -230,8 +233,7 @@ pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result
     for (i, name) in IMPORT_HEADERS.iter().enumerate() {
         at[i] = headers.iter().position(|h| h.trim() == *name);
     }
-    let read: Vec<(usize, Result<(i64, ClaimAction), String>)> =
-        data.iter().map(|row| (row.line, read_row(row, &at))).collect();
+    let read: Vec<(usize, ReadRow)> = data.iter().map(|row| (row.line, read_row(row, &at))).collect();
     let ids: Vec<i64> = read.iter().filter_map(|(_, r)| r.as_ref().ok().map(|(id, _)| *id)).collect();
     let known = store.claims().exchange_claims(actor, &ids).await?;
     let mut rows = Vec::with_capacity(read.len());
