@@ -118,6 +118,13 @@ pub async fn export(
     Ok(xlsx(&format!("理赔报案-{day}.xlsx"), &format!("claims-{day}.xlsx"), bytes))
 }
 
+/// The caller's file planned, once the caller may decide claims.
+async fn planned(state: &AppState, user: &ApiUser, body: &[u8]) -> Result<ClaimsPlan, ApiError> {
+    let actor = &user.session.actor;
+    require(state, actor, Permission::DecideClaims, "/api/v1/claims/exchange").await?;
+    claims_exchange::plan_claims(&state.store, actor, body.to_vec()).await.map_err(import_error)
+}
+
 /// Previews the insurer's file (the `.xlsx` as the request body): what each row would
 /// do; every bad row refused with its row number and the fix. Writes nothing.
 #[utoipa::path(
@@ -132,11 +139,7 @@ pub async fn preview(
     user: ApiUser,
     body: Bytes,
 ) -> Result<Json<Preview>, ApiError> {
-    let actor = &user.session.actor;
-    require(&state, actor, Permission::DecideClaims, "/api/v1/claims/exchange").await?;
-    let plan =
-        claims_exchange::plan_claims(&state.store, actor, body.to_vec()).await.map_err(import_error)?;
-    Ok(Json(preview_of(&plan)))
+    Ok(Json(preview_of(&planned(&state, &user, &body).await?)))
 }
 
 /// Applies the insurer's file (the same body as the preview): the file is planned again
@@ -154,11 +157,8 @@ pub async fn confirm(
     user: ApiUser,
     body: Bytes,
 ) -> Result<Json<Applied>, ApiError> {
-    let actor = &user.session.actor;
-    require(&state, actor, Permission::DecideClaims, "/api/v1/claims/exchange").await?;
-    let plan =
-        claims_exchange::plan_claims(&state.store, actor, body.to_vec()).await.map_err(import_error)?;
+    let plan = planned(&state, &user, &body).await?;
     let ClaimsOutcome { decided, paid, unchanged, refused } =
-        plan.commit(&state.store, actor).await.map_err(import_error)?;
+        plan.commit(&state.store, &user.session.actor).await.map_err(import_error)?;
     Ok(Json(Applied { decided, paid, unchanged, refused }))
 }

@@ -7,27 +7,15 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use guanai_domain::claims::{ClaimKind, ClaimStatus};
+use guanai_import::claims_exchange::IMPORT_HEADERS;
 use serde_json::Value;
 
 use super::{get_file, sheet, xlsx_of};
 use crate::claims::{all_papers, date, insured, new_claim, set_day};
 use crate::util::{Client, TestApp, TestResponse};
 
-const FILE_HEADERS: [&str; 10] = [
-    "案件编号",
-    "类型",
-    "结论",
-    "拒赔原因",
-    "说明",
-    "金额（元）",
-    "支付日期",
-    "领款人",
-    "银行账号",
-    "支付流水号",
-];
-
 pub(crate) fn file(rows: &[[&str; 10]]) -> Vec<u8> {
-    let mut all = vec![FILE_HEADERS.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let mut all = vec![IMPORT_HEADERS.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
     all.extend(rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()));
     xlsx_of(&all)
 }
