@@ -14,7 +14,7 @@ use super::ClaimSummary;
 use crate::audit::AuditEvent;
 use crate::entities::claims;
 use crate::error::stored;
-use crate::policies::CHUNK;
+use crate::policies::{rows_by_ids, CHUNK};
 use crate::{Actor, StoreResult};
 
 /// The most claims one export holds.
@@ -93,15 +93,12 @@ impl crate::handles::Claims<'_> {
     /// `in_scope: false` and nothing else.
     pub async fn exchange_claims(self, actor: &Actor, ids: &[i64]) -> StoreResult<Vec<ExchangeClaim>> {
         self.require(actor, Permission::DecideClaims).await?;
-        let mut out = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
-            for row in claims::Entity::find()
-                .filter(claims::Column::Id.is_in(chunk.iter().copied()))
-                .all(&self.db)
-                .await?
-            {
+        rows_by_ids::<claims::Entity>(&self.db, claims::Column::Id, ids)
+            .await?
+            .into_iter()
+            .map(|row| {
                 let in_scope = actor.holds(&row.village_code);
-                out.push(ExchangeClaim {
+                Ok(ExchangeClaim {
                     id: row.id,
                     in_scope,
                     status: if in_scope {
@@ -112,9 +109,8 @@ impl crate::handles::Claims<'_> {
                     approved_fen: row.approved_fen.filter(|_| in_scope),
                     advance_fen: if in_scope { row.advance_fen } else { 0 },
                     payment_ref: row.payment_ref.filter(|_| in_scope),
-                });
-            }
-        }
-        Ok(out)
+                })
+            })
+            .collect()
     }
 }
