@@ -237,6 +237,9 @@ pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result
     let ids: Vec<i64> = read.iter().filter_map(|(_, r)| r.as_ref().ok().map(|(id, _)| *id)).collect();
     let known = store.claims().exchange_claims(actor, &ids).await?;
     let mut rows = Vec::with_capacity(read.len());
+    // What earlier rows of the file decide (the amount approved, none when refused) and pay.
+    let mut decided_here: std::collections::HashMap<i64, Option<Fen>> = Default::default();
+    let mut paid_here = std::collections::HashSet::new();
     for (line, parsed) in read {
         let refused = |claim_id, why: String| PlannedRow {
             line,
@@ -286,7 +289,15 @@ pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result
                         RowVerdict::Refused,
                         format!("第{line}行：案件{claim_id}{}，材料齐全后才能核定", claim.status.label()),
                     )
+                } else if decided_here.contains_key(&claim_id) {
+                    (
+                        RowVerdict::Refused,
+                        format!("第{line}行：案件{claim_id}在本文件中已有核定行，请删去重复的行"),
+                    )
                 } else {
+                    let approved =
+                        (decision.status != ClaimStatus::Refused).then_some(decision.amount).flatten();
+                    decided_here.insert(claim_id, approved);
                     (RowVerdict::Apply, format!("案件{claim_id}：{}", decision.status.label()))
                 }
             }
@@ -299,7 +310,29 @@ pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result
                 } else if matches!(claim.status, ClaimStatus::Paid | ClaimStatus::Closed) {
                     (RowVerdict::Refused, format!("第{line}行：案件{claim_id}已以另一流水号赔付，请核对"))
                 } else {
-                    (RowVerdict::Apply, format!("案件{claim_id}：登记赔付{}", payment.amount))
+                    let approved = if claim.status.awaits_payment() {
+                        claim.approved_fen.map(Fen::new)
+                    } else {
+                        decided_here.get(&claim_id).copied().flatten()
+                    };
+                    match approved {
+                        _ if !paid_here.insert(claim_id) => (
+                            RowVerdict::Refused,
+                            format!("第{line}行：案件{claim_id}在本文件中已有支付行，请删去重复的行"),
+                        ),
+                        None => (
+                            RowVerdict::Refused,
+                            format!("第{line}行：案件{claim_id}尚未核定赔付，请先导入它的核定行"),
+                        ),
+                        Some(approved) if payment.amount.get() != approved.get() - claim.advance_fen => (
+                            RowVerdict::Refused,
+                            format!(
+                                "第{line}行：赔付金额应为核定金额{approved}减去已先予支付部分，即{}",
+                                Fen::new(approved.get() - claim.advance_fen)
+                            ),
+                        ),
+                        Some(_) => (RowVerdict::Apply, format!("案件{claim_id}：登记赔付{}", payment.amount)),
+                    }
                 }
             }
         };

@@ -107,13 +107,15 @@ async fn a_bad_row_is_named_in_chinese_and_another_countys_claim_is_not_imported
     let bytes = file(&[
         [&n, "核定", "赔付", "", "", "七百", "", "", "", ""],
         [&f, "核定", "赔付", "", "", "720", "", "", "", ""],
+        [&n, "支付", "", "", "", "720", "2026-10-12", "吴一", "6222021234567890123", "PAY-0002"],
     ]);
     let preview = post_file(&app, &branch, "preview", &bytes).await.json();
     let messages: Vec<&str> =
         preview["rows"].as_array().unwrap().iter().map(|r| r["message"].as_str().unwrap()).collect();
-    assert_eq!(preview["refused"], 2, "{preview}");
+    assert_eq!(preview["refused"], 3, "{preview}");
     assert!(messages[0].starts_with("第3行") && messages[0].contains("金额（元）"), "{messages:?}");
     assert!(messages[1].starts_with("第4行") && messages[1].contains("不在本辖区"), "{messages:?}");
+    assert!(messages[2].starts_with("第5行") && messages[2].contains("尚未核定赔付"), "{messages:?}");
     let done = post_file(&app, &branch, "confirm", &bytes).await.json();
     assert_eq!(done["decided"], 0, "{done}");
     assert_eq!(status(&app, near).await, ClaimStatus::UnderReview);
