@@ -6,6 +6,9 @@
 //! the same store functions as the insurer's pages (`decide`, `pay`), so every rule of
 //! those (clocks, shared limits, art. 24/25) applies.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDate;
 use guanai_domain::claims::{BankAccount, ClaimStatus, Paper, RefusalReason};
 use guanai_domain::Fen;
@@ -238,8 +241,8 @@ pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result
     let known = store.claims().exchange_claims(actor, &ids).await?;
     let mut rows = Vec::with_capacity(read.len());
     // What earlier rows of the file decide (the amount approved, none when refused) and pay.
-    let mut decided_here: std::collections::HashMap<i64, Option<Fen>> = Default::default();
-    let mut paid_here = std::collections::HashSet::new();
+    let mut decided_here: HashMap<i64, Option<Fen>> = HashMap::new();
+    let mut paid_here = HashSet::new();
     for (line, parsed) in read {
         let refused = |claim_id, why: String| PlannedRow {
             line,
@@ -289,16 +292,16 @@ pub async fn plan_claims(store: &Store, actor: &Actor, bytes: Vec<u8>) -> Result
                         RowVerdict::Refused,
                         format!("第{line}行：案件{claim_id}{}，材料齐全后才能核定", claim.status.label()),
                     )
-                } else if decided_here.contains_key(&claim_id) {
+                } else if let Entry::Vacant(slot) = decided_here.entry(claim_id) {
+                    slot.insert(
+                        (decision.status != ClaimStatus::Refused).then_some(decision.amount).flatten(),
+                    );
+                    (RowVerdict::Apply, format!("案件{claim_id}：{}", decision.status.label()))
+                } else {
                     (
                         RowVerdict::Refused,
                         format!("第{line}行：案件{claim_id}在本文件中已有核定行，请删去重复的行"),
                     )
-                } else {
-                    let approved =
-                        (decision.status != ClaimStatus::Refused).then_some(decision.amount).flatten();
-                    decided_here.insert(claim_id, approved);
-                    (RowVerdict::Apply, format!("案件{claim_id}：{}", decision.status.label()))
                 }
             }
             ClaimAction::Pay { payment, .. } => {
