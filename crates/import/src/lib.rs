@@ -6,6 +6,7 @@
 //! Error policy: [`ImportError`] for a file that cannot be read at all; everything wrong
 //! with a single row is that row's verdict, with the reason in Chinese.
 
+pub mod claims_exchange;
 pub mod columns;
 pub mod csv_out;
 pub mod exports;

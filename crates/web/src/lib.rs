@@ -11,6 +11,7 @@ mod api;
 mod assets;
 mod charts;
 mod config;
+mod download;
 mod error;
 mod files;
 mod format;

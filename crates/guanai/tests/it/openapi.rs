@@ -248,6 +248,21 @@ async fn every_operation_answers_as_the_document_says() {
         let rated = post(&app, &county, &path("/satisfaction"), json!({"score": 5, "comment": "快"})).await;
         assert_eq!(api.ok("post", "/claims/{id}/satisfaction", &rated)["status"], "closed");
         api.ok("get", "/claims/measures", &get(&app, &branch, "/claims/measures?year=2026").await);
+        // The claims exchange: the export, and a file naming the decided claim, applied already.
+        let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        api.file(
+            "get",
+            "/claims/exchange/export",
+            &get(&app, &branch, "/claims/exchange/export").await,
+            xlsx,
+        );
+        let claim_no = claim.to_string();
+        let insurer =
+            crate::exchange::claims::file(&[[&claim_no, "核定", "赔付", "", "", "320", "", "", "", ""]]);
+        for step in ["preview", "confirm"] {
+            let answer = crate::exchange::claims::post_file(&app, &branch, step, &insurer).await;
+            api.ok("post", &format!("/claims/exchange/import/{step}"), &answer);
+        }
         // Back to the suite's day for the features below.
         assert!(app.store.clock().set(crate::util::test_day_clock().now()));
     }

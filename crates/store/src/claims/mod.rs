@@ -11,6 +11,7 @@
 
 mod calendar;
 mod decide;
+mod exchange;
 mod ledger;
 mod measures;
 mod notices;
@@ -29,6 +30,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use serde::Serialize;
 
 pub use decide::{Decision, NewPayment};
+pub use exchange::{ExchangeClaim, ExportedClaim, EXPORT_LIMIT};
 pub use measures::{ClaimMeasures, CountyMeasures};
 pub use papers::PaperFile;
 pub use report::{NewClaim, Reported};

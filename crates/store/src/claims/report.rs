@@ -178,6 +178,7 @@ impl crate::handles::Claims<'_> {
             satisfaction: None,
             satisfaction_comment: None,
             due_on: None,
+            sent_on: None,
             created_at: Utc::now(),
         };
         row.due_on = super::due_on(&row, &calendar, &settings);

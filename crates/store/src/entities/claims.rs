@@ -45,6 +45,7 @@ pub struct Model {
     pub satisfaction: Option<i32>,
     pub satisfaction_comment: Option<String>,
     pub due_on: Option<Date>,
+    pub sent_on: Option<Date>,
     pub created_at: DateTimeUtc,
 }
 

@@ -21,6 +21,7 @@ mod m20261206_000018_files;
 mod m20261207_000019_activity_kinds;
 mod m20261208_000020_file_tags;
 mod m20261209_000021_renewal_counts;
+mod m20261210_000022_claims_sent;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_activity_kinds::Migration),
             Box::new(m20261208_000020_file_tags::Migration),
             Box::new(m20261209_000021_renewal_counts::Migration),
+            Box::new(m20261210_000022_claims_sent::Migration),
         ]
     }
 }

@@ -21,7 +21,23 @@ use crate::error::{stored, stored_policy_no};
 use crate::{Actor, StoreError, StoreResult};
 
 /// Ids looked up per query (well under every engine's parameter limit).
-pub(super) const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
+
+/// The rows of `E` whose `column` is one of `ids`, read `CHUNK` ids a query.
+pub(crate) async fn rows_by_ids<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    column: E::Column,
+    ids: &[i64],
+) -> StoreResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+{
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        rows.extend(E::find().filter(column.is_in(chunk.iter().copied())).all(db).await?);
+    }
+    Ok(rows)
+}
 
 /// The prefix of a cancel reason written for an insurer's refusal.
 pub const REFUSAL_PREFIX: &str = "保险公司拒保：";
@@ -58,14 +74,8 @@ impl crate::handles::Policies<'_> {
     ) -> StoreResult<Vec<ExchangePolicy>> {
         self.require(actor, Permission::Underwrite).await?;
         let mut found: HashMap<i64, policies::Model> = HashMap::new();
-        for chunk in ids.chunks(CHUNK) {
-            for row in policies::Entity::find()
-                .filter(policies::Column::Id.is_in(chunk.iter().copied()))
-                .all(&self.db)
-                .await?
-            {
-                found.insert(row.id, row);
-            }
+        for row in rows_by_ids::<policies::Entity>(&self.db, policies::Column::Id, ids).await? {
+            found.insert(row.id, row);
         }
         for chunk in cert_codes.chunks(CHUNK) {
             for row in policies::Entity::find()

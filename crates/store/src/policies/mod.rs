@@ -26,6 +26,7 @@ pub use coverage::{Coverage, CoveredBy};
 pub(crate) use enrol::{price_lines, split_among};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
+pub(crate) use exchange::{rows_by_ids, CHUNK};
 pub use exports::{FamilyExportRow, UnderwritingList, UnderwritingQuery, UnderwritingRow, EXPORT_LIMIT};
 pub use gifting::{GiftOutcome, GiftPreview, GiftRequest, GiftSelection, GiftSkip};
 pub(crate) use group::EnrolQueue;

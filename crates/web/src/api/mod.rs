@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 pub mod agents;
 pub mod claims;
+pub mod claims_exchange;
 pub mod families;
 pub mod funding;
 pub mod openapi;
@@ -45,6 +46,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(policies::routes())
         .merge(funding::routes())
         .merge(claims::routes())
+        .merge(claims_exchange::routes())
         .merge(agents::routes())
         .merge(training::routes())
         .merge(publicity::routes())

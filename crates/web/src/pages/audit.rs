@@ -13,9 +13,10 @@ use guanai_import::csv_out;
 use guanai_store::audit::{AuditEntry, AuditEvent, AuditQuery, Outcome};
 use serde::Deserialize;
 
+use crate::download;
 use crate::error::WebError;
 use crate::format::{china_day_start, china_time};
-use crate::pages::{download, render, require, Crumb, Shell};
+use crate::pages::{render, require, Crumb, Shell};
 use crate::requests::forms;
 use crate::session::PageUser;
 use crate::state::AppState;

@@ -37,9 +37,9 @@ use guanai_store::policies::{PolicyQuery, PolicyStatus, UnderwritingQuery};
 use guanai_store::sessions::Session;
 use serde::Deserialize;
 
+use crate::download::xlsx;
 use crate::error::WebError;
 use crate::format::china_day_start;
-use crate::pages::download::xlsx;
 use crate::pages::form::with_status;
 use crate::pages::funding::{this_year, year_choices, year_or_current};
 use crate::pages::upload::{read_upload, Upload};

@@ -16,9 +16,9 @@ use guanai_import::{ColumnMap, Field, ImportError, RowVerdict};
 use guanai_store::imports::{MAX_IMPORT_BYTES, STALE_AFTER_MINUTES};
 use guanai_store::StoreError;
 
+use crate::download::xlsx;
 use crate::error::WebError;
 use crate::format::china_time;
-use crate::pages::download::xlsx;
 use crate::pages::upload::{read_upload, Upload};
 use crate::pages::{render, require, Crumb, Shell};
 use crate::requests::ids::{self, PathId};

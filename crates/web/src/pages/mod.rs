@@ -5,7 +5,6 @@ pub mod account;
 pub mod agents;
 pub mod audit;
 pub mod claims;
-pub mod download;
 pub mod exchange;
 pub mod families;
 pub mod form;

@@ -3,6 +3,7 @@
 //! funding, a second run changing nothing; .xlsx and GBK .csv; the command line), and the
 //! list exports.
 
+pub(crate) mod claims;
 mod cli;
 mod lists;
 mod returns;

@@ -44,6 +44,8 @@ struct ListPage {
     next_link: Option<String>,
     statuses: [ClaimStatus; 8],
     filters: [(&'static str, &'static str); 5],
+    /// The insurer's users see the claims exchange.
+    can_exchange: bool,
 }
 
 impl ListPage {
@@ -89,6 +91,7 @@ pub(super) async fn list(
     let failed = error.is_some();
     render_form(
         &ListPage {
+            can_exchange: user.session.actor.can(guanai_domain::Permission::DecideClaims),
             shell,
             prev_link: (page > 0).then(|| link(page - 1)),
             next_link: (page + 1 < pages).then(|| link(page + 1)),

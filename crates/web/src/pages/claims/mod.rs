@@ -10,6 +10,7 @@
 
 mod calendar;
 mod detail;
+mod exchange;
 mod list;
 mod measures;
 mod panels;
@@ -21,6 +22,8 @@ use axum::Router;
 use guanai_domain::claims::{ClaimStatus, ClockState};
 
 pub(crate) use panels::home_panels;
+
+use guanai_import::claims_exchange::MAX_BYTES;
 
 use crate::format::TagColor;
 use crate::requests::uploads::IMAGE_BODY_LIMIT;
@@ -38,6 +41,16 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/claims/papers/{id}", get(detail::paper_file))
         .route("/claims/measures", get(measures::show))
+        .route("/claims/exchange", get(exchange::show))
+        .route("/claims/exchange/export.xlsx", get(exchange::export))
+        .route(
+            "/claims/exchange/preview",
+            post(exchange::preview).layer(DefaultBodyLimit::max(MAX_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/claims/exchange/confirm",
+            post(exchange::confirm).layer(DefaultBodyLimit::max(exchange::CONFIRM_BODY_LIMIT)),
+        )
         .route("/claims/{id}/missing-papers", post(detail::request_papers))
         .route("/claims/{id}/decision", post(detail::decide))
         .route("/claims/{id}/advance", post(detail::advance))

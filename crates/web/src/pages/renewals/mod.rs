@@ -21,9 +21,9 @@ use guanai_import::exports::place_codes;
 use guanai_store::renewals::DuePolicy;
 use serde::Deserialize;
 
+use crate::download::xlsx;
 use crate::error::WebError;
 use crate::format::TagColor;
-use crate::pages::download::xlsx;
 use crate::pages::form::render_form;
 use crate::pages::{query, require, Crumb, Shell};
 use crate::requests::renewals::DueFilter;

@@ -191,7 +191,7 @@ pub async fn docx(
     let bytes = bulletin_docx(&b)?;
     let target = format!("bulletin/{}/{}", report.year, report.region);
     state.store.audit(&user.session.actor, AuditEvent::ok("bulletin.export", "通报", target)).await?;
-    Ok(crate::pages::download::docx(
+    Ok(crate::download::docx(
         &format!("{}_{}.docx", b.title, report.region_name),
         &format!("bulletin-{}-{}.docx", report.region, report.year),
         bytes,

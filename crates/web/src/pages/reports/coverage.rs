@@ -14,8 +14,8 @@ use guanai_store::reports::{CoverageReport, SeasonCurve};
 
 use super::tables::{coverage_table, shown, ShownTable};
 use crate::charts::{self, Bar, Series};
+use crate::download::xlsx;
 use crate::error::WebError;
-use crate::pages::download::xlsx;
 use crate::pages::funding::year_choices;
 use crate::pages::{render, Crumb, Shell};
 use crate::requests::reports::ReportFilter;

@@ -12,8 +12,8 @@ use guanai_store::reports::FundingReport;
 
 use super::tables::{funding_tables, shown, ShownTable};
 use crate::charts::{self, Bar};
+use crate::download::xlsx;
 use crate::error::WebError;
-use crate::pages::download::xlsx;
 use crate::pages::funding::year_choices;
 use crate::pages::{render, Crumb, Shell};
 use crate::requests::reports::ReportFilter;

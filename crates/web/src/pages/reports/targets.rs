@@ -17,8 +17,8 @@ use guanai_store::reports::{CoverageRow, ReportQuery};
 use serde::Deserialize;
 
 use super::MAX_TARGETS_FILE;
+use crate::download::xlsx;
 use crate::error::WebError;
-use crate::pages::download::xlsx;
 use crate::pages::form::{form_error, render_form};
 use crate::pages::funding::year_choices;
 use crate::pages::upload::read_upload;

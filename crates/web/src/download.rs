@@ -1,4 +1,5 @@
-//! File downloads: a spreadsheet or a CSV file handed to the browser under its Chinese name.
+//! File downloads, for the pages and the API: a spreadsheet or a CSV file handed to the
+//! browser under its Chinese name.
 
 use axum::body::Body;
 use axum::http::header;
