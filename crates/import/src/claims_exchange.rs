@@ -18,7 +18,7 @@ use rust_xlsxwriter::Workbook;
 use serde::Serialize;
 
 use crate::exports::{header_row, xlsx_error, Formats};
-use crate::table::{read_rows, SourceRow};
+use crate::table::{read_rows, SourceRow, HEADER_SEARCH};
 use crate::ImportError;
 
 /// The largest file accepted, and the most rows in it.
@@ -202,14 +202,14 @@ fn read_row(row: &SourceRow, at: &[Option<usize>; 10]) -> ReadRow {
     }
 }
 
-/// The header (the first of the top 15 rows naming 案件编号 and 类型) and the rows below it
-/// that hold anything.
+/// The header (the first of the top `HEADER_SEARCH` rows naming 案件编号 and 类型) and the
+/// rows below it that hold anything.
 fn read_file(bytes: &[u8]) -> Result<(Vec<String>, Vec<SourceRow>), ImportError> {
     let mut raw = read_rows(bytes)?;
     let is_header = |row: &SourceRow| {
         [IMPORT_HEADERS[0], IMPORT_HEADERS[1]].iter().all(|name| row.cells.iter().any(|c| c.trim() == *name))
     };
-    let Some(index) = raw.iter().take(15).position(is_header) else {
+    let Some(index) = raw.iter().take(HEADER_SEARCH).position(is_header) else {
         return Err(ImportError::Unreadable(
             "找不到表头：前15行中没有一行同时含有“案件编号”“类型”。请使用理赔交换的导入模板填写".to_owned(),
         ));

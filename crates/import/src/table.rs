@@ -25,8 +25,9 @@ pub struct Table {
     pub rows: Vec<SourceRow>,
 }
 
-/// How many rows from the top may be titles before the header must appear.
-const HEADER_SEARCH: usize = 15;
+/// How many rows from the top may be titles before the header must appear (every file
+/// Guanai reads: rosters, the insurer's returns, the claims exchange).
+pub(crate) const HEADER_SEARCH: usize = 15;
 
 /// Reads a `.csv` or `.xlsx` file (decided by its content, not its name).
 pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {

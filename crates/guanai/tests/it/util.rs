@@ -55,6 +55,26 @@ impl TestDb {
     pub fn files_dir(&self) -> std::path::PathBuf {
         self._dir.path().join("files")
     }
+
+    /// The store on this database, reading time from `clock`, its files in the test's folder.
+    pub async fn store_on(&self, clock: guanai_domain::Clock) -> Store {
+        Store::open(&self.target(), self.keys())
+            .await
+            .expect("open store")
+            .with_clock(clock)
+            .with_files(&self.files_dir())
+            .expect("a files folder")
+    }
+}
+
+/// A fresh database with the demo city set up on `clock`, its store and the demo logins'
+/// passwords.
+async fn demo_database(clock: guanai_domain::Clock) -> (TestDb, Store, HashMap<String, String>) {
+    let db = TestDb::new().await;
+    let store = db.store_on(clock).await;
+    let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
+    let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
+    (db, store, passwords)
 }
 
 /// The demo city set up on the test day, once per test process; each test that takes the
@@ -92,15 +112,7 @@ impl DemoTemplate {
     }
 
     async fn build() -> DemoTemplate {
-        let db = TestDb::new().await;
-        let store = Store::open(&db.target(), db.keys())
-            .await
-            .expect("open the template's store")
-            .with_clock(test_day_clock())
-            .with_files(&db.files_dir())
-            .expect("a files folder");
-        let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
-        let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
+        let (db, store, passwords) = demo_database(test_day_clock()).await;
         // Closed, so that SQLite's file is whole and nobody is connected to the server's.
         store.close().await.expect("close the template's store");
         let base = std::env::var("GUANAI_TEST_DATABASE_URL").unwrap_or_default();
@@ -212,14 +224,8 @@ impl TestApp {
     pub async fn demo_with(config: WebConfig) -> TestApp {
         let template = DemoTemplate::get();
         let db = template.copy().await;
-        let store = Store::open(&db.target(), db.keys())
-            .await
-            .expect("open store")
-            .with_clock(test_day_clock())
-            .with_files(&db.files_dir())
-            .expect("a files folder");
-        let router = guanai_web::router(AppState::new(store.clone(), config));
-        TestApp { store, router, _db: db, passwords: template.passwords.clone() }
+        let store = db.store_on(test_day_clock()).await;
+        Self::serving(db, store, config, template.passwords.clone())
     }
 
     /// The demo city on a clock of the test's choosing (`Clock::fixed_in_china`); the test
@@ -235,15 +241,12 @@ impl TestApp {
     }
 
     pub async fn demo_with_clock(config: WebConfig, clock: guanai_domain::Clock) -> TestApp {
-        let db = TestDb::new().await;
-        let store = Store::open(&db.target(), db.keys())
-            .await
-            .expect("open store")
-            .with_clock(clock)
-            .with_files(&db.files_dir())
-            .expect("a files folder");
-        let report = guanai::demo::setup(&store, db.dir()).await.expect("demo setup");
-        let passwords = report.logins.into_iter().map(|(login, _, _, password)| (login, password)).collect();
+        let (db, store, passwords) = demo_database(clock).await;
+        Self::serving(db, store, config, passwords)
+    }
+
+    /// The app in process on `store`.
+    fn serving(db: TestDb, store: Store, config: WebConfig, passwords: HashMap<String, String>) -> TestApp {
         let router = guanai_web::router(AppState::new(store.clone(), config));
         TestApp { store, router, _db: db, passwords }
     }

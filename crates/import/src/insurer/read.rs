@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{one_line, ReturnRow};
 use crate::columns::normalise_header;
-use crate::table::{read_rows, SourceRow};
+use crate::table::{read_rows, SourceRow, HEADER_SEARCH};
 use crate::ImportError;
 
 /// The columns a returned file is read by.
@@ -38,9 +38,6 @@ impl ReturnField {
         }
     }
 }
-
-/// How many rows from the top may be titles before the header must appear.
-const HEADER_SEARCH: usize = 15;
 
 fn recognise(headers: &[String]) -> BTreeMap<ReturnField, usize> {
     let mut map = BTreeMap::new();

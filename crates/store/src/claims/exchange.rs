@@ -61,8 +61,8 @@ impl crate::handles::Claims<'_> {
             .all(&self.db)
             .await?;
         let today = self.today();
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         if again_on.is_none() {
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             for chunk in ids.chunks(CHUNK) {
                 claims::Entity::update_many()
                     .col_expr(claims::Column::SentOn, Expr::value(Some(today)))
@@ -72,12 +72,15 @@ impl crate::handles::Claims<'_> {
                     .await?;
             }
         }
-        let mut out = Vec::with_capacity(rows.len());
-        let summaries = self.claim_summaries(actor, rows.clone()).await?;
-        for (row, summary) in rows.iter().zip(summaries) {
-            let kind: ClaimKind = stored("claims.kind", &row.kind)?;
-            let received: Vec<Paper> =
-                self.claim_papers(&self.db, row.id).await?.into_iter().map(|p| p.paper).collect();
+        let mut received = self.received_papers(&ids).await?;
+        let kinds = rows
+            .iter()
+            .map(|r| stored::<ClaimKind>("claims.kind", &r.kind))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let summaries = self.claim_summaries(actor, rows).await?;
+        let mut out = Vec::with_capacity(summaries.len());
+        for ((summary, id), kind) in summaries.into_iter().zip(ids).zip(kinds) {
+            let received = received.remove(&id).unwrap_or_default();
             let missing = PaperChecklist::default().missing(kind, &received);
             out.push(ExportedClaim { summary, received, missing });
         }

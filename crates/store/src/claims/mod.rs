@@ -18,6 +18,8 @@ mod notices;
 mod papers;
 mod report;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use guanai_domain::claims::{
     claim_clocks, most_urgent, ClaimDates, ClaimKind, ClaimStatus, ClockSettings, ClockState, Deadline,
@@ -296,6 +298,27 @@ impl Store {
             paid: row.paid_fen.map(Fen::new),
             clock,
         })
+    }
+
+    /// The papers received for each of `ids` (a claim without any is absent), read in
+    /// chunks rather than one query a claim.
+    pub(crate) async fn received_papers(&self, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Paper>>> {
+        let mut received: HashMap<i64, Vec<Paper>> = HashMap::new();
+        for chunk in ids.chunks(crate::policies::CHUNK) {
+            let rows: Vec<(i64, String)> = claim_papers::Entity::find()
+                .select_only()
+                .column(claim_papers::Column::ClaimId)
+                .column(claim_papers::Column::Paper)
+                .filter(claim_papers::Column::ClaimId.is_in(chunk.iter().copied()))
+                .order_by_asc(claim_papers::Column::ReceivedOn)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (claim, paper) in rows {
+                received.entry(claim).or_default().push(stored("claim_papers.paper", &paper)?);
+            }
+        }
+        Ok(received)
     }
 
     /// The papers received for a claim, in the checklist's order of codes.

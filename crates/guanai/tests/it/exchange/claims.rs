@@ -65,6 +65,18 @@ async fn new_claims_go_out_once_and_the_insurers_decisions_and_payments_come_bac
     let export = get_file(&app, &branch, "/api/v1/claims/exchange/export").await;
     assert_eq!(export.status, StatusCode::OK);
     assert_eq!(ids_in(&export.bytes), vec![paid.to_string(), refused.to_string()], "not 青原区's {far}");
+    // Each claim's papers list: every paper of the outpatient checklist received.
+    let mut expected: Vec<&str> = guanai_domain::claims::PaperChecklist::default()
+        .missing(ClaimKind::AccidentOutpatient, &[])
+        .iter()
+        .map(|p| p.label())
+        .collect();
+    expected.sort_unstable();
+    for row in &sheet(&export.bytes)[1..] {
+        let mut received: Vec<&str> = row[8].split('、').collect();
+        received.sort_unstable();
+        assert_eq!((received, row[9].as_str()), (expected.clone(), ""), "{row:?}");
+    }
     let again = get_file(&app, &branch, "/api/v1/claims/exchange/export").await;
     assert!(ids_in(&again.bytes).is_empty(), "sent claims are not sent twice");
     let day = get_file(&app, &branch, "/api/v1/claims/exchange/export?again_on=2026-10-12").await;
