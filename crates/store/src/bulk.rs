@@ -41,6 +41,7 @@ impl Store {
             keys: self.keys.clone(),
             write_gate: self.write_gate.clone(),
             audit_queue: self.audit_queue.clone(),
+            _checkpoints: self._checkpoints.for_import(),
             enrolments: self.enrolments.clone(),
             lookup_limit: self.lookup_limit,
             clock: self.clock.clone(),

@@ -11,6 +11,7 @@ pub mod agents;
 pub mod audit;
 pub mod audit_labels;
 mod bulk;
+mod checkpoint;
 pub mod claims;
 mod connect;
 pub mod consents;
@@ -85,6 +86,8 @@ pub struct Store {
     write_gate: connect::WriteGate,
     /// The audit writer (see `audit`).
     audit_queue: audit::AuditQueue,
+    /// SQLite's WAL copied back by a task of its own (see `checkpoint`).
+    _checkpoints: checkpoint::Checkpoints,
     /// The enrolment writer (see `policies::group`), set once when the store connects and
     /// shared by every copy of the store, bulk stores included; none in the writer's own copy,
     /// which writes what it takes directly.
@@ -114,9 +117,11 @@ impl Store {
         // writer (which holds a store, and so the audit queue), neither task would ever see
         // its channel close.
         let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.clone());
+        let _checkpoints = checkpoint::Checkpoints::start(db.clone(), engine);
         let store = Store {
             db,
             engine,
+            _checkpoints,
             keys: std::sync::Arc::new(keys),
             write_gate,
             audit_queue,

@@ -343,6 +343,27 @@ async fn renewing_takes_next_years_terms_links_last_years_policy_and_happens_onc
 }
 
 #[tokio::test]
+async fn a_renewal_adding_a_child_without_a_guardians_consent_stays_a_draft_naming_the_child() {
+    let s = season().await;
+    let (family, ids, policy) = three_generations(&s, 4).await;
+    // The baby (under 14) is added by renewal; its guardian's consent is withdrawn first.
+    s.app
+        .store
+        .families()
+        .withdraw_consent(&s.system, family, ConsentKind::Guardian, Some(ids[2]))
+        .await
+        .unwrap();
+    s.move_to(day(2027, 8, 1));
+    s.next_year(120, 65, 100_000).await;
+    let renewed = s.app.store.renewals().renew(&s.system, &s.renew_request(policy)).await.unwrap();
+    assert_eq!(renewed.status, PolicyStatus::Draft);
+    let note = renewed.note.expect("why it is a draft");
+    assert!(note.contains("张小宝未满14周岁，缺少监护人同意"), "{note}");
+    assert!(!note.contains("张建国"), "the adult needs no guardian: {note}");
+    assert_eq!(s.policies_of(family, 2027).await, vec![renewed.policy_id]);
+}
+
+#[tokio::test]
 async fn two_renewals_of_one_policy_at_once_make_one_policy() {
     let s = season().await;
     let (family, ids, policy) = three_generations(&s, 3).await;

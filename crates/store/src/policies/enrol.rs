@@ -93,6 +93,10 @@ pub struct Quote {
     pub(crate) poverty: PovertyStatus,
 }
 
+/// A family with its members, read and scope-checked by the caller of an enrolment (a
+/// renewal reads them for its due policy) and handed over rather than read again.
+pub(crate) type KnownFamily = (families::Model, Vec<Person>);
+
 /// When the split among the funding sources is made.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Pricing {
@@ -108,7 +112,7 @@ impl crate::handles::Policies<'_> {
     pub async fn quote(self, actor: &Actor, request: &EnrolRequest) -> StoreResult<Quote> {
         self.require(actor, Permission::Enrol).await?;
         let package = self.cached_package(request.package_id).await?;
-        self.prepare_quote(actor, request, &package, Pricing::Now).await
+        self.prepare_quote(actor, request, &package, Pricing::Now, None).await
     }
 }
 
@@ -121,6 +125,7 @@ impl Store {
         request: &EnrolRequest,
         package: &Package,
         pricing: Pricing,
+        family: Option<KnownFamily>,
     ) -> StoreResult<Quote> {
         let mut wanted: Vec<i64> = request.member_ids.clone();
         wanted.sort_unstable();
@@ -131,11 +136,17 @@ impl Store {
                 "一次参保最多选择{MAX_INSURED_PER_ENROLMENT}名被保险人，请分开办理"
             )));
         }
-        // The family with its members, and the cover of those asked for, side by side.
-        let ((family, members), (renewing, taken)) = tokio::try_join!(
-            self.family_with_members(actor, request.family_id),
-            self.cover_of(package, &wanted)
-        )?;
+        // The family with its members (unless its caller read them: then the same scope
+        // rule as the read's, a family moved out of the user's region read again to be
+        // refused as usual), and the cover of those asked for, side by side.
+        let known = family.filter(|(f, _)| f.id == request.family_id && actor.holds(&f.village_code));
+        let ((family, members), (renewing, taken)) = match known {
+            Some(known) => (known, self.cover_of(package, &wanted).await?),
+            None => tokio::try_join!(
+                self.family_with_members(actor, request.family_id),
+                self.cover_of(package, &wanted)
+            )?,
+        };
         let members: Vec<Person> = members.into_iter().filter(|m| wanted.contains(&m.id)).collect();
         if members.len() != wanted.len() {
             return Err(StoreError::invalid("所选被保险人中有人不是本家庭成员，请刷新后重选"));

@@ -24,7 +24,7 @@ use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use super::enrol::{split_among, EnrolRequest, Pricing, Quote};
+use super::enrol::{split_among, EnrolRequest, KnownFamily, Pricing, Quote};
 use super::write::{insert_policies, PolicyDraft};
 use super::{Channel, PolicyStatus};
 use crate::audit::AuditEvent;
@@ -60,7 +60,22 @@ pub(crate) struct Prepared {
 
 struct Queued {
     enrolment: Prepared,
-    done: oneshot::Sender<StoreResult<i64>>,
+    done: oneshot::Sender<StoreResult<Written>>,
+}
+
+/// A policy the writer committed, with the premium split as the transaction settled it
+/// (the budgets as they were then), so that its caller need not read it back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Written {
+    pub id: i64,
+    pub premium: Fen,
+    pub family_part: Fen,
+}
+
+impl Written {
+    fn of(enrolment: &Prepared, id: i64) -> Written {
+        Written { id, premium: enrolment.quote.premium, family_part: enrolment.quote.family_part }
+    }
 }
 
 /// The way to the store's enrolment writer task (see the module documentation), and the
@@ -150,20 +165,22 @@ impl crate::handles::Policies<'_> {
         request: &EnrolRequest,
         activity_id: Option<i64>,
     ) -> StoreResult<i64> {
-        self.enrol_queued(actor, request, activity_id, None).await
+        Ok(self.enrol_queued(actor, request, activity_id, None).await?.id)
     }
 }
 
 impl Store {
     /// [`Policies::enrol`](crate::handles::Policies::enrol), the new policy linked to last
-    /// year's `renews` (renewal) in the same transaction: a policy is renewed once.
+    /// year's `renews` (renewal) in the same transaction: a policy is renewed once. The
+    /// family and its members are those the renewal read for its due policy.
     pub(crate) async fn enrol_linked(
         &self,
         actor: &Actor,
         request: &EnrolRequest,
         renews: Renewing,
-    ) -> StoreResult<i64> {
-        self.enrol_queued(actor, request, None, Some(renews)).await
+        family: KnownFamily,
+    ) -> StoreResult<Written> {
+        self.enrol_queued(actor, request, None, Some((renews, family))).await
     }
 
     /// An enrolment through the writer task (or alone when the store has none), with what
@@ -173,13 +190,14 @@ impl Store {
         actor: &Actor,
         request: &EnrolRequest,
         activity_id: Option<i64>,
-        renews: Option<Renewing>,
-    ) -> StoreResult<i64> {
+        renews: Option<(Renewing, KnownFamily)>,
+    ) -> StoreResult<Written> {
         self.require(actor, Permission::Enrol).await?;
         // Every rule is checked before the transaction; inside it only the budgets are read
         // again (a person covered twice meanwhile is still refused by the cover slots).
         let package = self.cached_package(request.package_id).await?;
-        let quote = self.prepare_quote(actor, request, &package, Pricing::InTransaction).await?;
+        let (renews, family) = renews.unzip();
+        let quote = self.prepare_quote(actor, request, &package, Pricing::InTransaction, family).await?;
         let enrolment = Prepared {
             actor: actor.clone(),
             channel: request.channel,
@@ -209,7 +227,7 @@ impl Store {
 
 impl Store {
     /// One enrolment in a transaction of its own.
-    async fn enrol_alone(&self, mut enrolment: Prepared) -> StoreResult<i64> {
+    async fn enrol_alone(&self, mut enrolment: Prepared) -> StoreResult<Written> {
         // On SQLite, wait for this writer's turn before taking a connection and the lock.
         // Nothing inside may use another pooled connection: with every connection held by
         // a writer waiting for the lock, it would wait for ever.
@@ -246,12 +264,12 @@ impl Store {
         self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment, id)).await?;
         txn.commit().await?;
         drop(turn);
-        Ok(id)
+        Ok(Written::of(&enrolment, id))
     }
 
     /// Writes `group` in one transaction. `Err` when nothing was written (the caller then
     /// writes each alone); otherwise each enrolment's own answer, in order.
-    async fn commit_group(&self, group: &mut [Prepared]) -> StoreResult<Vec<StoreResult<i64>>> {
+    async fn commit_group(&self, group: &mut [Prepared]) -> StoreResult<Vec<StoreResult<Written>>> {
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         // Write first, for the lock (see `enrol_alone`). A family whose enrolment is then
@@ -267,7 +285,7 @@ impl Store {
         for (_, input) in rules.values().flat_map(|(r, _)| r) {
             left.entry(input.source_id).or_insert(input.budget_left);
         }
-        let mut answers: Vec<StoreResult<i64>> = Vec::with_capacity(group.len());
+        let mut answers: Vec<StoreResult<Written>> = Vec::with_capacity(group.len());
         let mut accepted: Vec<usize> = Vec::new();
         for (index, enrolment) in group.iter_mut().enumerate() {
             let quote = &enrolment.quote;
@@ -293,7 +311,7 @@ impl Store {
                         *budget = Fen::new(budget.get() - part.amount.get());
                     }
                     accepted.push(index);
-                    answers.push(Ok(0));
+                    answers.push(Ok(Written::of(enrolment, 0)));
                 }
                 Err(refused) => answers.push(Err(refused)),
             }
@@ -319,7 +337,7 @@ impl Store {
                 written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(e, *id))).collect();
             self.audit_many_in(&txn, entries).await?;
             for (&index, id) in accepted.iter().zip(ids) {
-                answers[index] = Ok(id);
+                answers[index] = Ok(Written::of(&group[index], id));
             }
         }
         txn.commit().await?;

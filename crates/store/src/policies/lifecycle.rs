@@ -2,7 +2,7 @@
 //! underwritten with the insurer's policy number (one by one or from a return file), or
 //! cancelled with a reason, which gives the funding back.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use guanai_domain::products::LateStart;
@@ -34,7 +34,9 @@ impl crate::handles::Policies<'_> {
         }
         let seen = self.visibility(actor, [row.family_id]).await?;
         let members = self.insured_members(&seen, row.family_id, id).await?;
-        let members: Vec<(i64, &ShownName)> = members.iter().map(|m| (m.person_id, &m.name)).collect();
+        let births = self.births(members.iter().map(|m| m.person_id)).await?;
+        let members: Vec<(i64, &ShownName, NaiveDate)> =
+            members.iter().filter_map(|m| Some((m.person_id, &m.name, *births.get(&m.person_id)?))).collect();
         self.check_consents(row.family_id, &members).await?;
         let result = policies::Entity::update_many()
             .col_expr(policies::Column::Status, Expr::value(PolicyStatus::Submitted.code()))
@@ -53,11 +55,11 @@ impl crate::handles::Policies<'_> {
 impl Store {
     /// What consents are missing before the family's data may go to the insurer; an
     /// `Invalid` naming each.
-    /// `members`: the persons to insure (id, name as the user sees it).
+    /// `members`: the persons to insure (id, name as the user sees it, birth date).
     pub(crate) async fn check_consents(
         &self,
         family_id: i64,
-        members: &[(i64, &ShownName)],
+        members: &[(i64, &ShownName, NaiveDate)],
     ) -> StoreResult<()> {
         use crate::entities::consents;
         let given = consents::Entity::find()
@@ -74,21 +76,11 @@ impl Store {
             missing.push("家庭未签署“同意向保险公司提供个人信息”".to_owned());
         }
         // A guardian consents for a child under 14 when the data goes to the insurer: today.
-        let births: Vec<(i64, chrono::NaiveDate)> = crate::entities::persons::Entity::find()
-            .select_only()
-            .column(crate::entities::persons::Column::Id)
-            .column(crate::entities::persons::Column::BirthDate)
-            .filter(crate::entities::persons::Column::Id.is_in(members.iter().map(|(id, _)| *id)))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
         let today = self.today();
-        let child = |(person, _): &&(i64, &ShownName)| {
-            births.iter().any(|(id, birth)| {
-                id == person && guanai_domain::families::needs_guardian_consent(*birth, today)
-            })
+        let child = |(_, _, birth): &&(i64, &ShownName, NaiveDate)| {
+            guanai_domain::families::needs_guardian_consent(*birth, today)
         };
-        for (person, name) in members.iter().filter(child) {
+        for (person, name, _) in members.iter().filter(child) {
             let guardian =
                 given.iter().any(|c| c.kind == ConsentKind::Guardian.code() && c.person_id == Some(*person));
             if !guardian {
@@ -103,6 +95,20 @@ impl Store {
                 missing.join("；")
             )))
         }
+    }
+
+    /// The birth date of each of `persons`.
+    async fn births(&self, persons: impl Iterator<Item = i64>) -> StoreResult<HashMap<i64, NaiveDate>> {
+        use crate::entities::persons;
+        let rows: Vec<(i64, NaiveDate)> = persons::Entity::find()
+            .select_only()
+            .column(persons::Column::Id)
+            .column(persons::Column::BirthDate)
+            .filter(persons::Column::Id.is_in(persons))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 }
 

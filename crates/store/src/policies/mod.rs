@@ -23,7 +23,7 @@ pub use batch::{BatchOutcome, Skipped};
 pub use certificate::{Certificate, PublicCertificate};
 pub use counts::{InsuredCounts, PolicyCounts};
 pub use coverage::{Coverage, CoveredBy};
-pub(crate) use enrol::{price_lines, split_among};
+pub(crate) use enrol::{price_lines, split_among, KnownFamily};
 pub use enrol::{EnrolRequest, FundingLine, Quote, QuoteLine, QuotedMember};
 pub use exchange::{refusal_reason, ExchangePolicy, REFUSAL_PREFIX};
 pub(crate) use exchange::{rows_by_ids, CHUNK};
@@ -129,10 +129,13 @@ pub struct UninsuredMember {
     pub active: bool,
 }
 
+/// A policy as scope checks name it: a look-up outside the actor's region is denied and
+/// audited as `policy.view`.
+pub(crate) const POLICY: Target = Target { action: "policy.view", kind: "保单" };
+
 impl Store {
     pub(crate) async fn policy_row(&self, actor: &Actor, id: i64) -> StoreResult<policies::Model> {
         self.require(actor, Permission::ViewFamilies).await?;
-        const POLICY: Target = Target { action: "policy.view", kind: "保单" };
         self.scoped_find::<policies::Entity>(actor, POLICY, id, |p| &p.village_code).await
     }
 

@@ -20,7 +20,7 @@ use super::{MemberChange, RenewalState, SeasonSettings};
 use crate::access::within_region;
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons, policies, policy_members, renewals};
-use crate::policies::{price_lines, split_among, PolicyStatus, EXPORT_LIMIT};
+use crate::policies::{price_lines, split_among, PolicyStatus, EXPORT_LIMIT, POLICY};
 use crate::products::Package;
 use crate::shown::ShownName;
 use crate::{Actor, Store, StoreError, StoreResult};
@@ -102,6 +102,20 @@ pub struct DuePage {
 
 type DueRow = (policies::Model, Option<renewals::Model>);
 
+/// A due family as read, with its members (persons in id order).
+pub(super) type FamilyRows = (families::Model, Vec<persons::Model>);
+
+/// How much of a due policy is read: all the lists show, or what renewing it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DueDetail {
+    Shown,
+    /// Without the reminders the family was sent, and without splitting next year's
+    /// premium among the funding sources (`NextTerms::family_part` is then the whole
+    /// premium): the enrolment writer splits it with the budgets as its transaction holds
+    /// them. Two queries fewer for each renewal.
+    Renewing,
+}
+
 /// A year's subsidy rules with their scopes, and the names of their sources.
 type YearRules = (Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>);
 
@@ -122,7 +136,10 @@ impl crate::handles::Renewals<'_> {
             .select_also(renewals::Entity)
             .all(&self.db)
             .await?;
-        Ok(DuePage { total, policies: self.describe_due(actor, rows, &query.settings).await? })
+        Ok(DuePage {
+            total,
+            policies: self.describe_due(actor, rows, &query.settings, DueDetail::Shown).await?,
+        })
     }
 
     /// One due policy (underwritten, in scope) with its family as it is now and next
@@ -134,7 +151,7 @@ impl crate::handles::Renewals<'_> {
         settings: &SeasonSettings,
     ) -> StoreResult<DuePolicy> {
         self.require(actor, Permission::ViewFamilies).await?;
-        self.due_policy(actor, policy_id, settings).await
+        Ok(self.due_policy(actor, policy_id, settings, DueDetail::Shown).await?.0)
     }
 
     /// Every policy of the due list as filtered (up to `EXPORT_LIMIT`), for the
@@ -155,7 +172,7 @@ impl crate::handles::Renewals<'_> {
             .select_also(renewals::Entity)
             .all(&self.db)
             .await?;
-        let due = self.describe_due(actor, rows, &query.settings).await?;
+        let due = self.describe_due(actor, rows, &query.settings, DueDetail::Shown).await?;
         self.audit(
             actor,
             AuditEvent::ok("renewal.export", "待续保清单", "列表")
@@ -207,17 +224,28 @@ impl Store {
         actor: &Actor,
         policy_id: i64,
         settings: &SeasonSettings,
-    ) -> StoreResult<DuePolicy> {
-        let row = self.policy_row(actor, policy_id).await?;
+        detail: DueDetail,
+    ) -> StoreResult<(DuePolicy, FamilyRows)> {
+        self.require(actor, Permission::ViewFamilies).await?;
+        // The policy with its renewal, if any, in one read.
+        let found = policies::Entity::find_by_id(policy_id)
+            .join(JoinType::LeftJoin, renewal_of_policy())
+            .select_also(renewals::Entity)
+            .one(&self.db)
+            .await?;
+        self.check_scope(actor, POLICY, policy_id, found.as_ref().map(|(p, _)| p.village_code.as_str()))
+            .await?;
+        let (row, renewal) = found.expect("in scope, so found");
         if row.status != PolicyStatus::Underwritten.code() {
             return Err(StoreError::invalid("只有已承保的保单可以续保"));
         }
-        let renewal = renewals::Entity::find()
-            .filter(renewals::Column::PreviousPolicyId.eq(policy_id))
-            .one(&self.db)
-            .await?;
-        let mut found = self.describe_due(actor, vec![(row, renewal)], settings).await?;
-        Ok(found.remove(0))
+        let family_id = row.family_id;
+        let (mut found, mut families) =
+            self.describe_due_read(actor, vec![(row, renewal)], settings, detail).await?;
+        let family = families
+            .remove(&family_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("policy {policy_id} without its family")))?;
+        Ok((found.remove(0), family))
     }
 
     /// The due list's rows with their families as they are now and next year's terms: a
@@ -227,36 +255,38 @@ impl Store {
         actor: &Actor,
         rows: Vec<DueRow>,
         settings: &SeasonSettings,
+        detail: DueDetail,
     ) -> StoreResult<Vec<DuePolicy>> {
+        Ok(self.describe_due_read(actor, rows, settings, detail).await?.0)
+    }
+
+    /// [`Store::describe_due`], with the families and members it read.
+    async fn describe_due_read(
+        &self,
+        actor: &Actor,
+        rows: Vec<DueRow>,
+        settings: &SeasonSettings,
+        detail: DueDetail,
+    ) -> StoreResult<(Vec<DuePolicy>, HashMap<i64, FamilyRows>)> {
         let today = self.today();
         let family_ids: Vec<i64> = rows.iter().map(|(p, _)| p.family_id).collect();
         let policy_ids: Vec<i64> = rows.iter().map(|(p, _)| p.id).collect();
         let seen = self.visibility(actor, family_ids.iter().copied()).await?;
-        let mut families_by_id: HashMap<i64, families::Model> = HashMap::new();
-        let mut people: HashMap<i64, Vec<(i64, String, NaiveDate, bool)>> = HashMap::new();
+        // Each family with its members (a family always has its head), in one read.
+        let mut read: HashMap<i64, FamilyRows> = HashMap::new();
         let mut insured: HashSet<(i64, i64)> = HashSet::new();
         for chunk in family_ids.chunks(500) {
-            for family in families::Entity::find()
+            let rows = families::Entity::find()
+                .join(JoinType::LeftJoin, members_of_family())
+                .select_also(persons::Entity)
                 .filter(families::Column::Id.is_in(chunk.iter().copied()))
-                .all(&self.db)
-                .await?
-            {
-                families_by_id.insert(family.id, family);
-            }
-            let rows: Vec<(i64, i64, String, NaiveDate, bool)> = persons::Entity::find()
-                .select_only()
-                .column(persons::Column::Id)
-                .column(persons::Column::FamilyId)
-                .column(persons::Column::Name)
-                .column(persons::Column::BirthDate)
-                .column(persons::Column::Active)
-                .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
+                .order_by_asc(families::Column::Id)
                 .order_by_asc(persons::Column::Id)
-                .into_tuple()
                 .all(&self.db)
                 .await?;
-            for (id, family_id, name, born, active) in rows {
-                people.entry(family_id).or_default().push((id, name, born, active));
+            for (family, person) in rows {
+                let entry = read.entry(family.id).or_insert_with(|| (family, Vec::new()));
+                entry.1.extend(person);
             }
         }
         for chunk in policy_ids.chunks(500) {
@@ -275,16 +305,21 @@ impl Store {
             packages.insert(id, self.cached_package(id).await?);
         }
         let next = self.next_packages(packages.values()).await?;
-        let reminded = self.reminders_sent(&policy_ids).await?;
+        let reminded = match detail {
+            DueDetail::Shown => self.reminders_sent(&policy_ids).await?,
+            DueDetail::Renewing => HashMap::new(),
+        };
         let mut rules: HashMap<i32, YearRules> = HashMap::new();
-        for year in next.values().map(|p| p.year).collect::<HashSet<_>>() {
-            rules.insert(year, self.all_rules(&self.db, year).await?);
+        if detail == DueDetail::Shown {
+            for year in next.values().map(|p| p.year).collect::<HashSet<_>>() {
+                rules.insert(year, self.all_rules(&self.db, year).await?);
+            }
         }
         let mut due = Vec::with_capacity(rows.len());
         for (policy, renewal) in rows {
             let package = &packages[&policy.package_id];
             let next_package = next.get(&package.id);
-            let family = families_by_id
+            let (family, people) = read
                 .get(&policy.family_id)
                 .ok_or_else(|| StoreError::Corrupt(format!("policy {} without its family", policy.id)))?;
             // Ages on next year's start date (or the day after this year's end).
@@ -295,12 +330,12 @@ impl Store {
                 .map(|p| p.products().map(|x| (x.name.as_str(), &x.terms)).collect())
                 .unwrap_or_default();
             let mut members = Vec::new();
-            for (id, name, born, active) in people.get(&policy.family_id).into_iter().flatten() {
+            for person in people {
                 let facts = MemberFacts {
-                    name,
-                    birth: *born,
-                    active: *active,
-                    insured_last_year: insured.contains(&(policy.id, *id)),
+                    name: &person.name,
+                    birth: person.birth_date,
+                    active: person.active,
+                    insured_last_year: insured.contains(&(policy.id, person.id)),
                 };
                 let Some((change, rule)) =
                     member_change(facts, &package.base.terms, products.iter().copied())
@@ -308,9 +343,9 @@ impl Store {
                     continue;
                 };
                 members.push(DueMember {
-                    person_id: *id,
-                    name: seen.name(policy.family_id, name),
-                    age: full_years(*born, new_start),
+                    person_id: person.id,
+                    name: seen.name(policy.family_id, &person.name),
+                    age: full_years(person.birth_date, new_start),
                     change,
                     rule: rule.map(|r| r.to_string()),
                 });
@@ -325,21 +360,26 @@ impl Store {
                     Ok(start) => {
                         let count = member_ids.len() as u32;
                         let (premium, _) = price_lines(next, policy.shares.max(1) as u32, count, start)?;
-                        let village = RegionCode::parse(&family.village_code)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        let facts = FamilyFacts {
-                            village: &village,
-                            category: &family.category,
-                            poverty: crate::error::stored("families.poverty", &family.poverty)?,
-                            package_id: next.id,
+                        let family_part = match rules.get(&next.year) {
+                            Some((year_rules, names)) => {
+                                let village = RegionCode::parse(&family.village_code)
+                                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                                let facts = FamilyFacts {
+                                    village: &village,
+                                    category: &family.category,
+                                    poverty: crate::error::stored("families.poverty", &family.poverty)?,
+                                    package_id: next.id,
+                                };
+                                let matching: Vec<RuleInput> = year_rules
+                                    .iter()
+                                    .filter(|(scope, _)| scope.matches(&facts))
+                                    .map(|(_, input)| input.clone())
+                                    .collect();
+                                split_among(&matching, names, premium, count).0.family
+                            }
+                            // Not split when renewing (see `DueDetail::Renewing`).
+                            None => premium,
                         };
-                        let (year_rules, names) = &rules[&next.year];
-                        let matching: Vec<RuleInput> = year_rules
-                            .iter()
-                            .filter(|(scope, _)| scope.matches(&facts))
-                            .map(|(_, input)| input.clone())
-                            .collect();
-                        let (split, _) = split_among(&matching, names, premium, count);
                         let terms = NextTerms {
                             package_id: next.id,
                             package_name: next.name.clone(),
@@ -347,7 +387,7 @@ impl Store {
                             start_date: start,
                             member_ids,
                             premium,
-                            family_part: split.family,
+                            family_part,
                         };
                         (Some(terms), None)
                     }
@@ -373,7 +413,7 @@ impl Store {
                 note,
             });
         }
-        Ok(due)
+        Ok((due, read))
     }
 
     /// Next year's package (same code, the year after) of each package, where set up.
@@ -389,6 +429,14 @@ impl Store {
         }
         Ok(next)
     }
+}
+
+/// A family's members: `persons` joined on the family.
+fn members_of_family() -> sea_orm::RelationDef {
+    families::Entity::belongs_to(persons::Entity)
+        .from(families::Column::Id)
+        .to(persons::Column::FamilyId)
+        .into()
 }
 
 /// A policy's renewal, if any: `renewals` joined on the previous policy.

@@ -8,11 +8,10 @@
 use guanai_domain::{Fen, Permission};
 use serde::Serialize;
 
-use sea_orm::{EntityTrait, QuerySelect};
-
+use super::due::DueDetail;
 use super::{DuePolicy, Renewing, SeasonSettings};
-use crate::entities::policies;
-use crate::policies::{Channel, EnrolRequest, PolicyStatus, Quote, PAYMENT_METHODS};
+use crate::families::person_from_row;
+use crate::policies::{Channel, EnrolRequest, KnownFamily, PolicyStatus, Quote, PAYMENT_METHODS};
 use crate::shown::ShownName;
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -57,7 +56,7 @@ impl crate::handles::Renewals<'_> {
     /// terms, each refusal naming its rule), changing nothing.
     pub async fn renewal_quote(self, actor: &Actor, request: &RenewRequest) -> StoreResult<RenewalQuote> {
         self.require(actor, Permission::Enrol).await?;
-        let (due, enrol) = self.renewal_enrolment(actor, request).await?;
+        let (due, enrol, _) = self.renewal_enrolment(actor, request, DueDetail::Shown).await?;
         let quote = self.policies().quote(actor, &enrol).await?;
         Ok(RenewalQuote { due, quote })
     }
@@ -77,14 +76,14 @@ impl crate::handles::Renewals<'_> {
                 ));
             }
         }
-        let (due, enrol) = self.renewal_enrolment(actor, request).await?;
+        let (due, enrol, family) = self.renewal_enrolment(actor, request, DueDetail::Renewing).await?;
         // The consents are checked first, so that the new policy goes to the insurer as it
         // is written: one write, not a second one to submit it.
-        let members: Vec<(i64, &ShownName)> = due
-            .members
+        let members: Vec<(i64, &ShownName, chrono::NaiveDate)> = family
+            .1
             .iter()
-            .filter(|m| enrol.member_ids.contains(&m.person_id))
-            .map(|m| (m.person_id, &m.name))
+            .filter(|p| enrol.member_ids.contains(&p.id))
+            .map(|p| (p.id, &p.name, p.born))
             .collect();
         let (submit, note) = match self.check_consents(due.family_id, &members).await {
             Ok(()) => (true, None),
@@ -96,17 +95,9 @@ impl crate::handles::Renewals<'_> {
             previous_village_code: due.village_code.clone(),
             submit,
         };
-        let id = self.enrol_linked(actor, &enrol, renewing).await?;
         // What the writer settled: the family part is split with the budgets as they were.
-        let (premium, family_part): (i64, i64) = policies::Entity::find_by_id(id)
-            .select_only()
-            .column(policies::Column::PremiumFen)
-            .column(policies::Column::FamilyFen)
-            .into_tuple()
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("renewed policy {id} not found")))?;
-        let family_part = Fen::new(family_part);
+        let written = self.enrol_linked(actor, &enrol, renewing, family).await?;
+        let (id, family_part) = (written.id, written.family_part);
         let mut paid = Fen::ZERO;
         if let Some((method, receipt)) = &request.payment {
             if family_part.get() > 0 {
@@ -118,7 +109,7 @@ impl crate::handles::Renewals<'_> {
             policy_id: id,
             previous_policy_id: due.policy_id,
             status: if submit { PolicyStatus::Submitted } else { PolicyStatus::Draft },
-            premium: Fen::new(premium),
+            premium: written.premium,
             family_part,
             paid,
             note,
@@ -132,8 +123,10 @@ impl Store {
         &self,
         actor: &Actor,
         request: &RenewRequest,
-    ) -> StoreResult<(DuePolicy, EnrolRequest)> {
-        let due = self.due_policy(actor, request.policy_id, &request.settings).await?;
+        detail: DueDetail,
+    ) -> StoreResult<(DuePolicy, EnrolRequest, KnownFamily)> {
+        let (due, (family, people)) =
+            self.due_policy(actor, request.policy_id, &request.settings, detail).await?;
         if let Some(new) = due.renewed_policy_id {
             return Err(StoreError::Conflict(format!("该保单已经续保（新保单编号{new}），不需要再次续保")));
         }
@@ -156,6 +149,10 @@ impl Store {
             channel: request.channel,
             expected_family_part: request.expected_family_part,
         };
-        Ok((due, enrol))
+        let seen = self.visibility(actor, [family.id]).await?;
+        let today = self.today();
+        let members =
+            people.into_iter().map(|row| person_from_row(&seen, row, today)).collect::<StoreResult<_>>()?;
+        Ok((due, enrol, (family, members)))
     }
 }
