@@ -129,6 +129,21 @@ async fn upload(b: &Browser, claim: i64, code: &str, file: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every status tag within `css` stays on one line (a narrow table cell must not break a
+/// tag letter by letter).
+async fn tags_on_one_line(b: &Browser, css: &str) -> Result<()> {
+    let broken: Vec<String> = b
+        .js_with(
+            "return Array.from(document.querySelectorAll(arguments[0] + ' .tag'))
+               .filter(t => t.getBoundingClientRect().height > 2.2 * parseFloat(getComputedStyle(t).fontSize))
+               .map(t => t.textContent.trim());",
+            vec![serde_json::json!(css)],
+        )
+        .await?;
+    ensure!(broken.is_empty(), "tags broken over lines in `{css}` at {} px: {broken:?}", b.viewport.width);
+    Ok(())
+}
+
 /// The status tag of the claim's page, once it reads `wanted`.
 async fn status_is(b: &Browser, wanted: &str) -> Result<()> {
     let shown = wait_text(b, "[data-testid=claim-status]", wanted).await?;
@@ -187,9 +202,20 @@ pub async fn claim_from_report_to_satisfaction(b: Browser) -> Result<()> {
     // Two papers photographed, two handed in and ticked; the prescription is still missing.
     upload(&b, claim, "medical_records", &records).await?;
     upload(&b, claim, "invoices", &invoice).await?;
-    let thumbs: usize =
-        b.js("return Array.from(document.querySelectorAll('[data-testid=paper-files] img')).filter(i => i.complete && i.naturalWidth > 0).length;").await?;
-    ensure!(thumbs == 2, "the two photos show as thumbnails: {thumbs}");
+    // The thumbnails load lazily: shown once the papers' list is in view.
+    b.js::<serde_json::Value>("document.getElementById('papers').scrollIntoView(); return null;").await?;
+    b.until("the two photos to show as thumbnails", || async {
+        let loaded: usize = b
+            .js("return Array.from(document.querySelectorAll('[data-testid=paper-files] img'))
+                   .filter(i => i.complete && i.naturalWidth > 0).length;")
+            .await?;
+        Ok((loaded == 2).then_some(()))
+    })
+    .await?;
+    let widths: Vec<f64> = b
+        .js("return Array.from(document.querySelectorAll('[data-testid=paper-files] img')).map(i => i.getBoundingClientRect().width);")
+        .await?;
+    ensure!(widths.iter().all(|w| *w <= 128.5), "the papers' thumbnails stay small: {widths:?}");
     for code in ["id_card", "bank_card"] {
         b.find(&format!("[data-testid=add-papers] input[name=paper_{code}]")).await?.click().await?;
     }
@@ -250,6 +276,7 @@ pub async fn claim_from_report_to_satisfaction(b: Browser) -> Result<()> {
         .find(|cells| cells[0].split(' ').next() == Some(id.as_str()))
         .context("the claim in the association's list")?;
     ensure!(row[0].ends_with("快速通道") && row[7] == "已赔付", "listed as paid in the fast lane: {row:?}");
+    tags_on_one_line(&b, "[data-testid=claims]").await?;
     b.goto(&format!("/claims/{claim}")).await?;
     status_is(&b, "已赔付").await?;
     b.find("[data-testid=fast-lane]").await?;
@@ -259,6 +286,7 @@ pub async fn claim_from_report_to_satisfaction(b: Browser) -> Result<()> {
         .find(|cells| cells[0] == "快速通道赔付")
         .with_context(|| format!("the fast lane's payment clock: {clocks:?}"))?;
     ensure!(fast[4] == "按时完成", "paid within the fast lane: {fast:?}");
+    tags_on_one_line(&b, "[data-testid=clocks]").await?;
 
     // The agent records the family's satisfaction; the claim is closed.
     b.client.delete_all_cookies().await?;
