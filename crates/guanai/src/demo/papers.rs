@@ -21,7 +21,7 @@ const RECENT_DAYS: u64 = 60;
 /// Whether the `nth` claim reported (from 0), reported on `on`, gets drawn papers.
 pub fn drawn(store: &Store, nth: usize, on: NaiveDate, today: NaiveDate) -> bool {
     let recent = today.checked_sub_days(chrono::Days::new(RECENT_DAYS)).is_some_and(|from| on >= from);
-    store.files().configured() && (nth % EVERY == 0 || recent)
+    store.files().configured() && (nth.is_multiple_of(EVERY) || recent)
 }
 
 /// A photo of `paper` for claim `claim` as a PNG (240 × 320).
@@ -34,7 +34,7 @@ fn drawing(claim: i64, paper: Paper) -> Vec<u8> {
             [(index % 5) as usize];
     // The sheet leans by a pixel every `lean` rows, to the left or the right.
     let lean = 18 + seed % 10;
-    let tilt = |y: u32| if seed % 2 == 0 { (y / lean) as i32 } else { -((y / lean) as i32) };
+    let tilt = |y: u32| if seed.is_multiple_of(2) { (y / lean) as i32 } else { -((y / lean) as i32) };
     let table = matches!(paper, Paper::Invoices | Paper::CostList | Paper::Prescriptions);
     let image = RgbImage::from_fn(width, height, |x, y| {
         let sx = x as i32 - tilt(y);
@@ -56,7 +56,7 @@ fn drawing(claim: i64, paper: Paper) -> Vec<u8> {
         if in_table && (py % 20 == 0 || px % 40 == 12) {
             return Rgb([120, 120, 120]);
         }
-        let line = py >= 50 && py < 280 && py % 14 < 3;
+        let line = (50..280).contains(&py) && py % 14 < 3;
         let length = 60 + (seed.wrapping_add(py * 31)) % 100;
         if !in_table && line && px >= 12 && px < 12 + length {
             return Rgb([70, 70, 80]);

@@ -90,8 +90,8 @@ impl crate::handles::Claims<'_> {
                     .map_err(at(index))?;
             }
             if let (ClaimChange::Decide { .. }, Some(row)) = (change, row) {
-                if !terms.contains_key(&id) {
-                    terms.insert(id, self.cover_terms(row).await.map_err(at(index))?);
+                if let std::collections::hash_map::Entry::Vacant(slot) = terms.entry(id) {
+                    slot.insert(self.cover_terms(row).await.map_err(at(index))?);
                 }
             }
         }
