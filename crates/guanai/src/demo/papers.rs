@@ -14,7 +14,8 @@ use image::{ImageFormat, Rgb, RgbImage};
 
 /// Papers are drawn for every `EVERY`-th claim reported, and for every claim reported in
 /// the last `RECENT_DAYS` days before the demo's day (the open ones a user opens first):
-/// at city scale a few hundred claims, so `guanai demo --households city` stays quick.
+/// in the city-size demo about 70 of its 500 claims, some 330 photos, so `guanai demo
+/// --households city` stays quick.
 const EVERY: usize = 20;
 const RECENT_DAYS: u64 = 60;
 
