@@ -2,9 +2,10 @@
 //! exchange: the new reports go out as an `.xlsx` with their papers list; the insurer's
 //! file comes back with decisions (核定) and payments (支付), one a row. Every row gets a
 //! verdict before anything is written: apply, unchanged (applied already, the same way),
-//! or refused with the row and the fix named. Confirming applies the valid rows through
-//! the same store functions as the insurer's pages (`decide`, `pay`), so every rule of
-//! those (clocks, shared limits, art. 24/25) applies.
+//! or refused with the row and the fix named. Confirming applies the valid rows with the
+//! rules of the insurer's pages (`decide`, `pay`: clocks, shared limits, art. 24/25), all
+//! in one transaction (`store.claims().apply_changes`): a row refused then writes nothing
+//! of the file.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -12,8 +13,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use guanai_domain::claims::{BankAccount, ClaimStatus, Paper, RefusalReason};
 use guanai_domain::Fen;
-use guanai_store::claims::{Decision, ExportedClaim, NewPayment};
-use guanai_store::{Actor, Store};
+use guanai_store::audit::AuditEvent;
+use guanai_store::claims::{ChangeFailed, ClaimChange, Decision, ExportedClaim, NewPayment};
+use guanai_store::{Actor, Store, StoreError};
 use rust_xlsxwriter::Workbook;
 use serde::Serialize;
 
@@ -351,42 +353,47 @@ impl ClaimsPlan {
     }
 
     /// Applies the rows to apply, in the file's order (a decision before its payment),
-    /// through `decide` and `pay`; the first failure stops and is named with its row.
-    /// Audited once for the file.
+    /// with the rules of `decide` and `pay`, in one transaction with the file's audit
+    /// entry: all of them or, when one is refused, nothing, the row and the reason named.
     pub async fn commit(&self, store: &Store, actor: &Actor) -> Result<ClaimsOutcome, ImportError> {
         let mut outcome = ClaimsOutcome { refused: self.refused(), ..Default::default() };
+        let mut lines = Vec::new();
+        let mut changes = Vec::new();
         for row in &self.rows {
-            let result = match &row.action {
+            let change = match &row.action {
                 Some(ClaimAction::Decide { claim_id, decision }) => {
                     outcome.decided += 1;
-                    store.claims().decide(actor, *claim_id, decision.clone()).await
+                    ClaimChange::Decide { claim_id: *claim_id, decision: decision.clone() }
                 }
                 Some(ClaimAction::Pay { claim_id, payment }) => {
                     outcome.paid += 1;
-                    store.claims().pay(actor, *claim_id, payment.clone()).await
+                    ClaimChange::Pay { claim_id: *claim_id, payment: payment.clone() }
                 }
                 None => {
                     outcome.unchanged += usize::from(row.verdict == RowVerdict::Unchanged);
-                    Ok(())
+                    continue;
                 }
             };
-            result.map_err(|e| ImportError::Unreadable(format!("第{}行：{e}", row.line)))?;
+            lines.push(row.line);
+            changes.push(change);
         }
         let detail = format!(
             "核定{}件，赔付{}件，无变化{}行，未导入{}行",
             outcome.decided, outcome.paid, outcome.unchanged, outcome.refused
         );
-        store
-            .audit(
-                actor,
-                guanai_store::audit::AuditEvent::ok(
-                    "claim.import",
-                    "理赔交换",
-                    format!("{}行", self.rows.len()),
-                )
-                .with_detail(detail),
-            )
-            .await?;
-        Ok(outcome)
+        let summary =
+            AuditEvent::ok("claim.import", "理赔交换", format!("{}行", self.rows.len())).with_detail(detail);
+        match store.claims().apply_changes(actor, changes, Some(summary)).await {
+            Ok(()) => Ok(outcome),
+            // A rule refusing a row is the user's to fix; a database failure stays ours.
+            Err(ChangeFailed {
+                index: Some(index),
+                error: StoreError::Invalid(why) | StoreError::Conflict(why) | StoreError::NotFound(why),
+            }) => Err(ImportError::RowRefused(format!(
+                "第{}行：{why}。整个文件均未导入，请改正该行后重新导入",
+                lines[index]
+            ))),
+            Err(ChangeFailed { error, .. }) => Err(error.into()),
+        }
     }
 }

@@ -36,6 +36,10 @@ pub enum ImportError {
     /// Required fields no column holds; `headers` is the file's header row, for choosing.
     #[error("缺少必填列：{names}。请在“列对应”中指定哪一列是它")]
     MissingColumns { names: String, headers: Vec<String> },
+    /// A row the database's rules refused when the file was confirmed, named with its line
+    /// and why; nothing of the file was written.
+    #[error("{0}")]
+    RowRefused(String),
     #[error("{0}")]
     Store(#[from] guanai_store::StoreError),
     /// A reader stopped on purpose once it had what it wanted; never returned to callers.

@@ -2,12 +2,13 @@
 //! (more in some counties than others, so loss ratios differ), of every kind; most are
 //! paid in time, some refused, a few late; the current year's last claims are still open
 //! with their clocks running. Each step runs on a clock standing on its own day, through
-//! the same store calls the pages make. Deterministic for a seed; nothing when claims
+//! the same store calls the pages make. The papers of a sample of claims are drawn photos
+//! (`papers.rs`), the others only ticked. Deterministic for a seed; nothing when claims
 //! exist already.
 
 use chrono::{Days, NaiveDate};
 use guanai_domain::claims::{
-    BankAccount, ClaimKind, ClaimStatus, PaperChecklist, RefusalReason, ReportChannel,
+    BankAccount, ClaimKind, ClaimStatus, Paper, PaperChecklist, RefusalReason, ReportChannel,
 };
 use guanai_domain::{Clock, Fen, Role};
 use guanai_store::claims::{ClaimQuery, Decision, NewClaim, NewPayment};
@@ -16,7 +17,7 @@ use guanai_store::{Actor, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::catalog;
+use super::{catalog, papers};
 
 /// The most policies a year's claims are drawn from (the demo stays quick at city size).
 const POLICIES_PER_YEAR: u64 = 2_000;
@@ -98,27 +99,46 @@ pub async fn populate_claims(
             let new = kind_and_figures(&mut rng, person, incident);
             let kind = new.kind;
             let Ok(done) = at(store, on).claims().report_claim(system, new).await else { continue };
+            let drawn = papers::drawn(store, reported, on, today);
             reported += 1;
-            walk(store, system, &insurer, &mut rng, done.id, kind, on, today).await?;
+            walk(store, system, &insurer, &mut rng, (done.id, drawn), kind, on, today).await?;
         }
     }
     Ok(reported)
 }
 
-/// Takes one claim as far as its dates before `today` allow.
+/// The agent hands in `list` for claim `id` on `day`: as drawn photos, or only ticked.
+async fn receive(
+    store: &Store,
+    agent: &Actor,
+    (id, drawn): (i64, bool),
+    list: &[Paper],
+    day: NaiveDate,
+) -> anyhow::Result<()> {
+    if drawn {
+        papers::attach(&at(store, day), agent, id, list).await
+    } else {
+        at(store, day).claims().add_papers(agent, id, list).await?;
+        Ok(())
+    }
+}
+
+/// Takes one claim (its id, and whether its papers are drawn) as far as its dates before
+/// `today` allow.
 #[allow(clippy::too_many_arguments)]
 async fn walk(
     store: &Store,
     agent: &Actor,
     insurer: &Actor,
     rng: &mut StdRng,
-    id: i64,
+    claim: (i64, bool),
     kind: ClaimKind,
     reported: NaiveDate,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
+    let id = claim.0;
     let papers = PaperChecklist::default().required(kind).to_vec();
-    at(store, reported).claims().add_papers(agent, id, &papers[..2]).await?;
+    receive(store, agent, claim, &papers[..2], reported).await?;
     // The insurer asks for the rest: usually the next day, sometimes late.
     let asked = plus(reported, if rng.gen_bool(0.9) { rng.gen_range(0..2) } else { rng.gen_range(3..8) });
     if asked > today {
@@ -129,7 +149,7 @@ async fn walk(
     if complete > today {
         return Ok(());
     }
-    at(store, complete).claims().add_papers(agent, id, &papers[2..]).await?;
+    receive(store, agent, claim, &papers[2..], complete).await?;
     let decided =
         plus(complete, if rng.gen_bool(0.93) { rng.gen_range(1..20) } else { rng.gen_range(31..50) });
     if decided > today {

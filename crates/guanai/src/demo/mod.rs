@@ -6,6 +6,7 @@ mod association;
 pub mod catalog;
 pub mod claims;
 mod history;
+mod papers;
 mod photos;
 pub use history::populate_years;
 pub mod households;

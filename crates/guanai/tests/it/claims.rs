@@ -452,3 +452,27 @@ async fn a_refusal_needs_its_reasons_a_death_closes_the_person_and_the_advance_c
     assert!(wrong.to_string().contains("40,000.00"), "{wrong}");
     app.store.claims().pay(&insurer, death, payment(Fen::from_yuan(40_000))).await.unwrap();
 }
+
+#[tokio::test]
+async fn the_measures_page_is_in_the_menu_of_every_role_that_may_see_it() {
+    let app = TestApp::demo().await;
+    let entry = r#"<a href="/claims/measures""#;
+    for (login, shown) in [
+        ("demo.county", true),
+        ("demo.agent", true),
+        ("demo.branch", true),
+        ("demo.supervisor", true),
+        ("demo.auditor", false),
+    ] {
+        let client = app.login(login).await;
+        let home = app.get(&client, "/").await;
+        assert_eq!(home.status, StatusCode::OK, "{login}");
+        assert_eq!(home.body.contains(entry), shown, "{login}: the menu's 理赔指标");
+        let page = app.get(&client, "/claims/measures").await;
+        assert_eq!(page.status == StatusCode::OK, shown, "{login}: the page itself");
+        if shown {
+            let current = r#"<a href="/claims/measures" class="active" aria-current="page">理赔指标</a>"#;
+            assert!(page.body.contains(current), "{login}: the measures page marks its entry current");
+        }
+    }
+}

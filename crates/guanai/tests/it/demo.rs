@@ -77,6 +77,21 @@ async fn the_demo_has_a_history_of_renewals_lapses_and_gifts() {
         photos += app.store.publicity().photos(&system, activity.id).await.unwrap().len();
     }
     assert_eq!(photos, 3, "two of the door-to-door activity, one of the school's");
+    // The papers of a sample of claims are drawn photos, kept like any upload: a few KB
+    // each, with a thumbnail.
+    let query = guanai_store::claims::ClaimQuery { per_page: 1000, ..Default::default() };
+    let claims = app.store.claims().claims(&system, &query).await.unwrap().claims;
+    let mut drawn = 0;
+    for claim in &claims {
+        let files = app.store.claims().paper_files(&system, claim.id).await.unwrap();
+        let Some(first) = files.first() else { continue };
+        drawn += 1;
+        assert!(first.file.bytes < 40_000, "a small photo: {} bytes", first.file.bytes);
+        let thumb = guanai_store::files::Variant::Thumbnail;
+        let image = app.store.claims().paper_file(&system, first.file.id, thumb).await.unwrap();
+        assert!(image.bytes.starts_with(&[0xFF, 0xD8]), "the thumbnail is a JPEG");
+    }
+    assert!(drawn > 0 && drawn * 3 < claims.len(), "a sample of {} claims has photos: {drawn}", claims.len());
     // Populating again changes nothing.
     let again = guanai::demo::populate(&app.store, 600, 11).await.unwrap();
     assert_eq!(again.policies, 0);

@@ -6,7 +6,10 @@
 //!
 //! Every change is one conditional UPDATE of the claim on the status it was read in, so
 //! two people acting on one claim at once cannot both succeed; a decision also takes its
-//! amount from the shared limits in the same transaction (`ledger`).
+//! amount from the shared limits in the same transaction (`ledger`). A decision and a
+//! payment are written by `decide_in` and `pay_in` in a transaction they are given: that of
+//! `apply.rs`, for the claim's page (one change) and an insurer's file (all its changes)
+//! alike.
 
 use chrono::{NaiveDate, Utc};
 use guanai_domain::claims::{
@@ -22,6 +25,7 @@ use sea_orm::{
 };
 
 use super::join_codes;
+use super::ledger::CoverTerms;
 use crate::audit::AuditEvent;
 use crate::entities::{claims, person_events, persons};
 use crate::error::stored;
@@ -132,6 +136,135 @@ impl Store {
         }
         Ok(())
     }
+    /// Decides the claim `row`, read in `db` (the caller's transaction, after its first
+    /// write): every rule of a decision, the claim saved on the status it was read in, the
+    /// amount taken from the shared limit in the same transaction (what earlier decisions
+    /// of that transaction took counted), a death closing the person. Returns the audit
+    /// entry, for the caller to write in the transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn decide_in(
+        &self,
+        db: &impl ConnectionTrait,
+        actor: &Actor,
+        row: &claims::Model,
+        decision: Decision,
+        terms: &Result<CoverTerms, String>,
+        calendar: &WorkCalendar,
+        settings: &ClockSettings,
+    ) -> StoreResult<AuditEvent> {
+        let status: ClaimStatus = stored("claims.status", &row.status)?;
+        if !status.awaits_decision() {
+            return Err(StoreError::invalid(format!("案件已{}，不能再次核定", status.label())));
+        }
+        let id = row.id;
+        let today = self.today();
+        let reason = decision.reason.trim();
+        if reason.chars().count() > 200 {
+            return Err(StoreError::invalid("理由不超过200个字"));
+        }
+        let mut new = row.clone();
+        new.expenses_fen = decision.expenses.map(Fen::get).or(row.expenses_fen);
+        new.other_paid_fen = decision.other_paid.map(Fen::get).or(row.other_paid_fen);
+        new.days = decision.days.map(|d| d.min(10_000) as i32).or(row.days);
+        new.grade = decision.grade.map(i32::from).or(row.grade);
+        new.decided_on = Some(today);
+        if decision.status == ClaimStatus::Refused {
+            if decision.refusal_reasons.is_empty() || reason.is_empty() {
+                return Err(StoreError::invalid(
+                    "拒赔须选择拒赔原因并写明理由（保险法第二十四条：书面说明理由）",
+                ));
+            }
+            new.status = ClaimStatus::Refused.code().to_owned();
+            new.refusal_reasons = Some(join_codes(&decision.refusal_reasons));
+            new.refusal_text = Some(reason.to_owned());
+            new.refusal_notified_on = Some(today);
+            self.save_claim(db, row, new, calendar, settings).await?;
+            let detail = format!("拒赔：{reason}");
+            return Ok(AuditEvent::ok("claim.decide", "理赔案件", id.to_string()).with_detail(detail));
+        }
+        if !matches!(decision.status, ClaimStatus::Approved | ClaimStatus::PartlyApproved) {
+            return Err(StoreError::invalid("请选择核定结论：赔付、部分赔付或拒赔"));
+        }
+        if row.papers_complete_on.is_none() {
+            return Err(StoreError::invalid("材料齐全后才能核定赔付，请先一次性告知需补充的材料"));
+        }
+        let assessment = self.assess_in(db, &new, terms).await?.map_err(StoreError::invalid)?;
+        let proposed = assessment.benefit.amount;
+        let amount = decision.amount.unwrap_or(proposed);
+        if amount <= Fen::ZERO {
+            return Err(StoreError::invalid("核定赔付金额须大于0；不予赔付请选择拒赔并写明理由"));
+        }
+        if amount != proposed && reason.is_empty() {
+            return Err(StoreError::invalid(format!("核定金额与按条款计算的{proposed}不同，请写明调整理由")));
+        }
+        if amount.get() < row.advance_fen {
+            return Err(StoreError::invalid(format!(
+                "核定金额不能少于已先予支付的{}",
+                Fen::new(row.advance_fen)
+            )));
+        }
+        new.status = decision.status.code().to_owned();
+        new.proposed_fen = Some(proposed.get());
+        new.approved_fen = Some(amount.get());
+        new.override_reason = (amount != proposed).then(|| reason.to_owned());
+        self.save_claim(db, row, new, calendar, settings).await?;
+        if !self.spend(db, row.policy_id, assessment.limiter, amount).await? {
+            return Err(StoreError::Conflict(format!(
+                "共用保额（限额）剩余不足{amount}，可能刚被同一家庭的其他理赔核定占用；请刷新页面，按新的计算结果核定"
+            )));
+        }
+        if stored::<ClaimKind>("claims.kind", &row.kind)? == ClaimKind::AccidentalDeath {
+            self.close_person(db, actor, row).await?;
+        }
+        Ok(AuditEvent::ok("claim.decide", "理赔案件", id.to_string())
+            .with_detail(format!("{} {amount}", decision.status.label())))
+    }
+
+    /// Records the payment of the claim `row`, read in `db` (the caller's transaction):
+    /// the rest of the approved amount after any advance, between the decision and today,
+    /// the account sealed. Returns the audit entry, for the caller to write in the
+    /// transaction.
+    pub(super) async fn pay_in(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &claims::Model,
+        payment: NewPayment,
+        calendar: &WorkCalendar,
+        settings: &ClockSettings,
+    ) -> StoreResult<AuditEvent> {
+        let status: ClaimStatus = stored("claims.status", &row.status)?;
+        if !status.awaits_payment() {
+            return Err(StoreError::invalid(format!("案件{}，不能登记赔付", status.label())));
+        }
+        let approved = Fen::new(row.approved_fen.unwrap_or(0));
+        let rest = Fen::new(approved.get() - row.advance_fen);
+        if payment.amount != rest {
+            return Err(StoreError::invalid(format!(
+                "赔付金额应为核定金额{approved}减去已先予支付部分，即{rest}"
+            )));
+        }
+        if payment.paid_on > self.today() || Some(payment.paid_on) < row.decided_on {
+            return Err(StoreError::invalid("支付日期须在核定日期和今天之间"));
+        }
+        let beneficiary = payment.beneficiary.trim();
+        let reference = payment.reference.trim();
+        if beneficiary.is_empty() || beneficiary.chars().count() > 32 {
+            return Err(StoreError::invalid("请填写领款人姓名（不超过32个字）"));
+        }
+        if reference.is_empty() || reference.chars().count() > 64 {
+            return Err(StoreError::invalid("请填写支付流水号（不超过64个字符）"));
+        }
+        let mut new = row.clone();
+        new.status = ClaimStatus::Paid.code().to_owned();
+        new.paid_on = Some(payment.paid_on);
+        new.paid_fen = Some(approved.get());
+        new.payment_ref = Some(reference.to_owned());
+        new.beneficiary = Some(beneficiary.to_owned());
+        new.bank_enc = Some(self.keys.seal(payment.account.as_str()));
+        new.bank_masked = Some(payment.account.masked());
+        self.save_claim(db, row, new, calendar, settings).await?;
+        Ok(AuditEvent::ok("claim.pay", "理赔案件", row.id.to_string()).with_detail(rest.to_string()))
+    }
 }
 
 impl crate::handles::Claims<'_> {
@@ -184,83 +317,11 @@ impl crate::handles::Claims<'_> {
 
     /// Decides a claim: pays what the rules propose (or an amount with its reason) from
     /// the shared limits, or refuses it with reason codes and a written reason, the
-    /// refusal notice going out the same day (art. 24). A death closes the person.
+    /// refusal notice going out the same day (art. 24). A death closes the person. One
+    /// transaction (`apply.rs`), as every decision of an insurer's file.
     pub async fn decide(self, actor: &Actor, id: i64, decision: Decision) -> StoreResult<()> {
-        let (row, status, calendar, settings) =
-            self.claim_for_change(actor, id, Permission::DecideClaims).await?;
-        if !status.awaits_decision() {
-            return Err(StoreError::invalid(format!("案件已{}，不能再次核定", status.label())));
-        }
-        let today = self.today();
-        let reason = decision.reason.trim();
-        if reason.chars().count() > 200 {
-            return Err(StoreError::invalid("理由不超过200个字"));
-        }
-        let mut new = row.clone();
-        new.expenses_fen = decision.expenses.map(Fen::get).or(row.expenses_fen);
-        new.other_paid_fen = decision.other_paid.map(Fen::get).or(row.other_paid_fen);
-        new.days = decision.days.map(|d| d.min(10_000) as i32).or(row.days);
-        new.grade = decision.grade.map(i32::from).or(row.grade);
-        new.decided_on = Some(today);
-        if decision.status == ClaimStatus::Refused {
-            if decision.refusal_reasons.is_empty() || reason.is_empty() {
-                return Err(StoreError::invalid(
-                    "拒赔须选择拒赔原因并写明理由（保险法第二十四条：书面说明理由）",
-                ));
-            }
-            new.status = ClaimStatus::Refused.code().to_owned();
-            new.refusal_reasons = Some(join_codes(&decision.refusal_reasons));
-            new.refusal_text = Some(reason.to_owned());
-            new.refusal_notified_on = Some(today);
-            self.save_claim(&self.db, &row, new, &calendar, &settings).await?;
-            let detail = format!("拒赔：{reason}");
-            return self
-                .audit(actor, AuditEvent::ok("claim.decide", "理赔案件", id.to_string()).with_detail(detail))
-                .await;
-        }
-        if !matches!(decision.status, ClaimStatus::Approved | ClaimStatus::PartlyApproved) {
-            return Err(StoreError::invalid("请选择核定结论：赔付、部分赔付或拒赔"));
-        }
-        if row.papers_complete_on.is_none() {
-            return Err(StoreError::invalid("材料齐全后才能核定赔付，请先一次性告知需补充的材料"));
-        }
-        let assessment = self.assess(&new).await?.map_err(StoreError::invalid)?;
-        let proposed = assessment.benefit.amount;
-        let amount = decision.amount.unwrap_or(proposed);
-        if amount <= Fen::ZERO {
-            return Err(StoreError::invalid("核定赔付金额须大于0；不予赔付请选择拒赔并写明理由"));
-        }
-        if amount != proposed && reason.is_empty() {
-            return Err(StoreError::invalid(format!("核定金额与按条款计算的{proposed}不同，请写明调整理由")));
-        }
-        if amount.get() < row.advance_fen {
-            return Err(StoreError::invalid(format!(
-                "核定金额不能少于已先予支付的{}",
-                Fen::new(row.advance_fen)
-            )));
-        }
-        new.status = decision.status.code().to_owned();
-        new.proposed_fen = Some(proposed.get());
-        new.approved_fen = Some(amount.get());
-        new.override_reason = (amount != proposed).then(|| reason.to_owned());
-        let txn = self.db.begin().await?;
-        // The claim first (a write takes SQLite's lock), then the limit.
-        self.save_claim(&txn, &row, new, &calendar, &settings).await?;
-        if !self.spend(&txn, row.policy_id, assessment.limiter, amount).await? {
-            return Err(StoreError::Conflict(format!(
-                "共用保额（限额）剩余不足{amount}，可能刚被同一家庭的其他理赔核定占用；请刷新页面，按新的计算结果核定"
-            )));
-        }
-        if stored::<ClaimKind>("claims.kind", &row.kind)? == ClaimKind::AccidentalDeath {
-            self.close_person(&txn, actor, &row).await?;
-        }
-        txn.commit().await?;
-        self.audit(
-            actor,
-            AuditEvent::ok("claim.decide", "理赔案件", id.to_string())
-                .with_detail(format!("{} {amount}", decision.status.label())),
-        )
-        .await
+        let change = super::ClaimChange::Decide { claim_id: id, decision };
+        self.apply_changes(actor, vec![change], None).await.map_err(|failed| failed.error)
     }
 
     /// Pays the certain part in advance while the amount is still open (art. 25).
@@ -301,45 +362,11 @@ impl crate::handles::Claims<'_> {
     }
 
     /// Records the payment of an approved claim: the rest after any advance, to a
-    /// beneficiary's account (sealed; shown masked).
+    /// beneficiary's account (sealed; shown masked). One transaction (`apply.rs`), as every
+    /// payment of an insurer's file.
     pub async fn pay(self, actor: &Actor, id: i64, payment: NewPayment) -> StoreResult<()> {
-        let (row, status, calendar, settings) =
-            self.claim_for_change(actor, id, Permission::DecideClaims).await?;
-        if !status.awaits_payment() {
-            return Err(StoreError::invalid(format!("案件{}，不能登记赔付", status.label())));
-        }
-        let approved = Fen::new(row.approved_fen.unwrap_or(0));
-        let rest = Fen::new(approved.get() - row.advance_fen);
-        if payment.amount != rest {
-            return Err(StoreError::invalid(format!(
-                "赔付金额应为核定金额{approved}减去已先予支付部分，即{rest}"
-            )));
-        }
-        if payment.paid_on > self.today() || Some(payment.paid_on) < row.decided_on {
-            return Err(StoreError::invalid("支付日期须在核定日期和今天之间"));
-        }
-        let beneficiary = payment.beneficiary.trim();
-        let reference = payment.reference.trim();
-        if beneficiary.is_empty() || beneficiary.chars().count() > 32 {
-            return Err(StoreError::invalid("请填写领款人姓名（不超过32个字）"));
-        }
-        if reference.is_empty() || reference.chars().count() > 64 {
-            return Err(StoreError::invalid("请填写支付流水号（不超过64个字符）"));
-        }
-        let mut new = row.clone();
-        new.status = ClaimStatus::Paid.code().to_owned();
-        new.paid_on = Some(payment.paid_on);
-        new.paid_fen = Some(approved.get());
-        new.payment_ref = Some(reference.to_owned());
-        new.beneficiary = Some(beneficiary.to_owned());
-        new.bank_enc = Some(self.keys.seal(payment.account.as_str()));
-        new.bank_masked = Some(payment.account.masked());
-        self.save_claim(&self.db, &row, new, &calendar, &settings).await?;
-        self.audit(
-            actor,
-            AuditEvent::ok("claim.pay", "理赔案件", id.to_string()).with_detail(rest.to_string()),
-        )
-        .await
+        let change = super::ClaimChange::Pay { claim_id: id, payment };
+        self.apply_changes(actor, vec![change], None).await.map_err(|failed| failed.error)
     }
 
     /// The family's satisfaction after payment (1–5, and a comment), recorded once; the

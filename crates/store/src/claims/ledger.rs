@@ -39,6 +39,14 @@ impl Limiter {
     }
 }
 
+/// What a claim's benefit is computed from that no decision changes (`cover_terms`).
+pub(crate) struct CoverTerms {
+    item: CoverItem,
+    shares: u32,
+    members: u64,
+    cover_start: chrono::NaiveDate,
+}
+
 /// A benefit worked out for a claim, and the limit paying it spends from.
 pub(crate) struct Assessment {
     pub benefit: Benefit,
@@ -78,7 +86,45 @@ impl Store {
         Ok(self.assess(row).await?.map(|a| Proposal::from(&a.benefit)))
     }
 
+    /// [`Store::assess_in`] outside any transaction.
     pub(crate) async fn assess(&self, row: &claims::Model) -> StoreResult<Result<Assessment, String>> {
+        let terms = self.cover_terms(row).await?;
+        self.assess_in(&self.db, row, &terms).await
+    }
+
+    /// What a claim's benefit is computed from besides the limits taken: the cover item of
+    /// its policy that pays its kind, the policy's shares and insured members (none of
+    /// which changes once the policy is written), or why there is none. Read before a
+    /// decision's transaction, on any pooled connection.
+    pub(crate) async fn cover_terms(&self, row: &claims::Model) -> StoreResult<Result<CoverTerms, String>> {
+        let kind: ClaimKind = stored("claims.kind", &row.kind)?;
+        let Some(policy) = policies::Entity::find_by_id(row.policy_id).one(&self.db).await? else {
+            return Err(StoreError::Corrupt(format!("claim {} names no policy {}", row.id, row.policy_id)));
+        };
+        let Some((item, _)) = self.cover_for(policy.id, kind).await? else {
+            return Ok(Err(format!("保单的保障方案不包含“{}”责任", kind.label())));
+        };
+        let members = policy_members::Entity::find()
+            .filter(policy_members::Column::PolicyId.eq(policy.id))
+            .count(&self.db)
+            .await?;
+        Ok(Ok(CoverTerms {
+            item,
+            shares: u32::try_from(policy.shares).unwrap_or(1),
+            members,
+            cover_start: policy.start_date,
+        }))
+    }
+
+    /// The benefit of the claim as `row` stands, against what the limits it shares say
+    /// was taken, read in `db`: a decision's transaction (after its first write), so that
+    /// what earlier decisions of the same transaction took counts too.
+    pub(crate) async fn assess_in(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &claims::Model,
+        terms: &Result<CoverTerms, String>,
+    ) -> StoreResult<Result<Assessment, String>> {
         let kind: ClaimKind = stored("claims.kind", &row.kind)?;
         let claimed = match kind {
             ClaimKind::AccidentalDeath => Claimed::Death,
@@ -101,34 +147,28 @@ impl Store {
             },
             ClaimKind::Disease => Claimed::Disease { incident: row.incident_date },
         };
-        let Some(policy) = policies::Entity::find_by_id(row.policy_id).one(&self.db).await? else {
-            return Err(StoreError::Corrupt(format!("claim {} names no policy {}", row.id, row.policy_id)));
+        let terms = match terms {
+            Ok(terms) => terms,
+            Err(note) => return Ok(Err(note.clone())),
         };
-        let Some((item, _)) = self.cover_for(policy.id, kind).await? else {
-            return Ok(Err(format!("保单的保障方案不包含“{}”责任", kind.label())));
-        };
-        let members = policy_members::Entity::find()
-            .filter(policy_members::Column::PolicyId.eq(policy.id))
-            .count(&self.db)
-            .await?;
-        let shares = u32::try_from(policy.shares).unwrap_or(1);
-        let taken = self.taken(policy.id, row.person_id).await?;
+        let CoverTerms { item, shares, members, cover_start } = terms;
+        let taken = taken(db, row.policy_id, row.person_id).await?;
         let cover = PolicyCover {
-            item: &item,
-            shares,
-            insured_members: u32::try_from(members).unwrap_or(u32::MAX),
-            cover_start: policy.start_date,
+            item,
+            shares: *shares,
+            insured_members: u32::try_from(*members).unwrap_or(u32::MAX),
+            cover_start: *cover_start,
         };
         let benefit = match benefit(cover, claimed, &taken) {
             Ok(b) => b,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        let times = i64::from(shares);
-        let limiter = match &item {
+        let times = i64::from(*shares);
+        let limiter = match item {
             CoverItem::AccidentDeathDisability { family_sum } => Limiter {
                 key: DEATH_DISABILITY,
                 person_id: row.person_id,
-                cap: family_sum.get() * times / (members.max(1) as i64),
+                cap: family_sum.get() * times / ((*members).max(1) as i64),
                 per_unit: 1,
             },
             CoverItem::AccidentMedical { family_limit, .. } => {
@@ -145,30 +185,6 @@ impl Store {
             }
         };
         Ok(Ok(Assessment { benefit, limiter }))
-    }
-
-    /// What earlier decisions took from the limits a claim of `person_id` shares.
-    async fn taken(&self, policy_id: i64, person_id: i64) -> StoreResult<Taken> {
-        let rows = claim_limits::Entity::find()
-            .filter(claim_limits::Column::PolicyId.eq(policy_id))
-            .filter(claim_limits::Column::PersonId.is_in([0, person_id]))
-            .all(&self.db)
-            .await?;
-        let mut taken = Taken::default();
-        for row in rows {
-            match (row.person_id, row.cover.as_str()) {
-                (0, MEDICAL) => taken.family_medical = Fen::new(row.taken),
-                (p, DEATH_DISABILITY) if p == person_id => {
-                    taken.person_death_disability = Fen::new(row.taken)
-                }
-                (p, ALLOWANCE_DAYS) if p == person_id => {
-                    taken.person_allowance_days = u32::try_from(row.taken).unwrap_or(u32::MAX)
-                }
-                (p, DISEASE) if p == person_id => taken.person_disease = Fen::new(row.taken),
-                _ => {}
-            }
-        }
-        Ok(taken)
     }
 
     /// Makes the limit row a claim of `kind` for `person_id` will take from, if there is
@@ -235,4 +251,26 @@ impl Store {
             .await?;
         Ok(result.rows_affected == 1)
     }
+}
+
+/// What earlier decisions took from the limits a claim of `person_id` shares.
+async fn taken(db: &impl ConnectionTrait, policy_id: i64, person_id: i64) -> StoreResult<Taken> {
+    let rows = claim_limits::Entity::find()
+        .filter(claim_limits::Column::PolicyId.eq(policy_id))
+        .filter(claim_limits::Column::PersonId.is_in([0, person_id]))
+        .all(db)
+        .await?;
+    let mut taken = Taken::default();
+    for row in rows {
+        match (row.person_id, row.cover.as_str()) {
+            (0, MEDICAL) => taken.family_medical = Fen::new(row.taken),
+            (p, DEATH_DISABILITY) if p == person_id => taken.person_death_disability = Fen::new(row.taken),
+            (p, ALLOWANCE_DAYS) if p == person_id => {
+                taken.person_allowance_days = u32::try_from(row.taken).unwrap_or(u32::MAX)
+            }
+            (p, DISEASE) if p == person_id => taken.person_disease = Fen::new(row.taken),
+            _ => {}
+        }
+    }
+    Ok(taken)
 }

@@ -1,5 +1,6 @@
 //! Claims (理赔): reports with their checks (`report`), papers as files (`papers`), the
-//! insurer's decision, the advance of art. 25, payment and satisfaction (`decide`), the
+//! insurer's decision, the advance of art. 25, payment and satisfaction (`decide`; decisions
+//! and payments applied in one transaction, one or a whole file's, in `apply`), the
 //! agent told of missing papers through the outbox (`notices`), the limits a family's
 //! claims share (`ledger`), the working-day calendar (`calendar`), the measures and
 //! satisfaction per county (`measures`), and the reads: one claim with its clocks, and the
@@ -9,6 +10,7 @@
 //! change), so a queue is ordered and a breach list filtered by the database, on the
 //! region's index.
 
+mod apply;
 mod calendar;
 mod decide;
 mod exchange;
@@ -31,6 +33,7 @@ use sea_orm::sea_query::{Expr, Order};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
+pub use apply::{ChangeFailed, ClaimChange};
 pub use decide::{Decision, NewPayment};
 pub use exchange::{ExchangeClaim, ExportedClaim, EXPORT_LIMIT};
 pub use measures::{ClaimMeasures, CountyMeasures};

@@ -103,7 +103,7 @@ pub struct Shell {
 }
 
 /// The navigation, feature by feature; each entry shows only to roles that may use it.
-const NAV: [(&str, &str, Option<Permission>); 17] = [
+const NAV: [(&str, &str, Option<Permission>); 18] = [
     ("/", "首页", None),
     ("/families", "家庭档案", Some(Permission::ViewFamilies)),
     ("/imports", "名单导入", Some(Permission::ManageFamilies)),
@@ -112,6 +112,7 @@ const NAV: [(&str, &str, Option<Permission>); 17] = [
     ("/gifting", "送保", Some(Permission::Gift)),
     ("/exchange", "承保交换", Some(Permission::ViewFamilies)),
     ("/claims", "理赔", Some(Permission::ViewClaims)),
+    ("/claims/measures", "理赔指标", Some(Permission::ViewClaims)),
     ("/funding", "资金来源", Some(Permission::ViewFunding)),
     ("/products", "险种与方案", Some(Permission::ViewFamilies)),
     ("/reports", "统计报表", Some(Permission::ViewReports)),

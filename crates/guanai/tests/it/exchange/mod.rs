@@ -4,6 +4,7 @@
 //! list exports.
 
 pub(crate) mod claims;
+mod claims_confirm;
 mod cli;
 mod lists;
 mod returns;

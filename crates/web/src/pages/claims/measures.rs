@@ -36,7 +36,7 @@ pub(super) async fn show(
     };
     let measures = state.store.claims().measures(&user.session.actor, year).await?;
     let trail = vec![Crumb::link("理赔", "/claims"), Crumb::here("理赔指标")];
-    let shell = Shell::new(&state, &user.session, "理赔指标与满意度", "/claims", trail).await?;
+    let shell = Shell::new(&state, &user.session, "理赔指标与满意度", "/claims/measures", trail).await?;
     let failed = error.is_some();
     render_form(&MeasuresPage { shell, measures, error }, failed)
 }
