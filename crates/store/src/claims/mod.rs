@@ -9,6 +9,7 @@
 //! change), so a queue is ordered and a breach list filtered by the database, on the
 //! region's index.
 
+mod bulk;
 mod calendar;
 mod decide;
 mod exchange;
@@ -31,6 +32,7 @@ use sea_orm::sea_query::{Expr, Order};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
+pub use bulk::ClaimsTopUp;
 pub use decide::{Decision, NewPayment};
 pub use exchange::{ExchangeClaim, ExportedClaim, EXPORT_LIMIT};
 pub use measures::{ClaimMeasures, CountyMeasures};
