@@ -9,9 +9,11 @@
 //!    coverage look-up by ID number, the family list of one county, and its peak memory.
 //! 3. A gifted-policy batch (送保) for many families (in process).
 //! 4. The dashboard and the reports on a city with its history (`reports.rs`).
+//! 5. Claims at city scale: queues, reports over HTTP, photo uploads (`claims.rs`).
 //!
 //! Each timed step runs `runs` times on fresh data where it writes; figures are medians.
 
+mod claims;
 mod import;
 mod renewals;
 mod reports;
@@ -87,10 +89,13 @@ pub enum Step {
     Reports,
     /// The renewal season on the city database a year on (needs it, and builds it).
     Renew,
+    /// Claims on a city with six years of them: queues, reports, photos (`claims.rs`).
+    Claims,
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [Step::Import, Step::City, Step::Gift, Step::Reports, Step::Renew];
+    pub const ALL: [Step; 6] =
+        [Step::Import, Step::City, Step::Gift, Step::Reports, Step::Renew, Step::Claims];
 }
 
 /// Where the databases go: fresh SQLite files in a temporary folder, or fresh databases
@@ -175,6 +180,9 @@ pub async fn run(size: BenchSize, target: Target, steps: &[Step]) -> anyhow::Res
     }
     if steps.contains(&Step::Reports) {
         reports::bench(&size, &target, &mut figures).await?;
+    }
+    if steps.contains(&Step::Claims) {
+        claims::bench(&size, &target, &mut figures).await?;
     }
     println!("\n| figure | measured | target |\n|---|---|---|");
     for figure in figures.0 {

@@ -10,6 +10,7 @@ mod auth;
 mod batches;
 mod claim_papers;
 mod claims;
+mod claims_bulk;
 mod claims_clocks;
 mod cli;
 mod codes;

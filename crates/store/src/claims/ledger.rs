@@ -10,11 +10,14 @@ use guanai_domain::claims::{
 use guanai_domain::products::CoverItem;
 use guanai_domain::Fen;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
 use super::Proposal;
-use crate::entities::{claim_limits, claims, policies, policy_members};
+use crate::entities::{claim_limits, claims, policies, policy_members, policy_products};
 use crate::error::stored;
+use crate::products::ProductKind;
 use crate::{Store, StoreError, StoreResult};
 
 const MEDICAL: &str = "medical";
@@ -65,19 +68,35 @@ impl From<&Benefit> for Proposal {
 }
 
 impl Store {
-    /// The cover item of `policy` that pays `kind`, with the name of its product.
+    /// The cover item of `policy` that pays `kind`, with the name of its product: of the
+    /// products the policy bought, the base first. Their terms come from the policy's
+    /// package as enrolments cache it (products never change once written), so a report
+    /// reads one row list here, not each product again.
     pub(crate) async fn cover_for(
         &self,
-        policy_id: i64,
+        policy: &policies::Model,
         kind: ClaimKind,
     ) -> StoreResult<Option<(CoverItem, String)>> {
-        for line in self.policy_lines(policy_id).await? {
-            let product = self.products().product(line.product_id).await?;
-            if let Some(item) = product.terms.items.iter().find(|item| pays(item, kind)) {
-                return Ok(Some((item.clone(), product.name)));
+        let package = self.cached_package(policy.package_id).await?;
+        let bought: Vec<i64> = policy_products::Entity::find()
+            .select_only()
+            .column(policy_products::Column::ProductId)
+            .filter(policy_products::Column::PolicyId.eq(policy.id))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut products = Vec::with_capacity(bought.len());
+        for id in bought {
+            match package.products().find(|p| p.id == id) {
+                Some(product) => products.push(product.clone()),
+                None => products.push(self.products().product(id).await?),
             }
         }
-        Ok(None)
+        products.sort_by_key(|p| (p.kind != ProductKind::Base, p.id));
+        Ok(products.into_iter().find_map(|product| {
+            let item = product.terms.items.iter().find(|item| pays(item, kind))?.clone();
+            Some((item, product.name))
+        }))
     }
 
     /// What the rules propose for a claim as stored, or why they cannot yet (a missing
@@ -101,7 +120,7 @@ impl Store {
         let Some(policy) = policies::Entity::find_by_id(row.policy_id).one(&self.db).await? else {
             return Err(StoreError::Corrupt(format!("claim {} names no policy {}", row.id, row.policy_id)));
         };
-        let Some((item, _)) = self.cover_for(policy.id, kind).await? else {
+        let Some((item, _)) = self.cover_for(&policy, kind).await? else {
             return Ok(Err(format!("保单的保障方案不包含“{}”责任", kind.label())));
         };
         let members = policy_members::Entity::find()

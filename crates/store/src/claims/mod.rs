@@ -11,6 +11,7 @@
 //! region's index.
 
 mod apply;
+mod bulk;
 mod calendar;
 mod decide;
 mod exchange;
@@ -34,6 +35,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use serde::Serialize;
 
 pub use apply::{ChangeFailed, ClaimChange};
+pub use bulk::ClaimsTopUp;
 pub use decide::{Decision, NewPayment};
 pub use exchange::{ExchangeClaim, ExportedClaim, EXPORT_LIMIT};
 pub use measures::{ClaimMeasures, CountyMeasures};

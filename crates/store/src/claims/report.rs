@@ -128,7 +128,7 @@ impl crate::handles::Claims<'_> {
         let rule = |e: guanai_domain::claims::ClaimRuleError| StoreError::invalid(e.to_string());
         check_time_limit(new.incident_date, today, &calendar, settings.roll_past_rest_days).map_err(rule)?;
         let policy = self.covering_policy(&person, &new).await?;
-        let Some((item, _product)) = self.cover_for(policy.id, new.kind).await? else {
+        let Some((item, _product)) = self.cover_for(&policy, new.kind).await? else {
             return Err(StoreError::invalid(format!(
                 "保单的保障方案不包含“{}”责任，不能按此类型报案，请核对理赔类型（保险责任规则）",
                 new.kind.label()
@@ -184,21 +184,31 @@ impl crate::handles::Claims<'_> {
         row.due_on = super::due_on(&row, &calendar, &settings);
         let mut active: claims::ActiveModel = row.into();
         active.id = NotSet;
-        let id = match claims::Entity::insert(active).exec(&self.db).await {
+        // The claim and its limit's row in one transaction, in turn with the store's other
+        // writers (on SQLite they would otherwise meet in its busy handler).
+        let turn = self.write_gate.turn().await;
+        let txn = self.db.begin().await?;
+        let id = match claims::Entity::insert(active).exec(&txn).await {
             Ok(done) => done.last_insert_id,
             // The same incident reported at the same moment: the other report won.
-            Err(err) => match StoreError::from_write(err, "") {
-                StoreError::Conflict(_) => {
-                    let id = self
-                        .existing_claim(&new)
-                        .await?
-                        .ok_or_else(|| StoreError::Conflict("请重试".into()))?;
-                    return self.flag_duplicate(actor, id).await;
-                }
-                other => return Err(other),
-            },
+            Err(err) => {
+                txn.rollback().await?;
+                drop(turn);
+                return match StoreError::from_write(err, "") {
+                    StoreError::Conflict(_) => {
+                        let id = self
+                            .existing_claim(&new)
+                            .await?
+                            .ok_or_else(|| StoreError::Conflict("请重试".into()))?;
+                        self.flag_duplicate(actor, id).await
+                    }
+                    other => Err(other),
+                };
+            }
         };
-        self.open_limit(&self.db, policy.id, new.kind, person.id).await?;
+        self.open_limit(&txn, policy.id, new.kind, person.id).await?;
+        txn.commit().await?;
+        drop(turn);
         self.audit(
             actor,
             AuditEvent::ok("claim.report", "理赔案件", id.to_string())
