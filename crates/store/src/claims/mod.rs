@@ -33,6 +33,7 @@ use serde::Serialize;
 
 pub use decide::{Decision, NewPayment};
 pub use exchange::{ExchangeClaim, ExportedClaim, EXPORT_LIMIT};
+pub(crate) use measures::CountyBase;
 pub use measures::{ClaimMeasures, CountyMeasures};
 pub use papers::PaperFile;
 pub use report::{NewClaim, Reported};
