@@ -78,7 +78,8 @@ async fn every_claim_figure_agrees_with_a_direct_count_year_on_year() {
         let actor = guanai_store::Actor::system(code.clone());
         for m in &report.years {
             let year = m.year;
-            let mut expected: BTreeMap<String, (u64, u64, u64, i64, u64, u64, u64, i64, u64)> = BTreeMap::new();
+            let mut expected: BTreeMap<String, (u64, u64, u64, i64, u64, u64, u64, i64, u64)> =
+                BTreeMap::new();
             // Premium and persons per county as the coverage counts them, directly.
             for (county, e) in raw.expected(region, year, Dimension::Region, 6) {
                 if e.premium != 0 || e.persons != 0 {
@@ -137,10 +138,12 @@ async fn a_person_on_two_policies_of_a_year_is_counted_once() {
     guanai::demo::populate(&app.store, 120, 7).await.unwrap();
     let system = app.system();
     let insurer = system.clone().acting_as(Role::InsurerCity);
-    let query = ReportQuery { year: 2026, region: Some(RegionCode::parse("360802").unwrap()), by: Dimension::Region };
+    let query =
+        ReportQuery { year: 2026, region: Some(RegionCode::parse("360802").unwrap()), by: Dimension::Region };
     let before = app.store.reports().coverage(&system, &query).await.unwrap().total;
     // A package of another base product: a person may hold both in one year.
-    let other = crate::dates::custom_package(&app, "X2", None, LateStart::AfterUnderwriting, LatePremium::Full).await;
+    let other =
+        crate::dates::custom_package(&app, "X2", None, LateStart::AfterUnderwriting, LatePremium::Full).await;
     let (family, members) = app
         .family(FamilySpec {
             village: "360802100200",
@@ -283,7 +286,10 @@ async fn every_year_since_2021_agrees_with_a_direct_count() {
     for region in ["3608", "360802"] {
         let code = RegionCode::parse(region).unwrap();
         let report = app.store.reports().years(&system, Some(&code), 2026).await.unwrap();
-        assert_eq!(report.lines.iter().map(|l| l.year).collect::<Vec<_>>(), (2021..=2026).collect::<Vec<_>>());
+        assert_eq!(
+            report.lines.iter().map(|l| l.year).collect::<Vec<_>>(),
+            (2021..=2026).collect::<Vec<_>>()
+        );
         for line in &report.lines {
             let year = line.year;
             let len = code.as_str().len();
@@ -301,7 +307,11 @@ async fn every_year_since_2021_agrees_with_a_direct_count() {
                 }
             }
             for (kind, amount) in guanai_domain::funding::FundingKind::ALL.iter().zip(&line.funding) {
-                assert_eq!(amount.get(), by_kind.get(kind.code()).copied().unwrap_or(0), "{region} {year} {kind:?}");
+                assert_eq!(
+                    amount.get(),
+                    by_kind.get(kind.code()).copied().unwrap_or(0),
+                    "{region} {year} {kind:?}"
+                );
             }
         }
     }
@@ -313,5 +323,8 @@ async fn every_year_since_2021_agrees_with_a_direct_count() {
     assert_eq!(shown.len(), 1 + 6, "{shown:?}");
     let sheet = xlsx_cells(&download(&app, &city, "/reports/years.xlsx?year=2026").await);
     assert_eq!(sheet.len(), shown.len());
-    assert_eq!(sheet.iter().map(|r| r[0].clone()).collect::<Vec<_>>(), shown.iter().map(|r| r[0].clone()).collect::<Vec<_>>());
+    assert_eq!(
+        sheet.iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        shown.iter().map(|r| r[0].clone()).collect::<Vec<_>>()
+    );
 }

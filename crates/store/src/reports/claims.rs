@@ -40,7 +40,12 @@ impl ClaimsReport {
 impl crate::handles::Reports<'_> {
     /// The claims report of `region` (the scope when absent): per county, every year
     /// from 2021 to `year`, on one snapshot.
-    pub async fn claims(self, actor: &Actor, region: Option<&RegionCode>, year: i32) -> StoreResult<ClaimsReport> {
+    pub async fn claims(
+        self,
+        actor: &Actor,
+        region: Option<&RegionCode>,
+        year: i32,
+    ) -> StoreResult<ClaimsReport> {
         let region = self.report_region(actor, region).await?;
         let names = self.regions().region_names(&[region.as_str()]).await?;
         let years = FIRST_YEAR.min(year)..=year;
@@ -125,7 +130,9 @@ pub(crate) fn county_base_of(report: &CoverageReport) -> Option<CountyBase> {
     let pair = |r: &super::CoverageRow| (r.premium, r.insured_persons);
     let keep = |(_, (premium, persons)): &(String, (Fen, u64))| premium.get() != 0 || *persons != 0;
     match report.region.level() {
-        RegionLevel::City => Some(report.rows.iter().map(|r| (r.key.clone(), pair(r))).filter(keep).collect()),
+        RegionLevel::City => {
+            Some(report.rows.iter().map(|r| (r.key.clone(), pair(r))).filter(keep).collect())
+        }
         RegionLevel::Province => None,
         _ => {
             let county = report.region.as_str().get(..RegionLevel::County.code_len())?.to_owned();

@@ -364,7 +364,11 @@ impl Store {
     /// primary key, which only a cancelled policy gives back), so each person insured that
     /// year is on exactly one policy not cancelled, and a policy's `persons` are distinct
     /// persons no other policy of the year counts.
-    pub(crate) async fn one_policy_per_person(&self, db: &impl ConnectionTrait, year: i32) -> StoreResult<bool> {
+    pub(crate) async fn one_policy_per_person(
+        &self,
+        db: &impl ConnectionTrait,
+        year: i32,
+    ) -> StoreResult<bool> {
         let bases: Option<i64> = packages::Entity::find()
             .select_only()
             .column_as(Expr::col(packages::Column::BaseProductId).count_distinct(), "n")

@@ -51,7 +51,12 @@ pub struct YearsReport {
 impl crate::handles::Reports<'_> {
     /// The figures of `region` (the scope when absent) for every year from 2021 to
     /// `year`, on one snapshot.
-    pub async fn years(self, actor: &Actor, region: Option<&RegionCode>, year: i32) -> StoreResult<YearsReport> {
+    pub async fn years(
+        self,
+        actor: &Actor,
+        region: Option<&RegionCode>,
+        year: i32,
+    ) -> StoreResult<YearsReport> {
         let region = self.report_region(actor, region).await?;
         let txn = self.snapshot().await?;
         let lines = self.years_in(&txn, &region, FIRST_YEAR.min(year)..=year).await;
@@ -83,12 +88,15 @@ impl Store {
             let persons = one(self.person_groups(db, region, year, key, &insured).await?);
             let due = match last_households {
                 Some(n) => n,
-                None => self.insured_groups(db, region, year - 1, key).await?.values().map(|g| g.households).sum(),
+                None => {
+                    self.insured_groups(db, region, year - 1, key).await?.values().map(|g| g.households).sum()
+                }
             };
             let renewed = one(self.renewed_groups(db, region, year, key).await?);
             let mut funding = vec![Fen::new(0); FundingKind::ALL.len()];
             for (source, (amount, _)) in self.by_source(db, region, year).await? {
-                if let Some(i) = kinds.get(&source).and_then(|k| FundingKind::ALL.iter().position(|x| x == k)) {
+                if let Some(i) = kinds.get(&source).and_then(|k| FundingKind::ALL.iter().position(|x| x == k))
+                {
                     funding[i] = Fen::new(funding[i].get() + amount);
                 }
             }

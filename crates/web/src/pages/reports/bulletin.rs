@@ -163,7 +163,12 @@ pub async fn show(
     );
     render(&BulletinPage {
         shell,
-        tables: b.tables.iter().zip(["bulletin-table", "bulletin-claims"]).map(|(t, k)| shown(k, t)).collect(),
+        tables: b
+            .tables
+            .iter()
+            .zip(["bulletin-table", "bulletin-claims"])
+            .map(|(t, k)| shown(k, t))
+            .collect(),
         chart: super::coverage::coverage_bars(&report),
         bulletin: b,
         docx,

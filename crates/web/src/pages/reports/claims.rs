@@ -126,7 +126,12 @@ pub(crate) fn years_table(report: &ClaimsReport) -> ReportTable {
         last = Some(t);
     }
     ReportTable {
-        title: format!("{}理赔情况逐年对比（{}–{}年度）", report.region_name, first_year(report), report.year),
+        title: format!(
+            "{}理赔情况逐年对比（{}–{}年度）",
+            report.region_name,
+            first_year(report),
+            report.year
+        ),
         headers,
         rows,
         total: None,
@@ -147,7 +152,10 @@ pub(crate) fn loss_ratio_table(report: &ClaimsReport) -> ReportTable {
     let mut headers = vec!["县（区）".to_owned()];
     headers.extend(report.years.iter().map(|m| format!("{}年度", m.year)));
     let of = |m: &ClaimMeasures, county: &str| {
-        m.rows.iter().find(|r| r.county == county).map_or_else(|| "—".to_owned(), |r| r.loss_ratio().percent())
+        m.rows
+            .iter()
+            .find(|r| r.county == county)
+            .map_or_else(|| "—".to_owned(), |r| r.loss_ratio().percent())
     };
     let rows = counties
         .iter()

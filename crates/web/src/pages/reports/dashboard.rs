@@ -10,8 +10,8 @@
 
 use guanai_domain::reports::{growth_text, Ratio};
 use guanai_domain::{Permission, Role};
-use guanai_store::policies::PolicyStatus;
 use guanai_store::claims::ClaimMeasures;
+use guanai_store::policies::PolicyStatus;
 use guanai_store::reports::{CoverageReport, FundingReport, Overview, SeasonCurve};
 use guanai_store::Actor;
 
@@ -65,7 +65,8 @@ pub(crate) async fn dashboard(state: &AppState, actor: &Actor) -> Result<Option<
     let mut charts = Vec::new();
     if actor.role().is_insurer() {
         stats.retain(|s| {
-            matches!(s.key, "dash-households" | "dash-persons" | "dash-premium") || s.key.starts_with("dash-claims")
+            matches!(s.key, "dash-households" | "dash-persons" | "dash-premium")
+                || s.key.starts_with("dash-claims")
         });
         charts.push(loss_ratio_panel(&claims));
         charts.push(premium_by_region(&coverage));
@@ -209,7 +210,10 @@ fn loss_ratio_panel(m: &ClaimMeasures) -> Chart {
             .rows
             .iter()
             .map(|r| {
-                (r.county_name.clone(), format!("{} / {}元", r.loss_ratio().percent(), r.amount_paid.yuan_string()))
+                (
+                    r.county_name.clone(),
+                    format!("{} / {}元", r.loss_ratio().percent(), r.amount_paid.yuan_string()),
+                )
             })
             .collect(),
     }

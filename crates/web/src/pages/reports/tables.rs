@@ -2,12 +2,12 @@
 //! link behind each figure that has a list) and the .xlsx export writes the very same
 //! cells.
 
+use guanai_domain::funding::FundingKind;
 use guanai_domain::reports::{growth_text, ranks, Dimension, Ratio};
+use guanai_domain::Fen;
 use guanai_domain::RegionLevel;
 use guanai_import::reports::{Cell, ReportTable};
 use guanai_store::policies::PolicyStatus;
-use guanai_domain::funding::FundingKind;
-use guanai_domain::Fen;
 use guanai_store::reports::{CoverageReport, CoverageRow, FundingReport, YearLine, YearsReport};
 
 use crate::pages::query;
@@ -231,7 +231,9 @@ pub(crate) fn coverage_years_table(report: &YearsReport, area: &str) -> ReportTa
     let mut last: Option<&YearLine> = None;
     let mut rows = Vec::new();
     for l in &report.lines {
-        let growth = |f: fn(&YearLine) -> u64| Cell::Rate(last.map_or_else(|| "—".to_owned(), |p| growth_text(f(l), f(p))));
+        let growth = |f: fn(&YearLine) -> u64| {
+            Cell::Rate(last.map_or_else(|| "—".to_owned(), |p| growth_text(f(l), f(p))))
+        };
         rows.push(
             vec![
                 Cell::Text(format!("{}年度", l.year)),

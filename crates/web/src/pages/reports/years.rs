@@ -30,7 +30,11 @@ struct YearsPage {
     export: String,
 }
 
-async fn load(state: &AppState, user: &PageUser, filter: &ReportFilter) -> Result<(YearsReport, String), WebError> {
+async fn load(
+    state: &AppState,
+    user: &PageUser,
+    filter: &ReportFilter,
+) -> Result<(YearsReport, String), WebError> {
     let q = filter.to_query(state.today()).map_err(WebError::BadRequest)?;
     let report = state.store.reports().years(&user.session.actor, q.region.as_ref(), q.year).await?;
     let names = state.store.regions().region_names(&[report.region.as_str()]).await?;
