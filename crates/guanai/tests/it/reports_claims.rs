@@ -46,8 +46,12 @@ async fn raw_claims(app: &TestApp) -> Vec<RawClaim> {
         .collect()
 }
 
+/// One county's figures of a year: reported, paid, refused, amount paid, days to payment
+/// added up, fast lane, insured persons, premium, paid claims with their days.
+type Counted = (u64, u64, u64, i64, u64, u64, u64, i64, u64);
+
 /// The counted figures of one county and year, in the report's shape.
-fn counted(m: &CountyMeasures) -> (u64, u64, u64, i64, u64, u64, u64, i64, u64) {
+fn counted(m: &CountyMeasures) -> Counted {
     (
         m.reported,
         m.paid,
@@ -78,8 +82,7 @@ async fn every_claim_figure_agrees_with_a_direct_count_year_on_year() {
         let actor = guanai_store::Actor::system(code.clone());
         for m in &report.years {
             let year = m.year;
-            let mut expected: BTreeMap<String, (u64, u64, u64, i64, u64, u64, u64, i64, u64)> =
-                BTreeMap::new();
+            let mut expected: BTreeMap<String, Counted> = BTreeMap::new();
             // Premium and persons per county as the coverage counts them, directly.
             for (county, e) in raw.expected(region, year, Dimension::Region, 6) {
                 if e.premium != 0 || e.persons != 0 {
