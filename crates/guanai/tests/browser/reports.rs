@@ -15,7 +15,7 @@ pub async fn city_targets_and_coverage(b: Browser) -> Result<()> {
     b.goto("/targets?year=2026").await?;
     fill(&b, "input[name=h_360802]", "1234").await?;
     fill(&b, "input[name=r_360802]", "86.5").await?;
-    b.find("form[action='/targets'] button[type=submit]").await?.click().await?;
+    b.find("form[method=post][action='/targets'] button[type=submit]").await?.click().await?;
     wait_text(&b, "[data-testid=saved]", "已保存").await?;
     let value = b.find("input[name=h_360802]").await?.prop("value").await?;
     ensure!(value.as_deref() == Some("1234"), "the target is shown as saved: {value:?}");
