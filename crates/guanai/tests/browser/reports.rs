@@ -61,6 +61,12 @@ pub async fn agent_dashboard(b: Browser) -> Result<()> {
     }
     ensure!(b.nav().await?.iter().any(|n| n == "统计报表"), "the agent's menu has 统计报表");
     b.expect_not_found("/targets", &[]).await?;
-    b.expect_not_found("/reports?region=360803", &["青原区"]).await?;
+    // Another county's report: the 404 page (its query kept, so checked here rather than
+    // with `expect_not_found`, which compares the path alone), naming nothing of it.
+    b.goto("/reports?region=360803").await?;
+    let heading = b.text("h1").await?;
+    ensure!(heading == "找不到页面", "another county's report is not found: {heading:?}");
+    let body = b.text("main").await?;
+    ensure!(!body.contains("青原区"), "the 404 page names nothing of the county: {body}");
     Ok(())
 }
