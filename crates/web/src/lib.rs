@@ -27,6 +27,7 @@ pub use api::openapi::document as openapi_document;
 pub use config::WebConfig;
 pub use error::{ApiError, WebError};
 pub use metrics::Metrics;
+pub use pages::reports::bulletin_document;
 pub use router::router;
 pub use session::{CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 pub use state::AppState;

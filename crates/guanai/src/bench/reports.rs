@@ -1,7 +1,8 @@
 //! Step 4: the dashboard and the reports on a city with its history since 2021: the city
 //! administrator's dashboard (`store.reports().overview`: coverage by county, the season's
-//! curve, funding, on one snapshot), the coverage report by region, family category and
-//! poverty status, the funding report and the curve, each `runs × 5` times, medians.
+//! curve, funding and the claims, on one snapshot), the coverage report by region, family
+//! category and poverty status, the funding report, the curve, the claims report (every
+//! year since 2021) and the bulletin's .docx, each `runs × 5` times, medians.
 //!
 //! The city is the demo's (`guanai demo --households city`, six years of policies): kept
 //! in `GUANAI_BENCH_REPORTS_DIR` (its `guanai.db` and `guanai.key`) when set, SQLite only;
@@ -112,6 +113,26 @@ pub(super) async fn bench(size: &BenchSize, target: &Target, figures: &mut Figur
         name: "reports: season curve",
         value: format!("median {m:.0} ms, slowest {worst:.0} ms"),
         target: "≤ 200 ms",
+    });
+    let (m, worst) = timed(n, || async { Ok(reports.claims(&admin, None, year).await?) }).await?;
+    figures.push(Figure {
+        name: "reports: claims, 2021 to this year",
+        value: format!("median {m:.0} ms, slowest {worst:.0} ms"),
+        target: "≤ 200 ms",
+    });
+    let state = guanai_web::AppState::new(store.clone(), guanai_web::WebConfig::default());
+    let (m, worst) = timed(n, || async {
+        let (_, _, bytes) = guanai_web::bulletin_document(&state, &admin, None, year)
+            .await
+            .map_err(|e| anyhow::anyhow!("the bulletin: {e:?}"))?;
+        anyhow::ensure!(bytes.starts_with(b"PK"), "the bulletin is a .docx (a zip)");
+        Ok(bytes.len())
+    })
+    .await?;
+    figures.push(Figure {
+        name: "reports: bulletin .docx",
+        value: format!("median {m:.0} ms, slowest {worst:.0} ms"),
+        target: "≤ 1 s",
     });
     let query = ReportQuery { year: 2023, region: None, by: Dimension::Region };
     let (m, worst) = timed(n, || async { Ok(reports.coverage(&admin, &query).await?) }).await?;

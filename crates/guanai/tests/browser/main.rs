@@ -22,6 +22,7 @@ mod enrolment;
 mod harness;
 mod pages;
 mod renewals;
+mod reports;
 mod scenarios;
 
 use std::future::Future;
@@ -35,7 +36,7 @@ use harness::{App, Browser, ChromeDriver, Viewport};
 
 type Run = fn(Browser) -> Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
-const SCENARIOS: [(&str, Run); 16] = [
+const SCENARIOS: [(&str, Run); 18] = [
     ("county_login", |b| Box::pin(scenarios::county_login(b))),
     ("agent_home", |b| Box::pin(scenarios::agent_home(b))),
     ("county_regions", |b| Box::pin(scenarios::county_regions(b))),
@@ -54,6 +55,8 @@ const SCENARIOS: [(&str, Run); 16] = [
     ("association_student_aid", |b| Box::pin(association::student_aid_to_payment(b))),
     ("renew_agent", |b| Box::pin(renewals::agent_renews_on_phone(b))),
     ("claims", |b| Box::pin(claims::claim_from_report_to_satisfaction(b))),
+    ("reports_city", |b| Box::pin(reports::city_targets_and_coverage(b))),
+    ("reports_agent", |b| Box::pin(reports::agent_dashboard(b))),
 ];
 
 /// The window-size suites hold it to read, the city test to write: the city test runs alone.

@@ -284,7 +284,7 @@ async fn a_sales_window_closes_a_package_before_its_year_ends() {
 
 /// A base product of 2026 (100 元 a household, 1 September to 31 August) with these late
 /// rules, in a package of its own; the package's id.
-async fn custom_package(
+pub(crate) async fn custom_package(
     app: &TestApp,
     code: &str,
     sales_end: Option<NaiveDate>,

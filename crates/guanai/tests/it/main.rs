@@ -36,6 +36,7 @@ mod regions;
 mod renewals;
 mod renewals_batch;
 mod reports;
+mod reports_claims;
 mod reports_pages;
 mod roster;
 mod security;

@@ -347,6 +347,8 @@ async fn every_operation_answers_as_the_document_says() {
     assert_eq!(api.ok("get", "/reports/coverage", &coverage)["region"], "360802");
     api.ok("get", "/reports/funding", &get(&app, &county, "/reports/funding?year=2026").await);
     api.ok("get", "/reports/season", &get(&app, &county, "/reports/season?year=2026").await);
+    api.ok("get", "/reports/claims", &get(&app, &county, "/reports/claims?year=2026").await);
+    api.ok("get", "/reports/years", &get(&app, &county, "/reports/years?year=2026").await);
     let targets = json!({"year": 2026, "rows": [{"region_code": "360802100", "households": "120",
         "renewal_percent": "85"}]});
     assert_eq!(api.ok("post", "/targets", &post(&app, &county, "/targets", targets).await)["changed"], 1);

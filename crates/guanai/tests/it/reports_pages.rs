@@ -11,7 +11,7 @@ use crate::util::TestApp;
 
 /// The texts of a report table's cells, row by row (header and total included), as the
 /// page shows them.
-fn table_cells(body: &str, key: &str) -> Vec<Vec<String>> {
+pub(crate) fn table_cells(body: &str, key: &str) -> Vec<Vec<String>> {
     let at = body.find(&format!("data-testid=\"{key}\"")).unwrap_or_else(|| panic!("no table {key}: {body}"));
     let table = &body[at..at + body[at..].find("</table>").expect("its end")];
     let table = &table[table.find("<thead").expect("a header")..];
@@ -42,7 +42,7 @@ fn table_cells(body: &str, key: &str) -> Vec<Vec<String>> {
 }
 
 /// A download's bytes (the test client's body is text).
-async fn download(app: &TestApp, client: &crate::util::Client, path: &str) -> Vec<u8> {
+pub(crate) async fn download(app: &TestApp, client: &crate::util::Client, path: &str) -> Vec<u8> {
     use axum::body::Body;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
@@ -55,7 +55,7 @@ async fn download(app: &TestApp, client: &crate::util::Client, path: &str) -> Ve
     response.into_body().collect().await.unwrap().to_bytes().to_vec()
 }
 
-fn xlsx_cells(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn xlsx_cells(bytes: &[u8]) -> Vec<Vec<String>> {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx file");
     let name = book.sheet_names()[0].clone();

@@ -15,13 +15,14 @@ use guanai_domain::claims::{claim_clocks, ClockSettings, ClockState};
 use guanai_domain::orgs::OrgKind;
 use guanai_domain::reports::Ratio;
 use guanai_domain::{Fen, Permission, RegionCode, RegionLevel};
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use super::claim_dates;
+use crate::access::within_region;
 use crate::entities::{claims, orgs, policies};
 use crate::reports::{count, GroupKey};
-use crate::{Actor, StoreResult};
+use crate::{Actor, Store, StoreResult};
 
 /// One county's claims of a year, as raw counts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -143,6 +144,10 @@ pub struct ClaimMeasures {
     pub total: CountyMeasures,
 }
 
+/// Each county's premium and insured persons of a year (the loss ratio's and the claim
+/// frequency's denominators), as the coverage report counts them.
+pub(crate) type CountyBase = BTreeMap<String, (Fen, u64)>;
+
 impl crate::handles::Claims<'_> {
     /// The measures and satisfaction of the claims within the actor's scope whose policy
     /// covers `year`, per county, with the county's premium and insured persons of that
@@ -150,12 +155,30 @@ impl crate::handles::Claims<'_> {
     pub async fn measures(self, actor: &Actor, year: i32) -> StoreResult<ClaimMeasures> {
         self.require(actor, Permission::ViewClaims).await?;
         let region = actor.scope().clone();
+        let txn = self.snapshot().await?;
+        let measures = self.measures_in(&txn, &region, year, None).await;
+        txn.commit().await?;
+        measures
+    }
+}
+
+impl Store {
+    /// The measures of the claims within `region` whose policy covers `year`, read on `db`
+    /// (one snapshot); `base` the counties' premium and insured persons when the caller
+    /// has them already (the coverage report's), else read here.
+    pub(crate) async fn measures_in(
+        &self,
+        db: &impl ConnectionTrait,
+        region: &RegionCode,
+        year: i32,
+        base: Option<CountyBase>,
+    ) -> StoreResult<ClaimMeasures> {
         let (calendar, settings) = (self.work_calendar().await?, ClockSettings::default());
         let today = self.today();
-        let key = GroupKey::Region(RegionLevel::County);
-        let txn = self.snapshot().await?;
-        let insured = self.reports().insured_groups(&txn, &region, year, key).await;
-        let persons = self.reports().person_groups(&txn, &region, year, key).await;
+        let base = match base {
+            Some(base) => base,
+            None => self.county_base(db, region, year).await?,
+        };
         let rows = claims::Entity::find()
             .join(
                 JoinType::InnerJoin,
@@ -165,18 +188,15 @@ impl crate::handles::Claims<'_> {
                     .into(),
             )
             .filter(policies::Column::Year.eq(year))
-            .filter(actor.scope_condition(claims::Column::VillageCode))
-            .all(&txn)
-            .await;
-        txn.commit().await?;
-        let (insured, persons, rows) = (insured?, persons?, rows?);
+            .filter(within_region(claims::Column::VillageCode, region.as_str()))
+            .all(db)
+            .await?;
         let mut by_county: BTreeMap<String, CountyMeasures> = BTreeMap::new();
         let county_of = |code: &str| code.chars().take(RegionLevel::County.code_len()).collect::<String>();
-        for (county, (_, premium)) in insured {
-            by_county.entry(county).or_default().premium = Fen::new(premium);
-        }
-        for (county, n) in persons {
-            by_county.entry(county).or_default().insured_persons = n;
+        for (county, (premium, persons)) in base {
+            let m = by_county.entry(county).or_default();
+            m.premium = premium;
+            m.insured_persons = persons;
         }
         for row in &rows {
             let m = by_county.entry(county_of(&row.village_code)).or_default();
@@ -210,7 +230,7 @@ impl crate::handles::Claims<'_> {
         let branches: BTreeMap<String, String> = orgs::Entity::find()
             .filter(orgs::Column::Kind.eq(OrgKind::Insurer.code()))
             .filter(orgs::Column::RegionCode.is_in(counties.iter().copied()))
-            .all(&self.db)
+            .all(db)
             .await?
             .into_iter()
             .map(|o| (o.region_code, o.name))
@@ -226,6 +246,25 @@ impl crate::handles::Claims<'_> {
             lines.push(m);
         }
         total.finish();
-        Ok(ClaimMeasures { year, region, rows: lines, total })
+        Ok(ClaimMeasures { year, region: region.clone(), rows: lines, total })
+    }
+
+    /// The counties' premium and insured persons of `year` within `region`.
+    async fn county_base(
+        &self,
+        db: &impl ConnectionTrait,
+        region: &RegionCode,
+        year: i32,
+    ) -> StoreResult<CountyBase> {
+        let key = GroupKey::Region(RegionLevel::County);
+        let insured = self.insured_groups(db, region, year, key).await?;
+        let persons = self.person_groups(db, region, year, key, &insured).await?;
+        Ok(insured
+            .into_iter()
+            .map(|(county, g)| {
+                let n = persons.get(&county).copied().unwrap_or(0);
+                (county, (Fen::new(g.premium), n))
+            })
+            .collect())
     }
 }

@@ -38,6 +38,7 @@ pub use apply::{ChangeFailed, ClaimChange};
 pub use bulk::ClaimsTopUp;
 pub use decide::{Decision, NewPayment};
 pub use exchange::{ExchangeClaim, ExportedClaim, EXPORT_LIMIT};
+pub(crate) use measures::CountyBase;
 pub use measures::{ClaimMeasures, CountyMeasures};
 pub use papers::PaperFile;
 pub use report::{NewClaim, Reported};

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{child_level, corrupt_region, count, ReportQuery};
 use crate::access::within_region;
-use crate::entities::{families, policies, policy_members, regions, targets};
+use crate::entities::{families, packages, policies, policy_members, regions, targets};
 use crate::policies::PolicyStatus;
 use crate::targets::Target;
 use crate::{Actor, Store, StoreResult};
@@ -87,6 +87,15 @@ impl CoverageRow {
         self.renewed_households += other.renewed_households;
         self.due_households += other.due_households;
     }
+}
+
+/// A group's underwritten policies of a year: distinct families, premium in fen, and
+/// the persons the policies insure added up.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Insured {
+    pub households: u64,
+    pub premium: i64,
+    pub persons: u64,
 }
 
 /// The coverage report of a region and year.
@@ -170,9 +179,9 @@ impl Store {
         let year = query.year;
         // One after the other, on one snapshot: every figure of the report is of one moment.
         let insured = self.insured_groups(db, &region, year, key).await?;
-        let persons = self.person_groups(db, &region, year, key).await?;
+        let persons = self.person_groups(db, &region, year, key, &insured).await?;
         let last = self.insured_groups(db, &region, year - 1, key).await?;
-        let last_persons = self.person_groups(db, &region, year - 1, key).await?;
+        let last_persons = self.person_groups(db, &region, year - 1, key, &last).await?;
         let renewed = self.renewed_groups(db, &region, year, key).await?;
         let eligible = self.eligible_groups(db, &region, year, key).await?;
         let names = self.regions().region_names(&[region.as_str()]).await?;
@@ -181,17 +190,17 @@ impl Store {
         for (code, label) in self.group_labels(db, &region, key).await? {
             rows.insert(code.clone(), CoverageRow { key: code, label, ..Default::default() });
         }
-        for (k, (households, premium)) in &insured {
+        for (k, g) in &insured {
             let r = row(&mut rows, k);
-            r.insured_households = *households;
-            r.premium = Fen::new(*premium);
+            r.insured_households = g.households;
+            r.premium = Fen::new(g.premium);
         }
         for (k, n) in &persons {
             row(&mut rows, k).insured_persons = *n;
         }
-        for (k, (households, _)) in &last {
-            row(&mut rows, k).last_year_households = *households;
-            row(&mut rows, k).due_households = *households;
+        for (k, g) in &last {
+            row(&mut rows, k).last_year_households = g.households;
+            row(&mut rows, k).due_households = g.households;
         }
         for (k, n) in &last_persons {
             row(&mut rows, k).last_year_persons = *n;
@@ -269,23 +278,25 @@ impl Store {
         })
     }
 
-    /// Underwritten policies of `year` within `region`: distinct families and premium per group.
+    /// Underwritten policies of `year` within `region` per group: distinct families, the
+    /// premium, and the persons the policies insure added up.
     pub(crate) async fn insured_groups(
         &self,
         db: &impl ConnectionTrait,
         region: &RegionCode,
         year: i32,
         key: Key,
-    ) -> StoreResult<HashMap<String, (u64, i64)>> {
+    ) -> StoreResult<HashMap<String, Insured>> {
         let mut select = policies::Entity::find()
             .select_only()
             .column_as(key.expr("policies"), "k")
             .column_as(Expr::col((policies::Entity, policies::Column::FamilyId)).count_distinct(), "n")
-            .column_as(self.sum_i64((policies::Entity, policies::Column::PremiumFen)), "premium");
+            .column_as(self.sum_i64((policies::Entity, policies::Column::PremiumFen)), "premium")
+            .column_as(self.sum_i64((policies::Entity, policies::Column::Persons)), "persons");
         if key.needs_families() {
             select = select.join(JoinType::InnerJoin, policy_family());
         }
-        let rows: Vec<(String, i64, Option<i64>)> = select
+        let rows: Vec<(String, i64, Option<i64>, Option<i64>)> = select
             .filter(policies::Column::Year.eq(year))
             .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
             .filter(within_region(policies::Column::VillageCode, region.as_str()))
@@ -293,17 +304,33 @@ impl Store {
             .into_tuple()
             .all(db)
             .await?;
-        Ok(rows.into_iter().map(|(k, n, p)| (k, (count(n), p.unwrap_or(0)))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(k, n, premium, persons)| {
+                let group = Insured {
+                    households: count(n),
+                    premium: premium.unwrap_or(0),
+                    persons: count(persons.unwrap_or(0)),
+                };
+                (k, group)
+            })
+            .collect())
     }
 
-    /// Insured persons (distinct) of `year`'s underwritten policies within `region`, per group.
+    /// Insured persons (distinct) of `year`'s underwritten policies within `region`, per
+    /// group: the policies' persons added up (`insured`) when no person can be on two
+    /// of them (see [`Store::one_policy_per_person`]), else counted through their members.
     pub(crate) async fn person_groups(
         &self,
         db: &impl ConnectionTrait,
         region: &RegionCode,
         year: i32,
         key: Key,
+        insured: &HashMap<String, Insured>,
     ) -> StoreResult<HashMap<String, u64>> {
+        if self.one_policy_per_person(db, year).await? {
+            return Ok(insured.iter().map(|(k, g)| (k.clone(), g.persons)).collect());
+        }
         let mut select = policy_members::Entity::find()
             .select_only()
             .column_as(key.expr("policies"), "k")
@@ -332,9 +359,29 @@ impl Store {
         Ok(rows.into_iter().map(|(k, n)| (k, count(n))).collect())
     }
 
+    /// Whether no person can be on two policies of `year`: every package of the year has
+    /// the same base product, and a person holds a product once a year (the cover slots'
+    /// primary key, which only a cancelled policy gives back), so each person insured that
+    /// year is on exactly one policy not cancelled, and a policy's `persons` are distinct
+    /// persons no other policy of the year counts.
+    pub(crate) async fn one_policy_per_person(
+        &self,
+        db: &impl ConnectionTrait,
+        year: i32,
+    ) -> StoreResult<bool> {
+        let bases: Option<i64> = packages::Entity::find()
+            .select_only()
+            .column_as(Expr::col(packages::Column::BaseProductId).count_distinct(), "n")
+            .filter(packages::Column::Year.eq(year))
+            .into_tuple()
+            .one(db)
+            .await?;
+        Ok(bases.unwrap_or(0) <= 1)
+    }
+
     /// Of the families insured in `year - 1` within `region` (grouped where they were),
     /// those with an underwritten policy in `year` too.
-    async fn renewed_groups(
+    pub(crate) async fn renewed_groups(
         &self,
         db: &impl ConnectionTrait,
         region: &RegionCode,
@@ -342,9 +389,10 @@ impl Store {
         key: Key,
     ) -> StoreResult<HashMap<String, u64>> {
         let underwritten = PolicyStatus::Underwritten.code();
+        // A set the engine builds once and probes, not a look-up per policy.
         let again = Expr::cust(format!(
-            "EXISTS (SELECT 1 FROM policies q WHERE q.family_id = policies.family_id \
-             AND q.year = {year} AND q.status = '{underwritten}')"
+            "policies.family_id IN (SELECT q.family_id FROM policies q \
+             WHERE q.year = {year} AND q.status = '{underwritten}')"
         ));
         let mut select = policies::Entity::find()
             .select_only()

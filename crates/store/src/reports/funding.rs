@@ -138,7 +138,7 @@ impl Store {
 
     /// Per source: the premium it pays for `year`'s policies (not cancelled) within
     /// `region`, and how many policies.
-    async fn by_source(
+    pub(crate) async fn by_source(
         &self,
         db: &impl ConnectionTrait,
         region: &RegionCode,

@@ -12,16 +12,23 @@
 //!   (renewed ÷ due). The renewals feature's due lists will refine "due" (lapses excluded
 //!   by rule); its figures slot in at [`CoverageRow::renewal`].
 //! - claims: counted per county by `claims/measures.rs`, beside the same premium and insured
-//!   persons read here ([`CoverageRow::premium`] is the loss ratio's denominator).
+//!   persons read here ([`CoverageRow::premium`] is the loss ratio's denominator), for a
+//!   year and year on year since 2021 (`claims.rs`).
+//! - insured persons: the policies' `persons` added up where no person can be on two
+//!   policies of the year (`Store::one_policy_per_person`), else distinct members counted.
 
+mod claims;
 mod coverage;
 mod funding;
 mod season;
+mod years;
 
+pub use claims::{ClaimsReport, FIRST_YEAR};
 pub(crate) use coverage::Key as GroupKey;
 pub use coverage::{CoverageReport, CoverageRow};
 pub use funding::{FundingReport, KindRow, SourceRow};
 pub use season::{SeasonCurve, SeasonPoint};
+pub use years::{YearLine, YearsReport};
 
 // `coverage_in`, `season_in`, `funding_in`: each report read on a given snapshot.
 
@@ -30,6 +37,7 @@ use guanai_domain::{Permission, RegionCode, RegionLevel};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{AccessMode, DatabaseTransaction, IsolationLevel, TransactionTrait};
 
+use crate::claims::ClaimMeasures;
 use crate::{Actor, Engine, Store, StoreError, StoreResult};
 
 /// What a report is asked for: a year, a region within the actor's scope (the scope when
@@ -47,11 +55,13 @@ pub struct Overview {
     pub coverage: CoverageReport,
     pub season: SeasonCurve,
     pub funding: FundingReport,
+    /// The year's claims per county (the coverage's premium and persons beside them).
+    pub claims: ClaimMeasures,
 }
 
 impl crate::handles::Reports<'_> {
-    /// The coverage (by region), the season's curve and the funding of the actor's scope
-    /// for `year`, all of one moment.
+    /// The coverage (by region), the season's curve, the funding and the claims of the
+    /// actor's scope for `year`, all of one moment.
     pub async fn overview(self, actor: &Actor, year: i32) -> StoreResult<Overview> {
         let region = self.report_region(actor, None).await?;
         let set = self.targets().targets_under(actor, &region, year).await?;
@@ -60,8 +70,42 @@ impl crate::handles::Reports<'_> {
         let coverage = self.coverage_in(&txn, &region, &query, &set).await;
         let season = self.season_in(&txn, &region, year).await;
         let funding = self.funding_in(&txn, &region, year).await;
+        let claims = match &coverage {
+            Ok(report) => self.measures_in(&txn, &region, year, claims::county_base_of(report)).await,
+            // Not read: the coverage's own error is the one returned below.
+            Err(_) => Err(StoreError::Corrupt("the coverage was not read".to_owned())),
+        };
         txn.commit().await?;
-        Ok(Overview { coverage: coverage?, season: season?, funding: funding? })
+        Ok(Overview { coverage: coverage?, season: season?, funding: funding?, claims: claims? })
+    }
+}
+
+/// What the bulletin says: the coverage by region and the year's claims, of one moment.
+#[derive(Debug, Clone)]
+pub struct BulletinFigures {
+    pub coverage: CoverageReport,
+    pub claims: ClaimMeasures,
+}
+
+impl crate::handles::Reports<'_> {
+    /// The bulletin's figures of `region` (the scope when absent) for `year`.
+    pub async fn bulletin(
+        self,
+        actor: &Actor,
+        region: Option<&RegionCode>,
+        year: i32,
+    ) -> StoreResult<BulletinFigures> {
+        let region = self.report_region(actor, region).await?;
+        let set = self.targets().targets_under(actor, &region, year).await?;
+        let query = ReportQuery { year, region: Some(region.clone()), by: Dimension::Region };
+        let txn = self.snapshot().await?;
+        let coverage = self.coverage_in(&txn, &region, &query, &set).await;
+        let claims = match &coverage {
+            Ok(report) => self.measures_in(&txn, &region, year, claims::county_base_of(report)).await,
+            Err(_) => Err(StoreError::Corrupt("the coverage was not read".to_owned())),
+        };
+        txn.commit().await?;
+        Ok(BulletinFigures { coverage: coverage?, claims: claims? })
     }
 }
 

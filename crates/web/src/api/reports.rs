@@ -1,11 +1,11 @@
-//! Reports and targets in JSON: the coverage report, the funding report and the season's
-//! curve of a region and year (raw counts, so every ratio can be computed both ways), and
-//! the targets, read and set. The same requests and store calls as the report pages.
+//! Reports and targets in JSON: the coverage report, the funding report, the season's
+//! curve, the claims report and the figures year on year of a region and year (raw counts, so every ratio can be
+//! computed both ways), and the targets, read and set. The same requests and store calls as the report pages.
 
 use axum::extract::{Query, State};
 use axum::Json;
 use guanai_domain::Permission;
-use guanai_store::reports::{CoverageReport, FundingReport, SeasonCurve};
+use guanai_store::reports::{ClaimsReport, CoverageReport, FundingReport, SeasonCurve, YearsReport};
 use guanai_store::targets::Target;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,6 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(coverage))
         .routes(routes!(funding))
         .routes(routes!(season))
+        .routes(routes!(claims))
+        .routes(routes!(years))
         .routes(routes!(targets, set_targets))
 }
 
@@ -89,6 +91,48 @@ pub async fn season(
     require(&state, actor, Permission::ViewReports, "/api/v1/reports/season").await?;
     let query = filter.to_query(state.today()).map_err(bad)?;
     Ok(Json(state.store.reports().season(actor, query.region.as_ref(), query.year).await?))
+}
+
+/// The claims' measures per county (reported, paid, refused, amount paid, premium and
+/// insured persons, days from report to payment, fast lane, clocks breached) for every
+/// year from 2021 to the year asked for, the last being that year's.
+#[utoipa::path(
+    get,
+    path = "/reports/claims",
+    tag = "reports",
+    params(ReportFilter),
+    responses((status = 200, description = "理赔统计（逐年）", body = ClaimsReport)),
+)]
+pub async fn claims(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(filter): Query<ReportFilter>,
+) -> Result<Json<ClaimsReport>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewReports, "/api/v1/reports/claims").await?;
+    let query = filter.to_query(state.today()).map_err(bad)?;
+    Ok(Json(state.store.reports().claims(actor, query.region.as_ref(), query.year).await?))
+}
+
+/// The region's figures for every year from 2021 to the year asked for: insured
+/// households and persons, premium, renewed and due households, and the premium by kind
+/// of source (in the order of the funding kinds).
+#[utoipa::path(
+    get,
+    path = "/reports/years",
+    tag = "reports",
+    params(ReportFilter),
+    responses((status = 200, description = "逐年对比", body = YearsReport)),
+)]
+pub async fn years(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(filter): Query<ReportFilter>,
+) -> Result<Json<YearsReport>, ApiError> {
+    let actor = &user.session.actor;
+    require(&state, actor, Permission::ViewReports, "/api/v1/reports/years").await?;
+    let query = filter.to_query(state.today()).map_err(bad)?;
+    Ok(Json(state.store.reports().years(actor, query.region.as_ref(), query.year).await?))
 }
 
 /// The targets and coverage bases set for the region (the caller's scope when absent)

@@ -1,17 +1,20 @@
-//! The bulletin (通报): generated sentences (`domain::reports::bulletin_summary`), the
-//! regions below ranked in a table, a printable A4 page, and a .docx of the same text and
-//! table for offices to edit in WPS or Word before issuing it (written with `docx-rs`).
+//! The bulletin (通报): generated sentences (`domain::reports::bulletin_summary`, with the
+//! year's claims once any is reported), the regions below ranked in a table and the
+//! counties' claims ranked by loss ratio, a printable A4 page, and a .docx of the same text
+//! and tables for offices to edit in WPS or Word before issuing it (written with `docx-rs`).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
-use guanai_domain::reports::{bulletin_summary, growth_text, ranks, BulletinFacts, Dimension, Ratio};
-use guanai_domain::RegionLevel;
+use guanai_domain::reports::{bulletin_summary, growth_text, ranks, BulletinFacts, Ratio};
+use guanai_domain::{RegionCode, RegionLevel};
 use guanai_import::reports::{Cell, ReportTable};
 use guanai_store::audit::AuditEvent;
-use guanai_store::reports::CoverageReport;
+use guanai_store::claims::ClaimMeasures;
+use guanai_store::reports::{BulletinFigures, CoverageReport};
+use guanai_store::Actor;
 
 use super::tables::{shown, ShownTable};
 use crate::error::WebError;
@@ -26,11 +29,12 @@ pub(crate) struct Bulletin {
     pub issuer: String,
     pub date: String,
     pub summary: String,
-    pub table: ReportTable,
+    /// The regions below ranked, then (once claims are reported) the counties' claims.
+    pub tables: Vec<ReportTable>,
 }
 
-/// The bulletin of a coverage report (by region) on `today`.
-pub(crate) fn bulletin(report: &CoverageReport, today: NaiveDate) -> Bulletin {
+/// The bulletin of a coverage report (by region) and the year's claims on `today`.
+pub(crate) fn bulletin(report: &CoverageReport, claims: &ClaimMeasures, today: NaiveDate) -> Bulletin {
     let area = match report.region.level() {
         RegionLevel::City => "全市".to_owned(),
         _ => report.region_name.clone(),
@@ -52,7 +56,10 @@ pub(crate) fn bulletin(report: &CoverageReport, today: NaiveDate) -> Bulletin {
         renewal: report.total.renewal(),
         coverage: report.total.coverage(),
         premium: report.total.premium,
-        claims: None,
+        claims: (claims.total.reported > 0).then(|| {
+            let t = &claims.total;
+            (t.reported, t.amount_paid, t.loss_ratio())
+        }),
         reached: reached.iter().map(|r| r.label.clone()).collect(),
         with_target: report.rows.iter().filter(|r| r.target_households.is_some()).count(),
     };
@@ -91,12 +98,16 @@ pub(crate) fn bulletin(report: &CoverageReport, today: NaiveDate) -> Bulletin {
             .collect(),
         total: None,
     };
+    let mut tables = vec![table];
+    if claims.total.reported > 0 {
+        tables.push(super::claims::county_table(claims, &report.region_name, false));
+    }
     Bulletin {
         title: format!("关于{}年度计生家庭意外伤害保险工作进展情况的通报", report.year),
         issuer: format!("{}计划生育协会", report.region_name),
         date: format!("{}年{}月{}日", today.year(), today.month(), today.day()),
         summary: bulletin_summary(&facts),
-        table,
+        tables,
     }
 }
 
@@ -110,10 +121,24 @@ struct BulletinPage {
     docx: String,
 }
 
-async fn load(state: &AppState, user: &PageUser, filter: &ReportFilter) -> Result<CoverageReport, WebError> {
-    let mut query = filter.to_query(state.today()).map_err(WebError::BadRequest)?;
-    query.by = Dimension::Region;
-    Ok(state.store.reports().coverage(&user.session.actor, &query).await?)
+async fn load(state: &AppState, actor: &Actor, filter: &ReportFilter) -> Result<BulletinFigures, WebError> {
+    let query = filter.to_query(state.today()).map_err(WebError::BadRequest)?;
+    Ok(state.store.reports().bulletin(actor, query.region.as_ref(), query.year).await?)
+}
+
+/// The bulletin of `region` (the actor's scope when absent) and `year` as a Word document,
+/// with its file name and the coverage it tells of: what the download sends (and the
+/// benchmark times).
+pub async fn bulletin_document(
+    state: &AppState,
+    actor: &Actor,
+    region: Option<&RegionCode>,
+    year: i32,
+) -> Result<(String, CoverageReport, Vec<u8>), WebError> {
+    let figures = state.store.reports().bulletin(actor, region, year).await?;
+    let b = bulletin(&figures.coverage, &figures.claims, state.today());
+    let bytes = bulletin_docx(&b)?;
+    Ok((format!("{}_{}.docx", b.title, figures.coverage.region_name), figures.coverage, bytes))
 }
 
 /// The bulletin as a printable page.
@@ -122,8 +147,8 @@ pub async fn show(
     user: PageUser,
     Query(filter): Query<ReportFilter>,
 ) -> Result<Response, WebError> {
-    let report = load(&state, &user, &filter).await?;
-    let b = bulletin(&report, state.today());
+    let BulletinFigures { coverage: report, claims } = load(&state, &user.session.actor, &filter).await?;
+    let b = bulletin(&report, &claims, state.today());
     let shell = Shell::new(
         &state,
         &user.session,
@@ -138,7 +163,12 @@ pub async fn show(
     );
     render(&BulletinPage {
         shell,
-        tables: vec![shown("bulletin-table", &b.table)],
+        tables: b
+            .tables
+            .iter()
+            .zip(["bulletin-table", "bulletin-claims"])
+            .map(|(t, k)| shown(k, t))
+            .collect(),
         chart: super::coverage::coverage_bars(&report),
         bulletin: b,
         docx,
@@ -162,17 +192,24 @@ pub(crate) fn bulletin_docx(b: &Bulletin) -> Result<Vec<u8>, WebError> {
     let cell = |text: &str, bold: bool| {
         TableCell::new().add_paragraph(Paragraph::new().add_run(text_run(text, 24, bold)))
     };
-    let mut rows = vec![TableRow::new(b.table.headers.iter().map(|h| cell(h, true)).collect())];
-    for row in &b.table.rows {
-        rows.push(TableRow::new(row.iter().map(|(c, _)| cell(&c.shown(), false)).collect()));
-    }
-    let doc = Docx::new()
+    let mut doc = Docx::new()
         .page_size(11906, 16838)
         .add_paragraph(Paragraph::new().add_run(text_run(&b.title, 36, true)).align(AlignmentType::Center))
         .add_paragraph(Paragraph::new().add_run(text_run(&b.issuer, 28, false)).align(AlignmentType::Center))
-        .add_paragraph(Paragraph::new().add_run(text_run(&b.summary, 32, false)))
-        .add_paragraph(Paragraph::new().add_run(text_run(&b.table.title, 28, true)))
-        .add_table(Table::new(rows))
+        .add_paragraph(Paragraph::new().add_run(text_run(&b.summary, 32, false)));
+    for table in &b.tables {
+        let mut rows = vec![TableRow::new(table.headers.iter().map(|h| cell(h, true)).collect())];
+        for row in &table.rows {
+            rows.push(TableRow::new(row.iter().map(|(c, _)| cell(&c.shown(), false)).collect()));
+        }
+        if let Some(total) = &table.total {
+            rows.push(TableRow::new(total.iter().map(|c| cell(&c.shown(), true)).collect()));
+        }
+        doc = doc
+            .add_paragraph(Paragraph::new().add_run(text_run(&table.title, 28, true)))
+            .add_table(Table::new(rows));
+    }
+    let doc = doc
         .add_paragraph(Paragraph::new().add_run(text_run(&b.issuer, 32, false)).align(AlignmentType::Right))
         .add_paragraph(Paragraph::new().add_run(text_run(&b.date, 32, false)).align(AlignmentType::Right));
     let mut out = std::io::Cursor::new(Vec::new());
@@ -186,14 +223,10 @@ pub async fn docx(
     user: PageUser,
     Query(filter): Query<ReportFilter>,
 ) -> Result<Response, WebError> {
-    let report = load(&state, &user, &filter).await?;
-    let b = bulletin(&report, state.today());
-    let bytes = bulletin_docx(&b)?;
+    let query = filter.to_query(state.today()).map_err(WebError::BadRequest)?;
+    let (name, report, bytes) =
+        bulletin_document(&state, &user.session.actor, query.region.as_ref(), query.year).await?;
     let target = format!("bulletin/{}/{}", report.year, report.region);
     state.store.audit(&user.session.actor, AuditEvent::ok("bulletin.export", "通报", target)).await?;
-    Ok(crate::download::docx(
-        &format!("{}_{}.docx", b.title, report.region_name),
-        &format!("bulletin-{}-{}.docx", report.region, report.year),
-        bytes,
-    ))
+    Ok(crate::download::docx(&name, &format!("bulletin-{}-{}.docx", report.region, report.year), bytes))
 }

@@ -2,12 +2,15 @@
 //! pages: the association's staff, supervisors and auditors see coverage, targets,
 //! renewals and premium with the regions below side by side, the season's curve and the
 //! premium by kind of source; village agents see their villages' figures (after their
-//! to-do lists); the insurer's users see what is insured and the premium per county (the
-//! loss ratio's denominator; claim figures join it once claims are recorded). Every figure
-//! links to the report or list behind it; every chart has its numbers beside it.
+//! to-do lists); the insurer's users see what is insured, the premium and the loss ratio
+//! per county (the claim queue by clock is the claims' home panel). Everyone's figures
+//! include the year's claims: reported and paid, the amount paid, the loss ratio and the
+//! claims with a clock breached. Every figure links to the report or list behind it; every
+//! chart has its numbers beside it.
 
 use guanai_domain::reports::{growth_text, Ratio};
 use guanai_domain::{Permission, Role};
+use guanai_store::claims::ClaimMeasures;
 use guanai_store::policies::PolicyStatus;
 use guanai_store::reports::{CoverageReport, FundingReport, Overview, SeasonCurve};
 use guanai_store::Actor;
@@ -53,13 +56,19 @@ pub(crate) async fn dashboard(state: &AppState, actor: &Actor) -> Result<Option<
         return Ok(None);
     }
     let year = this_year(state.today());
-    let Overview { coverage, season, funding } = state.store.reports().overview(actor, year).await?;
+    let Overview { coverage, season, funding, claims } = state.store.reports().overview(actor, year).await?;
     let lists = actor.can(Permission::ViewFamilies);
     let report_href = format!("/reports?{}", query(&[("year", &year.to_string())]));
+    let claims_href = format!("/reports/claims?{}", query(&[("year", &year.to_string())]));
     let mut stats = headline(&coverage, &report_href, lists);
+    stats.extend(claim_stats(&claims, &claims_href));
     let mut charts = Vec::new();
     if actor.role().is_insurer() {
-        stats.retain(|s| matches!(s.key, "dash-households" | "dash-persons" | "dash-premium"));
+        stats.retain(|s| {
+            matches!(s.key, "dash-households" | "dash-persons" | "dash-premium")
+                || s.key.starts_with("dash-claims")
+        });
+        charts.push(loss_ratio_panel(&claims));
         charts.push(premium_by_region(&coverage));
     } else {
         charts.push(Chart {
@@ -77,6 +86,7 @@ pub(crate) async fn dashboard(state: &AppState, actor: &Actor) -> Result<Option<
         charts.push(season_panel(&season, coverage.total.target_households));
         if actor.role() != Role::VillageAgent {
             charts.push(by_source(&funding));
+            charts.push(loss_ratio_panel(&claims));
         }
     }
     Ok(Some(Dashboard {
@@ -152,6 +162,61 @@ fn headline(report: &CoverageReport, report_href: &str, lists: bool) -> Vec<Stat
         href: report,
     });
     stats
+}
+
+/// The year's claims: reported (and paid), the amount paid, the loss ratio, the breaches.
+fn claim_stats(m: &ClaimMeasures, href: &str) -> Vec<Stat> {
+    let t = &m.total;
+    let href = Some(href.to_owned());
+    vec![
+        Stat {
+            key: "dash-claims-reported",
+            label: "理赔报案（件）",
+            value: t.reported.to_string(),
+            note: format!("已赔付 {} 件（{}）", t.paid, t.paid_share().percent()),
+            href: href.clone(),
+        },
+        Stat {
+            key: "dash-claims-paid",
+            label: "赔付金额（元）",
+            value: t.amount_paid.yuan_string(),
+            note: format!("报案至赔付平均 {} 天", t.average_days()),
+            href: href.clone(),
+        },
+        Stat {
+            key: "dash-claims-loss-ratio",
+            label: "赔付率",
+            value: t.loss_ratio().percent(),
+            note: "赔付金额 ÷ 保费".to_owned(),
+            href: href.clone(),
+        },
+        Stat {
+            key: "dash-claims-breached",
+            label: "超时限案件",
+            value: t.breached.to_string(),
+            note: format!("快速通道 {}", t.fast_lane_share().percent()),
+            href,
+        },
+    ]
+}
+
+/// The counties' loss ratios side by side.
+fn loss_ratio_panel(m: &ClaimMeasures) -> Chart {
+    Chart {
+        key: "chart-loss-ratio",
+        title: "各县（区）赔付率".to_owned(),
+        svg: super::claims::loss_ratio_bars(m),
+        numbers: m
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.county_name.clone(),
+                    format!("{} / {}元", r.loss_ratio().percent(), r.amount_paid.yuan_string()),
+                )
+            })
+            .collect(),
+    }
 }
 
 fn season_panel(curve: &SeasonCurve, target: Option<u64>) -> Chart {

@@ -3,17 +3,21 @@
 //! exported to .xlsx from the very same table, so the export is what was on the screen.
 
 mod bulletin;
+mod claims;
 mod coverage;
 pub(crate) mod dashboard;
 mod funding;
 mod tables;
 mod targets;
+mod years;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use guanai_domain::{RegionCode, RegionLevel};
 use guanai_store::Actor;
+
+pub use bulletin::bulletin_document;
 
 use crate::error::WebError;
 use crate::pages::Crumb;
@@ -26,6 +30,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports", get(coverage::show))
         .route("/reports/coverage.xlsx", get(coverage::export))
+        .route("/reports/claims", get(claims::show))
+        .route("/reports/claims.xlsx", get(claims::export))
+        .route("/reports/years", get(years::show))
+        .route("/reports/years.xlsx", get(years::export))
         .route("/reports/funding", get(funding::show))
         .route("/reports/funding.xlsx", get(funding::export))
         .route("/reports/bulletin", get(bulletin::show))

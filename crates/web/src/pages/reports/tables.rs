@@ -2,11 +2,13 @@
 //! link behind each figure that has a list) and the .xlsx export writes the very same
 //! cells.
 
+use guanai_domain::funding::FundingKind;
 use guanai_domain::reports::{growth_text, ranks, Dimension, Ratio};
+use guanai_domain::Fen;
 use guanai_domain::RegionLevel;
 use guanai_import::reports::{Cell, ReportTable};
 use guanai_store::policies::PolicyStatus;
-use guanai_store::reports::{CoverageReport, CoverageRow, FundingReport};
+use guanai_store::reports::{CoverageReport, CoverageRow, FundingReport, YearLine, YearsReport};
 
 use crate::pages::query;
 
@@ -222,4 +224,70 @@ pub(crate) fn shown(key: &'static str, table: &ReportTable) -> ShownTable {
         rows: table.rows.iter().map(|r| r.iter().map(|(c, h)| cell(c, h.clone())).collect()).collect(),
         total: table.total.iter().flatten().map(|c| cell(c, None)).collect(),
     }
+}
+
+/// The region's coverage year on year since 2021.
+pub(crate) fn coverage_years_table(report: &YearsReport, area: &str) -> ReportTable {
+    let mut last: Option<&YearLine> = None;
+    let mut rows = Vec::new();
+    for l in &report.lines {
+        let growth = |f: fn(&YearLine) -> u64| {
+            Cell::Rate(last.map_or_else(|| "—".to_owned(), |p| growth_text(f(l), f(p))))
+        };
+        rows.push(
+            vec![
+                Cell::Text(format!("{}年度", l.year)),
+                Cell::Count(l.insured_households),
+                growth(|l| l.insured_households),
+                Cell::Count(l.insured_persons),
+                growth(|l| l.insured_persons),
+                Cell::Money(l.premium),
+                rate(Some(l.renewal())),
+            ]
+            .into_iter()
+            .map(|c| (c, None))
+            .collect(),
+        );
+        last = Some(l);
+    }
+    ReportTable {
+        title: format!("{area}参保情况逐年对比（{}–{}年度）", first_year(report), report.year),
+        headers: ["保单年度", "参保户数", "户数同比", "参保人数", "人数同比", "保费（元）", "续保率"]
+            .map(str::to_owned)
+            .to_vec(),
+        rows,
+        total: None,
+    }
+}
+
+/// The region's premium by kind of source year on year since 2021.
+pub(crate) fn funding_years_table(report: &YearsReport, area: &str) -> ReportTable {
+    let mut headers = vec!["保单年度".to_owned()];
+    headers.extend(FundingKind::ALL.iter().map(|k| format!("{}（元）", k.label())));
+    headers.push("合计（元）".to_owned());
+    headers.push("同比".to_owned());
+    let sum = |l: &YearLine| l.funding.iter().map(|f| f.get()).sum::<i64>();
+    let mut last: Option<i64> = None;
+    let mut rows = Vec::new();
+    for l in &report.lines {
+        let mut cells = vec![Cell::Text(format!("{}年度", l.year))];
+        cells.extend(l.funding.iter().map(|f| Cell::Money(*f)));
+        let total = sum(l);
+        cells.push(Cell::Money(Fen::new(total)));
+        cells.push(Cell::Rate(
+            last.map_or_else(|| "—".to_owned(), |p| growth_text(total.max(0) as u64, p.max(0) as u64)),
+        ));
+        rows.push(cells.into_iter().map(|c| (c, None)).collect());
+        last = Some(total);
+    }
+    ReportTable {
+        title: format!("{area}保费筹资逐年对比（按来源类型，{}–{}年度）", first_year(report), report.year),
+        headers,
+        rows,
+        total: None,
+    }
+}
+
+fn first_year(report: &YearsReport) -> i32 {
+    report.lines.first().map_or(report.year, |l| l.year)
 }
