@@ -22,6 +22,7 @@ mod m20261207_000019_activity_kinds;
 mod m20261208_000020_file_tags;
 mod m20261209_000021_renewal_counts;
 mod m20261210_000022_claims_sent;
+mod m20261210_000024_claims_open_queue;
 mod m20261210_000025_funding_cover;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000020_file_tags::Migration),
             Box::new(m20261209_000021_renewal_counts::Migration),
             Box::new(m20261210_000022_claims_sent::Migration),
+            Box::new(m20261210_000024_claims_open_queue::Migration),
             Box::new(m20261210_000025_funding_cover::Migration),
         ]
     }
