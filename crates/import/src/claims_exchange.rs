@@ -212,9 +212,9 @@ fn read_file(bytes: &[u8]) -> Result<(Vec<String>, Vec<SourceRow>), ImportError>
         [IMPORT_HEADERS[0], IMPORT_HEADERS[1]].iter().all(|name| row.cells.iter().any(|c| c.trim() == *name))
     };
     let Some(index) = raw.iter().take(HEADER_SEARCH).position(is_header) else {
-        return Err(ImportError::Unreadable(
-            "找不到表头：前15行中没有一行同时含有“案件编号”“类型”。请使用理赔交换的导入模板填写".to_owned(),
-        ));
+        return Err(ImportError::Unreadable(format!(
+            "找不到表头：前{HEADER_SEARCH}行中没有一行同时含有“案件编号”“类型”。请使用理赔交换的导入模板填写"
+        )));
     };
     let data = raw.split_off(index + 1);
     let headers = raw.pop().map(|row| row.cells).unwrap_or_default();

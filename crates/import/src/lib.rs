@@ -30,7 +30,8 @@ pub enum ImportError {
     #[error("文件无法读取：{0}")]
     Unreadable(String),
     #[error(
-        "找不到表头：前15行中没有一行同时含有“姓名”“身份证号”等列名。请保留名单的表头行，或下载模板对照填写"
+        "找不到表头：前{}行中没有一行同时含有“姓名”“身份证号”等列名。请保留名单的表头行，或下载模板对照填写",
+        table::HEADER_SEARCH
     )]
     NoHeader,
     /// Required fields no column holds; `headers` is the file's header row, for choosing.

@@ -12,7 +12,7 @@ use guanai_store::targets::{Target, TargetChange, TargetValues};
 use guanai_store::{Actor, Store};
 use rust_xlsxwriter::{Color, Format, Workbook};
 
-use crate::table::read_rows;
+use crate::table::{read_rows, HEADER_SEARCH};
 use crate::ImportError;
 
 /// The columns of the layout, as written and as recognised (besides these names, a few
@@ -68,13 +68,13 @@ pub async fn read_targets(
 
 fn parse_targets(bytes: &[u8], regions: &[DivisionRow], year: i32) -> Result<TargetFile, ImportError> {
     let rows = read_rows(bytes)?;
-    let header_at = rows.iter().take(15).position(|r| {
+    let header_at = rows.iter().take(HEADER_SEARCH).position(|r| {
         let found: Vec<Column> = r.cells.iter().filter_map(|c| recognise(c)).collect();
         (found.contains(&Column::Code) || found.contains(&Column::Name)) && found.len() >= 2
     });
     let Some(header_at) = header_at else {
         return Err(ImportError::Unreadable(
-            "找不到表头：前15行中没有一行同时含有“区划代码”（或“区划名称”）和“目标户数”等列名。请下载模板对照填写".to_owned(),
+            format!("找不到表头：前{HEADER_SEARCH}行中没有一行同时含有“区划代码”（或“区划名称”）和“目标户数”等列名。请下载模板对照填写"),
         ));
     };
     let columns: Vec<Option<Column>> = rows[header_at].cells.iter().map(|c| recognise(c)).collect();

@@ -73,7 +73,7 @@ pub(super) fn read_return(bytes: &[u8]) -> Result<(Vec<String>, Vec<ReturnRow>),
     });
     let Some((header_index, map)) = found else {
         return Err(ImportError::Unreadable(
-            "找不到表头：前15行中没有一行同时含有“系统保单编号”（或“证书编号”）、“承保结果”、“保单号”、“拒保原因”。请使用系统导出的承保清单填写".to_owned(),
+            format!("找不到表头：前{HEADER_SEARCH}行中没有一行同时含有“系统保单编号”（或“证书编号”）、“承保结果”、“保单号”、“拒保原因”。请使用系统导出的承保清单填写"),
         ));
     };
     let headers = raw[header_index].cells.clone();
