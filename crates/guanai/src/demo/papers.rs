@@ -73,7 +73,7 @@ fn drawing(claim: i64, paper: Paper) -> Vec<u8> {
 /// day.
 pub async fn attach(store: &Store, actor: &Actor, claim: i64, papers: &[Paper]) -> anyhow::Result<()> {
     for paper in papers {
-        let upload = Upload { name: format!("{}.png", paper.label()), bytes: drawing(claim, *paper) };
+        let upload = Upload::from_bytes(format!("{}.png", paper.label()), drawing(claim, *paper));
         store.claims().add_paper_files(actor, claim, *paper, vec![upload]).await?;
     }
     Ok(())

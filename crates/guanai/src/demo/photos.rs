@@ -38,10 +38,7 @@ pub async fn add(store: &Store, system: &Actor, activity_id: i64, count: u32) ->
         return Ok(());
     }
     let uploads = (0..count)
-        .map(|i| Upload {
-            name: format!("活动现场{}.png", i + 1),
-            bytes: drawing(activity_id as u32 * 7 + i),
-        })
+        .map(|i| Upload::from_bytes(format!("活动现场{}.png", i + 1), drawing(activity_id as u32 * 7 + i)))
         .collect();
     store.publicity().add_photos(system, activity_id, uploads).await?;
     Ok(())

@@ -78,6 +78,21 @@ pub(crate) fn phone_jpeg() -> Vec<u8> {
     [&plain[..2], exif_segment().as_slice(), &plain[2..]].concat()
 }
 
+/// The phone photo with about 420 KB of maker notes (APP2 segments full of [`SECRET`]), as
+/// cameras write them: past what an upload keeps in memory, so it reaches the decoder
+/// through the spool's file.
+fn bulky_phone_jpeg() -> Vec<u8> {
+    let phone = phone_jpeg();
+    let payload: Vec<u8> = SECRET.iter().copied().cycle().take(60_000).collect();
+    let mut notes = Vec::new();
+    for _ in 0..7 {
+        notes.extend_from_slice(&[0xFF, 0xE2]);
+        notes.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        notes.extend_from_slice(&payload);
+    }
+    [&phone[..2], notes.as_slice(), &phone[2..]].concat()
+}
+
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -271,6 +286,25 @@ async fn a_phone_photo_loses_its_exif_and_gps_is_turned_upright_and_kept_sealed(
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     let entries = app.audit_entries("demo.county", "ok").await;
     assert!(entries.iter().any(|e| e.action == "file.delete" && e.target_id == ids[0].to_string()));
+}
+
+#[tokio::test]
+async fn a_photo_too_large_to_keep_in_memory_arrives_whole_through_the_spool_and_is_cleaned() {
+    let app = TestApp::demo().await;
+    let (activity, county) = county_activity(&app).await;
+    let original = bulky_phone_jpeg();
+    assert!(original.len() > 400_000, "{} bytes", original.len());
+    let path = format!("/api/v1/activities/{activity}/photos");
+    let api = upload(&app, &county, &path, &[("大照片.jpg", &original)], true).await;
+    assert_eq!(api.status, StatusCode::CREATED, "{}", api.body);
+    let ids = photo_ids(&app, &county, activity).await;
+    assert_eq!(ids.len(), 1);
+    let (status, _, served) = get_bytes(&app, &county, &format!("/publicity/photos/{}", ids[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    let decoded = image::load_from_memory(&served).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (32, 64), "read whole, turned upright");
+    assert!(!contains(&served, SECRET), "nothing of the maker notes or the GPS block");
+    assert!(served.len() < 20_000, "only the pixels are kept: {} bytes", served.len());
 }
 
 #[tokio::test]

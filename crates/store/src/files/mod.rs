@@ -13,8 +13,9 @@
 //! file's region again, audits the view, and answers "not found" outside the scope.
 
 mod images;
+mod spool;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -35,6 +36,8 @@ use crate::audit::AuditEvent;
 use crate::entities::files;
 use crate::{Actor, Store, StoreError, StoreResult};
 
+pub use spool::{Spool, Upload};
+
 /// The type every kept image is served as.
 pub const JPEG: &str = JPEG_TYPE;
 
@@ -46,13 +49,8 @@ const DECODERS: usize = 2;
 pub(crate) struct FileRoot {
     blobs: Arc<dyn ObjectStore>,
     decoders: Arc<tokio::sync::Semaphore>,
-}
-
-/// A file as uploaded: the name the browser gave and the bytes.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub name: String,
-    pub bytes: Vec<u8>,
+    /// Where uploads arriving are spooled (`spool.rs`).
+    incoming: PathBuf,
 }
 
 /// An upload decoded and re-encoded (or a PDF checked), ready to be kept; nothing is
@@ -66,6 +64,13 @@ pub struct Prepared {
     thumbnail: Option<Vec<u8>>,
     width: u32,
     height: u32,
+}
+
+/// An upload opened on the decoder's thread.
+enum Opened {
+    /// A PDF, kept as it came.
+    Pdf(Vec<u8>),
+    Image(images::Reencoded),
 }
 
 /// Blobs written for prepared files, not yet recorded: the rows are written next, in the
@@ -172,9 +177,13 @@ impl Store {
             .map_err(|e| StoreError::invalid(format!("无法创建文件目录“{}”：{e}", dir.display())))?;
         let blobs = LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| StoreError::invalid(format!("无法使用文件目录“{}”：{e}", dir.display())))?;
+        let incoming = dir.join("incoming");
+        std::fs::create_dir_all(&incoming)
+            .map_err(|e| StoreError::invalid(format!("无法创建文件目录“{}”：{e}", incoming.display())))?;
         self.file_root = Some(FileRoot {
             blobs: Arc::new(blobs),
             decoders: Arc::new(tokio::sync::Semaphore::new(DECODERS)),
+            incoming,
         });
         Ok(self)
     }
@@ -202,27 +211,23 @@ impl crate::handles::Files<'_> {
         self.file_root.is_some()
     }
 
-    /// Decodes and re-encodes every upload, on blocking threads (a PDF, where `purpose`
-    /// takes one, is only told by its signature and size); one refused upload refuses them
-    /// all, with a Chinese message naming the file, and nothing is kept.
+    /// A new upload named `name`, to be received chunk by chunk (the web layer's multipart
+    /// reader); its bytes go to a file once past a few hundred KB.
+    pub fn spool(self, name: impl Into<String>) -> StoreResult<Spool> {
+        Ok(Spool::new(name.into(), self.root()?.incoming.clone()))
+    }
+
+    /// Decodes and re-encodes every upload, on blocking threads, a few at a time (a PDF,
+    /// where `purpose` takes one, is only told by its signature and size); one refused
+    /// upload refuses them all, with a Chinese message naming the file, and nothing is kept.
+    /// An upload's bytes enter memory only once it has its turn.
     pub async fn prepare(self, purpose: FilePurpose, uploads: Vec<Upload>) -> StoreResult<Vec<Prepared>> {
         let root = self.root()?;
         let mut prepared = Vec::with_capacity(uploads.len());
         for upload in uploads {
             let name = display_name(&upload.name, if purpose.accepts_pdf() { "文件" } else { "照片" });
-            if purpose.accepts_pdf() && is_pdf(&upload.bytes) {
-                if upload.bytes.len() > MAX_UPLOAD_BYTES {
-                    return Err(refused(&name, ImageRefusal::TooLarge));
-                }
-                prepared.push(Prepared {
-                    name,
-                    content_type: PDF_TYPE,
-                    body: upload.bytes,
-                    thumbnail: None,
-                    width: 0,
-                    height: 0,
-                });
-                continue;
+            if upload.len() > MAX_UPLOAD_BYTES as u64 {
+                return Err(refused(&name, ImageRefusal::TooLarge));
             }
             let permit = root
                 .decoders
@@ -232,24 +237,33 @@ impl crate::handles::Files<'_> {
                 .map_err(|_| StoreError::Blob("decoders closed".into()))?;
             let done = tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                images::reencode(&upload.bytes)
+                let bytes = upload.into_bytes()?;
+                std::io::Result::Ok(if purpose.accepts_pdf() && is_pdf(&bytes) {
+                    Ok(Opened::Pdf(bytes))
+                } else {
+                    images::reencode(&bytes).map(Opened::Image)
+                })
             })
             .await
-            .map_err(|e| StoreError::Blob(format!("image task: {e}")))?;
-            match done {
-                Ok(image) => prepared.push(Prepared {
+            .map_err(|e| StoreError::Blob(format!("image task: {e}")))?
+            .map_err(|e| StoreError::Blob(format!("an upload could not be read back: {e}")))?;
+            prepared.push(match done {
+                Ok(Opened::Image(image)) => Prepared {
                     name,
                     content_type: JPEG,
                     body: image.jpeg,
                     thumbnail: Some(image.thumbnail),
                     width: image.width,
                     height: image.height,
-                }),
+                },
+                Ok(Opened::Pdf(body)) => {
+                    Prepared { name, content_type: PDF_TYPE, body, thumbnail: None, width: 0, height: 0 }
+                }
                 Err(ImageRefusal::NotAnImage) if purpose.accepts_pdf() => {
                     return Err(refused(&name, ImageRefusal::NotAPaper))
                 }
                 Err(refusal) => return Err(refused(&name, refusal)),
-            }
+            });
         }
         Ok(prepared)
     }

@@ -173,7 +173,7 @@ pub async fn add_papers(
         let mut form = Multipart::from_request(request, &state)
             .await
             .map_err(|_| bad("上传的表单无法读取，请重新选择文件后再试".to_owned()))?;
-        let (paper, uploads) = read_paper_files(&mut form).await.map_err(bad)?;
+        let (paper, uploads) = read_paper_files(&state.store, &mut form).await.map_err(bad)?;
         (StatusCode::CREATED, state.store.claims().add_paper_files(actor, id.id, paper, uploads).await?)
     } else {
         let JsonBody(body) = JsonBody::<PapersBody>::from_request(request, &state).await?;

@@ -224,7 +224,7 @@ pub async fn add_photos(
 ) -> Result<(StatusCode, Json<Vec<StoredFile>>), ApiError> {
     let actor = &user.session.actor;
     require(&state, actor, Permission::ManagePublicity, "/api/v1/activities").await?;
-    let uploads = read_images(&mut multipart).await.map_err(WebError::BadRequest)?;
+    let uploads = read_images(&state.store, &mut multipart).await.map_err(WebError::BadRequest)?;
     let saved = state.store.publicity().add_photos(actor, id.id, uploads).await?;
     Ok((StatusCode::CREATED, Json(saved)))
 }

@@ -1,8 +1,10 @@
 //! Images (and a claim paper's PDFs) uploaded in a multipart form (several `file` fields,
 //! and short text fields such as the paper's code), read the same way by the pages and the
 //! API: field by field, chunk by chunk, never more than the limits of
-//! `domain::files` (each file, all together, how many). What comes in is hostile until the
-//! store has decoded it (`store::files`), on a blocking thread.
+//! `domain::files` (each file, all together, how many). A file's chunks go to the store's
+//! spool (`store::files::Spool`: to disk once past a few hundred KB), so uploads waiting
+//! for a decoder hold no memory. What comes in is hostile until the store has decoded it,
+//! on a blocking thread.
 
 use std::collections::HashMap;
 
@@ -10,6 +12,7 @@ use axum::extract::Multipart;
 use guanai_domain::claims::Paper;
 use guanai_domain::files::{MAX_FILES_PER_UPLOAD, MAX_UPLOAD_BYTES, MAX_UPLOAD_TOTAL_BYTES};
 use guanai_store::files::{Upload, Variant};
+use guanai_store::Store;
 use serde::Deserialize;
 
 /// The request body limit of a route taking images: all files and the form's overhead.
@@ -17,8 +20,8 @@ pub const IMAGE_BODY_LIMIT: usize = MAX_UPLOAD_TOTAL_BYTES + 256 * 1024;
 
 /// Every non-empty `file` field of the form. `Err` is a Chinese sentence for the form
 /// (nothing chosen, a file or the whole too large, too many, cut off).
-pub async fn read_images(multipart: &mut Multipart) -> Result<Vec<Upload>, String> {
-    let form = read_upload(multipart, "照片", "张").await?;
+pub async fn read_images(store: &Store, multipart: &mut Multipart) -> Result<Vec<Upload>, String> {
+    let form = read_upload(store, multipart, "照片", "张").await?;
     if form.files.is_empty() {
         return Err("请选择要上传的照片（JPG、PNG 或 WebP）".to_owned());
     }
@@ -27,8 +30,11 @@ pub async fn read_images(multipart: &mut Multipart) -> Result<Vec<Upload>, Strin
 
 /// A claim paper's upload: the files (photos or PDFs) and the paper they show (the
 /// `paper` field, a paper code).
-pub async fn read_paper_files(multipart: &mut Multipart) -> Result<(Paper, Vec<Upload>), String> {
-    let form = read_upload(multipart, "文件", "个").await?;
+pub async fn read_paper_files(
+    store: &Store,
+    multipart: &mut Multipart,
+) -> Result<(Paper, Vec<Upload>), String> {
+    let form = read_upload(store, multipart, "文件", "个").await?;
     let code = form.fields.get("paper").map(|c| c.trim()).unwrap_or_default();
     let paper = Paper::from_code(code).map_err(|_| {
         if code.is_empty() {
@@ -54,7 +60,12 @@ const MAX_FIELD_BYTES: usize = 1024;
 
 /// Reads every field: `file` fields chunk by chunk within the limits, other fields as short
 /// text. `what` and `unit` name the files in messages (照片/张, 文件/个).
-async fn read_upload(multipart: &mut Multipart, what: &str, unit: &str) -> Result<UploadForm, String> {
+async fn read_upload(
+    store: &Store,
+    multipart: &mut Multipart,
+    what: &str,
+    unit: &str,
+) -> Result<UploadForm, String> {
     let cut = || {
         format!(
             "上传中断或{what}过大（每{unit}最多{}MB，一次合计最多{}MB），请重试或分批上传",
@@ -70,33 +81,35 @@ async fn read_upload(multipart: &mut Multipart, what: &str, unit: &str) -> Resul
             Ok(None) => break,
             Err(_) => return Err(cut()),
         };
-        let is_file = field.name() == Some("file");
-        let field_name = field.name().unwrap_or_default().to_owned();
-        let name = field.file_name().unwrap_or_default().to_owned();
-        let limit = if is_file { MAX_UPLOAD_BYTES } else { MAX_FIELD_BYTES };
-        let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    total += chunk.len();
-                    if bytes.len() + chunk.len() > limit || total > MAX_UPLOAD_TOTAL_BYTES {
-                        return Err(cut());
-                    }
-                    bytes.extend_from_slice(&chunk);
+        let mut counted = |chunk: &[u8], so_far: u64, limit: usize| {
+            total += chunk.len();
+            so_far as usize + chunk.len() <= limit && total <= MAX_UPLOAD_TOTAL_BYTES
+        };
+        if field.name() != Some("file") {
+            let field_name = field.name().unwrap_or_default().to_owned();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|_| cut())? {
+                if !counted(&chunk, bytes.len() as u64, MAX_FIELD_BYTES) {
+                    return Err(cut());
                 }
-                Ok(None) => break,
-                Err(_) => return Err(cut()),
+                bytes.extend_from_slice(&chunk);
             }
-        }
-        if !is_file {
             form.fields.insert(field_name, String::from_utf8_lossy(&bytes).into_owned());
             continue;
         }
+        let name = field.file_name().unwrap_or_default().to_owned();
+        let mut spool = store.files().spool(name.clone()).map_err(|e| e.to_string())?;
+        while let Some(chunk) = field.chunk().await.map_err(|_| cut())? {
+            if !counted(&chunk, spool.len(), MAX_UPLOAD_BYTES) {
+                return Err(cut());
+            }
+            spool.write(&chunk).await.map_err(unspooled)?;
+        }
         // A form's empty file input sends an empty field.
-        if bytes.is_empty() && name.is_empty() {
+        if spool.is_empty() && name.is_empty() {
             continue;
         }
-        form.files.push(Upload { name, bytes });
+        form.files.push(spool.finish().await.map_err(unspooled)?);
         if form.files.len() > MAX_FILES_PER_UPLOAD {
             return Err(format!(
                 "一次最多上传{MAX_FILES_PER_UPLOAD}{unit}{what}，请分批上传；本次选择的{what}均未保存"
@@ -104,6 +117,12 @@ async fn read_upload(multipart: &mut Multipart, what: &str, unit: &str) -> Resul
         }
     }
     Ok(form)
+}
+
+/// The message for an upload the server could not write to its spool (a full disk).
+fn unspooled(err: std::io::Error) -> String {
+    tracing::error!("an upload could not be spooled: {err}");
+    "服务器暂时无法接收文件，请稍后重试".to_owned()
 }
 
 /// Which size of an image to send.

@@ -164,7 +164,7 @@ pub(super) async fn upload_papers(
     mut multipart: Multipart,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ReportClaims, "/claims/papers").await?;
-    let (paper, uploads) = match read_paper_files(&mut multipart).await {
+    let (paper, uploads) = match read_paper_files(&state.store, &mut multipart).await {
         Ok(read) => read,
         Err(message) => return refuse(&state, &user, id, message).await,
     };

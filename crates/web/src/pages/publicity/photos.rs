@@ -33,7 +33,7 @@ async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, WebError> {
     require(&state, &user.session, Permission::ManagePublicity, "/publicity").await?;
-    let uploads = match read_images(&mut multipart).await {
+    let uploads = match read_images(&state.store, &mut multipart).await {
         Ok(uploads) => uploads,
         Err(message) => return detail_page(&state, &user.session, id.id, Some(message), &headers).await,
     };
