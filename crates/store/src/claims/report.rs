@@ -13,7 +13,7 @@ use guanai_domain::{Fen, Permission};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
 };
 
 use crate::access::Target;
@@ -78,12 +78,17 @@ impl Store {
             .into_iter()
             .map(|m| m.policy_id)
             .collect();
-        let insured = policies::Entity::find()
+        // By key only, the status filtered here: with the status in the statement, SQLite
+        // (without statistics) walked the status index over every underwritten policy of
+        // the city, 224 ms on the benchmark's city.
+        let mut insured: Vec<policies::Model> = policies::Entity::find()
             .filter(policies::Column::Id.is_in(ids))
-            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .order_by_asc(policies::Column::StartDate)
             .all(&self.db)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|p| p.status == PolicyStatus::Underwritten.code())
+            .collect();
+        insured.sort_by_key(|p| p.start_date);
         let rule = |e: guanai_domain::claims::ClaimRuleError| StoreError::invalid(e.to_string());
         if insured.is_empty() {
             check_insured(&person.id, &person.name, &[]).map_err(rule)?;
@@ -207,15 +212,12 @@ impl crate::handles::Claims<'_> {
             }
         };
         self.open_limit(&txn, policy.id, new.kind, person.id).await?;
+        let event = AuditEvent::ok("claim.report", "理赔案件", id.to_string())
+            .with_subject(format!("person:{}", new.person_id))
+            .with_detail(new.kind.label());
+        self.audit_in(&txn, actor, event).await?;
         txn.commit().await?;
         drop(turn);
-        self.audit(
-            actor,
-            AuditEvent::ok("claim.report", "理赔案件", id.to_string())
-                .with_subject(format!("person:{}", new.person_id))
-                .with_detail(new.kind.label()),
-        )
-        .await?;
         Ok(Reported { id, duplicate: false })
     }
 
