@@ -36,6 +36,11 @@ pub struct GlobalArgs {
     /// data folder. Several servers on one database must share it.
     #[arg(long, global = true, env = "GUANAI_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
+    /// An S3-compatible bucket for uploaded files (`s3://bucket/prefix`), reached as the
+    /// AWS_* variables say (AWS_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID, …); default: the
+    /// files folder.
+    #[arg(long, global = true, env = "GUANAI_FILES_URL")]
+    pub files_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +269,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         database_url: cli.global.database_url.clone(),
         listen,
         encryption_key: cli.global.encryption_key.clone(),
+        files_url: cli.global.files_url.clone(),
     };
     let settings = Settings::resolve(&overrides, FileConfig::load(cli.global.config.as_deref())?)?;
     crate::serve::init_logging(&settings);

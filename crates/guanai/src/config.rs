@@ -38,6 +38,9 @@ pub struct FileConfig {
     /// Where uploaded images (claim papers, activity photos) are kept, sealed; default
     /// `<data_dir>/files`.
     pub files_dir: Option<PathBuf>,
+    /// An S3-compatible bucket for the files' blobs instead of `files_dir`
+    /// (`s3://bucket/prefix`); uploads are still spooled under `files_dir`.
+    pub files_url: Option<String>,
 }
 
 impl FileConfig {
@@ -83,6 +86,8 @@ pub struct Settings {
     pub encryption_key: Option<String>,
     pub encryption_key_file: PathBuf,
     pub files_dir: PathBuf,
+    /// The bucket of the files' blobs, when not the local `files_dir`.
+    pub files_url: Option<String>,
 }
 
 /// What the command line (and the environment, through clap) said.
@@ -92,6 +97,7 @@ pub struct CliOverrides {
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub encryption_key: Option<String>,
+    pub files_url: Option<String>,
 }
 
 impl Settings {
@@ -137,6 +143,7 @@ impl Settings {
                 .filter(|k| !k.trim().is_empty()),
             encryption_key_file,
             files_dir,
+            files_url: cli.files_url.clone().or(file.files_url).filter(|u| !u.trim().is_empty()),
             data_dir,
             database,
             listen: cli.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
@@ -213,6 +220,12 @@ mod tests {
         assert_eq!(settings.files_dir, PathBuf::from("/srv/guanai/files"));
         let file: FileConfig = toml::from_str("files_dir = \"/mnt/papers\"").unwrap();
         assert_eq!(Settings::resolve(&cli, file).unwrap().files_dir, PathBuf::from("/mnt/papers"));
+        assert_eq!(Settings::resolve(&cli, FileConfig::default()).unwrap().files_url, None);
+        let file: FileConfig = toml::from_str("files_url = \"s3://papers/a\"").unwrap();
+        assert_eq!(Settings::resolve(&cli, file).unwrap().files_url.as_deref(), Some("s3://papers/a"));
+        let flag = CliOverrides { files_url: Some("s3://papers/b".into()), ..Default::default() };
+        let file: FileConfig = toml::from_str("files_url = \"s3://papers/a\"").unwrap();
+        assert_eq!(Settings::resolve(&flag, file).unwrap().files_url.as_deref(), Some("s3://papers/b"));
         let defaults = Settings::resolve(&CliOverrides::default(), FileConfig::default()).unwrap();
         assert_eq!(defaults.listen, "127.0.0.1:8080");
         assert_eq!(defaults.city.as_str(), "3608");

@@ -3,16 +3,22 @@
 
 use anyhow::Context;
 use guanai_domain::RegionCode;
+use guanai_store::files::Bucket;
 use guanai_store::Store;
 
 use crate::config::Settings;
 
+/// The store of `settings`, its files in the files folder or, with `files_url`, in that
+/// bucket (asked once here: a wrong address or key stops the command with a message).
 pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
-    Ok(Store::open(&settings.database, settings.keys()?)
+    let store = Store::open(&settings.database, settings.keys()?)
         .await
         .with_context(|| format!("无法打开数据库（{}）", settings.database.redacted()))?
-        .with_lookup_limit(settings.lookup_limit)
-        .with_files(&settings.files_dir)?)
+        .with_lookup_limit(settings.lookup_limit);
+    Ok(match &settings.files_url {
+        None => store.with_files(&settings.files_dir)?,
+        Some(url) => store.with_bucket(Bucket::from_env(url)?, &settings.files_dir.join("incoming")).await?,
+    })
 }
 
 /// The city the command-line operator acts for: the only city loaded, or the configured one.

@@ -21,6 +21,7 @@ mod enrolment;
 mod enrolment_group;
 mod exchange;
 mod families;
+mod files_s3;
 mod funding;
 mod home;
 mod imports;

@@ -200,13 +200,13 @@ pub(crate) fn blobs(dir: &Path) -> Vec<Vec<u8>> {
 }
 
 /// An activity in 兴桥镇 recorded by the county, its id; and the county's client.
-async fn county_activity(app: &TestApp) -> (i64, Client) {
+pub(crate) async fn county_activity(app: &TestApp) -> (i64, Client) {
     let county = app.login("demo.county").await;
     let made = activity(app, &county, "door_to_door", "360802100").await;
     (made["id"].as_i64().unwrap(), county)
 }
 
-async fn photo_ids(app: &TestApp, client: &Client, activity: i64) -> Vec<i64> {
+pub(crate) async fn photo_ids(app: &TestApp, client: &Client, activity: i64) -> Vec<i64> {
     let listed = app.get(client, &format!("/api/v1/activities/{activity}/photos")).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     listed.json().as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
+use guanai_store::files::Bucket;
 use guanai_store::{DatabaseTarget, Store};
 use guanai_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
@@ -64,6 +65,17 @@ impl TestDb {
             .with_clock(clock)
             .with_files(&self.files_dir())
             .expect("a files folder")
+    }
+
+    /// The store on this database on the test day, its files' blobs in `bucket`.
+    pub async fn store_in_bucket(&self, bucket: Bucket) -> Store {
+        Store::open(&self.target(), self.keys())
+            .await
+            .expect("open store")
+            .with_clock(test_day_clock())
+            .with_bucket(bucket, &self.files_dir().join("incoming"))
+            .await
+            .expect("the bucket answers")
     }
 }
 
@@ -238,6 +250,27 @@ impl TestApp {
     /// China), before the scheme's cover starts on 1 September: policies start with it.
     pub async fn demo_in_season(year: i32) -> TestApp {
         Self::demo_at(season_clock(year)).await
+    }
+
+    /// The demo city on the test day (a copy of the template) keeping its files' blobs in
+    /// `bucket`; uploads are spooled to the test's folder.
+    pub async fn demo_in_bucket(bucket: Bucket) -> TestApp {
+        let template = DemoTemplate::get();
+        let db = template.copy().await;
+        let store = db.store_in_bucket(bucket).await;
+        Self::serving(db, store, test_config(), template.passwords.clone())
+    }
+
+    /// Another instance of this app (as behind one load balancer): the same database and
+    /// key, its files' blobs in `bucket`, a spool folder of its own.
+    pub async fn another_instance(&self, bucket: Bucket) -> TestApp {
+        let db = TestDb {
+            url: self._db.url.clone(),
+            key_hex: self._db.key_hex.clone(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        };
+        let store = db.store_in_bucket(bucket).await;
+        Self::serving(db, store, test_config(), self.passwords.clone())
     }
 
     pub async fn demo_with_clock(config: WebConfig, clock: guanai_domain::Clock) -> TestApp {

@@ -4,7 +4,8 @@
 //! leaves every byte of the original's metadata (EXIF, GPS) behind. A PDF (where the
 //! purpose takes one, told by its signature) is kept as it came, without a thumbnail. Both are sealed with the store's keys
 //! (`crypto.rs`: papers show ID cards, bank cards and medical records) and kept as blobs
-//! through `object_store`, on the local file system under the data folder by default; the
+//! through `object_store`, on the local file system under the data folder by default or in
+//! an S3-compatible bucket (`bucket.rs`), by one code path either way; the
 //! `files` table holds what each image belongs to, the region its record lies in and the
 //! key of its blobs. The bytes never enter the database.
 //!
@@ -12,6 +13,7 @@
 //! lists or adds files, and every read of a file checks the purpose's permission and the
 //! file's region again, audits the view, and answers "not found" outside the scope.
 
+mod bucket;
 mod images;
 mod spool;
 
@@ -36,6 +38,7 @@ use crate::audit::AuditEvent;
 use crate::entities::files;
 use crate::{Actor, Store, StoreError, StoreResult};
 
+pub use bucket::Bucket;
 pub use spool::{Spool, Upload};
 
 /// The type every kept image is served as.
@@ -172,18 +175,29 @@ fn target(purpose: FilePurpose) -> Target {
 impl Store {
     /// The same store keeping its files under `dir` (created if missing); configuration
     /// `files_dir`, by default `<data-dir>/files`. Without it, file operations are refused.
-    pub fn with_files(mut self, dir: &Path) -> StoreResult<Store> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::invalid(format!("无法创建文件目录“{}”：{e}", dir.display())))?;
+    pub fn with_files(self, dir: &Path) -> StoreResult<Store> {
+        create_dir(dir)?;
         let blobs = LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| StoreError::invalid(format!("无法使用文件目录“{}”：{e}", dir.display())))?;
-        let incoming = dir.join("incoming");
-        std::fs::create_dir_all(&incoming)
-            .map_err(|e| StoreError::invalid(format!("无法创建文件目录“{}”：{e}", incoming.display())))?;
+        self.with_blob_store(Arc::new(blobs), &dir.join("incoming"))
+    }
+
+    /// The same store keeping its files' blobs in an S3-compatible bucket (configuration
+    /// `files_url`), once the bucket has answered; uploads arriving are spooled to
+    /// `spool_dir` (created if missing) on this machine.
+    pub async fn with_bucket(self, bucket: Bucket, spool_dir: &Path) -> StoreResult<Store> {
+        let blobs = bucket.open().await?;
+        self.with_blob_store(blobs, spool_dir)
+    }
+
+    /// The same store keeping its files' blobs in `blobs` (a folder or a bucket: every
+    /// put, get and delete goes through it alike), spooling uploads to `spool_dir`.
+    pub fn with_blob_store(mut self, blobs: Arc<dyn ObjectStore>, spool_dir: &Path) -> StoreResult<Store> {
+        create_dir(spool_dir)?;
         self.file_root = Some(FileRoot {
-            blobs: Arc::new(blobs),
+            blobs,
             decoders: Arc::new(tokio::sync::Semaphore::new(DECODERS)),
-            incoming,
+            incoming: spool_dir.to_path_buf(),
         });
         Ok(self)
     }
@@ -460,6 +474,11 @@ impl crate::handles::Files<'_> {
     pub async fn owner_of(self, actor: &Actor, purpose: FilePurpose, id: i64) -> StoreResult<i64> {
         Ok(self.scoped(actor, purpose, id).await?.owner_id)
     }
+}
+
+fn create_dir(dir: &Path) -> StoreResult<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StoreError::invalid(format!("无法创建文件目录“{}”：{e}", dir.display())))
 }
 
 fn refused(name: &str, refusal: ImageRefusal) -> StoreError {
