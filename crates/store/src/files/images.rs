@@ -7,10 +7,13 @@
 use std::io::Cursor;
 
 use guanai_domain::files::{
-    check_dimensions, jpeg_is_complete, sniff, thumbnail_size, ImageKind, ImageRefusal, JPEG_QUALITY,
-    MAX_PIXELS, THUMB_SIDE,
+    check_dimensions, jpeg_is_complete, sniff, thumbnail_size, ImageKind, ImageRefusal, MAX_PIXELS,
+    THUMB_SIDE,
 };
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
+
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+
+use super::jpeg::encode;
 
 /// An image ready to be sealed and kept.
 pub(crate) struct Reencoded {
@@ -60,8 +63,8 @@ pub(crate) fn reencode(bytes: &[u8]) -> Result<Reencoded, ImageRefusal> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     image.apply_orientation(orientation);
     let rgb = image.into_rgb8();
-    // The thumbnail is drawn on a second thread while the photo is encoded: a phone photo
-    // takes about a third less time on two cores.
+    // The thumbnail is drawn on a thread of its own while the photo is encoded (in two
+    // halves, `jpeg.rs`).
     let (jpeg, thumbnail) = std::thread::scope(|scope| {
         let thumbnail = scope.spawn(|| {
             let (tw, th) = thumbnail_size(rgb.width(), rgb.height(), THUMB_SIDE);
@@ -73,22 +76,10 @@ pub(crate) fn reencode(bytes: &[u8]) -> Result<Reencoded, ImageRefusal> {
     Ok(Reencoded { jpeg: jpeg?, thumbnail: thumbnail?, width: rgb.width(), height: rgb.height() })
 }
 
-/// The pixels as a baseline JPEG (chroma subsampled 4:2:0, as cameras write them), with
-/// `jpeg-encoder`, three times as fast as the `image` crate's own encoder on a phone photo.
-fn encode(image: &RgbImage) -> Result<Vec<u8>, ImageRefusal> {
-    // `check_dimensions` keeps every side well under the format's 65,535.
-    let side = |n: u32| u16::try_from(n).map_err(|_| ImageRefusal::OverLimits);
-    let mut out = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-    encoder
-        .encode(image.as_raw(), side(image.width())?, side(image.height())?, jpeg_encoder::ColorType::Rgb)
-        .map_err(|_| ImageRefusal::Unreadable)?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
+    use image::RgbImage;
+
     use super::*;
 
     /// CRC-32 as PNG chunks carry it.

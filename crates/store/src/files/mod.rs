@@ -15,6 +15,7 @@
 
 mod bucket;
 mod images;
+mod jpeg;
 mod spool;
 
 use std::path::{Path, PathBuf};
