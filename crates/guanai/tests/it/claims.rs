@@ -454,6 +454,30 @@ async fn a_refusal_needs_its_reasons_a_death_closes_the_person_and_the_advance_c
 }
 
 #[tokio::test]
+async fn the_report_button_follows_the_right_to_report_not_the_right_to_enrol() {
+    let app = TestApp::demo_in_season(2026).await;
+    let (family, _, _) = insured(&app, "360802100200", 3, &["冯一"], 0, "P1").await;
+    // (user, may report, may enrol): the insurer's county staff take hotline reports but do
+    // not enrol; a supervisor does neither.
+    for (user, reports, enrols) in
+        [("demo.agent", true, true), ("demo.branch", true, false), ("demo.supervisor", false, false)]
+    {
+        let client = app.login(user).await;
+        let page = app.get(&client, &format!("/families/{family}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{user}: {}", page.body);
+        assert_eq!(page.body.contains("data-testid=\"report-claim\""), reports, "{user}: the 报案 button");
+        assert_eq!(page.body.contains("data-testid=\"enrol\""), enrols, "{user}: the 参保 button");
+        let form = app.get(&client, &format!("/families/{family}/claims/new")).await;
+        assert_eq!(
+            form.status == StatusCode::OK,
+            reports,
+            "{user}: the report form answered {}",
+            form.status
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_measures_page_is_in_the_menu_of_every_role_that_may_see_it() {
     let app = TestApp::demo().await;
     let entry = r#"<a href="/claims/measures""#;

@@ -85,6 +85,9 @@ struct FamilyPage {
     can_manage: bool,
     can_reveal: bool,
     can_enrol: bool,
+    /// The 报案 button: association staff and agents, and the insurer's staff taking a
+    /// hotline call (who may not enrol).
+    can_report_claims: bool,
     extras: Extras,
     today: NaiveDate,
     relationships: Vec<Relationship>,
@@ -189,6 +192,7 @@ pub(super) async fn family_page(
         can_manage: actor.can(Permission::ManageFamilies),
         can_reveal: revealable,
         can_enrol: actor.can(Permission::Enrol),
+        can_report_claims: actor.can(Permission::ReportClaims),
         extras,
         today,
         relationships: Relationship::ALL.into_iter().filter(|r| *r != Relationship::Head).collect(),
