@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use guanai_domain::{Password, RegionCode, Role, Username};
 use guanai_store::users::NewUser;
@@ -84,9 +83,10 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Write a consistent copy of the SQLite database, also while the server runs.
+    /// Write a consistent copy of the SQLite database, also while the server runs, and of
+    /// the files folder (sealed claim papers and photos) in `<file>.files`.
     Backup {
-        /// The file to write; must not exist.
+        /// The file to write; must not exist (nor `<file>.files`).
         file: PathBuf,
     },
     /// Import spreadsheets: county rosters, and the roster template.
@@ -342,11 +342,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Backup { file } => {
-            let store = open(&settings).await?;
-            store.backup_sqlite(&file).await.with_context(|| "备份失败")?;
-            println!("已备份到 {}", file.display());
-        }
+        Command::Backup { file } => crate::backup::backup(&settings, &file).await?,
         Command::Import { command } => {
             let store = open(&settings).await?;
             match command {

@@ -2,6 +2,7 @@
 //! and background jobs, and the demo data. Errors here are `anyhow`: they end a command
 //! with a message for the operator.
 
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -92,6 +92,14 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
             .await
             .unwrap();
     assert_eq!(restored.users().count_users().await.unwrap(), 8);
+    // The demo's sealed papers and photos are copied beside it, the same bytes.
+    let kept = crate::photos::blobs(&db.files_dir());
+    assert!(!kept.is_empty(), "the demo keeps papers and photos");
+    let mut copied = crate::photos::blobs(&guanai::backup::files_copy_dir(&copy));
+    let mut kept = kept;
+    kept.sort();
+    copied.sort();
+    assert!(copied == kept, "{} files copied of {}", copied.len(), kept.len());
     let err = guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap_err();
     assert!(format!("{err:#}").contains("已存在"));
 }
