@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use guanai_store::files::spool_dir;
+
 use crate::config::Settings;
 use crate::open::open;
 
@@ -26,42 +28,34 @@ pub async fn backup(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         println!("文件（理赔材料、活动照片）保存在存储桶中（files_url），请用存储桶自身的备份或复制工具备份");
         return Ok(());
     }
-    let target = files_copy_dir(file);
-    let from = settings.files_dir.clone();
-    let copied = tokio::task::spawn_blocking(move || copy_tree(&from, &target, true).map(|n| (n, target)))
-        .await?
-        .with_context(|| format!("备份文件目录“{}”失败", settings.files_dir.display()))?;
+    let (from, target) = (settings.files_dir.clone(), files_copy_dir(file));
+    anyhow::ensure!(!target.exists(), "“{}”已存在，请换一个备份文件名", target.display());
+    let copied = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&target)?;
+        let copied = if from.exists() { copy_tree(&from, &target, &spool_dir(&from))? } else { 0 };
+        std::io::Result::Ok((copied, target))
+    })
+    .await?
+    .with_context(|| format!("备份文件目录“{}”失败", settings.files_dir.display()))?;
     println!("已备份 {} 个文件（已加密）到 {}", copied.0, copied.1.display());
     Ok(())
 }
 
-/// Copies every file under `from` to `to` (created; must not exist), leaving out the
-/// uploads still arriving (`incoming` at the top); the number copied.
-fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<u64> {
-    if top {
-        if to.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!("“{}”已存在，请换一个备份文件名", to.display()),
-            ));
-        }
-        if !from.exists() {
-            std::fs::create_dir_all(to)?;
-            return Ok(0);
-        }
-    }
+/// Copies every file under `from` to `to` but those under `skip`; the number copied.
+fn copy_tree(from: &Path, to: &Path, skip: &Path) -> std::io::Result<u64> {
     std::fs::create_dir_all(to)?;
     let mut copied = 0;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let path = entry.path();
-        if top && entry.file_name() == "incoming" {
+        if path == skip {
             continue;
         }
+        let into = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
-            copied += copy_tree(&path, &to.join(entry.file_name()), false)?;
+            copied += copy_tree(&path, &into, skip)?;
         } else {
-            std::fs::copy(&path, to.join(entry.file_name()))?;
+            std::fs::copy(&path, into)?;
             copied += 1;
         }
     }

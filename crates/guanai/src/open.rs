@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use guanai_domain::RegionCode;
-use guanai_store::files::Bucket;
+use guanai_store::files::{spool_dir, Bucket};
 use guanai_store::Store;
 
 use crate::config::Settings;
@@ -17,7 +17,7 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
         .with_lookup_limit(settings.lookup_limit);
     Ok(match &settings.files_url {
         None => store.with_files(&settings.files_dir)?,
-        Some(url) => store.with_bucket(Bucket::from_env(url)?, &settings.files_dir.join("incoming")).await?,
+        Some(url) => store.with_bucket(Bucket::from_env(url)?, &spool_dir(&settings.files_dir)).await?,
     })
 }
 

@@ -93,10 +93,9 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
             .unwrap();
     assert_eq!(restored.users().count_users().await.unwrap(), 8);
     // The demo's sealed papers and photos are copied beside it, the same bytes.
-    let kept = crate::photos::blobs(&db.files_dir());
+    let mut kept = crate::photos::blobs(&db.files_dir());
     assert!(!kept.is_empty(), "the demo keeps papers and photos");
     let mut copied = crate::photos::blobs(&guanai::backup::files_copy_dir(&copy));
-    let mut kept = kept;
     kept.sort();
     copied.sort();
     assert!(copied == kept, "{} files copied of {}", copied.len(), kept.len());

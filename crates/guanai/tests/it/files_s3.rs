@@ -159,7 +159,7 @@ async fn a_bad_url_a_missing_bucket_or_a_dead_endpoint_stops_the_start() {
     // Through the store: the same checks, and a good bucket opens.
     let target = db.target();
     let store = || guanai_store::Store::open(&target, db.keys());
-    let spool = db.files_dir().join("incoming");
+    let spool = guanai_store::files::spool_dir(&db.files_dir());
     let missing = store().await.unwrap().with_bucket(server.bucket("s3://guanai-scans"), &spool).await;
     assert!(missing.unwrap_err().to_string().contains("存储桶不存在"));
     let wrong_key = server.bucket("s3://guanai-papers").credentials(KEY_ID, "not-the-secret");

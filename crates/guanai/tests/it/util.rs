@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
-use guanai_store::files::Bucket;
+use guanai_store::files::{spool_dir, Bucket};
 use guanai_store::{DatabaseTarget, Store};
 use guanai_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
@@ -73,7 +73,7 @@ impl TestDb {
             .await
             .expect("open store")
             .with_clock(test_day_clock())
-            .with_bucket(bucket, &self.files_dir().join("incoming"))
+            .with_bucket(bucket, &spool_dir(&self.files_dir()))
             .await
             .expect("the bucket answers")
     }

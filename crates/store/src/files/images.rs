@@ -10,7 +10,6 @@ use guanai_domain::files::{
     check_dimensions, jpeg_is_complete, sniff, thumbnail_size, ImageKind, ImageRefusal, MAX_PIXELS,
     THUMB_SIDE,
 };
-
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 use super::jpeg::encode;

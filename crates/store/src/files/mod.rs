@@ -40,7 +40,7 @@ use crate::entities::files;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 pub use bucket::Bucket;
-pub use spool::{Spool, Upload};
+pub use spool::{spool_dir, Spool, Upload};
 
 /// The type every kept image is served as.
 pub const JPEG: &str = JPEG_TYPE;
@@ -180,7 +180,7 @@ impl Store {
         create_dir(dir)?;
         let blobs = LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| StoreError::invalid(format!("无法使用文件目录“{}”：{e}", dir.display())))?;
-        self.with_blob_store(Arc::new(blobs), &dir.join("incoming"))
+        self.with_blob_store(Arc::new(blobs), &spool_dir(dir))
     }
 
     /// The same store keeping its files' blobs in an S3-compatible bucket (configuration

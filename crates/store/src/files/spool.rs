@@ -4,13 +4,19 @@
 //! when it is closed, after a crash too.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tokio::io::AsyncWriteExt;
 
 /// Bytes an upload keeps in memory before it goes to a file: a phone's thumbnail or a
 /// drawn paper never touches the disk.
 const IN_MEMORY: usize = 256 * 1024;
+
+/// Where uploads arriving are spooled: `incoming` in the files folder, whether the blobs
+/// are kept there or in a bucket. A backup leaves it out.
+pub fn spool_dir(files_dir: &Path) -> PathBuf {
+    files_dir.join("incoming")
+}
 
 /// A file as uploaded: the name the browser gave and its bytes, in memory or spooled.
 #[derive(Debug)]
