@@ -115,9 +115,9 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         .pragma("cache_size", "-16384")
         .pragma("mmap_size", "67108864")
         .pragma("temp_store", "memory")
-        // Checkpoint every ~40 MB of WAL rather than every 4 MB: bulk writes copy each page
-        // from the WAL into the database fewer times.
-        .pragma("wal_autocheckpoint", "10000");
+        // No commit checkpoints: the store's own task does (`checkpoint.rs`), so that no
+        // writer waits for the disk while holding the write turn.
+        .pragma("wal_autocheckpoint", "0");
     // Four connections: SQLite writes one at a time anyway (the store's writers take turns
     // before they take a connection, see `WriteGate`), and each connection keeps its own
     // page cache and memory map, which is most of a server's memory.

@@ -117,7 +117,7 @@ impl Store {
         // writer (which holds a store, and so the audit queue), neither task would ever see
         // its channel close.
         let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.clone());
-        let _checkpoints = checkpoint::Checkpoints::start(db.clone(), engine);
+        let _checkpoints = checkpoint::Checkpoints::start(db.clone(), engine, write_gate.clone());
         let store = Store {
             db,
             engine,
@@ -229,8 +229,10 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pool, waiting for connections to finish.
+    /// Closes the pool, waiting for connections to finish (on SQLite the checkpoints'
+    /// connection first: see `Checkpoints::close`).
     pub async fn close(self) -> StoreResult<()> {
+        self._checkpoints.close().await;
         self.db.close().await?;
         Ok(())
     }

@@ -501,7 +501,7 @@ pub(super) async fn post_all(
                 let response = client.post(&path).json(&body).send().await?;
                 let ok = response.status().as_u16() == 201;
                 let text = response.text().await?;
-                latencies.push(sent.elapsed());
+                latencies.push((sent - started, sent.elapsed()));
                 if !ok {
                     failures += 1;
                     if failures == 1 {
@@ -513,13 +513,16 @@ pub(super) async fn post_all(
         }));
     }
     let mut all = Latencies::default();
+    let mut sent_and_taken = Vec::new();
     let mut failures = 0;
     for task in tasks {
         let (latencies, failed) = task.await??;
-        all.0.extend(latencies);
+        all.0.extend(latencies.iter().map(|(_, took)| *took));
+        sent_and_taken.extend(latencies);
         failures += failed;
     }
     let rate = all.0.len() as f64 / started.elapsed().as_secs_f64();
+    stats::write_trace(what, sent_and_taken)?;
     anyhow::ensure!(failures * 100 <= all.0.len(), "{failures} of {} {what} requests failed", all.0.len());
     Ok((rate, all))
 }

@@ -1,4 +1,4 @@
-//! Medians and percentiles of measured durations; a machine description for the report.
+//! Medians and percentiles of measured durations, a load run's trace, the machine's description.
 
 use std::time::Duration;
 
@@ -125,4 +125,19 @@ mod tests {
         assert_eq!(tenth_rates(&[(1.0, 0)]), None);
         assert_eq!(tenth_rates(&[]), None);
     }
+}
+
+/// With `GUANAI_BENCH_TRACE=DIR`, each request of a load run as a line of `DIR/<what>.csv`:
+/// when it was sent (ms since the run began) and how long it took, in the order sent, to
+/// see whether the slow ones come together (a stall) or one by one.
+pub fn write_trace(what: &str, mut sent_and_taken: Vec<(Duration, Duration)>) -> anyhow::Result<()> {
+    let Some(dir) = std::env::var_os("GUANAI_BENCH_TRACE") else { return Ok(()) };
+    sent_and_taken.sort();
+    let mut csv = String::from("sent_ms,took_ms\n");
+    for (sent, took) in sent_and_taken {
+        csv.push_str(&format!("{:.3},{:.3}\n", sent.as_secs_f64() * 1000.0, took.as_secs_f64() * 1000.0));
+    }
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(std::path::Path::new(&dir).join(format!("{}.csv", what.replace(' ', "-"))), csv)?;
+    Ok(())
 }
