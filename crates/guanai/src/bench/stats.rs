@@ -91,6 +91,21 @@ pub fn machine() -> String {
     format!("{cores} cores, {model}, {memory:.1} GiB")
 }
 
+/// With `GUANAI_BENCH_TRACE=DIR`, each request of a load run as a line of `DIR/<what>.csv`:
+/// when it was sent (ms since the run began) and how long it took, in the order sent, to
+/// see whether the slow ones come together (a stall) or one by one.
+pub fn write_trace(what: &str, mut sent_and_taken: Vec<(Duration, Duration)>) -> anyhow::Result<()> {
+    let Some(dir) = std::env::var_os("GUANAI_BENCH_TRACE") else { return Ok(()) };
+    sent_and_taken.sort();
+    let mut csv = String::from("sent_ms,took_ms\n");
+    for (sent, took) in sent_and_taken {
+        csv.push_str(&format!("{:.3},{:.3}\n", sent.as_secs_f64() * 1000.0, took.as_secs_f64() * 1000.0));
+    }
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(std::path::Path::new(&dir).join(format!("{}.csv", what.replace(' ', "-"))), csv)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,19 +140,4 @@ mod tests {
         assert_eq!(tenth_rates(&[(1.0, 0)]), None);
         assert_eq!(tenth_rates(&[]), None);
     }
-}
-
-/// With `GUANAI_BENCH_TRACE=DIR`, each request of a load run as a line of `DIR/<what>.csv`:
-/// when it was sent (ms since the run began) and how long it took, in the order sent, to
-/// see whether the slow ones come together (a stall) or one by one.
-pub fn write_trace(what: &str, mut sent_and_taken: Vec<(Duration, Duration)>) -> anyhow::Result<()> {
-    let Some(dir) = std::env::var_os("GUANAI_BENCH_TRACE") else { return Ok(()) };
-    sent_and_taken.sort();
-    let mut csv = String::from("sent_ms,took_ms\n");
-    for (sent, took) in sent_and_taken {
-        csv.push_str(&format!("{:.3},{:.3}\n", sent.as_secs_f64() * 1000.0, took.as_secs_f64() * 1000.0));
-    }
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(std::path::Path::new(&dir).join(format!("{}.csv", what.replace(' ', "-"))), csv)?;
-    Ok(())
 }
