@@ -37,6 +37,9 @@ const EVERY: Duration = Duration::from_millis(200);
 /// Pages of log (4 KiB each: 512 MiB) after which the task makes the log start again.
 const RESTART_FRAMES: i64 = 131_072;
 
+const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+const RESTART: &str = "PRAGMA wal_checkpoint(RESTART)";
+
 /// Keeps the checkpoint task running while any copy of the store lives: the task ends when
 /// the last copy (and with it the last sender) is dropped.
 #[derive(Debug, Clone, Default)]
@@ -94,13 +97,12 @@ impl Checkpointer {
         }
     }
 
-    /// Runs a checkpoint of `mode`; the pages in the log afterwards.
-    async fn run(&mut self, mode: &str) -> Result<i64, sqlx::Error> {
-        let sql = format!("PRAGMA wal_checkpoint({mode})");
+    /// Runs a checkpoint (`PASSIVE` or `RESTART`); the pages in the log afterwards.
+    async fn run(&mut self, checkpoint: &'static str) -> Result<i64, sqlx::Error> {
         // (busy, pages in the log, pages copied back)
         let (_, log, _): (i64, i64, i64) = match self.own.as_mut() {
-            Some(own) => sqlx::query_as(&sql).fetch_one(own).await?,
-            None => sqlx::query_as(&sql).fetch_one(&self.pool).await?,
+            Some(own) => sqlx::query_as(checkpoint).fetch_one(own).await?,
+            None => sqlx::query_as(checkpoint).fetch_one(&self.pool).await?,
         };
         Ok(log)
     }
@@ -137,10 +139,10 @@ impl Checkpoints {
                             continue;
                         }
                         // Fails only once the pool is closed; the store is then going away.
-                        let done = match checkpointer.run("PASSIVE").await {
+                        let done = match checkpointer.run(PASSIVE).await {
                             Ok(log) if log >= RESTART_FRAMES => {
                                 let _turn = gate.turn().await;
-                                checkpointer.run("RESTART").await.map(drop)
+                                checkpointer.run(RESTART).await.map(drop)
                             }
                             other => other.map(drop),
                         };
@@ -211,8 +213,7 @@ mod tests {
     async fn commits_reach_the_database_file_through_the_task_not_the_commit() {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("guanai.db");
-        let copies = (0..).map(|n| dir.path().join(format!("copy-{n}.db")));
-        let mut copies = copies.into_iter();
+        let mut copies = (0..).map(|n| dir.path().join(format!("copy-{n}.db")));
         let store = store_in(dir.path()).await;
 
         // Paused (as during an import): 12,000 pages of log, more than SQLite's own
@@ -252,9 +253,8 @@ mod tests {
     async fn a_closed_store_leaves_the_whole_database_in_its_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = store_in(dir.path()).await;
-        let writer = store.clone();
         for _ in 0..50 {
-            writer
+            store
                 .db
                 .execute_unprepared("INSERT INTO t (body) VALUES (randomblob(3000))")
                 .await
@@ -268,6 +268,5 @@ mod tests {
         );
         let rows = rows_in_file_alone(&dir.path().join("guanai.db"), &dir.path().join("copy.db")).await;
         assert_eq!(rows, 50, "the file alone holds every row once the store is closed");
-        drop(writer);
     }
 }

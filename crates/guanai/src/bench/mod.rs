@@ -512,16 +512,15 @@ pub(super) async fn post_all(
             anyhow::Ok((latencies, failures))
         }));
     }
-    let mut all = Latencies::default();
     let mut sent_and_taken = Vec::new();
     let mut failures = 0;
     for task in tasks {
         let (latencies, failed) = task.await??;
-        all.0.extend(latencies.iter().map(|(_, took)| *took));
         sent_and_taken.extend(latencies);
         failures += failed;
     }
-    let rate = all.0.len() as f64 / started.elapsed().as_secs_f64();
+    let rate = sent_and_taken.len() as f64 / started.elapsed().as_secs_f64();
+    let all = Latencies(sent_and_taken.iter().map(|(_, took)| *took).collect());
     stats::write_trace(what, sent_and_taken)?;
     anyhow::ensure!(failures * 100 <= all.0.len(), "{failures} of {} {what} requests failed", all.0.len());
     Ok((rate, all))
