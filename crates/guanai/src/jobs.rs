@@ -1,7 +1,7 @@
 //! Background work of a running server: expired sessions and login failure streaks idle
 //! for a day out every hour; once a day, audit entries past retention out and the files of
-//! ended imports past theirs. Several instances may run it at once; every deletion is
-//! idempotent.
+//! ended imports past theirs; every second, the reports' summary brought up to date. Several
+//! instances may run it at once; every deletion is idempotent, and refreshers take turns.
 
 use std::time::Duration;
 
@@ -24,6 +24,26 @@ pub async fn maintenance(store: Store, audit_retention_days: u32, import_file_re
             daily(&store, audit_retention_days, import_file_retention_days).await;
         }
         hours = hours.wrapping_add(1);
+    }
+}
+
+/// Every second, the reports' summary counted again where changes marked it (a report is
+/// exact without it, but counts what is marked live, so the fewer marks the faster).
+pub async fn report_summary(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match store.reports().refresh_summary().await {
+                Ok(0) => break,
+                Ok(_) => continue,
+                Err(err) => {
+                    tracing::warn!(%err, "refreshing the reports' summary failed");
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -35,6 +35,7 @@ pub async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()
         settings.audit_retention_days,
         settings.import_file_retention_days,
     ));
+    tokio::spawn(crate::jobs::report_summary(store.clone()));
     let app = guanai_web::router(guanai_web::AppState::new(store, settings.web_config()));
     let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| {
         format!("无法监听 {}：端口可能已被占用，可用 --listen 换一个地址", settings.listen)

@@ -191,7 +191,8 @@ pub async fn create_database(server_url: &str, name: &str) -> StoreResult<String
 /// `name`, schema and rows, and returns the copy's URL: a test suite builds its starting
 /// database once and gives each test a copy. PostgreSQL copies it whole (`CREATE DATABASE
 /// … TEMPLATE`; nobody may be connected to the template); MySQL and MariaDB table by table
-/// (`SHOW CREATE TABLE`, then `INSERT … SELECT`, foreign keys checked at neither step).
+/// (`SHOW CREATE TABLE`, then `INSERT … SELECT`, foreign keys checked at neither step),
+/// then the triggers (`SHOW CREATE TRIGGER`), once the rows are in.
 pub async fn copy_database(server_url: &str, template: &str, name: &str) -> StoreResult<String> {
     use sea_orm::{ConnectionTrait, Statement};
     for database in [template, name] {
@@ -230,6 +231,18 @@ pub async fn copy_database(server_url: &str, template: &str, name: &str) -> Stor
         admin
             .execute_unprepared(&format!("INSERT INTO `{table}` SELECT * FROM {template}.`{table}`"))
             .await?;
+    }
+    // The triggers last: the rows copied are the template's, marks included.
+    let triggers =
+        admin.query_all(Statement::from_string(backend, format!("SHOW TRIGGERS FROM {template}"))).await?;
+    for row in triggers {
+        let trigger: String = row.try_get_by_index(0)?;
+        let shown = admin
+            .query_one(Statement::from_string(backend, format!("SHOW CREATE TRIGGER {template}.`{trigger}`")))
+            .await?
+            .ok_or_else(|| StoreError::invalid(format!("触发器 {trigger} 没有定义")))?;
+        let create: String = shown.try_get_by_index(2)?;
+        admin.execute_unprepared(&create).await?;
     }
     admin.close().await?;
     Ok(with_database(server_url, name))

@@ -114,6 +114,8 @@ pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Re
     }
     targets::set_targets(store, &demo_city().city).await?;
     renewals::renewal_history(store, &Actor::system(demo_city().city), households > 0).await?;
+    // The reports' summary brought up to date, as a server's refresher would.
+    store.reports().refresh_whole_summary().await?;
     Ok(report)
 }
 

@@ -116,12 +116,14 @@ impl Raw {
                 m
             });
         for (y, last) in [(year, false), (year - 1, true)] {
-            let mut families: HashMap<String, HashSet<i64>> = HashMap::new();
-            let mut persons: HashMap<String, HashSet<i64>> = HashMap::new();
+            // A family or person counts once in each village where insured.
+            let mut families: HashMap<String, HashSet<(&str, i64)>> = HashMap::new();
+            let mut persons: HashMap<String, HashSet<(&str, i64)>> = HashMap::new();
             for (id, p) in self.insured(region, y) {
                 let k = self.key(by, len, &p.1, p.0);
-                families.entry(k.clone()).or_default().insert(p.0);
-                persons.entry(k.clone()).or_default().extend(members.get(id).into_iter().flatten());
+                families.entry(k.clone()).or_default().insert((&p.1, p.0));
+                let insured = members.get(id).into_iter().flatten().map(|person| (p.1.as_str(), *person));
+                persons.entry(k.clone()).or_default().extend(insured);
                 if !last {
                     groups.entry(k).or_default().premium += p.4;
                 }
@@ -145,10 +147,10 @@ impl Raw {
         }
         let this_year: HashSet<i64> =
             self.policies.values().filter(|p| p.2 == year && p.3 == "underwritten").map(|p| p.0).collect();
-        let mut renewed: HashMap<String, HashSet<i64>> = HashMap::new();
+        let mut renewed: HashMap<String, HashSet<(&str, i64)>> = HashMap::new();
         for (_, p) in self.insured(region, year - 1) {
             if this_year.contains(&p.0) {
-                renewed.entry(self.key(by, len, &p.1, p.0)).or_default().insert(p.0);
+                renewed.entry(self.key(by, len, &p.1, p.0)).or_default().insert((&p.1, p.0));
             }
         }
         for (k, f) in renewed {
@@ -186,12 +188,58 @@ pub(crate) fn reported(report: &CoverageReport) -> BTreeMap<String, Expected> {
         .collect()
 }
 
+/// Marks every year and village stale, as if nothing had been refreshed: reports then
+/// count everything live.
+async fn mark_everything(app: &TestApp) {
+    let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+    let sql =
+        "INSERT INTO report_marks (year, village_code) SELECT DISTINCT year, village_code FROM policies \
+               UNION SELECT DISTINCT 0, village_code FROM families";
+    db.execute(Statement::from_string(db.get_database_backend(), sql.to_owned())).await.unwrap();
+    db.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn every_figure_of_every_report_agrees_with_a_direct_count() {
     let app = TestApp::demo().await;
     guanai::demo::populate(&app.store, 600, 11).await.unwrap();
-    let system = app.system();
     let raw = raw(&app).await;
+    // The summary as the demo left it (refreshed), then everything marked and counted
+    // live, then refreshed again: the same figures each time.
+    cross_check(&app, &raw).await;
+    mark_everything(&app).await;
+    cross_check(&app, &raw).await;
+    let taken = app.store.reports().refresh_whole_summary().await.unwrap();
+    assert!(taken > 0, "the marks were there to take");
+    assert_eq!(app.store.reports().refresh_whole_summary().await.unwrap(), 0, "and are gone");
+    cross_check(&app, &raw).await;
+    let system = app.system();
+    let reports = app.store.reports();
+    // An entered base replaces the registry's count for its village, and only there.
+    let county = RegionCode::parse("360802").unwrap();
+    let before = reports
+        .coverage(&system, &ReportQuery { year: 2026, region: Some(county.clone()), by: Dimension::Region })
+        .await
+        .unwrap();
+    let village = raw.families.values().find(|f| f.0.starts_with("360802")).unwrap().0.clone();
+    let change = guanai_store::targets::TargetChange {
+        region: RegionCode::parse(&village).unwrap(),
+        year: 2026,
+        values: guanai_store::targets::TargetValues { eligible_households: Some(500), ..Default::default() },
+    };
+    let county_actor = guanai_store::Actor::system(county.clone());
+    app.store.targets().set_targets(&county_actor, &[change]).await.unwrap();
+    let after = reports
+        .coverage(&system, &ReportQuery { year: 2026, region: Some(county), by: Dimension::Region })
+        .await
+        .unwrap();
+    let registered_there = raw.families.values().filter(|f| f.0 == village).count() as u64;
+    assert_eq!(after.total.eligible_households, before.total.eligible_households - registered_there + 500);
+    assert_eq!(after.total.registered_households, before.total.registered_households);
+}
+
+async fn cross_check(app: &TestApp, raw: &Raw) {
+    let system = app.system();
     let reports = app.store.reports();
     for (region, year) in [("3608", 2026), ("3608", 2023), ("360802", 2026), ("360802100", 2025)] {
         let code = RegionCode::parse(region).unwrap();
@@ -211,10 +259,10 @@ async fn every_figure_of_every_report_agrees_with_a_direct_count() {
         }
         // The season's curve ends at the year's insured households, day by day as counted.
         let curve = reports.season(&system, Some(&code), year).await.unwrap();
-        let mut first: HashMap<i64, DateTime<Utc>> = HashMap::new();
+        let mut first: HashMap<(&str, i64), DateTime<Utc>> = HashMap::new();
         for (_, p) in raw.insured(region, year) {
             let at = p.5.expect("an underwritten policy has its time");
-            first.entry(p.0).and_modify(|t| *t = (*t).min(at)).or_insert(at);
+            first.entry((&p.1, p.0)).and_modify(|t| *t = (*t).min(at)).or_insert(at);
         }
         let mut days: BTreeMap<NaiveDate, u64> = BTreeMap::new();
         for at in first.values() {
@@ -243,27 +291,6 @@ async fn every_figure_of_every_report_agrees_with_a_direct_count() {
         let paid: i64 = by_kind.values().sum();
         assert_eq!(funding.total.get(), paid, "the total is the sources' parts added up");
     }
-    // An entered base replaces the registry's count for its village, and only there.
-    let county = RegionCode::parse("360802").unwrap();
-    let before = reports
-        .coverage(&system, &ReportQuery { year: 2026, region: Some(county.clone()), by: Dimension::Region })
-        .await
-        .unwrap();
-    let village = raw.families.values().find(|f| f.0.starts_with("360802")).unwrap().0.clone();
-    let change = guanai_store::targets::TargetChange {
-        region: RegionCode::parse(&village).unwrap(),
-        year: 2026,
-        values: guanai_store::targets::TargetValues { eligible_households: Some(500), ..Default::default() },
-    };
-    let county_actor = guanai_store::Actor::system(county.clone());
-    app.store.targets().set_targets(&county_actor, &[change]).await.unwrap();
-    let after = reports
-        .coverage(&system, &ReportQuery { year: 2026, region: Some(county), by: Dimension::Region })
-        .await
-        .unwrap();
-    let registered_there = raw.families.values().filter(|f| f.0 == village).count() as u64;
-    assert_eq!(after.total.eligible_households, before.total.eligible_households - registered_there + 500);
-    assert_eq!(after.total.registered_households, before.total.registered_households);
 }
 
 #[tokio::test]
@@ -333,4 +360,56 @@ async fn a_report_taken_while_enrolments_arrive_stays_exact() {
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "figures only grow while families join: {seen:?}");
     let raw = raw(&app).await;
     assert_eq!(reported(&end), raw.expected("3608", 2026, Dimension::Region, 6));
+}
+
+/// The summary follows whatever writes the rows it adds up: a cancellation through the
+/// store, and a family moved and recategorised by a statement of its own (the triggers
+/// mark what changed, whoever changes it).
+#[tokio::test]
+async fn the_summary_follows_every_change_to_its_rows() {
+    use guanai_domain::Role;
+    let app = TestApp::demo().await;
+    guanai::demo::populate(&app.store, 300, 7).await.unwrap();
+    let before = raw(&app).await;
+    let system = app.system();
+    // An underwritten policy of 2026 cancelled.
+    let (&policy, _) = before
+        .policies
+        .iter()
+        .filter(|(_, p)| p.2 == 2026 && p.3 == "underwritten" && p.1.starts_with("360802"))
+        .min_by_key(|(id, _)| **id)
+        .expect("an underwritten policy");
+    let insurer = system.clone().acting_as(Role::InsurerCity);
+    app.store.policies().cancel_policy(&insurer, policy, "测试撤销").await.unwrap();
+    // A family insured in 2025 and 2026 moved to another county and recategorised.
+    let insured_both = |f: &i64| {
+        [2025, 2026]
+            .iter()
+            .all(|y| before.policies.values().any(|p| p.0 == *f && p.2 == *y && p.3 == "underwritten"))
+    };
+    let (&family, (village, category, _)) = before
+        .families
+        .iter()
+        .filter(|(id, f)| f.0.starts_with("360802") && insured_both(id))
+        .min_by_key(|(id, _)| **id)
+        .expect("a family insured two years running");
+    let elsewhere = before.families.values().find(|f| !f.0.starts_with("360802")).unwrap().0.clone();
+    let other_category = before.families.values().find(|f| f.1 != *category).unwrap().1.clone();
+    assert_ne!(village, &elsewhere);
+    let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+    let sql = format!(
+        "UPDATE families SET village_code = '{elsewhere}', category = '{other_category}' WHERE id = {family}"
+    );
+    db.execute(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    db.close().await.unwrap();
+    let after = raw(&app).await;
+    assert_ne!(
+        after.expected("3608", 2026, Dimension::Category, 6),
+        before.expected("3608", 2026, Dimension::Category, 6),
+        "the changes move figures"
+    );
+    // Counted live (the changes marked), then stored (refreshed): exact both times.
+    cross_check(&app, &after).await;
+    app.store.reports().refresh_whole_summary().await.unwrap();
+    cross_check(&app, &after).await;
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 use super::claim_dates;
 use crate::access::within_region;
 use crate::entities::{claims, orgs, policies};
-use crate::reports::{count, GroupKey};
+use crate::reports::count;
 use crate::{Actor, Store, StoreResult};
 
 /// One county's claims of a year, as raw counts.
@@ -256,15 +256,6 @@ impl Store {
         region: &RegionCode,
         year: i32,
     ) -> StoreResult<CountyBase> {
-        let key = GroupKey::Region(RegionLevel::County);
-        let insured = self.insured_groups(db, region, year, key).await?;
-        let persons = self.person_groups(db, region, year, key, &insured).await?;
-        Ok(insured
-            .into_iter()
-            .map(|(county, g)| {
-                let n = persons.get(&county).copied().unwrap_or(0);
-                (county, (Fen::new(g.premium), n))
-            })
-            .collect())
+        Ok(self.summary_in(db, region, year..=year).await?.county_base(year))
     }
 }

@@ -24,6 +24,7 @@ mod m20261209_000021_renewal_counts;
 mod m20261210_000022_claims_sent;
 mod m20261210_000024_claims_open_queue;
 mod m20261210_000025_funding_cover;
+mod m20261211_000026_report_summary;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000022_claims_sent::Migration),
             Box::new(m20261210_000024_claims_open_queue::Migration),
             Box::new(m20261210_000025_funding_cover::Migration),
+            Box::new(m20261211_000026_report_summary::Migration),
         ]
     }
 }

@@ -6,14 +6,11 @@ use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use guanai_domain::{Fen, RegionCode, RegionLevel};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
-use super::{count, CoverageReport, GroupKey};
-use crate::access::within_region;
+use super::CoverageReport;
 use crate::claims::{ClaimMeasures, CountyBase};
-use crate::entities::policies;
-use crate::policies::PolicyStatus;
 use crate::{Actor, Store, StoreResult};
 
 /// The first year the reports go back to (the programme's records since 2021).
@@ -80,46 +77,15 @@ impl Store {
     }
 
     /// Per year and county within `region`: the premium and insured persons of the
-    /// underwritten policies, in one grouped read over the years; a year whose persons
-    /// cannot be added up (see [`Store::one_policy_per_person`]) is counted as the
-    /// coverage report counts it.
+    /// underwritten policies, from one summary of all the years.
     async fn county_bases(
         &self,
         db: &impl ConnectionTrait,
         region: &RegionCode,
         years: RangeInclusive<i32>,
     ) -> StoreResult<BTreeMap<i32, CountyBase>> {
-        let county = Store::region_prefix("policies", "village_code", RegionLevel::County);
-        let rows: Vec<(i32, String, Option<i64>, Option<i64>)> = policies::Entity::find()
-            .select_only()
-            .column(policies::Column::Year)
-            .column_as(county.clone(), "k")
-            .column_as(self.sum_i64((policies::Entity, policies::Column::PremiumFen)), "premium")
-            .column_as(self.sum_i64((policies::Entity, policies::Column::Persons)), "persons")
-            .filter(policies::Column::Year.between(*years.start(), *years.end()))
-            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .filter(within_region(policies::Column::VillageCode, region.as_str()))
-            .group_by(policies::Column::Year)
-            .group_by(county)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut bases: BTreeMap<i32, CountyBase> = BTreeMap::new();
-        for (year, k, premium, persons) in rows {
-            let base = (Fen::new(premium.unwrap_or(0)), count(persons.unwrap_or(0)));
-            bases.entry(year).or_default().insert(k, base);
-        }
-        for (year, base) in bases.iter_mut() {
-            if !self.one_policy_per_person(db, *year).await? {
-                let key = GroupKey::Region(RegionLevel::County);
-                let insured = self.insured_groups(db, region, *year, key).await?;
-                let persons = self.person_groups(db, region, *year, key, &insured).await?;
-                for (k, (_, n)) in base.iter_mut() {
-                    *n = persons.get(k).copied().unwrap_or(0);
-                }
-            }
-        }
-        Ok(bases)
+        let summary = self.summary_in(db, region, years.clone()).await?;
+        Ok(years.map(|year| (year, summary.county_base(year))).collect())
     }
 }
 

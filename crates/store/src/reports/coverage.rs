@@ -7,14 +7,13 @@ use guanai_domain::families::FamilyCategory;
 use guanai_domain::reports::{growth_text, Dimension, Ratio};
 use guanai_domain::targets::Permille;
 use guanai_domain::{Fen, PovertyStatus, RegionCode, RegionLevel};
-use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
+use super::summary::Summary;
 use super::{child_level, corrupt_region, count, ReportQuery};
 use crate::access::within_region;
-use crate::entities::{families, packages, policies, policy_members, regions, targets};
-use crate::policies::PolicyStatus;
+use crate::entities::{regions, targets};
 use crate::targets::Target;
 use crate::{Actor, Store, StoreResult};
 
@@ -89,15 +88,6 @@ impl CoverageRow {
     }
 }
 
-/// A group's underwritten policies of a year: distinct families, premium in fen, and
-/// the persons the policies insure added up.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Insured {
-    pub households: u64,
-    pub premium: i64,
-    pub persons: u64,
-}
-
 /// The coverage report of a region and year.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -129,25 +119,14 @@ impl Key {
         }
     }
 
-    /// The group of a row of `table` (policies or families).
-    fn expr(self, table: &str) -> SimpleExpr {
+    /// The group of a summary row of `village`, family `category` and `poverty` status.
+    pub(crate) fn group_of<'a>(self, village: &'a str, category: &'a str, poverty: &'a str) -> &'a str {
         match self {
-            Key::Region(level) => Store::region_prefix(table, "village_code", level),
-            Key::Category => Expr::col((families::Entity, families::Column::Category)).into(),
-            Key::Poverty => Expr::col((families::Entity, families::Column::Poverty)).into(),
+            Key::Region(level) => village.get(..level.code_len()).unwrap_or(village),
+            Key::Category => category,
+            Key::Poverty => poverty,
         }
     }
-
-    fn needs_families(self) -> bool {
-        !matches!(self, Key::Region(_))
-    }
-}
-
-fn policy_family() -> sea_orm::RelationDef {
-    policies::Entity::belongs_to(families::Entity)
-        .from(policies::Column::FamilyId)
-        .to(families::Column::Id)
-        .into()
 }
 
 impl crate::handles::Reports<'_> {
@@ -159,17 +138,22 @@ impl crate::handles::Reports<'_> {
         let region = self.report_region(actor, query.region.as_ref()).await?;
         let set = self.targets().targets_under(actor, &region, query.year).await?;
         let txn = self.snapshot().await?;
-        let report = self.coverage_in(&txn, &region, query, &set).await;
+        let report = match self.summary_in(&txn, &region, query.year - 1..=query.year).await {
+            Ok(summary) => self.coverage_in(&txn, &summary, &region, query, &set).await,
+            Err(e) => Err(e),
+        };
         txn.commit().await?;
         report
     }
 }
 
 impl Store {
-    /// The coverage report read on `db` (one snapshot), with the targets `set` of the year.
+    /// The coverage report from `summary` (of the year and the one before, read on the
+    /// snapshot `db`), with the targets `set` of the year.
     pub(crate) async fn coverage_in(
         &self,
         db: &impl ConnectionTrait,
+        summary: &Summary,
         region: &RegionCode,
         query: &ReportQuery,
         set: &[Target],
@@ -177,13 +161,10 @@ impl Store {
         let region = region.clone();
         let key = Key::of(query.by, &region);
         let year = query.year;
-        // One after the other, on one snapshot: every figure of the report is of one moment.
-        let insured = self.insured_groups(db, &region, year, key).await?;
-        let persons = self.person_groups(db, &region, year, key, &insured).await?;
-        let last = self.insured_groups(db, &region, year - 1, key).await?;
-        let last_persons = self.person_groups(db, &region, year - 1, key, &last).await?;
-        let renewed = self.renewed_groups(db, &region, year, key).await?;
-        let eligible = self.eligible_groups(db, &region, year, key).await?;
+        let insured = summary.insured(year, key);
+        let last = summary.insured(year - 1, key);
+        let renewed = summary.renewed(year, key);
+        let eligible = self.eligible_groups(db, summary, &region, year, key).await?;
         let names = self.regions().region_names(&[region.as_str()]).await?;
         let mut rows: BTreeMap<String, CoverageRow> = BTreeMap::new();
         // Every group, with zeros: the regions below, or every category or status.
@@ -194,16 +175,12 @@ impl Store {
             let r = row(&mut rows, k);
             r.insured_households = g.households;
             r.premium = Fen::new(g.premium);
-        }
-        for (k, n) in &persons {
-            row(&mut rows, k).insured_persons = *n;
+            r.insured_persons = g.persons;
         }
         for (k, g) in &last {
             row(&mut rows, k).last_year_households = g.households;
             row(&mut rows, k).due_households = g.households;
-        }
-        for (k, n) in &last_persons {
-            row(&mut rows, k).last_year_persons = *n;
+            row(&mut rows, k).last_year_persons = g.persons;
         }
         for (k, n) in &renewed {
             row(&mut rows, k).renewed_households = *n;
@@ -278,166 +255,23 @@ impl Store {
         })
     }
 
-    /// Underwritten policies of `year` within `region` per group: distinct families, the
-    /// premium, and the persons the policies insure added up.
-    pub(crate) async fn insured_groups(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        year: i32,
-        key: Key,
-    ) -> StoreResult<HashMap<String, Insured>> {
-        let mut select = policies::Entity::find()
-            .select_only()
-            .column_as(key.expr("policies"), "k")
-            .column_as(Expr::col((policies::Entity, policies::Column::FamilyId)).count_distinct(), "n")
-            .column_as(self.sum_i64((policies::Entity, policies::Column::PremiumFen)), "premium")
-            .column_as(self.sum_i64((policies::Entity, policies::Column::Persons)), "persons");
-        if key.needs_families() {
-            select = select.join(JoinType::InnerJoin, policy_family());
-        }
-        let rows: Vec<(String, i64, Option<i64>, Option<i64>)> = select
-            .filter(policies::Column::Year.eq(year))
-            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .filter(within_region(policies::Column::VillageCode, region.as_str()))
-            .group_by(key.expr("policies"))
-            .into_tuple()
-            .all(db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(k, n, premium, persons)| {
-                let group = Insured {
-                    households: count(n),
-                    premium: premium.unwrap_or(0),
-                    persons: count(persons.unwrap_or(0)),
-                };
-                (k, group)
-            })
-            .collect())
-    }
-
-    /// Insured persons (distinct) of `year`'s underwritten policies within `region`, per
-    /// group: the policies' persons added up (`insured`) when no person can be on two
-    /// of them (see [`Store::one_policy_per_person`]), else counted through their members.
-    pub(crate) async fn person_groups(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        year: i32,
-        key: Key,
-        insured: &HashMap<String, Insured>,
-    ) -> StoreResult<HashMap<String, u64>> {
-        if self.one_policy_per_person(db, year).await? {
-            return Ok(insured.iter().map(|(k, g)| (k.clone(), g.persons)).collect());
-        }
-        let mut select = policy_members::Entity::find()
-            .select_only()
-            .column_as(key.expr("policies"), "k")
-            .column_as(
-                Expr::col((policy_members::Entity, policy_members::Column::PersonId)).count_distinct(),
-                "n",
-            )
-            .join(
-                JoinType::InnerJoin,
-                policy_members::Entity::belongs_to(policies::Entity)
-                    .from(policy_members::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
-            );
-        if key.needs_families() {
-            select = select.join(JoinType::InnerJoin, policy_family());
-        }
-        let rows: Vec<(String, i64)> = select
-            .filter(policies::Column::Year.eq(year))
-            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .filter(within_region(policies::Column::VillageCode, region.as_str()))
-            .group_by(key.expr("policies"))
-            .into_tuple()
-            .all(db)
-            .await?;
-        Ok(rows.into_iter().map(|(k, n)| (k, count(n))).collect())
-    }
-
-    /// Whether no person can be on two policies of `year`: every package of the year has
-    /// the same base product, and a person holds a product once a year (the cover slots'
-    /// primary key, which only a cancelled policy gives back), so each person insured that
-    /// year is on exactly one policy not cancelled, and a policy's `persons` are distinct
-    /// persons no other policy of the year counts.
-    pub(crate) async fn one_policy_per_person(
-        &self,
-        db: &impl ConnectionTrait,
-        year: i32,
-    ) -> StoreResult<bool> {
-        let bases: Option<i64> = packages::Entity::find()
-            .select_only()
-            .column_as(Expr::col(packages::Column::BaseProductId).count_distinct(), "n")
-            .filter(packages::Column::Year.eq(year))
-            .into_tuple()
-            .one(db)
-            .await?;
-        Ok(bases.unwrap_or(0) <= 1)
-    }
-
-    /// Of the families insured in `year - 1` within `region` (grouped where they were),
-    /// those with an underwritten policy in `year` too.
-    pub(crate) async fn renewed_groups(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        year: i32,
-        key: Key,
-    ) -> StoreResult<HashMap<String, u64>> {
-        let underwritten = PolicyStatus::Underwritten.code();
-        // A set the engine builds once and probes, not a look-up per policy.
-        let again = Expr::cust(format!(
-            "policies.family_id IN (SELECT q.family_id FROM policies q \
-             WHERE q.year = {year} AND q.status = '{underwritten}')"
-        ));
-        let mut select = policies::Entity::find()
-            .select_only()
-            .column_as(key.expr("policies"), "k")
-            .column_as(Expr::col((policies::Entity, policies::Column::FamilyId)).count_distinct(), "n");
-        if key.needs_families() {
-            select = select.join(JoinType::InnerJoin, policy_family());
-        }
-        let rows: Vec<(String, i64)> = select
-            .filter(policies::Column::Year.eq(year - 1))
-            .filter(policies::Column::Status.eq(underwritten))
-            .filter(within_region(policies::Column::VillageCode, region.as_str()))
-            .filter(again)
-            .group_by(key.expr("policies"))
-            .into_tuple()
-            .all(db)
-            .await?;
-        Ok(rows.into_iter().map(|(k, n)| (k, count(n))).collect())
-    }
-
     /// Eligible and registered households per group: by region, each village's entered
     /// base where there is one, else its registered families; by category or poverty
     /// status, the registered families (bases are entered per village only).
     async fn eligible_groups(
         &self,
         db: &impl ConnectionTrait,
+        summary: &Summary,
         region: &RegionCode,
         year: i32,
         key: Key,
     ) -> StoreResult<HashMap<String, (u64, u64)>> {
-        let group = match key {
-            Key::Region(_) => Store::region_prefix("families", "village_code", RegionLevel::Village),
-            other => other.expr("families"),
-        };
-        let registered: Vec<(String, i64)> = families::Entity::find()
-            .select_only()
-            .column_as(group.clone(), "k")
-            .column_as(Expr::col((families::Entity, families::Column::Id)).count(), "n")
-            .filter(within_region(families::Column::VillageCode, region.as_str()))
-            .group_by(group)
-            .into_tuple()
-            .all(db)
-            .await?;
+        let registered = summary.registered(match key {
+            Key::Region(_) => Key::Region(RegionLevel::Village),
+            other => other,
+        });
         let Key::Region(level) = key else {
-            return Ok(registered.into_iter().map(|(k, n)| (k, (count(n), count(n)))).collect());
+            return Ok(registered.into_iter().map(|(k, n)| (k, (n, n))).collect());
         };
         let bases: Vec<(String, Option<i64>)> = targets::Entity::find()
             .select_only()
@@ -451,7 +285,7 @@ impl Store {
             .await?;
         let mut villages: HashMap<String, (Option<u64>, u64)> = HashMap::new();
         for (village, n) in registered {
-            villages.entry(village).or_default().1 = count(n);
+            villages.entry(village).or_default().1 = n;
         }
         for (village, base) in bases {
             if village.len() == RegionLevel::Village.code_len() {

@@ -5,15 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use guanai_domain::funding::FundingKind;
 use guanai_domain::{Fen, RegionCode};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use super::count;
-use crate::access::within_region;
-use crate::entities::{funding_sources, policies, policy_funding};
+use super::summary::Summary;
+use crate::entities::funding_sources;
 use crate::error::stored;
-use crate::policies::PolicyStatus;
 use crate::{Actor, Store, StoreResult};
 
 /// One source's part of the year's premium within the region.
@@ -66,22 +63,27 @@ impl crate::handles::Reports<'_> {
     ) -> StoreResult<FundingReport> {
         let region = self.report_region(actor, region).await?;
         let txn = self.snapshot().await?;
-        let report = self.funding_in(&txn, &region, year).await;
+        let report = match self.summary_in(&txn, &region, year - 1..=year).await {
+            Ok(summary) => self.funding_in(&txn, &summary, &region, year).await,
+            Err(e) => Err(e),
+        };
         txn.commit().await?;
         report
     }
 }
 
 impl Store {
+    /// The funding report from `summary` (of the year and the one before, read on `db`).
     pub(crate) async fn funding_in(
         &self,
         db: &impl ConnectionTrait,
+        summary: &Summary,
         region: &RegionCode,
         year: i32,
     ) -> StoreResult<FundingReport> {
         let region = region.clone();
-        let this = self.by_source(db, &region, year).await?;
-        let last = self.by_source(db, &region, year - 1).await?;
+        let this = summary.by_source(year);
+        let last = summary.by_source(year - 1);
         let ids: Vec<i64> = this.keys().chain(last.keys()).copied().collect();
         let sources: HashMap<i64, funding_sources::Model> = funding_sources::Entity::find()
             .filter(funding_sources::Column::Id.is_in(ids))
@@ -134,38 +136,5 @@ impl Store {
             total: Fen::new(total),
             last_year_total: Fen::new(last_total),
         })
-    }
-
-    /// Per source: the premium it pays for `year`'s policies (not cancelled) within
-    /// `region`, and how many policies.
-    pub(crate) async fn by_source(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        year: i32,
-    ) -> StoreResult<HashMap<i64, (i64, u64)>> {
-        let rows: Vec<(i64, Option<i64>, i64)> = policy_funding::Entity::find()
-            .select_only()
-            .column(policy_funding::Column::SourceId)
-            .column_as(self.sum_i64((policy_funding::Entity, policy_funding::Column::AmountFen)), "amount")
-            .column_as(
-                Expr::col((policy_funding::Entity, policy_funding::Column::PolicyId)).count_distinct(),
-                "n",
-            )
-            .join(
-                JoinType::InnerJoin,
-                policy_funding::Entity::belongs_to(policies::Entity)
-                    .from(policy_funding::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
-            )
-            .filter(policies::Column::Year.eq(year))
-            .filter(policies::Column::Status.ne(PolicyStatus::Cancelled.code()))
-            .filter(within_region(policies::Column::VillageCode, region.as_str()))
-            .group_by(policy_funding::Column::SourceId)
-            .into_tuple()
-            .all(db)
-            .await?;
-        Ok(rows.into_iter().map(|(id, amount, n)| (id, (amount.unwrap_or(0), count(n)))).collect())
     }
 }

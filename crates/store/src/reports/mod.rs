@@ -1,11 +1,12 @@
-//! Reports, dashboards and the bulletin's figures, live: every figure is counted from the
-//! same tables the lists read (policies, their members, families, the premium split), in
-//! grouped queries on indexes, at the moment it is asked for — no summary table that could
-//! lag behind an enrolment. Every ratio is kept as its two counts (`domain::reports::Ratio`).
+//! Reports, dashboards and the bulletin's figures, live: every figure is exact to the last
+//! enrolment. They are added up from the reports' summary (`summary.rs`: per year and
+//! village, kept by triggers and a refresher, stale villages counted live on the report's
+//! own snapshot), so that a city's dashboard reads thousands of rows, not millions. Every
+//! ratio is kept as its two counts (`domain::reports::Ratio`).
 //!
 //! Definitions (the same on every page, export and the bulletin):
-//! - insured households / persons: distinct families / persons of the year's underwritten
-//!   policies, counted in the village of the policy;
+//! - insured households / persons: the families / persons of the year's underwritten
+//!   policies, counted in the village of the policy (once in each village where insured);
 //! - eligible households (the coverage base): per village, the base entered (`targets`),
 //!   else the families registered there;
 //! - renewal rate: of last year's insured households, those insured again this year
@@ -14,13 +15,13 @@
 //! - claims: counted per county by `claims/measures.rs`, beside the same premium and insured
 //!   persons read here ([`CoverageRow::premium`] is the loss ratio's denominator), for a
 //!   year and year on year since 2021 (`claims.rs`).
-//! - insured persons: the policies' `persons` added up where no person can be on two
-//!   policies of the year (`Store::one_policy_per_person`), else distinct members counted.
 
 mod claims;
+mod count;
 mod coverage;
 mod funding;
 mod season;
+pub(crate) mod summary;
 mod years;
 
 pub use claims::{ClaimsReport, FIRST_YEAR};
@@ -30,11 +31,12 @@ pub use funding::{FundingReport, KindRow, SourceRow};
 pub use season::{SeasonCurve, SeasonPoint};
 pub use years::{YearLine, YearsReport};
 
-// `coverage_in`, `season_in`, `funding_in`: each report read on a given snapshot.
+// `summary_in` reads a region's summary on a snapshot; `coverage_in`, `funding_in`,
+// `season_of` make each report from it.
 
 use guanai_domain::reports::Dimension;
 use guanai_domain::{Permission, RegionCode, RegionLevel};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+
 use sea_orm::{AccessMode, DatabaseTransaction, IsolationLevel, TransactionTrait};
 
 use crate::claims::ClaimMeasures;
@@ -67,16 +69,26 @@ impl crate::handles::Reports<'_> {
         let set = self.targets().targets_under(actor, &region, year).await?;
         let query = ReportQuery { year, region: Some(region.clone()), by: Dimension::Region };
         let txn = self.snapshot().await?;
-        let coverage = self.coverage_in(&txn, &region, &query, &set).await;
-        let season = self.season_in(&txn, &region, year).await;
-        let funding = self.funding_in(&txn, &region, year).await;
-        let claims = match &coverage {
-            Ok(report) => self.measures_in(&txn, &region, year, claims::county_base_of(report)).await,
-            // Not read: the coverage's own error is the one returned below.
-            Err(_) => Err(StoreError::Corrupt("the coverage was not read".to_owned())),
-        };
+        let read = self.overview_in(&txn, &region, &query, &set).await;
         txn.commit().await?;
-        Ok(Overview { coverage: coverage?, season: season?, funding: funding?, claims: claims? })
+        read
+    }
+}
+
+impl Store {
+    async fn overview_in(
+        &self,
+        txn: &DatabaseTransaction,
+        region: &RegionCode,
+        query: &ReportQuery,
+        set: &[crate::targets::Target],
+    ) -> StoreResult<Overview> {
+        let year = query.year;
+        let summary = self.summary_in(txn, region, year - 1..=year).await?;
+        let coverage = self.coverage_in(txn, &summary, region, query, set).await?;
+        let funding = self.funding_in(txn, &summary, region, year).await?;
+        let claims = self.measures_in(txn, region, year, claims::county_base_of(&coverage)).await?;
+        Ok(Overview { season: season::season_of(&summary, region, year), coverage, funding, claims })
     }
 }
 
@@ -99,13 +111,15 @@ impl crate::handles::Reports<'_> {
         let set = self.targets().targets_under(actor, &region, year).await?;
         let query = ReportQuery { year, region: Some(region.clone()), by: Dimension::Region };
         let txn = self.snapshot().await?;
-        let coverage = self.coverage_in(&txn, &region, &query, &set).await;
-        let claims = match &coverage {
-            Ok(report) => self.measures_in(&txn, &region, year, claims::county_base_of(report)).await,
-            Err(_) => Err(StoreError::Corrupt("the coverage was not read".to_owned())),
-        };
+        let read = async {
+            let summary = self.summary_in(&txn, &region, year - 1..=year).await?;
+            let coverage = self.coverage_in(&txn, &summary, &region, &query, &set).await?;
+            let claims = self.measures_in(&txn, &region, year, claims::county_base_of(&coverage)).await?;
+            Ok(BulletinFigures { coverage, claims })
+        }
+        .await;
         txn.commit().await?;
-        Ok(BulletinFigures { coverage: coverage?, claims: claims? })
+        read
     }
 }
 
@@ -138,24 +152,6 @@ impl Store {
             Some(r) if actor.sees(r) => Ok(r.clone()),
             Some(r) => Err(self.deny(actor, "report.view", "区划", r.as_str()).await),
         }
-    }
-
-    /// A village's or any column's region code cut to `level`'s length: the group of a
-    /// report broken down by region.
-    pub(crate) fn region_prefix(table: &str, column: &str, level: RegionLevel) -> SimpleExpr {
-        Expr::cust(format!("SUBSTR({table}.{column}, 1, {})", level.code_len()))
-    }
-
-    /// The China date (UTC+8) of a timestamp column, each engine's way (the only place the
-    /// reports say something per engine).
-    pub(crate) fn china_date(&self, table: &str, column: &str) -> SimpleExpr {
-        Expr::cust(match self.engine() {
-            Engine::Sqlite => format!("date({table}.{column}, '+8 hours')"),
-            Engine::Postgres => {
-                format!("CAST(({table}.{column} AT TIME ZONE 'UTC') + INTERVAL '8 hours' AS DATE)")
-            }
-            Engine::MySql => format!("DATE(DATE_ADD({table}.{column}, INTERVAL 8 HOUR))"),
-        })
     }
 }
 

@@ -4,15 +4,10 @@
 
 use chrono::{Datelike, NaiveDate};
 use guanai_domain::RegionCode;
-use sea_orm::sea_query::{Alias, Expr, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use serde::Serialize;
 
-use super::count;
-use crate::access::within_region;
-use crate::entities::policies;
-use crate::policies::PolicyStatus;
-use crate::{Actor, Store, StoreResult};
+use super::summary::Summary;
+use crate::{Actor, StoreResult};
 
 /// One day on which households were insured: how many that day, and how many by then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,59 +55,25 @@ impl crate::handles::Reports<'_> {
     ) -> StoreResult<SeasonCurve> {
         let region = self.report_region(actor, region).await?;
         let txn = self.snapshot().await?;
-        let curve = self.season_in(&txn, &region, year).await;
+        let summary = self.summary_in(&txn, &region, year - 1..=year).await;
         txn.commit().await?;
-        curve
+        Ok(season_of(&summary?, &region, year))
     }
 }
 
-impl Store {
-    pub(crate) async fn season_in(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        year: i32,
-    ) -> StoreResult<SeasonCurve> {
-        let this_year = self.curve(db, region, year).await?;
-        let last_year = self.curve(db, region, year - 1).await?;
-        Ok(SeasonCurve { year, region: region.clone(), this_year, last_year })
-    }
-
-    async fn curve(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        year: i32,
-    ) -> StoreResult<Vec<SeasonPoint>> {
-        // Each family's first underwriting of the year …
-        let first = policies::Entity::find()
-            .select_only()
-            .column(policies::Column::FamilyId)
-            .column_as(policies::Column::UnderwrittenAt.min(), "first_at")
-            .filter(policies::Column::Year.eq(year))
-            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .filter(within_region(policies::Column::VillageCode, region.as_str()))
-            .group_by(policies::Column::FamilyId)
-            .into_query();
-        // … counted by its day in China.
-        let day = self.china_date("f", "first_at");
-        let mut outer = Query::select();
-        outer
-            .expr_as(day.clone(), Alias::new("day"))
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from_subquery(first, Alias::new("f"))
-            .and_where(Expr::cust("f.first_at IS NOT NULL"))
-            .add_group_by([day.clone()])
-            .order_by_expr(day, Order::Asc);
-        let rows = db.query_all(db.get_database_backend().build(&outer)).await?;
+/// The curve of `year` and the year before from `summary` (of both years): a family counts
+/// from the China day of its first underwriting of the year in the village.
+pub(crate) fn season_of(summary: &Summary, region: &RegionCode, year: i32) -> SeasonCurve {
+    let points = |year| {
         let mut cumulative = 0;
-        let mut points = Vec::with_capacity(rows.len());
-        for row in rows {
-            let day: NaiveDate = row.try_get("", "day")?;
-            let n: i64 = row.try_get("", "n")?;
-            cumulative += count(n);
-            points.push(SeasonPoint { day, households: count(n), cumulative });
-        }
-        Ok(points)
-    }
+        summary
+            .curve(year)
+            .into_iter()
+            .map(|(day, households)| {
+                cumulative += households;
+                SeasonPoint { day, households, cumulative }
+            })
+            .collect()
+    };
+    SeasonCurve { year, region: region.clone(), this_year: points(year), last_year: points(year - 1) }
 }

@@ -10,10 +10,11 @@ use guanai_domain::{Fen, RegionCode};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde::Serialize;
 
+use super::summary::{Insured, Summary};
 use super::{GroupKey, FIRST_YEAR};
 use crate::entities::funding_sources;
 use crate::error::stored;
-use crate::{Actor, Store, StoreResult};
+use crate::{Actor, StoreResult};
 
 /// One year's figures of a region.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -58,60 +59,64 @@ impl crate::handles::Reports<'_> {
         year: i32,
     ) -> StoreResult<YearsReport> {
         let region = self.report_region(actor, region).await?;
+        let first = FIRST_YEAR.min(year);
         let txn = self.snapshot().await?;
-        let lines = self.years_in(&txn, &region, FIRST_YEAR.min(year)..=year).await;
+        let summary = self.summary_in(&txn, &region, first - 1..=year).await;
+        let kinds = match summary {
+            Ok(_) => source_kinds(&txn).await,
+            Err(_) => Ok(BTreeMap::new()),
+        };
         txn.commit().await?;
-        Ok(YearsReport { year, region, lines: lines? })
+        let lines = years_of(&summary?, &kinds?, &region, first..=year);
+        Ok(YearsReport { year, region, lines })
     }
 }
 
-impl Store {
-    async fn years_in(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        years: std::ops::RangeInclusive<i32>,
-    ) -> StoreResult<Vec<YearLine>> {
-        // The region as one group.
-        let key = GroupKey::Region(region.level());
-        let kinds: BTreeMap<i64, FundingKind> = funding_sources::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| Ok((s.id, stored("funding_sources.kind", &s.kind)?)))
-            .collect::<StoreResult<_>>()?;
-        let mut lines = Vec::new();
-        let mut last_households = None;
-        for year in years {
-            let one = |m: std::collections::HashMap<String, u64>| m.into_values().sum::<u64>();
-            let insured = self.insured_groups(db, region, year, key).await?;
-            let persons = one(self.person_groups(db, region, year, key, &insured).await?);
-            let due = match last_households {
-                Some(n) => n,
-                None => {
-                    self.insured_groups(db, region, year - 1, key).await?.values().map(|g| g.households).sum()
-                }
-            };
-            let renewed = one(self.renewed_groups(db, region, year, key).await?);
+/// Every source's kind.
+async fn source_kinds(db: &impl ConnectionTrait) -> StoreResult<BTreeMap<i64, FundingKind>> {
+    funding_sources::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| Ok((s.id, stored("funding_sources.kind", &s.kind)?)))
+        .collect()
+}
+
+/// A line a year from `summary` (which holds the year before the first too).
+fn years_of(
+    summary: &Summary,
+    kinds: &BTreeMap<i64, FundingKind>,
+    region: &RegionCode,
+    years: std::ops::RangeInclusive<i32>,
+) -> Vec<YearLine> {
+    // The region as one group.
+    let key = GroupKey::Region(region.level());
+    let one = |year: i32| {
+        summary.insured(year, key).into_values().fold(Insured::default(), |a, g| Insured {
+            households: a.households + g.households,
+            premium: a.premium + g.premium,
+            persons: a.persons + g.persons,
+        })
+    };
+    years
+        .map(|year| {
+            let insured = one(year);
             let mut funding = vec![Fen::new(0); FundingKind::ALL.len()];
-            for (source, (amount, _)) in self.by_source(db, region, year).await? {
+            for (source, (amount, _)) in summary.by_source(year) {
                 if let Some(i) = kinds.get(&source).and_then(|k| FundingKind::ALL.iter().position(|x| x == k))
                 {
                     funding[i] = Fen::new(funding[i].get() + amount);
                 }
             }
-            let households = insured.values().map(|g| g.households).sum();
-            lines.push(YearLine {
+            YearLine {
                 year,
-                insured_households: households,
-                insured_persons: persons,
-                premium: Fen::new(insured.values().map(|g| g.premium).sum()),
-                renewed_households: renewed,
-                due_households: due,
+                insured_households: insured.households,
+                insured_persons: insured.persons,
+                premium: Fen::new(insured.premium),
+                renewed_households: summary.renewed(year, key).into_values().sum(),
+                due_households: one(year - 1).households,
                 funding,
-            });
-            last_households = Some(households);
-        }
-        Ok(lines)
-    }
+            }
+        })
+        .collect()
 }

@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "report_cells")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub year: i32,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub village_code: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub category: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub poverty: String,
+    pub households: i64,
+    pub persons: i64,
+    pub premium_fen: i64,
+    pub renewed: i64,
+    pub curve: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
