@@ -37,7 +37,8 @@ pub async fn report_summary(store: Store) {
         loop {
             match store.reports().refresh_summary().await {
                 Ok(0) => break,
-                Ok(_) => continue,
+                // Writers waiting for the write turn take it before the next refresh.
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
                 Err(err) => {
                     tracing::warn!(%err, "refreshing the reports' summary failed");
                     break;

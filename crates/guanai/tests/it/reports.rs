@@ -412,4 +412,46 @@ async fn the_summary_follows_every_change_to_its_rows() {
     cross_check(&app, &after).await;
     app.store.reports().refresh_whole_summary().await.unwrap();
     cross_check(&app, &after).await;
+    // A family insured in 2025 in one village and in 2026 in another (its 2026 policy
+    // moved there by a statement): cancelling the 2026 policy changes the first village's
+    // renewals, which only the family's mark leads to.
+    let (&moved, _) = after
+        .families
+        .iter()
+        .filter(|(id, f)| {
+            f.0.starts_with("360802")
+                && **id != family
+                && insured_both(id)
+                && after
+                    .policies
+                    .values()
+                    .filter(|p| p.0 == **id && p.2 == 2026 && p.3 == "underwritten")
+                    .count()
+                    == 1
+        })
+        .min_by_key(|(id, _)| **id)
+        .expect("a family with one policy in 2026");
+    let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+    let sql =
+        format!("UPDATE policies SET village_code = '{elsewhere}' WHERE family_id = {moved} AND year = 2026");
+    db.execute(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    db.close().await.unwrap();
+    app.store.reports().refresh_whole_summary().await.unwrap();
+    let moved_policy = raw(&app)
+        .await
+        .policies
+        .iter()
+        .find(|(_, p)| p.0 == moved && p.2 == 2026 && p.3 == "underwritten")
+        .map(|(id, _)| *id)
+        .unwrap();
+    app.store.policies().cancel_policy(&insurer, moved_policy, "测试撤销").await.unwrap();
+    let last = raw(&app).await;
+    assert_ne!(
+        last.expected("360802", 2026, Dimension::Region, 9),
+        after.expected("360802", 2026, Dimension::Region, 9),
+        "the county's renewals moved"
+    );
+    cross_check(&app, &last).await;
+    app.store.reports().refresh_whole_summary().await.unwrap();
+    cross_check(&app, &last).await;
 }

@@ -7,6 +7,7 @@ pub struct Model {
     pub id: i64,
     pub year: i32,
     pub village_code: String,
+    pub family_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,28 +8,32 @@
 //! - `report_funding`: per (year, village, source) what the source pays and for how many
 //!   policies (not cancelled);
 //! - `report_registry`: per (village, category, poverty) the families registered;
-//! - `report_marks`: the (year, village) whose rows above may be out of date, and the next
-//!   year's too (year 0: the registry of the village alone), appended by the triggers below
-//!   in the transaction of every change that could move a figure, whoever writes it. A
-//!   report counts a marked village live; a refresher removes its marks, counts it again and
-//!   writes its rows, in one transaction.
+//! - `report_marks`: what may be out of date, appended by the triggers below in the
+//!   transaction of every change that could move a figure, whoever writes it: a (year,
+//!   village) makes that year's and the next year's rows of the village stale (the next
+//!   year's renewed households count this year's); year 0, the village's registry; with a
+//!   family, also the rows of the villages where the family's other policies are (a policy:
+//!   the year before's, whose renewed households it may be; a family changed: all of them),
+//!   found by whoever reads the mark, on its own snapshot. A report counts what is stale
+//!   live; a refresher removes marks, counts what they made stale again and writes its rows,
+//!   in one transaction.
 //! - `report_summary_lock`: one row a refresher holds (`FOR UPDATE`) for its whole
 //!   transaction, so that two refreshers never write the same village from two moments.
 //!
-//! Marks are only ever appended: writers never wait for one another or for a refresher on
-//! them (an upsert would make two writers marking the same villages in another order
-//! deadlock on a server). A refresher removes the marks of some years and villages, then
-//! counts them: every mark it removed was committed, so the count sees its change; a mark
-//! not yet committed is not removed, and stays for the next refresh.
+//! Marks are only ever appended, and a trigger reads nothing: writers never wait for one
+//! another or for a refresher on them (an upsert would make two writers marking the same
+//! villages in another order deadlock on a server), and no trigger decides from rows another
+//! writer has not committed yet. A refresher removes the marks it read, then counts: every
+//! mark it removed was committed, so the count sees its change; a mark committed later
+//! stays for the next refresh.
 //!
 //! What marks what: a policy written, removed, or changed in year, village, family, status,
-//! premium, persons or underwriting time marks its year and village, and its year in every
-//! other village where its family was insured the year before (their renewed households).
-//! A policy's members and premium parts are written with it and never change (migration
-//! 000021; `policies/write.rs` is their only writer), so the policy's own mark covers them.
-//! A family registered or removed marks its village's registry; moved or recategorised,
-//! both villages' registries and every year and village of its policies.
-//!
+//! premium, persons or underwriting time marks its year, village and family (and its old
+//! ones when it moved). A policy's members and premium parts are written with it and never
+//! change (migration 000021; `policies/write.rs` is their only writer), so the policy's own
+//! mark covers them. A family registered or removed marks its village's registry; moved or
+//! recategorised, both villages' registries with the family.
+
 //! Every existing year and village is marked here, so the first refresh fills the summary.
 
 use sea_orm_migration::prelude::*;
@@ -77,6 +81,7 @@ enum ReportMarks {
     Id,
     Year,
     VillageCode,
+    FamilyId,
 }
 
 #[derive(DeriveIden)]
@@ -86,61 +91,80 @@ enum ReportSummaryLock {
 }
 
 /// A trigger: the table and event it follows, the columns whose change it follows (an
-/// update only), and the marks it appends: SELECTs of (year, village) over `NEW` or `OLD`.
+/// update only), and the marks it appends.
 struct Trigger {
     name: &'static str,
     table: &'static str,
     event: &'static str,
     watched: &'static [&'static str],
-    marks: Vec<String>,
+    marks: Vec<Mark>,
+}
+
+/// A mark's year, village and family (SQL over `NEW` or `OLD`), appended only `when` a
+/// condition holds (SQL, the same on every engine) if there is one.
+struct Mark {
+    values: String,
+    when: Option<&'static str>,
+}
+
+impl Mark {
+    fn of(values: String) -> Mark {
+        Mark { values, when: None }
+    }
 }
 
 const POLICY_COLUMNS: &[&str] =
     &["year", "village_code", "family_id", "status", "premium_fen", "persons", "underwritten_at"];
 const FAMILY_COLUMNS: &[&str] = &["village_code", "category", "poverty"];
+/// A policy changed its key: its old year, village or family has figures to lose.
+const POLICY_MOVED: &str =
+    "OLD.year <> NEW.year OR OLD.village_code <> NEW.village_code OR OLD.family_id <> NEW.family_id";
 
-/// What a policy row (`row`: NEW or OLD) marks.
-fn policy_marks(row: &str) -> Vec<String> {
-    vec![
-        format!("SELECT {row}.year, {row}.village_code"),
-        format!(
-            "SELECT DISTINCT {row}.year, q.village_code FROM policies q \
-             WHERE q.family_id = {row}.family_id AND q.year = {row}.year - 1 \
-             AND q.village_code <> {row}.village_code"
-        ),
-    ]
+fn policy_mark(row: &str) -> Mark {
+    Mark::of(format!("{row}.year, {row}.village_code, {row}.family_id"))
 }
 
-fn registry_mark(row: &str) -> Vec<String> {
-    vec![format!("SELECT 0, {row}.village_code")]
-}
-
-fn family_marks(row: &str) -> Vec<String> {
-    vec![
-        format!("SELECT 0, {row}.village_code"),
-        format!("SELECT DISTINCT p.year, p.village_code FROM policies p WHERE p.family_id = {row}.id"),
-    ]
+fn registry_mark(row: &str) -> Mark {
+    Mark::of(format!("0, {row}.village_code, NULL"))
 }
 
 fn triggers() -> Vec<Trigger> {
-    let both = |f: fn(&str) -> Vec<String>| [f("OLD"), f("NEW")].concat();
     let trigger = |name, table, event, watched, marks| Trigger { name, table, event, watched, marks };
+    let moved = Mark { when: Some(POLICY_MOVED), ..policy_mark("OLD") };
+    let family = |row: &str| Mark::of(format!("0, {row}.village_code, {row}.id"));
     vec![
-        trigger("report_mark_policy_insert", "policies", "INSERT", &[], policy_marks("NEW")),
-        trigger("report_mark_policy_update", "policies", "UPDATE", POLICY_COLUMNS, both(policy_marks)),
-        trigger("report_mark_policy_delete", "policies", "DELETE", &[], policy_marks("OLD")),
-        trigger("report_mark_family_insert", "families", "INSERT", &[], registry_mark("NEW")),
-        trigger("report_mark_family_update", "families", "UPDATE", FAMILY_COLUMNS, both(family_marks)),
-        trigger("report_mark_family_delete", "families", "DELETE", &[], registry_mark("OLD")),
+        trigger("report_mark_policy_insert", "policies", "INSERT", &[], vec![policy_mark("NEW")]),
+        trigger(
+            "report_mark_policy_update",
+            "policies",
+            "UPDATE",
+            POLICY_COLUMNS,
+            vec![policy_mark("NEW"), moved],
+        ),
+        trigger("report_mark_policy_delete", "policies", "DELETE", &[], vec![policy_mark("OLD")]),
+        trigger("report_mark_family_insert", "families", "INSERT", &[], vec![registry_mark("NEW")]),
+        trigger(
+            "report_mark_family_update",
+            "families",
+            "UPDATE",
+            FAMILY_COLUMNS,
+            vec![family("OLD"), family("NEW")],
+        ),
+        trigger("report_mark_family_delete", "families", "DELETE", &[], vec![registry_mark("OLD")]),
     ]
 }
 
 /// The statements that create `trigger` on `backend`.
 fn create(backend: DbBackend, trigger: &Trigger) -> Vec<String> {
     let Trigger { name, table, event, watched, marks } = trigger;
+    let insert = "INSERT INTO report_marks (year, village_code, family_id)";
     let body: String = marks
         .iter()
-        .map(|m| format!("INSERT INTO report_marks (year, village_code) {m};"))
+        .map(|Mark { values, when }| match (when, backend) {
+            (None, _) => format!("{insert} VALUES ({values});"),
+            (Some(when), DbBackend::MySql) => format!("{insert} SELECT {values} FROM DUAL WHERE {when};"),
+            (Some(when), _) => format!("{insert} SELECT {values} WHERE {when};"),
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let changed = |distinct: &str, join: &str| {
@@ -282,6 +306,7 @@ impl MigrationTrait for Migration {
                     )
                     .col(year(ReportMarks::Year))
                     .col(village(ReportMarks::VillageCode))
+                    .col(ColumnDef::new(ReportMarks::FamilyId).big_integer().null())
                     .to_owned(),
             )
             .await?;

@@ -2,7 +2,7 @@
 //! families), for some years and villages: live by a report for what a mark says is stale,
 //! and by the refresher, which writes what it counted and removes the marks it read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use guanai_domain::clock::china_date;
@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::count;
-use super::summary::{format_curve, stale_of, Cell, Part, Registered, Stale, Summary};
+use super::summary::{format_curve, Cell, Mark, Part, Registered, Stale, Summary};
 use crate::entities::{
     families, policies, policy_funding, policy_members, report_cells, report_funding, report_marks,
     report_registry, report_summary_lock,
@@ -24,13 +24,18 @@ use crate::{Engine, Store, StoreResult};
 /// Villages counted in one statement.
 const VILLAGES_PER_READ: usize = 400;
 
-/// Marks whose years and villages one refresh counts again, at most.
-pub const MARKS_PER_REFRESH: u64 = 2_000;
+/// Marks whose years and villages one refresh counts again, at most: on SQLite a refresh
+/// holds the write lock, so it stays short, and writers take their turns between two.
+pub const MARKS_PER_REFRESH: u64 = 200;
 
 /// Rows written in one statement.
 const ROWS_PER_INSERT: usize = 500;
 
 type CellKey = (i32, String, String, String);
+
+/// A family's underwritten policies of a year in a village: village, family, category,
+/// poverty status, first underwriting, premium.
+type FamilyInVillage = (String, i64, String, String, Option<DateTime<Utc>>, Option<i64>);
 
 fn policy_family() -> sea_orm::RelationDef {
     policies::Entity::belongs_to(families::Entity)
@@ -82,26 +87,25 @@ impl Store {
         let mut cells: HashMap<CellKey, Cell> = HashMap::new();
         // Each family's underwritten policies of the year in each village: its premium and
         // its first underwriting.
-        let families: Vec<(String, i64, String, String, Option<DateTime<Utc>>, Option<i64>)> =
-            policies::Entity::find()
-                .select_only()
-                .column_as(policy_col(policies::Column::VillageCode), "village")
-                .column_as(policy_col(policies::Column::FamilyId), "family")
-                .column_as(family_col(families::Column::Category), "category")
-                .column_as(family_col(families::Column::Poverty), "poverty")
-                .column_as(policy_col(policies::Column::UnderwrittenAt).min(), "first_at")
-                .column_as(self.sum_i64((policies::Entity, policies::Column::PremiumFen)), "premium")
-                .join(JoinType::InnerJoin, policy_family())
-                .filter(policies::Column::Year.eq(year))
-                .filter(policies::Column::Status.eq(underwritten))
-                .filter(policies::Column::VillageCode.is_in(villages.iter().cloned()))
-                .group_by(policy_col(policies::Column::VillageCode))
-                .group_by(policy_col(policies::Column::FamilyId))
-                .group_by(family_col(families::Column::Category))
-                .group_by(family_col(families::Column::Poverty))
-                .into_tuple()
-                .all(db)
-                .await?;
+        let families: Vec<FamilyInVillage> = policies::Entity::find()
+            .select_only()
+            .column_as(policy_col(policies::Column::VillageCode), "village")
+            .column_as(policy_col(policies::Column::FamilyId), "family")
+            .column_as(family_col(families::Column::Category), "category")
+            .column_as(family_col(families::Column::Poverty), "poverty")
+            .column_as(policy_col(policies::Column::UnderwrittenAt).min(), "first_at")
+            .column_as(self.sum_i64((policies::Entity, policies::Column::PremiumFen)), "premium")
+            .join(JoinType::InnerJoin, policy_family())
+            .filter(policies::Column::Year.eq(year))
+            .filter(policies::Column::Status.eq(underwritten))
+            .filter(policies::Column::VillageCode.is_in(villages.iter().cloned()))
+            .group_by(policy_col(policies::Column::VillageCode))
+            .group_by(policy_col(policies::Column::FamilyId))
+            .group_by(family_col(families::Column::Category))
+            .group_by(family_col(families::Column::Poverty))
+            .into_tuple()
+            .all(db)
+            .await?;
         for (village, _, category, poverty, first_at, premium) in families {
             let c = cell(&mut cells, year, village, category, poverty);
             c.households += 1;
@@ -301,7 +305,7 @@ impl Store {
             .filter(report_summary_lock::Column::Id.eq(1))
             .exec(txn)
             .await?;
-        // The oldest marks' years and villages; every mark of those is removed first, so
+        // The oldest marks' years and villages, and every mark of those: removed first, so
         // that what is counted next sees every change they mark (each one committed).
         let oldest: Vec<(i32, String)> = report_marks::Entity::find()
             .select_only()
@@ -312,30 +316,38 @@ impl Store {
             .into_tuple()
             .all(txn)
             .await?;
-        if oldest.is_empty() {
+        let mut keys: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
+        for (year, village) in oldest {
+            keys.entry(year).or_default().insert(village);
+        }
+        let mut marks: Vec<Mark> = Vec::new();
+        let mut ids: Vec<i64> = Vec::new();
+        for (year, villages) in &keys {
+            let villages: Vec<&String> = villages.iter().collect();
+            for chunk in villages.chunks(VILLAGES_PER_READ) {
+                let rows = report_marks::Entity::find()
+                    .filter(report_marks::Column::Year.eq(*year))
+                    .filter(report_marks::Column::VillageCode.is_in(chunk.iter().map(|v| v.to_string())))
+                    .all(txn)
+                    .await?;
+                for m in rows {
+                    ids.push(m.id);
+                    marks.push((m.year, m.village_code, m.family_id));
+                }
+            }
+        }
+        if ids.is_empty() {
             return Ok(0);
         }
-        let mut marked: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-        for (year, village) in oldest {
-            marked.entry(year).or_default().push(village);
-        }
         let mut taken = 0;
-        let mut stale: Vec<Stale> = Vec::new();
-        for (year, villages) in &mut marked {
-            villages.sort();
-            villages.dedup();
-            for chunk in villages.chunks(VILLAGES_PER_READ) {
-                taken += report_marks::Entity::delete_many()
-                    .filter(report_marks::Column::Year.eq(*year))
-                    .filter(report_marks::Column::VillageCode.is_in(chunk.iter().cloned()))
-                    .exec(txn)
-                    .await?
-                    .rows_affected;
-            }
-            stale.extend(villages.iter().flat_map(|v| stale_of(*year, v)));
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            taken += report_marks::Entity::delete_many()
+                .filter(report_marks::Column::Id.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?
+                .rows_affected;
         }
-        stale.sort();
-        stale.dedup();
+        let stale: Vec<Stale> = self.stale_of_marks(txn, &marks).await?.into_iter().collect();
         // Counted after the marks were read: every change they mark is committed and seen.
         let summary = self.count_summary(txn, &stale).await?;
         let mut by_year: BTreeMap<i32, Vec<String>> = BTreeMap::new();

@@ -8,7 +8,7 @@
 //! moved between two enrolments) counts in each; within a village, once. A family's
 //! category and poverty status are its present ones, as the family lists show them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::RangeInclusive;
 
 use chrono::NaiveDate;
@@ -18,7 +18,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use super::GroupKey;
 use crate::access::within_region;
 use crate::claims::CountyBase;
-use crate::entities::{report_cells, report_funding, report_marks, report_registry};
+use crate::entities::{policies, report_cells, report_funding, report_marks, report_registry};
 use crate::{Store, StoreError, StoreResult};
 
 /// One cell: a year's figures of the families of one village, category and poverty status.
@@ -175,22 +175,25 @@ impl Store {
         years: RangeInclusive<i32>,
     ) -> StoreResult<Summary> {
         let wanted: Vec<i32> = years.clone().collect();
-        // A mark of the year before the first makes the first year's renewals stale.
+        // A mark of the year before the first makes the first year's renewals stale; a
+        // family's mark may make a village of the region stale from outside it.
         let mark_years: Vec<i32> = std::iter::once(0).chain(years.start() - 1..=*years.end()).collect();
-        let marks: Vec<(i32, String)> = report_marks::Entity::find()
+        let marks: Vec<Mark> = report_marks::Entity::find()
             .select_only()
             .column(report_marks::Column::Year)
             .column(report_marks::Column::VillageCode)
+            .column(report_marks::Column::FamilyId)
             .distinct()
             .filter(report_marks::Column::Year.is_in(mark_years))
-            .filter(within_region(report_marks::Column::VillageCode, region.as_str()))
             .into_tuple()
             .all(db)
             .await?;
-        let stale: HashSet<Stale> = marks
-            .iter()
-            .flat_map(|(y, v)| stale_of(*y, v))
-            .filter(|(y, _)| *y == 0 || years.contains(y))
+        let within = |village: &str| village.starts_with(region.as_str());
+        let stale: BTreeSet<Stale> = self
+            .stale_of_marks(db, &marks)
+            .await?
+            .into_iter()
+            .filter(|(y, v)| (*y == 0 || years.contains(y)) && within(v))
             .collect();
         let is_stale = |year: i32, village: &str| stale.contains(&(year, village.to_owned()));
         let mut summary = Summary::default();
@@ -238,12 +241,52 @@ impl Store {
                 families: super::count(m.families),
             });
         }
-        let mut stale: Vec<Stale> = stale.into_iter().collect();
-        stale.sort();
+        let stale: Vec<Stale> = stale.into_iter().collect();
         summary.extend(self.count_summary(db, &stale).await?);
         Ok(summary)
     }
+
+    /// What `marks` make stale, their families' other villages found on the snapshot `db`.
+    pub(crate) async fn stale_of_marks(
+        &self,
+        db: &impl ConnectionTrait,
+        marks: &[Mark],
+    ) -> StoreResult<BTreeSet<Stale>> {
+        let mut stale: BTreeSet<Stale> = marks.iter().flat_map(|(y, v, _)| stale_of(*y, v)).collect();
+        let families: BTreeSet<i64> = marks.iter().filter_map(|m| m.2).collect();
+        let families: Vec<i64> = families.into_iter().collect();
+        let mut insured_in: HashMap<i64, Vec<(i32, String)>> = HashMap::new();
+        for chunk in families.chunks(FAMILIES_PER_READ) {
+            let rows: Vec<(i64, i32, String)> = policies::Entity::find()
+                .select_only()
+                .column(policies::Column::FamilyId)
+                .column(policies::Column::Year)
+                .column(policies::Column::VillageCode)
+                .distinct()
+                .filter(policies::Column::FamilyId.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (family, year, village) in rows {
+                insured_in.entry(family).or_default().push((year, village));
+            }
+        }
+        for (year, _, family) in marks {
+            let Some(policies) = family.and_then(|f| insured_in.get(&f)) else { continue };
+            // A family changed: every year of it; a policy: the year before's villages.
+            for (y, v) in policies.iter().filter(|(y, _)| *year == 0 || *y == year - 1) {
+                stale.extend(stale_of(*y, v));
+            }
+        }
+        Ok(stale)
+    }
 }
+
+/// A mark as read: year, village, family.
+pub(crate) type Mark = (i32, String, Option<i64>);
+
+/// Families whose policies are read in one statement.
+const FAMILIES_PER_READ: usize = 500;
 
 /// A curve as stored: `day:count` pairs apart by spaces, days from the Common Era.
 pub(crate) fn format_curve(curve: &BTreeMap<NaiveDate, u64>) -> String {
