@@ -21,7 +21,7 @@ use serde::Serialize;
 use super::claim_dates;
 use crate::access::within_region;
 use crate::entities::{claims, orgs, policies};
-use crate::reports::count;
+use crate::reports::tally;
 use crate::{Actor, Store, StoreResult};
 
 /// One county's claims of a year, as raw counts.
@@ -208,7 +208,7 @@ impl Store {
             if let (Some(paid_on), Some(paid)) = (row.paid_on, row.paid_fen) {
                 m.paid += 1;
                 m.amount_paid = Fen::new(m.amount_paid.get() + paid);
-                let days = count((paid_on - row.reported_on).num_days());
+                let days = tally((paid_on - row.reported_on).num_days());
                 m.days_to_payment_sum += days;
                 m.days_to_payment.push(days);
             }

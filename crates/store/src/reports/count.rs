@@ -12,8 +12,8 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::count;
 use super::summary::{format_curve, Cell, Mark, Part, Registered, Stale, Summary};
+use super::tally;
 use crate::entities::{
     families, policies, policy_funding, policy_members, report_cells, report_funding, report_marks,
     report_registry, report_summary_lock,
@@ -141,7 +141,7 @@ impl Store {
             .all(db)
             .await?;
         for (village, category, poverty, n) in persons {
-            cell(&mut cells, year, village, category, poverty).persons = count(n);
+            cell(&mut cells, year, village, category, poverty).persons = tally(n);
         }
         // Of the families insured here the year before, those with an underwritten policy
         // this year: one probe each on the index by family and year.
@@ -167,7 +167,7 @@ impl Store {
             .all(db)
             .await?;
         for (village, category, poverty, n) in renewed {
-            cell(&mut cells, year, village, category, poverty).renewed = count(n);
+            cell(&mut cells, year, village, category, poverty).renewed = tally(n);
         }
         Ok(cells.into_values().collect())
     }
@@ -209,7 +209,7 @@ impl Store {
                 village,
                 source_id,
                 amount: amount.unwrap_or(0),
-                policies: count(n),
+                policies: tally(n),
             })
             .collect())
     }
@@ -238,7 +238,7 @@ impl Store {
                 village,
                 category,
                 poverty,
-                families: count(n),
+                families: tally(n),
             })
             .collect())
     }

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use serde::Serialize;
 
 use super::summary::Summary;
-use super::{child_level, corrupt_region, count, ReportQuery};
+use super::{child_level, corrupt_region, tally, ReportQuery};
 use crate::access::within_region;
 use crate::entities::{regions, targets};
 use crate::targets::Target;
@@ -289,7 +289,7 @@ impl Store {
         }
         for (village, base) in bases {
             if village.len() == RegionLevel::Village.code_len() {
-                villages.entry(village).or_default().0 = base.map(count);
+                villages.entry(village).or_default().0 = base.map(tally);
             }
         }
         let mut groups: HashMap<String, (u64, u64)> = HashMap::new();

@@ -161,7 +161,7 @@ pub(crate) fn child_level(region: &RegionCode) -> RegionLevel {
 }
 
 /// A count read from a query, never negative.
-pub(crate) fn count(n: i64) -> u64 {
+pub(crate) fn tally(n: i64) -> u64 {
     n.max(0) as u64
 }
 

@@ -209,10 +209,10 @@ impl Store {
                 village: m.village_code,
                 category: m.category,
                 poverty: m.poverty,
-                households: super::count(m.households),
-                persons: super::count(m.persons),
+                households: super::tally(m.households),
+                persons: super::tally(m.persons),
                 premium: m.premium_fen,
-                renewed: super::count(m.renewed),
+                renewed: super::tally(m.renewed),
             });
         }
         let parts = report_funding::Entity::find()
@@ -226,7 +226,7 @@ impl Store {
                 village: m.village_code,
                 source_id: m.source_id,
                 amount: m.amount_fen,
-                policies: super::count(m.policies),
+                policies: super::tally(m.policies),
             });
         }
         let registry = report_registry::Entity::find()
@@ -238,7 +238,7 @@ impl Store {
                 village: m.village_code,
                 category: m.category,
                 poverty: m.poverty,
-                families: super::count(m.families),
+                families: super::tally(m.families),
             });
         }
         let stale: Vec<Stale> = stale.into_iter().collect();
