@@ -106,8 +106,8 @@ impl PopulateReport {
 /// current year's. Deterministic for a seed.
 pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Result<PopulateReport> {
     let report = populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await?;
-    // The policies' marks counted before the claims read county figures: a report reading
-    // every village's marks costs seconds at city scale.
+    // The summary brought up to date before the claims read county figures: with every
+    // village still marked, each such read costs seconds at city scale.
     store.reports().refresh_whole_summary().await?;
     claims::demo_claims(store, &Actor::system(demo_city().city), seed, history::FIRST_YEAR).await?;
     // The association's year registers two families of its own for the attributed

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use guanai_domain::{Fen, RegionCode, RegionLevel};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::GroupKey;
+use super::{tally, GroupKey};
 use crate::access::within_region;
 use crate::claims::CountyBase;
 use crate::entities::{policies, report_cells, report_funding, report_marks, report_registry};
@@ -209,10 +209,10 @@ impl Store {
                 village: m.village_code,
                 category: m.category,
                 poverty: m.poverty,
-                households: super::tally(m.households),
-                persons: super::tally(m.persons),
+                households: tally(m.households),
+                persons: tally(m.persons),
                 premium: m.premium_fen,
-                renewed: super::tally(m.renewed),
+                renewed: tally(m.renewed),
             });
         }
         let parts = report_funding::Entity::find()
@@ -226,7 +226,7 @@ impl Store {
                 village: m.village_code,
                 source_id: m.source_id,
                 amount: m.amount_fen,
-                policies: super::tally(m.policies),
+                policies: tally(m.policies),
             });
         }
         let registry = report_registry::Entity::find()
@@ -238,7 +238,7 @@ impl Store {
                 village: m.village_code,
                 category: m.category,
                 poverty: m.poverty,
-                families: super::tally(m.families),
+                families: tally(m.families),
             });
         }
         let stale: Vec<Stale> = stale.into_iter().collect();
