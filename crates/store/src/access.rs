@@ -3,6 +3,7 @@
 //! other way to make one, and no query of scoped data without one.
 
 use guanai_domain::{Permission, RegionCode, Role};
+use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PrimaryKeyTrait};
 
 use crate::audit::AuditEvent;
@@ -171,7 +172,16 @@ impl Store {
 /// as a range, `>= '360802'` and `< '360803'`, which every engine answers from an index;
 /// SQLite's case-insensitive LIKE would not use one for a `LIKE '360802%'` prefix.
 pub(crate) fn within_region(column: impl ColumnTrait, region: &str) -> Condition {
-    let mut condition = Condition::all().add(column.gte(region));
+    within(Expr::col((column.entity_name(), column)), region)
+}
+
+/// [`within_region`] for a column of a table without an entity, by its name.
+pub(crate) fn within_region_named(column: &str, region: &str) -> Condition {
+    within(Expr::col(Alias::new(column)), region)
+}
+
+fn within(column: Expr, region: &str) -> Condition {
+    let mut condition = Condition::all().add(column.clone().gte(region));
     if let Some(upper) = next_code(region) {
         condition = condition.add(column.lt(upper));
     }

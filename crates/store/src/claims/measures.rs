@@ -15,7 +15,8 @@ use guanai_domain::claims::{claim_clocks, ClockSettings, ClockState};
 use guanai_domain::orgs::OrgKind;
 use guanai_domain::reports::Ratio;
 use guanai_domain::{Fen, Permission, RegionCode, RegionLevel};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use super::claim_dates;
@@ -177,18 +178,22 @@ impl Store {
         let today = self.today();
         let base = match base {
             Some(base) => base,
-            None => self.county_base(db, region, year).await?,
+            None => self.county_bases(db, region, year..=year).await?.remove(&year).unwrap_or_default(),
         };
-        let rows = claims::Entity::find()
-            .join(
-                JoinType::InnerJoin,
-                claims::Entity::belongs_to(policies::Entity)
-                    .from(claims::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
+        // The region's claims, each probing its own policy's year: a join would let SQLite
+        // walk the year's policies (a hundred thousand at city scale) for a few claims.
+        let of_year = Query::select()
+            .expr(Expr::val(1))
+            .from(policies::Entity)
+            .and_where(
+                Expr::col((policies::Entity, policies::Column::Id))
+                    .equals((claims::Entity, claims::Column::PolicyId)),
             )
-            .filter(policies::Column::Year.eq(year))
+            .and_where(Expr::col((policies::Entity, policies::Column::Year)).eq(year))
+            .to_owned();
+        let rows = claims::Entity::find()
             .filter(within_region(claims::Column::VillageCode, region.as_str()))
+            .filter(Expr::exists(of_year))
             .all(db)
             .await?;
         let mut by_county: BTreeMap<String, CountyMeasures> = BTreeMap::new();
@@ -247,15 +252,5 @@ impl Store {
         }
         total.finish();
         Ok(ClaimMeasures { year, region: region.clone(), rows: lines, total })
-    }
-
-    /// The counties' premium and insured persons of `year` within `region`.
-    async fn county_base(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        year: i32,
-    ) -> StoreResult<CountyBase> {
-        Ok(self.summary_in(db, region, year..=year).await?.county_base(year))
     }
 }

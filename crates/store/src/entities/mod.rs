@@ -37,6 +37,7 @@ pub mod regions;
 pub mod renewal_follow_ups;
 pub mod renewals;
 pub mod report_cells;
+pub mod report_days;
 pub mod report_funding;
 pub mod report_marks;
 pub mod report_registry;

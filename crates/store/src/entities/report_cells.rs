@@ -15,7 +15,6 @@ pub struct Model {
     pub persons: i64,
     pub premium_fen: i64,
     pub renewed: i64,
-    pub curve: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

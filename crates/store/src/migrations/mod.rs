@@ -25,6 +25,7 @@ mod m20261210_000022_claims_sent;
 mod m20261210_000024_claims_open_queue;
 mod m20261210_000025_funding_cover;
 mod m20261211_000026_report_summary;
+mod m20261212_000027_report_grains;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000024_claims_open_queue::Migration),
             Box::new(m20261210_000025_funding_cover::Migration),
             Box::new(m20261211_000026_report_summary::Migration),
+            Box::new(m20261212_000027_report_grains::Migration),
         ]
     }
 }

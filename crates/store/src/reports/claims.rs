@@ -2,7 +2,6 @@
 //! place that counts them), per county for a year and year on year since 2021, each year
 //! beside its premium and insured persons as the coverage report counts them.
 
-use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use guanai_domain::{Fen, RegionCode, RegionLevel};
@@ -74,18 +73,6 @@ impl Store {
             out.push(self.measures_in(db, region, year, Some(base)).await?);
         }
         Ok(out)
-    }
-
-    /// Per year and county within `region`: the premium and insured persons of the
-    /// underwritten policies, from one summary of all the years.
-    async fn county_bases(
-        &self,
-        db: &impl ConnectionTrait,
-        region: &RegionCode,
-        years: RangeInclusive<i32>,
-    ) -> StoreResult<BTreeMap<i32, CountyBase>> {
-        let summary = self.summary_in(db, region, years.clone()).await?;
-        Ok(years.map(|year| (year, summary.county_base(year))).collect())
     }
 }
 

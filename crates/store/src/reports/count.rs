@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::clock::china_date;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -12,17 +12,16 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::summary::{format_curve, Cell, Mark, Part, Registered, Stale, Summary};
+use super::summary::{
+    stale_by_year, Cell, Day, Mark, Part, Registered, Stale, VillageRows, VILLAGES_PER_READ,
+};
 use super::tally;
 use crate::entities::{
-    families, policies, policy_funding, policy_members, report_cells, report_funding, report_marks,
-    report_registry, report_summary_lock,
+    families, policies, policy_funding, policy_members, report_cells, report_days, report_funding,
+    report_marks, report_registry, report_summary_lock,
 };
 use crate::policies::PolicyStatus;
 use crate::{Engine, Store, StoreResult};
-
-/// Villages counted in one statement.
-const VILLAGES_PER_READ: usize = 400;
 
 /// Marks whose years and villages one refresh counts again, at most: on SQLite a refresh
 /// holds the write lock, so it stays short, and writers take their turns between two.
@@ -58,23 +57,21 @@ impl Store {
         &self,
         db: &impl ConnectionTrait,
         stale: &[Stale],
-    ) -> StoreResult<Summary> {
-        let mut by_year: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-        for (year, village) in stale {
-            by_year.entry(*year).or_default().push(village.clone());
-        }
-        let mut summary = Summary::default();
-        for (year, villages) in by_year {
+    ) -> StoreResult<VillageRows> {
+        let mut rows = VillageRows::default();
+        for (year, villages) in stale_by_year(stale) {
             for chunk in villages.chunks(VILLAGES_PER_READ) {
                 if year == 0 {
-                    summary.registry.extend(self.count_registry(db, chunk).await?);
+                    rows.registry.extend(self.count_registry(db, chunk).await?);
                 } else {
-                    summary.cells.extend(self.count_cells(db, year, chunk).await?);
-                    summary.parts.extend(self.count_parts(db, year, chunk).await?);
+                    let (cells, days) = self.count_cells(db, year, chunk).await?;
+                    rows.cells.extend(cells);
+                    rows.days.extend(days);
+                    rows.parts.extend(self.count_parts(db, year, chunk).await?);
                 }
             }
         }
-        Ok(summary)
+        Ok(rows)
     }
 
     async fn count_cells(
@@ -82,9 +79,10 @@ impl Store {
         db: &impl ConnectionTrait,
         year: i32,
         villages: &[String],
-    ) -> StoreResult<Vec<Cell>> {
+    ) -> StoreResult<(Vec<Cell>, Vec<Day>)> {
         let underwritten = PolicyStatus::Underwritten.code();
         let mut cells: HashMap<CellKey, Cell> = HashMap::new();
+        let mut days: BTreeMap<(String, NaiveDate), u64> = BTreeMap::new();
         // Each family's underwritten policies of the year in each village: its premium and
         // its first underwriting.
         let families: Vec<FamilyInVillage> = policies::Entity::find()
@@ -107,12 +105,12 @@ impl Store {
             .all(db)
             .await?;
         for (village, _, category, poverty, first_at, premium) in families {
+            if let Some(at) = first_at {
+                *days.entry((village.clone(), china_date(at))).or_default() += 1;
+            }
             let c = cell(&mut cells, year, village, category, poverty);
             c.households += 1;
             c.premium += premium.unwrap_or(0);
-            if let Some(at) = first_at {
-                *c.curve.entry(china_date(at)).or_default() += 1;
-            }
         }
         let persons: Vec<(String, String, String, i64)> = policy_members::Entity::find()
             .select_only()
@@ -169,7 +167,11 @@ impl Store {
         for (village, category, poverty, n) in renewed {
             cell(&mut cells, year, village, category, poverty).renewed = tally(n);
         }
-        Ok(cells.into_values().collect())
+        let days = days
+            .into_iter()
+            .map(|((village, day), households)| Day { year, village, day, households })
+            .collect();
+        Ok((cells.into_values().collect(), days))
     }
 
     async fn count_parts(
@@ -350,11 +352,7 @@ impl Store {
         let stale: Vec<Stale> = self.stale_of_marks(txn, &marks).await?.into_iter().collect();
         // Counted after the marks were read: every change they mark is committed and seen.
         let summary = self.count_summary(txn, &stale).await?;
-        let mut by_year: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-        for (year, village) in &stale {
-            by_year.entry(*year).or_default().push(village.clone());
-        }
-        for (year, villages) in &by_year {
+        for (year, villages) in &stale_by_year(&stale) {
             for chunk in villages.chunks(VILLAGES_PER_READ) {
                 if *year == 0 {
                     report_registry::Entity::delete_many()
@@ -366,6 +364,11 @@ impl Store {
                 report_cells::Entity::delete_many()
                     .filter(report_cells::Column::Year.eq(*year))
                     .filter(report_cells::Column::VillageCode.is_in(chunk.iter().cloned()))
+                    .exec(txn)
+                    .await?;
+                report_days::Entity::delete_many()
+                    .filter(report_days::Column::Year.eq(*year))
+                    .filter(report_days::Column::VillageCode.is_in(chunk.iter().cloned()))
                     .exec(txn)
                     .await?;
                 report_funding::Entity::delete_many()
@@ -384,9 +387,15 @@ impl Store {
             persons: ActiveValue::Set(c.persons as i64),
             premium_fen: ActiveValue::Set(c.premium),
             renewed: ActiveValue::Set(c.renewed as i64),
-            curve: ActiveValue::Set(format_curve(&c.curve)),
         });
         insert_all(txn, cells.collect()).await?;
+        let days = summary.days.iter().map(|d| report_days::ActiveModel {
+            year: ActiveValue::Set(d.year),
+            village_code: ActiveValue::Set(d.village.clone()),
+            day: ActiveValue::Set(d.day),
+            households: ActiveValue::Set(d.households as i64),
+        });
+        insert_all(txn, days.collect()).await?;
         let parts = summary.parts.iter().map(|p| report_funding::ActiveModel {
             year: ActiveValue::Set(p.year),
             village_code: ActiveValue::Set(p.village.clone()),
@@ -402,6 +411,7 @@ impl Store {
             families: ActiveValue::Set(r.families as i64),
         });
         insert_all(txn, registry.collect()).await?;
+        self.roll_up_townships(txn, &stale).await?;
         Ok(taken)
     }
 }

@@ -7,13 +7,12 @@ use guanai_domain::families::FamilyCategory;
 use guanai_domain::reports::{growth_text, Dimension, Ratio};
 use guanai_domain::targets::Permille;
 use guanai_domain::{Fen, PovertyStatus, RegionCode, RegionLevel};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use super::summary::Summary;
-use super::{child_level, corrupt_region, tally, ReportQuery};
-use crate::access::within_region;
-use crate::entities::{regions, targets};
+use super::summary::{region_grain, Summary};
+use super::{child_level, ReportQuery};
+use crate::entities::regions;
 use crate::targets::Target;
 use crate::{Actor, Store, StoreResult};
 
@@ -138,7 +137,11 @@ impl crate::handles::Reports<'_> {
         let region = self.report_region(actor, query.region.as_ref()).await?;
         let set = self.targets().targets_under(actor, &region, query.year).await?;
         let txn = self.snapshot().await?;
-        let report = match self.summary_in(&txn, &region, query.year - 1..=query.year).await {
+        let grain = match query.by {
+            Dimension::Region => region_grain(&region),
+            _ => region.level(),
+        };
+        let report = match self.summary_in(&txn, &region, query.year - 1..=query.year, grain).await {
             Ok(summary) => self.coverage_in(&txn, &summary, &region, query, &set).await,
             Err(e) => Err(e),
         };
@@ -164,7 +167,7 @@ impl Store {
         let insured = summary.insured(year, key);
         let last = summary.insured(year - 1, key);
         let renewed = summary.renewed(year, key);
-        let eligible = self.eligible_groups(db, summary, &region, year, key).await?;
+        let eligible = Self::eligible_groups(summary, year, key);
         let names = self.regions().region_names(&[region.as_str()]).await?;
         let mut rows: BTreeMap<String, CoverageRow> = BTreeMap::new();
         // Every group, with zeros: the regions below, or every category or status.
@@ -258,48 +261,11 @@ impl Store {
     /// Eligible and registered households per group: by region, each village's entered
     /// base where there is one, else its registered families; by category or poverty
     /// status, the registered families (bases are entered per village only).
-    async fn eligible_groups(
-        &self,
-        db: &impl ConnectionTrait,
-        summary: &Summary,
-        region: &RegionCode,
-        year: i32,
-        key: Key,
-    ) -> StoreResult<HashMap<String, (u64, u64)>> {
-        let registered = summary.registered(match key {
-            Key::Region(_) => Key::Region(RegionLevel::Village),
-            other => other,
-        });
-        let Key::Region(level) = key else {
-            return Ok(registered.into_iter().map(|(k, n)| (k, (n, n))).collect());
-        };
-        let bases: Vec<(String, Option<i64>)> = targets::Entity::find()
-            .select_only()
-            .column(targets::Column::RegionCode)
-            .column(targets::Column::EligibleHouseholds)
-            .filter(within_region(targets::Column::RegionCode, region.as_str()))
-            .filter(targets::Column::Year.eq(year))
-            .filter(targets::Column::EligibleHouseholds.is_not_null())
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut villages: HashMap<String, (Option<u64>, u64)> = HashMap::new();
-        for (village, n) in registered {
-            villages.entry(village).or_default().1 = n;
+    fn eligible_groups(summary: &Summary, year: i32, key: Key) -> HashMap<String, (u64, u64)> {
+        match key {
+            Key::Region(level) => summary.eligible(year, level),
+            other => summary.registered(other).into_iter().map(|(k, n)| (k, (n, n))).collect(),
         }
-        for (village, base) in bases {
-            if village.len() == RegionLevel::Village.code_len() {
-                villages.entry(village).or_default().0 = base.map(tally);
-            }
-        }
-        let mut groups: HashMap<String, (u64, u64)> = HashMap::new();
-        for (village, (base, registered)) in villages {
-            let group = village.get(..level.code_len()).ok_or_else(|| corrupt_region(&village))?;
-            let entry = groups.entry(group.to_owned()).or_default();
-            entry.0 += base.unwrap_or(registered);
-            entry.1 += registered;
-        }
-        Ok(groups)
     }
 }
 

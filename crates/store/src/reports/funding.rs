@@ -63,7 +63,7 @@ impl crate::handles::Reports<'_> {
     ) -> StoreResult<FundingReport> {
         let region = self.report_region(actor, region).await?;
         let txn = self.snapshot().await?;
-        let report = match self.summary_in(&txn, &region, year - 1..=year).await {
+        let report = match self.summary_in(&txn, &region, year - 1..=year, region.level()).await {
             Ok(summary) => self.funding_in(&txn, &summary, &region, year).await,
             Err(e) => Err(e),
         };

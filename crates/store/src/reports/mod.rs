@@ -1,8 +1,9 @@
 //! Reports, dashboards and the bulletin's figures, live: every figure is exact to the last
-//! enrolment. They are added up from the reports' summary (`summary.rs`: per year and
-//! village, kept by triggers and a refresher, stale villages counted live on the report's
-//! own snapshot), so that a city's dashboard reads thousands of rows, not millions. Every
-//! ratio is kept as its two counts (`domain::reports::Ratio`).
+//! enrolment. They are added up from the reports' summary (`summary/`: per year and
+//! village, rolled up per township (`townships.rs`), kept by triggers and a refresher, stale
+//! villages counted live on the report's own snapshot), summed in SQL to the grain a report
+//! shows, so that a city's dashboard reads a few hundred rows, not millions. Every ratio is
+//! kept as its two counts (`domain::reports::Ratio`).
 //!
 //! Definitions (the same on every page, export and the bulletin):
 //! - insured households / persons: the families / persons of the year's underwritten
@@ -22,6 +23,7 @@ mod coverage;
 mod funding;
 mod season;
 pub(crate) mod summary;
+mod townships;
 mod years;
 
 pub use claims::{ClaimsReport, FIRST_YEAR};
@@ -31,7 +33,7 @@ pub use funding::{FundingReport, KindRow, SourceRow};
 pub use season::{SeasonCurve, SeasonPoint};
 pub use years::{YearLine, YearsReport};
 
-// `summary_in` reads a region's summary on a snapshot; `coverage_in`, `funding_in`,
+// `summary_in` reads a region's summary, at a grain, on a snapshot; `coverage_in`, `funding_in`,
 // `season_of` make each report from it.
 
 use guanai_domain::reports::Dimension;
@@ -40,7 +42,7 @@ use guanai_domain::{Permission, RegionCode, RegionLevel};
 use sea_orm::{AccessMode, DatabaseTransaction, IsolationLevel, TransactionTrait};
 
 use crate::claims::ClaimMeasures;
-use crate::{Actor, Engine, Store, StoreError, StoreResult};
+use crate::{Actor, Engine, Store, StoreResult};
 
 /// What a report is asked for: a year, a region within the actor's scope (the scope when
 /// absent), and how it breaks its figures down.
@@ -84,7 +86,7 @@ impl Store {
         set: &[crate::targets::Target],
     ) -> StoreResult<Overview> {
         let year = query.year;
-        let summary = self.summary_in(txn, region, year - 1..=year).await?;
+        let summary = self.summary_in(txn, region, year - 1..=year, summary::region_grain(region)).await?;
         let coverage = self.coverage_in(txn, &summary, region, query, set).await?;
         let funding = self.funding_in(txn, &summary, region, year).await?;
         let claims = self.measures_in(txn, region, year, claims::county_base_of(&coverage)).await?;
@@ -112,7 +114,8 @@ impl crate::handles::Reports<'_> {
         let query = ReportQuery { year, region: Some(region.clone()), by: Dimension::Region };
         let txn = self.snapshot().await?;
         let read = async {
-            let summary = self.summary_in(&txn, &region, year - 1..=year).await?;
+            let grain = summary::region_grain(&region);
+            let summary = self.summary_in(&txn, &region, year - 1..=year, grain).await?;
             let coverage = self.coverage_in(&txn, &summary, &region, &query, &set).await?;
             let claims = self.measures_in(&txn, &region, year, claims::county_base_of(&coverage)).await?;
             Ok(BulletinFigures { coverage, claims })
@@ -163,8 +166,4 @@ pub(crate) fn child_level(region: &RegionCode) -> RegionLevel {
 /// A count read from a query, never negative.
 pub(crate) fn tally(n: i64) -> u64 {
     n.max(0) as u64
-}
-
-pub(crate) fn corrupt_region(raw: &str) -> StoreError {
-    StoreError::Corrupt(format!("bad region code '{raw}' in a report group"))
 }

@@ -55,7 +55,7 @@ impl crate::handles::Reports<'_> {
     ) -> StoreResult<SeasonCurve> {
         let region = self.report_region(actor, region).await?;
         let txn = self.snapshot().await?;
-        let summary = self.summary_in(&txn, &region, year - 1..=year).await;
+        let summary = self.summary_in(&txn, &region, year - 1..=year, region.level()).await;
         txn.commit().await?;
         Ok(season_of(&summary?, &region, year))
     }

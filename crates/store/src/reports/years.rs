@@ -61,7 +61,7 @@ impl crate::handles::Reports<'_> {
         let region = self.report_region(actor, region).await?;
         let first = FIRST_YEAR.min(year);
         let txn = self.snapshot().await?;
-        let summary = self.summary_in(&txn, &region, first - 1..=year).await;
+        let summary = self.summary_in(&txn, &region, first - 1..=year, region.level()).await;
         let kinds = match summary {
             Ok(_) => source_kinds(&txn).await,
             Err(_) => Ok(BTreeMap::new()),
