@@ -170,7 +170,7 @@ impl Store {
 
 /// `column` holds a region code within `region` (the code itself or one below it). Written
 /// as a range, `>= '360802'` and `< '360803'`, which every engine answers from an index;
-/// SQLite's case-insensitive LIKE would not use one for a `LIKE '360802%'` prefix.
+/// SQLite's case-insensitive LIKE would answer a `LIKE '360802%'` prefix without an index.
 pub(crate) fn within_region(column: impl ColumnTrait, region: &str) -> Condition {
     within(Expr::col((column.entity_name(), column)), region)
 }

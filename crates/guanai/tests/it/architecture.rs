@@ -50,7 +50,7 @@ fn expand_use_tree(tree: &str, prefix: &str, out: &mut Vec<String>) {
     let tree = tree.trim();
     if let Some(open) = tree.find('{') {
         let head = tree[..open].trim().trim_end_matches("::");
-        let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+        let inner = &tree[open + 1..tree.rfind('}').filter(|close| *close > open).unwrap_or(tree.len())];
         let base = join(prefix, head);
         let mut depth = 0;
         let mut start = 0;
