@@ -25,7 +25,7 @@ use guanai_domain::renewals::SeasonSettings;
 use guanai_domain::Permission;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::audit::AuditEvent;
 use crate::entities::{families, message_opt_outs, outbox, policies, renewals};
 use crate::policies::PolicyStatus;
-use crate::{Actor, Store, StoreError, StoreResult};
+use crate::{absent_from, Actor, Store, StoreError, StoreResult};
 
 pub use guanai_domain::outbox::{MessageChannel as Channel, MessageState as State};
 
@@ -140,12 +140,18 @@ impl crate::handles::Outbox<'_> {
         cancel_renewed_reminders(&txn, None).await?;
         let mut rows = Vec::new();
         for (days, end) in settings.reminder_days.ends_on(today) {
-            let renewed =
-                Query::select().column(renewals::Column::PreviousPolicyId).from(renewals::Entity).to_owned();
-            let opted = Query::select()
-                .column(message_opt_outs::Column::FamilyId)
-                .from(message_opt_outs::Entity)
-                .to_owned();
+            let renewed = absent_from(
+                renewals::Entity,
+                renewals::Column::PreviousPolicyId,
+                (policies::Entity, policies::Column::Id),
+                Condition::all(),
+            );
+            let opted = absent_from(
+                message_opt_outs::Entity,
+                message_opt_outs::Column::FamilyId,
+                (policies::Entity, policies::Column::FamilyId),
+                Condition::all(),
+            );
             let found: Vec<ReminderRow> = policies::Entity::find()
                 .select_only()
                 .column(policies::Column::Id)
@@ -165,8 +171,8 @@ impl crate::handles::Outbox<'_> {
                 .filter(actor.scope_condition(policies::Column::VillageCode))
                 .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
                 .filter(policies::Column::EndDate.eq(end))
-                .filter(policies::Column::Id.not_in_subquery(renewed))
-                .filter(policies::Column::FamilyId.not_in_subquery(opted))
+                .filter(renewed)
+                .filter(opted)
                 .filter(families::Column::PhoneEnc.is_not_null())
                 .into_tuple()
                 .all(&txn)

@@ -36,7 +36,7 @@ pub(crate) use write::{insert_policies, PolicyDraft};
 
 use chrono::NaiveDate;
 use guanai_domain::{Fen, Permission, RegionCode};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::access::Target;
@@ -256,18 +256,18 @@ impl crate::handles::Policies<'_> {
         limit: u64,
     ) -> StoreResult<Vec<Uninsured>> {
         use crate::entities::persons;
-        use sea_orm::sea_query::Query;
         self.require(actor, Permission::Enrol).await?;
-        let insured = Query::select()
-            .column(policies::Column::FamilyId)
-            .from(policies::Entity)
-            .and_where(policies::Column::Year.eq(year))
-            .to_owned();
+        let uninsured = crate::absent_from(
+            policies::Entity,
+            policies::Column::FamilyId,
+            (families::Entity, families::Column::Id),
+            Condition::all().add(policies::Column::Year.eq(year)),
+        );
         let ids: Vec<i64> = families::Entity::find()
             .select_only()
             .column(families::Column::Id)
             .filter(actor.scope_condition(families::Column::VillageCode))
-            .filter(families::Column::Id.not_in_subquery(insured))
+            .filter(uninsured)
             .order_by_asc(families::Column::Id)
             .limit(limit)
             .into_tuple()

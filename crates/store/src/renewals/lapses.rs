@@ -15,6 +15,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::{FollowUpStatus, LapseOutcome, SeasonSettings};
+use crate::absent_from;
 use crate::access::{within_region, Target};
 use crate::audit::AuditEvent;
 use crate::entities::{families, policies, renewal_follow_ups as follow_ups, renewals, users};
@@ -56,9 +57,10 @@ impl crate::handles::Renewals<'_> {
         // Lapsed: ended before today − grace.
         let last_end = today.checked_sub_days(Days::new(u64::from(settings.grace_days) + 1)).unwrap_or(today);
         let first_end = last_end.checked_sub_days(Days::new(LOOK_BACK_DAYS)).unwrap_or(last_end);
+        let outer = (policies::Entity, policies::Column::Id);
         let renewed =
-            Query::select().column(renewals::Column::PreviousPolicyId).from(renewals::Entity).to_owned();
-        let tasked = Query::select().column(follow_ups::Column::PolicyId).from(follow_ups::Entity).to_owned();
+            absent_from(renewals::Entity, renewals::Column::PreviousPolicyId, outer, Condition::all());
+        let tasked = absent_from(follow_ups::Entity, follow_ups::Column::PolicyId, outer, Condition::all());
         let lapsed = Query::select()
             .column((policies::Entity, policies::Column::Id))
             .column((policies::Entity, policies::Column::FamilyId))
@@ -71,8 +73,8 @@ impl crate::handles::Renewals<'_> {
             .and_where(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
             .and_where(policies::Column::EndDate.between(first_end, last_end))
             .cond_where(actor.scope_condition(policies::Column::VillageCode))
-            .and_where(policies::Column::Id.not_in_subquery(renewed))
-            .and_where(policies::Column::Id.not_in_subquery(tasked))
+            .and_where(renewed)
+            .and_where(tasked)
             .to_owned();
         let insert = Query::insert()
             .into_table(follow_ups::Entity)
