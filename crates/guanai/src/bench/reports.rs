@@ -6,7 +6,9 @@
 //!
 //! The city is the demo's (`guanai demo --households city`, six years of policies): kept
 //! in `GUANAI_BENCH_REPORTS_DIR` (its `guanai.db` and `guanai.key`) when set, SQLite only;
-//! built fresh otherwise (on a server when `--server` is given).
+//! on a server, a database kept from an earlier run named by `GUANAI_BENCH_REPORTS_URL`
+//! with `--server` (the step prints the name of each one it builds; reports read nothing
+//! sealed, so any key opens it); built fresh otherwise (on the server of `--server`).
 
 use std::time::Instant;
 
@@ -36,12 +38,19 @@ where
 }
 
 pub(super) async fn bench(size: &BenchSize, target: &Target, figures: &mut Figures) -> anyhow::Result<()> {
-    let kept = std::env::var_os("GUANAI_BENCH_REPORTS_DIR").filter(|_| target.server_url.is_none());
-    let (store, fresh) = match &kept {
-        Some(dir) => {
+    let kept = match &target.server_url {
+        None => std::env::var_os("GUANAI_BENCH_REPORTS_DIR").map(|dir| {
             let dir = std::path::PathBuf::from(dir);
-            let keys = Keys::load_or_create(&dir.join("guanai.key"))?;
-            let url = format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display());
+            (format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display()), Some(dir.join("guanai.key")))
+        }),
+        Some(_) => std::env::var("GUANAI_BENCH_REPORTS_URL").ok().map(|url| (url, None)),
+    };
+    let (store, fresh) = match kept {
+        Some((url, key_file)) => {
+            let keys = match key_file {
+                Some(file) => Keys::load_or_create(&file)?,
+                None => Keys::from_hex(&super::hex_key())?,
+            };
             (Store::open(&DatabaseTarget::Url(url), keys).await?, None)
         }
         None => {
@@ -51,6 +60,9 @@ pub(super) async fn bench(size: &BenchSize, target: &Target, figures: &mut Figur
             let built = Instant::now();
             demo::setup(&store, &db.dir).await?;
             let report = demo::populate(&store, size.city_households, 2026).await?;
+            if target.server_url.is_some() {
+                println!("  reports: the city is kept as GUANAI_BENCH_REPORTS_URL={}", db.url);
+            }
             figures.push(Figure {
                 name: "reports: city with history built",
                 value: format!(
