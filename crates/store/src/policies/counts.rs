@@ -1,13 +1,12 @@
-//! Policy counts for a home page: two queries on the index of policies by village and
-//! year, whatever the size of the city.
+//! Policy counts for a home page: by status on the index of policies by village and year,
+//! and who is insured from the reports' summary, whatever the size of the city.
 
 use guanai_domain::{Fen, Permission};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use super::PolicyStatus;
-use crate::entities::{policies, policy_members};
+use crate::entities::policies;
 use crate::error::stored;
 use crate::{Actor, StoreResult};
 
@@ -31,30 +30,15 @@ pub struct InsuredCounts {
 
 impl crate::handles::Policies<'_> {
     /// The households and persons insured by underwritten policies of `year` within the
-    /// actor's scope (each counted once, however many policies hold them).
+    /// actor's scope, as the reports count them (once in each village where insured): read
+    /// from the reports' summary on one snapshot, the same figures as the dashboard's.
     pub async fn insured_counts(self, actor: &Actor, year: i32) -> StoreResult<InsuredCounts> {
         self.require(actor, Permission::ViewFamilies).await?;
-        let family = Expr::col((policies::Entity, policies::Column::FamilyId)).count_distinct();
-        let person = Expr::col((policy_members::Entity, policy_members::Column::PersonId)).count_distinct();
-        let row: Option<(i64, i64)> = policy_members::Entity::find()
-            .select_only()
-            .column_as(family, "households")
-            .column_as(person, "persons")
-            .join(
-                sea_orm::JoinType::InnerJoin,
-                policy_members::Entity::belongs_to(policies::Entity)
-                    .from(policy_members::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
-            )
-            .filter(actor.scope_condition(policies::Column::VillageCode))
-            .filter(policies::Column::Year.eq(year))
-            .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        let (households, persons) = row.unwrap_or_default();
-        Ok(InsuredCounts { households: households.max(0) as u64, persons: persons.max(0) as u64 })
+        let txn = self.snapshot().await?;
+        let insured = self.insured_in(&txn, actor.scope(), year).await;
+        txn.commit().await?;
+        let insured = insured?;
+        Ok(InsuredCounts { households: insured.households, persons: insured.persons })
     }
 
     /// This year's policies within the actor's scope, by status.

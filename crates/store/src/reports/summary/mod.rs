@@ -316,6 +316,19 @@ impl Store {
         Ok(summary)
     }
 
+    /// The households, premium and persons insured in `year` within `region`, as of the
+    /// snapshot `db`.
+    pub(crate) async fn insured_in(
+        &self,
+        db: &impl ConnectionTrait,
+        region: &RegionCode,
+        year: i32,
+    ) -> StoreResult<Insured> {
+        let whole = GroupKey::Region(region.level());
+        let summary = self.summary_in(db, region, year..=year, region.level()).await?;
+        Ok(summary.insured(year, whole).remove(region.as_str()).unwrap_or_default())
+    }
+
     /// Per year and county within `region`: the premium and insured persons of the
     /// underwritten policies (the loss ratio's bases), from one summary of all the years.
     pub(crate) async fn county_bases(
