@@ -1,4 +1,4 @@
-//! The reports' summary (`store/src/reports/summary.rs`): per year and village, what the
+//! The reports' summary (`store/src/reports/summary/`): per year and village, what the
 //! coverage, season and funding figures add up, kept beside the rows it summarises.
 //!
 //! - `report_cells`: per (year, village, family category, poverty status) the insured
