@@ -8,7 +8,8 @@
 //!    The one-step renewals are served in this process (the router on a loopback port),
 //!    not by a `guanai serve` of its own as the enrolment is: the season needs the store's
 //!    clock standing on 1 August of the next year, which only the process that holds the
-//!    store can set. Clients and server share the two cores.
+//!    store can set. Clients and server share the two cores; the summary's refresher runs
+//!    beside the server, as in `guanai serve`.
 
 use std::time::Instant;
 
@@ -163,9 +164,12 @@ async fn renew_over_http(
     let server = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
     });
+    // The summary's refresher, as `guanai serve` runs it: each renewal marks its village.
+    let refresher = tokio::spawn(crate::jobs::report_summary(store.clone()));
     let client = ApiClient::login(&base, "bench.city", BENCH_PASSWORD).await?;
     let outcome = post_all(&client, requests, size.clients, "renewal").await;
     server.abort();
+    refresher.abort();
     let (rate, latencies) = outcome?;
     figures.push(Figure {
         name: "one-step renewal via HTTP API",

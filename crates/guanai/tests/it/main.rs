@@ -39,6 +39,7 @@ mod renewals_batch;
 mod reports;
 mod reports_claims;
 mod reports_pages;
+mod reports_refresh;
 mod roster;
 mod security;
 mod student_aid;

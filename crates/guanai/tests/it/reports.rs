@@ -238,7 +238,7 @@ async fn every_figure_of_every_report_agrees_with_a_direct_count() {
     assert_eq!(after.total.registered_households, before.total.registered_households);
 }
 
-async fn cross_check(app: &TestApp, raw: &Raw) {
+pub(crate) async fn cross_check(app: &TestApp, raw: &Raw) {
     let system = app.system();
     let reports = app.store.reports();
     for (region, year) in [("3608", 2026), ("3608", 2023), ("360802", 2026), ("360802100", 2025)] {

@@ -26,6 +26,7 @@ mod m20261210_000024_claims_open_queue;
 mod m20261210_000025_funding_cover;
 mod m20261211_000026_report_summary;
 mod m20261212_000027_report_grains;
+mod m20261213_000028_refresh_generation;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000025_funding_cover::Migration),
             Box::new(m20261211_000026_report_summary::Migration),
             Box::new(m20261212_000027_report_grains::Migration),
+            Box::new(m20261213_000028_refresh_generation::Migration),
         ]
     }
 }

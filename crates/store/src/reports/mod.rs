@@ -21,6 +21,7 @@ mod claims;
 mod count;
 mod coverage;
 mod funding;
+mod refresh;
 mod season;
 pub(crate) mod summary;
 mod townships;
@@ -30,6 +31,7 @@ pub use claims::{ClaimsReport, FIRST_YEAR};
 pub(crate) use coverage::Key as GroupKey;
 pub use coverage::{CoverageReport, CoverageRow};
 pub use funding::{FundingReport, KindRow, SourceRow};
+pub use refresh::{CountedRefresh, MARKS_PER_REFRESH};
 pub use season::{SeasonCurve, SeasonPoint};
 pub use years::{YearLine, YearsReport};
 
