@@ -1,4 +1,4 @@
-//! The summary's refreshers count outside the write turn (`reports/count.rs`): each counts
+//! The summary's refreshers count outside the write turn (`reports/refresh.rs`): each counts
 //! on a snapshot of its own, then writes what it counted only if no other refresher wrote
 //! since that snapshot. `report_summary_lock.generation` is what they compare: read with
 //! the snapshot, raised by every refresh that writes.

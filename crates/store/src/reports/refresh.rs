@@ -65,13 +65,6 @@ pub struct CountedRefresh {
     rows: VillageRows,
 }
 
-impl CountedRefresh {
-    /// The marks it read (and removes when written).
-    pub fn marks(&self) -> usize {
-        self.mark_ids.len()
-    }
-}
-
 impl crate::handles::Reports<'_> {
     /// Counts again the years and villages of the oldest [`MARKS_PER_REFRESH`] marks and
     /// writes their rows (see the module documentation); returns how many marks it removed
@@ -83,10 +76,9 @@ impl crate::handles::Reports<'_> {
                 return Ok(0);
             };
             let counting = started.elapsed();
-            let marks = counted.marks();
             if let Some(taken) = self.write_refresh(counted).await? {
                 tracing::debug!(
-                    marks,
+                    marks = taken,
                     count_ms = counting.as_millis() as u64,
                     write_ms = (started.elapsed() - counting).as_millis() as u64,
                     "summary refreshed"
