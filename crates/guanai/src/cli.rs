@@ -106,8 +106,8 @@ pub enum Command {
         /// How many times each timed step runs (the table shows medians).
         #[arg(long)]
         runs: Option<usize>,
-        /// Run only these steps (comma-separated): import, city, gift. `city` builds the
-        /// city database and measures the server on it.
+        /// Run only these steps (comma-separated): import, city, gift, reports, renew,
+        /// claims, province. `city` builds the city database and measures the server on it.
         #[arg(long, value_delimiter = ',')]
         only: Vec<crate::bench::Step>,
     },

@@ -24,9 +24,10 @@ use guanai_domain::{Clock, RegionCode, Role};
 use guanai_store::claims::{ClaimFilter, ClaimQuery};
 use guanai_store::{Actor, DatabaseTarget, Keys, Store, StoreError};
 
+use super::load::post_all;
 use super::server::{ApiClient, Server};
 use super::stats::{median, peak_memory_mb, Latencies};
-use super::{hex_key, ms, post_all, BenchSize, Figure, Figures, FreshDb, Target, BENCH_PASSWORD};
+use super::{hex_key, ms, BenchSize, Figure, Figures, FreshDb, Target, BENCH_PASSWORD};
 use crate::demo::{self, catalog::DEMO_YEAR, DEMO_COUNTY};
 
 /// Claims of a city of 330,000 households over six years.

@@ -39,7 +39,7 @@ pub(super) async fn import_roster(
         let store = Store::open(&DatabaseTarget::Url(db.url.clone()), Keys::from_hex(&key)?).await?;
         store.regions().import_regions(set).await?;
         store.close().await?;
-        let run = server::import_roster(&db.url, &key, &db.dir, &file).await?;
+        let run = server::import_roster(&db.url, &key, &db.dir, &file, None).await?;
         println!("  (planned in {:.1} s, written in {:.1} s)", run.planned, run.seconds - run.planned);
         seconds.push(run.seconds);
         memory.push(run.peak_mb);

@@ -10,17 +10,21 @@
 //! 3. A gifted-policy batch (送保) for many families (in process).
 //! 4. The dashboard and the reports on a city with its history (`reports.rs`).
 //! 5. Claims at city scale: queues, reports over HTTP, photo uploads (`claims.rs`).
+//! 6. The renewal season a year on (`renewals.rs`, part of the city step's database).
+//! 7. A province: five cities imported into one database, each measured as they are added
+//!    (`province.rs`).
 //!
 //! Each timed step runs `runs` times on fresh data where it writes; figures are medians.
 
 mod claims;
 mod import;
+mod load;
+mod province;
 mod renewals;
 mod reports;
 mod server;
 pub mod stats;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -44,6 +48,10 @@ pub struct BenchSize {
     pub enrolments: usize,
     pub lookups: usize,
     pub gifts: usize,
+    /// Cities of the province step (each a roster of `roster_households`).
+    pub province_cities: usize,
+    /// Enrolments over HTTP per city measured in the province step.
+    pub province_enrolments: usize,
     pub clients: usize,
     pub runs: usize,
 }
@@ -57,6 +65,8 @@ impl BenchSize {
             enrolments: 10_000,
             lookups: 20_000,
             gifts: 50_000,
+            province_cities: 5,
+            province_enrolments: 2_000,
             clients: 32,
             runs: 3,
         }
@@ -70,6 +80,8 @@ impl BenchSize {
             enrolments: 300,
             lookups: 500,
             gifts: 500,
+            province_cities: 3,
+            province_enrolments: 100,
             clients: 8,
             runs: 1,
         }
@@ -91,11 +103,14 @@ pub enum Step {
     Renew,
     /// Claims on a city with six years of them: queues, reports, photos (`claims.rs`).
     Claims,
+    /// A province: five cities' rosters into one database, each city measured as they are
+    /// added (`province.rs`; docs/SCALE.md).
+    Province,
 }
 
 impl Step {
-    pub const ALL: [Step; 6] =
-        [Step::Import, Step::City, Step::Gift, Step::Reports, Step::Renew, Step::Claims];
+    pub const ALL: [Step; 7] =
+        [Step::Import, Step::City, Step::Gift, Step::Reports, Step::Renew, Step::Claims, Step::Province];
 }
 
 /// Where the databases go: fresh SQLite files in a temporary folder, or fresh databases
@@ -183,6 +198,9 @@ pub async fn run(size: BenchSize, target: Target, steps: &[Step]) -> anyhow::Res
     }
     if steps.contains(&Step::Claims) {
         claims::bench(&size, &target, &mut figures).await?;
+    }
+    if steps.contains(&Step::Province) {
+        province::bench(&size, &target, &mut figures).await?;
     }
     println!("\n| figure | measured | target |\n|---|---|---|");
     for figure in figures.0 {
@@ -352,7 +370,7 @@ async fn serve_city(
     let mut p99s = Vec::new();
     for _ in 0..size.runs {
         let (rate, latencies) =
-            look_up_over_http(&client, &work.id_numbers, size.lookups, size.clients).await?;
+            load::look_up_over_http(&client, &work.id_numbers, size.lookups, size.clients).await?;
         rates.push(rate);
         p50s.push(ms(latencies.percentile(50.0)));
         p99s.push(ms(latencies.percentile(99.0)));
@@ -474,93 +492,7 @@ async fn enrol_over_http(
             ("/api/v1/policies".to_owned(), body)
         })
         .collect();
-    post_all(client, requests, clients, "enrolment").await
-}
-
-/// Posts every request once, `clients` at a time, each timed from send to full answer;
-/// the rate is requests per second over the whole run. More than 1 % refused (not 201)
-/// fails the run; the first refusal is logged.
-pub(super) async fn post_all(
-    client: &ApiClient,
-    requests: Vec<(String, serde_json::Value)>,
-    clients: usize,
-    what: &'static str,
-) -> anyhow::Result<(f64, Latencies)> {
-    let queue = Arc::new(std::sync::Mutex::new(requests));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let queue = queue.clone();
-        let client = client.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut failures = 0usize;
-            loop {
-                let Some((path, body)) = queue.lock().expect("not poisoned").pop() else { break };
-                let sent = Instant::now();
-                let response = client.post(&path).json(&body).send().await?;
-                let ok = response.status().as_u16() == 201;
-                let text = response.text().await?;
-                latencies.push((sent - started, sent.elapsed()));
-                if !ok {
-                    failures += 1;
-                    if failures == 1 {
-                        tracing::warn!(%text, "{what} refused");
-                    }
-                }
-            }
-            anyhow::Ok((latencies, failures))
-        }));
-    }
-    let mut sent_and_taken = Vec::new();
-    let mut failures = 0;
-    for task in tasks {
-        let (latencies, failed) = task.await??;
-        sent_and_taken.extend(latencies);
-        failures += failed;
-    }
-    let rate = sent_and_taken.len() as f64 / started.elapsed().as_secs_f64();
-    let all = Latencies(sent_and_taken.iter().map(|(_, took)| *took).collect());
-    stats::write_trace(what, sent_and_taken)?;
-    anyhow::ensure!(failures * 100 <= all.0.len(), "{failures} of {} {what} requests failed", all.0.len());
-    Ok((rate, all))
-}
-
-async fn look_up_over_http(
-    client: &ApiClient,
-    ids: &[String],
-    total: usize,
-    clients: usize,
-) -> anyhow::Result<(f64, Latencies)> {
-    let ids = Arc::new(ids.to_vec());
-    let per_client = total.div_ceil(clients);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let ids = ids.clone();
-        let client = client.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(per_client);
-            for i in 0..per_client {
-                let id = &ids[(c * per_client + i) % ids.len()];
-                let sent = Instant::now();
-                let response = client
-                    .post("/api/v1/coverage")
-                    .json(&serde_json::json!({ "id_number": id }))
-                    .send()
-                    .await?;
-                anyhow::ensure!(response.status().is_success(), "look-up answered {}", response.status());
-                let _ = response.bytes().await?;
-                latencies.push(sent.elapsed());
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut all = Latencies::default();
-    for task in tasks {
-        all.0.extend(task.await??);
-    }
-    Ok((all.0.len() as f64 / started.elapsed().as_secs_f64(), all))
+    load::post_all(client, requests, clients, "enrolment").await
 }
 
 /// Gifts the families a package; returns the seconds taken and how many were gifted

@@ -21,9 +21,10 @@ use guanai_store::outbox::OutboxSettings;
 use guanai_store::renewals::{BatchQuery, DueQuery, SeasonSettings};
 use guanai_store::{Actor, Store};
 
+use super::load::post_all;
 use super::server::ApiClient;
 use super::stats::median;
-use super::{ms, post_all, BenchSize, Figure, Figures, BENCH_PASSWORD};
+use super::{ms, BenchSize, Figure, Figures, BENCH_PASSWORD};
 use crate::demo::catalog::{self, DEMO_YEAR};
 use crate::outbox::{send_due, LogSender};
 

@@ -162,13 +162,15 @@ fn written(line: &str) -> Option<usize> {
     line.strip_prefix("已写入 ")?.split('/').next()?.parse().ok()
 }
 
-/// Runs `guanai import roster FILE` against the database and times it. The peak memory is
+/// Runs `guanai import roster FILE` (as the system of `region`, the operating city by
+/// default) against the database and times it. The peak memory is
 /// read from `/proc` while it runs (the kernel keeps the high-water mark).
 pub async fn import_roster(
     database_url: &str,
     key_hex: &str,
     data_dir: &std::path::Path,
     file: &std::path::Path,
+    region: Option<&str>,
 ) -> anyhow::Result<ImportRun> {
     use tokio::io::AsyncBufReadExt;
     let started = Instant::now();
@@ -177,6 +179,7 @@ pub async fn import_roster(
         .arg(data_dir)
         .args(["import", "roster"])
         .arg(file)
+        .args(region.map(|code| ["--region", code]).into_iter().flatten())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -186,6 +189,8 @@ pub async fn import_roster(
     let mut planned = None;
     let mut progress = Vec::new();
     let mut peak_mb: f64 = 0.0;
+    // The plan's totals and the first refusals it prints, for the error if it fails.
+    let mut said = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tokio::select! {
@@ -198,6 +203,9 @@ pub async fn import_roster(
                     } else if let Some(done) = written(&line) {
                         progress.push((now, done));
                     }
+                    if written(&line).is_none() && said.len() < 8 {
+                        said.push(line);
+                    }
                 }
                 None => break,
             },
@@ -206,7 +214,7 @@ pub async fn import_roster(
     }
     let status = child.wait().await?;
     let seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(status.success(), "the import failed or refused rows: {status}");
+    anyhow::ensure!(status.success(), "the import failed or refused rows ({status}):\n{}", said.join("\n"));
     Ok(ImportRun { seconds, planned: planned.unwrap_or(seconds), peak_mb, progress })
 }
 

@@ -173,6 +173,13 @@ pub fn roster_csv(set: &DivisionSet, households: usize, seed: u64, today: NaiveD
     use std::fmt::Write as _;
     let names: std::collections::HashMap<&str, &str> =
         set.rows.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect();
+    // A clerk writes a village's short name, unless another village of its township has the
+    // same short name (赣州市 西牛镇 has 星村居委会 and 星村村委会): then its full name.
+    let mut short_names: std::collections::HashMap<(&str, String), usize> = std::collections::HashMap::new();
+    for row in set.rows.iter().filter(|r| r.code.level() == RegionLevel::Village) {
+        let short = guanai_domain::regions::short_region_name(&row.name);
+        *short_names.entry((&row.code.as_str()[..9], short)).or_default() += 1;
+    }
     let mut generator = Generator::new(set, seed, today);
     let mut out = String::from("\u{feff}吉安市计生家庭意外伤害保险参保花名册\n县（市、区）,乡镇（街道）,村（社区）,姓名,身份证号码,与户主关系,联系电话,家庭类型,脱贫状态,家庭住址\n");
     let mut persons = 0;
@@ -181,7 +188,13 @@ pub fn roster_csv(set: &DivisionSet, households: usize, seed: u64, today: NaiveD
         let code = h.village.as_str();
         let county = names.get(&code[..6]).copied().unwrap_or_default();
         let township = names.get(&code[..9]).copied().unwrap_or_default();
-        let village = guanai_domain::regions::short_region_name(names.get(code).copied().unwrap_or_default());
+        let full = names.get(code).copied().unwrap_or_default();
+        let short = guanai_domain::regions::short_region_name(full);
+        let village = if short_names.get(&(&code[..9], short.clone())).is_some_and(|n| *n > 1) {
+            full.to_owned()
+        } else {
+            short
+        };
         let category = guanai_domain::families::FamilyCategory::DEFAULTS
             .iter()
             .find(|(c, _)| *c == h.category)
@@ -230,5 +243,35 @@ mod tests {
             }
             assert_eq!(x.members[0].2, Relationship::Head);
         }
+    }
+
+    #[test]
+    fn a_roster_names_a_village_in_full_where_its_short_name_is_shared() {
+        // 赣州市 定南县 西牛镇: 星村居委会 and 星村村委会 are both “星村” for short.
+        let row = |code: &str, name: &str| guanai_store::regions::DivisionRow {
+            code: RegionCode::parse(code).unwrap(),
+            name: name.to_owned(),
+            short_name: guanai_domain::regions::short_region_name(name),
+        };
+        let set = DivisionSet {
+            city: RegionCode::parse("3607").unwrap(),
+            rows: vec![
+                row("3607", "赣州市"),
+                row("360722", "信丰县"),
+                row("360722111", "西牛镇"),
+                row("360722111003", "星村居委会"),
+                row("360722111226", "星村村委会"),
+                row("360722111229", "中星村委会"),
+            ],
+        };
+        let roster = roster_csv(&set, 200, 7, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        let villages: HashSet<&str> = roster
+            .lines()
+            .skip(2)
+            .filter_map(|line| line.split(',').nth(2))
+            .filter(|v| !v.ends_with('人'))
+            .collect();
+        let expected: HashSet<&str> = ["星村居委会", "星村村委会", "中星村"].into_iter().collect();
+        assert_eq!(villages, expected);
     }
 }

@@ -63,11 +63,19 @@ pub fn demo_city() -> DivisionSet {
         ("villages", include_bytes!("../../data/divisions-3608/villages.csv.gz")),
     ];
     let city = RegionCode::parse("3608").expect("valid code");
-    read_divisions(&city, |stem| {
-        let (_, bytes) = FILES.iter().find(|(name, _)| *name == stem).expect("embedded file");
-        Ok(Some((format!("{stem}.csv.gz"), gunzip(bytes, stem)?)))
+    read_embedded_divisions(&FILES, &city).expect("the embedded demo city is valid")
+}
+
+/// Reads the regions of `city` from gzip'd division files carried in memory (a binary's
+/// own extract): `(file stem, bytes)` pairs, stems as in a division folder.
+pub fn read_embedded_divisions(
+    files: &[(&str, &[u8])],
+    city: &RegionCode,
+) -> Result<DivisionSet, DivisionFileError> {
+    read_divisions(city, |stem| match files.iter().find(|(name, _)| *name == stem) {
+        Some((_, bytes)) => Ok(Some((format!("{stem}.csv.gz"), gunzip(bytes, stem)?))),
+        None => Ok(None),
     })
-    .expect("the embedded demo city is valid")
 }
 
 /// Reads the regions of `city` from a folder holding `cities.csv`, `areas.csv`,

@@ -2,7 +2,9 @@
 
 mod files;
 
-pub use files::{demo_city, read_division_dir, DivisionFileError, DivisionRow, DivisionSet};
+pub use files::{
+    demo_city, read_division_dir, read_embedded_divisions, DivisionFileError, DivisionRow, DivisionSet,
+};
 
 use std::collections::HashMap;
 
