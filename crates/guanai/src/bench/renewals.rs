@@ -166,6 +166,9 @@ async fn renew_over_http(
         axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
     });
     // The summary's refresher, as `guanai serve` runs it: each renewal marks its village.
+    // It starts caught up (the enrolments of the city step marked their villages), as on a
+    // server that has been running: the renewals' own marks are what it works on.
+    store.reports().refresh_whole_summary().await?;
     let refresher = tokio::spawn(crate::jobs::report_summary(store.clone()));
     let client = ApiClient::login(&base, "bench.city", BENCH_PASSWORD).await?;
     let outcome = post_all(&client, requests, size.clients, "renewal").await;
