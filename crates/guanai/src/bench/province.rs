@@ -23,13 +23,7 @@ use crate::demo;
 
 /// 江西省's division files, carried by the binary for this step alone
 /// (`scripts/extract_divisions.py` made them from the shared official set).
-const PROVINCE_FILES: [(&str, &[u8]); 5] = [
-    ("provinces", include_bytes!("../../data/divisions-36/provinces.csv.gz")),
-    ("cities", include_bytes!("../../data/divisions-36/cities.csv.gz")),
-    ("areas", include_bytes!("../../data/divisions-36/areas.csv.gz")),
-    ("streets", include_bytes!("../../data/divisions-36/streets.csv.gz")),
-    ("villages", include_bytes!("../../data/divisions-36/villages.csv.gz")),
-];
+const PROVINCE_FILES: [(&str, &[u8]); 5] = guanai_store::embedded_divisions!("../../data/divisions-36");
 
 /// The cities in the order they are added: 吉安市 (the demo's), then four of the province's
 /// largest: 赣州市, 宜春市, 上饶市, 九江市.

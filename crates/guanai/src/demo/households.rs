@@ -10,7 +10,7 @@ use guanai_domain::identity::{IdNumber, Mobile};
 use guanai_domain::{PovertyStatus, RegionCode, RegionLevel};
 use guanai_store::families::ConsentKind;
 use guanai_store::households::HouseholdDraft;
-use guanai_store::regions::DivisionSet;
+use guanai_store::regions::{DivisionRow, DivisionSet};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -173,13 +173,22 @@ pub fn roster_csv(set: &DivisionSet, households: usize, seed: u64, today: NaiveD
     use std::fmt::Write as _;
     let names: std::collections::HashMap<&str, &str> =
         set.rows.iter().map(|r| (r.code.as_str(), r.name.as_str())).collect();
-    // A clerk writes a village's short name, unless another village of its township has the
-    // same short name (赣州市 西牛镇 has 星村居委会 and 星村村委会): then its full name.
-    let mut short_names: std::collections::HashMap<(&str, String), usize> = std::collections::HashMap::new();
-    for row in set.rows.iter().filter(|r| r.code.level() == RegionLevel::Village) {
-        let short = guanai_domain::regions::short_region_name(&row.name);
-        *short_names.entry((&row.code.as_str()[..9], short)).or_default() += 1;
+    // What a clerk writes for each village: its short name, unless another village of its
+    // township has the same short name (赣州市 西牛镇 has 星村居委会 and 星村村委会): then
+    // its full name.
+    let villages: Vec<&DivisionRow> =
+        set.rows.iter().filter(|r| r.code.level() == RegionLevel::Village).collect();
+    let mut sharing: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for row in &villages {
+        *sharing.entry((&row.code.as_str()[..9], row.short_name.as_str())).or_default() += 1;
     }
+    let village_cells: std::collections::HashMap<&str, &str> = villages
+        .iter()
+        .map(|row| {
+            let shared = sharing[&(&row.code.as_str()[..9], row.short_name.as_str())] > 1;
+            (row.code.as_str(), if shared { row.name.as_str() } else { row.short_name.as_str() })
+        })
+        .collect();
     let mut generator = Generator::new(set, seed, today);
     let mut out = String::from("\u{feff}吉安市计生家庭意外伤害保险参保花名册\n县（市、区）,乡镇（街道）,村（社区）,姓名,身份证号码,与户主关系,联系电话,家庭类型,脱贫状态,家庭住址\n");
     let mut persons = 0;
@@ -188,13 +197,7 @@ pub fn roster_csv(set: &DivisionSet, households: usize, seed: u64, today: NaiveD
         let code = h.village.as_str();
         let county = names.get(&code[..6]).copied().unwrap_or_default();
         let township = names.get(&code[..9]).copied().unwrap_or_default();
-        let full = names.get(code).copied().unwrap_or_default();
-        let short = guanai_domain::regions::short_region_name(full);
-        let village = if short_names.get(&(&code[..9], short.clone())).is_some_and(|n| *n > 1) {
-            full.to_owned()
-        } else {
-            short
-        };
+        let village = village_cells.get(code).copied().unwrap_or_default();
         let category = guanai_domain::families::FamilyCategory::DEFAULTS
             .iter()
             .find(|(c, _)| *c == h.category)
@@ -247,8 +250,8 @@ mod tests {
 
     #[test]
     fn a_roster_names_a_village_in_full_where_its_short_name_is_shared() {
-        // 赣州市 定南县 西牛镇: 星村居委会 and 星村村委会 are both “星村” for short.
-        let row = |code: &str, name: &str| guanai_store::regions::DivisionRow {
+        // 赣州市 信丰县 西牛镇: 星村居委会 and 星村村委会 are both “星村” for short.
+        let row = |code: &str, name: &str| DivisionRow {
             code: RegionCode::parse(code).unwrap(),
             name: name.to_owned(),
             short_name: guanai_domain::regions::short_region_name(name),

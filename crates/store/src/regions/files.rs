@@ -53,15 +53,25 @@ const LEVEL_FILES: [(&str, RegionLevel, &str); 5] = [
     ("villages", RegionLevel::Village, "streetCode"),
 ];
 
+/// A division folder's five gzip'd files carried inside the binary, as the `(file stem,
+/// bytes)` pairs [`read_embedded_divisions`] reads; the folder is relative to the file that
+/// names it, as for `include_bytes!`.
+#[macro_export]
+macro_rules! embedded_divisions {
+    ($folder:literal) => {
+        [
+            ("provinces", include_bytes!(concat!($folder, "/provinces.csv.gz")) as &[u8]),
+            ("cities", include_bytes!(concat!($folder, "/cities.csv.gz")) as &[u8]),
+            ("areas", include_bytes!(concat!($folder, "/areas.csv.gz")) as &[u8]),
+            ("streets", include_bytes!(concat!($folder, "/streets.csv.gz")) as &[u8]),
+            ("villages", include_bytes!(concat!($folder, "/villages.csv.gz")) as &[u8]),
+        ]
+    };
+}
+
 /// The demo city 吉安市 (3608), carried inside the binary.
 pub fn demo_city() -> DivisionSet {
-    const FILES: [(&str, &[u8]); 5] = [
-        ("provinces", include_bytes!("../../data/divisions-3608/provinces.csv.gz")),
-        ("cities", include_bytes!("../../data/divisions-3608/cities.csv.gz")),
-        ("areas", include_bytes!("../../data/divisions-3608/areas.csv.gz")),
-        ("streets", include_bytes!("../../data/divisions-3608/streets.csv.gz")),
-        ("villages", include_bytes!("../../data/divisions-3608/villages.csv.gz")),
-    ];
+    const FILES: [(&str, &[u8]); 5] = embedded_divisions!("../../data/divisions-3608");
     let city = RegionCode::parse("3608").expect("valid code");
     read_embedded_divisions(&FILES, &city).expect("the embedded demo city is valid")
 }
