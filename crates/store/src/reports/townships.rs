@@ -83,7 +83,6 @@ impl Store {
         let mut columns = Vec::new();
         if let Some(year) = year {
             delete.and_where(col("year").eq(year));
-            select.and_where(col("year").eq(year));
             keys.push(col("year").into());
             columns.push(Alias::new("year"));
         }
@@ -95,8 +94,18 @@ impl Store {
             select.expr(self.sum_i64(Alias::new(*sum)));
             columns.push(Alias::new(*sum));
         }
-        let villages =
-            townships.iter().fold(Condition::any(), |any, t| any.add(within_region_named("village_code", t)));
+        // The year inside each township's range, not beside the OR: so each term is one
+        // range of the villages' primary key (year, village code, …), which SQLite searches
+        // term by term. With the year outside, it read every village row of the year and
+        // tried each township's range on each (120 ms for 100 townships of a city, holding
+        // the write turn; 25 ms this way).
+        let villages = townships.iter().fold(Condition::any(), |any, t| {
+            let township = within_region_named("village_code", t);
+            any.add(match year {
+                Some(year) => township.add(col("year").eq(year)),
+                None => township,
+            })
+        });
         select.from(Alias::new(roll_up.villages)).cond_where(villages).add_group_by(keys);
         let mut insert = Query::insert();
         insert
