@@ -111,9 +111,15 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         .busy_timeout(Duration::from_secs(10))
         // A city's ID-number index is tens of MB of random keys: a 16 MB page cache per
         // connection (four connections) keeps most look-ups and bulk writes off the disk
-        // while the server stays small; memory-mapped reads spare a copy.
+        // while the server stays small.
         .pragma("cache_size", "-16384")
-        .pragma("mmap_size", "67108864")
+        // No memory map. A connection whose read transaction finds the database changed
+        // unmaps the whole file (SQLite's pager resets its cache and its map then), and a
+        // server is changed by every commit: each read after a write was an munmap and a
+        // new mmap, and the server's SQLite threads waited on the address space's lock
+        // (`__vm_munmap`, `vm_mmap_pgoff`). Without it, claim reports and look-ups ran
+        // 15-20 % faster (docs/BENCHMARKS.md, fourteenth session).
+        .pragma("mmap_size", "0")
         .pragma("temp_store", "memory")
         // No commit checkpoints: the store's own task does (`checkpoint.rs`), so that no
         // writer waits for the disk while holding the write turn.
