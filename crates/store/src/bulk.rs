@@ -29,10 +29,7 @@ impl Store {
         let options = (*self.db.get_sqlite_connection_pool().connect_options())
             .clone()
             .pragma("cache_size", format!("-{BULK_CACHE_KIB}"))
-            .pragma("wal_autocheckpoint", "0")
-            // The page cache above holds what the import reads again; a memory map beside
-            // it would count the same pages twice in the import's memory (64 MB of a city).
-            .pragma("mmap_size", "0");
+            .pragma("wal_autocheckpoint", "0");
         let pool =
             SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options).await?;
         Ok(Store {

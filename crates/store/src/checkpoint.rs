@@ -71,13 +71,13 @@ struct Checkpointer {
 impl Checkpointer {
     async fn open(db: &DatabaseConnection) -> Checkpointer {
         let pool = db.get_sqlite_connection_pool().clone();
-        // It reads no page of its own: no cache, no memory map. A restart that finds a
-        // long report still reading the log gives up within 100 ms (and tries again on its
-        // next turn) rather than keep the writers waiting behind the turn it holds.
+        // It reads no page of its own: hardly any cache (and, like every connection of the
+        // store, no memory map: `connect.rs`). A restart that finds a long report still
+        // reading the log gives up within 100 ms (and tries again on its next turn) rather
+        // than keep the writers waiting behind the turn it holds.
         let options = (*pool.connect_options())
             .clone()
             .pragma("cache_size", "-64")
-            .pragma("mmap_size", "0")
             .busy_timeout(Duration::from_millis(100));
         let own = match sqlx::ConnectOptions::connect(&options).await {
             Ok(own) => Some(own),

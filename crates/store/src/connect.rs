@@ -126,7 +126,7 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         .pragma("wal_autocheckpoint", "0");
     // Four connections: SQLite writes one at a time anyway (the store's writers take turns
     // before they take a connection, see `WriteGate`), and each connection keeps its own
-    // page cache and memory map, which is most of a server's memory.
+    // page cache, which is most of a server's memory.
     //
     // No ping before handing out a pooled connection: an SQLite connection is a file handle
     // in this process and cannot go stale, while each ping is a round trip to the
