@@ -39,7 +39,7 @@ impl Store {
             write_gate: self.write_gate.clone(),
             audit_queue: self.audit_queue.clone(),
             _checkpoints: self._checkpoints.for_import(),
-            enrolments: self.enrolments.clone(),
+            writers: self.writers.clone(),
             lookup_limit: self.lookup_limit,
             clock: self.clock.clone(),
             file_root: self.file_root.clone(),

@@ -22,6 +22,7 @@ pub mod families;
 pub mod files;
 pub mod funding;
 pub mod grants;
+mod group_commit;
 mod handles;
 pub mod households;
 pub mod imports;
@@ -110,16 +111,24 @@ pub struct Store {
     audit_queue: audit::AuditQueue,
     /// SQLite's WAL copied back by a task of its own (see `checkpoint`).
     _checkpoints: checkpoint::Checkpoints,
-    /// The enrolment writer (see `policies::group`), set once when the store connects and
-    /// shared by every copy of the store, bulk stores included; none in the writer's own copy,
-    /// which writes what it takes directly.
-    enrolments: std::sync::Arc<std::sync::OnceLock<policies::EnrolQueue>>,
+    /// The group writers (see [`Writers`]).
+    writers: std::sync::Arc<std::sync::OnceLock<Writers>>,
     /// Exact look-ups by ID or phone number one user may make per window (`lookups`).
     lookup_limit: i64,
     /// What "today" is: every policy date, age and "not in the future" check asks it.
     clock: guanai_domain::Clock,
     /// Where uploaded images are kept (`files`); none until [`Store::with_files`].
     file_root: Option<files::FileRoot>,
+}
+
+/// The store's group writers (`group_commit`): tasks that write what many requests queued,
+/// many to a transaction. Started once when the store connects and shared by every copy of
+/// the store, bulk stores included; the writers' own copy has none and writes directly.
+#[derive(Debug)]
+struct Writers {
+    enrolments: policies::EnrolQueue,
+    claim_reports: group_commit::GroupQueue<claims::ReportDraft>,
+    lookup_turns: group_commit::GroupQueue<lookups::LookupTurn>,
 }
 
 impl Store {
@@ -147,14 +156,18 @@ impl Store {
             keys: std::sync::Arc::new(keys),
             write_gate,
             audit_queue,
-            enrolments: Default::default(),
+            writers: Default::default(),
             lookup_limit: lookups::LOOKUP_LIMIT,
             clock: guanai_domain::Clock::system(),
             file_root: None,
         };
-        // The enrolment writer's own copy of the store has no writer: it writes directly.
-        let writer = Store { enrolments: Default::default(), ..store.clone() };
-        let _ = store.enrolments.set(policies::EnrolQueue::start(writer));
+        // The writers' own copy of the store has no writers: it writes directly.
+        let writer = Store { writers: Default::default(), ..store.clone() };
+        let _ = store.writers.set(Writers {
+            enrolments: policies::EnrolQueue::start(writer.clone()),
+            claim_reports: group_commit::GroupQueue::start(writer.clone()),
+            lookup_turns: group_commit::GroupQueue::start(writer),
+        });
         Ok(store)
     }
 

@@ -6,12 +6,15 @@
 use chrono::Utc;
 use guanai_domain::identity::{IdNumber, Mobile};
 use guanai_domain::Permission;
-use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::BTreeMap;
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UpdateStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons};
 use crate::families::FamilyPage;
+use crate::group_commit::GroupWrite;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// Exact look-ups one user may make per window, unless configured otherwise.
@@ -82,34 +85,91 @@ impl crate::handles::Families<'_> {
     }
 }
 
+/// One exact look-up's turn, asked of the look-up turns' writer (`group_commit`): the turns
+/// queued meanwhile are counted in one transaction, one statement per user.
+#[derive(Debug)]
+pub(crate) struct LookupTurn {
+    actor: Actor,
+    /// The asking store's limit (the writer's copy of the store may carry another).
+    limit: i64,
+}
+
+impl GroupWrite for LookupTurn {
+    type Written = ();
+    const WHAT: &'static str = "look-up turns";
+
+    fn exclusive_keys(&self) -> Vec<(&'static str, i64)> {
+        Vec::new()
+    }
+
+    /// All the group's turns or none: a user whose turns would pass the limit (or who has
+    /// no row yet) fails the group, and each turn is then taken alone, exactly.
+    async fn commit_group(store: &Store, group: &mut [Self]) -> StoreResult<Vec<StoreResult<()>>> {
+        let mut per_user: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for turn in group.iter() {
+            per_user.entry(turn.actor.username()).or_insert((0, turn.limit)).0 += 1;
+        }
+        let window = current_window();
+        let backend = store.db.get_database_backend();
+        let turn = store.write_gate.turn().await;
+        let txn = store.db.begin().await?;
+        for (user, (count, limit)) in per_user {
+            let update = quota_update(user, window, count, limit);
+            if txn.execute(backend.build(&update)).await?.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!("{user}: look-up turns to count one by one")));
+            }
+        }
+        txn.commit().await?;
+        drop(turn);
+        Ok(group.iter().map(|_| Ok(())).collect())
+    }
+
+    async fn write_alone(store: &Store, turn: Self) -> StoreResult<()> {
+        store.take_lookup_turn_alone(&turn.actor, turn.limit).await
+    }
+}
+
+/// The window of look-ups now: its number since the epoch.
+fn current_window() -> i64 {
+    Utc::now().timestamp().div_euclid(LOOKUP_WINDOW_SECS)
+}
+
+/// Counts `count` look-ups of `user` in `window`, if they stay within `limit` (a new window
+/// starts the count again): one conditional UPDATE, which changes no row when they would
+/// not, or when the user has no row yet.
+fn quota_update(user: &str, window: i64, count: i64, limit: i64) -> UpdateStatement {
+    let used_in_window = || {
+        Expr::case(Expr::col(Alias::new("window_start")).eq(window), Expr::col(Alias::new("used"))).finally(0)
+    };
+    // `used` is set before `window_start`: MySQL reads the columns already set in the same
+    // statement, the others the old values; this order is right for both.
+    Query::update()
+        .table(Alias::new("lookup_quotas"))
+        .value(Alias::new("used"), used_in_window().add(count))
+        .value(Alias::new("window_start"), window)
+        .and_where(Expr::col(Alias::new("username")).eq(user))
+        .and_where(used_in_window().add(count).lte(limit))
+        .to_owned()
+}
+
 impl Store {
     /// Takes one of the user's exact look-ups of the current window, or refuses with
-    /// `Limited`. One conditional UPDATE counts it (a new window starts the count again);
-    /// the user's first look-up ever inserts the row.
+    /// `Limited`: through the look-up turns' writer, which counts many in one transaction.
     pub(crate) async fn take_lookup_turn(&self, actor: &Actor) -> StoreResult<()> {
-        let window = Utc::now().timestamp().div_euclid(LOOKUP_WINDOW_SECS);
-        let user = actor.username().to_owned();
+        let turn = LookupTurn { actor: actor.clone(), limit: self.lookup_limit };
+        match self.writers.get().map(|w| &w.lookup_turns) {
+            Some(writer) => writer.write(self, turn).await,
+            None => self.take_lookup_turn_alone(actor, self.lookup_limit).await,
+        }
+    }
+
+    /// One look-up's turn in a statement of its own, in turn with the store's other
+    /// writers; the user's first look-up ever inserts the row.
+    async fn take_lookup_turn_alone(&self, actor: &Actor, limit: i64) -> StoreResult<()> {
+        let user = actor.username();
         let backend = self.db.get_database_backend();
-        // `used` is set before `window_start`: MySQL reads the columns already set in
-        // the same statement, the others the old values; this order is right for both.
-        let update = Query::update()
-            .table(Alias::new("lookup_quotas"))
-            .value(
-                Alias::new("used"),
-                Expr::case(
-                    Expr::col(Alias::new("window_start")).eq(window),
-                    Expr::col(Alias::new("used")).add(1),
-                )
-                .finally(Expr::val(1)),
-            )
-            .value(Alias::new("window_start"), window)
-            .and_where(Expr::col(Alias::new("username")).eq(user.as_str()))
-            .and_where(
-                Expr::col(Alias::new("window_start"))
-                    .ne(window)
-                    .or(Expr::col(Alias::new("used")).lt(self.lookup_limit)),
-            )
-            .to_owned();
+        let update = quota_update(user, current_window(), 1, limit);
+        let turn = self.write_gate.turn().await;
         for _ in 0..2 {
             if self.db.execute(backend.build(&update)).await?.rows_affected() == 1 {
                 return Ok(());
@@ -119,7 +179,7 @@ impl Store {
             let insert = Query::insert()
                 .into_table(Alias::new("lookup_quotas"))
                 .columns([Alias::new("username"), Alias::new("window_start"), Alias::new("used")])
-                .values_panic([user.as_str().into(), window.into(), 1i64.into()])
+                .values_panic([user.into(), current_window().into(), 1i64.into()])
                 .to_owned();
             match self.db.execute(backend.build(&insert)).await {
                 Ok(_) => return Ok(()),
@@ -127,6 +187,8 @@ impl Store {
                 Err(err) => return Err(err.into()),
             }
         }
+        // The audit writer is another writer: its turn comes after this one.
+        drop(turn);
         self.audit(
             actor,
             AuditEvent::denied("family.lookup", "家庭", "限额").with_detail("精确查找次数超过限额"),
@@ -135,7 +197,7 @@ impl Store {
         Err(StoreError::Limited(format!(
             "查找过于频繁：每位用户每{}分钟最多按身份证号或手机号精确查找{}次，请稍后再试",
             LOOKUP_WINDOW_SECS / 60,
-            self.lookup_limit
+            limit
         )))
     }
 }

@@ -137,6 +137,55 @@ async fn each_check_of_a_report_refuses_with_its_rule_named_and_a_repeat_is_flag
     assert_ne!(app.get(&auditor, "/api/v1/claims").await.status, StatusCode::OK);
 }
 
+/// Reports made at once are written many to a transaction; each is still written once, the
+/// person's own, with the limit's row its decision spends and its audit entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reports_at_once_are_each_written_once_with_their_limit_and_audit_entry() {
+    let app = TestApp::demo_in_season(2026).await;
+    let mut persons = Vec::new();
+    for (seq, names) in [(11, ["甲一", "甲二", "甲三", "甲四"]), (12, ["乙一", "乙二", "乙三", "乙四"])]
+    {
+        // Enrolled in the season, so that the cover starts on 1 September.
+        set_day(&app, date(2026, 8, 20));
+        persons.extend(insured(&app, "360802100200", seq, &names, 0, "P1").await.1);
+    }
+    let system = app.system();
+    // Every person reports an accident; the first person's is reported three times at once.
+    let mut tasks = Vec::new();
+    for person in persons.iter().chain([&persons[0], &persons[0]]) {
+        let new = new_claim(*person, ClaimKind::AccidentOutpatient, date(2026, 10, 5), 1_000);
+        let (store, actor) = (app.store.clone(), system.clone());
+        tasks.push(tokio::spawn(async move { store.claims().report_claim(&actor, new).await }));
+    }
+    let mut reported = Vec::new();
+    for task in tasks {
+        reported.push(task.await.unwrap().unwrap());
+    }
+    let repeats = [reported[0], reported[persons.len()], reported[persons.len() + 1]];
+    assert!(repeats.iter().all(|r| r.id == repeats[0].id), "one claim for one incident: {repeats:?}");
+    assert_eq!(repeats.iter().filter(|r| r.duplicate).count(), 2, "{repeats:?}");
+    let created: Vec<i64> = reported.iter().filter(|r| !r.duplicate).map(|r| r.id).collect();
+    assert_eq!(created.len(), persons.len(), "{reported:?}");
+    let insurer = system.clone().acting_as(Role::InsurerCity);
+    for (person, id) in persons.iter().zip(&reported) {
+        let claim = app.store.claims().claim(&system, id.id).await.unwrap();
+        assert_eq!(claim.summary.person_id, *person, "claim {} is its reporter's", id.id);
+        // The decision spends the limit's row the report opened.
+        all_papers(&app, id.id, ClaimKind::AccidentOutpatient).await;
+        app.store.claims().decide(&insurer, id.id, approve()).await.unwrap();
+        let decided = app.store.claims().claim(&system, id.id).await.unwrap();
+        assert!(decided.summary.approved.is_some_and(|a| a > Fen::ZERO), "{:?}", decided.summary);
+    }
+    let entries: Vec<_> = app
+        .audit_entries(system.username(), "ok")
+        .await
+        .into_iter()
+        .filter(|e| e.action == "claim.report")
+        .collect();
+    assert_eq!(entries.len(), persons.len() + 2, "one entry per report");
+    assert_eq!(entries.iter().filter(|e| e.detail.contains("重复报案")).count(), 2);
+}
+
 #[tokio::test]
 async fn an_agent_reports_on_the_phone_the_insurer_asks_once_approves_and_pays_within_the_fast_lane() {
     let app = TestApp::demo_in_season(2026).await;

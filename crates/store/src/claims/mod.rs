@@ -41,6 +41,7 @@ pub use exchange::{ExchangeClaim, ExportedClaim, EXPORT_LIMIT};
 pub(crate) use measures::CountyBase;
 pub use measures::{ClaimMeasures, CountyMeasures};
 pub use papers::PaperFile;
+pub(crate) use report::ReportDraft;
 pub use report::{NewClaim, Reported};
 
 use crate::access::Target;

@@ -20,6 +20,7 @@ use crate::access::Target;
 use crate::audit::AuditEvent;
 use crate::entities::{claim_papers, claims, families, persons, policies, policy_members};
 use crate::error::stored;
+use crate::group_commit::GroupWrite;
 use crate::policies::PolicyStatus;
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -183,38 +184,11 @@ impl crate::handles::Claims<'_> {
             created_at: Utc::now(),
         };
         row.due_on = super::due_on(&row, &calendar, &settings);
-        let mut active: claims::ActiveModel = row.into();
-        active.id = NotSet;
-        // The claim and its limit's row in one transaction, in turn with the store's other
-        // writers (on SQLite they would otherwise meet in its busy handler).
-        let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
-        let id = match claims::Entity::insert(active).exec(&txn).await {
-            Ok(done) => done.last_insert_id,
-            // The same incident reported at the same moment: the other report won.
-            Err(err) => {
-                txn.rollback().await?;
-                drop(turn);
-                return match StoreError::from_write(err, "") {
-                    StoreError::Conflict(_) => {
-                        let id = self
-                            .existing_claim(&new)
-                            .await?
-                            .ok_or_else(|| StoreError::Conflict("请重试".into()))?;
-                        self.flag_duplicate(actor, id).await
-                    }
-                    other => Err(other),
-                };
-            }
-        };
-        self.open_limit(&txn, policy.id, new.kind, person.id).await?;
-        let event = AuditEvent::ok("claim.report", "理赔案件", id.to_string())
-            .with_subject(format!("person:{}", new.person_id))
-            .with_detail(new.kind.label());
-        self.audit_in(&txn, actor, event).await?;
-        txn.commit().await?;
-        drop(turn);
-        Ok(Reported { id, duplicate: false })
+        let draft = ReportDraft { actor: actor.clone(), new, row };
+        match self.writers.get().map(|w| &w.claim_reports) {
+            Some(writer) => writer.write(&self, draft).await,
+            None => self.report_alone(draft).await,
+        }
     }
 
     /// Marks papers as received (photographed or handed in). When every paper the kind
@@ -319,7 +293,91 @@ fn members_of_policy() -> sea_orm::RelationDef {
         .into()
 }
 
+/// A report checked, its claim's row made (all but the id), ready to write.
+#[derive(Debug)]
+pub(crate) struct ReportDraft {
+    actor: Actor,
+    new: NewClaim,
+    row: claims::Model,
+}
+
+impl ReportDraft {
+    fn insert(&self) -> claims::ActiveModel {
+        let mut active: claims::ActiveModel = self.row.clone().into();
+        active.id = NotSet;
+        active
+    }
+
+    fn audit_event(&self, id: i64) -> AuditEvent {
+        AuditEvent::ok("claim.report", "理赔案件", id.to_string())
+            .with_subject(format!("person:{}", self.new.person_id))
+            .with_detail(self.new.kind.label())
+    }
+}
+
+/// Reports are written many to a transaction (`group_commit`): each claim with its limit's
+/// row, and every audit entry in one insert.
+impl GroupWrite for ReportDraft {
+    type Written = Reported;
+    const WHAT: &'static str = "claim reports";
+
+    /// Two reports of one person might be the same incident: the later one goes alone,
+    /// where a duplicate is answered with the first claim.
+    fn exclusive_keys(&self) -> Vec<(&'static str, i64)> {
+        vec![("persons", self.row.person_id)]
+    }
+
+    async fn commit_group(store: &Store, group: &mut [Self]) -> StoreResult<Vec<StoreResult<Reported>>> {
+        let turn = store.write_gate.turn().await;
+        let txn = store.db.begin().await?;
+        let mut ids = Vec::with_capacity(group.len());
+        for draft in group.iter() {
+            ids.push(claims::Entity::insert(draft.insert()).exec(&txn).await?.last_insert_id);
+            store.open_limit(&txn, draft.row.policy_id, draft.new.kind, draft.row.person_id).await?;
+        }
+        let entries = group.iter().zip(&ids).map(|(d, id)| (&d.actor, d.audit_event(*id))).collect();
+        store.audit_many_in(&txn, entries).await?;
+        txn.commit().await?;
+        drop(turn);
+        Ok(ids.into_iter().map(|id| Ok(Reported { id, duplicate: false })).collect())
+    }
+
+    async fn write_alone(store: &Store, draft: Self) -> StoreResult<Reported> {
+        store.report_alone(draft).await
+    }
+}
+
 impl Store {
+    /// One report in a transaction of its own: the claim and its limit's row, in turn with
+    /// the store's other writers (on SQLite they would otherwise meet in its busy handler).
+    async fn report_alone(&self, draft: ReportDraft) -> StoreResult<Reported> {
+        let turn = self.write_gate.turn().await;
+        let txn = self.db.begin().await?;
+        let id = match claims::Entity::insert(draft.insert()).exec(&txn).await {
+            Ok(done) => done.last_insert_id,
+            // The same incident reported at the same moment: the other report won.
+            Err(err) => {
+                txn.rollback().await?;
+                drop(turn);
+                return match StoreError::from_write(err, "") {
+                    StoreError::Conflict(_) => {
+                        let id = self
+                            .existing_claim(&draft.new)
+                            .await?
+                            .ok_or_else(|| StoreError::Conflict("请重试".into()))?;
+                        self.flag_duplicate(&draft.actor, id).await
+                    }
+                    other => Err(other),
+                };
+            }
+        };
+        self.open_limit(&txn, draft.row.policy_id, draft.new.kind, draft.row.person_id).await?;
+        self.audit_in(&txn, &draft.actor, draft.audit_event(id)).await?;
+        txn.commit().await?;
+        drop(turn);
+        Ok(Reported { id, duplicate: false })
+    }
+
     async fn flag_duplicate(&self, actor: &Actor, id: i64) -> StoreResult<Reported> {
         self.audit(
             actor,

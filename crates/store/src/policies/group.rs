@@ -1,20 +1,15 @@
-//! Writing enrolments, many to a transaction (group commit).
+//! Writing enrolments, many to a transaction (group commit, `group_commit`).
 //!
 //! Every rule of an enrolment is checked by its caller before it is queued, with reads that
-//! take no turn at the write gate. One writer task per store then takes every enrolment
-//! queued meanwhile and writes them in one transaction: the families touched (which takes
-//! SQLite's write lock first), the budgets read once, each premium split in queue order
-//! against what the enrolments before it left, one conditional allocation per source for
-//! the group's total, the policies with their members, slots, products and funding in
-//! multi-row inserts, and every audit entry in one insert. An enrolment whose family part
-//! no longer matches what its user saw is refused alone; the others go on. If the group as
-//! a whole fails (a budget taken or a person covered meanwhile by another server instance,
-//! say), nothing of it is written and each enrolment is written again alone, in its own
-//! transaction, so each caller gets its own answer. Two enrolments of the same family or
-//! person never share a group: the later one is written alone after the group.
-//!
-//! A caller returns only once its policy is committed (or refused); nothing is written
-//! later or dropped.
+//! take no turn at the write gate. The writer then writes every enrolment queued meanwhile
+//! in one transaction: the families touched (which takes SQLite's write lock first), the
+//! budgets read once, each premium split in queue order against what the enrolments before
+//! it left, one conditional allocation per source for the group's total, the policies with
+//! their members, slots, products and funding in multi-row inserts, and every audit entry
+//! in one insert. An enrolment whose family part no longer matches what its user saw is
+//! refused alone; the others go on. If the group as a whole fails (a budget taken or a
+//! person covered meanwhile by another server instance, say), each enrolment is written
+//! again alone. Two enrolments of the same family or person never share a group.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -22,24 +17,18 @@ use std::sync::Arc;
 use guanai_domain::funding::{FamilyFacts, RuleInput, RuleScope};
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
-use tokio::sync::{mpsc, oneshot};
 
 use super::enrol::{split_among, EnrolRequest, KnownFamily, Pricing, Quote};
 use super::write::{insert_policies, PolicyDraft};
 use super::{Channel, PolicyStatus};
 use crate::audit::AuditEvent;
+use crate::group_commit::{GroupQueue, GroupWrite};
 use crate::products::Package;
 use crate::renewals::Renewing;
 use crate::{Actor, Store, StoreError, StoreResult};
 
 /// A year's subsidy rules with their scopes, and the names of their sources.
 type YearRules = (Vec<(RuleScope, RuleInput)>, Vec<(i64, String)>);
-
-/// Most enrolments one transaction writes.
-const MAX_GROUP: usize = 64;
-
-/// Enrolments waiting for the writer; a full queue makes callers wait (back pressure).
-const MAX_QUEUED: usize = 1024;
 
 /// An enrolment checked and priced (all but the split among the sources), ready to write.
 #[derive(Debug)]
@@ -56,11 +45,6 @@ pub(crate) struct Prepared {
     /// When the caller asked, on the caller's clock (the writer task's store may carry
     /// another): the moment a renewal is recorded at and its message written.
     at: chrono::DateTime<chrono::Utc>,
-}
-
-struct Queued {
-    enrolment: Prepared,
-    done: oneshot::Sender<StoreResult<Written>>,
 }
 
 /// A policy the writer committed, with the premium split as the transaction settled it
@@ -82,27 +66,34 @@ impl Written {
 /// packages enrolments have read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EnrolQueue {
-    sender: Option<mpsc::Sender<Queued>>,
+    queue: GroupQueue<Prepared>,
     packages: PackageCache,
     package_ids: PackageIds,
 }
 
-impl std::fmt::Debug for Queued {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queued").finish_non_exhaustive()
+impl EnrolQueue {
+    /// Starts the writer task (see [`GroupQueue::start`]) with its own copy of `store`.
+    pub(crate) fn start(store: Store) -> EnrolQueue {
+        EnrolQueue { queue: GroupQueue::start(store), ..Default::default() }
     }
 }
 
-impl EnrolQueue {
-    /// Starts the writer task on the current Tokio runtime, with its own copy of `store`
-    /// (which writes alone); outside a runtime, enrolments are written by their callers.
-    pub(crate) fn start(store: Store) -> EnrolQueue {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return EnrolQueue::default();
-        };
-        let (sender, receiver) = mpsc::channel(MAX_QUEUED);
-        runtime.spawn(write_groups(store, receiver));
-        EnrolQueue { sender: Some(sender), ..Default::default() }
+impl GroupWrite for Prepared {
+    type Written = Written;
+    const WHAT: &'static str = "enrolments";
+
+    /// Two enrolments of one family or person would collide on their cover slots.
+    fn exclusive_keys(&self) -> Vec<(&'static str, i64)> {
+        let persons = self.quote.members.iter().map(|m| ("persons", m.person.id));
+        std::iter::once(("families", self.quote.family_id)).chain(persons).collect()
+    }
+
+    async fn commit_group(store: &Store, group: &mut [Self]) -> StoreResult<Vec<StoreResult<Written>>> {
+        store.commit_group(group).await
+    }
+
+    async fn write_alone(store: &Store, enrolment: Self) -> StoreResult<Written> {
+        store.enrol_alone(enrolment).await
     }
 }
 
@@ -119,7 +110,7 @@ struct PackageIds(Arc<std::sync::RwLock<HashMap<(String, i32), i64>>>);
 
 impl Store {
     pub(crate) async fn cached_package(&self, id: i64) -> StoreResult<Arc<Package>> {
-        let Some(cache) = self.enrolments.get().map(|q| &q.packages) else {
+        let Some(cache) = self.writers.get().map(|w| &w.enrolments.packages) else {
             return Ok(Arc::new(self.products().package(id).await?));
         };
         if let Some(found) = cache.0.read().expect("not poisoned").get(&id) {
@@ -134,7 +125,7 @@ impl Store {
 impl Store {
     /// The package of `code` for `year`, where one is set up.
     pub(crate) async fn cached_package_of(&self, code: &str, year: i32) -> StoreResult<Option<Arc<Package>>> {
-        let ids = self.enrolments.get().map(|q| &q.package_ids);
+        let ids = self.writers.get().map(|w| &w.enrolments.package_ids);
         let key = (code.to_owned(), year);
         if let Some(id) = ids.and_then(|ids| ids.0.read().expect("not poisoned").get(&key).copied()) {
             return Ok(Some(self.cached_package(id).await?));
@@ -208,20 +199,10 @@ impl Store {
             renews,
             at: self.clock().now(),
         };
-        let Some(sender) = self.enrolments.get().and_then(|q| q.sender.as_ref()) else {
-            return self.enrol_alone(enrolment).await;
-        };
-        let (done, committed) = oneshot::channel();
-        if let Err(refused) = sender.send(Queued { enrolment, done }).await {
-            return self.enrol_alone(refused.0.enrolment).await;
+        match self.writers.get().map(|w| &w.enrolments) {
+            Some(writer) => writer.queue.write(self, enrolment).await,
+            None => self.enrol_alone(enrolment).await,
         }
-        committed.await.unwrap_or_else(|_| {
-            // The writer stopped with the enrolment taken but unanswered: whether it was
-            // written is unknown, so it must not count as done.
-            Err(StoreError::Database(sea_orm::DbErr::Custom(
-                "the enrolment writer stopped before confirming an enrolment".to_owned(),
-            )))
-        })
     }
 }
 
@@ -354,53 +335,6 @@ impl Store {
             .exec(db)
             .await?;
         Ok(())
-    }
-}
-
-/// The writer task: takes whatever is queued (at least one enrolment, at most a group),
-/// writes it, and answers each caller. Ends when every store handle is gone.
-async fn write_groups(store: Store, mut queue: mpsc::Receiver<Queued>) {
-    let mut batch = Vec::with_capacity(MAX_GROUP);
-    while queue.recv_many(&mut batch, MAX_GROUP).await > 0 {
-        // Two enrolments of one family or person would collide on their cover slots and
-        // fail the whole group: the later ones wait and go alone.
-        let mut seen_families = HashSet::new();
-        let mut seen_persons = HashSet::new();
-        let (mut group, mut later): (Vec<Queued>, Vec<Queued>) = (Vec::new(), Vec::new());
-        for queued in batch.drain(..) {
-            let quote = &queued.enrolment.quote;
-            let persons: Vec<i64> = quote.members.iter().map(|m| m.person.id).collect();
-            if seen_families.contains(&quote.family_id) || persons.iter().any(|p| seen_persons.contains(p)) {
-                later.push(queued);
-            } else {
-                seen_families.insert(quote.family_id);
-                seen_persons.extend(persons);
-                group.push(queued);
-            }
-        }
-        if group.len() == 1 {
-            later.insert(0, group.remove(0));
-        }
-        if !group.is_empty() {
-            let (mut enrolments, dones): (Vec<Prepared>, Vec<_>) =
-                group.into_iter().map(|q| (q.enrolment, q.done)).unzip();
-            match store.commit_group(&mut enrolments).await {
-                Ok(answers) => {
-                    for (done, answer) in dones.into_iter().zip(answers) {
-                        let _ = done.send(answer);
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, enrolments = enrolments.len(), "enrolment group failed; writing one by one");
-                    for (enrolment, done) in enrolments.into_iter().zip(dones) {
-                        let _ = done.send(store.enrol_alone(enrolment).await);
-                    }
-                }
-            }
-        }
-        for queued in later {
-            let _ = queued.done.send(store.enrol_alone(queued.enrolment).await);
-        }
     }
 }
 
