@@ -240,6 +240,9 @@ async fn city(
         if kept.is_some() {
             std::fs::write(db.dir.join("bench.key"), &key)?;
         }
+    } else {
+        // A kept city holds the marks its last run's enrolments left behind.
+        summary_caught_up(&store).await?;
     }
     let prepared = Instant::now();
     // Families to gift only when the gift step runs (a kept city has fewer to spare).
@@ -288,6 +291,21 @@ async fn city(
     Ok(())
 }
 
+/// The reports' summary brought up to date, as the refresher of a server that has been
+/// running has it: otherwise the server measured next spends its run on marks it did not
+/// make (a bulk load's, a kept city's last run's), where a server measures only its own.
+pub(super) async fn summary_caught_up(store: &Store) -> anyhow::Result<()> {
+    let refreshed = Instant::now();
+    let marks = store.reports().refresh_whole_summary().await?;
+    if marks > 0 {
+        println!(
+            "  (the reports' summary caught up: {marks} marks in {:.1} s)",
+            refreshed.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 /// The city database: the demo generator's city with the demo year alone, and the
 /// benchmark's user.
 async fn build_city(
@@ -304,15 +322,7 @@ async fn build_city(
     let year = demo::catalog::DEMO_YEAR;
     let report = demo::populate_years(store, size.city_households, 2026, year..=year).await?;
     let build_seconds = built.elapsed().as_secs_f64();
-    // The reports' summary brought up to date, as a server's refresher has it once it has
-    // caught up: otherwise the refresher of the server measured next spends the whole run
-    // counting the city's every village, which a server does once after a bulk load.
-    let refreshed = Instant::now();
-    store.reports().refresh_whole_summary().await?;
-    println!(
-        "  (the reports' summary of the new city refreshed in {:.1} s)",
-        refreshed.elapsed().as_secs_f64()
-    );
+    summary_caught_up(store).await?;
     figures.push(Figure {
         name: "city database built",
         value: format!(
