@@ -45,8 +45,12 @@ pub use spool::{spool_dir, Spool, Upload};
 /// The type every kept image is served as.
 pub const JPEG: &str = JPEG_TYPE;
 
-/// Images decoded at once per store: each may take a few hundred MB while it is decoded.
-const DECODERS: usize = 2;
+/// Images decoded at once per store. A 12-megapixel phone photo takes about 70 MB while it
+/// is decoded and re-encoded (the encoding already runs on two threads: `images.rs`); with
+/// two at once, 16 photos uploaded together peaked at 173–200 MB on the bench's server,
+/// with one at once at 129–135 MB, the 16 done in 3.9–4.1 s instead of 2.5–3.2 s
+/// (`docs/BENCHMARKS.md`, fifteenth session). Memory that cannot run out wins over bursts.
+const DECODERS: usize = 1;
 
 /// Where the blobs live, shared by every copy of a store.
 #[derive(Clone, Debug)]
