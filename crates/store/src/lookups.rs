@@ -3,11 +3,11 @@
 //! number itself) and each user has a limited number of them in a window of time, counted
 //! in the database so that every instance shares the count.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
 use guanai_domain::identity::{IdNumber, Mobile};
 use guanai_domain::Permission;
-use std::collections::BTreeMap;
-
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UpdateStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
