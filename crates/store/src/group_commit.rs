@@ -20,7 +20,7 @@ use std::future::Future;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult, Writers};
 
 /// Most requests one transaction writes.
 const MAX_GROUP: usize = 64;
@@ -113,6 +113,21 @@ impl<W: GroupWrite> GroupQueue<W> {
                 W::WHAT
             ))))
         })
+    }
+}
+
+impl Store {
+    /// Writes `request` through the store's writer that `pick` names, or alone in this store
+    /// when it has none (the writers' own copy).
+    pub(crate) async fn write_grouped<W: GroupWrite>(
+        &self,
+        pick: impl FnOnce(&Writers) -> &GroupQueue<W>,
+        request: W,
+    ) -> StoreResult<W::Written> {
+        match self.writers.get() {
+            Some(writers) => pick(writers).write(self, request).await,
+            None => W::write_alone(self, request).await,
+        }
     }
 }
 

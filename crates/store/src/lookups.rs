@@ -157,10 +157,7 @@ impl Store {
     /// `Limited`: through the look-up turns' writer, which counts many in one transaction.
     pub(crate) async fn take_lookup_turn(&self, actor: &Actor) -> StoreResult<()> {
         let turn = LookupTurn { actor: actor.clone(), limit: self.lookup_limit };
-        match self.writers.get().map(|w| &w.lookup_turns) {
-            Some(writer) => writer.write(self, turn).await,
-            None => self.take_lookup_turn_alone(actor, self.lookup_limit).await,
-        }
+        self.write_grouped(|w| &w.lookup_turns, turn).await
     }
 
     /// One look-up's turn in a statement of its own, in turn with the store's other

@@ -87,7 +87,7 @@ pub(super) async fn bench(size: &BenchSize, target: &Target, figures: &mut Figur
         target: "≈ 300,000 over six years, minutes at most",
     });
 
-    // The marks a kept city's last enrolments left: not the reports' to refresh.
+    // The marks of the city's build (or of a kept city's last run): not the reports' work.
     super::summary_caught_up(&store).await?;
     queues(&store, size, figures).await?;
     let reported = report_over_http(&store, &db, &key, size, figures).await?;

@@ -185,10 +185,7 @@ impl crate::handles::Claims<'_> {
         };
         row.due_on = super::due_on(&row, &calendar, &settings);
         let draft = ReportDraft { actor: actor.clone(), new, row };
-        match self.writers.get().map(|w| &w.claim_reports) {
-            Some(writer) => writer.write(&self, draft).await,
-            None => self.report_alone(draft).await,
-        }
+        self.write_grouped(|w| &w.claim_reports, draft).await
     }
 
     /// Marks papers as received (photographed or handed in). When every paper the kind

@@ -199,10 +199,7 @@ impl Store {
             renews,
             at: self.clock().now(),
         };
-        match self.writers.get().map(|w| &w.enrolments) {
-            Some(writer) => writer.queue.write(self, enrolment).await,
-            None => self.enrol_alone(enrolment).await,
-        }
+        self.write_grouped(|w| &w.enrolments.queue, enrolment).await
     }
 }
 
