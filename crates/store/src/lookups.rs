@@ -2,6 +2,11 @@
 //! guessing: each look-up is audited (who searched, and whose record matched, never the
 //! number itself) and each user has a limited number of them in a window of time, counted
 //! in the database so that every instance shares the count.
+//!
+//! A look-up reads first, then takes its turn: the turn and the look-up's audit entry are
+//! written together, in one group commit with the turns of other look-ups meanwhile, and
+//! nothing found is answered before both are committed. A look-up that finds nobody costs a
+//! turn too, or guessing would be free.
 
 use std::collections::BTreeMap;
 
@@ -40,7 +45,6 @@ impl crate::handles::Families<'_> {
         if lookup.id_number.is_none() && lookup.phone.is_none() {
             return Err(StoreError::invalid("请填写要查找的身份证号或手机号"));
         }
-        self.take_lookup_turn(actor).await?;
         let mut select =
             families::Entity::find().filter(actor.scope_condition(families::Column::VillageCode));
         let mut person = None;
@@ -80,18 +84,21 @@ impl crate::handles::Families<'_> {
             (None, Some(family)) => event = event.with_subject(format!("family:{}", family.id)),
             _ => {}
         }
-        self.audit(actor, event).await?;
+        self.take_lookup_turn(actor, Some(event)).await?;
         Ok(found)
     }
 }
 
 /// One exact look-up's turn, asked of the look-up turns' writer (`group_commit`): the turns
-/// queued meanwhile are counted in one transaction, one statement per user.
+/// queued meanwhile are counted in one transaction, one statement per user, and their audit
+/// entries written in the same transaction.
 #[derive(Debug)]
 pub(crate) struct LookupTurn {
     actor: Actor,
     /// The asking store's limit (the writer's copy of the store may carry another).
     limit: i64,
+    /// The look-up's audit entry, committed with its turn; none when it found nobody.
+    event: Option<AuditEvent>,
 }
 
 impl GroupWrite for LookupTurn {
@@ -119,13 +126,16 @@ impl GroupWrite for LookupTurn {
                 return Err(StoreError::Conflict(format!("{user}: look-up turns to count one by one")));
             }
         }
+        // Cloned: should the group fail, each turn is written again alone with its entry.
+        let events = group.iter().filter_map(|turn| Some((&turn.actor, turn.event.clone()?))).collect();
+        store.audit_many_in(&txn, events).await?;
         txn.commit().await?;
         drop(turn);
         Ok(group.iter().map(|_| Ok(())).collect())
     }
 
     async fn write_alone(store: &Store, turn: Self) -> StoreResult<()> {
-        store.take_lookup_turn_alone(&turn.actor, turn.limit).await
+        store.take_lookup_turn_alone(&turn.actor, turn.limit, turn.event).await
     }
 }
 
@@ -153,23 +163,30 @@ fn quota_update(user: &str, window: i64, count: i64, limit: i64) -> UpdateStatem
 }
 
 impl Store {
-    /// Takes one of the user's exact look-ups of the current window, or refuses with
-    /// `Limited`: through the look-up turns' writer, which counts many in one transaction.
-    pub(crate) async fn take_lookup_turn(&self, actor: &Actor) -> StoreResult<()> {
-        let turn = LookupTurn { actor: actor.clone(), limit: self.lookup_limit };
+    /// Takes one of the user's exact look-ups of the current window and writes the look-up's
+    /// audit entry (`event`) with it, or refuses with `Limited` (and audits the refusal):
+    /// through the look-up turns' writer, which counts many in one transaction. Called after
+    /// the look-up's read and before its answer.
+    pub(crate) async fn take_lookup_turn(&self, actor: &Actor, event: Option<AuditEvent>) -> StoreResult<()> {
+        let turn = LookupTurn { actor: actor.clone(), limit: self.lookup_limit, event };
         self.write_grouped(|w| &w.lookup_turns, turn).await
     }
 
-    /// One look-up's turn in a statement of its own, in turn with the store's other
-    /// writers; the user's first look-up ever inserts the row.
-    async fn take_lookup_turn_alone(&self, actor: &Actor, limit: i64) -> StoreResult<()> {
+    /// One look-up's turn in a statement of its own, and its audit entry, in turn with the
+    /// store's other writers; the user's first look-up ever inserts the row.
+    async fn take_lookup_turn_alone(
+        &self,
+        actor: &Actor,
+        limit: i64,
+        event: Option<AuditEvent>,
+    ) -> StoreResult<()> {
         let user = actor.username();
         let backend = self.db.get_database_backend();
         let update = quota_update(user, current_window(), 1, limit);
         let turn = self.write_gate.turn().await;
         for _ in 0..2 {
             if self.db.execute(backend.build(&update)).await?.rows_affected() == 1 {
-                return Ok(());
+                return self.lookup_audited(actor, event).await;
             }
             // No row yet, or the limit is reached: a first look-up inserts the row (a
             // concurrent first one makes the insert fail as a duplicate: the update decides).
@@ -179,7 +196,7 @@ impl Store {
                 .values_panic([user.into(), current_window().into(), 1i64.into()])
                 .to_owned();
             match self.db.execute(backend.build(&insert)).await {
-                Ok(_) => return Ok(()),
+                Ok(_) => return self.lookup_audited(actor, event).await,
                 Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {}
                 Err(err) => return Err(err.into()),
             }
@@ -196,5 +213,14 @@ impl Store {
             LOOKUP_WINDOW_SECS / 60,
             limit
         )))
+    }
+
+    /// The audit entry of a look-up whose turn was just taken, while its writer still holds
+    /// the write turn.
+    async fn lookup_audited(&self, actor: &Actor, event: Option<AuditEvent>) -> StoreResult<()> {
+        match event {
+            Some(event) => self.audit_in(&self.db, actor, event).await,
+            None => Ok(()),
+        }
     }
 }

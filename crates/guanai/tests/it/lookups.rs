@@ -42,3 +42,40 @@ async fn look_ups_at_once_are_counted_exactly_against_each_users_limit() {
     let denied = app.audit_entries("demo.county", "denied").await;
     assert_eq!(denied.iter().filter(|e| e.action == "family.lookup").count(), 9, "each refusal audited");
 }
+
+/// A look-up reads before it takes its turn; one that finds nobody, or someone outside the
+/// user's scope, costs a turn all the same, or guessing numbers would be free.
+#[tokio::test]
+async fn look_ups_that_find_nobody_or_someone_elses_person_cost_a_turn() {
+    let mut app = TestApp::demo().await;
+    let limited = app.store.clone().with_lookup_limit(3);
+    app.router = guanai_web::router(AppState::new(limited, test_config()));
+    let (own, elsewhere) = (id_number("19790101", 611), id_number("19790101", 622));
+    for (village, name, id) in [("360802100200", "查二", &own), ("360802101200", "查三", &elsewhere)] {
+        app.family(FamilySpec {
+            village,
+            category: "only_child",
+            poverty: PovertyStatus::None,
+            members: vec![(name, id.clone(), Relationship::Head)],
+            consents: true,
+        })
+        .await;
+    }
+    let township = app.login("demo.township").await;
+    let ask = |id: &str| app.post_json(&township, "/api/v1/coverage", serde_json::json!({ "id_number": id }));
+    assert_eq!(ask(&id_number("19800101", 633)).await.status, StatusCode::NOT_FOUND, "nobody has it");
+    assert_eq!(ask(&elsewhere).await.status, StatusCode::NOT_FOUND, "outside 兴桥镇: as if unknown");
+    assert_eq!(ask(&id_number("19800101", 644)).await.status, StatusCode::NOT_FOUND);
+    let refused = ask(&own).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "three turns spent: {}", refused.body);
+    assert!(refused.body.contains("查找过于频繁"), "{}", refused.body);
+    assert!(!refused.body.contains("查二"), "nothing found is answered past the limit");
+    let denied = app.audit_entries("demo.township", "denied").await;
+    assert_eq!(
+        denied.iter().filter(|e| e.action == "coverage.lookup").count(),
+        1,
+        "the try outside the scope"
+    );
+    assert_eq!(denied.iter().filter(|e| e.action == "family.lookup").count(), 1, "the refusal");
+    assert!(app.audit_entries("demo.township", "ok").await.iter().all(|e| e.action != "coverage.lookup"));
+}

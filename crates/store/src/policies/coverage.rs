@@ -1,6 +1,7 @@
 //! Coverage look-up by ID number: which policies cover a person, within the caller's
 //! scope. A look-up by ID number is a view of personal data, so it is audit-logged, and
-//! counted against the user's limit of exact look-ups (`lookups`).
+//! counted against the user's limit of exact look-ups (`lookups`): after the read, the
+//! turn and the audit entry in one write, before the answer.
 
 use chrono::NaiveDate;
 use guanai_domain::identity::IdNumber;
@@ -56,7 +57,6 @@ impl crate::handles::Policies<'_> {
     /// when nobody in the actor's scope has that number.
     pub async fn coverage_by_id_number(self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
         self.require(actor, Permission::ViewFamilies).await?;
-        self.take_lookup_turn(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());
         // The person, their family's village and the policies covering them (through their
         // memberships, if any), in one query.
@@ -102,13 +102,15 @@ impl crate::handles::Policies<'_> {
             .await?;
         // The hash is unique: every row is the same person.
         let Some(first) = rows.first() else {
+            self.take_lookup_turn(actor, None).await?;
             return Ok(None);
         };
         let (person_id, family_id, id_masked) = (first.person_id, first.family_id, first.id_masked.clone());
         let name = self.visibility(actor, [family_id]).await?.name(family_id, &first.name);
         if !actor.holds(&first.village_code) {
             // Someone else's person: answer as if unknown, but keep a trace of the try.
-            self.audit(actor, AuditEvent::denied("coverage.lookup", "人员", id.masked())).await?;
+            self.take_lookup_turn(actor, Some(AuditEvent::denied("coverage.lookup", "人员", id.masked())))
+                .await?;
             return Ok(None);
         }
         let today = self.today();
@@ -130,12 +132,9 @@ impl crate::handles::Policies<'_> {
                 status: ShownStatus::of(status, start_date, end_date, today),
             });
         }
-        self.audit(
-            actor,
-            AuditEvent::ok("coverage.lookup", "人员", person_id.to_string())
-                .with_subject(format!("person:{person_id}")),
-        )
-        .await?;
+        let event = AuditEvent::ok("coverage.lookup", "人员", person_id.to_string())
+            .with_subject(format!("person:{person_id}"));
+        self.take_lookup_turn(actor, Some(event)).await?;
         Ok(Some(Coverage { person_id, name, id_masked, policies: covered }))
     }
 }
