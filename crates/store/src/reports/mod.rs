@@ -17,6 +17,7 @@
 //!   persons read here ([`CoverageRow::premium`] is the loss ratio's denominator), for a
 //!   year and year on year since 2021 (`claims.rs`).
 
+mod changes;
 mod claims;
 mod count;
 mod coverage;

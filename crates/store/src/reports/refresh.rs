@@ -6,7 +6,8 @@
 //!    villages, every mark of those, and their rows counted from the tables. Every change a
 //!    mark read there marks was committed with it, so the count sees it.
 //! 2. **Write** ([`write_refresh`](crate::handles::Reports::write_refresh)), with the write
-//!    turn, briefly: the marks read are removed and the rows replaced, only if no other
+//!    turn, briefly: the marks read are removed and the rows that changed replaced
+//!    (`changes`: worked out on the count's snapshot), only if no other
 //!    refresh wrote since the snapshot (`report_summary_lock.generation`, read with the
 //!    snapshot and raised by every write). Otherwise nothing is written: an older count must
 //!    never replace a newer one, whose marks are gone. A change committed after the
@@ -24,10 +25,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::summary::{stale_by_year, Mark, Stale, VillageRows, VILLAGES_PER_READ};
-use crate::entities::{
-    policies, report_cells, report_days, report_funding, report_marks, report_registry, report_summary_lock,
-};
+use super::changes::{self, Changes};
+use super::summary::{Mark, Stale, VillageRows, VILLAGES_PER_READ};
+use crate::entities::{policies, report_marks, report_summary_lock};
 use crate::{Engine, Store, StoreError, StoreResult};
 
 /// Marks whose years and villages one refresh counts again, at most: its write holds the
@@ -61,8 +61,9 @@ const SUMMARY_TABLES: [&str; 7] = [
 pub struct CountedRefresh {
     generation: i64,
     mark_ids: Vec<i64>,
-    stale: Vec<Stale>,
-    rows: VillageRows,
+    /// The summary's rows as counted, against those stored: villages' tables, then the
+    /// townships' roll-ups.
+    changes: Vec<Changes>,
 }
 
 impl crate::handles::Reports<'_> {
@@ -76,9 +77,11 @@ impl crate::handles::Reports<'_> {
                 return Ok(0);
             };
             let counting = started.elapsed();
+            let rows: usize = counted.changes.iter().map(Changes::rows).sum();
             if let Some(taken) = self.write_refresh(counted).await? {
                 tracing::debug!(
                     marks = taken,
+                    rows,
                     count_ms = counting.as_millis() as u64,
                     write_ms = (started.elapsed() - counting).as_millis() as u64,
                     "summary refreshed"
@@ -132,12 +135,38 @@ impl crate::handles::Reports<'_> {
             return Ok(None);
         }
         let stale: Vec<Stale> = self.stale_of_marks(&txn, &marks).await?.into_iter().collect();
-        let rows = self.count_summary(&txn, &stale).await?;
+        let counted = self.count_summary(&txn, &stale).await?;
+        let stored = self.stored_rows(&txn, &stale).await?;
+        let changes = self.summary_changes(&txn, &stale, &stored, &counted).await?;
         txn.commit().await?;
-        Ok(Some(CountedRefresh { generation, mark_ids, stale, rows }))
+        Ok(Some(CountedRefresh { generation, mark_ids, changes }))
     }
 
-    /// The second step: removes the marks `counted` read and writes its rows, in one
+    /// What the stale villages' rows as counted change against those stored, and so in
+    /// their townships' roll-ups, on the count's snapshot.
+    async fn summary_changes(
+        &self,
+        db: &impl ConnectionTrait,
+        stale: &[Stale],
+        stored: &VillageRows,
+        counted: &VillageRows,
+    ) -> StoreResult<Vec<Changes>> {
+        let (stored, counted) = (changes::keyed(stored), changes::keyed(counted));
+        let [(_, stored_cells), _, _, (_, stored_registry)] = &stored;
+        let [(_, counted_cells), _, _, (_, counted_registry)] = &counted;
+        let townships = self
+            .township_changes(db, stale, [stored_cells, stored_registry], [counted_cells, counted_registry])
+            .await?;
+        let mut all: Vec<Changes> = stored
+            .iter()
+            .zip(counted)
+            .map(|((table, stored), (_, counted))| Changes::between(table, stored, counted))
+            .collect();
+        all.extend(townships);
+        Ok(all)
+    }
+
+    /// The second step: removes the marks `counted` read and writes what changed, in one
     /// transaction with the write turn, unless another refresh wrote since its snapshot.
     /// Returns how many marks it removed, or None when it was overtaken (nothing written).
     pub async fn write_refresh(self, counted: CountedRefresh) -> StoreResult<Option<u64>> {
@@ -170,79 +199,11 @@ impl crate::handles::Reports<'_> {
                 .await?
                 .rows_affected;
         }
-        self.replace_rows(&txn, &counted.stale, &counted.rows).await?;
-        self.roll_up_townships(&txn, &counted.stale).await?;
+        for changes in &counted.changes {
+            changes.apply(&txn).await?;
+        }
         txn.commit().await?;
         Ok(Some(taken))
-    }
-
-    /// The rows of the stale years and villages replaced by those counted.
-    async fn replace_rows(
-        &self,
-        txn: &DatabaseTransaction,
-        stale: &[Stale],
-        rows: &VillageRows,
-    ) -> StoreResult<()> {
-        for (year, villages) in &stale_by_year(stale) {
-            for chunk in villages.chunks(VILLAGES_PER_READ) {
-                if *year == 0 {
-                    report_registry::Entity::delete_many()
-                        .filter(report_registry::Column::VillageCode.is_in(chunk.iter().cloned()))
-                        .exec(txn)
-                        .await?;
-                    continue;
-                }
-                report_cells::Entity::delete_many()
-                    .filter(report_cells::Column::Year.eq(*year))
-                    .filter(report_cells::Column::VillageCode.is_in(chunk.iter().cloned()))
-                    .exec(txn)
-                    .await?;
-                report_days::Entity::delete_many()
-                    .filter(report_days::Column::Year.eq(*year))
-                    .filter(report_days::Column::VillageCode.is_in(chunk.iter().cloned()))
-                    .exec(txn)
-                    .await?;
-                report_funding::Entity::delete_many()
-                    .filter(report_funding::Column::Year.eq(*year))
-                    .filter(report_funding::Column::VillageCode.is_in(chunk.iter().cloned()))
-                    .exec(txn)
-                    .await?;
-            }
-        }
-        let cells = rows.cells.iter().map(|c| report_cells::ActiveModel {
-            year: ActiveValue::Set(c.year),
-            village_code: ActiveValue::Set(c.village.clone()),
-            category: ActiveValue::Set(c.category.clone()),
-            poverty: ActiveValue::Set(c.poverty.clone()),
-            households: ActiveValue::Set(c.households as i64),
-            persons: ActiveValue::Set(c.persons as i64),
-            premium_fen: ActiveValue::Set(c.premium),
-            renewed: ActiveValue::Set(c.renewed as i64),
-        });
-        insert_all(txn, cells.collect()).await?;
-        let days = rows.days.iter().map(|d| report_days::ActiveModel {
-            year: ActiveValue::Set(d.year),
-            village_code: ActiveValue::Set(d.village.clone()),
-            day: ActiveValue::Set(d.day),
-            households: ActiveValue::Set(d.households as i64),
-        });
-        insert_all(txn, days.collect()).await?;
-        let parts = rows.parts.iter().map(|p| report_funding::ActiveModel {
-            year: ActiveValue::Set(p.year),
-            village_code: ActiveValue::Set(p.village.clone()),
-            source_id: ActiveValue::Set(p.source_id),
-            amount_fen: ActiveValue::Set(p.amount),
-            policies: ActiveValue::Set(p.policies as i64),
-        });
-        insert_all(txn, parts.collect()).await?;
-        let registry = rows.registry.iter().map(|r| report_registry::ActiveModel {
-            village_code: ActiveValue::Set(r.village.clone()),
-            category: ActiveValue::Set(r.category.clone()),
-            poverty: ActiveValue::Set(r.poverty.clone()),
-            families: ActiveValue::Set(r.families as i64),
-        });
-        insert_all(txn, registry.collect()).await?;
-        Ok(())
     }
 }
 

@@ -1,14 +1,16 @@
 //! The townships' roll-ups of the summary (migration 000027): per township, the sum of its
-//! villages' cells and registry. The refresher adds them up again from the villages' rows in
-//! the transaction that writes those rows, so that on every snapshot a roll-up equals the
-//! sum of its villages, and a report may take a stale village's stored rows out of it.
+//! villages' cells and registry. A refresh adds its townships up again on its count's
+//! snapshot (the villages' rows as stored, the stale villages' as counted) and writes what
+//! changed with the villages' rows, in one transaction: on every snapshot a roll-up equals
+//! the sum of its villages, and a report may take a stale village's stored rows out of it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use guanai_domain::RegionLevel;
-use sea_orm::sea_query::{Alias, Condition, Expr, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::sea_query::{Alias, Condition, Expr, Func, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ConnectionTrait, QueryResult};
 
+use super::changes::{self, Changes, KeyPart, Keyed, Table};
 use super::summary::Stale;
 use crate::access::within_region_named;
 use crate::{Store, StoreResult};
@@ -17,88 +19,138 @@ pub(crate) const TOWNSHIP_CELLS: &str = "report_township_cells";
 pub(crate) const TOWNSHIP_REGISTRY: &str = "report_township_registry";
 
 /// Townships added up in one statement.
-const TOWNSHIPS_PER_WRITE: usize = 100;
+const TOWNSHIPS_PER_READ: usize = 100;
 
-/// A roll-up: its table, the villages' table it adds up, and the columns it sums.
+/// A roll-up: its table, and the villages' table it adds up (same keys, the township's code
+/// for the village's, and the same counts).
 struct RollUp {
-    table: &'static str,
-    villages: &'static str,
-    sums: &'static [&'static str],
+    townships: Table,
+    villages: &'static Table,
+    /// Whether the first key is the year (the cells) or there is none (the registry).
+    by_year: bool,
 }
 
 const CELLS: RollUp = RollUp {
-    table: TOWNSHIP_CELLS,
-    villages: "report_cells",
-    sums: &["households", "persons", "premium_fen", "renewed"],
+    townships: Table {
+        name: TOWNSHIP_CELLS,
+        keys: &["year", "township_code", "category", "poverty"],
+        counts: changes::CELLS.counts,
+    },
+    villages: &changes::CELLS,
+    by_year: true,
 };
 
-const REGISTRY: RollUp =
-    RollUp { table: TOWNSHIP_REGISTRY, villages: "report_registry", sums: &["families"] };
+const REGISTRY: RollUp = RollUp {
+    townships: Table {
+        name: TOWNSHIP_REGISTRY,
+        keys: &["township_code", "category", "poverty"],
+        counts: changes::REGISTRY.counts,
+    },
+    villages: &changes::REGISTRY,
+    by_year: false,
+};
+
+/// A township roll-up's counts, and how many village rows they add up.
+type Added = BTreeMap<Vec<KeyPart>, (Vec<i64>, i64)>;
 
 fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
+/// A village row's key with its township's code for the village's.
+fn township_key(roll_up: &RollUp, key: &[KeyPart]) -> Vec<KeyPart> {
+    let at = usize::from(roll_up.by_year);
+    let mut key = key.to_vec();
+    if let Some(KeyPart::Code(village)) = key.get_mut(at) {
+        village.truncate(RegionLevel::Township.code_len());
+    }
+    key
+}
+
 impl Store {
-    /// Adds up again the townships of every `stale` year and village from their villages'
-    /// rows (year 0: the registry), on the refresher's transaction.
-    pub(crate) async fn roll_up_townships(
+    /// What a refresh changes in the townships' roll-ups: every township of a `stale` year
+    /// and village added up from its villages' rows as stored on `db`'s snapshot, the stale
+    /// villages' rows as counted (`counted`) in place of those stored (`stored`). Cells
+    /// first, then the registry (year 0).
+    pub(crate) async fn township_changes(
         &self,
-        txn: &DatabaseTransaction,
+        db: &impl ConnectionTrait,
         stale: &[Stale],
-    ) -> StoreResult<()> {
+        stored: [&Keyed; 2],
+        counted: [&Keyed; 2],
+    ) -> StoreResult<[Changes; 2]> {
         let mut townships: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
         for (year, village) in stale {
             let township = village.get(..RegionLevel::Township.code_len()).unwrap_or(village);
             townships.entry(*year).or_default().insert(township.to_owned());
         }
-        for (year, townships) in townships {
-            let (roll_up, year) = match year {
-                0 => (&REGISTRY, None),
-                y => (&CELLS, Some(y)),
-            };
-            let townships: Vec<String> = townships.into_iter().collect();
-            for chunk in townships.chunks(TOWNSHIPS_PER_WRITE) {
-                self.roll_up(txn, roll_up, year, chunk).await?;
+        let mut changes = Vec::new();
+        for (roll_up, (stored, counted)) in
+            [&CELLS, &REGISTRY].into_iter().zip(stored.into_iter().zip(counted))
+        {
+            let mut added = Added::new();
+            let mut stored_townships = Keyed::new();
+            for (year, townships) in &townships {
+                if (*year != 0) != roll_up.by_year {
+                    continue;
+                }
+                let townships: Vec<&String> = townships.iter().collect();
+                for chunk in townships.chunks(TOWNSHIPS_PER_READ) {
+                    let year = roll_up.by_year.then_some(*year);
+                    self.add_up(db, roll_up, year, chunk, &mut added).await?;
+                    read_townships(db, roll_up, year, chunk, &mut stored_townships).await?;
+                }
             }
+            for (key, counts) in stored {
+                let (sums, rows) =
+                    added.entry(township_key(roll_up, key)).or_insert_with(|| (vec![0; counts.len()], 0));
+                sums.iter_mut().zip(counts).for_each(|(sum, n)| *sum -= n);
+                *rows -= 1;
+            }
+            for (key, counts) in counted {
+                let (sums, rows) =
+                    added.entry(township_key(roll_up, key)).or_insert_with(|| (vec![0; counts.len()], 0));
+                sums.iter_mut().zip(counts).for_each(|(sum, n)| *sum += n);
+                *rows += 1;
+            }
+            let new: Keyed = added
+                .into_iter()
+                .filter(|(_, (_, rows))| *rows > 0)
+                .map(|(k, (sums, _))| (k, sums))
+                .collect();
+            changes.push(Changes::between(&roll_up.townships, &stored_townships, new));
         }
-        Ok(())
+        let [cells, registry]: [Changes; 2] = changes.try_into().expect("two roll-ups");
+        Ok([cells, registry])
     }
 
-    async fn roll_up(
+    /// The villages' rows of `townships` (of `year`) added up per township, with how many
+    /// rows each sum adds up.
+    async fn add_up(
         &self,
-        txn: &DatabaseTransaction,
+        db: &impl ConnectionTrait,
         roll_up: &RollUp,
         year: Option<i32>,
-        townships: &[String],
+        townships: &[&String],
+        added: &mut Added,
     ) -> StoreResult<()> {
-        let backend = txn.get_database_backend();
-        let mut delete = Query::delete();
-        delete
-            .from_table(Alias::new(roll_up.table))
-            .and_where(col("township_code").is_in(townships.iter().cloned()));
-        let mut select = Query::select();
         let township = Expr::cust(format!("SUBSTR(village_code, 1, {})", RegionLevel::Township.code_len()));
         let mut keys: Vec<SimpleExpr> = Vec::new();
-        let mut columns = Vec::new();
-        if let Some(year) = year {
-            delete.and_where(col("year").eq(year));
+        if year.is_some() {
             keys.push(col("year").into());
-            columns.push(Alias::new("year"));
         }
         keys.extend([township, col("category").into(), col("poverty").into()]);
-        columns.extend(["township_code", "category", "poverty"].map(Alias::new));
-        txn.execute(backend.build(&delete)).await?;
+        let mut select = Query::select();
         select.exprs(keys.clone());
-        for sum in roll_up.sums {
-            select.expr(self.sum_i64(Alias::new(*sum)));
-            columns.push(Alias::new(*sum));
+        for count in roll_up.villages.counts {
+            select.expr(self.sum_i64(Alias::new(*count)));
         }
+        select.expr(Func::count(Expr::col(sea_orm::sea_query::Asterisk)));
         // The year inside each township's range, not beside the OR: so each term is one
         // range of the villages' primary key (year, village code, …), which SQLite searches
         // term by term. With the year outside, it read every village row of the year and
-        // tried each township's range on each (120 ms for 100 townships of a city, holding
-        // the write turn; 25 ms this way).
+        // tried each township's range on each (120 ms for 100 townships of a city; 25 ms
+        // this way).
         let villages = townships.iter().fold(Condition::any(), |any, t| {
             let township = within_region_named("village_code", t);
             any.add(match year {
@@ -106,14 +158,56 @@ impl Store {
                 None => township,
             })
         });
-        select.from(Alias::new(roll_up.villages)).cond_where(villages).add_group_by(keys);
-        let mut insert = Query::insert();
-        insert
-            .into_table(Alias::new(roll_up.table))
-            .columns(columns)
-            .select_from(select)
-            .expect("a column for each expression selected");
-        txn.execute(backend.build(&insert)).await?;
+        select.from(Alias::new(roll_up.villages.name)).cond_where(villages).add_group_by(keys);
+        for row in db.query_all(db.get_database_backend().build(&select)).await? {
+            let (key, at) = read_key(roll_up, &row)?;
+            let counts = read_counts(roll_up, &row, at)?;
+            let rows: i64 = row.try_get_by_index(at + counts.len())?;
+            added.insert(key, (counts, rows));
+        }
         Ok(())
     }
+}
+
+/// The roll-up's rows of `townships` (of `year`) as stored.
+async fn read_townships(
+    db: &impl ConnectionTrait,
+    roll_up: &RollUp,
+    year: Option<i32>,
+    townships: &[&String],
+    stored: &mut Keyed,
+) -> StoreResult<()> {
+    let table = &roll_up.townships;
+    let mut select: SelectStatement = Query::select();
+    select
+        .columns(table.keys.iter().chain(table.counts).map(|name| Alias::new(*name)))
+        .from(Alias::new(table.name))
+        .and_where(col("township_code").is_in(townships.iter().map(|t| t.to_string())));
+    if let Some(year) = year {
+        select.and_where(col("year").eq(year));
+    }
+    for row in db.query_all(db.get_database_backend().build(&select)).await? {
+        let (key, at) = read_key(roll_up, &row)?;
+        stored.insert(key, read_counts(roll_up, &row, at)?);
+    }
+    Ok(())
+}
+
+/// A township row's key, and the index of its first count.
+fn read_key(roll_up: &RollUp, row: &QueryResult) -> StoreResult<(Vec<KeyPart>, usize)> {
+    let mut key = Vec::with_capacity(4);
+    let mut at = 0;
+    if roll_up.by_year {
+        key.push(KeyPart::Year(row.try_get_by_index(0)?));
+        at = 1;
+    }
+    for _ in 0..3 {
+        key.push(KeyPart::Code(row.try_get_by_index(at)?));
+        at += 1;
+    }
+    Ok((key, at))
+}
+
+fn read_counts(roll_up: &RollUp, row: &QueryResult, from: usize) -> StoreResult<Vec<i64>> {
+    (0..roll_up.townships.counts.len()).map(|i| Ok(row.try_get_by_index(from + i)?)).collect()
 }

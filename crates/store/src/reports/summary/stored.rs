@@ -172,7 +172,7 @@ impl Store {
     }
 
     /// The stored rows of every `stale` year and village, as they are.
-    pub(super) async fn stored_rows(
+    pub(crate) async fn stored_rows(
         &self,
         db: &impl ConnectionTrait,
         stale: &[Stale],
