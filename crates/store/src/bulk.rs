@@ -41,6 +41,7 @@ impl Store {
             _checkpoints: self._checkpoints.for_import(),
             writers: self.writers.clone(),
             lookup_limit: self.lookup_limit,
+            refused_lookups: self.refused_lookups.clone(),
             clock: self.clock.clone(),
             file_root: self.file_root.clone(),
         })

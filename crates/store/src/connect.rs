@@ -193,6 +193,20 @@ pub async fn create_database(server_url: &str, name: &str) -> StoreResult<String
     Ok(with_database(server_url, name))
 }
 
+/// Drops the database `name` on the server of `server_url`, if it is there: a benchmark's
+/// database once measured. PostgreSQL ends the sessions still connected to it.
+pub async fn drop_database(server_url: &str, name: &str) -> StoreResult<()> {
+    use sea_orm::ConnectionTrait;
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(StoreError::invalid("数据库名只能包含字母、数字和下划线"));
+    }
+    let force = if server_url.starts_with("postgres") { " WITH (FORCE)" } else { "" };
+    let admin = Database::connect(server_url).await?;
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}")).await?;
+    admin.close().await?;
+    Ok(())
+}
+
 /// Copies the database `template` on the server of `server_url` into a new database
 /// `name`, schema and rows, and returns the copy's URL: a test suite builds its starting
 /// database once and gives each test a copy. PostgreSQL copies it whole (`CREATE DATABASE

@@ -49,7 +49,7 @@ pub mod training;
 pub mod users;
 
 pub use access::Actor;
-pub use connect::{copy_database, create_database, with_database, DatabaseTarget, Engine};
+pub use connect::{copy_database, create_database, drop_database, with_database, DatabaseTarget, Engine};
 pub use crypto::Keys;
 pub use error::{policy_no_in, StoreError, StoreResult};
 pub use handles::Claims;
@@ -115,6 +115,8 @@ pub struct Store {
     writers: std::sync::Arc<std::sync::OnceLock<Writers>>,
     /// Exact look-ups by ID or phone number one user may make per window (`lookups`).
     lookup_limit: i64,
+    /// The users this instance refused a look-up in the current window (`lookups`).
+    refused_lookups: lookups::RefusedLookups,
     /// What "today" is: every policy date, age and "not in the future" check asks it.
     clock: guanai_domain::Clock,
     /// Where uploaded images are kept (`files`); none until [`Store::with_files`].
@@ -158,6 +160,7 @@ impl Store {
             audit_queue,
             writers: Default::default(),
             lookup_limit: lookups::LOOKUP_LIMIT,
+            refused_lookups: Default::default(),
             clock: guanai_domain::Clock::system(),
             file_root: None,
         };

@@ -4,11 +4,18 @@
 //! in the database so that every instance shares the count.
 //!
 //! A look-up reads first, then takes its turn: the turn and the look-up's audit entry are
-//! written together, in one group commit with the turns of other look-ups meanwhile, and
-//! nothing found is answered before both are committed. A look-up that finds nobody costs a
-//! turn too, or guessing would be free.
+//! written together, in one group commit with the turns of other look-ups meanwhile (or,
+//! written alone, one after the other under the same write turn), and nothing found is
+//! answered before both are committed. A look-up that finds nobody costs a turn too, or
+//! guessing would be free.
+//!
+//! A user past the limit must not read at all: a refused look-up that had read could still
+//! be timed (a match reads more than a miss) and would load the database for free. So each
+//! instance remembers whom it refused in the current window ([`RefusedLookups`]) and
+//! refuses them again before reading; the count itself stays in the database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use guanai_domain::identity::{IdNumber, Mobile};
@@ -45,6 +52,7 @@ impl crate::handles::Families<'_> {
         if lookup.id_number.is_none() && lookup.phone.is_none() {
             return Err(StoreError::invalid("请填写要查找的身份证号或手机号"));
         }
+        self.refuse_known_over_limit(actor).await?;
         let mut select =
             families::Entity::find().filter(actor.scope_condition(families::Column::VillageCode));
         let mut person = None;
@@ -172,8 +180,10 @@ impl Store {
         self.write_grouped(|w| &w.lookup_turns, turn).await
     }
 
-    /// One look-up's turn in a statement of its own, and its audit entry, in turn with the
-    /// store's other writers; the user's first look-up ever inserts the row.
+    /// One look-up's turn in a statement of its own, then its audit entry, both under one
+    /// turn with the store's other writers; the user's first look-up ever inserts the row.
+    /// Not one transaction: should the entry fail, the turn stays spent and nothing found
+    /// is answered.
     async fn take_lookup_turn_alone(
         &self,
         actor: &Actor,
@@ -182,7 +192,9 @@ impl Store {
     ) -> StoreResult<()> {
         let user = actor.username();
         let backend = self.db.get_database_backend();
-        let update = quota_update(user, current_window(), 1, limit);
+        // One window for the count, the first row and the refusal remembered.
+        let window = current_window();
+        let update = quota_update(user, window, 1, limit);
         let turn = self.write_gate.turn().await;
         for _ in 0..2 {
             if self.db.execute(backend.build(&update)).await?.rows_affected() == 1 {
@@ -193,7 +205,7 @@ impl Store {
             let insert = Query::insert()
                 .into_table(Alias::new("lookup_quotas"))
                 .columns([Alias::new("username"), Alias::new("window_start"), Alias::new("used")])
-                .values_panic([user.into(), current_window().into(), 1i64.into()])
+                .values_panic([user.into(), window.into(), 1i64.into()])
                 .to_owned();
             match self.db.execute(backend.build(&insert)).await {
                 Ok(_) => return self.lookup_audited(actor, event).await,
@@ -203,16 +215,34 @@ impl Store {
         }
         // The audit writer is another writer: its turn comes after this one.
         drop(turn);
-        self.audit(
-            actor,
-            AuditEvent::denied("family.lookup", "家庭", "限额").with_detail("精确查找次数超过限额"),
-        )
-        .await?;
-        Err(StoreError::Limited(format!(
+        self.refused_lookups.remember(user, window, limit);
+        Err(self.lookup_refused(actor, limit, event).await)
+    }
+
+    /// Refuses, before it reads, a look-up by a user this instance already refused in the
+    /// current window at the same limit or a higher one.
+    pub(crate) async fn refuse_known_over_limit(&self, actor: &Actor) -> StoreResult<()> {
+        if self.refused_lookups.refused(actor.username(), current_window(), self.lookup_limit) {
+            return Err(self.lookup_refused(actor, self.lookup_limit, None).await);
+        }
+        Ok(())
+    }
+
+    /// Audits a refused look-up (and what it tried, when that was itself a denial: a
+    /// person outside the user's scope) and returns the refusal.
+    async fn lookup_refused(&self, actor: &Actor, limit: i64, tried: Option<AuditEvent>) -> StoreError {
+        let tried = tried.filter(|event| event.outcome == crate::audit::Outcome::Denied);
+        let refusal = AuditEvent::denied("family.lookup", "家庭", "限额").with_detail("精确查找次数超过限额");
+        for event in tried.into_iter().chain([refusal]) {
+            if let Err(err) = self.audit(actor, event).await {
+                return err;
+            }
+        }
+        StoreError::Limited(format!(
             "查找过于频繁：每位用户每{}分钟最多按身份证号或手机号精确查找{}次，请稍后再试",
             LOOKUP_WINDOW_SECS / 60,
             limit
-        )))
+        ))
     }
 
     /// The audit entry of a look-up whose turn was just taken, while its writer still holds
@@ -222,5 +252,42 @@ impl Store {
             Some(event) => self.audit_in(&self.db, actor, event).await,
             None => Ok(()),
         }
+    }
+}
+
+/// The users an instance refused a look-up in the current window: user → (window, the limit
+/// they were refused at). Shared by every copy of the store (the writers' own included);
+/// only the current window's entries are kept.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RefusedLookups(Arc<Mutex<HashMap<String, (i64, i64)>>>);
+
+impl RefusedLookups {
+    fn refused(&self, user: &str, window: i64, limit: i64) -> bool {
+        let refused = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        refused.get(user).is_some_and(|&(at, refused_at)| at == window && limit <= refused_at)
+    }
+
+    fn remember(&self, user: &str, window: i64, limit: i64) {
+        let mut refused = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        refused.retain(|_, (at, _)| *at == window);
+        refused.insert(user.to_owned(), (window, limit));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RefusedLookups;
+
+    #[test]
+    fn a_refusal_holds_for_its_window_and_limit_only() {
+        let refused = RefusedLookups::default();
+        refused.remember("a", 7, 30);
+        assert!(refused.refused("a", 7, 30));
+        assert!(refused.refused("a", 7, 12), "past a higher limit, past a lower one too");
+        assert!(!refused.refused("a", 7, 31), "a higher limit may have turns left");
+        assert!(!refused.refused("a", 8, 30), "a new window starts the count again");
+        assert!(!refused.refused("b", 7, 30), "another user's count is their own");
+        refused.remember("b", 8, 30);
+        assert!(!refused.refused("a", 7, 30), "an older window's refusals are forgotten");
     }
 }

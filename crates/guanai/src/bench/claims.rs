@@ -95,7 +95,7 @@ pub(super) async fn bench(size: &BenchSize, target: &Target, figures: &mut Figur
 
     store.close().await?;
     if fresh {
-        let _ = std::fs::remove_dir_all(&db.dir);
+        db.remove().await;
     }
     Ok(())
 }
@@ -114,7 +114,7 @@ async fn city(
         if let Some(key_file) = key_file {
             let key = std::fs::read_to_string(key_file)?.trim().to_owned();
             let url = format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display());
-            return Ok((FreshDb { url, dir }, key, false));
+            return Ok((FreshDb { url, dir, on_server: None }, key, false));
         }
     }
     let db = target.fresh("claims").await?;

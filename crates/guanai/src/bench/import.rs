@@ -50,7 +50,7 @@ pub(super) async fn import_roster(
             last_tenth.push(last * persons as f64 / households);
             batches = run.progress.len() - 1;
         }
-        let _ = std::fs::remove_dir_all(&db.dir);
+        db.remove().await;
     }
     let import = median(&seconds);
     figures.push(Figure {
@@ -103,7 +103,7 @@ async fn reference_insert(size: &BenchSize, target: &Target, rows: usize) -> any
         seconds.push(started.elapsed().as_secs_f64());
         bulk.finish_bulk().await?;
         store.close().await?;
-        let _ = std::fs::remove_dir_all(&db.dir);
+        db.remove().await;
     }
     Ok(median(&seconds))
 }

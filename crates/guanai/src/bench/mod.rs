@@ -122,23 +122,35 @@ pub struct Target {
 struct FreshDb {
     url: String,
     dir: std::path::PathBuf,
+    /// The server and the database's name, for a database on a server.
+    on_server: Option<(String, String)>,
+}
+
+impl FreshDb {
+    /// Removes the database once measured: its folder, and its database on a server
+    /// (each run's is a city or more: left behind, they fill the server's disk).
+    async fn remove(&self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((server, name)) = &self.on_server {
+            if let Err(err) = guanai_store::drop_database(server, name).await {
+                tracing::warn!(%err, name, "could not drop the benchmark's database");
+            }
+        }
+    }
 }
 
 impl Target {
     async fn fresh(&self, label: &str) -> anyhow::Result<FreshDb> {
         let dir = std::env::temp_dir().join(format!("guanai-bench-{label}-{}", rand::random::<u32>()));
         std::fs::create_dir_all(&dir)?;
-        let url = match &self.server_url {
-            None => format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display()),
+        let (url, on_server) = match &self.server_url {
+            None => (format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display()), None),
             Some(base) => {
-                guanai_store::create_database(
-                    base,
-                    &format!("guanai_bench_{label}_{}", rand::random::<u32>()),
-                )
-                .await?
+                let name = format!("guanai_bench_{label}_{}", rand::random::<u32>());
+                (guanai_store::create_database(base, &name).await?, Some((base.clone(), name)))
             }
         };
-        Ok(FreshDb { url, dir })
+        Ok(FreshDb { url, dir, on_server })
     }
 }
 
@@ -229,7 +241,7 @@ async fn city(
             let reused = key_file.exists();
             let key = if reused { std::fs::read_to_string(&key_file)?.trim().to_owned() } else { hex_key() };
             let url = format!("sqlite://{}?mode=rwc", dir.join("guanai.db").display());
-            (FreshDb { url, dir }, key, reused)
+            (FreshDb { url, dir, on_server: None }, key, reused)
         }
         None => (target.fresh("city").await?, hex_key(), false),
     };
@@ -286,7 +298,7 @@ async fn city(
     }
     store.close().await?;
     if kept.is_none() {
-        let _ = std::fs::remove_dir_all(&db.dir);
+        db.remove().await;
     }
     Ok(())
 }

@@ -126,7 +126,7 @@ pub(super) async fn bench(size: &BenchSize, target: &Target, figures: &mut Figur
     for city in &cities {
         let _ = std::fs::remove_file(&city.roster);
     }
-    let _ = std::fs::remove_dir_all(&db.dir);
+    db.remove().await;
     Ok(())
 }
 

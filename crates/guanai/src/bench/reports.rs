@@ -186,7 +186,7 @@ pub(super) async fn bench(size: &BenchSize, target: &Target, figures: &mut Figur
     }
     store.close().await?;
     if let Some(db) = fresh {
-        let _ = std::fs::remove_dir_all(&db.dir);
+        db.remove().await;
     }
     Ok(())
 }

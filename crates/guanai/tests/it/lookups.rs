@@ -44,7 +44,9 @@ async fn look_ups_at_once_are_counted_exactly_against_each_users_limit() {
 }
 
 /// A look-up reads before it takes its turn; one that finds nobody, or someone outside the
-/// user's scope, costs a turn all the same, or guessing numbers would be free.
+/// user's scope, costs a turn all the same, or guessing numbers would be free. Past the
+/// limit, the first refusal comes from the database's count; the instance then refuses the
+/// user before reading.
 #[tokio::test]
 async fn look_ups_that_find_nobody_or_someone_elses_person_cost_a_turn() {
     let mut app = TestApp::demo().await;
@@ -66,16 +68,22 @@ async fn look_ups_that_find_nobody_or_someone_elses_person_cost_a_turn() {
     assert_eq!(ask(&id_number("19800101", 633)).await.status, StatusCode::NOT_FOUND, "nobody has it");
     assert_eq!(ask(&elsewhere).await.status, StatusCode::NOT_FOUND, "outside 兴桥镇: as if unknown");
     assert_eq!(ask(&id_number("19800101", 644)).await.status, StatusCode::NOT_FOUND);
-    let refused = ask(&own).await;
+    // The first refusal has read: what it tried is audited with the refusal when it was
+    // itself a denial (someone outside the scope).
+    let refused = ask(&elsewhere).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "three turns spent: {}", refused.body);
     assert!(refused.body.contains("查找过于频繁"), "{}", refused.body);
-    assert!(!refused.body.contains("查二"), "nothing found is answered past the limit");
+    // From then on this instance refuses the user before reading: nothing is tried.
+    let again = ask(&own).await;
+    assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS, "{}", again.body);
+    assert!(!again.body.contains("查二"), "nothing found is answered past the limit");
     let denied = app.audit_entries("demo.township", "denied").await;
+    let count = |action: &str| denied.iter().filter(|e| e.action == action).count();
     assert_eq!(
-        denied.iter().filter(|e| e.action == "coverage.lookup").count(),
-        1,
-        "the try outside the scope"
+        count("coverage.lookup"),
+        2,
+        "both tries outside the scope, none by the refusal before reading"
     );
-    assert_eq!(denied.iter().filter(|e| e.action == "family.lookup").count(), 1, "the refusal");
+    assert_eq!(count("family.lookup"), 2, "each refusal");
     assert!(app.audit_entries("demo.township", "ok").await.iter().all(|e| e.action != "coverage.lookup"));
 }

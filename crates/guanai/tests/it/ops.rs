@@ -66,3 +66,22 @@ async fn the_openapi_document_matches_its_snapshot() {
         path.display()
     );
 }
+
+/// The bench drops each database it made on a server once measured: the database is gone,
+/// even with a session still connected to it, and dropping it again is no error. (On
+/// SQLite the bench removes its folder; there is no server to ask.)
+#[tokio::test]
+async fn a_benchmarks_database_on_a_server_is_dropped_when_done() {
+    let base = std::env::var("GUANAI_TEST_DATABASE_URL").unwrap_or_default();
+    if base.trim().is_empty() {
+        return;
+    }
+    let name = format!("guanai_drop_{:016x}", rand::random::<u64>());
+    let url = guanai_store::create_database(&base, &name).await.unwrap();
+    let connected = sea_orm::Database::connect(&url).await.unwrap();
+    guanai_store::drop_database(&base, &name).await.unwrap();
+    assert!(sea_orm::Database::connect(&url).await.is_err(), "{name} is gone");
+    guanai_store::drop_database(&base, &name).await.expect("a database already gone: nothing to do");
+    assert!(guanai_store::drop_database(&base, "x; DROP TABLE y").await.is_err(), "only plain names");
+    drop(connected);
+}

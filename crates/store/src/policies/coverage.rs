@@ -57,6 +57,7 @@ impl crate::handles::Policies<'_> {
     /// when nobody in the actor's scope has that number.
     pub async fn coverage_by_id_number(self, actor: &Actor, id: &IdNumber) -> StoreResult<Option<Coverage>> {
         self.require(actor, Permission::ViewFamilies).await?;
+        self.refuse_known_over_limit(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());
         // The person, their family's village and the policies covering them (through their
         // memberships, if any), in one query.

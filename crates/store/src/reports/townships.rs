@@ -57,12 +57,17 @@ fn col(name: &str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
+/// The township of a village's code.
+fn township_of(village: &str) -> &str {
+    village.get(..RegionLevel::Township.code_len()).unwrap_or(village)
+}
+
 /// A village row's key with its township's code for the village's.
 fn township_key(roll_up: &RollUp, key: &[KeyPart]) -> Vec<KeyPart> {
     let at = usize::from(roll_up.by_year);
     let mut key = key.to_vec();
-    if let Some(KeyPart::Code(village)) = key.get_mut(at) {
-        village.truncate(RegionLevel::Township.code_len());
+    if let Some(KeyPart::Code(code)) = key.get_mut(at) {
+        *code = township_of(code).to_owned();
     }
     key
 }
@@ -81,8 +86,7 @@ impl Store {
     ) -> StoreResult<[Changes; 2]> {
         let mut townships: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
         for (year, village) in stale {
-            let township = village.get(..RegionLevel::Township.code_len()).unwrap_or(village);
-            townships.entry(*year).or_default().insert(township.to_owned());
+            townships.entry(*year).or_default().insert(township_of(village).to_owned());
         }
         let mut changes = Vec::new();
         for (roll_up, (stored, counted)) in
