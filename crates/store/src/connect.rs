@@ -180,13 +180,20 @@ pub fn with_database(server_url: &str, name: &str) -> String {
     }
 }
 
+/// A database's name as the statements below write it, unquoted: letters, digits and
+/// underscores only.
+fn plain_name(name: &str) -> StoreResult<()> {
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(StoreError::invalid("数据库名只能包含字母、数字和下划线"));
+    }
+    Ok(())
+}
+
 /// Creates an empty database `name` on the server of `server_url` and returns its URL
 /// (tests and benchmarks get a fresh database each).
 pub async fn create_database(server_url: &str, name: &str) -> StoreResult<String> {
     use sea_orm::ConnectionTrait;
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(StoreError::invalid("数据库名只能包含字母、数字和下划线"));
-    }
+    plain_name(name)?;
     let admin = Database::connect(server_url).await?;
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
     admin.close().await?;
@@ -197,9 +204,7 @@ pub async fn create_database(server_url: &str, name: &str) -> StoreResult<String
 /// database once measured. PostgreSQL ends the sessions still connected to it.
 pub async fn drop_database(server_url: &str, name: &str) -> StoreResult<()> {
     use sea_orm::ConnectionTrait;
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(StoreError::invalid("数据库名只能包含字母、数字和下划线"));
-    }
+    plain_name(name)?;
     let force = if server_url.starts_with("postgres") { " WITH (FORCE)" } else { "" };
     let admin = Database::connect(server_url).await?;
     admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}")).await?;
@@ -215,11 +220,8 @@ pub async fn drop_database(server_url: &str, name: &str) -> StoreResult<()> {
 /// then the triggers (`SHOW CREATE TRIGGER`), once the rows are in.
 pub async fn copy_database(server_url: &str, template: &str, name: &str) -> StoreResult<String> {
     use sea_orm::{ConnectionTrait, Statement};
-    for database in [template, name] {
-        if !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(StoreError::invalid("数据库名只能包含字母、数字和下划线"));
-        }
-    }
+    plain_name(template)?;
+    plain_name(name)?;
     if server_url.starts_with("postgres") {
         let admin = Database::connect(server_url).await?;
         admin.execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await?;

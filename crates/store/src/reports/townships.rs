@@ -105,17 +105,14 @@ impl Store {
                     read_townships(db, roll_up, year, chunk, &mut stored_townships).await?;
                 }
             }
-            for (key, counts) in stored {
-                let (sums, rows) =
-                    added.entry(township_key(roll_up, key)).or_insert_with(|| (vec![0; counts.len()], 0));
-                sums.iter_mut().zip(counts).for_each(|(sum, n)| *sum -= n);
-                *rows -= 1;
-            }
-            for (key, counts) in counted {
-                let (sums, rows) =
-                    added.entry(township_key(roll_up, key)).or_insert_with(|| (vec![0; counts.len()], 0));
-                sums.iter_mut().zip(counts).for_each(|(sum, n)| *sum += n);
-                *rows += 1;
+            // The stale villages' rows taken out as stored, and added in as counted.
+            for (villages, sign) in [(stored, -1), (counted, 1)] {
+                for (key, counts) in villages {
+                    let (sums, rows) =
+                        added.entry(township_key(roll_up, key)).or_insert_with(|| (vec![0; counts.len()], 0));
+                    sums.iter_mut().zip(counts).for_each(|(sum, n)| *sum += sign * n);
+                    *rows += sign;
+                }
             }
             let new: Keyed = added
                 .into_iter()
@@ -163,11 +160,10 @@ impl Store {
             })
         });
         select.from(Alias::new(roll_up.villages.name)).cond_where(villages).add_group_by(keys);
+        let rows_at = roll_up.townships.keys.len() + roll_up.townships.counts.len();
         for row in db.query_all(db.get_database_backend().build(&select)).await? {
-            let (key, at) = read_key(roll_up, &row)?;
-            let counts = read_counts(roll_up, &row, at)?;
-            let rows: i64 = row.try_get_by_index(at + counts.len())?;
-            added.insert(key, (counts, rows));
+            let (key, counts) = read_row(roll_up, &row)?;
+            added.insert(key, (counts, row.try_get_by_index(rows_at)?));
         }
         Ok(())
     }
@@ -191,27 +187,26 @@ async fn read_townships(
         select.and_where(col("year").eq(year));
     }
     for row in db.query_all(db.get_database_backend().build(&select)).await? {
-        let (key, at) = read_key(roll_up, &row)?;
-        stored.insert(key, read_counts(roll_up, &row, at)?);
+        let (key, counts) = read_row(roll_up, &row)?;
+        stored.insert(key, counts);
     }
     Ok(())
 }
 
-/// A township row's key, and the index of its first count.
-fn read_key(roll_up: &RollUp, row: &QueryResult) -> StoreResult<(Vec<KeyPart>, usize)> {
-    let mut key = Vec::with_capacity(4);
-    let mut at = 0;
+/// A township row read in the roll-up's columns: its key (the year, if any, then codes),
+/// then its counts.
+fn read_row(roll_up: &RollUp, row: &QueryResult) -> StoreResult<(Vec<KeyPart>, Vec<i64>)> {
+    let table = &roll_up.townships;
+    let codes_from = usize::from(roll_up.by_year);
+    let mut key = Vec::with_capacity(table.keys.len());
     if roll_up.by_year {
         key.push(KeyPart::Year(row.try_get_by_index(0)?));
-        at = 1;
     }
-    for _ in 0..3 {
+    for at in codes_from..table.keys.len() {
         key.push(KeyPart::Code(row.try_get_by_index(at)?));
-        at += 1;
     }
-    Ok((key, at))
-}
-
-fn read_counts(roll_up: &RollUp, row: &QueryResult, from: usize) -> StoreResult<Vec<i64>> {
-    (0..roll_up.townships.counts.len()).map(|i| Ok(row.try_get_by_index(from + i)?)).collect()
+    let counts = (table.keys.len()..table.keys.len() + table.counts.len())
+        .map(|at| Ok(row.try_get_by_index(at)?))
+        .collect::<StoreResult<_>>()?;
+    Ok((key, counts))
 }
