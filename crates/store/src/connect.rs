@@ -100,6 +100,9 @@ pub(crate) async fn connect(target: &DatabaseTarget) -> StoreResult<(DatabaseCon
     Ok((db, engine))
 }
 
+/// Rows an SQLite connection's worker thread may send ahead of the task reading them.
+const ROW_BUFFER: usize = 4096;
+
 /// SQLite as a server needs it: WAL so readers never wait for the writer, foreign keys on,
 /// and a busy timeout so concurrent writers queue instead of failing.
 async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection> {
@@ -123,7 +126,14 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         .pragma("temp_store", "memory")
         // No commit checkpoints: the store's own task does (`checkpoint.rs`), so that no
         // writer waits for the disk while holding the write turn.
-        .pragma("wal_autocheckpoint", "0");
+        .pragma("wal_autocheckpoint", "0")
+        // Each connection's statements run on a worker thread of its own, which sends the
+        // rows to the asking task through a bounded channel. With sqlx's 50 rows, a read of
+        // a few thousand rows (a batch's members, a report's counts) filled it, and from then
+        // on the worker slept and was woken for every row the task took: two thread
+        // switches a row. The channel only holds rows not yet taken, so a larger bound costs
+        // memory only while a reader lags.
+        .row_buffer_size(ROW_BUFFER);
     // Four connections: SQLite writes one at a time anyway (the store's writers take turns
     // before they take a connection, see `WriteGate`), and each connection keeps its own
     // page cache, which is most of a server's memory.

@@ -48,13 +48,30 @@ async fn a_batch_renews_only_fully_funded_families_all_at_once_after_a_preview()
     let refused = s.app.store.renewals().batch_renew(&s.system, &wrong).await.unwrap_err();
     assert!(matches!(refused, StoreError::Conflict(ref m) if m.contains("预览时可批量续保4户")), "{refused}");
     let right = BatchQuery { expected: Some(3), ..query.clone() };
+    // A family that asked for no messages is renewed all the same, and told nothing.
+    s.app.store.outbox().opt_out(&s.system, poor[0].0).await.unwrap();
     let done = s.app.store.renewals().batch_renew(&s.system, &right).await.unwrap();
     assert_eq!((done.households, done.persons), (3, 3));
-    for (family, _) in &poor {
+    let messages = s.app.store.outbox().state(&s.system).await.unwrap().messages;
+    for (index, (family, _)) in poor.iter().enumerate() {
         let policies = s.policies_of(*family, 2027).await;
         assert_eq!(policies.len(), 1);
         let detail = s.app.store.policies().policy(&s.system, policies[0]).await.unwrap();
         assert_eq!((detail.summary.family_part, detail.summary.status), (Fen::ZERO, PolicyStatus::Submitted));
+        // Each family is told of next year's cover, and that it pays nothing.
+        let told: Vec<&str> =
+            messages.iter().filter(|m| m.policy_id == Some(policies[0])).map(|m| m.body.as_str()).collect();
+        if index == 0 {
+            assert!(told.is_empty(), "opted out: {told:?}");
+        } else {
+            assert_eq!(told.len(), 1, "{told:?}");
+            assert!(
+                told[0].contains("已续保，保障期2027年9月1日至2028年8月31日")
+                    && told[0].contains("保费已由资助方全额承担"),
+                "{}",
+                told[0]
+            );
+        }
     }
     assert!(s.policies_of(ordinary, 2027).await.is_empty(), "the family part is not zero");
     // Nothing left to batch: a second run renews nobody.

@@ -324,23 +324,18 @@ pub(crate) async fn recipients(
             .column(families::Column::HeadName)
             .filter(families::Column::Id.is_in(chunk.iter().copied()))
             .filter(families::Column::PhoneEnc.is_not_null())
+            .filter(crate::absent_from(
+                message_opt_outs::Entity,
+                message_opt_outs::Column::FamilyId,
+                (families::Entity, families::Column::Id),
+                sea_orm::Condition::all(),
+            ))
             .into_tuple()
             .all(db)
             .await?;
-        let opted: HashSet<i64> = message_opt_outs::Entity::find()
-            .select_only()
-            .column(message_opt_outs::Column::FamilyId)
-            .filter(message_opt_outs::Column::FamilyId.is_in(chunk.iter().copied()))
-            .into_tuple::<i64>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
         for (id, phone, masked, head) in rows {
             let Some(phone_enc) = phone else { continue };
-            if !opted.contains(&id) {
-                found.insert(id, Recipient { phone_enc, phone_masked: masked.unwrap_or_default(), head });
-            }
+            found.insert(id, Recipient { phone_enc, phone_masked: masked.unwrap_or_default(), head });
         }
     }
     Ok(found)

@@ -236,7 +236,7 @@ impl Store {
         self.attribute_policies(&txn, vec![(id, enrolment.activity_id)]).await?;
         if let Some(renewing) = &enrolment.renews {
             let link = renewal_link(&enrolment, renewing, id);
-            crate::renewals::link_renewals(&txn, &[link], true).await?;
+            crate::renewals::link_renewals(&txn, &[link]).await?;
         }
         // The entry is committed with the policy it records.
         self.audit_in(&txn, &enrolment.actor, audit_event(&enrolment, id)).await?;
@@ -310,7 +310,7 @@ impl Store {
                 .collect();
             // A policy renewed twice fails the group, then each alone: one of them wins.
             // Each renewal's message is due by its own caller's clock (`RenewalLink::at`).
-            crate::renewals::link_renewals(&txn, &links, true).await?;
+            crate::renewals::link_renewals(&txn, &links).await?;
             let entries: Vec<(&Actor, AuditEvent)> =
                 written.iter().zip(&ids).map(|(e, id)| (&e.actor, audit_event(e, *id))).collect();
             self.audit_many_in(&txn, entries).await?;
@@ -401,6 +401,11 @@ fn renewal_link(enrolment: &Prepared, renewing: &Renewing, policy: i64) -> crate
         persons: enrolment.quote.members.len() as i32,
         created_by: enrolment.actor.username().to_owned(),
         at: enrolment.at,
+        confirm: Some(crate::renewals::RenewedTerms {
+            start_date: enrolment.quote.start_date,
+            end_date: enrolment.quote.end_date,
+            family_part: enrolment.quote.family_part,
+        }),
     }
 }
 

@@ -105,6 +105,7 @@ impl crate::handles::Renewals<'_> {
     /// Renews every fully funded due family of the region at once: all or nothing.
     pub async fn batch_renew(self, actor: &Actor, query: &BatchQuery) -> StoreResult<BatchRenewed> {
         self.require(actor, Permission::BatchRenew).await?;
+        let started = std::time::Instant::now();
         // Every read that needs no transaction first (see "Transactions on SQLite").
         let (groups, skipped) = self.batch_groups(actor, query).await?;
         let drafted = self.draft_groups(actor, groups, skipped).await?;
@@ -113,6 +114,7 @@ impl crate::handles::Renewals<'_> {
         else {
             return Err(StoreError::invalid("没有可以批量续保的家庭"));
         };
+        let read = started.elapsed();
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         // Write first (SQLite's write lock), so the budgets read next are the latest.
@@ -132,7 +134,9 @@ impl crate::handles::Renewals<'_> {
         for source in &plan.preview.sources {
             self.allocate(&txn, source.source_id, source.amount).await?;
         }
+        let planned = started.elapsed();
         let ids = insert_policies(&txn, &plan.drafts).await?;
+        let policies_written = started.elapsed();
         let now = self.clock().now();
         let links: Vec<RenewalLink> = plan
             .drafts
@@ -149,11 +153,26 @@ impl crate::handles::Renewals<'_> {
                 persons: d.members.len() as i32,
                 created_by: actor.username().to_owned(),
                 at: now,
+                confirm: Some(super::RenewedTerms {
+                    start_date: d.start_date,
+                    end_date: d.end_date,
+                    family_part: d.family_part,
+                }),
             })
             .collect();
-        super::link_renewals(&txn, &links, true).await?;
+        super::link_renewals(&txn, &links).await?;
+        let linked = started.elapsed();
         txn.commit().await?;
         drop(turn);
+        tracing::info!(
+            households = found,
+            read_ms = read.as_millis(),
+            planned_ms = planned.as_millis(),
+            policies_ms = policies_written.as_millis(),
+            linked_ms = linked.as_millis(),
+            committed_ms = started.elapsed().as_millis(),
+            "batch renewal written"
+        );
         let region = query.region.as_ref().unwrap_or(actor.scope()).to_string();
         self.audit(
             actor,

@@ -24,17 +24,12 @@ pub use lapses::FollowUp;
 pub use rates::{AgentRate, RatePoint, RateRow, RateTable, RegionYears};
 pub use renew::{RenewRequest, RenewalQuote, Renewed};
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use guanai_domain::outbox::{renewal_confirmed, templates};
 use guanai_domain::Fen;
-use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use crate::entities::{policies, renewals};
+use crate::entities::renewals;
 use crate::outbox::{cancel_reminders_of, recipients, write_messages, NewMessage, OutboxSettings};
 use crate::{StoreError, StoreResult};
 
@@ -63,25 +58,30 @@ pub(crate) struct RenewalLink {
     pub created_by: String,
     /// When the family renewed (the store's clock): the day it counts on the season's curve.
     pub at: DateTime<Utc>,
+    /// The new policy's terms, which the family's message confirming the renewal states;
+    /// none: no message (a family that enrolled again the ordinary way long ago).
+    pub confirm: Option<RenewedTerms>,
 }
 
-/// Writes the links in the caller's transaction, after the renewed policies. With
-/// `confirm`, each family is told of its renewal by a message written in the same
-/// transaction (due after the quiet hours from the link's `at`) (before the links: a link refused rolls the
-/// message back with everything else); and the old policies' queued reminders are
-/// cancelled. A policy renewed already fails them all with a conflict (the unique previous
-/// policy), so nothing of the caller's write stays, its messages included.
-pub(crate) async fn link_renewals(
-    db: &impl ConnectionTrait,
-    links: &[RenewalLink],
-    confirm: bool,
-) -> StoreResult<()> {
+/// What a renewal's message tells the family: next year's cover and the family's part.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RenewedTerms {
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub family_part: Fen,
+}
+
+/// Writes the links in the caller's transaction, after the renewed policies. Each link
+/// with terms to confirm tells its family of the renewal by a message written in the same
+/// transaction (due after the quiet hours from the link's `at`), before the links: a link
+/// refused rolls the message back with everything else; and the old policies' queued
+/// reminders are cancelled. A policy renewed already fails them all with a conflict (the
+/// unique previous policy), so nothing of the caller's write stays, its messages included.
+pub(crate) async fn link_renewals(db: &impl ConnectionTrait, links: &[RenewalLink]) -> StoreResult<()> {
     if links.is_empty() {
         return Ok(());
     }
-    if confirm {
-        confirm_renewals(db, links).await?;
-    }
+    confirm_renewals(db, links).await?;
     for chunk in links.chunks(500) {
         let rows = chunk.iter().map(|l| renewals::ActiveModel {
             id: NotSet,
@@ -105,30 +105,21 @@ pub(crate) async fn link_renewals(
     cancel_reminders_of(db, &previous).await
 }
 
-/// The renewal's message to each family: next year's cover and what the family pays.
+/// The renewal's message to each family whose link has terms to confirm: next year's
+/// cover and what the family pays.
 async fn confirm_renewals(db: &impl ConnectionTrait, links: &[RenewalLink]) -> StoreResult<()> {
-    let settings = OutboxSettings::default();
-    let families: Vec<i64> = links.iter().map(|l| l.family_id).collect();
-    let to = recipients(db, &families).await?;
-    let mut terms: HashMap<i64, (NaiveDate, NaiveDate, i64)> = HashMap::new();
-    for chunk in links.chunks(500) {
-        let rows: Vec<(i64, NaiveDate, NaiveDate, i64)> = policies::Entity::find()
-            .select_only()
-            .column(policies::Column::Id)
-            .column(policies::Column::StartDate)
-            .column(policies::Column::EndDate)
-            .column(policies::Column::FamilyFen)
-            .filter(policies::Column::Id.is_in(chunk.iter().map(|l| l.policy_id)))
-            .into_tuple()
-            .all(db)
-            .await?;
-        terms.extend(rows.into_iter().map(|(id, start, end, part)| (id, (start, end, part))));
+    let confirmed: Vec<(&RenewalLink, RenewedTerms)> =
+        links.iter().filter_map(|l| Some((l, l.confirm?))).collect();
+    if confirmed.is_empty() {
+        return Ok(());
     }
-    let messages = links
-        .iter()
-        .filter_map(|l| {
+    let settings = OutboxSettings::default();
+    let families: Vec<i64> = confirmed.iter().map(|(l, _)| l.family_id).collect();
+    let to = recipients(db, &families).await?;
+    let messages = confirmed
+        .into_iter()
+        .filter_map(|(l, terms)| {
             let recipient = to.get(&l.family_id)?.clone();
-            let (start, end, part) = terms.get(&l.policy_id)?;
             Some(NewMessage {
                 at: l.at,
                 dedup_key: format!("renewed:{}", l.policy_id),
@@ -136,7 +127,12 @@ async fn confirm_renewals(db: &impl ConnectionTrait, links: &[RenewalLink]) -> S
                 policy_id: Some(l.policy_id),
                 village_code: l.village_code.clone(),
                 template: templates::RENEWED,
-                body: renewal_confirmed(&recipient.head_as(&settings), *start, *end, Fen::new(*part)),
+                body: renewal_confirmed(
+                    &recipient.head_as(&settings),
+                    terms.start_date,
+                    terms.end_date,
+                    terms.family_part,
+                ),
                 recipient,
             })
         })

@@ -4,9 +4,9 @@
 //! and agent, ranked; the day-by-day curve through the season (each renewal on the China
 //! date it was made); year on year since 2021, in total and per county; and beside each
 //! region the renewal target the reports set for the year renewed into
-//! (`targets.renewal_permille` of `year + 1`). Four grouped queries a year, on the index of
-//! policies by village and year, one for the curve, two for the agents, one for the
-//! targets.
+//! (`targets.renewal_permille` of `year + 1`). Three grouped queries a year (due, renewed,
+//! renewed but cancelled since), each one range of a covering index; two for the curve, two
+//! for the agents, one for the targets; all of them side by side on pooled connections.
 //!
 //! A family enrolled for next year the ordinary way (not through renewal) is linked by
 //! `link_enrolled_renewals`, so the rate counts it as renewed too (on the day its new
@@ -142,13 +142,93 @@ fn ranked(rows: &mut [RateRow]) {
     rows.sort_by(|a, b| b.household_rate.cmp(&a.household_rate).then(a.region_code.cmp(&b.region_code)));
 }
 
+/// A village's households and persons (summed `persons`, none without rows).
+type VillageSums = (String, i64, Option<i64>);
+
+/// The agents serving villages of the scope: (id, name, township), and (agent, village)
+/// for each village served.
+struct AgentsServing {
+    agents: Vec<(i64, String, String)>,
+    served: Vec<(i64, String)>,
+}
+
+/// Renewals made on a day.
+type DayCount = (NaiveDate, i64);
+
+/// Renewals by the day they were made, and those of policies cancelled since.
+struct RenewalDays {
+    by_day: Vec<DayCount>,
+    withdrawn: HashMap<NaiveDate, i64>,
+}
+
+/// Each agent with the counts of the villages they serve; ranked by household rate.
+fn agent_rates(serving: AgentsServing, villages: &BTreeMap<String, RenewalCounts>) -> Vec<AgentRate> {
+    let AgentsServing { agents, served } = serving;
+    let mut by_agent: HashMap<i64, Vec<&String>> = HashMap::new();
+    for (agent, village) in &served {
+        by_agent.entry(*agent).or_default().push(village);
+    }
+    let mut rates: Vec<AgentRate> = agents
+        .into_iter()
+        .map(|(agent_id, name, township_code)| {
+            let mine = by_agent.get(&agent_id).map(Vec::as_slice).unwrap_or_default();
+            let mut counts = RenewalCounts::default();
+            for village in mine {
+                if let Some(c) = villages.get(*village) {
+                    counts.add(c);
+                }
+            }
+            AgentRate {
+                agent_id,
+                name,
+                township_code,
+                villages: mine.len() as u32,
+                household_rate: counts.household_rate(),
+                person_rate: counts.person_rate(),
+                counts,
+            }
+        })
+        .collect();
+    rates.sort_by(|a, b| b.household_rate.cmp(&a.household_rate).then(a.agent_id.cmp(&b.agent_id)));
+    rates
+}
+
+/// The season day by day, with the running total and rate (of `due` households); days
+/// whose renewals were all withdrawn are left out.
+fn rate_curve(days: RenewalDays, due: u64) -> Vec<RatePoint> {
+    let mut cumulative = 0;
+    let mut points = Vec::with_capacity(days.by_day.len());
+    for (day, n) in days.by_day {
+        let renewed = (n - days.withdrawn.get(&day).copied().unwrap_or(0)).max(0) as u64;
+        if renewed == 0 {
+            continue;
+        }
+        cumulative += renewed;
+        points.push(RatePoint { day, renewed, cumulative, household_rate: permille(cumulative, due) });
+    }
+    points
+}
+
 impl crate::handles::Renewals<'_> {
-    /// The renewal rate of `year`'s policies within the actor's scope.
+    /// The renewal rate of `year`'s policies within the actor's scope. Its reads are
+    /// independent of each other and run side by side, each on a connection of its own.
     pub async fn renewal_rates(self, actor: &Actor, year: i32) -> StoreResult<RateTable> {
         self.require(actor, Permission::ViewFamilies).await?;
-        let goals = self.renewal_targets(actor, year).await?;
+        let past_years = async {
+            let mut found = Vec::new();
+            for past in FIRST_YEAR..year {
+                found.push(self.village_counts(actor, past).await?);
+            }
+            StoreResult::Ok(found)
+        };
+        let (goals, villages, days, served, mut past) = tokio::try_join!(
+            self.renewal_targets(actor, year),
+            self.village_counts(actor, year),
+            self.renewals_by_day(actor, year),
+            self.agents_serving(actor),
+            past_years,
+        )?;
         let goal = |code: &str, y: i32| goals.get(&(code.to_owned(), y + 1)).copied();
-        let villages = self.village_counts(actor, year).await?;
         let total = sum(&villages);
         let rows = |map: BTreeMap<String, RenewalCounts>| {
             let mut rows: Vec<RateRow> = map
@@ -163,16 +243,15 @@ impl crate::handles::Renewals<'_> {
         };
         let counties = rows(at_level(&villages, RegionLevel::County));
         let townships = rows(at_level(&villages, RegionLevel::Township));
-        let agents = self.agent_rates(actor, &villages).await?;
-        let curve = self.rate_curve(actor, year, total.due_households).await?;
+        let agents = agent_rates(served, &villages);
+        let curve = rate_curve(days, total.due_households);
         let scope = actor.scope().to_string();
         let mut by_year = Vec::new();
         let mut per_county: BTreeMap<String, BTreeMap<i32, RenewalCounts>> = BTreeMap::new();
-        for past in FIRST_YEAR..=year {
-            let found =
-                if past == year { villages.clone() } else { self.village_counts(actor, past).await? };
-            by_year.push(row(past.to_string(), sum(&found), goal(&scope, past)));
-            for (county, counts) in at_level(&found, RegionLevel::County) {
+        past.push(villages.clone());
+        for (past, found) in (FIRST_YEAR..=year).zip(&past) {
+            by_year.push(row(past.to_string(), sum(found), goal(&scope, past)));
+            for (county, counts) in at_level(found, RegionLevel::County) {
                 per_county.entry(county).or_default().insert(past, counts);
             }
         }
@@ -288,11 +367,12 @@ impl crate::handles::Renewals<'_> {
                 created_by: actor.username().to_owned(),
                 // Renewed when the new policy was underwritten (or now, if not yet).
                 at: underwritten_at.unwrap_or(now),
+                // Families that enrolled again long ago are not sent a renewal's message.
+                confirm: None,
             });
         }
         let turn = self.write_gate.turn().await;
-        // Families that enrolled again long ago are not sent a renewal's message.
-        super::link_renewals(&self.db, &links, false).await?;
+        super::link_renewals(&self.db, &links).await?;
         drop(turn);
         Ok(links.len())
     }
@@ -316,13 +396,8 @@ impl Store {
         Ok(rows.into_iter().filter_map(|(code, y, p)| Some(((code, y), u32::try_from(p?).ok()?))).collect())
     }
 
-    /// The agents serving villages of the scope now (not left), each with the counts of
-    /// those villages; ranked by household rate.
-    async fn agent_rates(
-        &self,
-        actor: &Actor,
-        villages: &BTreeMap<String, RenewalCounts>,
-    ) -> StoreResult<Vec<AgentRate>> {
+    /// The agents serving villages of the scope now (not left), each with those villages.
+    async fn agents_serving(&self, actor: &Actor) -> StoreResult<AgentsServing> {
         let served: Vec<(i64, String)> = agent_villages::Entity::find()
             .select_only()
             .column(agent_villages::Column::AgentId)
@@ -333,7 +408,7 @@ impl Store {
             .all(&self.db)
             .await?;
         let ids: HashSet<i64> = served.iter().map(|(a, _)| *a).collect();
-        let mut found: Vec<(i64, String, String)> = Vec::new();
+        let mut agents: Vec<(i64, String, String)> = Vec::new();
         let ids: Vec<i64> = ids.into_iter().collect();
         for chunk in ids.chunks(500) {
             let rows: Vec<(i64, String, String)> = agents::Entity::find()
@@ -346,39 +421,16 @@ impl Store {
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            found.extend(rows);
+            agents.extend(rows);
         }
-        let mut rates: Vec<AgentRate> = found
-            .into_iter()
-            .map(|(agent_id, name, township_code)| {
-                let mine: Vec<&String> =
-                    served.iter().filter(|(a, _)| *a == agent_id).map(|(_, v)| v).collect();
-                let mut counts = RenewalCounts::default();
-                for village in &mine {
-                    if let Some(c) = villages.get(*village) {
-                        counts.add(c);
-                    }
-                }
-                AgentRate {
-                    agent_id,
-                    name,
-                    township_code,
-                    villages: mine.len() as u32,
-                    household_rate: counts.household_rate(),
-                    person_rate: counts.person_rate(),
-                    counts,
-                }
-            })
-            .collect();
-        rates.sort_by(|a, b| b.household_rate.cmp(&a.household_rate).then(a.agent_id.cmp(&b.agent_id)));
-        Ok(rates)
+        Ok(AgentsServing { agents, served })
     }
 
-    /// The renewals of `year`'s due policies in the scope by the China date they were made,
-    /// with the running total and rate (of `due` households): one range of
-    /// `idx_renewals_year_previous_village`, less the renewals of policies cancelled since.
-    async fn rate_curve(&self, actor: &Actor, year: i32, due: u64) -> StoreResult<Vec<RatePoint>> {
-        let by_day: Vec<(NaiveDate, i64)> = renewals::Entity::find()
+    /// The renewals of `year`'s due policies in the scope by the China date they were
+    /// made (one range of `idx_renewals_year_previous_village`), and those of policies
+    /// cancelled since, by day.
+    async fn renewals_by_day(&self, actor: &Actor, year: i32) -> StoreResult<RenewalDays> {
+        let by_day = renewals::Entity::find()
             .select_only()
             .column(renewals::Column::RenewedOn)
             .column_as(renewals::Column::Id.count(), "n")
@@ -387,29 +439,17 @@ impl Store {
             .group_by(renewals::Column::RenewedOn)
             .order_by_asc(renewals::Column::RenewedOn)
             .into_tuple()
-            .all(&self.db)
-            .await?;
-        let withdrawn: Vec<(NaiveDate, i64)> = self
+            .all(&self.db);
+        let withdrawn = self
             .renewals_of_cancelled(actor, year)
             .select_only()
             .column(renewals::Column::RenewedOn)
             .column_as(renewals::Column::Id.count(), "n")
             .group_by(renewals::Column::RenewedOn)
             .into_tuple()
-            .all(&self.db)
-            .await?;
-        let withdrawn: HashMap<NaiveDate, i64> = withdrawn.into_iter().collect();
-        let mut cumulative = 0;
-        let mut points = Vec::with_capacity(by_day.len());
-        for (day, n) in by_day {
-            let renewed = (n - withdrawn.get(&day).copied().unwrap_or(0)).max(0) as u64;
-            if renewed == 0 {
-                continue;
-            }
-            cumulative += renewed;
-            points.push(RatePoint { day, renewed, cumulative, household_rate: permille(cumulative, due) });
-        }
-        Ok(points)
+            .all(&self.db);
+        let (by_day, withdrawn): (Vec<DayCount>, Vec<DayCount>) = tokio::try_join!(by_day, withdrawn)?;
+        Ok(RenewalDays { by_day, withdrawn: withdrawn.into_iter().collect() })
     }
 
     /// The renewals of `year`'s policies in the scope whose renewed policy was cancelled
@@ -434,7 +474,7 @@ impl Store {
     /// `policies.persons`), the renewed from one range of
     /// `idx_renewals_year_previous_village` less the renewals of policies cancelled since.
     async fn village_counts(&self, actor: &Actor, year: i32) -> StoreResult<BTreeMap<String, RenewalCounts>> {
-        let due: Vec<(String, i64, Option<i64>)> = policies::Entity::find()
+        let due = policies::Entity::find()
             .select_only()
             .column(policies::Column::VillageCode)
             .column_as(policies::Column::Id.count(), "n")
@@ -444,8 +484,7 @@ impl Store {
             .filter(policies::Column::Status.eq(PolicyStatus::Underwritten.code()))
             .group_by(policies::Column::VillageCode)
             .into_tuple()
-            .all(&self.db)
-            .await?;
+            .all(&self.db);
         let renewed_in = |select: Select<renewals::Entity>, village: renewals::Column| {
             select
                 .select_only()
@@ -454,20 +493,20 @@ impl Store {
                 .column_as(self.sum_i64((renewals::Entity, renewals::Column::Persons)), "persons")
                 .group_by(village)
         };
-        let renewed: Vec<(String, i64, Option<i64>)> = renewed_in(
+        let renewed = renewed_in(
             renewals::Entity::find()
                 .filter(renewals::Column::Year.eq(year + 1))
                 .filter(actor.scope_condition(renewals::Column::PreviousVillageCode)),
             renewals::Column::PreviousVillageCode,
         )
         .into_tuple()
-        .all(&self.db)
-        .await?;
-        let withdrawn: Vec<(String, i64, Option<i64>)> =
+        .all(&self.db);
+        let withdrawn =
             renewed_in(self.renewals_of_cancelled(actor, year), renewals::Column::PreviousVillageCode)
                 .into_tuple()
-                .all(&self.db)
-                .await?;
+                .all(&self.db);
+        let (due, renewed, withdrawn): (Vec<VillageSums>, Vec<VillageSums>, Vec<VillageSums>) =
+            tokio::try_join!(due, renewed, withdrawn)?;
         let mut by_village: BTreeMap<String, RenewalCounts> = BTreeMap::new();
         let n = |v: i64| v.max(0) as u64;
         for (village, households, persons) in due {
