@@ -6,7 +6,9 @@
 //! region the renewal target the reports set for the year renewed into
 //! (`targets.renewal_permille` of `year + 1`). Three grouped queries a year (due, renewed,
 //! renewed but cancelled since), each one range of a covering index; two for the curve, two
-//! for the agents, one for the targets; all of them side by side on pooled connections.
+//! for the agents (one after the other), one for the targets. The year's counts, the curve,
+//! the agents, the targets and the past years (one year after another) are read side by
+//! side, two reads at a time (`Lanes`).
 //!
 //! A family enrolled for next year the ordinary way (not through renewal) is linked by
 //! `link_enrolled_renewals`, so the rate counts it as renewed too (on the day its new
@@ -142,6 +144,26 @@ fn ranked(rows: &mut [RateRow]) {
     rows.sort_by(|a, b| b.household_rate.cmp(&a.household_rate).then(a.region_code.cmp(&b.region_code)));
 }
 
+/// Reads of one rate table at once: its reads are independent and run side by side, but
+/// no more than two (two cores), so that one table never holds all of SQLite's four pooled
+/// connections while writers wait for one.
+const READS_AT_ONCE: usize = 2;
+
+/// The rate table's reads, taking turns for [`READS_AT_ONCE`] connections.
+struct Lanes(tokio::sync::Semaphore);
+
+impl Lanes {
+    fn new() -> Lanes {
+        Lanes(tokio::sync::Semaphore::new(READS_AT_ONCE))
+    }
+
+    /// Runs one read when a lane is free.
+    async fn run<T>(&self, read: impl std::future::Future<Output = T>) -> T {
+        let _lane = self.0.acquire().await.expect("the semaphore is never closed");
+        read.await
+    }
+}
+
 /// A village's households and persons (summed `persons`, none without rows).
 type VillageSums = (String, i64, Option<i64>);
 
@@ -211,21 +233,22 @@ fn rate_curve(days: RenewalDays, due: u64) -> Vec<RatePoint> {
 
 impl crate::handles::Renewals<'_> {
     /// The renewal rate of `year`'s policies within the actor's scope. Its reads are
-    /// independent of each other and run side by side, each on a connection of its own.
+    /// independent of each other and run side by side, two at a time.
     pub async fn renewal_rates(self, actor: &Actor, year: i32) -> StoreResult<RateTable> {
         self.require(actor, Permission::ViewFamilies).await?;
+        let lanes = Lanes::new();
         let past_years = async {
             let mut found = Vec::new();
             for past in FIRST_YEAR..year {
-                found.push(self.village_counts(actor, past).await?);
+                found.push(self.village_counts(actor, past, &lanes).await?);
             }
             StoreResult::Ok(found)
         };
         let (goals, villages, days, served, mut past) = tokio::try_join!(
-            self.renewal_targets(actor, year),
-            self.village_counts(actor, year),
-            self.renewals_by_day(actor, year),
-            self.agents_serving(actor),
+            lanes.run(self.renewal_targets(actor, year)),
+            self.village_counts(actor, year, &lanes),
+            self.renewals_by_day(actor, year, &lanes),
+            lanes.run(self.agents_serving(actor)),
             past_years,
         )?;
         let goal = |code: &str, y: i32| goals.get(&(code.to_owned(), y + 1)).copied();
@@ -429,7 +452,7 @@ impl Store {
     /// The renewals of `year`'s due policies in the scope by the China date they were
     /// made (one range of `idx_renewals_year_previous_village`), and those of policies
     /// cancelled since, by day.
-    async fn renewals_by_day(&self, actor: &Actor, year: i32) -> StoreResult<RenewalDays> {
+    async fn renewals_by_day(&self, actor: &Actor, year: i32, lanes: &Lanes) -> StoreResult<RenewalDays> {
         let by_day = renewals::Entity::find()
             .select_only()
             .column(renewals::Column::RenewedOn)
@@ -448,7 +471,8 @@ impl Store {
             .group_by(renewals::Column::RenewedOn)
             .into_tuple()
             .all(&self.db);
-        let (by_day, withdrawn): (Vec<DayCount>, Vec<DayCount>) = tokio::try_join!(by_day, withdrawn)?;
+        let (by_day, withdrawn): (Vec<DayCount>, Vec<DayCount>) =
+            tokio::try_join!(lanes.run(by_day), lanes.run(withdrawn))?;
         Ok(RenewalDays { by_day, withdrawn: withdrawn.into_iter().collect() })
     }
 
@@ -473,7 +497,12 @@ impl Store {
     /// from one range of `idx_policies_year_status_village_persons` (persons summed from
     /// `policies.persons`), the renewed from one range of
     /// `idx_renewals_year_previous_village` less the renewals of policies cancelled since.
-    async fn village_counts(&self, actor: &Actor, year: i32) -> StoreResult<BTreeMap<String, RenewalCounts>> {
+    async fn village_counts(
+        &self,
+        actor: &Actor,
+        year: i32,
+        lanes: &Lanes,
+    ) -> StoreResult<BTreeMap<String, RenewalCounts>> {
         let due = policies::Entity::find()
             .select_only()
             .column(policies::Column::VillageCode)
@@ -506,7 +535,7 @@ impl Store {
                 .into_tuple()
                 .all(&self.db);
         let (due, renewed, withdrawn): (Vec<VillageSums>, Vec<VillageSums>, Vec<VillageSums>) =
-            tokio::try_join!(due, renewed, withdrawn)?;
+            tokio::try_join!(lanes.run(due), lanes.run(renewed), lanes.run(withdrawn))?;
         let mut by_village: BTreeMap<String, RenewalCounts> = BTreeMap::new();
         let n = |v: i64| v.max(0) as u64;
         for (village, households, persons) in due {
