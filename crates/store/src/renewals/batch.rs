@@ -93,25 +93,6 @@ struct Drafted {
     skipped: Vec<Skipped>,
 }
 
-/// Times the phases of a batch one after another.
-struct Phases(std::time::Instant);
-
-impl Default for Phases {
-    fn default() -> Phases {
-        Phases(std::time::Instant::now())
-    }
-}
-
-impl Phases {
-    /// Milliseconds since the last lap (or the start).
-    fn lap(&mut self) -> u128 {
-        let now = std::time::Instant::now();
-        let took = now - self.0;
-        self.0 = now;
-        took.as_millis()
-    }
-}
-
 impl crate::handles::Renewals<'_> {
     /// What a batch renewal of the region would do, changing nothing.
     pub async fn batch_preview(self, actor: &Actor, query: &BatchQuery) -> StoreResult<BatchPreview> {
@@ -124,8 +105,15 @@ impl crate::handles::Renewals<'_> {
     /// Renews every fully funded due family of the region at once: all or nothing.
     pub async fn batch_renew(self, actor: &Actor, query: &BatchQuery) -> StoreResult<BatchRenewed> {
         self.require(actor, Permission::BatchRenew).await?;
-        // How long each phase took, for the log: a city's batch takes seconds.
-        let mut phase = Phases::default();
+        // How long each phase took (milliseconds since the last lap), for the log: a city's
+        // batch takes seconds.
+        let mut last = std::time::Instant::now();
+        let mut lap = move || {
+            let now = std::time::Instant::now();
+            let took = now - last;
+            last = now;
+            took.as_millis()
+        };
         // Every read that needs no transaction first (see "Transactions on SQLite").
         let (groups, skipped) = self.batch_groups(actor, query).await?;
         let drafted = self.draft_groups(actor, groups, skipped).await?;
@@ -134,10 +122,10 @@ impl crate::handles::Renewals<'_> {
         else {
             return Err(StoreError::invalid("没有可以批量续保的家庭"));
         };
-        let read_ms = phase.lap();
+        let read_ms = lap();
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
-        let turn_wait_ms = phase.lap();
+        let turn_wait_ms = lap();
         // Write first (SQLite's write lock), so the budgets read next are the latest.
         self.touch_family(&txn, first_family).await?;
         let plan = self.plan_batch(&txn, drafted).await?;
@@ -155,9 +143,9 @@ impl crate::handles::Renewals<'_> {
         for source in &plan.preview.sources {
             self.allocate(&txn, source.source_id, source.amount).await?;
         }
-        let plan_ms = phase.lap();
+        let plan_ms = lap();
         let ids = insert_policies(&txn, &plan.drafts).await?;
-        let policies_ms = phase.lap();
+        let policies_ms = lap();
         let now = self.clock().now();
         let links: Vec<RenewalLink> = plan
             .drafts
@@ -182,10 +170,10 @@ impl crate::handles::Renewals<'_> {
             })
             .collect();
         super::link_renewals(&txn, &links).await?;
-        let links_ms = phase.lap();
+        let links_ms = lap();
         txn.commit().await?;
         drop(turn);
-        let commit_ms = phase.lap();
+        let commit_ms = lap();
         tracing::info!(
             households = found,
             read_ms,

@@ -244,7 +244,7 @@ impl crate::handles::Renewals<'_> {
             }
             StoreResult::Ok(found)
         };
-        let (goals, villages, days, served, mut past) = tokio::try_join!(
+        let (goals, villages, days, served, past) = tokio::try_join!(
             lanes.run(self.renewal_targets(actor, year)),
             self.village_counts(actor, year, &lanes),
             self.renewals_by_day(actor, year, &lanes),
@@ -271,8 +271,7 @@ impl crate::handles::Renewals<'_> {
         let scope = actor.scope().to_string();
         let mut by_year = Vec::new();
         let mut per_county: BTreeMap<String, BTreeMap<i32, RenewalCounts>> = BTreeMap::new();
-        past.push(villages.clone());
-        for (past, found) in (FIRST_YEAR..=year).zip(&past) {
+        for (past, found) in (FIRST_YEAR..=year).zip(past.iter().chain([&villages])) {
             by_year.push(row(past.to_string(), sum(found), goal(&scope, past)));
             for (county, counts) in at_level(found, RegionLevel::County) {
                 per_county.entry(county).or_default().insert(past, counts);
