@@ -35,6 +35,7 @@ impl Store {
         Ok(Store {
             db: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
             engine: self.engine,
+            dialect: self.dialect,
             keys: self.keys.clone(),
             write_gate: self.write_gate.clone(),
             audit_queue: self.audit_queue.clone(),

@@ -128,10 +128,12 @@ impl crate::handles::Families<'_> {
 }
 
 impl Store {
-    /// Writes the households and returns their ids, in order. No statement reads back what
-    /// the batch wrote: family ids come from the INSERT ([`KeyedRows`], keyed by the family
-    /// code), and so do the ids of the members of families that give a guardian's consent
-    /// (keyed by their ID-number hash), whose ages are known from their ID numbers.
+    /// Writes the households and returns their ids, in order. Except on MySQL, no statement
+    /// reads back what the batch wrote: family ids come from the INSERT ([`KeyedRows`],
+    /// keyed by the family code), and so do the ids of the members of families that give a
+    /// guardian's consent (keyed by their ID-number hash), whose ages are known from their
+    /// ID numbers. Members are written in the drafts' order, head first: member lists show
+    /// them in the order they were written.
     pub(crate) async fn insert_households(
         &self,
         db: &impl ConnectionTrait,
@@ -140,13 +142,13 @@ impl Store {
     ) -> StoreResult<Vec<i64>> {
         let now = Utc::now();
         let today = self.today();
-        let backend = db.get_database_backend();
+        let dialect = self.dialect;
         let mut ids = Vec::with_capacity(drafts.len());
         let mut families_out =
-            KeyedRows::<families::Entity>::new(backend, &FAMILY_COLUMNS, families::Column::Code);
-        let mut persons_out = RowsWriter::<persons::Entity>::new(backend, &PERSON_COLUMNS);
+            KeyedRows::<families::Entity>::new(dialect, &FAMILY_COLUMNS, families::Column::Code);
+        let mut persons_out = RowsWriter::<persons::Entity>::new(dialect.backend, &PERSON_COLUMNS);
         let mut guarded_out =
-            KeyedRows::<persons::Entity>::new(backend, &PERSON_COLUMNS, persons::Column::IdHash);
+            KeyedRows::<persons::Entity>::new(dialect, &PERSON_COLUMNS, persons::Column::IdHash);
         let duplicate = |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记，同一人只能属于一个家庭");
         for chunk in drafts.chunks(BATCH) {
             for d in chunk {
@@ -357,7 +359,7 @@ impl crate::handles::Families<'_> {
             .exec(&txn)
             .await?;
         }
-        let mut people = RowsWriter::<persons::Entity>::new(txn.get_database_backend(), &PERSON_COLUMNS);
+        let mut people = RowsWriter::<persons::Entity>::new(self.dialect.backend, &PERSON_COLUMNS);
         let duplicate = |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记");
         for m in members {
             let hash = self.keys.lookup_hash(m.id_number.as_str());

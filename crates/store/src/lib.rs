@@ -104,6 +104,8 @@ pub(crate) fn absent_from<E: sea_orm::EntityTrait>(
 pub struct Store {
     db: DatabaseConnection,
     engine: Engine,
+    /// What the bulk writers need to know of the engine (`rows`).
+    dialect: rows::Dialect,
     keys: std::sync::Arc<Keys>,
     /// Turns of the store's own writers on SQLite (see `connect::WriteGate`).
     write_gate: connect::WriteGate,
@@ -145,6 +147,7 @@ impl Store {
     /// Opens the database without touching its schema.
     pub async fn connect(target: &DatabaseTarget, keys: Keys) -> StoreResult<Self> {
         let (db, engine) = connect::connect(target).await?;
+        let dialect = rows::Dialect::of(&db).await?;
         let write_gate = connect::WriteGate::for_engine(engine);
         // The audit writer holds the turns only, no store: were it to hold the enrolment
         // writer (which holds a store, and so the audit queue), neither task would ever see
@@ -154,6 +157,7 @@ impl Store {
         let store = Store {
             db,
             engine,
+            dialect,
             _checkpoints,
             keys: std::sync::Arc::new(keys),
             write_gate,

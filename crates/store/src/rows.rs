@@ -2,12 +2,15 @@
 //! per-value model machinery of `insert_many`: values are given in column order and the
 //! statement text is written directly. Statements have a fixed number of rows, so each
 //! engine prepares the statement once and reuses it; only the last, shorter one differs.
-//! Same SQL on every engine, only quoting and placeholders differ.
+//! Same SQL on every engine, only quoting, placeholders and `RETURNING` differ.
 //!
 //! Rows whose ids the caller needs ([`KeyedRows`]: families for their members, policies for
 //! their parts) carry a unique key of their own and get their ids from the INSERT itself
 //! (`RETURNING`) where the engine has it, so no statement of a bulk write reads a table
 //! that grows as it is written.
+//!
+//! Whether it has it is known only once connected ([`Dialect`]): MariaDB has had
+//! `INSERT … RETURNING` since 10.5, MySQL (and TiDB) speak the same protocol without it.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -17,6 +20,52 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Iden, Statement, V
 /// Rows per statement: 256 rows of a dozen columns stay far under every engine's limit
 /// on parameters, and big enough that a statement's fixed cost is spread thin.
 const ROWS_PER_STATEMENT: usize = 256;
+
+/// The engine as the bulk writers see it: its SQL flavour, and whether its INSERT can
+/// return the ids it gave (PostgreSQL, SQLite, MariaDB from 10.5; not MySQL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Dialect {
+    pub(crate) backend: DbBackend,
+    pub(crate) returning: bool,
+}
+
+impl Dialect {
+    /// The dialect of the database behind `db`.
+    pub(crate) async fn of(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        let backend = db.get_database_backend();
+        let version = match backend {
+            // MySQL and MariaDB speak one protocol; only the server's version tells them apart.
+            DbBackend::MySql => {
+                let row = db.query_one(Statement::from_string(backend, "SELECT VERSION()")).await?;
+                row.map(|r| r.try_get_by_index::<String>(0)).transpose()?
+            }
+            DbBackend::Postgres | DbBackend::Sqlite => None,
+        };
+        Ok(Dialect::new(backend, version.as_deref()))
+    }
+
+    /// The dialect of a connection to `backend` whose server calls itself `version`
+    /// (`SELECT VERSION()`; asked of MySQL-protocol servers only, the others always return).
+    pub(crate) fn new(backend: DbBackend, version: Option<&str>) -> Self {
+        let returning = match backend {
+            DbBackend::Postgres | DbBackend::Sqlite => true,
+            DbBackend::MySql => version.is_some_and(mariadb_with_returning),
+        };
+        Dialect { backend, returning }
+    }
+}
+
+/// `version` is MariaDB's, 10.5 or later (`10.11.19-MariaDB-0+deb12u1`, `11.4.2-MariaDB`).
+fn mariadb_with_returning(version: &str) -> bool {
+    if !version.contains("MariaDB") {
+        return false;
+    }
+    let mut parts = version.split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (10, 5),
+        _ => false,
+    }
+}
 
 /// Rows of `E` written in statements of [`ROWS_PER_STATEMENT`] as they fill.
 pub(crate) struct RowsWriter<E: EntityTrait> {
@@ -70,11 +119,12 @@ impl<E: EntityTrait> RowsWriter<E> {
 
 /// Rows of `E`, each with a unique key (a random code, an ID-number hash), written in
 /// statements of [`ROWS_PER_STATEMENT`] rows by [`KeyedRows::write`], which returns their
-/// ids in the order they were pushed. PostgreSQL and SQLite return the ids from the INSERT
-/// (`RETURNING id, key`); MySQL has no `INSERT … RETURNING`, so there the keys are read back
-/// after each statement, on their unique index (InnoDB plans each statement afresh).
+/// ids in the order they were pushed. PostgreSQL, SQLite and MariaDB return the ids from the
+/// INSERT (`RETURNING id, key`); MySQL has no `INSERT … RETURNING`, so there the keys are
+/// read back after each statement, on their unique index (InnoDB plans each statement
+/// afresh).
 pub(crate) struct KeyedRows<E: EntityTrait> {
-    backend: DbBackend,
+    dialect: Dialect,
     columns: Vec<E::Column>,
     key: E::Column,
     full: String,
@@ -84,16 +134,16 @@ pub(crate) struct KeyedRows<E: EntityTrait> {
 
 impl<E: EntityTrait> KeyedRows<E> {
     /// `key` must be one of `columns`, under a unique index; the table's id column is `id`.
-    pub(crate) fn new(backend: DbBackend, columns: &[E::Column], key: E::Column) -> Self {
+    pub(crate) fn new(dialect: Dialect, columns: &[E::Column], key: E::Column) -> Self {
         assert!(
             columns.iter().any(|c| c.to_string() == key.to_string()),
             "the key is one of the columns written"
         );
         KeyedRows {
-            backend,
+            dialect,
             columns: columns.to_vec(),
             key,
-            full: keyed_statement::<E>(backend, columns, key, ROWS_PER_STATEMENT),
+            full: keyed_statement::<E>(dialect, columns, key, ROWS_PER_STATEMENT),
             keys: Vec::new(),
             pending: Vec::new(),
         }
@@ -117,17 +167,17 @@ impl<E: EntityTrait> KeyedRows<E> {
             let sql = if block.len() == ROWS_PER_STATEMENT {
                 self.full.clone()
             } else {
-                keyed_statement::<E>(self.backend, &self.columns, self.key, block.len())
+                keyed_statement::<E>(self.dialect, &self.columns, self.key, block.len())
             };
-            let statement = Statement::from_sql_and_values(self.backend, sql, part);
-            let returned = match self.backend {
-                DbBackend::Postgres | DbBackend::Sqlite => db.query_all(statement).await?,
-                DbBackend::MySql => {
-                    db.execute(statement).await?;
-                    let sql = select_keys::<E>(self.key, block.len());
-                    let keys = block.iter().map(|k| Value::from(k.clone())).collect::<Vec<_>>();
-                    db.query_all(Statement::from_sql_and_values(self.backend, sql, keys)).await?
-                }
+            let backend = self.dialect.backend;
+            let statement = Statement::from_sql_and_values(backend, sql, part);
+            let returned = if self.dialect.returning {
+                db.query_all(statement).await?
+            } else {
+                db.execute(statement).await?;
+                let sql = select_keys::<E>(backend, self.key, block.len());
+                let keys = block.iter().map(|k| Value::from(k.clone())).collect::<Vec<_>>();
+                db.query_all(Statement::from_sql_and_values(backend, sql, keys)).await?
             };
             for row in returned {
                 ids.insert(row.try_get_by_index::<String>(1)?, row.try_get_by_index::<i64>(0)?);
@@ -145,37 +195,36 @@ impl<E: EntityTrait> KeyedRows<E> {
 
 /// The INSERT of [`statement`], returning `id` and the key on the engines that can.
 fn keyed_statement<E: EntityTrait>(
-    backend: DbBackend,
+    dialect: Dialect,
     columns: &[E::Column],
     key: E::Column,
     rows: usize,
 ) -> String {
-    let mut sql = statement::<E>(backend, columns, rows);
-    match backend {
-        DbBackend::Postgres | DbBackend::Sqlite => {
-            write!(sql, r#" RETURNING "id", "{key}""#, key = key.to_string()).expect("writing to a String")
-        }
-        DbBackend::MySql => {}
+    let mut sql = statement::<E>(dialect.backend, columns, rows);
+    if dialect.returning {
+        let quote = |name: &str| quoted(dialect.backend, name);
+        write!(sql, " RETURNING {}, {}", quote("id"), quote(&key.to_string())).expect("writing to a String");
     }
     sql
 }
 
-/// MySQL's read-back: `SELECT id, key FROM t WHERE key IN (?, …)` for `count` keys.
-fn select_keys<E: EntityTrait>(key: E::Column, count: usize) -> String {
-    let marks = vec!["?"; count].join(", ");
+/// The read-back where the INSERT returns nothing (MySQL):
+/// `SELECT id, key FROM t WHERE key IN (?, …)` for `count` keys.
+fn select_keys<E: EntityTrait>(backend: DbBackend, key: E::Column, count: usize) -> String {
+    let quote = |name: &str| quoted(backend, name);
+    let marks: Vec<String> = (1..=count).map(|n| placeholder(backend, n)).collect();
     format!(
-        "SELECT `id`, `{key}` FROM `{table}` WHERE `{key}` IN ({marks})",
-        key = key.to_string(),
-        table = E::default().table_name()
+        "SELECT {id}, {key} FROM {table} WHERE {key} IN ({marks})",
+        id = quote("id"),
+        key = quote(&key.to_string()),
+        table = quote(E::default().table_name()),
+        marks = marks.join(", ")
     )
 }
 
 /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) …` for `rows` rows.
 fn statement<E: EntityTrait>(backend: DbBackend, columns: &[E::Column], rows: usize) -> String {
-    let quote = |name: &str| match backend {
-        DbBackend::MySql => format!("`{name}`"),
-        DbBackend::Postgres | DbBackend::Sqlite => format!("\"{name}\""),
-    };
+    let quote = |name: &str| quoted(backend, name);
     let names: Vec<String> = columns.iter().map(|c| quote(&c.to_string())).collect();
     let mut sql = format!("INSERT INTO {} ({}) VALUES ", quote(E::default().table_name()), names.join(", "));
     let mut n = 0;
@@ -186,14 +235,27 @@ fn statement<E: EntityTrait>(backend: DbBackend, columns: &[E::Column], rows: us
                 sql.push_str(", ");
             }
             n += 1;
-            match backend {
-                DbBackend::Postgres => write!(sql, "${n}").expect("writing to a String"),
-                DbBackend::MySql | DbBackend::Sqlite => sql.push('?'),
-            }
+            sql.push_str(&placeholder(backend, n));
         }
         sql.push(')');
     }
     sql
+}
+
+/// The `n`th parameter (from 1) of a statement.
+fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        DbBackend::MySql | DbBackend::Sqlite => "?".to_owned(),
+    }
+}
+
+/// An identifier in the engine's quotes.
+fn quoted(backend: DbBackend, name: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("`{name}`"),
+        DbBackend::Postgres | DbBackend::Sqlite => format!("\"{name}\""),
+    }
 }
 
 #[cfg(test)]
@@ -218,21 +280,91 @@ mod tests {
     fn keyed_statements_return_ids_where_the_engine_can() {
         let columns = [families::Column::Code, families::Column::HeadName];
         let key = families::Column::Code;
+        let postgres = Dialect::new(DbBackend::Postgres, None);
+        let sqlite = Dialect::new(DbBackend::Sqlite, None);
+        let mysql = Dialect::new(DbBackend::MySql, Some("8.0.36"));
+        let mariadb = Dialect::new(DbBackend::MySql, Some("10.11.19-MariaDB-0+deb12u1"));
         assert_eq!(
-            keyed_statement::<families::Entity>(DbBackend::Postgres, &columns, key, 1),
+            keyed_statement::<families::Entity>(postgres, &columns, key, 1),
             r#"INSERT INTO "families" ("code", "head_name") VALUES ($1, $2) RETURNING "id", "code""#
         );
         assert_eq!(
-            keyed_statement::<families::Entity>(DbBackend::Sqlite, &columns, key, 1),
+            keyed_statement::<families::Entity>(sqlite, &columns, key, 1),
             r#"INSERT INTO "families" ("code", "head_name") VALUES (?, ?) RETURNING "id", "code""#
         );
         assert_eq!(
-            keyed_statement::<families::Entity>(DbBackend::MySql, &columns, key, 1),
+            keyed_statement::<families::Entity>(mysql, &columns, key, 1),
             "INSERT INTO `families` (`code`, `head_name`) VALUES (?, ?)"
         );
         assert_eq!(
-            select_keys::<families::Entity>(key, 2),
+            keyed_statement::<families::Entity>(mariadb, &columns, key, 1),
+            "INSERT INTO `families` (`code`, `head_name`) VALUES (?, ?) RETURNING `id`, `code`"
+        );
+        assert_eq!(
+            select_keys::<families::Entity>(DbBackend::MySql, key, 2),
             "SELECT `id`, `code` FROM `families` WHERE `code` IN (?, ?)"
         );
+    }
+
+    #[test]
+    fn only_mariadb_from_10_5_returns_ids_over_the_mysql_protocol() {
+        let returns = |version: Option<&str>| Dialect::new(DbBackend::MySql, version).returning;
+        assert!(returns(Some("10.11.19-MariaDB-0+deb12u1")));
+        assert!(returns(Some("10.5.0-MariaDB")));
+        assert!(returns(Some("11.4.2-MariaDB-ubu2404")));
+        assert!(!returns(Some("10.4.34-MariaDB")));
+        assert!(!returns(Some("8.0.36")));
+        assert!(!returns(Some("8.0.11-TiDB-v7.5.1")));
+        assert!(!returns(None));
+        assert!(Dialect::new(DbBackend::Postgres, None).returning);
+        assert!(Dialect::new(DbBackend::Sqlite, None).returning);
+    }
+
+    /// Ids come back in push order, whatever the order of the keys, across full and short
+    /// statements and successive writes: from the INSERT and from the read-back alike.
+    #[tokio::test]
+    async fn keyed_rows_return_each_row_its_own_id_with_and_without_returning() {
+        use sea_orm::{Database, FromQueryResult};
+        for returning in [true, false] {
+            let db = Database::connect("sqlite::memory:").await.unwrap();
+            db.execute_unprepared(
+                "CREATE TABLE families (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                 code TEXT NOT NULL UNIQUE, head_name TEXT NOT NULL)",
+            )
+            .await
+            .unwrap();
+            let dialect = Dialect { backend: DbBackend::Sqlite, returning };
+            let columns = [families::Column::Code, families::Column::HeadName];
+            let mut rows = KeyedRows::<families::Entity>::new(dialect, &columns, families::Column::Code);
+            let mut pushed = Vec::new();
+            for (count, offset) in [(ROWS_PER_STATEMENT * 2 + 37, 0), (5, 10_000)] {
+                // Keys out of order: a step prime to the count walks every key once.
+                let keys: Vec<String> =
+                    (0..count).map(|i| format!("k{:05}", offset + (i * 7919) % count)).collect();
+                for key in &keys {
+                    rows.push(key.clone(), [key.clone().into(), format!("户主{key}").into()]);
+                }
+                let ids = rows.write(&db).await.unwrap();
+                assert_eq!(ids.len(), keys.len(), "returning: {returning}");
+                pushed.extend(keys.into_iter().zip(ids));
+            }
+            #[derive(FromQueryResult)]
+            struct Stored {
+                id: i64,
+                code: String,
+            }
+            let stored = Stored::find_by_statement(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT id, code FROM families",
+            ))
+            .all(&db)
+            .await
+            .unwrap();
+            let stored: HashMap<String, i64> = stored.into_iter().map(|s| (s.code, s.id)).collect();
+            assert_eq!(stored.len(), pushed.len(), "returning: {returning}");
+            for (key, id) in pushed {
+                assert_eq!(stored[&key], id, "{key}, returning: {returning}");
+            }
+        }
     }
 }

@@ -214,7 +214,7 @@ impl crate::handles::Policies<'_> {
         for (source, amount) in allocations {
             self.allocate(&txn, source, amount).await?;
         }
-        insert_policies(&txn, &drafts).await?;
+        insert_policies(&txn, self.dialect, &drafts).await?;
         txn.commit().await?;
         drop(turn);
         self.audit(

@@ -84,7 +84,7 @@ impl crate::handles::Policies<'_> {
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         self.allocate(&txn, request.source_id, plan.preview.total).await?;
-        insert_policies(&txn, &plan.drafts).await?;
+        insert_policies(&txn, self.dialect, &plan.drafts).await?;
         txn.commit().await?;
         drop(turn);
         self.audit(

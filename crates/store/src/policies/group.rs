@@ -232,7 +232,7 @@ impl Store {
         for (source_id, amount) in per_source([&enrolment]) {
             self.allocate(&txn, source_id, amount).await?;
         }
-        let id = insert_policies(&txn, &[draft(&enrolment)]).await?[0];
+        let id = insert_policies(&txn, self.dialect, &[draft(&enrolment)]).await?[0];
         self.attribute_policies(&txn, vec![(id, enrolment.activity_id)]).await?;
         if let Some(renewing) = &enrolment.renews {
             let link = renewal_link(&enrolment, renewing, id);
@@ -300,7 +300,7 @@ impl Store {
                 self.allocate(&txn, source_id, amount).await?;
             }
             let drafts: Vec<PolicyDraft> = written.iter().copied().map(draft).collect();
-            let ids = insert_policies(&txn, &drafts).await?;
+            let ids = insert_policies(&txn, self.dialect, &drafts).await?;
             let attributed = written.iter().zip(&ids).map(|(e, id)| (*id, e.activity_id)).collect();
             self.attribute_policies(&txn, attributed).await?;
             let links: Vec<_> = written

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{Channel, PolicyStatus};
 use crate::entities::{cover_slots, policies, policy_funding, policy_members, policy_products};
-use crate::rows::{KeyedRows, RowsWriter};
+use crate::rows::{Dialect, KeyedRows, RowsWriter};
 use crate::{StoreError, StoreResult};
 
 /// Everything one policy needs written; funding already allocated by the caller.
@@ -187,11 +187,11 @@ fn persons(d: &PolicyDraft) -> i32 {
 /// ([`KeyedRows`]).
 pub(crate) async fn insert_policies(
     db: &impl ConnectionTrait,
+    dialect: Dialect,
     drafts: &[PolicyDraft],
 ) -> StoreResult<Vec<i64>> {
     let now = Utc::now();
-    let backend = db.get_database_backend();
-    let mut parts = PolicyParts::new(backend);
+    let mut parts = PolicyParts::new(dialect.backend);
     let mut ids = Vec::with_capacity(drafts.len());
     let code_taken = |e| StoreError::from_write(e, "证书编号重复，请重试");
     if let [draft] = drafts {
@@ -225,7 +225,7 @@ pub(crate) async fn insert_policies(
         ids.push(id);
     } else {
         let mut rows =
-            KeyedRows::<policies::Entity>::new(backend, &POLICY_COLUMNS, policies::Column::CertCode);
+            KeyedRows::<policies::Entity>::new(dialect, &POLICY_COLUMNS, policies::Column::CertCode);
         for chunk in drafts.chunks(POLICY_CHUNK) {
             for d in chunk {
                 let code = certificate_code();

@@ -144,7 +144,7 @@ impl crate::handles::Renewals<'_> {
             self.allocate(&txn, source.source_id, source.amount).await?;
         }
         let plan_ms = lap();
-        let ids = insert_policies(&txn, &plan.drafts).await?;
+        let ids = insert_policies(&txn, self.dialect, &plan.drafts).await?;
         let policies_ms = lap();
         let now = self.clock().now();
         let links: Vec<RenewalLink> = plan
