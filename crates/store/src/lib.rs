@@ -273,9 +273,21 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish (on SQLite the checkpoints'
     /// connection first: see `Checkpoints::close`).
+    ///
+    /// On SQLite, one connection is then opened alone and closed again. SQLite copies the
+    /// log back into the file when the database's last connection closes, but the pool
+    /// closes its connections side by side, each on its own thread, and two closing at
+    /// once can each see the other still open, leaving the log behind (seen once, on a
+    /// loaded machine). A connection alone is surely the last.
     pub async fn close(self) -> StoreResult<()> {
         self._checkpoints.close().await;
+        let options = (self.engine == Engine::Sqlite)
+            .then(|| (*self.db.get_sqlite_connection_pool().connect_options()).clone());
         self.db.close().await?;
+        if let Some(options) = options {
+            use sqlx::{ConnectOptions, Connection};
+            options.connect().await?.close().await?;
+        }
         Ok(())
     }
 }
