@@ -212,14 +212,17 @@ fn keyed_statement<E: EntityTrait>(
 /// `SELECT id, key FROM t WHERE key IN (?, …)` for `count` keys.
 fn select_keys<E: EntityTrait>(backend: DbBackend, key: E::Column, count: usize) -> String {
     let quote = |name: &str| quoted(backend, name);
-    let marks: Vec<String> = (1..=count).map(|n| placeholder(backend, n)).collect();
-    format!(
-        "SELECT {id}, {key} FROM {table} WHERE {key} IN ({marks})",
-        id = quote("id"),
-        key = quote(&key.to_string()),
-        table = quote(E::default().table_name()),
-        marks = marks.join(", ")
-    )
+    let key = quote(&key.to_string());
+    let mut sql =
+        format!("SELECT {}, {key} FROM {} WHERE {key} IN (", quote("id"), quote(E::default().table_name()));
+    for n in 1..=count {
+        if n > 1 {
+            sql.push_str(", ");
+        }
+        push_placeholder(&mut sql, backend, n);
+    }
+    sql.push(')');
+    sql
 }
 
 /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) …` for `rows` rows.
@@ -235,18 +238,19 @@ fn statement<E: EntityTrait>(backend: DbBackend, columns: &[E::Column], rows: us
                 sql.push_str(", ");
             }
             n += 1;
-            sql.push_str(&placeholder(backend, n));
+            push_placeholder(&mut sql, backend, n);
         }
         sql.push(')');
     }
     sql
 }
 
-/// The `n`th parameter (from 1) of a statement.
-fn placeholder(backend: DbBackend, n: usize) -> String {
+/// Appends the `n`th parameter (from 1) of a statement: written in place, since a full
+/// statement has thousands of them and some are written for every group of enrolments.
+fn push_placeholder(sql: &mut String, backend: DbBackend, n: usize) {
     match backend {
-        DbBackend::Postgres => format!("${n}"),
-        DbBackend::MySql | DbBackend::Sqlite => "?".to_owned(),
+        DbBackend::Postgres => write!(sql, "${n}").expect("writing to a String"),
+        DbBackend::MySql | DbBackend::Sqlite => sql.push('?'),
     }
 }
 
