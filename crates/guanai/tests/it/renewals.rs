@@ -264,6 +264,64 @@ async fn the_due_list_shows_each_member_under_next_years_terms_and_what_the_fami
     assert_eq!(s.app.store.renewals().due_list(&s.system, &query).await.unwrap().total, 0);
 }
 
+/// A family with two policies due on one page (the head on one, the spouse on the other):
+/// each policy keeps whom it insured and offers the other as an added member, and the
+/// family's members are listed once on each, however its policies fall on the page.
+#[tokio::test]
+async fn each_of_a_familys_two_due_policies_keeps_whom_it_insured() {
+    let s = season().await;
+    let (family, ids, first) = s
+        .insured_family(
+            VILLAGE,
+            PovertyStatus::None,
+            &[("钱两单", "19800115"), ("孙两单", "19820310")],
+            &[0],
+            11,
+        )
+        .await;
+    let request = EnrolRequest {
+        family_id: family,
+        package_id: s.app.package("P1", 2026).await.id,
+        shares: 1,
+        member_ids: vec![ids[1]],
+        channel: Channel::Staff,
+        expected_family_part: None,
+    };
+    let second = s.app.store.policies().enrol(&s.system, &request).await.expect("the spouse's own policy");
+    s.app.store.policies().submit_policy(&s.system, second).await.unwrap();
+    s.app
+        .store
+        .policies()
+        .underwrite_policy(&s.insurer, second, &format!("PJA2026{second:08}"))
+        .await
+        .unwrap();
+    s.move_to(day(2027, 8, 1));
+    s.next_year(120, 70, 100_000).await;
+    let changes = |due: &guanai_store::renewals::DuePolicy| -> Vec<(i64, MemberChange)> {
+        due.members.iter().map(|m| (m.person_id, m.change)).collect()
+    };
+    let expected = |policy: i64| {
+        if policy == first {
+            vec![(ids[0], MemberChange::Kept), (ids[1], MemberChange::Added)]
+        } else {
+            vec![(ids[0], MemberChange::Added), (ids[1], MemberChange::Kept)]
+        }
+    };
+    // Both on one page, and each on a page of its own.
+    let query = DueQuery { per_page: 50, ..Default::default() };
+    let page = s.app.store.renewals().due_list(&s.system, &query).await.unwrap();
+    let mut listed: Vec<i64> = page.policies.iter().map(|p| p.policy_id).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, vec![first, second]);
+    for due in &page.policies {
+        assert_eq!(changes(due), expected(due.policy_id), "policy {} on one page", due.policy_id);
+    }
+    for policy in [first, second] {
+        let due = s.app.store.renewals().due_policy_of(&s.system, policy, &Default::default()).await.unwrap();
+        assert_eq!(changes(&due), expected(policy), "policy {policy} alone");
+    }
+}
+
 /// A family that enrolled late (its cover began in October, weeks after the scheme's
 /// start) with a baby who was under one on the scheme's start: the baby was too young for
 /// last year's cover, so renewal adds it as a newborn, not as an ordinary new member.

@@ -11,6 +11,7 @@ use guanai_domain::funding::{FamilyFacts, RuleInput, RuleScope};
 use guanai_domain::products::full_years;
 use guanai_domain::renewals::{member_change, MemberFacts};
 use guanai_domain::{Fen, Permission, RegionCode};
+use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
     ColumnTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -269,36 +270,33 @@ impl Store {
         detail: DueDetail,
     ) -> StoreResult<(Vec<DuePolicy>, HashMap<i64, FamilyRows>)> {
         let today = self.today();
-        let family_ids: Vec<i64> = rows.iter().map(|(p, _)| p.family_id).collect();
         let policy_ids: Vec<i64> = rows.iter().map(|(p, _)| p.id).collect();
-        let seen = self.visibility(actor, family_ids.iter().copied()).await?;
-        // Each family with its members (a family always has its head), in one read.
+        let seen = self.visibility(actor, rows.iter().map(|(p, _)| p.family_id)).await?;
+        // Each policy's family with its members (a family always has its head) and which
+        // of them the policy insured, in one read per 500 policies. A family with two
+        // policies comes once per policy (and once per chunk): its persons are kept from
+        // their first row.
         let mut read: HashMap<i64, FamilyRows> = HashMap::new();
         let mut insured: HashSet<(i64, i64)> = HashSet::new();
-        for chunk in family_ids.chunks(500) {
-            let rows = families::Entity::find()
+        for chunk in policy_ids.chunks(500) {
+            let found = families::Entity::find()
+                .join(JoinType::InnerJoin, policies_of_family())
                 .join(JoinType::LeftJoin, members_of_family())
+                .join(JoinType::LeftJoin, insured_by_policy())
                 .select_also(persons::Entity)
-                .filter(families::Column::Id.is_in(chunk.iter().copied()))
+                .select_also(policy_members::Entity)
+                .filter(policies::Column::Id.is_in(chunk.iter().copied()))
                 .order_by_asc(families::Column::Id)
                 .order_by_asc(persons::Column::Id)
                 .all(&self.db)
                 .await?;
-            for (family, person) in rows {
-                let entry = read.entry(family.id).or_insert_with(|| (family, Vec::new()));
-                entry.1.extend(person);
+            for (family, person, insured_by) in found {
+                insured.extend(insured_by.map(|m| (m.policy_id, m.person_id)));
+                let people = &mut read.entry(family.id).or_insert_with(|| (family, Vec::new())).1;
+                if let Some(person) = person.filter(|p| people.last().is_none_or(|last| last.id < p.id)) {
+                    people.push(person);
+                }
             }
-        }
-        for chunk in policy_ids.chunks(500) {
-            let rows: Vec<(i64, i64)> = policy_members::Entity::find()
-                .select_only()
-                .column(policy_members::Column::PolicyId)
-                .column(policy_members::Column::PersonId)
-                .filter(policy_members::Column::PolicyId.is_in(chunk.iter().copied()))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            insured.extend(rows);
         }
         let mut packages: HashMap<i64, Arc<Package>> = HashMap::new();
         for id in rows.iter().map(|(p, _)| p.package_id).collect::<HashSet<_>>() {
@@ -436,6 +434,27 @@ fn members_of_family() -> sea_orm::RelationDef {
     families::Entity::belongs_to(persons::Entity)
         .from(families::Column::Id)
         .to(persons::Column::FamilyId)
+        .into()
+}
+
+/// A family's policies (the due rows' own, filtered by id).
+fn policies_of_family() -> sea_orm::RelationDef {
+    families::Entity::belongs_to(policies::Entity)
+        .from(families::Column::Id)
+        .to(policies::Column::FamilyId)
+        .into()
+}
+
+/// A member's place on the policy of the row (last year's insured), if any.
+fn insured_by_policy() -> sea_orm::RelationDef {
+    persons::Entity::belongs_to(policy_members::Entity)
+        .from(persons::Column::Id)
+        .to(policy_members::Column::PersonId)
+        .on_condition(|_, _| {
+            Expr::col((policy_members::Entity, policy_members::Column::PolicyId))
+                .equals((policies::Entity, policies::Column::Id))
+                .into_condition()
+        })
         .into()
 }
 
