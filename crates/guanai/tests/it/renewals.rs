@@ -12,7 +12,7 @@ use guanai_store::families::ConsentKind;
 use guanai_store::funding::{NewRule, NewSource};
 use guanai_store::policies::{Channel, EnrolRequest, PolicyQuery, PolicyStatus};
 use guanai_store::products::{NewPackage, NewProduct, ProductKind};
-use guanai_store::renewals::{DueQuery, MemberChange, RenewRequest, RenewalState};
+use guanai_store::renewals::{DuePolicy, DueQuery, MemberChange, RenewRequest, RenewalState};
 use guanai_store::{Actor, StoreError};
 
 use crate::util::{id_number, FamilySpec, TestApp};
@@ -79,11 +79,17 @@ impl Season {
                     .unwrap();
             }
         }
+        let policy = self.insured_policy(family, insured.iter().map(|i| ids[*i]).collect()).await;
+        (family, ids, policy)
+    }
+
+    /// A 2026 P1 policy of `family` for the persons `member_ids`, submitted and underwritten.
+    pub async fn insured_policy(&self, family: i64, member_ids: Vec<i64>) -> i64 {
         let request = EnrolRequest {
             family_id: family,
             package_id: self.app.package("P1", 2026).await.id,
             shares: 1,
-            member_ids: insured.iter().map(|i| ids[*i]).collect(),
+            member_ids,
             channel: Channel::Staff,
             expected_family_part: None,
         };
@@ -91,7 +97,7 @@ impl Season {
         self.app.store.policies().submit_policy(&self.system, policy).await.unwrap();
         let no = format!("PJA2026{policy:08}");
         self.app.store.policies().underwrite_policy(&self.insurer, policy, &no).await.unwrap();
-        (family, ids, policy)
+        policy
     }
 
     /// Next year's catalog: the base product (same code) at `premium` 元 with a renewal age
@@ -279,25 +285,11 @@ async fn each_of_a_familys_two_due_policies_keeps_whom_it_insured() {
             11,
         )
         .await;
-    let request = EnrolRequest {
-        family_id: family,
-        package_id: s.app.package("P1", 2026).await.id,
-        shares: 1,
-        member_ids: vec![ids[1]],
-        channel: Channel::Staff,
-        expected_family_part: None,
-    };
-    let second = s.app.store.policies().enrol(&s.system, &request).await.expect("the spouse's own policy");
-    s.app.store.policies().submit_policy(&s.system, second).await.unwrap();
-    s.app
-        .store
-        .policies()
-        .underwrite_policy(&s.insurer, second, &format!("PJA2026{second:08}"))
-        .await
-        .unwrap();
+    // The spouse's own policy.
+    let second = s.insured_policy(family, vec![ids[1]]).await;
     s.move_to(day(2027, 8, 1));
     s.next_year(120, 70, 100_000).await;
-    let changes = |due: &guanai_store::renewals::DuePolicy| -> Vec<(i64, MemberChange)> {
+    let changes = |due: &DuePolicy| -> Vec<(i64, MemberChange)> {
         due.members.iter().map(|m| (m.person_id, m.change)).collect()
     };
     let expected = |policy: i64| {
