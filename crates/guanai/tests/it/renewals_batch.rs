@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use guanai_domain::renewals::{FollowUpStatus, LapseOutcome, SeasonSettings};
 use guanai_domain::{Fen, Password, PovertyStatus, RegionCode, Role, Username};
-use guanai_store::policies::{PolicyQuery, PolicyStatus};
+use guanai_store::policies::{Channel, EnrolRequest, PolicyQuery, PolicyStatus};
 use guanai_store::renewals::BatchQuery;
 use guanai_store::users::NewUser;
 use guanai_store::StoreError;
@@ -80,6 +80,48 @@ async fn a_batch_renews_only_fully_funded_families_all_at_once_after_a_preview()
     let sources = s.app.store.funding().sources(&s.system, Some(2027)).await.unwrap();
     let care_now = sources.iter().find(|x| x.id == care).unwrap();
     assert_eq!(care_now.allocated, Fen::from_yuan(300));
+}
+
+/// Whom a batch insures next year is decided by each member's cover: an elder past the
+/// first-insure age who was insured last year renews (the renewal age limit), one who was
+/// not is left out, and a member who already holds next year's cover is left out rather
+/// than failing the batch.
+#[tokio::test]
+async fn a_batch_insures_whom_last_and_next_years_cover_allow() {
+    let s = season().await;
+    let members =
+        [("王建国", "19800115"), ("王老汉", "19610601"), ("王老太", "19610701"), ("王小宝", "20260301")];
+    let (family, ids, _) = s.insured_family(VILLAGE, PovertyStatus::Lifted, &members, &[0, 1], 50).await;
+    s.move_to(day(2027, 8, 1));
+    // First-insure limit 65, renewal limit 70: both elders are 66 on 1 September 2027.
+    s.next_year(100, 70, 10_000).await;
+    let baby_alone = EnrolRequest {
+        family_id: family,
+        package_id: s.app.package("P1", 2027).await.id,
+        shares: 1,
+        member_ids: vec![ids[3]],
+        channel: Channel::Staff,
+        expected_family_part: None,
+    };
+    let baby_policy = s.app.store.policies().enrol(&s.system, &baby_alone).await.unwrap();
+    let query = BatchQuery { region: Some(RegionCode::parse(VILLAGE).unwrap()), ..Default::default() };
+    let preview = s.app.store.renewals().batch_preview(&s.system, &query).await.unwrap();
+    assert_eq!((preview.households, preview.persons), (1, 2), "{preview:?}");
+    let done = s
+        .app
+        .store
+        .renewals()
+        .batch_renew(&s.system, &BatchQuery { expected: Some(1), ..query })
+        .await
+        .unwrap();
+    assert_eq!((done.households, done.persons), (1, 2));
+    let renewed: Vec<i64> =
+        s.policies_of(family, 2027).await.into_iter().filter(|p| *p != baby_policy).collect();
+    assert_eq!(renewed.len(), 1);
+    let detail = s.app.store.policies().policy(&s.system, renewed[0]).await.unwrap();
+    let mut insured: Vec<i64> = detail.members.iter().map(|m| m.person_id).collect();
+    insured.sort_unstable();
+    assert_eq!(insured, vec![ids[0], ids[1]], "the head and the elder insured last year");
 }
 
 #[tokio::test]

@@ -2,21 +2,23 @@
 //! what it costs) shared by gifting and by batch enrolment, and the batch enrolment that
 //! splits each premium among the funding rules with the budgets tracked as it goes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use guanai_domain::families::Relationship;
 use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput, RuleScope};
 use guanai_domain::products::full_years;
 use guanai_domain::{Fen, Permission, RegionCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait};
 use serde::Serialize;
 
+use super::enrol::{held_cover, renewal_cover};
 use super::write::{insert_policies, PolicyDraft};
 use super::{Channel, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::consents::ConsentKind;
-use crate::entities::{consents, cover_slots, families, persons};
+use crate::entities::{consents, cover_slots, families, persons, products};
 use crate::products::Package;
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -35,12 +37,49 @@ pub struct BatchOutcome {
     pub skipped: Vec<Skipped>,
 }
 
-/// What a draft needs of a family member.
+/// What a draft needs of a family: the facts its funding split matches on and the head's
+/// name for a skipped line. Read by [`DraftFamily::select`], not as whole rows: a city's
+/// batch reads tens of thousands.
+#[derive(Debug, Clone)]
+pub(crate) struct DraftFamily {
+    pub id: i64,
+    pub village_code: String,
+    pub category: String,
+    pub poverty: String,
+    pub head_name: String,
+}
+
+/// A [`DraftFamily`] as its columns are read.
+pub(crate) type DraftFamilyRow = (i64, String, String, String, String);
+
+impl DraftFamily {
+    /// Adds a draft family's columns, in [`DraftFamilyRow`]'s order, to `select` (over
+    /// families, or joined to them) after any columns it has.
+    pub(crate) fn select<E: EntityTrait>(select: Select<E>) -> Select<E> {
+        select
+            .column(families::Column::Id)
+            .column(families::Column::VillageCode)
+            .column(families::Column::Category)
+            .column(families::Column::Poverty)
+            .column(families::Column::HeadName)
+    }
+
+    pub(crate) fn from_row((id, village_code, category, poverty, head_name): DraftFamilyRow) -> Self {
+        DraftFamily { id, village_code, category, poverty, head_name }
+    }
+}
+
+/// What a draft needs of a family member, with the cover that decides whether and how
+/// the member is insured.
 struct Member {
     id: i64,
     name: String,
     birth_date: NaiveDate,
     relationship: String,
+    /// Already holds this year's cover for a product of the package.
+    holds_cover: bool,
+    /// Insured last year under the base product's code (renewal age limits apply).
+    renewing: bool,
 }
 
 /// A consent in force: its kind, and the child it is for (guardian consents).
@@ -62,7 +101,7 @@ impl Store {
         &self,
         actor: &Actor,
         package: &Package,
-        selected: &[families::Model],
+        selected: &[DraftFamily],
         channel: Channel,
         status: PolicyStatus,
     ) -> StoreResult<(Vec<PolicyDraft>, Vec<Skipped>)> {
@@ -70,24 +109,55 @@ impl Store {
         let seen = self.visibility(actor, family_ids.iter().copied()).await?;
         let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
         let mut consents_by_family: HashMap<i64, Vec<Consent>> = HashMap::new();
-        let mut covered: HashSet<i64> = HashSet::new();
-        let product_ids: Vec<i64> = package.products().map(|p| p.id).collect();
-        // Only the columns a draft needs: a city's batch reads hundreds of thousands of rows.
+        // Each member's cover, asked of the member's own row (two index probes each): a
+        // city's batch reads hundreds of thousands of members, and their cover slots as rows
+        // of their own would as many again.
+        let of_member = || {
+            Expr::col((cover_slots::Entity, cover_slots::Column::PersonId))
+                .equals((persons::Entity, persons::Column::Id))
+        };
+        let holds_cover = Query::select()
+            .expr(Expr::val(1))
+            .from(cover_slots::Entity)
+            .and_where(of_member())
+            .cond_where(held_cover(package))
+            .to_owned();
+        let renews = Query::select()
+            .expr(Expr::val(1))
+            .from(cover_slots::Entity)
+            .inner_join(
+                products::Entity,
+                Expr::col((products::Entity, products::Column::Id))
+                    .equals((cover_slots::Entity, cover_slots::Column::ProductId)),
+            )
+            .and_where(of_member())
+            .cond_where(renewal_cover(package))
+            .to_owned();
+        // Only the columns a draft needs.
         for chunk in family_ids.chunks(500) {
-            let rows: Vec<(i64, i64, String, NaiveDate, String)> = persons::Entity::find()
+            let rows: Vec<(i64, i64, String, NaiveDate, String, bool, bool)> = persons::Entity::find()
                 .select_only()
                 .column(persons::Column::Id)
                 .column(persons::Column::FamilyId)
                 .column(persons::Column::Name)
                 .column(persons::Column::BirthDate)
                 .column(persons::Column::Relationship)
+                .column_as(Expr::exists(holds_cover.clone()), "holds_cover")
+                .column_as(Expr::exists(renews.clone()), "renewing")
                 .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
                 .filter(persons::Column::Active.eq(true))
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            for (id, family_id, name, birth_date, relationship) in rows {
-                members.entry(family_id).or_default().push(Member { id, name, birth_date, relationship });
+            for (id, family_id, name, birth_date, relationship, holds_cover, renewing) in rows {
+                members.entry(family_id).or_default().push(Member {
+                    id,
+                    name,
+                    birth_date,
+                    relationship,
+                    holds_cover,
+                    renewing,
+                });
             }
             let rows: Vec<(i64, String, Option<i64>)> = consents::Entity::find()
                 .select_only()
@@ -102,27 +172,7 @@ impl Store {
             for (family_id, kind, person_id) in rows {
                 consents_by_family.entry(family_id).or_default().push(Consent { kind, person_id });
             }
-            let person_ids: Vec<i64> =
-                chunk.iter().flat_map(|f| members.get(f).into_iter().flatten().map(|p| p.id)).collect();
-            for ids in person_ids.chunks(500) {
-                covered.extend(
-                    cover_slots::Entity::find()
-                        .select_only()
-                        .column(cover_slots::Column::PersonId)
-                        .filter(cover_slots::Column::PersonId.is_in(ids.iter().copied()))
-                        .filter(cover_slots::Column::ProductId.is_in(product_ids.clone()))
-                        .filter(cover_slots::Column::Year.eq(package.year))
-                        .into_tuple::<i64>()
-                        .all(&self.db)
-                        .await?,
-                );
-            }
         }
-        // In the families' order (registration order, as a rule): last year's cover slots
-        // are then read along their index rather than all over it.
-        let all_persons: Vec<i64> =
-            family_ids.iter().flat_map(|f| members.get(f).into_iter().flatten().map(|p| p.id)).collect();
-        let renewing = self.renewing_persons(package, &all_persons).await?;
         let today = self.today();
         let start = package.enrolment_start(today)?;
         let mut skipped = Vec::new();
@@ -139,16 +189,7 @@ impl Store {
                 skipped.push(skip("未签署个人信息处理及向保险公司提供的同意书".to_owned()));
                 continue;
             }
-            let draft = family_draft(
-                actor,
-                family,
-                members.get(&family.id),
-                &covered,
-                &renewing,
-                given,
-                package,
-                (today, start),
-            );
+            let draft = family_draft(actor, family, members.get(&family.id), given, package, (today, start));
             match draft {
                 Ok(mut draft) => {
                     draft.channel = channel;
@@ -178,21 +219,21 @@ impl crate::handles::Policies<'_> {
         let package = self.products().package(package_id).await?;
         let mut selected = Vec::new();
         for chunk in family_ids.chunks(500) {
-            selected.extend(
-                families::Entity::find()
-                    .filter(actor.scope_condition(families::Column::VillageCode))
-                    .filter(families::Column::Id.is_in(chunk.iter().copied()))
-                    .order_by_asc(families::Column::Id)
-                    .all(&self.db)
-                    .await?,
-            );
+            let rows: Vec<DraftFamilyRow> = DraftFamily::select(families::Entity::find().select_only())
+                .filter(actor.scope_condition(families::Column::VillageCode))
+                .filter(families::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(families::Column::Id)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            selected.extend(rows.into_iter().map(DraftFamily::from_row));
         }
         let status = if submit { PolicyStatus::Submitted } else { PolicyStatus::Draft };
         let (mut drafts, skipped) = self.batch_drafts(actor, &package, &selected, channel, status).await?;
         if drafts.is_empty() {
             return Ok(BatchOutcome { created: 0, skipped });
         }
-        let by_id: HashMap<i64, &families::Model> = selected.iter().map(|f| (f.id, f)).collect();
+        let by_id: HashMap<i64, &DraftFamily> = selected.iter().map(|f| (f.id, f)).collect();
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
         // Write first (SQLite's write lock), then read the rules and budgets as they are now;
@@ -234,7 +275,7 @@ pub(crate) fn split_batch(
     rules: &[(RuleScope, RuleInput)],
     budgets: &mut HashMap<i64, Fen>,
     draft: &mut PolicyDraft,
-    family: &families::Model,
+    family: &DraftFamily,
 ) -> StoreResult<()> {
     let village = RegionCode::parse(&family.village_code).map_err(|e| StoreError::invalid(e.to_string()))?;
     let facts = FamilyFacts {
@@ -260,13 +301,10 @@ pub(crate) fn split_batch(
 }
 
 /// The policy one family would get, or why it cannot.
-#[allow(clippy::too_many_arguments)]
 fn family_draft(
     actor: &Actor,
-    family: &families::Model,
+    family: &DraftFamily,
     members: Option<&Vec<Member>>,
-    covered: &HashSet<i64>,
-    renewing: &HashSet<i64>,
     consents: &[Consent],
     package: &Package,
     (today, start): (NaiveDate, NaiveDate),
@@ -281,13 +319,12 @@ fn family_draft(
         if insured.len() as u32 >= limit {
             break;
         }
-        if covered.contains(&person.id) {
+        if person.holds_cover {
             continue;
         }
-        let renewal = renewing.contains(&person.id);
         let eligible = package
             .products()
-            .all(|p| p.terms.check_person(&p.name, &person.name, person.birth_date, renewal).is_ok());
+            .all(|p| p.terms.check_person(&p.name, &person.name, person.birth_date, person.renewing).is_ok());
         let age = full_years(person.birth_date, scheme_start);
         let child_without_guardian =
             guanai_domain::families::needs_guardian_consent(person.birth_date, today)

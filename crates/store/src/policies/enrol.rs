@@ -248,29 +248,6 @@ impl Store {
         Ok(split_among(&rules, &names, premium, insured))
     }
 
-    /// Persons insured last year under a product with the base product's code (their
-    /// cover slots joined to last year's products, one query per 500 persons).
-    pub(super) async fn renewing_persons(
-        &self,
-        package: &Package,
-        persons: &[i64],
-    ) -> StoreResult<HashSet<i64>> {
-        let mut renewing = HashSet::new();
-        for chunk in persons.chunks(500) {
-            let found: Vec<i64> = slots_with_products()
-                .column(cover_slots::Column::PersonId)
-                .filter(products::Column::Code.eq(package.base.code.as_str()))
-                .filter(products::Column::Year.eq(package.year - 1))
-                .filter(cover_slots::Column::Year.eq(package.year - 1))
-                .filter(cover_slots::Column::PersonId.is_in(chunk.iter().copied()))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            renewing.extend(found);
-        }
-        Ok(renewing)
-    }
-
     /// A family within the actor's scope and its members, in one query. A family not
     /// found or out of scope is answered (and logged) as `family_row` does.
     async fn family_with_members(
@@ -319,13 +296,7 @@ impl Store {
         persons: &[i64],
     ) -> StoreResult<(HashSet<i64>, Vec<(i64, i64)>)> {
         use sea_orm::Condition;
-        let this_year = Condition::all()
-            .add(cover_slots::Column::Year.eq(package.year))
-            .add(cover_slots::Column::ProductId.is_in(package.products().map(|p| p.id)));
-        let last_year = Condition::all()
-            .add(cover_slots::Column::Year.eq(package.year - 1))
-            .add(products::Column::Year.eq(package.year - 1))
-            .add(products::Column::Code.eq(package.base.code.as_str()));
+        let (this_year, last_year) = (held_cover(package), renewal_cover(package));
         let mut renewing = HashSet::new();
         let mut taken = Vec::new();
         for chunk in persons.chunks(500) {
@@ -477,6 +448,24 @@ fn overlapping_cover(package: &Package, members: &[Person], taken: &[(i64, i64)]
             )
         })
         .collect()
+}
+
+/// The cover slots of this year for the package's products: a person holding one is
+/// covered already.
+pub(super) fn held_cover(package: &Package) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(cover_slots::Column::Year.eq(package.year))
+        .add(cover_slots::Column::ProductId.is_in(package.products().map(|p| p.id)))
+}
+
+/// The cover slots of last year under a product with the base product's code (cover slots
+/// joined to their products): a person holding one renews, and the renewal age limits
+/// apply.
+pub(super) fn renewal_cover(package: &Package) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(cover_slots::Column::Year.eq(package.year - 1))
+        .add(products::Column::Year.eq(package.year - 1))
+        .add(products::Column::Code.eq(package.base.code.as_str()))
 }
 
 /// Cover slots joined to their products, no column chosen yet (renewals are found by the

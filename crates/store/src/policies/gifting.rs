@@ -3,9 +3,10 @@
 //! and the preview says beforehand how many it can cover.
 
 use guanai_domain::{Fen, Permission, PovertyStatus, RegionCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
 use serde::Serialize;
 
+use super::batch::{DraftFamily, DraftFamilyRow};
 use super::write::{insert_policies, PolicyDraft};
 use super::{Channel, PolicyStatus};
 use crate::audit::AuditEvent;
@@ -114,8 +115,8 @@ impl Store {
         }
         let source_region =
             RegionCode::parse(&source.region_code).map_err(|e| StoreError::invalid(e.to_string()))?;
-        let mut select =
-            families::Entity::find().filter(actor.scope_condition(families::Column::VillageCode));
+        let mut select = DraftFamily::select(families::Entity::find().select_only())
+            .filter(actor.scope_condition(families::Column::VillageCode));
         match &request.selection {
             GiftSelection::Filter { region, category, poverty } => {
                 if !actor.sees(region) {
@@ -132,7 +133,7 @@ impl Store {
             }
             GiftSelection::Families(_) => {}
         }
-        let selected = match &request.selection {
+        let rows: Vec<DraftFamilyRow> = match &request.selection {
             // A long list is read in chunks: every engine limits the parameters of a query.
             GiftSelection::Families(ids) => {
                 let mut found = Vec::new();
@@ -142,17 +143,21 @@ impl Store {
                             .clone()
                             .filter(families::Column::Id.is_in(chunk.iter().copied()))
                             .order_by_asc(families::Column::Id)
+                            .into_tuple()
                             .all(&self.db)
                             .await?,
                     );
                 }
                 found
             }
-            GiftSelection::Filter { .. } => select.order_by_asc(families::Column::Id).all(&self.db).await?,
+            GiftSelection::Filter { .. } => {
+                select.order_by_asc(families::Column::Id).into_tuple().all(&self.db).await?
+            }
         };
+        let selected: Vec<DraftFamily> = rows.into_iter().map(DraftFamily::from_row).collect();
         // Families outside the source's region are not its to pay for.
         let seen = self.visibility(actor, selected.iter().map(|f| f.id)).await?;
-        let (in_region, mut skipped): (Vec<families::Model>, Vec<GiftSkip>) = {
+        let (in_region, mut skipped): (Vec<DraftFamily>, Vec<GiftSkip>) = {
             let mut keep = Vec::new();
             let mut out = Vec::new();
             for family in selected.iter() {

@@ -18,7 +18,7 @@ mod lifecycle;
 mod payments;
 mod write;
 
-pub(crate) use batch::split_batch;
+pub(crate) use batch::{split_batch, DraftFamily};
 pub use batch::{BatchOutcome, Skipped};
 pub use certificate::{Certificate, PublicCertificate};
 pub use counts::{InsuredCounts, PolicyCounts};

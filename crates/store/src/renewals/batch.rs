@@ -12,16 +12,26 @@ use std::sync::Arc;
 use guanai_domain::funding::{RuleInput, RuleScope};
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 
 use super::{DueQuery, RenewalLink, SeasonSettings};
 use crate::audit::AuditEvent;
 use crate::entities::{families, policies};
-use crate::policies::{insert_policies, split_batch, Channel, PolicyDraft, PolicyStatus, Skipped};
+use crate::policies::{
+    insert_policies, split_batch, Channel, DraftFamily, PolicyDraft, PolicyStatus, Skipped,
+};
 use crate::products::Package;
 use crate::{Actor, Store, StoreError, StoreResult};
+
+/// The family of a policy.
+fn family_of_policy() -> sea_orm::RelationDef {
+    policies::Entity::belongs_to(families::Entity)
+        .from(policies::Column::FamilyId)
+        .to(families::Column::Id)
+        .into()
+}
 
 /// Most skipped families a preview lists (all are counted).
 const SKIPPED_SHOWN: usize = 200;
@@ -78,14 +88,18 @@ struct Plan {
     preview: BatchPreview,
 }
 
+/// A due policy (id, package, village) and its family's columns (`DraftFamilyRow`'s), as
+/// read in one row.
+type DueFamilyRow = (i64, i64, String, i64, String, String, String, String);
+
 /// Due policies grouped by next year's package, with their families.
-type Groups = Vec<(Arc<Package>, Vec<(Previous, families::Model)>)>;
+type Groups = Vec<(Arc<Package>, Vec<(Previous, DraftFamily)>)>;
 
 /// Next year's drafts of one package's families, each family with the policy it renews.
 struct DraftGroup {
     package: Arc<Package>,
     drafts: Vec<PolicyDraft>,
-    by_family: HashMap<i64, (Previous, families::Model)>,
+    by_family: HashMap<i64, (Previous, DraftFamily)>,
 }
 
 struct Drafted {
@@ -206,29 +220,33 @@ impl Store {
             settings: query.settings.clone(),
             ..Default::default()
         };
-        let rows: Vec<(i64, i64, i64, String)> = self
-            .due_select(actor, &due)
-            .await?
-            .select_only()
-            .column(policies::Column::Id)
-            .column(policies::Column::FamilyId)
-            .column(policies::Column::PackageId)
-            .column(policies::Column::VillageCode)
-            .order_by_asc(policies::Column::FamilyId)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        // The due policies with their families (those in the actor's scope) in one read.
+        let rows: Vec<DueFamilyRow> = DraftFamily::select(
+            self.due_select(actor, &due)
+                .await?
+                .select_only()
+                .column(policies::Column::Id)
+                .column(policies::Column::PackageId)
+                .column(policies::Column::VillageCode)
+                .join(JoinType::InnerJoin, family_of_policy())
+                .filter(actor.scope_condition(families::Column::VillageCode)),
+        )
+        .order_by_asc(policies::Column::FamilyId)
+        .into_tuple()
+        .all(&self.db)
+        .await?;
         let mut packages = HashMap::new();
-        for (_, _, package, _) in &rows {
+        for (_, package, ..) in &rows {
             if !packages.contains_key(package) {
                 packages.insert(*package, self.cached_package(*package).await?);
             }
         }
         let next = self.next_packages(packages.values()).await?;
         let today = self.today();
-        let mut by_next: BTreeMap<i64, Vec<(Previous, i64)>> = BTreeMap::new();
-        let mut refused: Vec<(i64, String)> = Vec::new();
-        for (policy, family, package, village) in rows {
+        let mut by_next: BTreeMap<i64, Vec<(Previous, DraftFamily)>> = BTreeMap::new();
+        let mut refused: Vec<(DraftFamily, String)> = Vec::new();
+        for (policy, package, village, id, family_village, category, poverty, head_name) in rows {
+            let family = DraftFamily::from_row((id, family_village, category, poverty, head_name));
             match next.get(&package) {
                 None => {
                     refused.push((family, format!("{}年度的同一方案尚未设立", packages[&package].year + 1)))
@@ -240,33 +258,16 @@ impl Store {
             }
         }
         let mut groups = Vec::new();
-        let mut all_families: HashMap<i64, families::Model> = HashMap::new();
-        let wanted: Vec<i64> =
-            by_next.values().flatten().map(|(_, f)| *f).chain(refused.iter().map(|(f, _)| *f)).collect();
-        for chunk in wanted.chunks(500) {
-            for family in families::Entity::find()
-                .filter(families::Column::Id.is_in(chunk.iter().copied()))
-                .filter(actor.scope_condition(families::Column::VillageCode))
-                .all(&self.db)
-                .await?
-            {
-                all_families.insert(family.id, family);
-            }
+        for (package_id, families) in by_next {
+            groups.push((self.cached_package(package_id).await?, families));
         }
-        for (package_id, policies) in by_next {
-            let package = self.cached_package(package_id).await?;
-            let members: Vec<(Previous, families::Model)> = policies
-                .into_iter()
-                .filter_map(|(policy, family)| all_families.get(&family).map(|f| (policy, f.clone())))
-                .collect();
-            groups.push((package, members));
-        }
-        let seen = self.visibility(actor, refused.iter().map(|(f, _)| *f)).await?;
+        let seen = self.visibility(actor, refused.iter().map(|(f, _)| f.id)).await?;
         let skipped = refused
             .into_iter()
-            .filter_map(|(family, reason)| {
-                let head = &all_families.get(&family)?.head_name;
-                Some(Skipped { family_id: family, head_name: seen.name(family, head), reason })
+            .map(|(family, reason)| Skipped {
+                family_id: family.id,
+                head_name: seen.name(family.id, &family.head_name),
+                reason,
             })
             .collect();
         Ok((groups, skipped))
@@ -285,11 +286,11 @@ impl Store {
         for (order, (package, members)) in groups.into_iter().enumerate() {
             let (store, actor) = (self.clone(), actor.clone());
             tasks.spawn(async move {
-                let families: Vec<families::Model> = members.iter().map(|(_, f)| f.clone()).collect();
+                let (previous, families): (Vec<Previous>, Vec<DraftFamily>) = members.into_iter().unzip();
                 let (drafts, skipped) = store
                     .batch_drafts(&actor, &package, &families, Channel::Staff, PolicyStatus::Submitted)
                     .await?;
-                let by_family = members.into_iter().map(|(previous, f)| (f.id, (previous, f))).collect();
+                let by_family = previous.into_iter().zip(families).map(|(p, f)| (f.id, (p, f))).collect();
                 StoreResult::Ok((order, DraftGroup { package, drafts, by_family }, skipped))
             });
         }
