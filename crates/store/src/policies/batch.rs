@@ -9,7 +9,7 @@ use guanai_domain::families::Relationship;
 use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput, RuleScope};
 use guanai_domain::products::full_years;
 use guanai_domain::{Fen, Permission, RegionCode};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait};
 use serde::Serialize;
 
@@ -82,6 +82,10 @@ struct Member {
     renewing: bool,
 }
 
+/// A [`Member`] as read: id, family, name, birth date, relationship, the policy of a cover
+/// slot it holds this year, and that of last year's slot that makes it a renewal.
+type MemberRow = (i64, i64, String, NaiveDate, String, Option<i64>, Option<i64>);
+
 /// A consent in force: its kind, and the child it is for (guardian consents).
 struct Consent {
     kind: String,
@@ -111,19 +115,22 @@ impl Store {
         let mut consents_by_family: HashMap<i64, Vec<Consent>> = HashMap::new();
         // Each member's cover, asked of the member's own row (two index probes each): a
         // city's batch reads hundreds of thousands of members, and their cover slots as rows
-        // of their own would as many again.
+        // of their own would as many again. Scalar subqueries (a slot's policy, or NULL), not
+        // EXISTS: PostgreSQL may answer an EXISTS of many rows by hashing the whole of
+        // cover_slots for every statement, a cost that grows with the table.
         let of_member = || {
             Expr::col((cover_slots::Entity, cover_slots::Column::PersonId))
                 .equals((persons::Entity, persons::Column::Id))
         };
-        let holds_cover = Query::select()
-            .expr(Expr::val(1))
+        let held = Query::select()
+            .column((cover_slots::Entity, cover_slots::Column::PolicyId))
             .from(cover_slots::Entity)
             .and_where(of_member())
             .cond_where(held_cover(package))
+            .limit(1)
             .to_owned();
-        let renews = Query::select()
-            .expr(Expr::val(1))
+        let renewed = Query::select()
+            .column((cover_slots::Entity, cover_slots::Column::PolicyId))
             .from(cover_slots::Entity)
             .inner_join(
                 products::Entity,
@@ -132,31 +139,35 @@ impl Store {
             )
             .and_where(of_member())
             .cond_where(renewal_cover(package))
+            .limit(1)
             .to_owned();
+        let scalar = |select: &SelectStatement| {
+            SimpleExpr::SubQuery(None, Box::new(select.clone().into_sub_query_statement()))
+        };
         // Only the columns a draft needs.
         for chunk in family_ids.chunks(500) {
-            let rows: Vec<(i64, i64, String, NaiveDate, String, bool, bool)> = persons::Entity::find()
+            let rows: Vec<MemberRow> = persons::Entity::find()
                 .select_only()
                 .column(persons::Column::Id)
                 .column(persons::Column::FamilyId)
                 .column(persons::Column::Name)
                 .column(persons::Column::BirthDate)
                 .column(persons::Column::Relationship)
-                .column_as(Expr::exists(holds_cover.clone()), "holds_cover")
-                .column_as(Expr::exists(renews.clone()), "renewing")
+                .column_as(scalar(&held), "held_by")
+                .column_as(scalar(&renewed), "renewed_from")
                 .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
                 .filter(persons::Column::Active.eq(true))
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            for (id, family_id, name, birth_date, relationship, holds_cover, renewing) in rows {
+            for (id, family_id, name, birth_date, relationship, held_by, renewed_from) in rows {
                 members.entry(family_id).or_default().push(Member {
                     id,
                     name,
                     birth_date,
                     relationship,
-                    holds_cover,
-                    renewing,
+                    holds_cover: held_by.is_some(),
+                    renewing: renewed_from.is_some(),
                 });
             }
             let rows: Vec<(i64, String, Option<i64>)> = consents::Entity::find()
