@@ -9,16 +9,18 @@ use guanai_domain::families::Relationship;
 use guanai_domain::funding::{split_premium, FamilyFacts, RuleInput, RuleScope};
 use guanai_domain::products::full_years;
 use guanai_domain::{Fen, Permission, RegionCode};
-use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait};
+use sea_orm::sea_query::{Expr, SelectStatement, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, TransactionTrait,
+};
 use serde::Serialize;
 
-use super::enrol::{held_cover, renewal_cover};
+use super::enrol::{held_cover, renewal_cover, slots_with_products};
 use super::write::{insert_policies, PolicyDraft};
 use super::{Channel, PolicyStatus};
 use crate::audit::AuditEvent;
 use crate::consents::ConsentKind;
-use crate::entities::{consents, cover_slots, families, persons, products};
+use crate::entities::{consents, cover_slots, families, persons};
 use crate::products::Package;
 use crate::{Actor, Store, StoreError, StoreResult};
 
@@ -122,25 +124,19 @@ impl Store {
             Expr::col((cover_slots::Entity, cover_slots::Column::PersonId))
                 .equals((persons::Entity, persons::Column::Id))
         };
-        let held = Query::select()
-            .column((cover_slots::Entity, cover_slots::Column::PolicyId))
-            .from(cover_slots::Entity)
-            .and_where(of_member())
-            .cond_where(held_cover(package))
+        let held = cover_slots::Entity::find()
+            .select_only()
+            .column(cover_slots::Column::PolicyId)
+            .filter(of_member())
+            .filter(held_cover(package))
             .limit(1)
-            .to_owned();
-        let renewed = Query::select()
-            .column((cover_slots::Entity, cover_slots::Column::PolicyId))
-            .from(cover_slots::Entity)
-            .inner_join(
-                products::Entity,
-                Expr::col((products::Entity, products::Column::Id))
-                    .equals((cover_slots::Entity, cover_slots::Column::ProductId)),
-            )
-            .and_where(of_member())
-            .cond_where(renewal_cover(package))
+            .into_query();
+        let renewed = slots_with_products()
+            .column(cover_slots::Column::PolicyId)
+            .filter(of_member())
+            .filter(renewal_cover(package))
             .limit(1)
-            .to_owned();
+            .into_query();
         let scalar = |select: &SelectStatement| {
             SimpleExpr::SubQuery(None, Box::new(select.clone().into_sub_query_statement()))
         };

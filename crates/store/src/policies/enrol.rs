@@ -470,7 +470,7 @@ pub(super) fn renewal_cover(package: &Package) -> sea_orm::Condition {
 
 /// Cover slots joined to their products, no column chosen yet (renewals are found by the
 /// product's code and year).
-fn slots_with_products() -> sea_orm::Select<cover_slots::Entity> {
+pub(super) fn slots_with_products() -> sea_orm::Select<cover_slots::Entity> {
     cover_slots::Entity::find().select_only().join(
         JoinType::InnerJoin,
         cover_slots::Entity::belongs_to(products::Entity)
