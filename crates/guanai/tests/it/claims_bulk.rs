@@ -14,8 +14,7 @@ use crate::util::TestApp;
 
 #[tokio::test]
 async fn bulk_claims_spread_over_the_years_keep_their_clocks_and_are_written_once() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 200, 5).await.unwrap();
+    let app = TestApp::demo_populated(200, 5).await;
     set_day(&app, date(2026, 11, 30));
     let system = app.system();
     let every = ClaimQuery { per_page: 1_000, ..Default::default() };

@@ -20,10 +20,14 @@ pub async fn guanai(db: &TestDb, args: &[&str]) -> anyhow::Result<std::process::
     run(Cli::try_parse_from(argv)?).await
 }
 
+/// The demo with a few households.
+const DEMO_FEW: [&str; 3] = ["demo", "--households", "20"];
+
 #[tokio::test]
 async fn migrate_is_repeatable_and_keeps_data() {
     let db = TestDb::new().await;
-    guanai(&db, &["demo"]).await.unwrap();
+    // A few households are data enough to keep; the default 2,000 take minutes on a server.
+    guanai(&db, &DEMO_FEW).await.unwrap();
     let store = guanai_store::Store::connect(&db.target(), db.keys()).await.unwrap();
     let users = store.users().count_users().await.unwrap();
     assert_eq!(users, 8);
@@ -32,14 +36,15 @@ async fn migrate_is_repeatable_and_keeps_data() {
     assert_eq!(store.users().count_users().await.unwrap(), users);
     assert_eq!(store.applied_migrations().await.unwrap(), guanai_store::Store::known_migrations());
     // The demo is idempotent too.
-    guanai(&db, &["demo"]).await.unwrap();
+    guanai(&db, &DEMO_FEW).await.unwrap();
     assert_eq!(store.users().count_users().await.unwrap(), users);
 }
 
 #[tokio::test]
 async fn user_add_checks_everything_and_refuses_a_duplicate() {
     let db = TestDb::new().await;
-    guanai(&db, &["demo"]).await.unwrap();
+    // The city's regions and users; no households.
+    guanai(&db, &["demo", "--households", "0"]).await.unwrap();
     let add = |name: &'static str, role: &'static str, region: &'static str| {
         vec!["user", "add", "--username", name, "--name", "测试", "--role", role, "--region", region]
     };
@@ -84,7 +89,7 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
         assert!(format!("{err:#}").contains("pg_dump"));
         return;
     }
-    guanai(&db, &["demo"]).await.unwrap();
+    guanai(&db, &DEMO_FEW).await.unwrap();
     let copy = db.dir().join("copy.db");
     guanai(&db, &["backup", copy.to_str().unwrap()]).await.unwrap();
     let restored =

@@ -114,7 +114,7 @@ async fn the_demo_is_in_season_on_any_day() {
     for (date, county) in [((2026, 12, 1), "360821"), ((2027, 6, 15), "360824")] {
         let day = chrono::NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap();
         let app = TestApp::demo_at(guanai_domain::Clock::fixed_in_china(day, 10, 0)).await;
-        guanai::demo::populate(&app.store, 1_000, 7).await.unwrap();
+        guanai::demo::populate(&app.store, 600, 7).await.unwrap();
         let system = app.system();
         let region = Some(RegionCode::parse(county).unwrap());
         let due = |open| DueQuery { region: region.clone(), open, per_page: 10, ..Default::default() };

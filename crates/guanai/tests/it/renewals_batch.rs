@@ -378,8 +378,7 @@ async fn every_figure_of_the_rate_table_agrees_with_a_direct_count_of_policies()
 
 #[tokio::test]
 async fn the_demo_links_its_history_and_gives_the_agents_their_lapsed_families() {
-    let app = crate::util::TestApp::demo().await;
-    guanai::demo::populate(&app.store, 400, 5).await.unwrap();
+    let app = crate::util::TestApp::demo_populated(400, 5).await;
     let system = app.system();
     let rates = app.store.renewals().renewal_rates(&system, 2024).await.unwrap();
     let rate = rates.total.household_rate.unwrap();

@@ -201,8 +201,7 @@ async fn mark_everything(app: &TestApp) {
 
 #[tokio::test]
 async fn every_figure_of_every_report_agrees_with_a_direct_count() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 600, 11).await.unwrap();
+    let app = TestApp::demo_populated(600, 11).await;
     let raw = raw(&app).await;
     // The summary as the demo left it (refreshed), then everything marked and counted
     // live, then refreshed again: the same figures each time.
@@ -298,8 +297,7 @@ async fn a_report_taken_while_enrolments_arrive_stays_exact() {
     use guanai_domain::families::Relationship;
     use guanai_domain::{PovertyStatus, Role};
     use guanai_store::policies::{Channel, EnrolRequest};
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 200, 5).await.unwrap();
+    let app = TestApp::demo_populated(200, 5).await;
     let system = app.system();
     let insurer = system.clone().acting_as(Role::InsurerCity);
     let mut families = Vec::new();
@@ -368,8 +366,7 @@ async fn a_report_taken_while_enrolments_arrive_stays_exact() {
 #[tokio::test]
 async fn the_summary_follows_every_change_to_its_rows() {
     use guanai_domain::Role;
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 300, 7).await.unwrap();
+    let app = TestApp::demo_populated(300, 7).await;
     let before = raw(&app).await;
     let system = app.system();
     // An underwritten policy of 2026 cancelled.

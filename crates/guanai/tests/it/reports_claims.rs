@@ -67,8 +67,7 @@ fn counted(m: &CountyMeasures) -> Counted {
 
 #[tokio::test]
 async fn every_claim_figure_agrees_with_a_direct_count_year_on_year() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 600, 11).await.unwrap();
+    let app = TestApp::demo_populated(600, 11).await;
     let system = app.system();
     let raw = raw(&app).await;
     let claims = raw_claims(&app).await;
@@ -137,8 +136,7 @@ async fn every_claim_figure_agrees_with_a_direct_count_year_on_year() {
 
 #[tokio::test]
 async fn a_person_on_two_policies_of_a_year_is_counted_once() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 120, 7).await.unwrap();
+    let app = TestApp::demo_populated(120, 7).await;
     let system = app.system();
     let insurer = system.clone().acting_as(Role::InsurerCity);
     let query =
@@ -213,8 +211,7 @@ async fn a_person_on_two_policies_of_a_year_is_counted_once() {
 
 #[tokio::test]
 async fn the_claims_report_shows_its_figures_exports_them_and_the_dashboards_carry_them() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 300, 3).await.unwrap();
+    let app = TestApp::demo_populated(300, 3).await;
     let system = app.system();
     let report = app.store.reports().claims(&system, None, 2026).await.unwrap();
     let total = &report.this_year().unwrap().total;
@@ -282,8 +279,7 @@ async fn the_claims_report_shows_its_figures_exports_them_and_the_dashboards_car
 
 #[tokio::test]
 async fn every_year_since_2021_agrees_with_a_direct_count() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 400, 5).await.unwrap();
+    let app = TestApp::demo_populated(400, 5).await;
     let system = app.system();
     let raw = raw(&app).await;
     for region in ["3608", "360802"] {

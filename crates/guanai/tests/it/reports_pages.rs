@@ -197,8 +197,7 @@ async fn targets_import_from_xlsx_all_or_nothing_and_once() {
 
 #[tokio::test]
 async fn the_coverage_report_exports_what_it_shows_and_leads_to_the_rows_behind() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 300, 3).await.unwrap();
+    let app = TestApp::demo_populated(300, 3).await;
     let city = app.login("demo.city").await;
     let page = app.get(&city, "/reports?year=2026").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -262,8 +261,7 @@ async fn the_coverage_report_exports_what_it_shows_and_leads_to_the_rows_behind(
 
 #[tokio::test]
 async fn the_bulletin_reads_as_a_bulletin_and_its_docx_opens() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 300, 3).await.unwrap();
+    let app = TestApp::demo_populated(300, 3).await;
     let city = app.login("demo.city").await;
     app.post_form(&city, "/targets", &[("year", "2026"), ("h_360802", "1"), ("h_360803", "1000000")]).await;
     let page = app.get(&city, "/reports/bulletin?year=2026").await;
@@ -291,8 +289,7 @@ async fn the_bulletin_reads_as_a_bulletin_and_its_docx_opens() {
 
 #[tokio::test]
 async fn each_role_sees_its_own_dashboard_and_nothing_beyond_its_scope() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 300, 3).await.unwrap();
+    let app = TestApp::demo_populated(300, 3).await;
     let system = app.system();
     let total = app
         .store

@@ -29,8 +29,7 @@ async fn insure_new_family(app: &TestApp, seq: u32) {
 
 #[tokio::test]
 async fn a_refresh_overtaken_by_another_writes_nothing() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 200, 5).await.unwrap();
+    let app = TestApp::demo_populated(200, 5).await;
     let reports = app.store.reports();
     reports.refresh_whole_summary().await.unwrap();
     insure_new_family(&app, 1).await;
@@ -51,8 +50,7 @@ async fn a_refresh_overtaken_by_another_writes_nothing() {
 
 #[tokio::test]
 async fn refreshers_racing_each_other_and_enrolments_leave_an_exact_summary() {
-    let app = TestApp::demo().await;
-    guanai::demo::populate(&app.store, 200, 6).await.unwrap();
+    let app = TestApp::demo_populated(200, 6).await;
     let reports = app.store.reports();
     reports.refresh_whole_summary().await.unwrap();
     let done = std::sync::atomic::AtomicBool::new(false);

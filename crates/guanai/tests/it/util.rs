@@ -89,15 +89,19 @@ async fn demo_database(clock: guanai_domain::Clock) -> (TestDb, Store, HashMap<S
     (db, store, passwords)
 }
 
-/// The demo city set up on the test day, once per test process; each test that takes the
-/// demo on that day gets a copy (`TestApp::demo_with`). Migrations and the set-up take
-/// seconds on PostgreSQL and MariaDB, mostly DDL; a copy takes a fraction. Every copy shares
-/// the template's key and demo passwords.
+/// The demo city set up on the test day, once per test process and per population; each
+/// test that takes the demo on that day gets a copy (`TestApp::demo_with`,
+/// `TestApp::demo_populated`). Migrations and the set-up take seconds on PostgreSQL and
+/// MariaDB, mostly DDL, and a population of a few hundred households tens of seconds in the
+/// test profile; a copy takes a fraction. Every copy shares its template's key and demo
+/// passwords, and gets its own copy of the template's files.
 struct DemoTemplate {
     /// The SQLite file, or the database's name on the test server.
     source: TemplateSource,
     key_hex: String,
     passwords: HashMap<String, String>,
+    /// The template's folder, kept as long as the process: its SQLite file and its files.
+    dir: std::path::PathBuf,
 }
 
 enum TemplateSource {
@@ -105,26 +109,51 @@ enum TemplateSource {
     Server { base: String, name: String },
 }
 
-static DEMO_TEMPLATE: std::sync::OnceLock<DemoTemplate> = std::sync::OnceLock::new();
+/// Which demo a template holds: the set-up alone, or populated with `households` made-up
+/// households from `seed` (`guanai::demo::populate`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Population {
+    households: usize,
+    seed: u64,
+}
+
+type Templates = HashMap<Option<Population>, &'static std::sync::OnceLock<DemoTemplate>>;
+static DEMO_TEMPLATES: std::sync::Mutex<Option<Templates>> = std::sync::Mutex::new(None);
 
 impl DemoTemplate {
-    /// The process's template, built by the first test that asks (the others wait).
-    fn get() -> &'static DemoTemplate {
-        DEMO_TEMPLATE.get_or_init(|| {
+    /// The process's template for `population`, built by the first test that asks (the others
+    /// wait; templates of other populations are built meanwhile).
+    fn get(population: Option<Population>) -> &'static DemoTemplate {
+        let once = *DEMO_TEMPLATES
+            .lock()
+            .expect("the templates' lock")
+            .get_or_insert_with(HashMap::new)
+            .entry(population)
+            .or_insert_with(|| Box::leak(Box::default()));
+        once.get_or_init(|| {
             // Built on a runtime of its own: the asking test's runtime may end before others
             // use the template, and nothing of the template's store may outlive this build.
-            std::thread::spawn(|| {
+            std::thread::spawn(move || {
                 let runtime =
                     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-                runtime.block_on(DemoTemplate::build())
+                runtime.block_on(DemoTemplate::build(population))
             })
             .join()
             .expect("the demo template was built")
         })
     }
 
-    async fn build() -> DemoTemplate {
-        let (db, store, passwords) = demo_database(test_day_clock()).await;
+    async fn build(population: Option<Population>) -> DemoTemplate {
+        let (db, store, passwords) = match population {
+            None => demo_database(test_day_clock()).await,
+            Some(Population { households, seed }) => {
+                let base = DemoTemplate::get(None);
+                let db = base.copy().await;
+                let store = db.store_on(test_day_clock()).await;
+                guanai::demo::populate(&store, households, seed).await.expect("demo population");
+                (db, store, base.passwords.clone())
+            }
+        };
         // Closed, so that SQLite's file is whole and nobody is connected to the server's.
         store.close().await.expect("close the template's store");
         let base = std::env::var("GUANAI_TEST_DATABASE_URL").unwrap_or_default();
@@ -134,10 +163,10 @@ impl DemoTemplate {
             let name = db.url.split('?').next().and_then(|u| u.rsplit('/').next()).expect("a database name");
             TemplateSource::Server { base, name: name.to_owned() }
         };
-        let key_hex = db.key_hex.clone();
+        let (key_hex, dir) = (db.key_hex.clone(), db.dir().to_owned());
         // The template's folder lives as long as the process.
         std::mem::forget(db);
-        DemoTemplate { source, key_hex, passwords }
+        DemoTemplate { source, key_hex, passwords, dir }
     }
 
     async fn copy(&self) -> TestDb {
@@ -153,7 +182,24 @@ impl DemoTemplate {
                 guanai_store::copy_database(base, name, &copy).await.expect("copy the template database")
             }
         };
-        TestDb { url, key_hex: self.key_hex.clone(), _dir: dir }
+        let db = TestDb { url, key_hex: self.key_hex.clone(), _dir: dir };
+        copy_folder(&self.dir.join("files"), &db.files_dir());
+        db
+    }
+}
+
+/// Copies `from` and everything under it to `to`, if `from` exists.
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(from) else { return };
+    std::fs::create_dir_all(to).expect("a folder for the copy");
+    for entry in entries {
+        let entry = entry.expect("a folder entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("an entry's type").is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a template's file");
+        }
     }
 }
 
@@ -234,10 +280,20 @@ impl TestApp {
     /// `DemoTemplate`): the same database `demo_with_clock` would build, in a fraction of
     /// the time on a server.
     pub async fn demo_with(config: WebConfig) -> TestApp {
-        let template = DemoTemplate::get();
+        let template = DemoTemplate::get(None);
         let db = template.copy().await;
         let store = db.store_on(test_day_clock()).await;
         Self::serving(db, store, config, template.passwords.clone())
+    }
+
+    /// The demo city on the test day with `households` made-up households from `seed`, as
+    /// `guanai::demo::populate` makes them: a copy of the process's template of that
+    /// population, built once for every test that asks for the same.
+    pub async fn demo_populated(households: usize, seed: u64) -> TestApp {
+        let template = DemoTemplate::get(Some(Population { households, seed }));
+        let db = template.copy().await;
+        let store = db.store_on(test_day_clock()).await;
+        Self::serving(db, store, test_config(), template.passwords.clone())
     }
 
     /// The demo city on a clock of the test's choosing (`Clock::fixed_in_china`); the test
@@ -255,7 +311,7 @@ impl TestApp {
     /// The demo city on the test day (a copy of the template) keeping its files' blobs in
     /// `bucket`; uploads are spooled to the test's folder.
     pub async fn demo_in_bucket(bucket: Bucket) -> TestApp {
-        let template = DemoTemplate::get();
+        let template = DemoTemplate::get(None);
         let db = template.copy().await;
         let store = db.store_in_bucket(bucket).await;
         Self::serving(db, store, test_config(), template.passwords.clone())
