@@ -106,19 +106,30 @@ impl PopulateReport {
 /// current year's. Deterministic for a seed.
 pub async fn populate(store: &Store, households: usize, seed: u64) -> anyhow::Result<PopulateReport> {
     let report = populate_years(store, households, seed, history::FIRST_YEAR..=catalog::DEMO_YEAR).await?;
+    // Each later phase's time is logged: at city scale they take minutes together.
+    let mut phase = std::time::Instant::now();
+    let mut done = |what: &str| {
+        tracing::info!(seconds = phase.elapsed().as_secs_f64(), "demo: {what}");
+        phase = std::time::Instant::now();
+    };
     // The summary brought up to date before the claims read county figures: with every
     // village still marked, each such read costs seconds at city scale.
     store.reports().refresh_whole_summary().await?;
+    done("summary brought up to date");
     claims::demo_claims(store, &Actor::system(demo_city().city), seed, history::FIRST_YEAR).await?;
+    done("claims made");
     // The association's year registers two families of its own for the attributed
     // enrolments: none in a demo asked for no households (regions and users only).
     if households > 0 {
         association::populate(store).await?;
     }
     targets::set_targets(store, &demo_city().city).await?;
+    done("association's year and targets");
     renewals::renewal_history(store, &Actor::system(demo_city().city), households > 0).await?;
+    done("renewal season");
     // The reports' summary brought up to date, as a server's refresher would.
     store.reports().refresh_whole_summary().await?;
+    done("summary brought up to date again");
     Ok(report)
 }
 
