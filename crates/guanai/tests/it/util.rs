@@ -118,7 +118,8 @@ struct Population {
 }
 
 type Templates = HashMap<Option<Population>, &'static std::sync::OnceLock<DemoTemplate>>;
-static DEMO_TEMPLATES: std::sync::Mutex<Option<Templates>> = std::sync::Mutex::new(None);
+static DEMO_TEMPLATES: std::sync::LazyLock<std::sync::Mutex<Templates>> =
+    std::sync::LazyLock::new(Default::default);
 
 impl DemoTemplate {
     /// The process's template for `population`, built by the first test that asks (the others
@@ -127,7 +128,6 @@ impl DemoTemplate {
         let once = *DEMO_TEMPLATES
             .lock()
             .expect("the templates' lock")
-            .get_or_insert_with(HashMap::new)
             .entry(population)
             .or_insert_with(|| Box::leak(Box::default()));
         once.get_or_init(|| {
@@ -280,20 +280,21 @@ impl TestApp {
     /// `DemoTemplate`): the same database `demo_with_clock` would build, in a fraction of
     /// the time on a server.
     pub async fn demo_with(config: WebConfig) -> TestApp {
-        let template = DemoTemplate::get(None);
-        let db = template.copy().await;
-        let store = db.store_on(test_day_clock()).await;
-        Self::serving(db, store, config, template.passwords.clone())
+        Self::copy_of_template(None, config).await
     }
 
     /// The demo city on the test day with `households` made-up households from `seed`, as
     /// `guanai::demo::populate` makes them: a copy of the process's template of that
     /// population, built once for every test that asks for the same.
     pub async fn demo_populated(households: usize, seed: u64) -> TestApp {
-        let template = DemoTemplate::get(Some(Population { households, seed }));
+        Self::copy_of_template(Some(Population { households, seed }), test_config()).await
+    }
+
+    async fn copy_of_template(population: Option<Population>, config: WebConfig) -> TestApp {
+        let template = DemoTemplate::get(population);
         let db = template.copy().await;
         let store = db.store_on(test_day_clock()).await;
-        Self::serving(db, store, test_config(), template.passwords.clone())
+        Self::serving(db, store, config, template.passwords.clone())
     }
 
     /// The demo city on a clock of the test's choosing (`Clock::fixed_in_china`); the test
