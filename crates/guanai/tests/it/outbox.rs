@@ -279,6 +279,39 @@ async fn a_failed_message_is_tried_again_after_a_back_off_then_given_up() {
     );
 }
 
+/// Claims up to `limit` messages as `token` at 10:`minutes`:30 on 1 August 2027.
+async fn claim_at(s: &Season, minutes: i64, token: &str, limit: u64) -> Vec<Outgoing> {
+    let ten = guanai_domain::Clock::fixed_in_china(day(2027, 8, 1), 10, 0).now();
+    assert!(s.app.store.clock().set(ten + chrono::TimeDelta::seconds(minutes * 60 + 30)));
+    s.app.store.outbox().claim(token, limit, &OutboxSettings::default()).await.unwrap()
+}
+
+fn ids(messages: &[Outgoing]) -> Vec<i64> {
+    messages.iter().map(|m| m.id).collect()
+}
+
+#[tokio::test]
+async fn a_message_whose_sender_died_is_claimed_again_in_its_turn_among_the_queued_ones() {
+    let (s, _) = due_families(3).await;
+    assert_eq!(remind(&s).await, 3, "all three due from 10:00");
+    // A sender claims the first message at 10:00:30 and dies: the message is held until
+    // its lease runs out (10 minutes, at 10:10:30).
+    let died = ids(&claim_at(&s, 0, "died", 1).await);
+    // At 10:10:30 the other two come first (due since 10:00); the second fails and is
+    // queued again after a minute's back-off, due at 10:11:30.
+    let failed = claim_at(&s, 10, "a", 1).await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].id > died[0], "in the order they are due, then by id");
+    s.app.store.outbox().report("a", &failed[0], Err("网关繁忙".to_owned())).await.unwrap();
+    let third = ids(&claim_at(&s, 10, "b", 1).await);
+    assert!(third[0] > failed[0].id);
+    // At 10:12:30 the dead sender's message (claimable since 10:10:30) comes before the
+    // failed one (queued, due since 10:11:30): the order is the time due, whatever the state.
+    assert_eq!(ids(&claim_at(&s, 12, "c", 1).await), died);
+    assert_eq!(ids(&claim_at(&s, 12, "c", 5).await), ids(&failed));
+    assert!(claim_at(&s, 12, "d", 5).await.is_empty(), "each held by one sender");
+}
+
 #[tokio::test]
 async fn the_http_gateway_sender_posts_signed_requests_and_records_a_refusal() {
     use axum::body::Bytes;

@@ -28,6 +28,7 @@ mod m20261211_000026_report_summary;
 mod m20261212_000027_report_grains;
 mod m20261213_000028_refresh_generation;
 mod m20261214_000029_policies_family_index;
+mod m20261215_000030_outbox_claim_index;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000027_report_grains::Migration),
             Box::new(m20261213_000028_refresh_generation::Migration),
             Box::new(m20261214_000029_policies_family_index::Migration),
+            Box::new(m20261215_000030_outbox_claim_index::Migration),
         ]
     }
 }

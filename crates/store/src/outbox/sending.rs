@@ -1,6 +1,7 @@
 //! The sender's side of the outbox: claiming a batch of due messages (one conditional
 //! UPDATE, so a message is held by one sender at a time) and reporting it sent or failed.
 
+use chrono::{DateTime, Utc};
 use guanai_domain::outbox::{retry_delay, templates, MessageState, MAX_ATTEMPTS};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -8,6 +9,10 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use super::{cancel_renewed_reminders, china, OutboxSettings, Outgoing};
 use crate::entities::{message_opt_outs, outbox};
 use crate::StoreResult;
+
+/// The states a sender may claim a message in: queued, or held by a sender whose lease ran
+/// out (`next_attempt_at` is the lease's end).
+const CLAIMABLE: [MessageState; 2] = [MessageState::Queued, MessageState::Sending];
 
 impl crate::handles::Outbox<'_> {
     /// Claims up to `limit` due messages for the sender `token` (nothing in the quiet
@@ -24,19 +29,30 @@ impl crate::handles::Outbox<'_> {
         }
         let claimable = || {
             Condition::all()
-                .add(outbox::Column::State.is_in([MessageState::Queued.code(), MessageState::Sending.code()]))
+                .add(outbox::Column::State.is_in(CLAIMABLE.map(|state| state.code())))
                 .add(outbox::Column::NextAttemptAt.lte(now))
         };
-        let ids: Vec<i64> = outbox::Entity::find()
-            .select_only()
-            .column(outbox::Column::Id)
-            .filter(claimable())
-            .order_by_asc(outbox::Column::NextAttemptAt)
-            .order_by_asc(outbox::Column::Id)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        // The first `limit` due messages of each claimable state, in the index's order
+        // (`idx_outbox_state_next_id`), then the first `limit` of both: one read of both
+        // states at once would sort every due message, once per batch.
+        let mut due: Vec<(DateTime<Utc>, i64)> = Vec::new();
+        for state in CLAIMABLE {
+            let first: Vec<(DateTime<Utc>, i64)> = outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::NextAttemptAt)
+                .column(outbox::Column::Id)
+                .filter(outbox::Column::State.eq(state.code()))
+                .filter(outbox::Column::NextAttemptAt.lte(now))
+                .order_by_asc(outbox::Column::NextAttemptAt)
+                .order_by_asc(outbox::Column::Id)
+                .limit(limit)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            due.extend(first);
+        }
+        due.sort_unstable();
+        let ids: Vec<i64> = due.into_iter().take(limit as usize).map(|(_, id)| id).collect();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
