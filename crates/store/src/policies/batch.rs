@@ -11,7 +11,8 @@ use guanai_domain::products::full_years;
 use guanai_domain::{Fen, Permission, RegionCode};
 use sea_orm::sea_query::{Expr, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -113,8 +114,6 @@ impl Store {
     ) -> StoreResult<(Vec<PolicyDraft>, Vec<Skipped>)> {
         let family_ids: Vec<i64> = selected.iter().map(|f| f.id).collect();
         let seen = self.visibility(actor, family_ids.iter().copied()).await?;
-        let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
-        let mut consents_by_family: HashMap<i64, Vec<Consent>> = HashMap::new();
         // Each member's cover, asked of the member's own row (two index probes each): a
         // city's batch reads hundreds of thousands of members, and their cover slots as rows
         // of their own would as many again. Scalar subqueries (a slot's policy, or NULL), not
@@ -137,49 +136,20 @@ impl Store {
             .filter(renewal_cover(package))
             .limit(1)
             .into_query();
-        let scalar = |select: &SelectStatement| {
-            SimpleExpr::SubQuery(None, Box::new(select.clone().into_sub_query_statement()))
+        let (members, consents_by_family) = if self.engine == crate::Engine::Postgres {
+            // The tables these reads probe grow with every chunk a batch writes (a city's
+            // enrolment fills cover_slots from empty). PostgreSQL kept a generic plan made
+            // for the first chunks for the rest of the connection's life: a chunk took 25 s
+            // once the table held a quarter of a million slots, where a plan made for the
+            // table as it was took 5 ms. Each read is planned for the tables as they are.
+            let txn = self.db.begin().await?;
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+            let read = members_and_consents(&txn, &family_ids, &held, &renewed).await?;
+            txn.commit().await?;
+            read
+        } else {
+            members_and_consents(&self.db, &family_ids, &held, &renewed).await?
         };
-        // Only the columns a draft needs.
-        for chunk in family_ids.chunks(500) {
-            let rows: Vec<MemberRow> = persons::Entity::find()
-                .select_only()
-                .column(persons::Column::Id)
-                .column(persons::Column::FamilyId)
-                .column(persons::Column::Name)
-                .column(persons::Column::BirthDate)
-                .column(persons::Column::Relationship)
-                .column_as(scalar(&held), "held_by")
-                .column_as(scalar(&renewed), "renewed_from")
-                .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
-                .filter(persons::Column::Active.eq(true))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for (id, family_id, name, birth_date, relationship, held_by, renewed_from) in rows {
-                members.entry(family_id).or_default().push(Member {
-                    id,
-                    name,
-                    birth_date,
-                    relationship,
-                    holds_cover: held_by.is_some(),
-                    renewing: renewed_from.is_some(),
-                });
-            }
-            let rows: Vec<(i64, String, Option<i64>)> = consents::Entity::find()
-                .select_only()
-                .column(consents::Column::FamilyId)
-                .column(consents::Column::Kind)
-                .column(consents::Column::PersonId)
-                .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
-                .filter(consents::Column::WithdrawnAt.is_null())
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for (family_id, kind, person_id) in rows {
-                consents_by_family.entry(family_id).or_default().push(Consent { kind, person_id });
-            }
-        }
         let today = self.today();
         let start = package.enrolment_start(today)?;
         let mut skipped = Vec::new();
@@ -371,4 +341,60 @@ fn family_draft(
         products,
         funding: Vec::new(),
     })
+}
+
+/// The active members of `family_ids`, each with its cover (`held` and `renewed`: a slot's
+/// policy or none), and the consents in force, read in `db`, 500 families a statement.
+async fn members_and_consents(
+    db: &impl ConnectionTrait,
+    family_ids: &[i64],
+    held: &SelectStatement,
+    renewed: &SelectStatement,
+) -> StoreResult<(HashMap<i64, Vec<Member>>, HashMap<i64, Vec<Consent>>)> {
+    let mut members: HashMap<i64, Vec<Member>> = HashMap::new();
+    let mut consents_by_family: HashMap<i64, Vec<Consent>> = HashMap::new();
+    let scalar = |select: &SelectStatement| {
+        SimpleExpr::SubQuery(None, Box::new(select.clone().into_sub_query_statement()))
+    };
+    // Only the columns a draft needs.
+    for chunk in family_ids.chunks(500) {
+        let rows: Vec<MemberRow> = persons::Entity::find()
+            .select_only()
+            .column(persons::Column::Id)
+            .column(persons::Column::FamilyId)
+            .column(persons::Column::Name)
+            .column(persons::Column::BirthDate)
+            .column(persons::Column::Relationship)
+            .column_as(scalar(held), "held_by")
+            .column_as(scalar(renewed), "renewed_from")
+            .filter(persons::Column::FamilyId.is_in(chunk.iter().copied()))
+            .filter(persons::Column::Active.eq(true))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, family_id, name, birth_date, relationship, held_by, renewed_from) in rows {
+            members.entry(family_id).or_default().push(Member {
+                id,
+                name,
+                birth_date,
+                relationship,
+                holds_cover: held_by.is_some(),
+                renewing: renewed_from.is_some(),
+            });
+        }
+        let rows: Vec<(i64, String, Option<i64>)> = consents::Entity::find()
+            .select_only()
+            .column(consents::Column::FamilyId)
+            .column(consents::Column::Kind)
+            .column(consents::Column::PersonId)
+            .filter(consents::Column::FamilyId.is_in(chunk.iter().copied()))
+            .filter(consents::Column::WithdrawnAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (family_id, kind, person_id) in rows {
+            consents_by_family.entry(family_id).or_default().push(Consent { kind, person_id });
+        }
+    }
+    Ok((members, consents_by_family))
 }
