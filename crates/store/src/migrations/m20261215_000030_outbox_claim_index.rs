@@ -21,34 +21,25 @@ enum Outbox {
 const OLD: &str = "idx_outbox_state_next";
 const NEW: &str = "idx_outbox_state_next_id";
 
+/// The claim's index: by state and next attempt, and by id where `with_id`.
+fn claim_index(name: &str, with_id: bool) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(Outbox::Table).col(Outbox::State).col(Outbox::NextAttemptAt);
+    if with_id {
+        index.col(Outbox::Id);
+    }
+    index.to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name(NEW)
-                    .table(Outbox::Table)
-                    .col(Outbox::State)
-                    .col(Outbox::NextAttemptAt)
-                    .col(Outbox::Id)
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_index(claim_index(NEW, true)).await?;
         manager.drop_index(Index::drop().name(OLD).table(Outbox::Table).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_index(
-                Index::create()
-                    .name(OLD)
-                    .table(Outbox::Table)
-                    .col(Outbox::State)
-                    .col(Outbox::NextAttemptAt)
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_index(claim_index(OLD, false)).await?;
         manager.drop_index(Index::drop().name(NEW).table(Outbox::Table).to_owned()).await
     }
 }

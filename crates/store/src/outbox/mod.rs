@@ -136,14 +136,11 @@ impl crate::handles::Outbox<'_> {
         let now = self.clock().now();
         let turn = self.write_gate.turn().await;
         let txn = self.db.begin().await?;
-        if self.engine == crate::Engine::Postgres {
-            // The outbox grows by a season's reminders inside this one transaction, and each
-            // chunk asks which of its keys are there already. PostgreSQL would keep the
-            // generic plan it made while the outbox looked empty, a sequential scan, for the
-            // rest of the transaction (0.4 s a chunk, 77 s for a city); each execution is
-            // planned for the outbox as it is instead.
-            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
-        }
+        // The outbox grows by a season's reminders inside this one transaction, and each
+        // chunk asks which of its keys are there already. PostgreSQL kept the generic plan it
+        // made while the outbox looked empty, a sequential scan, for the rest of the
+        // transaction (0.4 s a chunk, 77 s for a city).
+        crate::connect::plan_for_tables_as_they_are(self.engine, &txn).await?;
         // Write first (SQLite's write lock), so what is read next is the latest.
         cancel_renewed_reminders(&txn, None).await?;
         let mut rows = Vec::new();

@@ -141,9 +141,9 @@ impl Store {
             // enrolment fills cover_slots from empty). PostgreSQL kept a generic plan made
             // for the first chunks for the rest of the connection's life: a chunk took 25 s
             // once the table held a quarter of a million slots, where a plan made for the
-            // table as it was took 5 ms. Each read is planned for the tables as they are.
+            // table as it was took 5 ms.
             let txn = self.db.begin().await?;
-            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+            crate::connect::plan_for_tables_as_they_are(self.engine, &txn).await?;
             let read = members_and_consents(&txn, &family_ids, &held, &renewed).await?;
             txn.commit().await?;
             read
