@@ -22,17 +22,29 @@ pub struct Actor {
 
 impl Actor {
     pub(crate) fn from_user(user: &users::Model, ip: &str) -> StoreResult<Self> {
-        let role: Role = crate::error::stored("users.role", &user.role)?;
-        let scope = RegionCode::parse(&user.region_code)
-            .map_err(|e| StoreError::invalid(format!("用户“{}”的区域无效：{e}", user.username)))?;
-        Ok(Actor {
-            user_id: Some(user.id),
-            username: user.username.clone(),
-            display_name: user.display_name.clone(),
-            role,
-            scope,
-            ip: ip.to_owned(),
-        })
+        Self::of_user(
+            user.id,
+            user.username.clone(),
+            user.display_name.clone(),
+            &user.role,
+            &user.region_code,
+            ip,
+        )
+    }
+
+    /// The actor of a user known by these columns of its row.
+    pub(crate) fn of_user(
+        user_id: i64,
+        username: String,
+        display_name: String,
+        role: &str,
+        region_code: &str,
+        ip: &str,
+    ) -> StoreResult<Self> {
+        let role: Role = crate::error::stored("users.role", role)?;
+        let scope = RegionCode::parse(region_code)
+            .map_err(|e| StoreError::invalid(format!("用户“{username}”的区域无效：{e}")))?;
+        Ok(Actor { user_id: Some(user_id), username, display_name, role, scope, ip: ip.to_owned() })
     }
 
     /// The operator of the command line and of background jobs: a city administrator of

@@ -34,6 +34,7 @@ pub mod orgs;
 pub mod outbox;
 mod passwords;
 pub mod policies;
+mod prebuilt;
 pub mod products;
 pub mod publicity;
 pub mod regions;

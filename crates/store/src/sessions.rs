@@ -2,10 +2,14 @@
 //! cookie carries a random token; the table keeps only its SHA-256, so a copy of the
 //! database does not let anyone log in.
 
-use chrono::{Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QuerySelect, QueryTrait,
+};
 
 use crate::entities::{sessions, users};
+use crate::prebuilt::Prebuilt;
 use crate::users::LoginPolicy;
 use crate::{passwords, Actor, Store, StoreResult};
 
@@ -16,6 +20,45 @@ pub struct Session {
     pub csrf_token: String,
     pub must_change_password: bool,
 }
+
+/// A session with what its user's requests need of the user: read on every request.
+#[derive(Debug, FromQueryResult)]
+struct SessionRow {
+    csrf_token: String,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    user_id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    region_code: String,
+    active: bool,
+    must_change_password: bool,
+}
+
+/// The session of a token's hash, with its user (see [`SessionRow`]).
+static SESSION_AND_USER: Prebuilt = Prebuilt::new(|token_hash| {
+    sessions::Entity::find_by_id(token_hash)
+        .select_only()
+        .columns([sessions::Column::CsrfToken, sessions::Column::LastSeenAt, sessions::Column::ExpiresAt])
+        .column(sessions::Column::UserId)
+        .columns([
+            users::Column::Username,
+            users::Column::DisplayName,
+            users::Column::Role,
+            users::Column::RegionCode,
+            users::Column::Active,
+            users::Column::MustChangePassword,
+        ])
+        .join(
+            JoinType::InnerJoin,
+            sessions::Entity::belongs_to(users::Entity)
+                .from(sessions::Column::UserId)
+                .to(users::Column::Id)
+                .into(),
+        )
+        .into_query()
+});
 
 /// Only touch `last_seen_at` when it is at least this old, to spare a write per request.
 const TOUCH_AFTER_SECONDS: i64 = 60;
@@ -48,23 +91,13 @@ impl crate::handles::Sessions<'_> {
     /// The session of a cookie token, if it exists, has not expired and its user is active.
     /// Extends the idle deadline.
     ///
-    /// Session and user are read in one query on every request, never cached: a logout or a
-    /// disabled account (on any server instance sharing the database) refuses the very next
-    /// request.
+    /// Session and user are read in one query on every request, never cached (only the
+    /// query's text is, see `prebuilt`): a logout or a disabled account (on any server
+    /// instance sharing the database) refuses the very next request.
     pub async fn session(self, token: &str, ip: &str, policy: &LoginPolicy) -> StoreResult<Option<Session>> {
         let hash = passwords::token_hash(token);
-        let found = sessions::Entity::find_by_id(hash.as_str())
-            .select_also(users::Entity)
-            .join(
-                JoinType::InnerJoin,
-                sessions::Entity::belongs_to(users::Entity)
-                    .from(sessions::Column::UserId)
-                    .to(users::Column::Id)
-                    .into(),
-            )
-            .one(&self.db)
-            .await?;
-        let Some((session, Some(user))) = found else {
+        let statement = SESSION_AND_USER.statement(self.db.get_database_backend(), &hash);
+        let Some(session) = SessionRow::find_by_statement(statement).one(&self.db).await? else {
             return Ok(None);
         };
         let now = Utc::now();
@@ -75,7 +108,7 @@ impl crate::handles::Sessions<'_> {
             sessions::Entity::delete_by_id(hash.as_str()).exec(&self.db).await?;
             return Ok(None);
         }
-        if !user.active {
+        if !session.active {
             return Ok(None);
         }
         if (now - session.last_seen_at) >= Duration::seconds(TOUCH_AFTER_SECONDS) {
@@ -90,9 +123,16 @@ impl crate::handles::Sessions<'_> {
             .await?;
         }
         Ok(Some(Session {
-            actor: Actor::from_user(&user, ip)?,
+            actor: Actor::of_user(
+                session.user_id,
+                session.username,
+                session.display_name,
+                &session.role,
+                &session.region_code,
+                ip,
+            )?,
             csrf_token: session.csrf_token,
-            must_change_password: user.must_change_password,
+            must_change_password: session.must_change_password,
         }))
     }
 

@@ -6,13 +6,17 @@
 use chrono::NaiveDate;
 use guanai_domain::identity::IdNumber;
 use guanai_domain::Permission;
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
 use serde::Serialize;
 
 use super::{PolicyNo, PolicyStatus, ShownStatus};
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons, policies, policy_members};
 use crate::error::{stored, stored_policy_no};
+use crate::prebuilt::Prebuilt;
 use crate::{Actor, StoreResult};
 
 /// One row of the look-up: the person, and one policy covering them (none when the
@@ -31,6 +35,49 @@ struct CoverageRow {
     end_date: Option<NaiveDate>,
     status: Option<String>,
 }
+
+/// The person with an ID number's lookup hash, their family's village and the policies
+/// covering them (through their memberships, if any), newest first: one query.
+static PERSON_AND_COVER: Prebuilt = Prebuilt::new(|id_hash| {
+    persons::Entity::find()
+        .select_only()
+        .column_as(persons::Column::Id, "person_id")
+        .column(persons::Column::FamilyId)
+        .column(persons::Column::Name)
+        .column(persons::Column::IdMasked)
+        .column(families::Column::VillageCode)
+        .column_as(policies::Column::Id, "policy_id")
+        .column(policies::Column::PolicyNo)
+        .column(policies::Column::Year)
+        .column(policies::Column::StartDate)
+        .column(policies::Column::EndDate)
+        .column(policies::Column::Status)
+        .join(
+            JoinType::InnerJoin,
+            persons::Entity::belongs_to(families::Entity)
+                .from(persons::Column::FamilyId)
+                .to(families::Column::Id)
+                .into(),
+        )
+        .join_rev(
+            JoinType::LeftJoin,
+            policy_members::Entity::belongs_to(persons::Entity)
+                .from(policy_members::Column::PersonId)
+                .to(persons::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            policy_members::Entity::belongs_to(policies::Entity)
+                .from(policy_members::Column::PolicyId)
+                .to(policies::Column::Id)
+                .into(),
+        )
+        .filter(persons::Column::IdHash.eq(id_hash))
+        .order_by_desc(policies::Column::StartDate)
+        .order_by_desc(policies::Column::Id)
+        .into_query()
+});
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -59,48 +106,8 @@ impl crate::handles::Policies<'_> {
         self.require(actor, Permission::ViewFamilies).await?;
         self.refuse_known_over_limit(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());
-        // The person, their family's village and the policies covering them (through their
-        // memberships, if any), in one query.
-        let rows = persons::Entity::find()
-            .select_only()
-            .column_as(persons::Column::Id, "person_id")
-            .column(persons::Column::FamilyId)
-            .column(persons::Column::Name)
-            .column(persons::Column::IdMasked)
-            .column(families::Column::VillageCode)
-            .column_as(policies::Column::Id, "policy_id")
-            .column(policies::Column::PolicyNo)
-            .column(policies::Column::Year)
-            .column(policies::Column::StartDate)
-            .column(policies::Column::EndDate)
-            .column(policies::Column::Status)
-            .join(
-                JoinType::InnerJoin,
-                persons::Entity::belongs_to(families::Entity)
-                    .from(persons::Column::FamilyId)
-                    .to(families::Column::Id)
-                    .into(),
-            )
-            .join_rev(
-                JoinType::LeftJoin,
-                policy_members::Entity::belongs_to(persons::Entity)
-                    .from(policy_members::Column::PersonId)
-                    .to(persons::Column::Id)
-                    .into(),
-            )
-            .join(
-                JoinType::LeftJoin,
-                policy_members::Entity::belongs_to(policies::Entity)
-                    .from(policy_members::Column::PolicyId)
-                    .to(policies::Column::Id)
-                    .into(),
-            )
-            .filter(persons::Column::IdHash.eq(hash))
-            .order_by_desc(policies::Column::StartDate)
-            .order_by_desc(policies::Column::Id)
-            .into_model::<CoverageRow>()
-            .all(&self.db)
-            .await?;
+        let statement = PERSON_AND_COVER.statement(self.db.get_database_backend(), &hash);
+        let rows = CoverageRow::find_by_statement(statement).all(&self.db).await?;
         // The hash is unique: every row is the same person.
         let Some(first) = rows.first() else {
             self.take_lookup_turn(actor, None).await?;

@@ -1,0 +1,103 @@
+//! Reads that run on every request, whose SQL is written by sea-query once per engine and
+//! kept: afterwards each run only binds its one parameter.
+//!
+//! Writing a query's text (each column, join and condition formatted by sea-query) cost the
+//! server as much as SQLite took to run it: with the session's read and the coverage
+//! look-up's read built anew for every request, 13 % of the server's samples during the
+//! look-ups were sea-query writing SQL (`perf`, docs/BENCHMARKS.md, twenty-third session).
+
+use std::sync::OnceLock;
+
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{DbBackend, Statement, Value};
+
+/// Stands for the parameter while the SQL is written; no real parameter looks like it.
+const MARKER: &str = "\u{1}prebuilt parameter\u{1}";
+
+/// A query with one text parameter (`build` writes it for a given value), kept per engine
+/// as its SQL and its values with the parameter's place among them.
+pub(crate) struct Prebuilt {
+    build: fn(&str) -> SelectStatement,
+    built: [OnceLock<Template>; 3],
+}
+
+struct Template {
+    sql: String,
+    values: Vec<Value>,
+    parameter_at: usize,
+}
+
+impl Prebuilt {
+    pub(crate) const fn new(build: fn(&str) -> SelectStatement) -> Self {
+        Prebuilt { build, built: [const { OnceLock::new() }; 3] }
+    }
+
+    /// The query for `backend` with `parameter` bound.
+    pub(crate) fn statement(&self, backend: DbBackend, parameter: &str) -> Statement {
+        let slot = match backend {
+            DbBackend::Sqlite => 0,
+            DbBackend::Postgres => 1,
+            DbBackend::MySql => 2,
+        };
+        let template = self.built[slot].get_or_init(|| {
+            let written = backend.build(&(self.build)(MARKER));
+            let values = written.values.map(|values| values.0).unwrap_or_default();
+            let marker = Value::from(MARKER);
+            let mut places = values.iter().enumerate().filter(|(_, value)| **value == marker);
+            let parameter_at = places.next().map(|(at, _)| at);
+            assert!(
+                parameter_at.is_some() && places.next().is_none(),
+                "a prebuilt query binds its parameter exactly once: {}",
+                written.sql
+            );
+            Template { sql: written.sql, values, parameter_at: parameter_at.expect("checked") }
+        });
+        let mut values = template.values.clone();
+        values[template.parameter_at] = Value::from(parameter);
+        Statement::from_sql_and_values(backend, template.sql.clone(), values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    use sea_orm::DbBackend;
+
+    use super::Prebuilt;
+
+    fn by_code(code: &str) -> sea_orm::sea_query::SelectStatement {
+        Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("families"))
+            .and_where(Expr::col(Alias::new("code")).eq(code))
+            .and_where(Expr::col(Alias::new("status")).eq("active"))
+            .limit(5)
+            .to_owned()
+    }
+
+    /// Kept once, the query binds each call's own parameter and keeps its other values,
+    /// and reads as sea-query writes it for that engine.
+    #[test]
+    fn a_prebuilt_query_binds_each_calls_parameter_among_its_own_values() {
+        static BY_CODE: Prebuilt = Prebuilt::new(by_code);
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
+            for code in ["A1", "B2"] {
+                assert_eq!(BY_CODE.statement(backend, code), backend.build(&by_code(code)), "{backend:?}");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "exactly once")]
+    fn a_query_that_binds_its_parameter_twice_is_refused() {
+        static TWICE: Prebuilt = Prebuilt::new(|code| {
+            Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("families"))
+                .and_where(Expr::col(Alias::new("code")).eq(code))
+                .and_where(Expr::col(Alias::new("head_code")).eq(code))
+                .to_owned()
+        });
+        TWICE.statement(DbBackend::Sqlite, "A1");
+    }
+}
