@@ -28,6 +28,8 @@ struct Template {
 }
 
 impl Prebuilt {
+    /// `build` must write the same query for every value and pass its parameter unchanged to
+    /// one comparison (`.eq(parameter)`): the SQL is written once, with a marker for it.
     pub(crate) const fn new(build: fn(&str) -> SelectStatement) -> Self {
         Prebuilt { build, built: [const { OnceLock::new() }; 3] }
     }

@@ -21,8 +21,9 @@ pub struct Session {
     pub must_change_password: bool,
 }
 
-/// A session with what its user's requests need of the user: read on every request.
-#[derive(Debug, FromQueryResult)]
+/// A session with what its user's requests need of the user: read on every request. No
+/// `Debug`: it holds the session's CSRF token.
+#[derive(FromQueryResult)]
 struct SessionRow {
     csrf_token: String,
     last_seen_at: DateTime<Utc>,
