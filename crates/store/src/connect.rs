@@ -143,8 +143,9 @@ pub(crate) async fn with_large_write_cache<T>(
 /// PostgreSQL: for a transaction whose statements probe tables that grow between them.
 /// PostgreSQL otherwise keeps, for a statement run over and over, a generic plan made from
 /// its first runs until the table's statistics are refreshed (by our `ANALYZE` after a
-/// bulk write, or by autovacuum where it runs). Set for every connection instead, it made one-step renewals a third slower
-/// (every statement planned again). SQLite and MySQL keep no such plan: nothing to do.
+/// bulk write, or by autovacuum where it runs). Set for every connection instead, it made
+/// one-step renewals a third slower (every statement planned again). SQLite and MySQL keep
+/// no such plan: nothing to do.
 pub(crate) async fn plan_for_tables_as_they_are(
     engine: Engine,
     txn: &sea_orm::DatabaseTransaction,

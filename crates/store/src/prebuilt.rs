@@ -54,8 +54,14 @@ impl Prebuilt {
             );
             Template { sql: written.sql, values, parameter_at: parameter_at.expect("checked") }
         });
-        let mut values = template.values.clone();
-        values[template.parameter_at] = Value::from(parameter);
+        // The kept values with the parameter in the marker's place (the marker not copied).
+        let values = template.values.iter().enumerate().map(|(at, value)| {
+            if at == template.parameter_at {
+                Value::from(parameter)
+            } else {
+                value.clone()
+            }
+        });
         Statement::from_sql_and_values(backend, template.sql.clone(), values)
     }
 }
