@@ -42,6 +42,7 @@ mod reports_claims;
 mod reports_pages;
 mod reports_refresh;
 mod roster;
+mod roster_neighbours;
 mod security;
 mod student_aid;
 mod supervision;
