@@ -218,9 +218,14 @@ impl Store {
         let mut chunks = drafts.chunks(BATCH);
         let mut next = chunks.next().map(prepare);
         while let Some(preparing) = next.take() {
-            let prepared = preparing.await.map_err(|e| {
-                StoreError::Database(sea_orm::DbErr::Custom(format!("preparing households: {e}")))
-            })?;
+            // A panic while preparing is a bug: it goes on as one, not as a database error.
+            let prepared = match preparing.await {
+                Ok(prepared) => prepared,
+                Err(e) => match e.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(e) => return Err(StoreError::Database(sea_orm::DbErr::Custom(e.to_string()))),
+                },
+            };
             let chunk = &drafts[ids.len()..ids.len() + prepared.families.len()];
             next = chunks.next().map(prepare);
             for (code, row) in prepared.families {

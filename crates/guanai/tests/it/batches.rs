@@ -39,15 +39,10 @@ async fn households_in_bulk_get_their_own_ids_members_and_guardian_consents() {
     for (draft, id) in drafts.iter().zip(&ids) {
         let family = app.store.families().family(&system, *id).await.unwrap();
         assert_eq!(family.summary.head_name.as_str(), draft.members[0].0, "family {id}");
-        let masked = |ids: Vec<String>| {
-            let mut ids = ids;
-            ids.sort();
-            ids
-        };
         assert_eq!(
-            masked(family.members.iter().map(|m| m.id_masked.clone()).collect()),
-            masked(draft.members.iter().map(|(_, number, _)| number.masked()).collect()),
-            "family {id}"
+            family.members.iter().map(|m| m.id_masked.clone()).collect::<Vec<_>>(),
+            draft.members.iter().map(|(_, number, _)| number.masked()).collect::<Vec<_>>(),
+            "family {id}: its members, in the roster's order, head first"
         );
         let consented: HashSet<i64> = family
             .consents
@@ -72,6 +67,38 @@ async fn households_in_bulk_get_their_own_ids_members_and_guardian_consents() {
         guarded > 0 && unguarded > 0 && children_consented > 0,
         "{guarded} {unguarded} {children_consented}"
     );
+}
+
+/// A person already registered, deep inside a load of many statements, fails the whole
+/// load: nothing of it stays, neither the rows of the statements before nor those of the
+/// failing statement before that person (on SQLite its INSERTs are `OR FAIL`, which keeps
+/// them until the transaction is abandoned), through the bulk connection and the pool's.
+#[tokio::test]
+async fn a_person_registered_twice_deep_in_a_load_leaves_nothing_of_it() {
+    let app = TestApp::demo().await;
+    let system = app.system();
+    let set = guanai_store::regions::demo_city();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut generator = guanai::demo::households::Generator::new(&set, 17, today);
+    let registered = generator.household();
+    app.store.families().register_households(&system, std::slice::from_ref(&registered)).await.unwrap();
+    let count = || async {
+        let query = guanai_store::families::FamilyQuery { per_page: 1, ..Default::default() };
+        app.store.families().search_families(&system, &query).await.unwrap().total
+    };
+    let before = count().await;
+    let mut drafts: Vec<_> = (0..700).map(|_| generator.household()).collect();
+    // In the second chunk of 500 households, after most of its members' statements.
+    let again = registered.members[0].clone();
+    drafts[640].members.push((again.0, again.1, guanai_domain::families::Relationship::Other));
+    let bulk = app.store.bulk().await.unwrap();
+    let err = bulk.families().register_households(&system, &drafts).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    bulk.finish_bulk().await.unwrap();
+    assert_eq!(count().await, before, "through the bulk connection");
+    let err = app.store.families().register_households(&system, &drafts).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert_eq!(count().await, before, "through the pool");
 }
 
 /// A bulk load ends with the planner's statistics refreshed on PostgreSQL, so that what
