@@ -3,8 +3,6 @@
 //! batch. Every rule of a single registration still holds: the caller passes parsed
 //! values, IDs are sealed and hashed, and one person can be in one family only.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 use guanai_domain::families::{PovertyStatus, Relationship};
 use guanai_domain::identity::{IdNumber, Mobile, Sex};
@@ -432,8 +430,10 @@ impl crate::handles::Families<'_> {
         // The bulk connection checks no foreign keys (`bulk.rs`): the families of the new
         // members, read when the roster was planned, are checked here (after the writes,
         // so that SQLite's write lock came first).
-        let families_of_members: BTreeSet<i64> = members.iter().map(|m| m.family_id).collect();
-        for chunk in families_of_members.iter().copied().collect::<Vec<_>>().chunks(BATCH) {
+        let mut families_of_members: Vec<i64> = members.iter().map(|m| m.family_id).collect();
+        families_of_members.sort_unstable();
+        families_of_members.dedup();
+        for chunk in families_of_members.chunks(BATCH) {
             let found = families::Entity::find()
                 .filter(families::Column::Id.is_in(chunk.iter().copied()))
                 .count(&txn)
