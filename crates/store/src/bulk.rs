@@ -21,8 +21,10 @@
 //! batch itself (`households.rs`). The tests check every foreign key after an import
 //! (`PRAGMA foreign_key_check`).
 
-use sea_orm::{ConnectionTrait, SqlxSqliteConnector};
-use sqlx::sqlite::SqlitePoolOptions;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqlxSqliteConnector, TransactionTrait,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use crate::{Engine, Store, StoreResult};
 
@@ -36,15 +38,8 @@ impl Store {
         if self.engine != Engine::Sqlite {
             return Ok(self.clone());
         }
-        let options = (*self.db.get_sqlite_connection_pool().connect_options())
-            .clone()
-            .pragma("cache_size", format!("-{BULK_CACHE_KIB}"))
-            .pragma("wal_autocheckpoint", "0")
-            .foreign_keys(false);
-        let pool =
-            SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options).await?;
         Ok(Store {
-            db: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+            db: self.unchecked_connection(BULK_CACHE_KIB).await?,
             engine: self.engine,
             dialect: self.dialect,
             keys: self.keys.clone(),
@@ -93,6 +88,64 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// One SQLite connection of its own, beside the pool, with a page cache of `cache_kib`
+    /// and no foreign-key checks (see the module's doc), for one large write.
+    async fn unchecked_connection(&self, cache_kib: i64) -> StoreResult<DatabaseConnection> {
+        let options: SqliteConnectOptions = (*self.db.get_sqlite_connection_pool().connect_options())
+            .clone()
+            .pragma("cache_size", format!("-{cache_kib}"))
+            .pragma("wal_autocheckpoint", "0")
+            .foreign_keys(false);
+        let pool =
+            SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options).await?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    }
+
+    /// Where one large transaction of a running store writes (a batch renewal of a city:
+    /// hundreds of thousands of rows): on SQLite a connection of its own with a large page
+    /// cache and no foreign-key checks, as a bulk import's, so that its multi-row INSERTs
+    /// keep no statement journal (a batch renewal's writes took half as long without it,
+    /// docs/BENCHMARKS.md, twenty-fifth session). The store's checkpoints go on as usual.
+    /// On PostgreSQL and MySQL, the pool.
+    pub(crate) async fn large_writer(&self) -> StoreResult<LargeWriter> {
+        if self.engine != Engine::Sqlite {
+            return Ok(LargeWriter { db: self.db.clone(), own: false });
+        }
+        Ok(LargeWriter { db: self.unchecked_connection(LARGE_WRITE_CACHE_KIB).await?, own: true })
+    }
+}
+
+/// Page cache, in KiB, of a large write's connection (`Store::large_writer`). Such a
+/// transaction changes far more pages than a pooled connection's 16 MB hold, and SQLite
+/// writes what its cache cannot hold to the WAL before the commit. The benchmark's largest
+/// such write took 3.1-3.8 s in most runs and about 6 s in some with the pool's cache;
+/// with 64 MB, 2.8-3.5 s in every run (docs/BENCHMARKS.md, twenty-second session).
+const LARGE_WRITE_CACHE_KIB: i64 = 64 * 1024;
+
+/// The connection of one large write (`Store::large_writer`).
+pub(crate) struct LargeWriter {
+    db: DatabaseConnection,
+    /// Opened for this write (SQLite), and closed by `close`; otherwise the store's pool.
+    own: bool,
+}
+
+impl LargeWriter {
+    pub(crate) async fn begin(&self) -> StoreResult<DatabaseTransaction> {
+        Ok(self.db.begin().await?)
+    }
+
+    /// Closes the write's own connection. (Dropped instead, as when a request is given up
+    /// half-way, its transaction is rolled back and the connection closed all the same.)
+    pub(crate) async fn close(self) {
+        if self.own {
+            if let Err(error) = self.db.close().await {
+                tracing::warn!(%error, "a large write's connection closed badly");
+            }
+        }
     }
 }
 
@@ -171,5 +224,42 @@ impl Store {
         }
         self.db.execute_unprepared("DROP TABLE bench_reference").await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::LARGE_WRITE_CACHE_KIB;
+    use crate::connect::POOL_CACHE_KIB;
+    use crate::{DatabaseTarget, Keys, Store};
+
+    async fn pragma(db: &impl ConnectionTrait, name: &str) -> i64 {
+        let row = db
+            .query_one(Statement::from_string(db.get_database_backend(), format!("PRAGMA {name}")))
+            .await
+            .expect("read")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("a number")
+    }
+
+    /// A large write's transaction has its own cache and checks no foreign keys, while the
+    /// pool's connections keep theirs and go on checking.
+    #[tokio::test]
+    async fn a_large_write_has_a_connection_of_its_own_and_leaves_the_pool_as_it_was() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = DatabaseTarget::SqliteFile(dir.path().join("guanai.db"));
+        let store =
+            Store::connect(&target, Keys::from_hex(&"11".repeat(32)).expect("key")).await.expect("opens");
+        let writer = store.large_writer().await.expect("a writer");
+        let txn = writer.begin().await.expect("begun");
+        assert_eq!(-pragma(&txn, "cache_size").await, LARGE_WRITE_CACHE_KIB);
+        assert_eq!(pragma(&txn, "foreign_keys").await, 0, "no checks in the large write");
+        drop(txn);
+        writer.close().await;
+        assert_eq!(-pragma(&store.db, "cache_size").await, POOL_CACHE_KIB, "the pool's connections");
+        assert_eq!(pragma(&store.db, "foreign_keys").await, 1, "the pool checks foreign keys");
+        store.close().await.expect("closes");
     }
 }

@@ -106,38 +106,7 @@ const ROW_BUFFER: usize = 4096;
 /// Page cache of each pooled SQLite connection, in KiB. A city's ID-number index is tens of
 /// MB of random keys: 16 MB per connection (four connections) keeps most look-ups and bulk
 /// writes off the disk while the server stays small.
-const POOL_CACHE_KIB: i64 = 16 * 1024;
-
-/// Page cache, in KiB, of the connection that writes one large transaction (tens of
-/// thousands of rows and their index entries). Such a transaction changes far more pages
-/// than the pool's 16 MB hold, and SQLite writes what its cache cannot hold to the WAL
-/// before the commit. The benchmark's largest such write took 3.1-3.8 s in most runs and
-/// about 6 s in some; with 64 MB, 2.8-3.5 s in every run (docs/BENCHMARKS.md,
-/// twenty-second session).
-const LARGE_WRITE_CACHE_KIB: i64 = 64 * 1024;
-
-/// Runs `write`, the body of a large write in the transaction `txn`, with a larger page
-/// cache on SQLite, which goes back to the pool's size when `write` ends, whether it
-/// succeeded or not (the connection returns to the pool with the transaction). A write
-/// dropped half-way (its request gone) leaves its connection with the larger cache until
-/// the pool retires it (sqlx's 30-minute lifetime): at most the pool's four connections.
-/// On PostgreSQL and MySQL the server manages its own memory, and this only runs `write`.
-pub(crate) async fn with_large_write_cache<T>(
-    engine: Engine,
-    txn: &sea_orm::DatabaseTransaction,
-    write: impl std::future::Future<Output = StoreResult<T>>,
-) -> StoreResult<T> {
-    if engine != Engine::Sqlite {
-        return write.await;
-    }
-    txn.execute_unprepared(&format!("PRAGMA cache_size = -{LARGE_WRITE_CACHE_KIB}")).await?;
-    let written = write.await;
-    // A cache setting that cannot be given back does not undo a good write.
-    if let Err(error) = txn.execute_unprepared(&format!("PRAGMA cache_size = -{POOL_CACHE_KIB}")).await {
-        tracing::warn!(%error, "the page cache of a large write was not given back");
-    }
-    written
-}
+pub(crate) const POOL_CACHE_KIB: i64 = 16 * 1024;
 
 /// Has each statement of `txn` planned for its tables as they are when it runs, on
 /// PostgreSQL: for a transaction whose statements probe tables that grow between them.
@@ -332,41 +301,7 @@ pub async fn copy_database(server_url: &str, template: &str, name: &str) -> Stor
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-
-    use super::{with_database, with_large_write_cache, Engine, LARGE_WRITE_CACHE_KIB, POOL_CACHE_KIB};
-    use crate::{DatabaseTarget, Keys, Store, StoreError};
-
-    async fn cache_kib(db: &impl ConnectionTrait) -> i64 {
-        let row = db
-            .query_one(sea_orm::Statement::from_string(db.get_database_backend(), "PRAGMA cache_size"))
-            .await
-            .expect("read")
-            .expect("a row");
-        -row.try_get_by_index::<i64>(0).expect("a number")
-    }
-
-    #[tokio::test]
-    async fn a_large_write_has_its_cache_and_gives_it_back_whether_it_succeeds_or_not() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let target = DatabaseTarget::SqliteFile(dir.path().join("guanai.db"));
-        let store =
-            Store::connect(&target, Keys::from_hex(&"11".repeat(32)).expect("key")).await.expect("opens");
-        assert_eq!(cache_kib(&store.db).await, POOL_CACHE_KIB, "the pool's connections");
-        for fails in [false, true] {
-            let txn = store.db.begin().await.expect("begun");
-            let written = with_large_write_cache(Engine::Sqlite, &txn, async {
-                assert_eq!(cache_kib(&txn).await, LARGE_WRITE_CACHE_KIB);
-                if fails {
-                    return Err(StoreError::invalid("失败"));
-                }
-                Ok(1)
-            })
-            .await;
-            assert_eq!(written.is_err(), fails);
-            assert_eq!(cache_kib(&txn).await, POOL_CACHE_KIB, "given back (failed: {fails})");
-        }
-    }
+    use super::with_database;
 
     #[test]
     fn server_urls_get_another_database_name() {

@@ -122,23 +122,7 @@ async fn a_gbk_roster_with_titles_and_totals_gets_a_verdict_for_every_row_and_im
     assert_eq!(families.total, 3);
     let zhao = families.families.iter().find(|f| f.head_name == "赵大山").unwrap();
     assert_eq!(zhao.members, 3);
-    every_foreign_key_holds(&app).await;
-}
-
-/// On SQLite, every row refers to rows that exist: the import's connection checks no
-/// foreign keys as it writes (`store/src/bulk.rs`), so this checks what it wrote. The other
-/// engines check every foreign key on every write.
-async fn every_foreign_key_holds(app: &TestApp) {
-    use sea_orm::{ConnectionTrait, Statement};
-    if app.store.engine() != guanai_store::Engine::Sqlite {
-        return;
-    }
-    let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
-    let broken = db
-        .query_all(Statement::from_string(db.get_database_backend(), "PRAGMA foreign_key_check"))
-        .await
-        .unwrap();
-    assert!(broken.is_empty(), "{} rows refer to rows that do not exist", broken.len());
+    app.assert_every_foreign_key_holds().await;
 }
 
 /// A new member whose family is gone by the time the batch is written (the plan read it
@@ -191,7 +175,7 @@ async fn a_new_member_of_a_family_that_does_not_exist_is_refused_and_nothing_is_
     bulk.finish_bulk().await.unwrap();
     let written = app.store.families().registered_persons(&system, &[&second, &newcomer]).await.unwrap();
     assert!(written.is_empty(), "the member of the existing family is not written either: {written:?}");
-    every_foreign_key_holds(&app).await;
+    app.assert_every_foreign_key_holds().await;
 }
 
 #[tokio::test]

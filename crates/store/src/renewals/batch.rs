@@ -11,14 +11,11 @@ use std::sync::Arc;
 
 use guanai_domain::funding::{RuleInput, RuleScope};
 use guanai_domain::{Fen, Permission, RegionCode};
-use sea_orm::{
-    ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::{DueQuery, RenewalLink, SeasonSettings};
 use crate::audit::AuditEvent;
-use crate::connect::with_large_write_cache;
 use crate::entities::{families, policies};
 use crate::policies::{
     insert_policies, split_batch, Channel, DraftFamily, PolicyDraft, PolicyStatus, Skipped,
@@ -138,62 +135,66 @@ impl crate::handles::Renewals<'_> {
             return Err(StoreError::invalid("没有可以批量续保的家庭"));
         };
         let read_ms = lap();
-        let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
-        let turn_wait_ms = lap();
-        // The plan and every write of the batch, with room for its changed pages.
-        let (plan, found, plan_ms, policies_ms, links_ms) =
-            with_large_write_cache(self.engine, &txn, async {
-                // Write first (SQLite's write lock), so the budgets read next are the latest.
-                self.touch_family(&txn, first_family).await?;
-                let plan = self.plan_batch(&txn, drafted).await?;
-                let found = plan.preview.households;
-                if found == 0 {
-                    return Err(StoreError::invalid("没有保费全部由资助方承担的待续保家庭，无需批量续保"));
-                }
-                if query.expected.is_some_and(|expected| expected != found) {
-                    return Err(StoreError::Conflict(format!(
-                        "情况已有变化：预览时可批量续保{}户，现在为{found}户。请重新预览后再确认",
-                        query.expected.unwrap_or_default()
-                    )));
-                }
-                // One conditional allocation per source for the whole batch, in source order.
-                for source in &plan.preview.sources {
-                    self.allocate(&txn, source.source_id, source.amount).await?;
-                }
-                let plan_ms = lap();
-                let ids = insert_policies(&txn, self.dialect, &plan.drafts).await?;
-                let policies_ms = lap();
-                let now = self.clock().now();
-                let links: Vec<RenewalLink> = plan
-                    .drafts
-                    .iter()
-                    .zip(&ids)
-                    .zip(&plan.previous)
-                    .map(|((d, id), (previous, previous_village))| RenewalLink {
-                        previous_policy_id: *previous,
-                        previous_village_code: previous_village.clone(),
-                        policy_id: *id,
-                        family_id: d.family_id,
-                        village_code: d.village_code.clone(),
-                        year: d.year,
-                        persons: d.members.len() as i32,
-                        created_by: actor.username().to_owned(),
-                        at: now,
-                        confirm: Some(super::RenewedTerms {
-                            start_date: d.start_date,
-                            end_date: d.end_date,
-                            family_part: d.family_part,
-                        }),
-                    })
-                    .collect();
-                super::link_renewals(&txn, &links).await?;
-                let links_ms = lap();
-                Ok((plan, found, plan_ms, policies_ms, links_ms))
-            })
-            .await?;
-        txn.commit().await?;
-        drop(turn);
+        // The plan and every write of the batch on a connection for large writes.
+        let writer = self.large_writer().await?;
+        let written: StoreResult<_> = async {
+            let turn = self.write_gate.turn().await;
+            let txn = writer.begin().await?;
+            let turn_wait_ms = lap();
+            // Write first (SQLite's write lock), so the budgets read next are the latest.
+            self.touch_family(&txn, first_family).await?;
+            let plan = self.plan_batch(&txn, drafted).await?;
+            let found = plan.preview.households;
+            if found == 0 {
+                return Err(StoreError::invalid("没有保费全部由资助方承担的待续保家庭，无需批量续保"));
+            }
+            if query.expected.is_some_and(|expected| expected != found) {
+                return Err(StoreError::Conflict(format!(
+                    "情况已有变化：预览时可批量续保{}户，现在为{found}户。请重新预览后再确认",
+                    query.expected.unwrap_or_default()
+                )));
+            }
+            // One conditional allocation per source for the whole batch, in source order.
+            for source in &plan.preview.sources {
+                self.allocate(&txn, source.source_id, source.amount).await?;
+            }
+            let plan_ms = lap();
+            let ids = insert_policies(&txn, self.dialect, &plan.drafts).await?;
+            let policies_ms = lap();
+            let now = self.clock().now();
+            let links: Vec<RenewalLink> = plan
+                .drafts
+                .iter()
+                .zip(&ids)
+                .zip(&plan.previous)
+                .map(|((d, id), (previous, previous_village))| RenewalLink {
+                    previous_policy_id: *previous,
+                    previous_village_code: previous_village.clone(),
+                    policy_id: *id,
+                    family_id: d.family_id,
+                    village_code: d.village_code.clone(),
+                    year: d.year,
+                    persons: d.members.len() as i32,
+                    created_by: actor.username().to_owned(),
+                    at: now,
+                    confirm: Some(super::RenewedTerms {
+                        start_date: d.start_date,
+                        end_date: d.end_date,
+                        family_part: d.family_part,
+                    }),
+                })
+                .collect();
+            super::link_renewals(&txn, &links).await?;
+            let links_ms = lap();
+            txn.commit().await?;
+            drop(turn);
+            Ok((plan, found, turn_wait_ms, plan_ms, policies_ms, links_ms))
+        }
+        .await;
+        // Closed whether the batch was written or not (an unfinished transaction is rolled
+        // back when it is dropped).
+        writer.close().await;
+        let (plan, found, turn_wait_ms, plan_ms, policies_ms, links_ms) = written?;
         let commit_ms = lap();
         tracing::info!(
             households = found,
