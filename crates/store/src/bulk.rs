@@ -71,7 +71,12 @@ impl Store {
     /// city). SQLite plans each statement from its indexes alone, and its `ANALYZE` would
     /// read every index in full, so there it does nothing.
     pub async fn refresh_statistics(&self) -> StoreResult<()> {
-        let tables = BULK_TABLES.join(", ");
+        self.refresh_statistics_of(&BULK_TABLES).await
+    }
+
+    /// [`Store::refresh_statistics`] of `tables`: after a write that filled them in bulk.
+    pub(crate) async fn refresh_statistics_of(&self, tables: &[&str]) -> StoreResult<()> {
+        let tables = tables.join(", ");
         match self.engine {
             Engine::Sqlite => {}
             Engine::Postgres => {

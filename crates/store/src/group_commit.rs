@@ -153,8 +153,17 @@ async fn write_groups<W: GroupWrite>(store: Store, mut queue: mpsc::Receiver<Que
         if !group.is_empty() {
             let (mut requests, dones): (Vec<W>, Vec<_>) =
                 group.into_iter().map(|q| (q.request, q.done)).unzip();
+            let started = std::time::Instant::now();
             match W::commit_group(&store, &mut requests).await {
                 Ok(answers) => {
+                    // How many each group carries and how long it holds the writer: what
+                    // bounds a kind of request's rate on SQLite.
+                    tracing::debug!(
+                        what = W::WHAT,
+                        count = requests.len(),
+                        us = started.elapsed().as_micros() as u64,
+                        "group written"
+                    );
                     for (done, answer) in dones.into_iter().zip(answers) {
                         let _ = done.send(answer);
                     }

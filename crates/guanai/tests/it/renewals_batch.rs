@@ -11,6 +11,7 @@ use guanai_store::users::NewUser;
 use guanai_store::StoreError;
 
 use crate::renewals::{day, season, Season, OTHER_VILLAGE, VILLAGE};
+use crate::roster::every_foreign_key_holds;
 
 /// `n` poverty households (fully funded next year) in `village`, one member each.
 async fn poor_families(s: &Season, village: &str, n: u32, seq: u32) -> Vec<(i64, i64)> {
@@ -74,7 +75,7 @@ async fn a_batch_renews_only_fully_funded_families_all_at_once_after_a_preview()
         }
     }
     assert!(s.policies_of(ordinary, 2027).await.is_empty(), "the family part is not zero");
-    s.app.assert_every_foreign_key_holds().await;
+    every_foreign_key_holds(&s.app).await;
     // Nothing left to batch: a second run renews nobody.
     let again = s.app.store.renewals().batch_preview(&s.system, &query).await.unwrap();
     assert_eq!(again.households, 0);
@@ -123,7 +124,7 @@ async fn a_batch_insures_whom_last_and_next_years_cover_allow() {
     let mut insured: Vec<i64> = detail.members.iter().map(|m| m.person_id).collect();
     insured.sort_unstable();
     assert_eq!(insured, vec![ids[0], ids[1]], "the head and the elder insured last year");
-    s.app.assert_every_foreign_key_holds().await;
+    every_foreign_key_holds(&s.app).await;
 }
 
 #[tokio::test]

@@ -271,23 +271,6 @@ pub fn test_config() -> WebConfig {
 }
 
 impl TestApp {
-    /// On SQLite, every row refers to rows that exist. The connections of bulk imports and
-    /// of large writes check no foreign keys as they write (`store/src/bulk.rs`), so this
-    /// checks what they wrote; the other engines check every foreign key on every write.
-    pub async fn assert_every_foreign_key_holds(&self) {
-        use sea_orm::{ConnectionTrait, Statement};
-        if self.store.engine() != guanai_store::Engine::Sqlite {
-            return;
-        }
-        let db = sea_orm::Database::connect(self._db.url.as_str()).await.unwrap();
-        let broken = db
-            .query_all(Statement::from_string(db.get_database_backend(), "PRAGMA foreign_key_check"))
-            .await
-            .unwrap();
-        assert!(broken.is_empty(), "{} rows refer to rows that do not exist", broken.len());
-        db.close().await.unwrap();
-    }
-
     /// The demo city with one user per role.
     pub async fn demo() -> TestApp {
         Self::demo_with(test_config()).await

@@ -115,6 +115,9 @@ fn utc_of_china(local: chrono::NaiveDateTime) -> DateTime<Utc> {
     (local - TimeDelta::hours(8)).and_utc()
 }
 
+/// Reminders written at once from which the outbox's statistics are refreshed.
+const REFRESH_AFTER: u64 = 1_000;
+
 impl crate::handles::Outbox<'_> {
     /// Writes today's renewal reminders of the actor's scope: each due, not renewed,
     /// underwritten policy ending in one of the reminder days, to the family's phone, once
@@ -201,6 +204,14 @@ impl crate::handles::Outbox<'_> {
         let written = write_messages(&txn, settings, rows).await?;
         txn.commit().await?;
         drop(turn);
+        if written >= REFRESH_AFTER {
+            // A season's reminders are a bulk load of the outbox. Planned from statistics
+            // taken while it was nearly empty, a batch renewal's look-up of the renewed
+            // policies' reminders (`cancel_reminders_of`) scanned the whole outbox on
+            // PostgreSQL for every 500 policies: 4.9 s for a city (docs/BENCHMARKS.md,
+            // twenty-fifth session).
+            self.refresh_statistics_of(&["outbox"]).await?;
+        }
         if written > 0 {
             self.audit(
                 actor,
