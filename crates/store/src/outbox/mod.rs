@@ -204,14 +204,6 @@ impl crate::handles::Outbox<'_> {
         let written = write_messages(&txn, settings, rows).await?;
         txn.commit().await?;
         drop(turn);
-        if written >= REFRESH_AFTER {
-            // A season's reminders are a bulk load of the outbox. Planned from statistics
-            // taken while it was nearly empty, a batch renewal's look-up of the renewed
-            // policies' reminders (`cancel_reminders_of`) scanned the whole outbox on
-            // PostgreSQL for every 500 policies: 4.9 s for a city (docs/BENCHMARKS.md,
-            // twenty-fifth session).
-            self.refresh_statistics_of(&["outbox"]).await?;
-        }
         if written > 0 {
             self.audit(
                 actor,
@@ -219,6 +211,16 @@ impl crate::handles::Outbox<'_> {
                     .with_detail(format!("写入续保提醒{written}条")),
             )
             .await?;
+        }
+        if written >= REFRESH_AFTER {
+            // A season's reminders are a bulk load of the outbox. Planned from statistics
+            // taken while it was nearly empty, a batch renewal's look-up of the renewed
+            // policies' reminders (`cancel_reminders_of`) scanned the whole outbox on
+            // PostgreSQL for every 500 policies: 4.9 s for a city (docs/BENCHMARKS.md,
+            // twenty-fifth session). Statistics not refreshed undo nothing written.
+            if let Err(error) = self.refresh_statistics_of(&["outbox"]).await {
+                tracing::warn!(%error, "the outbox's statistics were not refreshed");
+            }
         }
         Ok(written)
     }
