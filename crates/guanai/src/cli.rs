@@ -201,7 +201,8 @@ pub enum ImportCommand {
         /// Import as this user's scope instead of the whole city.
         #[arg(long)]
         region: Option<String>,
-        /// Households written per transaction (a household is never split).
+        /// Households written per transaction (a household is never split); on PostgreSQL
+        /// and MySQL two transactions are written at once.
         #[arg(long, default_value_t = guanai_import::roster::COMMIT_BATCH)]
         batch: usize,
     },

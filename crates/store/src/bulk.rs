@@ -54,6 +54,18 @@ impl Store {
         })
     }
 
+    /// How many batches of a bulk import may be written at once, each in a transaction of
+    /// its own. SQLite has one writer at a time. A PostgreSQL or MySQL server gives each
+    /// connection a process or thread of its own, and a roster import there was bound by
+    /// that one server process at a full core while the importer waited for it
+    /// (docs/BENCHMARKS.md, twenty-sixth session): two let the server use two cores.
+    pub fn bulk_writers(&self) -> usize {
+        match self.engine {
+            Engine::Sqlite => 1,
+            Engine::Postgres | Engine::MySql => SERVER_BULK_WRITERS,
+        }
+    }
+
     /// Ends a bulk import: on SQLite, copies the import's pages from the WAL into the
     /// database once, and releases the connection and its cache.
     pub async fn finish_bulk(self) -> StoreResult<()> {
@@ -153,6 +165,9 @@ impl LargeWriter {
         }
     }
 }
+
+/// [`Store::bulk_writers`] on a database server.
+const SERVER_BULK_WRITERS: usize = 2;
 
 /// The tables a roster import or the demo city fills in bulk.
 const BULK_TABLES: [&str; 8] = [

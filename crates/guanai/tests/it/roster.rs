@@ -260,6 +260,49 @@ async fn a_spreadsheet_saved_by_libreoffice_imports_like_its_csv() {
     assert_eq!(verdicts(&from_xlsx), verdicts(&from_csv), "date cells read as the same dates as the text");
 }
 
+/// Written a few households a transaction (on PostgreSQL and MySQL two transactions at
+/// once): the progress grows to the whole, and every household lands whole, in its order.
+#[tokio::test]
+async fn a_roster_written_in_many_batches_lands_household_by_household() {
+    let app = TestApp::demo().await;
+    let system = app.system();
+    let given = ["甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸", "子", "丑", "寅"];
+    let mut csv = String::from("县（市、区）,乡镇,村居,姓名,公民身份号码,关系,手机号码\n");
+    for (h, word) in given.iter().enumerate() {
+        let seq = 100 + 3 * h as u32;
+        csv += &format!("吉州区,兴桥镇,钓源村,李{word}国,{},户主,\n", id_number("19800305", seq));
+        csv += &format!("吉州区,兴桥镇,钓源村,王{word}英,{},妻,\n", id_number("19820611", seq + 1));
+        csv += &format!("吉州区,兴桥镇,钓源村,李{word}明,{},子,\n", id_number("20080920", seq + 2));
+    }
+    let plan = guanai_import::plan_roster(&app.store, &system, csv.as_bytes(), &[]).await.unwrap();
+    assert_eq!((plan.totals.created, plan.totals.refused), (3 * given.len(), 0), "{:?}", plan.verdicts);
+    let told = std::sync::Mutex::new(Vec::new());
+    plan.commit_in_batches(&app.store, &system, 2, |done, total| {
+        told.lock().unwrap().push((done, total));
+        async {}
+    })
+    .await
+    .unwrap();
+    let told = told.into_inner().unwrap();
+    assert_eq!(told.len(), given.len().div_ceil(2), "once a batch");
+    assert!(told.windows(2).all(|w| w[0].0 < w[1].0), "progress only grows: {told:?}");
+    assert_eq!(told.last(), Some(&(given.len(), given.len())));
+
+    let families = app
+        .store
+        .families()
+        .search_families(&system, &FamilyQuery { per_page: 50, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(families.total as usize, given.len());
+    for family in &families.families {
+        let detail = app.store.families().family(&system, family.id).await.unwrap();
+        let names: Vec<String> = detail.members.iter().map(|m| m.name.to_string()).collect();
+        let word = names[0].chars().nth(1).unwrap();
+        assert_eq!(names, [format!("李{word}国"), format!("王{word}英"), format!("李{word}明")]);
+    }
+}
+
 #[tokio::test]
 async fn an_import_killed_half_way_completes_on_the_next_run() {
     let db = TestDb::new().await;

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use futures_util::StreamExt;
 use guanai_domain::families::Relationship;
 use guanai_domain::identity::IdNumber;
 use guanai_domain::RegionLevel;
@@ -451,7 +452,10 @@ async fn plan_people(
 
 /// Households written per transaction. Large, because each transaction rewrites the pages
 /// of the ID-number index it touches, and 50,000 households touch most of them; a
-/// household is never split between transactions whatever the size.
+/// household is never split between transactions whatever the size. (On PostgreSQL and
+/// MySQL two batches are written at once, `Store::bulk_writers`: 25,000 households a batch
+/// made no difference there beyond the runs' noise, docs/BENCHMARKS.md, twenty-sixth
+/// session.)
 pub const COMMIT_BATCH: usize = 50_000;
 
 impl RosterPlan {
@@ -489,12 +493,22 @@ impl RosterPlan {
         }
         let total = self.households.len();
         let mut done = 0;
-        for chunk in self.households.chunks(batch.max(1)) {
+        // Each batch is a transaction of its own, so a database server may write several at
+        // once (`Store::bulk_writers`); each batch's drafts are made when its turn comes.
+        // (Batches go by their start, not as slices: a closure taking a slice would make the
+        // future borrow for any lifetime, which a spawned import's `Send` bound rejects.)
+        let (bulk_ref, batch) = (&bulk, batch.max(1));
+        let writes = (0..total).step_by(batch).map(|start| async move {
+            let chunk = &self.households[start..total.min(start + batch)];
             let drafts: Vec<HouseholdDraft> = chunk.iter().map(|household| self.draft(household)).collect();
-            bulk.families().apply_roster_batch(actor, &drafts, &[], &[]).await?;
-            done += chunk.len();
+            bulk_ref.families().apply_roster_batch(actor, &drafts, &[], &[]).await.map(|()| chunk.len())
+        });
+        let mut writes = futures_util::stream::iter(writes).buffer_unordered(bulk.bulk_writers());
+        while let Some(written) = writes.next().await {
+            done += written?;
             progress(done, total).await;
         }
+        drop(writes);
         bulk.finish_bulk().await?;
         Ok(self.totals.clone())
     }
