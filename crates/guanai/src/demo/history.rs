@@ -203,7 +203,7 @@ async fn populate_into(
             );
             // Underwriting reads and updates the policies just enrolled, 500 and 100 ids a
             // statement: on PostgreSQL, planned for the table as it was before this season's
-            // enrolment, the city's 75,000 took 287 s (0.4 s a statement).
+            // enrolment, the city's 75,000 took 247 s (0.3 s a statement).
             store.refresh_statistics().await?;
             // The county schemes' policies all underwritten; of the city's, four in five of
             // the current year's.
