@@ -288,19 +288,30 @@ async fn a_roster_written_in_many_batches_lands_household_by_household() {
     assert!(told.windows(2).all(|w| w[0].0 < w[1].0), "progress only grows: {told:?}");
     assert_eq!(told.last(), Some(&(given.len(), given.len())));
 
-    let families = app
+    let families = registered_families(&app).await;
+    assert_eq!(families.len(), given.len());
+    for (_, names) in &families {
+        let word = names[0].chars().nth(1).unwrap();
+        assert_eq!(names, &[format!("李{word}国"), format!("王{word}英"), format!("李{word}明")]);
+    }
+}
+
+/// The registered families (up to 100), as (head's name, members' names in the order the
+/// family lists them).
+pub(crate) async fn registered_families(app: &TestApp) -> Vec<(String, Vec<String>)> {
+    let system = app.system();
+    let page = app
         .store
         .families()
-        .search_families(&system, &FamilyQuery { per_page: 50, ..Default::default() })
+        .search_families(&system, &FamilyQuery { per_page: 100, ..Default::default() })
         .await
         .unwrap();
-    assert_eq!(families.total as usize, given.len());
-    for family in &families.families {
+    let mut out = Vec::new();
+    for family in page.families {
         let detail = app.store.families().family(&system, family.id).await.unwrap();
-        let names: Vec<String> = detail.members.iter().map(|m| m.name.to_string()).collect();
-        let word = names[0].chars().nth(1).unwrap();
-        assert_eq!(names, [format!("李{word}国"), format!("王{word}英"), format!("李{word}明")]);
+        out.push((family.head_name.to_string(), detail.members.iter().map(|m| m.name.to_string()).collect()));
     }
+    out
 }
 
 #[tokio::test]

@@ -69,21 +69,11 @@ fn as_xlsx(table: &[Vec<String>]) -> Vec<u8> {
     book.save_to_buffer().unwrap()
 }
 
-/// The families registered in 钓源村, as (head's name, members' names).
+/// The families registered in 钓源村, as (head's name, members' names), each sorted.
 async fn families_of_the_village(app: &TestApp) -> Vec<(String, Vec<String>)> {
-    let system = app.system();
-    let page = app
-        .store
-        .families()
-        .search_families(&system, &FamilyQuery { per_page: 100, ..Default::default() })
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for family in page.families {
-        let detail = app.store.families().family(&system, family.id).await.unwrap();
-        let mut names: Vec<String> = detail.members.iter().map(|m| m.name.to_string()).collect();
+    let mut out = crate::roster::registered_families(app).await;
+    for (_, names) in &mut out {
         names.sort();
-        out.push((family.head_name.to_string(), names));
     }
     out.sort();
     out
