@@ -73,6 +73,8 @@ pub(crate) async fn raw(app: &TestApp) -> Raw {
     for r in db.query_all(q("SELECT id, kind FROM funding_sources")).await.unwrap() {
         out.source_kind.insert(r.try_get("", "id").unwrap(), r.try_get("", "kind").unwrap());
     }
+    // Closed, not left to the drop: a suite calls this hundreds of times against one server.
+    db.close().await.unwrap();
     out
 }
 
@@ -245,19 +247,35 @@ pub(crate) async fn cross_check(app: &TestApp, raw: &Raw) {
         let len = code.level().child().map_or(12, |l| l.code_len());
         for by in Dimension::ALL {
             let query = ReportQuery { year, region: Some(code.clone()), by };
-            let report = reports.coverage(&system, &query).await.unwrap();
+            let report = reports
+                .coverage(&system, &query)
+                .await
+                .unwrap_or_else(|e| panic!("{region} {year} {by:?}: {e}"));
             let expected = raw.expected(region, year, by, len);
             assert_eq!(reported(&report), expected, "{region} {year} {by:?}");
             // The total is the rows added up, and the base is the registry's without entries.
             let sum =
                 |f: fn(&guanai_store::reports::CoverageRow) -> u64| report.rows.iter().map(f).sum::<u64>();
-            assert_eq!(report.total.insured_households, sum(|r| r.insured_households));
-            assert_eq!(report.total.insured_persons, sum(|r| r.insured_persons));
-            assert_eq!(report.total.eligible_households, report.total.registered_households);
-            assert_eq!(report.total.due_households, report.total.last_year_households);
+            assert_eq!(
+                report.total.insured_households,
+                sum(|r| r.insured_households),
+                "{region} {year} {by:?}"
+            );
+            assert_eq!(report.total.insured_persons, sum(|r| r.insured_persons), "{region} {year} {by:?}");
+            assert_eq!(
+                report.total.eligible_households, report.total.registered_households,
+                "{region} {year} {by:?}"
+            );
+            assert_eq!(
+                report.total.due_households, report.total.last_year_households,
+                "{region} {year} {by:?}"
+            );
         }
         // The season's curve ends at the year's insured households, day by day as counted.
-        let curve = reports.season(&system, Some(&code), year).await.unwrap();
+        let curve = reports
+            .season(&system, Some(&code), year)
+            .await
+            .unwrap_or_else(|e| panic!("{region} {year} curve: {e}"));
         let mut first: HashMap<(&str, i64), DateTime<Utc>> = HashMap::new();
         for (_, p) in raw.insured(region, year) {
             let at = p.5.expect("an underwritten policy has its time");
@@ -269,9 +287,12 @@ pub(crate) async fn cross_check(app: &TestApp, raw: &Raw) {
         }
         let shown: BTreeMap<NaiveDate, u64> = curve.this_year.iter().map(|p| (p.day, p.households)).collect();
         assert_eq!(shown, days, "{region} {year}: the curve, day by day");
-        assert_eq!(curve.this_year.last().map_or(0, |p| p.cumulative), first.len() as u64);
+        assert_eq!(curve.this_year.last().map_or(0, |p| p.cumulative), first.len() as u64, "{region} {year}");
         // Funding: each kind's part of the year's premium (policies not cancelled).
-        let funding = reports.funding(&system, Some(&code), year).await.unwrap();
+        let funding = reports
+            .funding(&system, Some(&code), year)
+            .await
+            .unwrap_or_else(|e| panic!("{region} {year} funding: {e}"));
         let mut by_kind: HashMap<String, i64> = HashMap::new();
         for (policy, source, amount) in &raw.funding {
             let p = &raw.policies[policy];
