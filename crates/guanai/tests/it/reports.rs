@@ -247,29 +247,18 @@ pub(crate) async fn cross_check(app: &TestApp, raw: &Raw) {
         let len = code.level().child().map_or(12, |l| l.code_len());
         for by in Dimension::ALL {
             let query = ReportQuery { year, region: Some(code.clone()), by };
-            let report = reports
-                .coverage(&system, &query)
-                .await
-                .unwrap_or_else(|e| panic!("{region} {year} {by:?}: {e}"));
+            // Every failure names its report (the end of a CI log shows little else).
+            let which = format!("{region} {year} {by:?}");
+            let report = reports.coverage(&system, &query).await.unwrap_or_else(|e| panic!("{which}: {e}"));
             let expected = raw.expected(region, year, by, len);
-            assert_eq!(reported(&report), expected, "{region} {year} {by:?}");
+            assert_eq!(reported(&report), expected, "{which}");
             // The total is the rows added up, and the base is the registry's without entries.
             let sum =
                 |f: fn(&guanai_store::reports::CoverageRow) -> u64| report.rows.iter().map(f).sum::<u64>();
-            assert_eq!(
-                report.total.insured_households,
-                sum(|r| r.insured_households),
-                "{region} {year} {by:?}"
-            );
-            assert_eq!(report.total.insured_persons, sum(|r| r.insured_persons), "{region} {year} {by:?}");
-            assert_eq!(
-                report.total.eligible_households, report.total.registered_households,
-                "{region} {year} {by:?}"
-            );
-            assert_eq!(
-                report.total.due_households, report.total.last_year_households,
-                "{region} {year} {by:?}"
-            );
+            assert_eq!(report.total.insured_households, sum(|r| r.insured_households), "{which}");
+            assert_eq!(report.total.insured_persons, sum(|r| r.insured_persons), "{which}");
+            assert_eq!(report.total.eligible_households, report.total.registered_households, "{which}");
+            assert_eq!(report.total.due_households, report.total.last_year_households, "{which}");
         }
         // The season's curve ends at the year's insured households, day by day as counted.
         let curve = reports
