@@ -12,8 +12,8 @@ pub use guanai_domain::audit::Outcome;
 use guanai_domain::{Permission, RegionLevel};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -209,12 +209,12 @@ enum Submitted {
 impl AuditQueue {
     /// Starts the writer task on the current Tokio runtime; outside one, entries are
     /// written directly by their callers.
-    pub(crate) fn start(db: DatabaseConnection, gate: WriteGate) -> AuditQueue {
+    pub(crate) fn start(gate: WriteGate) -> AuditQueue {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return AuditQueue { sender: None };
         };
         let (sender, receiver) = mpsc::channel(MAX_QUEUED);
-        runtime.spawn(write_batches(db, gate, receiver));
+        runtime.spawn(write_batches(gate, receiver));
         AuditQueue { sender: Some(sender) }
     }
 
@@ -240,12 +240,12 @@ impl AuditQueue {
 /// The writer task: takes whatever is queued (at least one entry, at most a batch), writes
 /// it in one statement in queue order, and answers each caller. Ends when every store
 /// handle is gone.
-async fn write_batches(db: DatabaseConnection, gate: WriteGate, mut queue: mpsc::Receiver<Queued>) {
+async fn write_batches(gate: WriteGate, mut queue: mpsc::Receiver<Queued>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let turn = gate.turn().await;
         let rows = batch.iter().map(|q| q.row.clone()).collect::<Vec<_>>();
-        match audit_log::Entity::insert_many(rows).exec_without_returning(&db).await {
+        match audit_log::Entity::insert_many(rows).exec_without_returning(turn.db).await {
             Ok(_) => {
                 for queued in batch.drain(..) {
                     let _ = queued.done.send(Ok(()));
@@ -260,7 +260,7 @@ async fn write_batches(db: DatabaseConnection, gate: WriteGate, mut queue: mpsc:
                 tracing::warn!(error = %err, entries = batch.len(), "audit batch failed; writing one by one");
                 for queued in batch.drain(..) {
                     let result = audit_log::Entity::insert(queued.row)
-                        .exec_without_returning(&db)
+                        .exec_without_returning(turn.db)
                         .await
                         .map(|_| ())
                         .map_err(StoreError::from);
@@ -329,8 +329,8 @@ impl Store {
             Submitted::Done(result) => result,
             // No writer task (it ended with the runtime that started it): write directly.
             Submitted::NoWriter(row) => {
-                let _turn = self.write_gate.turn().await;
-                audit_log::Entity::insert(*row).exec_without_returning(&self.db).await?;
+                let turn = self.write_gate.turn().await;
+                audit_log::Entity::insert(*row).exec_without_returning(turn.db).await?;
                 Ok(())
             }
         }

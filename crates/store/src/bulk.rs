@@ -38,12 +38,14 @@ impl Store {
         if self.engine != Engine::Sqlite {
             return Ok(self.clone());
         }
+        let db = self.unchecked_connection(BULK_CACHE_KIB).await?;
         Ok(Store {
-            db: self.unchecked_connection(BULK_CACHE_KIB).await?,
+            // Its writes take turns with the store's others, through its own connection.
+            write_gate: self.write_gate.writing_through(db.clone()),
+            db,
             engine: self.engine,
             dialect: self.dialect,
             keys: self.keys.clone(),
-            write_gate: self.write_gate.clone(),
             audit_queue: self.audit_queue.clone(),
             _checkpoints: self._checkpoints.for_import(),
             writers: self.writers.clone(),

@@ -153,9 +153,9 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         // switches a row. The channel only holds rows not yet taken, so a larger bound costs
         // memory only while a reader lags.
         .row_buffer_size(ROW_BUFFER);
-    // Four connections: SQLite writes one at a time anyway (the store's writers take turns
-    // before they take a connection, see `WriteGate`), and each connection keeps its own
-    // page cache, which is most of a server's memory.
+    // Four connections, for the reads: the store's writers take turns and write through the
+    // gate's connection of its own (`WriteGate`), and each connection keeps its own page
+    // cache, which is most of a server's memory.
     //
     // No ping before handing out a pooled connection: an SQLite connection is a file handle
     // in this process and cannot go stale, while each ping is a round trip to the
@@ -172,23 +172,72 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
 /// come first served, and each finds the lock free. On PostgreSQL and MySQL writers run
 /// side by side and the gate is always open. Every copy of a store shares its gate, bulk
 /// stores included.
+///
+/// A turn comes with the connection to write through ([`Turn::db`]). On SQLite that is one
+/// connection of the gate's own, beside the pool, so that every write of the store goes
+/// through one connection. SQLite empties a connection's page cache whenever it finds that
+/// another connection has committed since its last transaction: a writer that took
+/// whichever pooled connection was free read back every page it touched (a few hundred a
+/// transaction on a city database) after each commit of another. The writer
+/// connection finds the pages of its own last commit still cached. A bulk store writes
+/// through its own connection, in turn with the others (`bulk.rs`). On PostgreSQL and
+/// MySQL, the pool, which keeps no page cache per connection.
 #[derive(Debug, Clone)]
 pub(crate) struct WriteGate {
     turns: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    db: DatabaseConnection,
+}
+
+/// A writer's turn, until it is dropped, and where to write meanwhile.
+pub(crate) struct Turn<'a> {
+    _held: Option<tokio::sync::MutexGuard<'a, ()>>,
+    /// The connection the turn's writes go through.
+    pub(crate) db: &'a DatabaseConnection,
 }
 
 impl WriteGate {
-    pub(crate) fn for_engine(engine: Engine) -> WriteGate {
-        WriteGate { turns: (engine == Engine::Sqlite).then(Default::default) }
+    /// The gate of a store whose pool is `pool`; on SQLite with a writer connection of its own.
+    pub(crate) async fn open(pool: &DatabaseConnection, engine: Engine) -> StoreResult<WriteGate> {
+        if engine != Engine::Sqlite {
+            return Ok(WriteGate { turns: None, db: pool.clone() });
+        }
+        let options = (*pool.get_sqlite_connection_pool().connect_options()).clone();
+        // Kept open for the life of the store: a new connection would start with an empty cache.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
+        Ok(WriteGate {
+            turns: Some(Default::default()),
+            db: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+        })
+    }
+
+    /// The same turns, writing through `db` instead (a bulk store's own connection).
+    pub(crate) fn writing_through(&self, db: DatabaseConnection) -> WriteGate {
+        WriteGate { turns: self.turns.clone(), db }
     }
 
     /// Waits for this writer's turn, which lasts until the guard is dropped. Nothing that
     /// holds a turn may wait for another writer of the store (a writer task included).
-    pub(crate) async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.turns {
+    pub(crate) async fn turn(&self) -> Turn<'_> {
+        let held = match &self.turns {
             Some(gate) => Some(gate.lock().await),
             None => None,
+        };
+        Turn { _held: held, db: &self.db }
+    }
+
+    /// Closes the SQLite writer connection (the pool's own on a server: closed with it).
+    pub(crate) async fn close(&self) -> StoreResult<()> {
+        if self.turns.is_some() {
+            self.db.clone().close().await?;
         }
+        Ok(())
     }
 }
 
@@ -301,7 +350,61 @@ pub async fn copy_database(server_url: &str, template: &str, name: &str) -> Stor
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::*;
+
+    /// `PRAGMA data_version` on `db`: it changes between two reads on one connection only
+    /// when another connection committed in between.
+    async fn data_version(db: &DatabaseConnection) -> i64 {
+        let row = db
+            .query_one(sea_orm::Statement::from_string(db.get_database_backend(), "PRAGMA data_version"))
+            .await
+            .expect("read")
+            .expect("a row");
+        row.try_get_by_index(0).expect("a number")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite_every_turn_writes_through_the_gates_own_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (pool, engine) =
+            connect(&DatabaseTarget::SqliteFile(dir.path().join("g.db"))).await.expect("opened");
+        pool.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY)").await.expect("table");
+        let gate = WriteGate::open(&pool, engine).await.expect("gate");
+        let version = data_version(gate.turn().await.db).await;
+        for _ in 0..3 {
+            let turn = gate.turn().await;
+            turn.db.execute_unprepared("INSERT INTO t DEFAULT VALUES").await.expect("written");
+        }
+        assert_eq!(
+            data_version(gate.turn().await.db).await,
+            version,
+            "a turn wrote through another connection"
+        );
+
+        // What another connection commits is seen (the measure can tell), a bulk store's turn
+        // included: it writes through its own.
+        pool.execute_unprepared("INSERT INTO t DEFAULT VALUES").await.expect("written");
+        let version = data_version(gate.turn().await.db).await;
+        let (bulk, _) = connect(&DatabaseTarget::SqliteFile(dir.path().join("g.db"))).await.expect("opened");
+        let bulk_gate = gate.writing_through(bulk.clone());
+        bulk_gate.turn().await.db.execute_unprepared("INSERT INTO t DEFAULT VALUES").await.expect("written");
+        assert_ne!(
+            data_version(gate.turn().await.db).await,
+            version,
+            "the bulk turn wrote through the gate's"
+        );
+        let count = pool
+            .query_one(sea_orm::Statement::from_string(pool.get_database_backend(), "SELECT COUNT(*) FROM t"))
+            .await
+            .expect("read")
+            .expect("a row")
+            .try_get_by_index::<i64>(0)
+            .expect("a number");
+        assert_eq!(count, 5);
+        gate.close().await.expect("closed");
+        bulk.close().await.expect("closed");
+        pool.close().await.expect("closed");
+    }
 
     #[test]
     fn server_urls_get_another_database_name() {

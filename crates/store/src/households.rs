@@ -404,8 +404,8 @@ impl crate::handles::Families<'_> {
         }
         // The batch holds SQLite's write lock for seconds: the server's own writers wait
         // for their turn in the gate rather than in SQLite's busy handler.
-        let _turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let turn = self.write_gate.turn().await;
+        let txn = turn.db.begin().await?;
         let now = Utc::now();
         // Updates first: they are writes, so SQLite's write lock is taken before any read.
         for update in updates {

@@ -149,11 +149,11 @@ impl Store {
     pub async fn connect(target: &DatabaseTarget, keys: Keys) -> StoreResult<Self> {
         let (db, engine) = connect::connect(target).await?;
         let dialect = rows::Dialect::of(&db).await?;
-        let write_gate = connect::WriteGate::for_engine(engine);
+        let write_gate = connect::WriteGate::open(&db, engine).await?;
         // The audit writer holds the turns only, no store: were it to hold the enrolment
         // writer (which holds a store, and so the audit queue), neither task would ever see
         // its channel close.
-        let audit_queue = audit::AuditQueue::start(db.clone(), write_gate.clone());
+        let audit_queue = audit::AuditQueue::start(write_gate.clone());
         let _checkpoints = checkpoint::Checkpoints::start(db.clone(), engine, write_gate.clone());
         let store = Store {
             db,
@@ -273,7 +273,7 @@ impl Store {
     }
 
     /// Closes the pool, waiting for connections to finish (on SQLite the checkpoints'
-    /// connection first: see `Checkpoints::close`).
+    /// connection first, see `Checkpoints::close`, then the writer's, see `WriteGate`).
     ///
     /// On SQLite, one connection is then opened alone and closed again. SQLite copies the
     /// log back into the file when the database's last connection closes, but the pool
@@ -282,6 +282,7 @@ impl Store {
     /// loaded machine). A connection alone is surely the last.
     pub async fn close(self) -> StoreResult<()> {
         self._checkpoints.close().await;
+        self.write_gate.close().await?;
         let options = (self.engine == Engine::Sqlite)
             .then(|| (*self.db.get_sqlite_connection_pool().connect_options()).clone());
         self.db.close().await?;

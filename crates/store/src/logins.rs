@@ -78,12 +78,12 @@ impl crate::handles::Users<'_> {
         // A streak from this address ends; a lock from before per-address counting is lifted.
         let stale_account_lock = row.failed_logins != 0 || row.locked_until.is_some();
         if count.is_some() || stale_account_lock {
-            let _turn = self.write_gate.turn().await;
+            let turn = self.write_gate.turn().await;
             if count.is_some() {
                 login_failures::Entity::delete_many()
                     .filter(login_failures::Column::Username.eq(name.as_str()))
                     .filter(login_failures::Column::Ip.eq(ip.as_str()))
-                    .exec(&self.db)
+                    .exec(turn.db)
                     .await?;
             }
             if stale_account_lock {
@@ -91,7 +91,7 @@ impl crate::handles::Users<'_> {
                     .col_expr(users::Column::FailedLogins, Expr::value(0))
                     .col_expr(users::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
                     .filter(users::Column::Id.eq(row.id))
-                    .exec(&self.db)
+                    .exec(turn.db)
                     .await?;
             }
         }
@@ -115,7 +115,7 @@ impl Store {
     ) -> StoreResult<LoginOutcome> {
         let now = Utc::now();
         let count = {
-            let _turn = self.write_gate.turn().await;
+            let turn = self.write_gate.turn().await;
             let first = login_failures::ActiveModel {
                 id: NotSet,
                 username: Set(name.to_owned()),
@@ -134,7 +134,7 @@ impl Store {
                         .value(login_failures::Column::LastFailureAt, Expr::value(now))
                         .to_owned(),
                 )
-                .exec_without_returning(&self.db)
+                .exec_without_returning(turn.db)
                 .await?;
             login_failures::Entity::update_many()
                 .col_expr(login_failures::Column::LockedUntil, Expr::value(Some(now + policy.lockout)))
@@ -142,12 +142,12 @@ impl Store {
                 .filter(login_failures::Column::Ip.eq(ip))
                 .filter(login_failures::Column::Failures.gte(policy.max_failures))
                 .filter(not_locked_at(now))
-                .exec(&self.db)
+                .exec(turn.db)
                 .await?;
             login_failures::Entity::find()
                 .filter(login_failures::Column::Username.eq(name))
                 .filter(login_failures::Column::Ip.eq(ip))
-                .one(&self.db)
+                .one(turn.db)
                 .await?
         };
         let failures = count.as_ref().map_or(1, |c| c.failures);
@@ -209,11 +209,11 @@ impl crate::handles::Users<'_> {
     /// maintenance job, hourly), so guesses at made-up names do not pile up for ever.
     pub async fn purge_stale_login_failures(self, idle: chrono::Duration) -> StoreResult<u64> {
         let now = Utc::now();
-        let _turn = self.write_gate.turn().await;
+        let turn = self.write_gate.turn().await;
         let deleted = login_failures::Entity::delete_many()
             .filter(login_failures::Column::LastFailureAt.lte(now - idle))
             .filter(not_locked_at(now))
-            .exec(&self.db)
+            .exec(turn.db)
             .await?;
         Ok(deleted.rows_affected)
     }
@@ -222,16 +222,16 @@ impl crate::handles::Users<'_> {
 impl Store {
     /// Forgets every failed login of `username`; returns how many addresses had some.
     pub(crate) async fn clear_login_failures(&self, username: &str, user_id: i64) -> StoreResult<u64> {
-        let _turn = self.write_gate.turn().await;
+        let turn = self.write_gate.turn().await;
         let deleted = login_failures::Entity::delete_many()
             .filter(login_failures::Column::Username.eq(username))
-            .exec(&self.db)
+            .exec(turn.db)
             .await?;
         users::Entity::update_many()
             .col_expr(users::Column::FailedLogins, Expr::value(0))
             .col_expr(users::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
             .filter(users::Column::Id.eq(user_id))
-            .exec(&self.db)
+            .exec(turn.db)
             .await?;
         Ok(deleted.rows_affected)
     }

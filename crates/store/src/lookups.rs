@@ -21,7 +21,9 @@ use chrono::Utc;
 use guanai_domain::identity::{IdNumber, Mobile};
 use guanai_domain::Permission;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UpdateStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 
 use crate::audit::AuditEvent;
 use crate::entities::{families, persons};
@@ -127,7 +129,7 @@ impl GroupWrite for LookupTurn {
         let window = current_window();
         let backend = store.db.get_database_backend();
         let turn = store.write_gate.turn().await;
-        let txn = store.db.begin().await?;
+        let txn = turn.db.begin().await?;
         for (user, (count, limit)) in per_user {
             let update = quota_update(user, window, count, limit);
             if txn.execute(backend.build(&update)).await?.rows_affected() != 1 {
@@ -197,8 +199,8 @@ impl Store {
         let update = quota_update(user, window, 1, limit);
         let turn = self.write_gate.turn().await;
         for _ in 0..2 {
-            if self.db.execute(backend.build(&update)).await?.rows_affected() == 1 {
-                return self.lookup_audited(actor, event).await;
+            if turn.db.execute(backend.build(&update)).await?.rows_affected() == 1 {
+                return self.lookup_audited(turn.db, actor, event).await;
             }
             // No row yet, or the limit is reached: a first look-up inserts the row (a
             // concurrent first one makes the insert fail as a duplicate: the update decides).
@@ -207,8 +209,8 @@ impl Store {
                 .columns([Alias::new("username"), Alias::new("window_start"), Alias::new("used")])
                 .values_panic([user.into(), window.into(), 1i64.into()])
                 .to_owned();
-            match self.db.execute(backend.build(&insert)).await {
-                Ok(_) => return self.lookup_audited(actor, event).await,
+            match turn.db.execute(backend.build(&insert)).await {
+                Ok(_) => return self.lookup_audited(turn.db, actor, event).await,
                 Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {}
                 Err(err) => return Err(err.into()),
             }
@@ -247,9 +249,14 @@ impl Store {
 
     /// The audit entry of a look-up whose turn was just taken, while its writer still holds
     /// the write turn.
-    async fn lookup_audited(&self, actor: &Actor, event: Option<AuditEvent>) -> StoreResult<()> {
+    async fn lookup_audited(
+        &self,
+        db: &DatabaseConnection,
+        actor: &Actor,
+        event: Option<AuditEvent>,
+    ) -> StoreResult<()> {
         match event {
-            Some(event) => self.audit_in(&self.db, actor, event).await,
+            Some(event) => self.audit_in(db, actor, event).await,
             None => Ok(()),
         }
     }

@@ -105,22 +105,22 @@ impl crate::handles::Sessions<'_> {
         if session.expires_at <= now {
             // A write: on SQLite it takes its turn with the store's other writers rather
             // than wait in SQLite's busy handler behind them.
-            let _turn = self.write_gate.turn().await;
-            sessions::Entity::delete_by_id(hash.as_str()).exec(&self.db).await?;
+            let turn = self.write_gate.turn().await;
+            sessions::Entity::delete_by_id(hash.as_str()).exec(turn.db).await?;
             return Ok(None);
         }
         if !session.active {
             return Ok(None);
         }
         if (now - session.last_seen_at) >= Duration::seconds(TOUCH_AFTER_SECONDS) {
-            let _turn = self.write_gate.turn().await;
+            let turn = self.write_gate.turn().await;
             sessions::Entity::update(sessions::ActiveModel {
                 id_hash: Set(hash),
                 last_seen_at: Set(now),
                 expires_at: Set(now + policy.session_idle),
                 ..Default::default()
             })
-            .exec(&self.db)
+            .exec(turn.db)
             .await?;
         }
         Ok(Some(Session {

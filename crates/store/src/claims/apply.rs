@@ -97,7 +97,7 @@ impl crate::handles::Claims<'_> {
         }
         let (calendar, settings) = (self.work_calendar().await?, ClockSettings::default());
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await.map_err(StoreError::from)?;
+        let txn = turn.db.begin().await.map_err(StoreError::from)?;
         lock_claims(&txn, &ids).await?;
         let mut events = Vec::with_capacity(changes.len() + 1);
         for (index, change) in changes.into_iter().enumerate() {

@@ -326,7 +326,7 @@ impl GroupWrite for ReportDraft {
 
     async fn commit_group(store: &Store, group: &mut [Self]) -> StoreResult<Vec<StoreResult<Reported>>> {
         let turn = store.write_gate.turn().await;
-        let txn = store.db.begin().await?;
+        let txn = turn.db.begin().await?;
         let mut ids = Vec::with_capacity(group.len());
         for draft in group.iter() {
             ids.push(claims::Entity::insert(draft.insert()).exec(&txn).await?.last_insert_id);
@@ -349,7 +349,7 @@ impl Store {
     /// the store's other writers (on SQLite they would otherwise meet in its busy handler).
     async fn report_alone(&self, draft: ReportDraft) -> StoreResult<Reported> {
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         let id = match claims::Entity::insert(draft.insert()).exec(&txn).await {
             Ok(done) => done.last_insert_id,
             // The same incident reported at the same moment: the other report won.

@@ -138,7 +138,7 @@ impl crate::handles::Outbox<'_> {
         let today = self.today();
         let now = self.clock().now();
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         // The outbox grows by a season's reminders inside this one transaction, and each
         // chunk asks which of its keys are there already. PostgreSQL kept the generic plan it
         // made while the outbox looked empty, a sequential scan, for the rest of the

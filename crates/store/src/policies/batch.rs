@@ -212,7 +212,7 @@ impl crate::handles::Policies<'_> {
         }
         let by_id: HashMap<i64, &DraftFamily> = selected.iter().map(|f| (f.id, f)).collect();
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         // Write first (SQLite's write lock), then read the rules and budgets as they are now;
         // each allocation below checks its budget again.
         self.touch_family(&txn, drafts[0].family_id).await?;

@@ -83,7 +83,7 @@ impl crate::handles::Policies<'_> {
             )));
         }
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         self.allocate(&txn, request.source_id, plan.preview.total).await?;
         insert_policies(&txn, self.dialect, &plan.drafts).await?;
         txn.commit().await?;

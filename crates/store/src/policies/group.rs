@@ -206,11 +206,10 @@ impl Store {
 impl Store {
     /// One enrolment in a transaction of its own.
     async fn enrol_alone(&self, mut enrolment: Prepared) -> StoreResult<Written> {
-        // On SQLite, wait for this writer's turn before taking a connection and the lock.
-        // Nothing inside may use another pooled connection: with every connection held by
-        // a writer waiting for the lock, it would wait for ever.
+        // On SQLite, wait for this writer's turn before taking the lock. Nothing inside may
+        // write through another connection than the turn's: it would wait for this lock.
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         // Write first, so SQLite takes its write lock now and the budgets read below are the
         // latest (a read first would pin an older snapshot).
         self.touch_families(&txn, &[enrolment.quote.family_id]).await?;
@@ -249,7 +248,7 @@ impl Store {
     /// writes each alone); otherwise each enrolment's own answer, in order.
     async fn commit_group(&self, group: &mut [Prepared]) -> StoreResult<Vec<StoreResult<Written>>> {
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         // Write first, for the lock (see `enrol_alone`). A family whose enrolment is then
         // refused for its family part keeps the new `updated_at`: a harmless trace.
         let families: Vec<i64> = group.iter().map(|e| e.quote.family_id).collect();

@@ -235,7 +235,7 @@ impl crate::handles::Policies<'_> {
         // The day after `now`, the same day `start_on_underwriting` checked each start against.
         let tomorrow = guanai_domain::clock::china_date(now).succ_opt().unwrap_or(NaiveDate::MAX);
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         for chunk in items.chunks(UNDERWRITE_CHUNK) {
             let mut numbers = CaseStatement::new();
             for (id, policy_no) in chunk {

@@ -99,7 +99,7 @@ impl crate::handles::Renewals<'_> {
             .await?
             .flatten();
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         let backend = self.db.get_database_backend();
         let made = txn.execute(backend.build(&insert)).await?.rows_affected();
         if made > 0 {

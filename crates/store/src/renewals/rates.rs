@@ -394,7 +394,7 @@ impl crate::handles::Renewals<'_> {
             });
         }
         let turn = self.write_gate.turn().await;
-        super::link_renewals(&self.db, &links).await?;
+        super::link_renewals(turn.db, &links).await?;
         drop(turn);
         Ok(links.len())
     }

@@ -170,10 +170,10 @@ impl crate::handles::Reports<'_> {
     /// transaction with the write turn, unless another refresh wrote since its snapshot.
     /// Returns how many marks it removed, or None when it was overtaken (nothing written).
     pub async fn write_refresh(self, counted: CountedRefresh) -> StoreResult<Option<u64>> {
-        let _turn = self.write_gate.turn().await;
+        let turn = self.write_gate.turn().await;
         let txn = match self.engine() {
-            Engine::Sqlite => self.db.begin().await?,
-            _ => self.db.begin_with_config(Some(IsolationLevel::ReadCommitted), None).await?,
+            Engine::Sqlite => turn.db.begin().await?,
+            _ => turn.db.begin_with_config(Some(IsolationLevel::ReadCommitted), None).await?,
         };
         // A write first, held to the commit: refreshers' writes follow one another, and one
         // whose snapshot another write has overtaken finds a newer generation.

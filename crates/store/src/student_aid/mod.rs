@@ -274,7 +274,7 @@ impl crate::handles::StudentAid<'_> {
             }
         }
         let turn = self.write_gate.turn().await;
-        let txn = self.db.begin().await?;
+        let txn = turn.db.begin().await?;
         // Write first. The allocation before the status: the application's new source id
         // takes a shared lock on the source's row (its foreign key) on MySQL-compatible
         // engines, so two approvals updating the row after that would deadlock.
