@@ -279,7 +279,8 @@ impl Store {
     /// log back into the file when the database's last connection closes, but the pool
     /// closes its connections side by side, each on its own thread, and two closing at
     /// once can each see the other still open, leaving the log behind (seen once, on a
-    /// loaded machine). A connection alone is surely the last.
+    /// loaded machine). A connection alone is the last once the others' threads have let go
+    /// of the file; it copies the log back and empties it all the same.
     pub async fn close(self) -> StoreResult<()> {
         self._checkpoints.close().await;
         self.write_gate.close().await?;
@@ -288,7 +289,11 @@ impl Store {
         self.db.close().await?;
         if let Some(options) = options {
             use sqlx::{ConnectOptions, Connection};
-            options.connect().await?.close().await?;
+            let mut last = options.connect().await?;
+            // Copied back and emptied even should a closed connection's thread not have let
+            // go of the file yet (then SQLite would not see this one as the last).
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut last).await?;
+            last.close().await?;
         }
         Ok(())
     }
