@@ -21,10 +21,7 @@
 //! batch itself (`households.rs`). The tests check every foreign key after an import
 //! (`PRAGMA foreign_key_check`).
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqlxSqliteConnector, TransactionTrait,
-};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use crate::{Engine, Store, StoreResult};
 
@@ -114,14 +111,13 @@ impl Store {
     /// One SQLite connection of its own, beside the pool, with a page cache of `cache_kib`
     /// and no foreign-key checks (see the module's doc), for one large write.
     async fn unchecked_connection(&self, cache_kib: i64) -> StoreResult<DatabaseConnection> {
-        let options: SqliteConnectOptions = (*self.db.get_sqlite_connection_pool().connect_options())
-            .clone()
-            .pragma("cache_size", format!("-{cache_kib}"))
-            .pragma("wal_autocheckpoint", "0")
-            .foreign_keys(false);
-        let pool =
-            SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options).await?;
-        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        crate::connect::own_sqlite_connection(&self.db, |options| {
+            options
+                .pragma("cache_size", format!("-{cache_kib}"))
+                .pragma("wal_autocheckpoint", "0")
+                .foreign_keys(false)
+        })
+        .await
     }
 
     /// Where one large transaction of a running store writes (a batch renewal of a city:

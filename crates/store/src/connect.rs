@@ -166,6 +166,25 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
+/// One SQLite connection of its own beside `pool`, with the pool's settings as `adjust`
+/// changes them: a pool of one, kept open (never closed for idling or age, nor pinged)
+/// until it is closed, so that its page cache lasts.
+pub(crate) async fn own_sqlite_connection(
+    pool: &DatabaseConnection,
+    adjust: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
+) -> StoreResult<DatabaseConnection> {
+    let options = adjust((*pool.get_sqlite_connection_pool().connect_options()).clone());
+    let one = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(one))
+}
+
 /// SQLite lets one connection write at a time; the others wait in its busy handler, which
 /// polls with sleeps of up to 100 ms and serves nobody in order. The store's own busy
 /// writers (see where `WriteGate::turn` is called) therefore take turns here first, first
@@ -201,20 +220,8 @@ impl WriteGate {
         if engine != Engine::Sqlite {
             return Ok(WriteGate { turns: None, db: pool.clone() });
         }
-        let options = (*pool.get_sqlite_connection_pool().connect_options()).clone();
         // Kept open for the life of the store: a new connection would start with an empty cache.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        Ok(WriteGate {
-            turns: Some(Default::default()),
-            db: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
-        })
+        Ok(WriteGate { turns: Some(Default::default()), db: own_sqlite_connection(pool, |o| o).await? })
     }
 
     /// The same turns, writing through `db` instead (a bulk store's own connection).
