@@ -44,6 +44,7 @@ impl Store {
             dialect: self.dialect,
             keys: self.keys.clone(),
             audit_queue: self.audit_queue.clone(),
+            quick_reads: self.quick_reads.clone(),
             _checkpoints: self._checkpoints.for_import(),
             writers: self.writers.clone(),
             lookup_limit: self.lookup_limit,

@@ -112,6 +112,8 @@ pub struct Store {
     write_gate: connect::WriteGate,
     /// The audit writer (see `audit`).
     audit_queue: audit::AuditQueue,
+    /// Where the reads that run on every request run (see `prebuilt`).
+    quick_reads: prebuilt::QuickReads,
     /// SQLite's WAL copied back by a task of its own (see `checkpoint`).
     _checkpoints: checkpoint::Checkpoints,
     /// The group writers (see [`Writers`]).
@@ -155,6 +157,7 @@ impl Store {
         // its channel close.
         let audit_queue = audit::AuditQueue::start(write_gate.clone());
         let _checkpoints = checkpoint::Checkpoints::start(db.clone(), engine, write_gate.clone());
+        let quick_reads = prebuilt::QuickReads::of(&db);
         let store = Store {
             db,
             engine,
@@ -163,6 +166,7 @@ impl Store {
             keys: std::sync::Arc::new(keys),
             write_gate,
             audit_queue,
+            quick_reads,
             writers: Default::default(),
             lookup_limit: lookups::LOOKUP_LIMIT,
             refused_lookups: Default::default(),
@@ -273,7 +277,8 @@ impl Store {
     }
 
     /// Closes the pool, waiting for connections to finish (on SQLite the checkpoints'
-    /// connection first, see `Checkpoints::close`, then the writer's, see `WriteGate`).
+    /// connection first, see `Checkpoints::close`, then the writer's, see `WriteGate`, and
+    /// the quick reads', see `prebuilt`).
     ///
     /// On SQLite, one connection is then opened alone and closed again. SQLite copies the
     /// log back into the file when the database's last connection closes, but the pool
@@ -284,6 +289,7 @@ impl Store {
     pub async fn close(self) -> StoreResult<()> {
         self._checkpoints.close().await;
         self.write_gate.close().await?;
+        self.quick_reads.close().await?;
         let options = (self.engine == Engine::Sqlite)
             .then(|| (*self.db.get_sqlite_connection_pool().connect_options()).clone());
         self.db.close().await?;

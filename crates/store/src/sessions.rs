@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 
 use crate::entities::{sessions, users};
@@ -97,8 +97,8 @@ impl crate::handles::Sessions<'_> {
     /// instance sharing the database) refuses the very next request.
     pub async fn session(self, token: &str, ip: &str, policy: &LoginPolicy) -> StoreResult<Option<Session>> {
         let hash = passwords::token_hash(token);
-        let statement = SESSION_AND_USER.statement(self.db.get_database_backend(), &hash);
-        let Some(session) = SessionRow::find_by_statement(statement).one(&self.db).await? else {
+        let Some(session) = SESSION_AND_USER.fetch::<SessionRow>(&self, &hash).await?.into_iter().next()
+        else {
             return Ok(None);
         };
         let now = Utc::now();

@@ -7,8 +7,7 @@ use chrono::NaiveDate;
 use guanai_domain::identity::IdNumber;
 use guanai_domain::Permission;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 
@@ -106,8 +105,7 @@ impl crate::handles::Policies<'_> {
         self.require(actor, Permission::ViewFamilies).await?;
         self.refuse_known_over_limit(actor).await?;
         let hash = self.keys.lookup_hash(id.as_str());
-        let statement = PERSON_AND_COVER.statement(self.db.get_database_backend(), &hash);
-        let rows = CoverageRow::find_by_statement(statement).all(&self.db).await?;
+        let rows: Vec<CoverageRow> = PERSON_AND_COVER.fetch(&self, &hash).await?;
         // The hash is unique: every row is the same person.
         let Some(first) = rows.first() else {
             self.take_lookup_turn(actor, None).await?;
