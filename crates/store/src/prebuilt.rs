@@ -90,8 +90,8 @@ impl Prebuilt {
 /// sqlx's pool pings every connection given back to it (dropping a `PoolConnection`
 /// spawns a task that does, unconditionally), and on SQLite a ping is a round trip to the
 /// connection's worker thread: for a one-row read, as many thread switches again as the
-/// read itself, before the connection can serve the next. Without it the look-ups over
-/// HTTP ran 20 % faster (docs/BENCHMARKS.md, twenty-ninth session).
+/// read itself, before the connection can serve the next. With these reads off the pool
+/// the look-ups over HTTP ran 1.56 times as fast (docs/BENCHMARKS.md, twenty-ninth session).
 ///
 /// A connection is opened when a read finds none idle, up to [`QUICK_READERS`] at once,
 /// and kept. A read cut off midway (its request dropped) closes its connection rather
