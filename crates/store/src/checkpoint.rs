@@ -75,8 +75,7 @@ impl Checkpointer {
         // store, no memory map: `connect.rs`). A restart that finds a long report still
         // reading the log gives up within 100 ms (and tries again on its next turn) rather
         // than keep the writers waiting behind the turn it holds.
-        let options = (*pool.connect_options())
-            .clone()
+        let options = crate::connect::sqlite_options_of(db)
             .pragma("cache_size", "-64")
             .busy_timeout(Duration::from_millis(100));
         let own = match sqlx::ConnectOptions::connect(&options).await {

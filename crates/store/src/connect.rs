@@ -166,14 +166,20 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
+/// The settings of the SQLite `pool`'s connections, for a connection of its own beside it.
+pub(crate) fn sqlite_options_of(pool: &DatabaseConnection) -> SqliteConnectOptions {
+    (*pool.get_sqlite_connection_pool().connect_options()).clone()
+}
+
 /// One SQLite connection of its own beside `pool`, with the pool's settings as `adjust`
-/// changes them: a pool of one, kept open (never closed for idling or age, nor pinged)
-/// until it is closed, so that its page cache lasts.
+/// changes them: a pool of one, kept open (never closed for idling or age) until it is
+/// closed, so that its page cache lasts. It is not pinged before it is handed out, but
+/// sqlx pings it each time it is given back (see `prebuilt::QuickReads`).
 pub(crate) async fn own_sqlite_connection(
     pool: &DatabaseConnection,
     adjust: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
 ) -> StoreResult<DatabaseConnection> {
-    let options = adjust((*pool.get_sqlite_connection_pool().connect_options()).clone());
+    let options = adjust(sqlite_options_of(pool));
     let one = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)

@@ -290,8 +290,7 @@ impl Store {
         self._checkpoints.close().await;
         self.write_gate.close().await?;
         self.quick_reads.close().await?;
-        let options = (self.engine == Engine::Sqlite)
-            .then(|| (*self.db.get_sqlite_connection_pool().connect_options()).clone());
+        let options = (self.engine == Engine::Sqlite).then(|| connect::sqlite_options_of(&self.db));
         self.db.close().await?;
         if let Some(options) = options {
             use sqlx::{ConnectOptions, Connection};

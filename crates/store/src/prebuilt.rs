@@ -117,7 +117,7 @@ impl QuickReads {
             return QuickReads(None);
         }
         QuickReads(Some(Arc::new(Readers {
-            options: (*pool.get_sqlite_connection_pool().connect_options()).clone(),
+            options: crate::connect::sqlite_options_of(pool),
             idle: Mutex::new(Vec::new()),
             open: tokio::sync::Semaphore::new(QUICK_READERS),
         })))
