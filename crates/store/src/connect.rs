@@ -100,6 +100,9 @@ pub(crate) async fn connect(target: &DatabaseTarget) -> StoreResult<(DatabaseCon
     Ok((db, engine))
 }
 
+/// How long an SQLite connection waits for a lock before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Rows an SQLite connection's worker thread may send ahead of the task reading them.
 const ROW_BUFFER: usize = 4096;
 
@@ -133,7 +136,7 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         .pragma("cache_size", format!("-{POOL_CACHE_KIB}"))
         // No memory map. A connection whose read transaction finds the database changed
         // unmaps the whole file (SQLite's pager resets its cache and its map then), and a
@@ -164,6 +167,30 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
     let pool =
         SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// A connection to the SQLite database of `pool` that only reads, for reads run in the
+/// calling thread (`prebuilt::QuickReads`), with the pool's settings for reads; none when
+/// the database is not a file of its own (an in-memory one is the pool's only).
+pub(crate) fn sqlite_reader_of(
+    pool: &DatabaseConnection,
+) -> Option<impl Fn() -> rusqlite::Result<rusqlite::Connection>> {
+    let options = sqlite_options_of(pool);
+    let path = options.get_filename().to_owned();
+    if !path.is_file() {
+        return None;
+    }
+    Some(move || {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let reader = rusqlite::Connection::open_with_flags(&path, flags)?;
+        reader.busy_timeout(BUSY_TIMEOUT)?;
+        reader.pragma_update(None, "cache_size", -POOL_CACHE_KIB)?;
+        // See `sqlite`: a map would be unmapped at every read after a commit.
+        reader.pragma_update(None, "mmap_size", 0)?;
+        reader.pragma_update(None, "query_only", true)?;
+        Ok(reader)
+    })
 }
 
 /// The settings of the SQLite `pool`'s connections, for a connection of its own beside it.

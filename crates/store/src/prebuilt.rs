@@ -1,6 +1,6 @@
 //! Reads that run on every request, whose SQL is written by sea-query once per engine and
-//! kept: afterwards each run only binds its one parameter. On SQLite they run on
-//! connections of their own ([`QuickReads`]).
+//! kept: afterwards each run only binds its one parameter. On SQLite they run in the
+//! calling thread, on connections of their own ([`QuickReads`]).
 //!
 //! Writing a query's text (each column, join and condition formatted by sea-query) cost the
 //! server as much as SQLite took to run it: with the session's read and the coverage
@@ -9,13 +9,10 @@
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use sea_orm::sea_query::{SelectStatement, Values};
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, QueryResult, RuntimeErr,
-    Statement, Value,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, RuntimeErr, Statement, Value,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection};
 
 use crate::{Store, StoreResult};
 
@@ -74,56 +71,74 @@ impl Prebuilt {
     }
 
     /// The rows of the query with `parameter` bound, read on `store`'s quick reads.
-    pub(crate) async fn fetch<T: FromQueryResult>(
-        &self,
-        store: &Store,
-        parameter: &str,
-    ) -> StoreResult<Vec<T>> {
+    pub(crate) async fn fetch<T: QuickRow>(&self, store: &Store, parameter: &str) -> StoreResult<Vec<T>> {
         let statement = self.statement(store.db.get_database_backend(), parameter);
         store.quick_reads.fetch(&store.db, statement).await
     }
 }
 
-/// Connections on SQLite of their own for the prebuilt reads, outside sqlx's pool; on
-/// PostgreSQL and MySQL, none: the reads go through the pool.
+/// A row a quick read decodes itself on SQLite, each field from the column of its name as
+/// `FromQueryResult` reads it on a server: [`quick_row!`] writes it.
+pub(crate) trait QuickRow: FromQueryResult + Sized {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// Implements [`QuickRow`] for a struct, given its fields (every one, in any order).
+macro_rules! quick_row {
+    ($row:ident { $($field:ident),+ $(,)? }) => {
+        impl $crate::prebuilt::QuickRow for $row {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok($row { $($field: row.get(stringify!($field))?),+ })
+            }
+        }
+    };
+}
+pub(crate) use quick_row;
+
+/// Connections on SQLite of their own for the prebuilt reads, whose reads run in the
+/// calling thread; on PostgreSQL and MySQL, none: the reads go through the pool.
 ///
-/// sqlx's pool pings every connection given back to it (dropping a `PoolConnection`
-/// spawns a task that does, unconditionally), and on SQLite a ping is a round trip to the
-/// connection's worker thread: for a one-row read, as many thread switches again as the
-/// read itself, before the connection can serve the next. With these reads off the pool
-/// the look-ups over HTTP ran 1.56 times as fast (docs/BENCHMARKS.md, twenty-ninth session).
+/// A read through sqlx runs on its connection's worker thread: the asking task wakes the
+/// worker and is woken by it, two thread switches for a read of a few pages, each dearer
+/// on a virtual machine than the read itself. Through sqlx's pool, add the ping it makes on
+/// every connection given back (a third switch; dropping a `PoolConnection` spawns it,
+/// unconditionally). The reads here are by one key and touch a few pages, so they run
+/// where they are asked, blocking the thread as long as a little arithmetic would.
 ///
-/// A connection is opened when a read finds none idle, up to [`QUICK_READERS`] at once,
-/// and kept. A read cut off midway (its request dropped) closes its connection rather
-/// than give back one whose statement may still be running.
-#[derive(Debug, Clone, Default)]
+/// A connection is opened when a read finds none idle, and up to [`QUICK_READERS`] are
+/// kept. A read has no point at which it could be cut off: it runs to its end.
+#[derive(Clone, Default)]
 pub(crate) struct QuickReads(Option<Arc<Readers>>);
 
-/// Connections the quick reads may hold at once, as many as the pool's (`connect.rs`).
+impl std::fmt::Debug for QuickReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuickReads").field("own_connections", &self.0.is_some()).finish()
+    }
+}
+
+/// Connections the quick reads keep idle, as many as the pool's (`connect.rs`).
 const QUICK_READERS: usize = 4;
 
-#[derive(Debug)]
+type OpenReader = Box<dyn Fn() -> rusqlite::Result<rusqlite::Connection> + Send + Sync>;
+
 struct Readers {
-    options: SqliteConnectOptions,
-    idle: Mutex<Vec<SqliteConnection>>,
-    open: tokio::sync::Semaphore,
+    open: OpenReader,
+    /// None once closed.
+    idle: Mutex<Option<Vec<rusqlite::Connection>>>,
 }
 
 impl QuickReads {
-    /// The quick reads of a store whose pool is `pool`: connections with the pool's
-    /// settings on SQLite, the pool itself on a server.
+    /// The quick reads of a store whose pool is `pool`: connections of their own to its
+    /// database file on SQLite, the pool itself on a server (or for an in-memory database).
     pub(crate) fn of(pool: &DatabaseConnection) -> QuickReads {
         if pool.get_database_backend() != DbBackend::Sqlite {
             return QuickReads(None);
         }
-        QuickReads(Some(Arc::new(Readers {
-            options: crate::connect::sqlite_options_of(pool),
-            idle: Mutex::new(Vec::new()),
-            open: tokio::sync::Semaphore::new(QUICK_READERS),
-        })))
+        let Some(open) = crate::connect::sqlite_reader_of(pool) else { return QuickReads(None) };
+        QuickReads(Some(Arc::new(Readers { open: Box::new(open), idle: Mutex::new(Some(Vec::new())) })))
     }
 
-    async fn fetch<T: FromQueryResult>(
+    async fn fetch<T: QuickRow>(
         &self,
         pool: &DatabaseConnection,
         statement: Statement,
@@ -133,37 +148,70 @@ impl QuickReads {
                 .all(pool)
                 .await?);
         };
-        let _turn =
-            readers.open.acquire().await.map_err(|_| DbErr::Custom("quick reads closed".to_owned()))?;
-        let idle = readers.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut connection = match idle {
-            Some(connection) => connection,
-            None => readers.options.connect().await?,
+        let taken = match readers.idle.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            Some(idle) => idle.pop(),
+            None => return Err(DbErr::Custom("quick reads closed".to_owned()).into()),
         };
-        let values = sea_query_binder::SqlxValues(statement.values.unwrap_or(Values(Vec::new())));
-        let read = sqlx::query_with(&statement.sql, values).fetch_all(&mut connection).await;
-        readers.idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
-        let rows = read.map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err)))?;
-        Ok(rows
-            .into_iter()
-            .map(|row| T::from_query_result(&QueryResult::from(row), ""))
-            .collect::<Result<_, _>>()?)
+        let connection = match taken {
+            Some(connection) => connection,
+            None => (readers.open)().map_err(read_error)?,
+        };
+        let rows = read(&connection, &statement).map_err(read_error);
+        if let Some(idle) = readers.idle.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            if idle.len() < QUICK_READERS {
+                idle.push(connection);
+            }
+        }
+        rows
     }
 
-    /// Waits for the reads under way, then closes the connections; no read opens another.
+    /// Closes the connections; no read opens another.
     pub(crate) async fn close(&self) -> StoreResult<()> {
         let Some(readers) = &self.0 else { return Ok(()) };
-        // Every turn taken: no read is under way, and none starts.
-        if let Ok(all) = readers.open.acquire_many(QUICK_READERS as u32).await {
-            all.forget();
-        }
-        readers.open.close();
-        let idle = std::mem::take(&mut *readers.idle.lock().unwrap_or_else(PoisonError::into_inner));
-        for connection in idle {
-            connection.close().await?;
+        let idle = readers.idle.lock().unwrap_or_else(PoisonError::into_inner).take();
+        for connection in idle.into_iter().flatten() {
+            connection.close().map_err(|(_, err)| read_error(err))?;
         }
         Ok(())
     }
+}
+
+/// Runs `statement` on `connection`: prepared once per connection, then kept.
+fn read<T: QuickRow>(connection: &rusqlite::Connection, statement: &Statement) -> rusqlite::Result<Vec<T>> {
+    let mut prepared = connection.prepare_cached(&statement.sql)?;
+    let values = statement.values.iter().flat_map(|values| values.0.iter()).map(sqlite_value);
+    let values = values.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = prepared.query_map(rusqlite::params_from_iter(values), T::from_sqlite)?;
+    rows.collect()
+}
+
+/// A prebuilt query's value as SQLite stores it (as sqlx binds it): its parameter and the
+/// constants of its conditions, so text, numbers, flags and nulls.
+fn sqlite_value(value: &Value) -> rusqlite::Result<rusqlite::types::Value> {
+    use rusqlite::types::Value as Sqlite;
+    Ok(match value {
+        Value::String(Some(text)) => Sqlite::Text(text.as_ref().clone()),
+        Value::Bool(Some(flag)) => Sqlite::Integer(i64::from(*flag)),
+        Value::TinyInt(Some(n)) => Sqlite::Integer(i64::from(*n)),
+        Value::SmallInt(Some(n)) => Sqlite::Integer(i64::from(*n)),
+        Value::Int(Some(n)) => Sqlite::Integer(i64::from(*n)),
+        Value::BigInt(Some(n)) => Sqlite::Integer(*n),
+        Value::TinyUnsigned(Some(n)) => Sqlite::Integer(i64::from(*n)),
+        Value::SmallUnsigned(Some(n)) => Sqlite::Integer(i64::from(*n)),
+        Value::Unsigned(Some(n)) => Sqlite::Integer(i64::from(*n)),
+        Value::Double(Some(x)) => Sqlite::Real(*x),
+        Value::Bytes(Some(bytes)) => Sqlite::Blob(bytes.as_ref().clone()),
+        Value::String(None) | Value::Bool(None) | Value::BigInt(None) | Value::Int(None) => Sqlite::Null,
+        other => {
+            return Err(rusqlite::Error::ToSqlConversionFailure(
+                format!("a quick read binds no value of this kind: {other:?}").into(),
+            ))
+        }
+    })
+}
+
+fn read_error(err: rusqlite::Error) -> crate::StoreError {
+    DbErr::Query(RuntimeErr::Internal(format!("SQLite (quick read): {err}"))).into()
 }
 
 #[cfg(test)]
@@ -210,62 +258,94 @@ mod tests {
         TWICE.statement(DbBackend::Sqlite, "A1");
     }
 
-    #[derive(Debug, sea_orm::FromQueryResult)]
+    /// A row of every kind of column the quick reads decode.
+    #[derive(Debug, PartialEq, sea_orm::FromQueryResult)]
     struct Found {
         id: i64,
+        code: String,
+        at: chrono::DateTime<chrono::Utc>,
+        day: Option<chrono::NaiveDate>,
+        year: Option<i32>,
+        flag: bool,
     }
+    super::quick_row!(Found { id, code, at, day, year, flag });
 
     fn by_code_only(code: &str) -> sea_orm::sea_query::SelectStatement {
         Query::select()
-            .column(Alias::new("id"))
+            .columns(["id", "code", "at", "day", "year", "flag"].map(Alias::new))
             .from(Alias::new("t"))
             .and_where(Expr::col(Alias::new("code")).eq(code))
+            .and_where(Expr::col(Alias::new("flag")).ne(7))
+            .order_by(Alias::new("id"), sea_orm::Order::Asc)
             .to_owned()
     }
 
-    /// The quick reads see every commit before them, survive reads cut off midway, hold
-    /// no more connections than allowed, and once closed, read no more.
+    /// The quick reads see every commit before them, decode each column as sqlx does what
+    /// sqlx wrote, read side by side, keep no more connections than allowed, and once
+    /// closed, read no more.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn quick_reads_on_sqlite_see_each_commit_and_survive_reads_cut_off() {
-        use sea_orm::ConnectionTrait;
+    async fn quick_reads_on_sqlite_see_each_commit_and_decode_as_sqlx_does() {
+        use sea_orm::{ConnectionTrait, Statement, Value};
         static BY_CODE: Prebuilt = Prebuilt::new(by_code_only);
         let dir = tempfile::tempdir().expect("temp dir");
         let target = crate::DatabaseTarget::SqliteFile(dir.path().join("q.db"));
         let (pool, _) = crate::connect::connect(&target).await.expect("opened");
-        pool.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT)").await.expect("table");
+        let table = "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT NOT NULL, at TEXT NOT NULL, \
+                     day TEXT, year INTEGER, flag BOOLEAN NOT NULL)";
+        pool.execute_unprepared(table).await.expect("table");
         let reads = QuickReads::of(&pool);
+        assert!(reads.0.is_some(), "an SQLite file has quick reads of its own");
         let read = |code: &'static str| {
             let (reads, pool) = (reads.clone(), pool.clone());
             async move {
                 let found: Vec<Found> =
                     reads.fetch(&pool, BY_CODE.statement(DbBackend::Sqlite, code)).await.expect("read");
-                found.into_iter().map(|f| f.id).collect::<Vec<_>>()
+                found
             }
         };
-        assert_eq!(read("a").await, Vec::<i64>::new());
-        for id in 1..=3 {
-            pool.execute_unprepared(&format!("INSERT INTO t VALUES ({id}, 'a')")).await.expect("written");
-            assert_eq!(read("a").await.len(), id, "a kept connection missed a commit");
+        assert_eq!(read("a").await, Vec::new());
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T23:11:14.660834+08:00").expect("time");
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 2, 28);
+        for id in 1..=3i64 {
+            // Written as the store writes: values bound by sea-orm through sqlx.
+            let values: [Value; 6] = [
+                id.into(),
+                "a".into(),
+                (at.to_utc() + chrono::Duration::seconds(id)).into(),
+                if id == 2 { None::<chrono::NaiveDate>.into() } else { day.into() },
+                if id == 3 { None::<i32>.into() } else { Some(2026i32).into() },
+                (id % 2 == 0).into(),
+            ];
+            let insert = "INSERT INTO t (id, code, at, day, year, flag) VALUES (?, ?, ?, ?, ?, ?)";
+            pool.execute(Statement::from_sql_and_values(DbBackend::Sqlite, insert, values))
+                .await
+                .expect("written");
+            assert_eq!(read("a").await.len() as i64, id, "a kept connection missed a commit");
         }
+        let through_sqlx = sea_orm::SelectorRaw::<sea_orm::SelectModel<Found>>::from_statement(
+            BY_CODE.statement(DbBackend::Sqlite, "a"),
+        )
+        .all(&pool)
+        .await
+        .expect("read through sqlx");
+        assert_eq!(read("a").await, through_sqlx);
+        assert_eq!(through_sqlx[1].day, None);
+        assert!(through_sqlx[1].flag && !through_sqlx[0].flag);
 
-        for _ in 0..2 * QUICK_READERS {
-            // Started, then dropped at its first wait.
-            let _ = tokio::time::timeout(std::time::Duration::ZERO, read("a")).await;
-        }
         let all = joined((0..3 * QUICK_READERS).map(|_| tokio::spawn(read("a"))).collect::<Vec<_>>()).await;
-        assert!(all.iter().all(|ids| *ids == vec![1, 2, 3]), "{all:?}");
-        let kept = reads.0.as_ref().expect("SQLite").idle.lock().expect("lock").len();
-        assert!((1..=QUICK_READERS).contains(&kept), "{kept} connections kept");
+        assert!(all.iter().all(|rows| *rows == through_sqlx), "{all:?}");
+        let kept = reads.0.as_ref().expect("SQLite").idle.lock().expect("lock").as_ref().map(Vec::len);
+        assert!(matches!(kept, Some(1..=QUICK_READERS)), "{kept:?} connections kept");
 
         reads.close().await.expect("closed");
-        assert!(reads.0.as_ref().expect("SQLite").idle.lock().expect("lock").is_empty());
+        assert!(reads.0.as_ref().expect("SQLite").idle.lock().expect("lock").is_none());
         let after: StoreResult<Vec<Found>> =
             reads.fetch(&pool, BY_CODE.statement(DbBackend::Sqlite, "a")).await;
         assert!(after.is_err(), "a closed store's quick reads read on");
         pool.close().await.expect("closed");
     }
 
-    async fn joined(tasks: Vec<tokio::task::JoinHandle<Vec<i64>>>) -> Vec<Vec<i64>> {
+    async fn joined(tasks: Vec<tokio::task::JoinHandle<Vec<Found>>>) -> Vec<Vec<Found>> {
         let mut all = Vec::new();
         for task in tasks {
             all.push(task.await.expect("joined"));

@@ -37,6 +37,19 @@ struct SessionRow {
     must_change_password: bool,
 }
 
+crate::prebuilt::quick_row!(SessionRow {
+    csrf_token,
+    last_seen_at,
+    expires_at,
+    user_id,
+    username,
+    display_name,
+    role,
+    region_code,
+    active,
+    must_change_password,
+});
+
 /// The session of a token's hash, with its user (see [`SessionRow`]).
 static SESSION_AND_USER: Prebuilt = Prebuilt::new(|token_hash| {
     sessions::Entity::find_by_id(token_hash)

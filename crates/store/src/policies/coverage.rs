@@ -35,6 +35,20 @@ struct CoverageRow {
     status: Option<String>,
 }
 
+crate::prebuilt::quick_row!(CoverageRow {
+    person_id,
+    family_id,
+    name,
+    id_masked,
+    village_code,
+    policy_id,
+    policy_no,
+    year,
+    start_date,
+    end_date,
+    status,
+});
+
 /// The person with an ID number's lookup hash, their family's village and the policies
 /// covering them (through their memberships, if any), newest first: one query.
 static PERSON_AND_COVER: Prebuilt = Prebuilt::new(|id_hash| {
