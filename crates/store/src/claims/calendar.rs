@@ -18,16 +18,27 @@ const CITY_CALENDAR: i32 = 1;
 impl Store {
     /// The calendar in force.
     pub(crate) async fn work_calendar(&self) -> StoreResult<WorkCalendar> {
-        let text = self.calendar_text().await?;
-        WorkCalendar::parse(&text).map_err(|e| StoreError::Corrupt(format!("work_calendars.body: {e}")))
+        work_calendar_in(&self.db).await
     }
 
     async fn calendar_text(&self) -> StoreResult<String> {
-        Ok(work_calendars::Entity::find_by_id(CITY_CALENDAR)
-            .one(&self.db)
-            .await?
-            .map_or_else(|| NOTICE_2026.to_owned(), |row| row.body))
+        calendar_text_in(&self.db).await
     }
+}
+
+/// The calendar in force, read on `db`: inside a transaction, on its connection (one
+/// more taken from the pool meanwhile could wait for ever once every pooled connection is
+/// held by such a transaction).
+pub(crate) async fn work_calendar_in(db: &impl sea_orm::ConnectionTrait) -> StoreResult<WorkCalendar> {
+    let text = calendar_text_in(db).await?;
+    WorkCalendar::parse(&text).map_err(|e| StoreError::Corrupt(format!("work_calendars.body: {e}")))
+}
+
+async fn calendar_text_in(db: &impl sea_orm::ConnectionTrait) -> StoreResult<String> {
+    Ok(work_calendars::Entity::find_by_id(CITY_CALENDAR)
+        .one(db)
+        .await?
+        .map_or_else(|| NOTICE_2026.to_owned(), |row| row.body))
 }
 
 impl Store {

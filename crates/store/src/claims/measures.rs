@@ -174,7 +174,7 @@ impl Store {
         year: i32,
         base: Option<CountyBase>,
     ) -> StoreResult<ClaimMeasures> {
-        let (calendar, settings) = (self.work_calendar().await?, ClockSettings::default());
+        let (calendar, settings) = (super::calendar::work_calendar_in(db).await?, ClockSettings::default());
         let today = self.today();
         let base = match base {
             Some(base) => base,
@@ -231,7 +231,7 @@ impl Store {
             }
         }
         let counties: Vec<&str> = by_county.keys().map(String::as_str).collect();
-        let names = self.regions().region_names(&counties).await?;
+        let names = crate::regions::region_names_in(db, &counties).await?;
         let branches: BTreeMap<String, String> = orgs::Entity::find()
             .filter(orgs::Column::Kind.eq(OrgKind::Insurer.code()))
             .filter(orgs::Column::RegionCode.is_in(counties.iter().copied()))

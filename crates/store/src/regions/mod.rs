@@ -153,15 +153,23 @@ impl crate::handles::Regions<'_> {
 
     /// Names of the given regions, for labels; codes not loaded are left out.
     pub async fn region_names(self, codes: &[&str]) -> StoreResult<HashMap<String, String>> {
-        if codes.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows = regions::Entity::find()
-            .filter(regions::Column::Code.is_in(codes.iter().copied()))
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().map(|r| (r.code, r.name)).collect())
+        region_names_in(&self.db, codes).await
     }
+}
+
+/// [`region_names`](crate::handles::Regions::region_names) read on `db`: inside a
+/// transaction, on its connection (another taken from the pool meanwhile could wait for
+/// ever once every pooled connection is held by such a transaction).
+pub(crate) async fn region_names_in(
+    db: &impl sea_orm::ConnectionTrait,
+    codes: &[&str],
+) -> StoreResult<HashMap<String, String>> {
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows =
+        regions::Entity::find().filter(regions::Column::Code.is_in(codes.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.code, r.name)).collect())
 }
 
 impl Store {

@@ -168,7 +168,7 @@ impl Store {
         let last = summary.insured(year - 1, key);
         let renewed = summary.renewed(year, key);
         let eligible = Self::eligible_groups(summary, year, key);
-        let names = self.regions().region_names(&[region.as_str()]).await?;
+        let names = crate::regions::region_names_in(db, &[region.as_str()]).await?;
         let mut rows: BTreeMap<String, CoverageRow> = BTreeMap::new();
         // Every group, with zeros: the regions below, or every category or status.
         for (code, label) in self.group_labels(db, &region, key).await? {
@@ -239,7 +239,7 @@ impl Store {
     ) -> StoreResult<Vec<(String, String)>> {
         Ok(match key {
             Key::Region(level) if level == region.level() => {
-                let names = self.regions().region_names(&[region.as_str()]).await?;
+                let names = crate::regions::region_names_in(db, &[region.as_str()]).await?;
                 vec![(region.to_string(), names.get(region.as_str()).cloned().unwrap_or_default())]
             }
             Key::Region(_) => regions::Entity::find()
