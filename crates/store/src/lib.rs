@@ -37,6 +37,7 @@ pub mod policies;
 mod prebuilt;
 pub mod products;
 pub mod publicity;
+mod quick_reads;
 pub mod regions;
 pub mod renewals;
 pub mod reports;
@@ -113,7 +114,7 @@ pub struct Store {
     /// The audit writer (see `audit`).
     audit_queue: audit::AuditQueue,
     /// Where the reads that run on every request run (see `prebuilt`).
-    quick_reads: prebuilt::QuickReads,
+    quick_reads: quick_reads::QuickReads,
     /// SQLite's WAL copied back by a task of its own (see `checkpoint`).
     _checkpoints: checkpoint::Checkpoints,
     /// The group writers (see [`Writers`]).
@@ -157,7 +158,7 @@ impl Store {
         // its channel close.
         let audit_queue = audit::AuditQueue::start(write_gate.clone());
         let _checkpoints = checkpoint::Checkpoints::start(db.clone(), engine, write_gate.clone());
-        let quick_reads = prebuilt::QuickReads::of(&db);
+        let quick_reads = quick_reads::QuickReads::of(&db);
         let store = Store {
             db,
             engine,

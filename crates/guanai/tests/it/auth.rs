@@ -358,3 +358,23 @@ async fn idle_failure_streaks_are_forgotten_but_locks_in_force_are_kept() {
         app.store.users().login("demo.agent", &app.passwords["demo.agent"], "203.0.113.13", &policy).await;
     assert!(matches!(locked.unwrap(), LoginOutcome::Locked { .. }));
 }
+
+/// Each request's session is read on a connection outside the pool (`quick_reads.rs`): on
+/// a server, a request dropped while its read is under way must close that connection,
+/// not give it back mid-statement, and later requests, more at once than the pool has
+/// connections, must all be served (the home page's reports each hold a pooled connection
+/// for their snapshot, so a read of theirs through another one could wait for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_dropped_midway_leave_every_later_request_served() {
+    let app = TestApp::demo().await;
+    let client = app.login("demo.county").await;
+    for _ in 0..12 {
+        // Dropped at its first wait: on a server, inside the session's read.
+        let _ = tokio::time::timeout(std::time::Duration::ZERO, app.get(&client, "/")).await;
+    }
+    let homes = futures_util::future::join_all((0..12).map(|_| app.get(&client, "/"))).await;
+    for home in homes {
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.body.contains("吉州区计生协 李干事"));
+    }
+}
