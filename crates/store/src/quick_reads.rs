@@ -17,11 +17,14 @@
 //!
 //! On PostgreSQL and MySQL they run on sqlx connections of their own; a read cut off
 //! midway (its request dropped) closes its connection rather than give back one whose
-//! statement may still be running.
+//! statement may still be running. A read that fails on a kept connection (the server
+//! restarted meanwhile, say) is read again once on a new one, and kept connections are
+//! retired as sqlx's pool retires its own (idle 10 minutes, or open 30).
 //!
 //! A connection is opened when a read finds none idle; up to [`QUICK_READERS`] are kept.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::Values;
 use sea_orm::{
@@ -45,6 +48,27 @@ impl std::fmt::Debug for QuickReads {
 /// Connections the quick reads keep idle on SQLite, and hold at most at once on a server.
 const QUICK_READERS: usize = 4;
 
+/// How long a server connection is kept idle, and kept at all: sqlx's pool's defaults.
+const IDLE_FOR_AT_MOST: Duration = Duration::from_secs(10 * 60);
+const KEPT_FOR_AT_MOST: Duration = Duration::from_secs(30 * 60);
+
+/// How long opening a server connection may take, as for the pool's (`connect.rs`).
+const CONNECT_WITHIN: Duration = Duration::from_secs(10);
+
+/// A server connection with when it was opened and last used.
+struct Kept<C> {
+    connection: C,
+    opened: Instant,
+    used: Instant,
+}
+
+impl<C> Kept<C> {
+    fn of(connection: C) -> Kept<C> {
+        let now = Instant::now();
+        Kept { connection, opened: now, used: now }
+    }
+}
+
 enum Readers {
     Sqlite(SqliteReaders),
     Postgres(ServerReaders<sqlx::Postgres>),
@@ -63,7 +87,7 @@ struct SqliteReaders {
 
 struct ServerReaders<DB: sqlx::Database> {
     options: <DB::Connection as Connection>::Options,
-    idle: Mutex<Vec<DB::Connection>>,
+    idle: Mutex<Vec<Kept<DB::Connection>>>,
     /// A read's turn: at most [`QUICK_READERS`] connections at once; closed once closed.
     turns: tokio::sync::Semaphore,
 }
@@ -130,16 +154,17 @@ impl SqliteReaders {
             Some(connection) => connection,
             None => (self.open)().map_err(read_error)?,
         };
-        let rows = read_sqlite(&connection, statement).map_err(read_error);
+        let rows = read_sqlite(&connection, statement).map_err(read_error)?;
         if let Some(idle) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
             if idle.len() < QUICK_READERS {
                 idle.push(connection);
             }
         }
-        rows
+        Ok(rows)
     }
 
-    /// No read is under way that has no await inside: closes the idle connections.
+    /// Closes the idle connections; a read running meanwhile on another thread closes its
+    /// own when it ends (it finds the readers closed), and none opens another.
     fn close(&self) -> StoreResult<()> {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).take();
         for connection in idle.into_iter().flatten() {
@@ -165,17 +190,54 @@ where
 
     async fn fetch(&self, statement: Statement) -> StoreResult<Vec<QueryResult>> {
         let _turn = self.turns.acquire().await.map_err(|_| DbErr::Custom("quick reads closed".to_owned()))?;
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        // Dropped, not given back, should this read be cut off before its end.
-        let mut connection = match idle {
-            Some(connection) => connection,
-            None => self.options.connect().await?,
-        };
         let values = sea_query_binder::SqlxValues(statement.values.unwrap_or(Values(Vec::new())));
-        let read = sqlx::query_with::<DB, _>(&statement.sql, values).fetch_all(&mut connection).await;
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
-        let rows = read.map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err)))?;
-        Ok(rows.into_iter().map(QueryResult::from).collect())
+        // A kept connection may have died meanwhile (the server restarted, a firewall
+        // forgot it): a read that fails on one is read again once on a new connection.
+        let mut kept = self.kept();
+        loop {
+            let reused = kept.is_some();
+            // Dropped, not given back, should this read be cut off or fail before its end.
+            let mut connection = match kept.take() {
+                Some(connection) => connection,
+                None => Kept::of(self.open().await?),
+            };
+            let read = sqlx::query_with::<DB, _>(&statement.sql, values.clone())
+                .fetch_all(&mut connection.connection)
+                .await;
+            match read {
+                Ok(rows) => {
+                    connection.used = Instant::now();
+                    self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
+                    return Ok(rows.into_iter().map(QueryResult::from).collect());
+                }
+                Err(_) if reused => continue,
+                Err(err) => return Err(DbErr::Query(RuntimeErr::SqlxError(err)).into()),
+            }
+        }
+    }
+
+    /// An idle connection young and recently used enough to trust, as sqlx's pool keeps
+    /// its own (see [`IDLE_FOR_AT_MOST`]); the others are closed.
+    fn kept(&self) -> Option<Kept<DB::Connection>> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        while let Some(connection) = idle.pop() {
+            if connection.used.elapsed() <= IDLE_FOR_AT_MOST
+                && connection.opened.elapsed() <= KEPT_FOR_AT_MOST
+            {
+                return Some(connection);
+            }
+        }
+        None
+    }
+
+    async fn open(&self) -> StoreResult<DB::Connection> {
+        match tokio::time::timeout(CONNECT_WITHIN, self.options.connect()).await {
+            Ok(connection) => Ok(connection?),
+            Err(_) => {
+                Err(DbErr::Conn(RuntimeErr::Internal("the database did not answer in time".to_owned()))
+                    .into())
+            }
+        }
     }
 
     async fn close(&self) -> StoreResult<()> {
@@ -185,8 +247,8 @@ where
         }
         self.turns.close();
         let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
-        for connection in idle {
-            connection.close().await?;
+        for kept in idle {
+            kept.connection.close().await?;
         }
         Ok(())
     }

@@ -378,3 +378,44 @@ async fn requests_dropped_midway_leave_every_later_request_served() {
         assert!(home.body.contains("吉州区计生协 李干事"));
     }
 }
+
+/// The database's other connections killed (a server restarted, a firewall that forgot
+/// them): the session reads' kept connections are dead, and the next requests must still
+/// be served, not fail on them until the server is restarted. On SQLite nothing is killed.
+#[tokio::test]
+async fn requests_are_served_after_the_databases_connections_were_killed() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = TestApp::demo().await;
+    let client = app.login("demo.county").await;
+    assert_eq!(app.get(&client, "/").await.status, StatusCode::OK);
+    let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+    let backend = db.get_database_backend();
+    let others = match backend {
+        DbBackend::Postgres => {
+            "SELECT pid::bigint AS id FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        }
+        DbBackend::MySql => {
+            "SELECT CAST(id AS SIGNED) AS id FROM information_schema.processlist WHERE db = database() AND id <> connection_id()"
+        }
+        DbBackend::Sqlite => "SELECT 0 AS id WHERE 0",
+    };
+    let ids: Vec<i64> = db
+        .query_all(Statement::from_string(backend, others))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<i64>("", "id").unwrap())
+        .collect();
+    assert!(backend == DbBackend::Sqlite || !ids.is_empty(), "no connection of the server found");
+    for id in ids {
+        let kill = match backend {
+            DbBackend::Postgres => format!("SELECT pg_terminate_backend({id})"),
+            _ => format!("KILL {id}"),
+        };
+        db.execute_unprepared(&kill).await.unwrap();
+    }
+    for _ in 0..3 {
+        let home = app.get(&client, "/").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    }
+}
