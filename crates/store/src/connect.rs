@@ -169,28 +169,24 @@ async fn sqlite(options: SqliteConnectOptions) -> StoreResult<DatabaseConnection
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
-/// A connection to the SQLite database of `pool` that only reads, for reads run in the
-/// calling thread (`prebuilt::QuickReads`), with the pool's settings for reads; none when
-/// the database is not a file of its own (an in-memory one is the pool's only).
-pub(crate) fn sqlite_reader_of(
-    pool: &DatabaseConnection,
-) -> Option<impl Fn() -> rusqlite::Result<rusqlite::Connection>> {
-    let options = sqlite_options_of(pool);
-    let path = options.get_filename().to_owned();
-    if !path.is_file() {
-        return None;
-    }
-    Some(move || {
-        use rusqlite::OpenFlags;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let reader = rusqlite::Connection::open_with_flags(&path, flags)?;
-        reader.busy_timeout(BUSY_TIMEOUT)?;
-        reader.pragma_update(None, "cache_size", -POOL_CACHE_KIB)?;
-        // See `sqlite`: a map would be unmapped at every read after a commit.
-        reader.pragma_update(None, "mmap_size", 0)?;
-        reader.pragma_update(None, "query_only", true)?;
-        Ok(reader)
-    })
+/// The SQLite database file of `pool`, for connections of its own beside it; none when
+/// the database is not a file (an in-memory one is the pool's only).
+pub(crate) fn sqlite_file_of(pool: &DatabaseConnection) -> Option<PathBuf> {
+    Some(sqlite_options_of(pool).get_filename().to_owned()).filter(|path| path.is_file())
+}
+
+/// A connection to the SQLite database `file` that only reads, with the pool's settings
+/// for reads, for reads run in the calling thread (`quick_reads.rs`).
+pub(crate) fn open_sqlite_reader(file: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let reader = rusqlite::Connection::open_with_flags(file, flags)?;
+    reader.busy_timeout(BUSY_TIMEOUT)?;
+    reader.pragma_update(None, "cache_size", -POOL_CACHE_KIB)?;
+    // See `sqlite`: a map would be unmapped at every read after a commit.
+    reader.pragma_update(None, "mmap_size", 0)?;
+    reader.pragma_update(None, "query_only", true)?;
+    Ok(reader)
 }
 
 /// The settings of the SQLite `pool`'s connections, for a connection of its own beside it.
@@ -201,7 +197,7 @@ pub(crate) fn sqlite_options_of(pool: &DatabaseConnection) -> SqliteConnectOptio
 /// One SQLite connection of its own beside `pool`, with the pool's settings as `adjust`
 /// changes them: a pool of one, kept open (never closed for idling or age) until it is
 /// closed, so that its page cache lasts. It is not pinged before it is handed out, but
-/// sqlx pings it each time it is given back (see `prebuilt::QuickReads`).
+/// sqlx pings it each time it is given back (see `quick_reads.rs`).
 pub(crate) async fn own_sqlite_connection(
     pool: &DatabaseConnection,
     adjust: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,

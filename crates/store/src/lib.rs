@@ -113,7 +113,7 @@ pub struct Store {
     write_gate: connect::WriteGate,
     /// The audit writer (see `audit`).
     audit_queue: audit::AuditQueue,
-    /// Where the reads that run on every request run (see `prebuilt`).
+    /// Where the reads that run on every request run (see `quick_reads`).
     quick_reads: quick_reads::QuickReads,
     /// SQLite's WAL copied back by a task of its own (see `checkpoint`).
     _checkpoints: checkpoint::Checkpoints,
@@ -279,7 +279,7 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish (on SQLite the checkpoints'
     /// connection first, see `Checkpoints::close`, then the writer's, see `WriteGate`, and
-    /// the quick reads', see `prebuilt`).
+    /// the quick reads', see `quick_reads`).
     ///
     /// On SQLite, one connection is then opened alone and closed again. SQLite copies the
     /// log back into the file when the database's last connection closes, but the pool

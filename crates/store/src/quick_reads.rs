@@ -77,10 +77,8 @@ enum Readers {
     Pool,
 }
 
-type OpenReader = Box<dyn Fn() -> rusqlite::Result<rusqlite::Connection> + Send + Sync>;
-
 struct SqliteReaders {
-    open: OpenReader,
+    file: std::path::PathBuf,
     /// None once closed.
     idle: Mutex<Option<Vec<rusqlite::Connection>>>,
 }
@@ -97,11 +95,8 @@ impl QuickReads {
     /// settings, to its database.
     pub(crate) fn of(pool: &DatabaseConnection) -> QuickReads {
         let readers = match pool.get_database_backend() {
-            DbBackend::Sqlite => match crate::connect::sqlite_reader_of(pool) {
-                Some(open) => Readers::Sqlite(SqliteReaders {
-                    open: Box::new(open),
-                    idle: Mutex::new(Some(Vec::new())),
-                }),
+            DbBackend::Sqlite => match crate::connect::sqlite_file_of(pool) {
+                Some(file) => Readers::Sqlite(SqliteReaders { file, idle: Mutex::new(Some(Vec::new())) }),
                 None => Readers::Pool,
             },
             DbBackend::Postgres => Readers::Postgres(ServerReaders::new(
@@ -133,7 +128,8 @@ impl QuickReads {
         Ok(rows.iter().map(|row| T::from_query_result(row, "")).collect::<Result<_, _>>()?)
     }
 
-    /// Waits for the reads under way, then closes the connections; no read opens another.
+    /// Closes the connections; no read opens another. On a server it waits for the reads
+    /// under way first; on SQLite a read running on another thread closes its own.
     pub(crate) async fn close(&self) -> StoreResult<()> {
         match self.0.as_ref() {
             Readers::Sqlite(readers) => readers.close(),
@@ -152,7 +148,7 @@ impl SqliteReaders {
         };
         let connection = match taken {
             Some(connection) => connection,
-            None => (self.open)().map_err(read_error)?,
+            None => crate::connect::open_sqlite_reader(&self.file).map_err(read_error)?,
         };
         let rows = read_sqlite(&connection, statement).map_err(read_error)?;
         if let Some(idle) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
