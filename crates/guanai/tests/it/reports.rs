@@ -462,3 +462,54 @@ async fn the_summary_follows_every_change_to_its_rows() {
     app.store.reports().refresh_whole_summary().await.unwrap();
     cross_check(&app, &last).await;
 }
+
+/// Households registered many to a statement (as a roster import writes them) mark their
+/// village's registry stale: the reports count it live until a refresh, and stored after.
+/// On PostgreSQL a statement marks each of its villages once (migration 000031), on SQLite
+/// and MySQL each row does.
+#[tokio::test]
+async fn households_registered_in_bulk_are_counted_before_and_after_a_refresh() {
+    let app = TestApp::demo_populated(300, 7).await;
+    app.store.reports().refresh_whole_summary().await.unwrap();
+    let before = raw(&app).await;
+    let village = before
+        .families
+        .values()
+        .map(|f| f.0.clone())
+        .filter(|v| v.starts_with("360802100"))
+        .min()
+        .expect("a village of the township cross-checked");
+    let set = guanai_store::regions::demo_city();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut generator = guanai::demo::households::Generator::new(&set, 23, today);
+    let drafts: Vec<_> = (0..600)
+        .map(|_| guanai_store::households::HouseholdDraft {
+            village: RegionCode::parse(&village).unwrap(),
+            ..generator.household()
+        })
+        .collect();
+    let marks = || async {
+        let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+        let sql =
+            format!("SELECT COUNT(*) AS n FROM report_marks WHERE year = 0 AND village_code = '{village}'");
+        let row =
+            db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        let n: i64 = row.try_get("", "n").unwrap();
+        db.close().await.unwrap();
+        n
+    };
+    let marked_before = marks().await;
+    app.store.families().register_households(&app.system(), &drafts).await.unwrap();
+    let marks = marks().await - marked_before;
+    if app.store.engine() == guanai_store::Engine::Postgres {
+        // 600 households in chunks of 500, each in statements of at most 256 rows.
+        assert!((1..=3).contains(&marks), "{marks} marks");
+    } else {
+        assert_eq!(marks, 600);
+    }
+    let after = raw(&app).await;
+    assert_eq!(after.families.len(), before.families.len() + 600);
+    cross_check(&app, &after).await;
+    app.store.reports().refresh_whole_summary().await.unwrap();
+    cross_check(&app, &after).await;
+}

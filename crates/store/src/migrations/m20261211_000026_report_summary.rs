@@ -92,10 +92,10 @@ enum ReportSummaryLock {
 
 /// A trigger: the table and event it follows, the columns whose change it follows (an
 /// update only), and the marks it appends.
-struct Trigger {
-    name: &'static str,
+pub(super) struct Trigger {
+    pub(super) name: &'static str,
     table: &'static str,
-    event: &'static str,
+    pub(super) event: &'static str,
     watched: &'static [&'static str],
     marks: Vec<Mark>,
 }
@@ -128,7 +128,7 @@ fn registry_mark(row: &str) -> Mark {
     Mark::of(format!("0, {row}.village_code, NULL"))
 }
 
-fn triggers() -> Vec<Trigger> {
+pub(super) fn triggers() -> Vec<Trigger> {
     let trigger = |name, table, event, watched, marks| Trigger { name, table, event, watched, marks };
     let moved = Mark { when: Some(POLICY_MOVED), ..policy_mark("OLD") };
     let family = |row: &str| Mark::of(format!("0, {row}.village_code, {row}.id"));
@@ -155,7 +155,7 @@ fn triggers() -> Vec<Trigger> {
 }
 
 /// The statements that create `trigger` on `backend`.
-fn create(backend: DbBackend, trigger: &Trigger) -> Vec<String> {
+pub(super) fn create(backend: DbBackend, trigger: &Trigger) -> Vec<String> {
     let Trigger { name, table, event, watched, marks } = trigger;
     let insert = "INSERT INTO report_marks (year, village_code, family_id)";
     let body: String = marks

@@ -29,6 +29,7 @@ mod m20261212_000027_report_grains;
 mod m20261213_000028_refresh_generation;
 mod m20261214_000029_policies_family_index;
 mod m20261215_000030_outbox_claim_index;
+mod m20261216_000031_statement_marks;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000028_refresh_generation::Migration),
             Box::new(m20261214_000029_policies_family_index::Migration),
             Box::new(m20261215_000030_outbox_claim_index::Migration),
+            Box::new(m20261216_000031_statement_marks::Migration),
         ]
     }
 }
