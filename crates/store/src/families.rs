@@ -364,6 +364,8 @@ impl Store {
     /// answers it. SQLite's LIKE ignores case, so it cannot use an index of the names as
     /// stored and reads every person of the city; its GLOB is exact and can. (GLOB has no
     /// escape character: its wildcards in a name are matched as one-character classes.)
+    /// PostgreSQL's LIKE prefix uses the index made with `varchar_pattern_ops` (migration
+    /// 000032) under any collation; MySQL's uses its index as a range.
     fn name_starts_with(&self, prefix: &str) -> sea_orm::sea_query::SimpleExpr {
         use sea_orm::sea_query::{BinOper, Expr};
         match self.engine {

@@ -25,6 +25,7 @@ mod files_s3;
 mod funding;
 mod home;
 mod imports;
+mod indexes;
 mod lookups;
 mod openapi;
 mod ops;

@@ -20,7 +20,11 @@
 //! - `report_summary_lock`: one row a refresher holds (`FOR UPDATE`) for its whole
 //!   transaction, so that two refreshers never write the same village from two moments.
 //!
-//! Marks are only ever appended, and a trigger reads nothing: writers never wait for one
+//! (On PostgreSQL, migration 000031 makes the INSERT and DELETE triggers of families and
+//! policies `FOR EACH STATEMENT`: each appends the distinct marks of its statement's rows,
+//! read from the statement's transition table, once.)
+//!
+//! Marks are only ever appended, and a trigger reads nothing but the rows it follows: writers never wait for one
 //! another or for a refresher on them (an upsert would make two writers marking the same
 //! villages in another order deadlock on a server), and no trigger decides from rows another
 //! writer has not committed yet. A refresher removes the marks it read, then counts: every
@@ -95,7 +99,7 @@ enum ReportSummaryLock {
 pub(super) struct Trigger {
     pub(super) name: &'static str,
     table: &'static str,
-    pub(super) event: &'static str,
+    event: &'static str,
     watched: &'static [&'static str],
     marks: Vec<Mark>,
 }

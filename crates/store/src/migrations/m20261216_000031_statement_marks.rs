@@ -10,9 +10,10 @@
 //! MySQL have row triggers only: nothing changes there.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm_migration::sea_orm::DbBackend;
 
 use super::m20261211_000026_report_summary as summary;
+use super::on_postgres_only;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -65,50 +66,45 @@ fn drop_trigger(name: &str, table: &str) -> [String; 2] {
     [format!("DROP TRIGGER IF EXISTS {name} ON {table}"), format!("DROP FUNCTION IF EXISTS {name}()")]
 }
 
+/// The statements that replace `trigger`'s row trigger with it.
+fn statement_trigger(trigger: &StatementTrigger) -> [String; 4] {
+    let StatementTrigger { name, table, event, rows, mark } = trigger;
+    let [drop_trigger, drop_function] = drop_trigger(name, table);
+    [
+        drop_trigger,
+        drop_function,
+        format!(
+            "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n\
+             INSERT INTO report_marks (year, village_code, family_id) SELECT DISTINCT {mark} FROM changed;\n\
+             RETURN NULL;\nEND\n$$"
+        ),
+        format!(
+            "CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {rows} TABLE AS changed \
+             FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
+        ),
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for StatementTrigger { name, table, event, rows, mark } in STATEMENT_TRIGGERS {
-            for statement in drop_trigger(name, table) {
-                db.execute_unprepared(&statement).await?;
-            }
-            db.execute_unprepared(&format!(
-                "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n\
-                 INSERT INTO report_marks (year, village_code, family_id) SELECT DISTINCT {mark} FROM changed;\n\
-                 RETURN NULL;\nEND\n$$"
-            ))
-            .await?;
-            db.execute_unprepared(&format!(
-                "CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {rows} TABLE AS changed \
-                 FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-            ))
-            .await?;
-        }
-        Ok(())
+        let statements: Vec<String> = STATEMENT_TRIGGERS.iter().flat_map(statement_trigger).collect();
+        on_postgres_only(manager, statements).await
     }
 
     /// The row triggers of migration 000026 again.
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
-        if backend != DbBackend::Postgres {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for trigger in summary::triggers() {
-            let Some(replaced) = STATEMENT_TRIGGERS.iter().find(|t| t.name == trigger.name) else {
-                continue;
-            };
-            for statement in drop_trigger(replaced.name, replaced.table) {
-                db.execute_unprepared(&statement).await?;
-            }
-            for statement in summary::create(backend, &trigger) {
-                db.execute_unprepared(&statement).await?;
-            }
-        }
-        Ok(())
+        let statements: Vec<String> = summary::triggers()
+            .into_iter()
+            .flat_map(|trigger| match STATEMENT_TRIGGERS.iter().find(|t| t.name == trigger.name) {
+                Some(replaced) => {
+                    let mut statements = drop_trigger(replaced.name, replaced.table).to_vec();
+                    statements.extend(summary::create(DbBackend::Postgres, &trigger));
+                    statements
+                }
+                None => Vec::new(),
+            })
+            .collect();
+        on_postgres_only(manager, statements).await
     }
 }

@@ -30,8 +30,25 @@ mod m20261213_000028_refresh_generation;
 mod m20261214_000029_policies_family_index;
 mod m20261215_000030_outbox_claim_index;
 mod m20261216_000031_statement_marks;
+mod m20261217_000032_name_prefix_index;
 
 pub struct Migrator;
+
+/// Runs `statements` in order on PostgreSQL, and nothing elsewhere: a migration that only
+/// PostgreSQL needs.
+async fn on_postgres_only(
+    manager: &SchemaManager<'_>,
+    statements: impl IntoIterator<Item = String>,
+) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for statement in statements {
+        manager.get_connection().execute_unprepared(&statement).await?;
+    }
+    Ok(())
+}
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
@@ -64,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000029_policies_family_index::Migration),
             Box::new(m20261215_000030_outbox_claim_index::Migration),
             Box::new(m20261216_000031_statement_marks::Migration),
+            Box::new(m20261217_000032_name_prefix_index::Migration),
         ]
     }
 }

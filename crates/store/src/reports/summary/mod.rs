@@ -1,5 +1,6 @@
 //! The reports' summary: per year and village what every figure adds up (migrations 000026
-//! and 000027 describe the tables and the triggers that mark what changed). A report adds
+//! and 000027 describe the tables and the triggers that mark what changed, 000031 the
+//! statement triggers that replace some of them on PostgreSQL). A report adds
 //! up the stored rows of its region and years in SQL, to the grain it needs (the regions one
 //! level below its own, say): a few dozen rows whatever the size of the city. What a mark
 //! says may be out of date is taken back out and counted live (`count.rs`) on the same
