@@ -24,10 +24,10 @@
 //! policies `FOR EACH STATEMENT`: each appends the distinct marks of its statement's rows,
 //! read from the statement's transition table, once.)
 //!
-//! Marks are only ever appended, and a trigger reads nothing but the rows it follows: writers never wait for one
-//! another or for a refresher on them (an upsert would make two writers marking the same
-//! villages in another order deadlock on a server), and no trigger decides from rows another
-//! writer has not committed yet. A refresher removes the marks it read, then counts: every
+//! Marks are only ever appended, and a trigger reads nothing but the rows it follows:
+//! writers never wait for one another or for a refresher on them (an upsert would make two
+//! writers marking the same villages in another order deadlock on a server), and no trigger
+//! decides from rows another writer has not committed yet. A refresher removes the marks it read, then counts: every
 //! mark it removed was committed, so the count sees its change; a mark committed later
 //! stays for the next refresh.
 //!
