@@ -353,6 +353,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     if let Some(region) = region {
                         actor = Actor::system(RegionCode::parse(&region)?);
                     }
+                    if !dry_run {
+                        crate::open::advise_on_the_servers_cache(&store).await;
+                    }
                     let args = crate::import::RosterArgs { file, dry_run, report, map, batch };
                     return crate::import::roster(&store, &actor, args).await;
                 }

@@ -33,3 +33,20 @@ pub async fn operating_city(store: &Store, settings: &Settings) -> anyhow::Resul
         _ => anyhow::bail!("数据库中有多个城市，请在配置文件中用 city 指定本系统服务的城市"),
     }
 }
+
+/// Says so when a MySQL or MariaDB server's buffer pool is too small for a city
+/// (`guanai_store::server_cache`), before serving or importing a roster; the work goes on.
+/// Reading the settings may fail where the account cannot see them: that is logged, and
+/// nothing else.
+pub async fn advise_on_the_servers_cache(store: &Store) {
+    match store.server_cache().await {
+        Ok(cache) => {
+            tracing::info!(database = %cache.describe(), "database server");
+            if let Some(advice) = cache.advice() {
+                tracing::warn!(database = %cache.describe(), "the database server's cache is too small for a city's data");
+                println!("提示：{advice}");
+            }
+        }
+        Err(err) => tracing::warn!(%err, "reading the database server's cache settings failed"),
+    }
+}

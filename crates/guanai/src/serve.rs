@@ -24,6 +24,7 @@ pub fn init_logging(settings: &Settings) {
 pub async fn serve(settings: Settings, demo: Option<usize>) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::open::open(&settings).await?;
+    crate::open::advise_on_the_servers_cache(&store).await;
     if let Some(households) = demo {
         crate::demo::setup(&store, &settings.data_dir).await?.print();
         crate::demo::populate(&store, households, 2026).await?.print();

@@ -42,6 +42,7 @@ pub mod regions;
 pub mod renewals;
 pub mod reports;
 mod rows;
+pub mod server_cache;
 pub mod sessions;
 pub mod shown;
 pub mod student_aid;

@@ -45,6 +45,7 @@ mod reports_refresh;
 mod roster;
 mod roster_neighbours;
 mod security;
+mod server_cache;
 mod student_aid;
 mod supervision;
 mod training;
