@@ -374,7 +374,12 @@ async fn an_import_killed_half_way_completes_on_the_next_run() {
     assert_eq!(partial % batch, 0, "only whole batches were written");
 
     let output = base(&["import", "roster"]).arg(&file).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}");
+    // The buffer pool's advice comes before the import, where the server needs it.
+    let advised =
+        printed.lines().any(|line| line.starts_with("提示：") && line.contains("innodb_buffer_pool_size"));
+    assert_eq!(advised, crate::server_cache::pool_too_small(&db).await, "{printed}");
     assert_eq!(count(store.clone()).await as usize, households);
     // Every household is whole: as many persons as the file has rows.
     let rows = std::fs::read_to_string(&file).unwrap().lines().count() - 3;
