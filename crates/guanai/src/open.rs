@@ -41,9 +41,10 @@ pub async fn operating_city(store: &Store, settings: &Settings) -> anyhow::Resul
 pub async fn advise_on_the_servers_cache(store: &Store) {
     match store.server_cache().await {
         Ok(cache) => {
-            tracing::info!(database = %cache.describe(), "database server");
+            let database = cache.describe();
+            tracing::info!(%database, "database server");
             if let Some(advice) = cache.advice() {
-                tracing::warn!(database = %cache.describe(), "the database server's cache is too small for a city's data");
+                tracing::warn!(%database, "the database server's cache is too small for a city's data");
                 println!("提示：{advice}");
             }
         }

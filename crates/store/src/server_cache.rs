@@ -113,14 +113,12 @@ const MYSQL: &str = "SELECT VERSION(), CAST(@@innodb_buffer_pool_size AS SIGNED)
 impl Store {
     /// Reads [`ServerCache`] from the database server.
     pub async fn server_cache(&self) -> StoreResult<ServerCache> {
-        let backend = self.db.get_database_backend();
-        let one = |sql: &str| self.db.query_one(Statement::from_string(backend, sql.to_owned()));
         let sql = match self.engine {
             Engine::Sqlite => SQLITE,
             Engine::Postgres => POSTGRES,
             Engine::MySql => MYSQL,
         };
-        let row = one(sql).await?.ok_or_else(|| {
+        let row = self.one_row(sql).await?.ok_or_else(|| {
             crate::StoreError::Database(sea_orm::DbErr::RecordNotFound("server settings".into()))
         })?;
         let version: String = row.try_get_by_index(0)?;
@@ -138,26 +136,24 @@ impl Store {
             data_bytes: u64::try_from(data).unwrap_or(0),
         })
     }
-}
 
-impl Store {
     /// Whether InnoDB reads and writes its data files past the operating system's cache.
     /// MariaDB 11 has the Boolean `innodb_data_file_buffering` (0: bypassed) and deprecates
     /// `innodb_flush_method`, which MySQL and MariaDB 10 have (`O_DIRECT…`: bypassed). Each
     /// is asked on its own: a server without the variable answers with an error, and one
     /// answered by neither is taken as buffered.
     async fn innodb_bypasses_the_systems_cache(&self) -> bool {
-        let ask = |sql: &'static str| async move {
-            let statement = Statement::from_string(self.db.get_database_backend(), sql.to_owned());
-            let row = self.db.query_one(statement).await.ok()??;
-            row.try_get_by_index::<String>(0).ok()
-        };
+        let ask = |sql| async move { self.one_row(sql).await.ok()??.try_get_by_index::<String>(0).ok() };
         if let Some(buffering) = ask("SELECT CAST(@@innodb_data_file_buffering AS CHAR)").await {
             return buffering.eq_ignore_ascii_case("OFF") || buffering == "0";
         }
         ask("SELECT CAST(@@innodb_flush_method AS CHAR)")
             .await
             .is_some_and(|method| method.to_ascii_uppercase().starts_with("O_DIRECT"))
+    }
+
+    async fn one_row(&self, sql: &str) -> Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
+        self.db.query_one(Statement::from_string(self.db.get_database_backend(), sql.to_owned())).await
     }
 }
 
