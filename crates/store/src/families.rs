@@ -227,7 +227,7 @@ impl Store {
         }
         let id_hash = self.keys.lookup_hash(id.as_str());
         if let Some(existing) =
-            persons::Entity::find().filter(persons::Column::IdHash.eq(id_hash.as_str())).one(db).await?
+            persons::Entity::find().filter(persons::Column::IdHash.eq(id_hash.clone())).one(db).await?
         {
             return Err(StoreError::Conflict(format!(
                 "身份证号为 {} 的人员（{}）已在另一家庭登记，同一人只能属于一个家庭；如确需变更，请使用“迁移成员”",

@@ -76,7 +76,7 @@ type FamilyRow = [Value; FAMILY_COLUMNS.len()];
 fn person_values(
     keys: &Keys,
     family_id: i64,
-    hash: String,
+    hash: Vec<u8>,
     name: &str,
     id: &IdNumber,
     relationship: Relationship,
@@ -107,7 +107,7 @@ struct PreparedChunk {
     /// Each family's code and row.
     families: Vec<(String, FamilyRow)>,
     /// Each household's members: ID-number hash and row.
-    members: Vec<Vec<(String, PersonRow)>>,
+    members: Vec<Vec<(Vec<u8>, PersonRow)>>,
 }
 
 /// The column of a person's family in `PERSON_COLUMNS`.
@@ -207,7 +207,7 @@ impl Store {
             KeyedRows::<families::Entity>::new(dialect, &FAMILY_COLUMNS, families::Column::Code);
         let mut persons_out = RowsWriter::<persons::Entity>::new(dialect.backend, &PERSON_COLUMNS);
         let mut guarded_out =
-            KeyedRows::<persons::Entity>::new(dialect, &PERSON_COLUMNS, persons::Column::IdHash);
+            KeyedRows::<persons::Entity, Vec<u8>>::new(dialect, &PERSON_COLUMNS, persons::Column::IdHash);
         let duplicate = |e| StoreError::from_write(e, "名单中有人员已在其他家庭登记，同一人只能属于一个家庭");
         let prepare = |chunk: &[HouseholdDraft]| {
             let (keys, chunk) = (self.keys.clone(), chunk.to_vec());
@@ -318,9 +318,9 @@ impl crate::handles::Families<'_> {
         let mut out = std::collections::HashMap::new();
         // Chunk by chunk, so a million numbers never need a million hashes in memory.
         for ids in ids.chunks(BATCH) {
-            let by_hash: std::collections::HashMap<String, &IdNumber> =
+            let by_hash: std::collections::HashMap<Vec<u8>, &IdNumber> =
                 ids.iter().map(|id| (self.keys.lookup_hash(id.as_str()), *id)).collect();
-            let rows: Vec<(i64, i64, String, String, String)> = persons::Entity::find()
+            let rows: Vec<(i64, i64, String, String, Vec<u8>)> = persons::Entity::find()
                 .select_only()
                 .column(persons::Column::Id)
                 .column(persons::Column::FamilyId)

@@ -199,13 +199,21 @@ impl Store {
         Ok(())
     }
 
-    /// Names of the migrations applied to this database, oldest first.
+    /// Reverts the newest migration applied, with its `down`: a migration's test goes back
+    /// to the schema before it. (An operator going back a version restores a backup.)
+    pub async fn undo_last_migration(&self) -> StoreResult<()> {
+        use sea_orm_migration::MigratorTrait;
+        migrations::Migrator::down(&self.db, Some(1)).await?;
+        Ok(())
+    }
+
     /// The names of every migration this binary knows, oldest first.
     pub fn known_migrations() -> Vec<String> {
         use sea_orm_migration::MigratorTrait;
         migrations::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect()
     }
 
+    /// Names of the migrations applied to this database, oldest first.
     pub async fn applied_migrations(&self) -> StoreResult<Vec<String>> {
         use sea_orm_migration::MigratorTrait;
         let applied = migrations::Migrator::get_applied_migrations(&self.db).await?;

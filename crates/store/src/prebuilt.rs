@@ -17,10 +17,36 @@ use crate::{Store, StoreResult};
 /// Stands for the parameter while the SQL is written; no real parameter looks like it.
 const MARKER: &str = "\u{1}prebuilt parameter\u{1}";
 
-/// A query with one text parameter (`build` writes it for a given value), kept per engine
-/// as its SQL and its values with the parameter's place among them.
-pub(crate) struct Prebuilt {
-    build: fn(&str) -> SelectStatement,
+/// What a prebuilt query's one parameter may be: a text (a session's token hash) or bytes
+/// (an ID number's look-up hash).
+pub(crate) trait Parameter {
+    /// The marker of this kind of parameter.
+    fn marker() -> &'static Self;
+    fn value(&self) -> Value;
+}
+
+impl Parameter for str {
+    fn marker() -> &'static str {
+        MARKER
+    }
+    fn value(&self) -> Value {
+        Value::from(self)
+    }
+}
+
+impl Parameter for [u8] {
+    fn marker() -> &'static [u8] {
+        MARKER.as_bytes()
+    }
+    fn value(&self) -> Value {
+        Value::from(self.to_vec())
+    }
+}
+
+/// A query with one parameter (`build` writes it for a given value), kept per engine as
+/// its SQL and its values with the parameter's place among them.
+pub(crate) struct Prebuilt<P: Parameter + ?Sized + 'static = str> {
+    build: fn(&P) -> SelectStatement,
     built: [OnceLock<Template>; 3],
 }
 
@@ -30,24 +56,24 @@ struct Template {
     parameter_at: usize,
 }
 
-impl Prebuilt {
+impl<P: Parameter + ?Sized + 'static> Prebuilt<P> {
     /// `build` must write the same query for every value and pass its parameter unchanged to
     /// one comparison (`.eq(parameter)`): the SQL is written once, with a marker for it.
-    pub(crate) const fn new(build: fn(&str) -> SelectStatement) -> Self {
+    pub(crate) const fn new(build: fn(&P) -> SelectStatement) -> Self {
         Prebuilt { build, built: [const { OnceLock::new() }; 3] }
     }
 
     /// The query for `backend` with `parameter` bound.
-    pub(crate) fn statement(&self, backend: DbBackend, parameter: &str) -> Statement {
+    pub(crate) fn statement(&self, backend: DbBackend, parameter: &P) -> Statement {
         let slot = match backend {
             DbBackend::Sqlite => 0,
             DbBackend::Postgres => 1,
             DbBackend::MySql => 2,
         };
         let template = self.built[slot].get_or_init(|| {
-            let written = backend.build(&(self.build)(MARKER));
+            let written = backend.build(&(self.build)(P::marker()));
             let values = written.values.map(|values| values.0).unwrap_or_default();
-            let marker = Value::from(MARKER);
+            let marker = P::marker().value();
             let mut places = values.iter().enumerate().filter(|(_, value)| **value == marker);
             let parameter_at = places.next().map(|(at, _)| at);
             assert!(
@@ -60,7 +86,7 @@ impl Prebuilt {
         // The kept values with the parameter in the marker's place (the marker not copied).
         let values = template.values.iter().enumerate().map(|(at, value)| {
             if at == template.parameter_at {
-                Value::from(parameter)
+                parameter.value()
             } else {
                 value.clone()
             }
@@ -69,7 +95,7 @@ impl Prebuilt {
     }
 
     /// The rows of the query with `parameter` bound, read on `store`'s quick reads.
-    pub(crate) async fn fetch<T: QuickRow>(&self, store: &Store, parameter: &str) -> StoreResult<Vec<T>> {
+    pub(crate) async fn fetch<T: QuickRow>(&self, store: &Store, parameter: &P) -> StoreResult<Vec<T>> {
         let statement = self.statement(store.db.get_database_backend(), parameter);
         store.quick_reads.fetch(&store.db, statement).await
     }
@@ -118,6 +144,24 @@ mod tests {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
             for code in ["A1", "B2"] {
                 assert_eq!(BY_CODE.statement(backend, code), backend.build(&by_code(code)), "{backend:?}");
+            }
+        }
+    }
+
+    /// A query whose parameter is bytes binds them as bytes.
+    #[test]
+    fn a_prebuilt_query_binds_a_bytes_parameter() {
+        fn by_hash(hash: &[u8]) -> sea_orm::sea_query::SelectStatement {
+            Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("persons"))
+                .and_where(Expr::col(Alias::new("id_hash")).eq(hash.to_vec()))
+                .to_owned()
+        }
+        static BY_HASH: Prebuilt<[u8]> = Prebuilt::new(by_hash);
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres, DbBackend::MySql] {
+            for hash in [&[1u8, 2, 3][..], &[0xff; 16][..]] {
+                assert_eq!(BY_HASH.statement(backend, hash), backend.build(&by_hash(hash)), "{backend:?}");
             }
         }
     }

@@ -122,17 +122,21 @@ impl<E: EntityTrait> RowsWriter<E> {
 /// ids in the order they were pushed. PostgreSQL, SQLite and MariaDB return the ids from the
 /// INSERT (`RETURNING id, key`); MySQL has no `INSERT … RETURNING`, so there the keys are
 /// read back after each statement, on their unique index (InnoDB plans each statement
-/// afresh).
-pub(crate) struct KeyedRows<E: EntityTrait> {
+/// afresh). `K` is the key's type: text (a code) or bytes (a hash).
+pub(crate) struct KeyedRows<E: EntityTrait, K = String> {
     dialect: Dialect,
     columns: Vec<E::Column>,
     key: E::Column,
     full: String,
-    keys: Vec<String>,
+    keys: Vec<K>,
     pending: Vec<Value>,
 }
 
-impl<E: EntityTrait> KeyedRows<E> {
+impl<E, K> KeyedRows<E, K>
+where
+    E: EntityTrait,
+    K: Clone + Eq + std::hash::Hash + std::fmt::Debug + Into<Value> + sea_orm::TryGetable,
+{
     /// `key` must be one of `columns`, under a unique index; the table's id column is `id`.
     pub(crate) fn new(dialect: Dialect, columns: &[E::Column], key: E::Column) -> Self {
         assert!(
@@ -150,7 +154,7 @@ impl<E: EntityTrait> KeyedRows<E> {
     }
 
     /// Adds one row (its values in column order, `key` among them as its column says).
-    pub(crate) fn push(&mut self, key: String, row: impl IntoIterator<Item = Value>) {
+    pub(crate) fn push(&mut self, key: K, row: impl IntoIterator<Item = Value>) {
         let before = self.pending.len();
         self.pending.extend(row);
         assert_eq!(self.pending.len() - before, self.columns.len(), "a value for every column");
@@ -161,7 +165,7 @@ impl<E: EntityTrait> KeyedRows<E> {
     pub(crate) async fn write(&mut self, db: &impl ConnectionTrait) -> Result<Vec<i64>, DbErr> {
         let keys = std::mem::take(&mut self.keys);
         let mut values = std::mem::take(&mut self.pending).into_iter();
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(keys.len());
+        let mut ids: HashMap<K, i64> = HashMap::with_capacity(keys.len());
         for block in keys.chunks(ROWS_PER_STATEMENT) {
             let part: Vec<Value> = values.by_ref().take(block.len() * self.columns.len()).collect();
             let sql = if block.len() == ROWS_PER_STATEMENT {
@@ -176,18 +180,18 @@ impl<E: EntityTrait> KeyedRows<E> {
             } else {
                 db.execute(statement).await?;
                 let sql = select_keys::<E>(backend, self.key, block.len());
-                let keys = block.iter().map(|k| Value::from(k.clone())).collect::<Vec<_>>();
+                let keys = block.iter().map(|k| k.clone().into()).collect::<Vec<Value>>();
                 db.query_all(Statement::from_sql_and_values(backend, sql, keys)).await?
             };
             for row in returned {
-                ids.insert(row.try_get_by_index::<String>(1)?, row.try_get_by_index::<i64>(0)?);
+                ids.insert(row.try_get_by_index::<K>(1)?, row.try_get_by_index::<i64>(0)?);
             }
         }
         keys.iter()
             .map(|key| {
                 ids.get(key)
                     .copied()
-                    .ok_or_else(|| DbErr::RecordNotFound(format!("no id returned for {key}")))
+                    .ok_or_else(|| DbErr::RecordNotFound(format!("no id returned for {key:?}")))
             })
             .collect()
     }

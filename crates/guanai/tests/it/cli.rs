@@ -108,17 +108,19 @@ async fn backup_writes_a_consistent_copy_of_sqlite() {
     assert!(format!("{err:#}").contains("已存在"));
 }
 
-/// Migration 000006 cuts the look-up hashes stored by earlier versions to 128 bits: a
-/// family registered before it is still found by its head's ID number and its phone.
+/// Migration 000006 cuts the look-up hashes stored by earlier versions to 128 bits, and
+/// migration 000033 turns hashes and sealed values from hex text into bytes: a family
+/// registered before both is still found by its head's ID number and its phone, and its
+/// sealed numbers still open.
 #[tokio::test]
-async fn hashes_stored_before_the_cut_are_found_after_it() {
+async fn hashes_and_sealed_values_stored_as_hex_before_the_cut_are_found_after_it() {
     use guanai_domain::families::Relationship;
     use guanai_store::lookups::FamilyLookup;
-    use sea_orm::ConnectionTrait;
+    use sea_orm::{ConnectionTrait, Statement};
 
     let app = crate::util::TestApp::demo().await;
     let head_id = crate::util::id_number("19800101", 31);
-    let (family, _) = app
+    let (family, members) = app
         .family(crate::util::FamilySpec {
             village: "360802100200",
             category: "only_child",
@@ -127,16 +129,40 @@ async fn hashes_stored_before_the_cut_are_found_after_it() {
             consents: false,
         })
         .await;
-    // As an earlier version stored them: 64 hex characters, of which the cut keeps the
-    // first 32; and migration 000006 not yet run.
+    let person = members[0];
     let raw = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
+    let stored = |sql: &'static str| {
+        let raw = raw.clone();
+        async move {
+            let row = raw
+                .query_one(Statement::from_sql_and_values(raw.get_database_backend(), sql, [person.into()]))
+                .await
+                .unwrap()
+                .unwrap();
+            (row.try_get_by_index::<Vec<u8>>(0).unwrap(), row.try_get_by_index::<Vec<u8>>(1).unwrap())
+        }
+    };
+    let by_person = match raw.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "SELECT id_hash, id_enc FROM persons WHERE id = $1",
+        _ => "SELECT id_hash, id_enc FROM persons WHERE id = ?",
+    };
+    let (hash, sealed) = stored(by_person).await;
+    assert_eq!((hash.len(), sealed.len()), (16, 24 + 18 + 16), "stored as bytes, not hex");
+
+    // As an earlier version stored them: hex text, the hashes 64 characters, of which the
+    // cut keeps the first 32; and migrations 000006 and 000033 not yet run.
+    app.store.undo_last_migration().await.unwrap();
+    assert_eq!(
+        app.store.applied_migrations().await.unwrap().last().unwrap(),
+        "m20261217_000032_name_prefix_index"
+    );
     for sql in [
-        "UPDATE persons SET id_hash = CONCAT(id_hash, 'ffffffffffffffffffffffffffffffff')".to_owned(),
-        "UPDATE families SET phone_hash = CONCAT(phone_hash, '00000000000000000000000000000000')".to_owned(),
-        "CREATE INDEX idx_families_head ON families (head_name)".to_owned(),
-        "DELETE FROM seaql_migrations WHERE version LIKE '%000006%'".to_owned(),
+        "UPDATE persons SET id_hash = CONCAT(id_hash, 'ffffffffffffffffffffffffffffffff')",
+        "UPDATE families SET phone_hash = CONCAT(phone_hash, '00000000000000000000000000000000')",
+        "CREATE INDEX idx_families_head ON families (head_name)",
+        "DELETE FROM seaql_migrations WHERE version LIKE '%000006%'",
     ] {
-        raw.execute_unprepared(&sql).await.unwrap();
+        raw.execute_unprepared(sql).await.unwrap();
     }
     let find = |query: FamilyLookup| {
         let store = app.store.clone();
@@ -151,10 +177,25 @@ async fn hashes_stored_before_the_cut_are_found_after_it() {
         phone: Some(guanai_domain::Mobile::parse("13812345678").unwrap()),
         ..Default::default()
     };
-    assert!(find(by_id()).await.is_empty(), "a long hash is not found by the new code");
+    let hex_row = raw
+        .query_one(Statement::from_sql_and_values(
+            raw.get_database_backend(),
+            by_person.replace("id_hash, id_enc", "id_hash"),
+            [person.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let hex_hash = hex_row.try_get_by_index::<String>(0).unwrap();
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex_hash, format!("{hex}{}", "f".repeat(32)), "the hash in hex, as before migration 000006");
 
     app.store.migrate().await.unwrap();
     assert_eq!(app.store.applied_migrations().await.unwrap(), guanai_store::Store::known_migrations());
     assert_eq!(find(by_id()).await.iter().map(|f| f.id).collect::<Vec<_>>(), vec![family]);
     assert_eq!(find(by_phone()).await.iter().map(|f| f.id).collect::<Vec<_>>(), vec![family]);
+    assert_eq!(stored(by_person).await.0, hash, "the same bytes as before the round trip");
+    let families = app.store.families();
+    assert_eq!(families.reveal_id_number(&app.system(), person).await.unwrap(), head_id);
+    assert_eq!(families.reveal_phone(&app.system(), family).await.unwrap().as_deref(), Some("13812345678"));
 }

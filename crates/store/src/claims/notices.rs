@@ -10,6 +10,7 @@ use guanai_domain::claims::{ClaimKind, Paper};
 use guanai_domain::outbox::{missing_papers_key, missing_papers_notice, templates};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
 
+use crate::crypto::Sealed;
 use crate::entities::{agent_villages, agents, claims, families};
 use crate::outbox::{write_messages, NewMessage, OutboxSettings, Recipient};
 use crate::{Store, StoreResult};
@@ -18,7 +19,7 @@ use crate::{Store, StoreResult};
 pub(super) struct VillageAgent {
     id: i64,
     name: String,
-    phone_enc: String,
+    phone_enc: Sealed,
     phone_masked: String,
 }
 
@@ -26,7 +27,7 @@ impl Store {
     /// The agents serving `village` now who have a phone (read before the transaction that
     /// writes their messages).
     pub(super) async fn village_agents(&self, village: &str) -> StoreResult<Vec<VillageAgent>> {
-        let rows: Vec<(i64, String, Option<String>, Option<String>)> = agents::Entity::find()
+        let rows: Vec<(i64, String, Option<Sealed>, Option<String>)> = agents::Entity::find()
             .select_only()
             .column(agents::Column::Id)
             .column(agents::Column::Name)

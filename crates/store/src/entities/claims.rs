@@ -40,7 +40,7 @@ pub struct Model {
     pub payment_ref: Option<String>,
     pub beneficiary: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
-    pub bank_enc: Option<String>,
+    pub bank_enc: Option<Vec<u8>>,
     pub bank_masked: Option<String>,
     pub satisfaction: Option<i32>,
     pub satisfaction_comment: Option<String>,

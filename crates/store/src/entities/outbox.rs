@@ -9,7 +9,7 @@ pub struct Model {
     pub family_id: i64,
     pub policy_id: Option<i64>,
     pub village_code: String,
-    pub recipient_enc: String,
+    pub recipient_enc: Vec<u8>,
     pub recipient_masked: String,
     pub channel: String,
     pub template: String,

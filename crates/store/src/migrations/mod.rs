@@ -31,6 +31,7 @@ mod m20261214_000029_policies_family_index;
 mod m20261215_000030_outbox_claim_index;
 mod m20261216_000031_statement_marks;
 mod m20261217_000032_name_prefix_index;
+mod m20261218_000033_binary_secrets;
 
 pub struct Migrator;
 
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000030_outbox_claim_index::Migration),
             Box::new(m20261216_000031_statement_marks::Migration),
             Box::new(m20261217_000032_name_prefix_index::Migration),
+            Box::new(m20261218_000033_binary_secrets::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
+use crate::crypto::Sealed;
 use crate::entities::{families, message_opt_outs, outbox, policies, renewals};
 use crate::policies::PolicyStatus;
 use crate::{absent_from, Actor, Store, StoreError, StoreResult};
@@ -105,7 +106,7 @@ pub struct OutboxState {
 }
 
 /// A due policy's reminder: policy, family, village, sealed and masked phone, head, end.
-type ReminderRow = (i64, i64, String, Option<String>, Option<String>, String, NaiveDate);
+type ReminderRow = (i64, i64, String, Option<Sealed>, Option<String>, String, NaiveDate);
 
 fn china(now: DateTime<Utc>) -> chrono::NaiveDateTime {
     now.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8")).naive_local()
@@ -296,7 +297,7 @@ impl crate::handles::Outbox<'_> {
 /// written), its masked form, and the head's name.
 #[derive(Debug, Clone)]
 pub(crate) struct Recipient {
-    pub phone_enc: String,
+    pub phone_enc: Sealed,
     pub phone_masked: String,
     pub head: String,
 }
@@ -334,7 +335,7 @@ pub(crate) async fn recipients(
 ) -> StoreResult<HashMap<i64, Recipient>> {
     let mut found = HashMap::new();
     for chunk in families.chunks(500) {
-        let rows: Vec<(i64, Option<String>, Option<String>, String)> = families::Entity::find()
+        let rows: Vec<(i64, Option<Sealed>, Option<String>, String)> = families::Entity::find()
             .select_only()
             .column(families::Column::Id)
             .column(families::Column::PhoneEnc)

@@ -51,7 +51,7 @@ crate::prebuilt::quick_row!(CoverageRow {
 
 /// The person with an ID number's lookup hash, their family's village and the policies
 /// covering them (through their memberships, if any), newest first: one query.
-static PERSON_AND_COVER: Prebuilt = Prebuilt::new(|id_hash| {
+static PERSON_AND_COVER: Prebuilt<[u8]> = Prebuilt::new(|id_hash| {
     persons::Entity::find()
         .select_only()
         .column_as(persons::Column::Id, "person_id")
@@ -86,7 +86,7 @@ static PERSON_AND_COVER: Prebuilt = Prebuilt::new(|id_hash| {
                 .to(policies::Column::Id)
                 .into(),
         )
-        .filter(persons::Column::IdHash.eq(id_hash))
+        .filter(persons::Column::IdHash.eq(id_hash.to_vec()))
         .order_by_desc(policies::Column::StartDate)
         .order_by_desc(policies::Column::Id)
         .into_query()

@@ -325,7 +325,7 @@ impl crate::handles::Policies<'_> {
         if reveal {
             let ids: Vec<i64> = all.iter().map(|f| f.id).filter(|id| seen.open(*id)).collect();
             for chunk in ids.chunks(CHUNK) {
-                let rows: Vec<(i64, Option<String>)> = families::Entity::find()
+                let rows: Vec<(i64, Option<crate::crypto::Sealed>)> = families::Entity::find()
                     .select_only()
                     .column(families::Column::Id)
                     .column(families::Column::PhoneEnc)
