@@ -2,13 +2,14 @@
 """What SQLite itself allows for the roster import's writes, without Guanai.
 
 Writes 330,000 families and ≈ 1,056,000 persons with values of the sizes Guanai stores
-(hex look-up hashes, hex sealed numbers, timestamps as text) into the same two tables
+(16-byte look-up hashes and sealed numbers as blobs, timestamps as text; `--hex` for hex
+text, as before migration 000033) into the same two tables
 and indexes, with the import's settings: WAL, synchronous=NORMAL, foreign keys on, a
 128 MB page cache, no automatic checkpoint, seven transactions, then one checkpoint. No
 planning, no encryption: the time is SQLite's B-trees, page cache and WAL. Compare it
 with `guanai bench --only import` run at the same load (docs/BENCHMARKS.md).
 
-    python3 scripts/sqlite_schema_floor.py [--hash-chars 32] [--head-index]
+    python3 scripts/sqlite_schema_floor.py [--hex [--hash-chars 32]] [--head-index]
 """
 import argparse
 import hashlib
@@ -19,7 +20,8 @@ import tempfile
 import time
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--hash-chars", type=int, default=32, help="hex characters of a look-up hash")
+parser.add_argument("--hex", action="store_true", help="hashes and sealed numbers as hex text (before migration 000033)")
+parser.add_argument("--hash-chars", type=int, default=32, help="with --hex: hex characters of a look-up hash")
 parser.add_argument("--head-index", action="store_true", help="also index heads' names (before migration 000006)")
 parser.add_argument("--households", type=int, default=330_000)
 parser.add_argument("--transactions", type=int, default=7)
@@ -57,11 +59,16 @@ for statement in indexes:
 rng = random.Random(1)
 names = ["王" + chr(0x4E00 + rng.randrange(2000)) + chr(0x4E00 + rng.randrange(2000)) for _ in range(50_000)]
 now = "2026-11-30 08:00:00.000000 +00:00"
-sealed_id, sealed_phone = "ab" * 58, "cd" * 51
+if args.hex:
+    sealed_id, sealed_phone = "ab" * 58, "cd" * 51
+else:
+    sealed_id, sealed_phone = b"\xab" * 58, b"\xcd" * 51
 
 
 def lookup_hash(value):
-    return hashlib.sha256(value.encode()).hexdigest()[: args.hash_chars]
+    if args.hex:
+        return hashlib.sha256(value.encode()).hexdigest()[: args.hash_chars]
+    return hashlib.sha256(value.encode()).digest()[:16]
 
 
 started = time.time()

@@ -388,4 +388,44 @@ mod tests {
             }
         }
     }
+
+    /// Keys of bytes (an ID-number hash) come back as the same bytes, from the INSERT and
+    /// from the read-back alike (MySQL's path, whose `IN (…)` compares them).
+    #[tokio::test]
+    async fn keyed_rows_take_keys_of_bytes() {
+        use crate::entities::persons;
+        for returning in [true, false] {
+            let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+            db.execute_unprepared(
+                "CREATE TABLE persons (id INTEGER PRIMARY KEY AUTOINCREMENT, id_hash BLOB NOT NULL UNIQUE, \
+                 name TEXT NOT NULL)",
+            )
+            .await
+            .unwrap();
+            let dialect = Dialect { backend: DbBackend::Sqlite, returning };
+            let columns = [persons::Column::IdHash, persons::Column::Name];
+            let mut rows =
+                KeyedRows::<persons::Entity, Vec<u8>>::new(dialect, &columns, persons::Column::IdHash);
+            // Out of order, and bytes that are no text (0xff, 0x00).
+            let keys: Vec<Vec<u8>> = (0..300u32)
+                .map(|i| [0xff, 0x00].into_iter().chain(((i * 7) % 300).to_be_bytes()).collect())
+                .collect();
+            for key in &keys {
+                rows.push(key.clone(), [key.clone().into(), "某人".into()]);
+            }
+            let ids = rows.write(&db).await.unwrap();
+            for (key, id) in keys.iter().zip(ids) {
+                let stored = db
+                    .query_one(Statement::from_sql_and_values(
+                        DbBackend::Sqlite,
+                        "SELECT id_hash FROM persons WHERE id = ?",
+                        [id.into()],
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&stored.try_get_by_index::<Vec<u8>>(0).unwrap(), key, "returning: {returning}");
+            }
+        }
+    }
 }

@@ -130,6 +130,26 @@ async fn hashes_and_sealed_values_stored_as_hex_before_the_cut_are_found_after_i
         })
         .await;
     let person = members[0];
+    // An agent's sealed phone: a column first declared TEXT (BLOB on MySQL).
+    let agent =
+        app.store
+            .agents()
+            .create_agent(
+                &app.system(),
+                guanai_store::agents::NewAgent {
+                    name: guanai_domain::families::PersonName::parse("迁移专员").unwrap(),
+                    kind: guanai_domain::agents::AgentKind::Specialist,
+                    phone: guanai_domain::Mobile::parse("13907960009").ok(),
+                    villages: guanai_domain::agents::AgentVillages::new(vec![
+                        guanai_domain::RegionCode::parse("360802100200").unwrap(),
+                    ])
+                    .unwrap(),
+                    appointed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+                    user_id: None,
+                },
+            )
+            .await
+            .unwrap();
     let raw = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
     let stored = |sql: &'static str| {
         let raw = raw.clone();
@@ -198,4 +218,6 @@ async fn hashes_and_sealed_values_stored_as_hex_before_the_cut_are_found_after_i
     let families = app.store.families();
     assert_eq!(families.reveal_id_number(&app.system(), person).await.unwrap(), head_id);
     assert_eq!(families.reveal_phone(&app.system(), family).await.unwrap().as_deref(), Some("13812345678"));
+    let agent_phone = app.store.agents().reveal_agent_phone(&app.system(), agent).await.unwrap();
+    assert_eq!(agent_phone.as_deref(), Some("13907960009"));
 }

@@ -7,7 +7,8 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::util::{id_number, FamilySpec, TestApp};
 
-/// Every text value stored in the tables that hold personal data, as one string.
+/// Every text value stored in the tables that hold personal data, and every binary one
+/// (sealed values and hashes) read as text, as one string.
 async fn everything_stored(app: &TestApp) -> String {
     let db = sea_orm::Database::connect(app._db.url.as_str()).await.unwrap();
     let backend = db.get_database_backend();
@@ -21,6 +22,9 @@ async fn everything_stored(app: &TestApp) -> String {
             for column in row.column_names() {
                 if let Ok(Some(text)) = row.try_get::<Option<String>>("", &column) {
                     all.push_str(&text);
+                    all.push('\n');
+                } else if let Ok(Some(bytes)) = row.try_get::<Option<Vec<u8>>>("", &column) {
+                    all.push_str(&String::from_utf8_lossy(&bytes));
                     all.push('\n');
                 }
             }

@@ -39,7 +39,6 @@ pub struct Model {
     pub paid_fen: Option<i64>,
     pub payment_ref: Option<String>,
     pub beneficiary: Option<String>,
-    #[sea_orm(column_type = "Text", nullable)]
     pub bank_enc: Option<Vec<u8>>,
     pub bank_masked: Option<String>,
     pub satisfaction: Option<i32>,

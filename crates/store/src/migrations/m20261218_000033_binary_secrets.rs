@@ -11,6 +11,10 @@
 //!   rebuilds its indexes).
 //! - MySQL/MariaDB: each column becomes `VARBINARY` of its width (`BLOB` where it was
 //!   `TEXT`), whose bytes are then unhexed.
+//!
+//! Each table is rewritten once for all its columns (PostgreSQL's `ALTER TABLE` and
+//! MySQL's copy each take minutes for a province's persons) and may be converted again
+//! after a stop halfway.
 //! - SQLite: the values become blobs in their columns. SQLite keeps any value in a column
 //!   of any declared type, and changing a declaration would mean copying `persons`, which
 //!   other tables refer to: the declarations (`varchar`, `text`) stay as they were.
@@ -26,22 +30,38 @@ pub struct Migration;
 
 /// One column of hex text to turn into bytes.
 struct HexColumn {
-    table: &'static str,
-    column: &'static str,
+    name: &'static str,
     not_null: bool,
     /// Its text type before (`varchar(64)`, `text`): the binary type keeps its width.
     text_type: &'static str,
 }
 
-const COLUMNS: [HexColumn; 8] = [
-    HexColumn { table: "persons", column: "id_hash", not_null: true, text_type: "varchar(64)" },
-    HexColumn { table: "persons", column: "id_enc", not_null: true, text_type: "varchar(200)" },
-    HexColumn { table: "families", column: "phone_hash", not_null: false, text_type: "varchar(64)" },
-    HexColumn { table: "families", column: "phone_enc", not_null: false, text_type: "varchar(200)" },
-    HexColumn { table: "agents", column: "phone_hash", not_null: false, text_type: "varchar(32)" },
-    HexColumn { table: "agents", column: "phone_enc", not_null: false, text_type: "text" },
-    HexColumn { table: "outbox", column: "recipient_enc", not_null: true, text_type: "varchar(200)" },
-    HexColumn { table: "claims", column: "bank_enc", not_null: false, text_type: "text" },
+/// The columns to convert, by table: each table is rewritten once, however many of its
+/// columns change (a province's `persons` holds tens of millions of rows).
+const TABLES: [(&str, &[HexColumn]); 5] = [
+    (
+        "persons",
+        &[
+            HexColumn { name: "id_hash", not_null: true, text_type: "varchar(64)" },
+            HexColumn { name: "id_enc", not_null: true, text_type: "varchar(200)" },
+        ],
+    ),
+    (
+        "families",
+        &[
+            HexColumn { name: "phone_hash", not_null: false, text_type: "varchar(64)" },
+            HexColumn { name: "phone_enc", not_null: false, text_type: "varchar(200)" },
+        ],
+    ),
+    (
+        "agents",
+        &[
+            HexColumn { name: "phone_hash", not_null: false, text_type: "varchar(32)" },
+            HexColumn { name: "phone_enc", not_null: false, text_type: "text" },
+        ],
+    ),
+    ("outbox", &[HexColumn { name: "recipient_enc", not_null: true, text_type: "varchar(200)" }]),
+    ("claims", &[HexColumn { name: "bank_enc", not_null: false, text_type: "text" }]),
 ];
 
 impl HexColumn {
@@ -60,47 +80,75 @@ impl HexColumn {
             None => "BLOB".to_owned(),
         }
     }
+}
 
-    /// The statements that turn the column's hex text into bytes.
-    fn to_bytes(&self, backend: DbBackend) -> Vec<String> {
-        let HexColumn { table, column, .. } = self;
-        match backend {
-            DbBackend::Sqlite => {
-                vec![format!("UPDATE {table} SET {column} = unhex({column}) WHERE typeof({column}) = 'text'")]
-            }
-            DbBackend::Postgres => vec![format!(
-                "ALTER TABLE {table} ALTER COLUMN {column} TYPE bytea USING decode({column}, 'hex')"
-            )],
-            DbBackend::MySql => vec![
-                format!("ALTER TABLE {table} MODIFY {column} {} {}", self.mysql_binary_type(), self.null()),
-                format!("UPDATE {table} SET {column} = UNHEX({column}) WHERE {column} IS NOT NULL"),
-            ],
-        }
-    }
+/// Which way a conversion goes.
+#[derive(Clone, Copy, PartialEq)]
+enum To {
+    Bytes,
+    Hex,
+}
 
-    /// The statements that turn the column's bytes back into hex text.
-    fn to_hex(&self, backend: DbBackend) -> Vec<String> {
-        let HexColumn { table, column, text_type, .. } = self;
-        match backend {
-            DbBackend::Sqlite => {
-                vec![format!(
-                    "UPDATE {table} SET {column} = lower(hex({column})) WHERE typeof({column}) = 'blob'"
-                )]
-            }
-            DbBackend::Postgres => vec![format!(
-                "ALTER TABLE {table} ALTER COLUMN {column} TYPE {text_type} USING encode({column}, 'hex')"
-            )],
-            DbBackend::MySql => vec![
-                format!("UPDATE {table} SET {column} = LOWER(HEX({column})) WHERE {column} IS NOT NULL"),
-                format!("ALTER TABLE {table} MODIFY {column} {text_type} {}", self.null()),
-            ],
-        }
+/// The statements that convert `columns` of `table`. Each may run again after a
+/// conversion that stopped halfway (MySQL commits each `ALTER` on its own): a value already
+/// converted is left as it is. On MySQL a value counts as hex text when `UNHEX` can read
+/// it, which random bytes (a hash, a nonce) practically never are; SQLite knows each
+/// value's type.
+fn convert(backend: DbBackend, table: &str, columns: &[HexColumn], to: To) -> Vec<String> {
+    let each = |f: &dyn Fn(&HexColumn) -> String| columns.iter().map(f).collect::<Vec<_>>().join(", ");
+    match (backend, to) {
+        (DbBackend::Sqlite, To::Bytes) => vec![format!(
+            "UPDATE {table} SET {}",
+            each(&|c| format!("{0} = CASE WHEN typeof({0}) = 'text' THEN unhex({0}) ELSE {0} END", c.name))
+        )],
+        (DbBackend::Sqlite, To::Hex) => vec![format!(
+            "UPDATE {table} SET {}",
+            each(&|c| format!(
+                "{0} = CASE WHEN typeof({0}) = 'blob' THEN lower(hex({0})) ELSE {0} END",
+                c.name
+            ))
+        )],
+        (DbBackend::Postgres, To::Bytes) => vec![
+            format!(
+                "ALTER TABLE {table} {}",
+                each(&|c| format!("ALTER COLUMN {0} TYPE bytea USING decode({0}, 'hex')", c.name))
+            ),
+            // A column's statistics go with its old type.
+            format!("ANALYZE {table}"),
+        ],
+        (DbBackend::Postgres, To::Hex) => vec![
+            format!(
+                "ALTER TABLE {table} {}",
+                each(&|c| format!("ALTER COLUMN {0} TYPE {1} USING encode({0}, 'hex')", c.name, c.text_type))
+            ),
+            format!("ANALYZE {table}"),
+        ],
+        (DbBackend::MySql, To::Bytes) => vec![
+            format!(
+                "ALTER TABLE {table} {}",
+                each(&|c| format!("MODIFY {} {} {}", c.name, c.mysql_binary_type(), c.null()))
+            ),
+            format!("UPDATE {table} SET {}", each(&|c| format!("{0} = COALESCE(UNHEX({0}), {0})", c.name))),
+        ],
+        (DbBackend::MySql, To::Hex) => vec![
+            format!(
+                "UPDATE {table} SET {}",
+                each(&|c| format!("{0} = IF(UNHEX({0}) IS NULL, LOWER(HEX({0})), {0})", c.name))
+            ),
+            format!(
+                "ALTER TABLE {table} {}",
+                each(&|c| format!("MODIFY {} {} {}", c.name, c.text_type, c.null()))
+            ),
+        ],
     }
 }
 
-async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {
-    for statement in statements {
-        manager.get_connection().execute_unprepared(&statement).await?;
+async fn run(manager: &SchemaManager<'_>, to: To) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    for (table, columns) in TABLES {
+        for statement in convert(backend, table, columns, to) {
+            manager.get_connection().execute_unprepared(&statement).await?;
+        }
     }
     Ok(())
 }
@@ -108,12 +156,10 @@ async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(),
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
-        run(manager, COLUMNS.iter().flat_map(|c| c.to_bytes(backend)).collect()).await
+        run(manager, To::Bytes).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
-        run(manager, COLUMNS.iter().flat_map(|c| c.to_hex(backend)).collect()).await
+        run(manager, To::Hex).await
     }
 }
