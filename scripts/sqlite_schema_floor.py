@@ -9,7 +9,10 @@ and indexes, with the import's settings: WAL, synchronous=NORMAL, foreign keys o
 planning, no encryption: the time is SQLite's B-trees, page cache and WAL. Compare it
 with `guanai bench --only import` run at the same load (docs/BENCHMARKS.md).
 
-    python3 scripts/sqlite_schema_floor.py [--hex [--hash-chars 32]] [--head-index]
+    python3 scripts/sqlite_schema_floor.py [--hex [--hash-chars 32]] [--head-index] [--no-foreign-keys]
+
+Prints each transaction's time and the last one's rate against the first's (the bench's
+first and last tenth, for SQLite alone).
 """
 import argparse
 import hashlib
@@ -23,6 +26,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--hex", action="store_true", help="hashes and sealed numbers as hex text (before migration 000033)")
 parser.add_argument("--hash-chars", type=int, default=32, help="with --hex: hex characters of a look-up hash")
 parser.add_argument("--head-index", action="store_true", help="also index heads' names (before migration 000006)")
+parser.add_argument("--no-foreign-keys", action="store_true", help="as Guanai's bulk connection (store/src/bulk.rs)")
 parser.add_argument("--households", type=int, default=330_000)
 parser.add_argument("--transactions", type=int, default=7)
 args = parser.parse_args()
@@ -30,7 +34,8 @@ args = parser.parse_args()
 folder = tempfile.mkdtemp(prefix="guanai-floor-")
 path = os.path.join(folder, "floor.db")
 db = sqlite3.connect(path, isolation_level=None)
-for pragma in ("journal_mode=wal", "synchronous=normal", "foreign_keys=on", "cache_size=-131072", "wal_autocheckpoint=0"):
+foreign_keys = "foreign_keys=off" if args.no_foreign_keys else "foreign_keys=on"
+for pragma in ("journal_mode=wal", "synchronous=normal", foreign_keys, "cache_size=-131072", "wal_autocheckpoint=0"):
     db.execute(f"pragma {pragma}")
 db.execute("create table regions (code varchar(12) not null primary key)")
 db.executemany("insert into regions values (?)", [(f"36080{i:07d}",) for i in range(3000)])
@@ -72,6 +77,7 @@ def lookup_hash(value):
 
 
 started = time.time()
+transaction_seconds = []
 per = args.households // args.transactions
 persons = 0
 for batch in range(args.transactions):
@@ -95,12 +101,15 @@ for batch in range(args.transactions):
     db.executemany("""insert into persons (family_id, name, id_hash, id_enc, id_masked, birth_date, sex,
         relationship, active, left_on, created_at) values (?,?,?,?,?,?,?,?,?,?,?)""", rows)
     db.execute("commit")
+    transaction_seconds.append(time.time() - started - sum(transaction_seconds))
+    print(f"transaction {batch + 1}: {len(rows)} persons in {transaction_seconds[-1]:.2f} s")
 written = time.time() - started
 db.execute("pragma wal_checkpoint(passive)")
 total = time.time() - started
 size = os.path.getsize(path) // 2**20
 print(f"{per * args.transactions} families, {persons} persons: written in {written:.1f} s, "
-      f"{total:.1f} s with the checkpoint; database {size} MB (SQLite {sqlite3.sqlite_version})")
+      f"{total:.1f} s with the checkpoint; database {size} MB (SQLite {sqlite3.sqlite_version}); "
+      f"last transaction's rate ÷ first's {transaction_seconds[0] / transaction_seconds[-1]:.2f}")
 db.close()
 for name in os.listdir(folder):
     os.remove(os.path.join(folder, name))
