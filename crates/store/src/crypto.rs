@@ -1,8 +1,8 @@
 //! Personal data at rest: ID and phone numbers are sealed with XChaCha20-Poly1305
 //! (authenticated encryption, a random nonce per value) and looked up by an HMAC-SHA256
 //! keyed hash, so the database alone reveals neither. Both are stored as bytes (binary
-//! columns; migration 000033 converted the hex text of earlier versions), which halves
-//! the largest index and the rows of a city's persons. The master key never enters the
+//! columns; migration 000033 converted the hex text of earlier versions, which made a
+//! city's persons a quarter smaller). The master key never enters the
 //! database: it comes from configuration or from a key file in the data folder, created
 //! on first start with owner-only permissions.
 
@@ -100,13 +100,13 @@ impl Keys {
 
     /// Seals a text (an ID, phone or bank account number): nonce ‖ ciphertext ‖ tag, as
     /// [`Keys::seal_bytes`].
-    pub(crate) fn seal(&self, plaintext: &str) -> Vec<u8> {
+    pub(crate) fn seal(&self, plaintext: &str) -> Sealed {
         self.seal_bytes(plaintext.as_bytes())
     }
 
     /// Seals bytes: nonce ‖ ciphertext ‖ tag. The 192-bit nonce is random, from the
     /// thread's CSPRNG (seeded from the OS, reseeded periodically): no system call per value.
-    pub(crate) fn seal_bytes(&self, plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal_bytes(&self, plaintext: &[u8]) -> Sealed {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::thread_rng());
         let sealed = self.cipher.encrypt(&nonce, plaintext).expect("encryption cannot fail below 256 GiB");
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());

@@ -11,13 +11,13 @@
 //!   rebuilds its indexes).
 //! - MySQL/MariaDB: each column becomes `VARBINARY` of its width (`BLOB` where it was
 //!   `TEXT`), whose bytes are then unhexed.
+//! - SQLite: the values become blobs in their columns. SQLite keeps any value in a column
+//!   of any declared type, and changing a declaration would mean copying `persons`, which
+//!   other tables refer to: the declarations (`varchar`, `text`) stay as they were.
 //!
 //! Each table is rewritten once for all its columns (PostgreSQL's `ALTER TABLE` and
 //! MySQL's copy each take minutes for a province's persons) and may be converted again
 //! after a stop halfway.
-//! - SQLite: the values become blobs in their columns. SQLite keeps any value in a column
-//!   of any declared type, and changing a declaration would mean copying `persons`, which
-//!   other tables refer to: the declarations (`varchar`, `text`) stay as they were.
 //!
 //! As with migration 000006, every instance must run the new code once this has run.
 //! `down` turns the bytes back into hex text.
@@ -83,7 +83,7 @@ impl HexColumn {
 }
 
 /// Which way a conversion goes.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum To {
     Bytes,
     Hex,
